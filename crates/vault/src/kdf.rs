@@ -1,0 +1,163 @@
+//! Argon2id for the passphrase factor, calibrated per machine at creation.
+
+use std::time::{Duration, Instant};
+
+use argon2::{Algorithm, Argon2, Params, Version};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::{Passphrase, VaultError};
+
+/// Argon2id cost, stored in the vault header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KdfCost {
+    /// Memory in KiB.
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl KdfCost {
+    /// The floor: never less than 64 MiB and 3 passes. A header asking for
+    /// less is refused, so an edited header cannot weaken the slot.
+    pub const MINIMUM: KdfCost = KdfCost {
+        memory_kib: 64 * 1024,
+        iterations: 3,
+        parallelism: 1,
+    };
+    /// Calibration stops growing memory here (1 GiB) and adds passes instead.
+    pub const MAX_MEMORY_KIB: u32 = 1024 * 1024;
+    /// What creation aims for on the creating machine.
+    pub const TARGET: Duration = Duration::from_millis(500);
+
+    pub fn check_floor(&self) -> Result<(), VaultError> {
+        if self.memory_kib < Self::MINIMUM.memory_kib
+            || self.iterations < Self::MINIMUM.iterations
+            || self.parallelism < 1
+        {
+            return Err(VaultError::HeaderInvalid(format!(
+                "Argon2id cost m={} KiB t={} p={} is below the minimum m={} KiB t={}",
+                self.memory_kib,
+                self.iterations,
+                self.parallelism,
+                Self::MINIMUM.memory_kib,
+                Self::MINIMUM.iterations
+            )));
+        }
+        Ok(())
+    }
+
+    /// Stretches the passphrase into 32 bytes.
+    pub fn stretch(
+        &self,
+        passphrase: &Passphrase,
+        salt: &[u8],
+    ) -> Result<Zeroizing<[u8; 32]>, VaultError> {
+        self.check_floor()?;
+        let params = Params::new(
+            self.memory_kib,
+            self.iterations,
+            self.parallelism,
+            Some(32),
+        )
+        .map_err(|e| VaultError::HeaderInvalid(format!("Argon2id parameters: {e}")))?;
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let mut out = Zeroizing::new([0u8; 32]);
+        argon
+            .hash_password_into(passphrase.expose().as_bytes(), salt, out.as_mut())
+            .map_err(|e| VaultError::HeaderInvalid(format!("Argon2id: {e}")))?;
+        Ok(out)
+    }
+
+    /// Picks a cost that takes about `target` on this machine, never below
+    /// [`KdfCost::MINIMUM`]. Returns the cost and the time one run took.
+    pub fn calibrate(target: Duration) -> Result<(KdfCost, Duration), VaultError> {
+        let probe = Passphrase::new("calibration probe".into());
+        let salt = [0u8; 16];
+        let mut cost = Self::MINIMUM;
+        let elapsed = time(&cost, &probe, &salt)?;
+        let scaled = scale_for_target(cost, elapsed, target);
+        if scaled == cost {
+            return Ok((cost, elapsed));
+        }
+        cost = scaled;
+        let elapsed = time(&cost, &probe, &salt)?;
+        Ok((cost, elapsed))
+    }
+}
+
+fn time(cost: &KdfCost, probe: &Passphrase, salt: &[u8]) -> Result<Duration, VaultError> {
+    let start = Instant::now();
+    cost.stretch(probe, salt)?;
+    Ok(start.elapsed())
+}
+
+/// Argon2 time grows linearly with memory × passes: scale memory first (in
+/// whole MiB), then passes once memory reaches its cap.
+pub fn scale_for_target(base: KdfCost, took: Duration, target: Duration) -> KdfCost {
+    if took >= target || took.is_zero() {
+        return base;
+    }
+    let factor = target.as_secs_f64() / took.as_secs_f64();
+    let wanted_kib = f64::from(base.memory_kib) * factor;
+    let memory_kib = (wanted_kib.min(f64::from(KdfCost::MAX_MEMORY_KIB)) as u32 / 1024 * 1024)
+        .max(base.memory_kib);
+    let remaining = wanted_kib / f64::from(memory_kib);
+    let iterations = ((f64::from(base.iterations) * remaining).round() as u32).max(base.iterations);
+    KdfCost {
+        memory_kib,
+        iterations,
+        parallelism: base.parallelism,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(took_ms: u64, target_ms: u64, expect: (u32, u32)) {
+        let got = scale_for_target(
+            KdfCost::MINIMUM,
+            Duration::from_millis(took_ms),
+            Duration::from_millis(target_ms),
+        );
+        assert_eq!((got.memory_kib / 1024, got.iterations), expect, "took {took_ms} ms");
+    }
+
+    #[test]
+    fn scaling_table() {
+        // A slow machine keeps the floor.
+        check(900, 500, (64, 3));
+        check(500, 500, (64, 3));
+        // A fast one gets more memory.
+        check(250, 500, (128, 3));
+        check(125, 500, (256, 3));
+        // A very fast one caps memory at 1 GiB and adds passes.
+        check(20, 500, (1024, 5));
+    }
+
+    #[test]
+    fn headers_below_the_floor_are_refused() {
+        let weak = KdfCost {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        };
+        assert!(weak.check_floor().is_err());
+        assert!(
+            weak.stretch(&Passphrase::new("x".repeat(12)), &[0; 16])
+                .is_err()
+        );
+        assert!(KdfCost::MINIMUM.check_floor().is_ok());
+    }
+
+    #[test]
+    fn stretch_depends_on_passphrase_and_salt() {
+        let c = KdfCost::MINIMUM;
+        let a = c.stretch(&Passphrase::new("first passphrase".into()), &[1; 16]).unwrap();
+        let b = c.stretch(&Passphrase::new("second passphrase".into()), &[1; 16]).unwrap();
+        let a2 = c.stretch(&Passphrase::new("first passphrase".into()), &[2; 16]).unwrap();
+        assert_ne!(*a, *b);
+        assert_ne!(*a, *a2);
+    }
+}

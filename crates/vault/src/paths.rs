@@ -1,0 +1,37 @@
+//! Where vaults and plain-file device secrets live by default.
+
+use std::path::PathBuf;
+
+use directories::ProjectDirs;
+
+use crate::VaultError;
+
+/// Environment variable that overrides the vault folder.
+pub const VAULT_ENV: &str = "MATTERBOX_VAULT";
+/// Environment variable that overrides where plain-file device secrets go.
+pub const DEVICE_SECRET_DIR_ENV: &str = "MATTERBOX_DEVICE_SECRET_DIR";
+
+fn project_dirs() -> Result<ProjectDirs, VaultError> {
+    ProjectDirs::from("", "", "Matterbox").ok_or_else(|| {
+        VaultError::HeaderInvalid("cannot find the user's data folder (is HOME set?)".into())
+    })
+}
+
+/// The folder that holds the user's vaults: `<data dir>/vaults`.
+pub fn vaults_root() -> Result<PathBuf, VaultError> {
+    Ok(project_dirs()?.data_dir().join("vaults"))
+}
+
+/// The default vault: `<data dir>/vaults/default`.
+pub fn default_vault_dir() -> Result<PathBuf, VaultError> {
+    Ok(vaults_root()?.join("default"))
+}
+
+/// Where a `danger_plain_file` device secret is kept: the local data folder,
+/// never inside a vault folder (a copied vault must stay useless).
+pub fn device_secret_dir() -> Result<PathBuf, VaultError> {
+    if let Some(dir) = std::env::var_os(DEVICE_SECRET_DIR_ENV) {
+        return Ok(PathBuf::from(dir));
+    }
+    Ok(project_dirs()?.data_local_dir().join("device-secrets"))
+}

@@ -1,0 +1,540 @@
+//! A vault folder and the operations on its keys: create, unlock, recover
+//! and re-enroll, change passphrase. This module never opens the database;
+//! it hands the master key to the caller.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::Utc;
+use crate::device::DeviceSecretStore;
+use crate::header::{FORMAT_NAME, FORMAT_VERSION, RecoverySlot, UnlockSlot, VaultHeader};
+use crate::kdf::KdfCost;
+use crate::secret::{DeviceSecret, MasterKey, random_bytes};
+use crate::slot::{self, SlotKind};
+use crate::throttle::{AttemptState, FailedAttempt, UnlockMethod};
+use crate::{Passphrase, RecoveryKey, VaultError, fsutil};
+
+pub const HEADER_FILE: &str = "vault.json";
+pub const DATABASE_FILE: &str = "vault.db";
+pub const BLOBS_DIR: &str = "blobs";
+pub const ATTEMPTS_FILE: &str = "unlock-attempts.json";
+
+/// An opened (not yet unlocked) vault folder.
+#[derive(Clone, Debug)]
+pub struct Vault {
+    dir: PathBuf,
+    header: VaultHeader,
+}
+
+/// What a new vault gives its creator once: the master key and the
+/// recovery key to show (and never store).
+#[derive(Debug)]
+pub struct Created {
+    pub vault: Vault,
+    pub master: MasterKey,
+    pub recovery_key: RecoveryKey,
+}
+
+/// A successful unlock: the master key, and the failed attempts since the
+/// last one, for the caller to write into the audit log and then
+/// acknowledge with [`Vault::acknowledge_failed_attempts`].
+#[derive(Debug)]
+pub struct Unlocked {
+    pub master: MasterKey,
+    pub failed_attempts: Vec<FailedAttempt>,
+}
+
+fn random16() -> Result<[u8; 16], VaultError> {
+    let mut b = [0u8; 16];
+    random_bytes(&mut b)?;
+    Ok(b)
+}
+
+fn new_unlock_slot(
+    vault_id: &str,
+    master: &MasterKey,
+    passphrase: &Passphrase,
+    device: &DeviceSecret,
+    kdf: KdfCost,
+) -> Result<UnlockSlot, VaultError> {
+    let argon_salt = random16()?;
+    let hkdf_salt = random16()?;
+    let kek = slot::unlock_kek(passphrase, device, &kdf, &argon_salt, &hkdf_salt)?;
+    Ok(UnlockSlot {
+        kdf,
+        argon_salt,
+        hkdf_salt,
+        wrapped: slot::wrap(&kek, master, vault_id, SlotKind::Unlock)?,
+        enrolled_at: Utc::now(),
+    })
+}
+
+impl Vault {
+    /// Creates a vault in `dir`, which must not exist or be empty. The
+    /// device secret goes to `store` first: if the keychain refuses,
+    /// nothing is written.
+    pub fn create(
+        dir: &Path,
+        name: &str,
+        passphrase: &Passphrase,
+        store: &dyn DeviceSecretStore,
+        kdf: KdfCost,
+    ) -> Result<Created, VaultError> {
+        passphrase.validate_new()?;
+        kdf.check_floor()?;
+        if dir.join(HEADER_FILE).exists() {
+            return Err(VaultError::AlreadyExists(dir.to_path_buf()));
+        }
+        if dir.exists() {
+            let mut entries = fs::read_dir(dir).map_err(|e| VaultError::Io {
+                path: dir.to_path_buf(),
+                source: e,
+            })?;
+            if entries.next().is_some() {
+                return Err(VaultError::AlreadyExists(dir.to_path_buf()));
+            }
+        }
+        let vault_id = uuid::Uuid::new_v4().to_string();
+        let master = MasterKey::generate()?;
+        let device = DeviceSecret::generate()?;
+        let recovery_key = RecoveryKey::generate()?;
+        let unlock_slot = new_unlock_slot(&vault_id, &master, passphrase, &device, kdf)?;
+        let recovery_hkdf_salt = random16()?;
+        let recovery_slot = RecoverySlot {
+            hkdf_salt: recovery_hkdf_salt,
+            wrapped: slot::wrap(
+                &slot::recovery_kek(&recovery_key, &recovery_hkdf_salt),
+                &master,
+                &vault_id,
+                SlotKind::Recovery,
+            )?,
+        };
+        let header = VaultHeader {
+            format: FORMAT_NAME.into(),
+            version: FORMAT_VERSION,
+            vault_id: vault_id.clone(),
+            name: name.trim().to_string(),
+            created_at: Utc::now(),
+            device_secret_storage: store.storage(),
+            unlock_slot,
+            recovery_slot,
+        };
+
+        store.save(&vault_id, &device)?;
+        let written = fsutil::create_private_dir(dir)
+            .and_then(|()| fsutil::create_private_dir(&dir.join(BLOBS_DIR)))
+            .and_then(|()| header.write(&dir.join(HEADER_FILE)));
+        if let Err(e) = written {
+            // Best effort: the vault was not created, so its secret is of no use.
+            let _ = store.delete(&vault_id);
+            return Err(e);
+        }
+        Ok(Created {
+            vault: Vault {
+                dir: dir.to_path_buf(),
+                header,
+            },
+            master,
+            recovery_key,
+        })
+    }
+
+    /// Reads the header of the vault in `dir`.
+    pub fn open(dir: &Path) -> Result<Vault, VaultError> {
+        let header = VaultHeader::read(&dir.join(HEADER_FILE))?;
+        Ok(Vault {
+            dir: dir.to_path_buf(),
+            header,
+        })
+    }
+
+    pub fn id(&self) -> &str {
+        &self.header.vault_id
+    }
+
+    pub fn header(&self) -> &VaultHeader {
+        &self.header
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.dir.join(DATABASE_FILE)
+    }
+
+    pub fn blobs_dir(&self) -> PathBuf {
+        self.dir.join(BLOBS_DIR)
+    }
+
+    fn attempts_path(&self) -> PathBuf {
+        self.dir.join(ATTEMPTS_FILE)
+    }
+
+    /// Failed attempts not yet written to the audit log.
+    pub fn pending_failed_attempts(&self) -> Result<AttemptState, VaultError> {
+        AttemptState::load(&self.attempts_path())
+    }
+
+    /// Waits out the delay from earlier failures, runs `attempt`, and
+    /// records a failure if it was the wrong secret.
+    fn throttled(
+        &self,
+        method: UnlockMethod,
+        attempt: impl FnOnce() -> Result<MasterKey, VaultError>,
+    ) -> Result<Unlocked, VaultError> {
+        let mut state = AttemptState::load(&self.attempts_path())?;
+        let wait = state.wait_at(Utc::now());
+        if wait > Duration::ZERO {
+            std::thread::sleep(wait);
+        }
+        match attempt() {
+            Ok(master) => Ok(Unlocked {
+                master,
+                failed_attempts: state.unaudited,
+            }),
+            Err(VaultError::WrongSecret) => {
+                state.record_failure(Utc::now(), method);
+                state.save(&self.attempts_path())?;
+                Err(VaultError::WrongSecret)
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Called once the failed attempts are in the audit log: resets the
+    /// delay and the list.
+    pub fn acknowledge_failed_attempts(&self) -> Result<(), VaultError> {
+        match fs::remove_file(self.attempts_path()) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(VaultError::Io {
+                path: self.attempts_path(),
+                source: e,
+            }),
+            _ => fsutil::sync_dir(&self.dir),
+        }
+    }
+
+    fn unwrap_unlock_slot(
+        &self,
+        passphrase: &Passphrase,
+        store: &dyn DeviceSecretStore,
+    ) -> Result<(MasterKey, DeviceSecret), VaultError> {
+        let device = store.load(self.id())?;
+        let s = &self.header.unlock_slot;
+        let kek = slot::unlock_kek(passphrase, &device, &s.kdf, &s.argon_salt, &s.hkdf_salt)?;
+        let master = slot::unwrap(&kek, &s.wrapped, self.id(), SlotKind::Unlock)?;
+        Ok((master, device))
+    }
+
+    /// Unlocks with the passphrase and this computer's device secret. A
+    /// wrong passphrase and a wrong device secret give the same
+    /// [`VaultError::WrongSecret`].
+    pub fn unlock(
+        &self,
+        passphrase: &Passphrase,
+        store: &dyn DeviceSecretStore,
+    ) -> Result<Unlocked, VaultError> {
+        self.throttled(UnlockMethod::Passphrase, || {
+            self.unwrap_unlock_slot(passphrase, store).map(|(m, _)| m)
+        })
+    }
+
+    /// Opens the vault with the recovery key and enrolls this computer: a
+    /// new device secret in `store` and a new passphrase. The old device
+    /// secret stops working.
+    pub fn recover(
+        &mut self,
+        recovery_key: &RecoveryKey,
+        new_passphrase: &Passphrase,
+        store: &dyn DeviceSecretStore,
+    ) -> Result<Unlocked, VaultError> {
+        new_passphrase.validate_new()?;
+        let unlocked = self.throttled(UnlockMethod::RecoveryKey, || {
+            let r = &self.header.recovery_slot;
+            let kek = slot::recovery_kek(recovery_key, &r.hkdf_salt);
+            slot::unwrap(&kek, &r.wrapped, self.id(), SlotKind::Recovery)
+        })?;
+        let device = DeviceSecret::generate()?;
+        let unlock_slot = new_unlock_slot(
+            self.id(),
+            &unlocked.master,
+            new_passphrase,
+            &device,
+            self.header.unlock_slot.kdf,
+        )?;
+        store.save(self.id(), &device)?;
+        let mut header = self.header.clone();
+        header.unlock_slot = unlock_slot;
+        header.device_secret_storage = store.storage();
+        header.write(&self.dir.join(HEADER_FILE))?;
+        self.header = header;
+        Ok(unlocked)
+    }
+
+    /// Re-wraps the master key under a new passphrase. Nothing else is
+    /// re-encrypted: the master key, and every key derived from it, stay.
+    pub fn change_passphrase(
+        &mut self,
+        current: &Passphrase,
+        new: &Passphrase,
+        store: &dyn DeviceSecretStore,
+    ) -> Result<Unlocked, VaultError> {
+        new.validate_new()?;
+        let mut device = None;
+        let unlocked = self.throttled(UnlockMethod::Passphrase, || {
+            let (m, d) = self.unwrap_unlock_slot(current, store)?;
+            device = Some(d);
+            Ok(m)
+        })?;
+        let device = device.ok_or(VaultError::WrongSecret)?;
+        let mut header = self.header.clone();
+        header.unlock_slot = new_unlock_slot(
+            self.id(),
+            &unlocked.master,
+            new,
+            &device,
+            self.header.unlock_slot.kdf,
+        )?;
+        header.write(&self.dir.join(HEADER_FILE))?;
+        self.header = header;
+        Ok(unlocked)
+    }
+
+    /// Test support: the hex SQLCipher key of this vault, for the
+    /// repository's tests that open the file with an external client.
+    #[cfg(feature = "test-support")]
+    pub fn danger_database_key_hex(&self, master: &MasterKey) -> zeroize::Zeroizing<String> {
+        zeroize::Zeroizing::new(hex::encode(
+            master.derive(self.id(), crate::KeyPurpose::Database).expose(),
+        ))
+    }
+}
+
+/// Lists the vault folders directly below `root` (for the vault picker).
+pub fn list_vaults(root: &Path) -> Result<Vec<Vault>, VaultError> {
+    let entries = match fs::read_dir(root) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(VaultError::Io {
+                path: root.to_path_buf(),
+                source: e,
+            });
+        }
+    };
+    let mut vaults: Vec<Vault> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().join(HEADER_FILE).is_file())
+        .filter_map(|e| Vault::open(&e.path()).ok())
+        .collect();
+    vaults.sort_by(|a, b| a.header.name.cmp(&b.header.name));
+    Ok(vaults)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::{KeychainProblem, MemoryStore};
+
+    fn pass(s: &str) -> Passphrase {
+        Passphrase::new(s.into())
+    }
+
+    fn new_vault() -> (tempfile::TempDir, MemoryStore, Created) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MemoryStore::default();
+        let created = Vault::create(
+            &dir.path().join("v"),
+            "Test practice",
+            &pass("first passphrase"),
+            &store,
+            KdfCost::MINIMUM,
+        )
+        .unwrap();
+        (dir, store, created)
+    }
+
+    #[test]
+    fn create_then_unlock_gives_the_same_master_key() {
+        let (_d, store, created) = new_vault();
+        let vault = Vault::open(created.vault.dir()).unwrap();
+        let unlocked = vault.unlock(&pass("first passphrase"), &store).unwrap();
+        assert_eq!(unlocked.master, created.master);
+        assert!(unlocked.failed_attempts.is_empty());
+    }
+
+    #[test]
+    fn the_header_holds_no_secret() {
+        let (_d, store, created) = new_vault();
+        let text = fs::read_to_string(created.vault.dir().join(HEADER_FILE)).unwrap();
+        let device = store.load(created.vault.id()).unwrap();
+        for secret in [
+            hex::encode(created.master.expose()),
+            hex::encode(device.expose()),
+            hex::encode(created.recovery_key.expose()),
+            created.recovery_key.display().to_string(),
+        ] {
+            assert!(!text.to_lowercase().contains(&secret.to_lowercase()));
+        }
+        assert!(!text.contains("first passphrase"));
+    }
+
+    #[test]
+    fn wrong_passphrase_and_wrong_device_secret_look_the_same() {
+        let (_d, store, created) = new_vault();
+        let v = &created.vault;
+        let e1 = v.unlock(&pass("wrong passphrase"), &store).unwrap_err();
+        assert!(matches!(e1, VaultError::WrongSecret));
+        store.save(v.id(), &DeviceSecret::from_bytes([0; 32])).unwrap();
+        let e2 = v.unlock(&pass("first passphrase"), &store).unwrap_err();
+        assert_eq!(e1.to_string(), e2.to_string());
+        // Both failures were counted and wait to be audited.
+        let state = v.pending_failed_attempts().unwrap();
+        assert_eq!(state.consecutive_failures, 2);
+        assert_eq!(state.unaudited.len(), 2);
+    }
+
+    #[test]
+    fn failures_are_reported_at_the_next_unlock_until_acknowledged() {
+        let (_d, store, created) = new_vault();
+        let v = &created.vault;
+        v.unlock(&pass("wrong passphrase"), &store).unwrap_err();
+        let ok = v.unlock(&pass("first passphrase"), &store).unwrap();
+        assert_eq!(ok.failed_attempts.len(), 1);
+        assert_eq!(ok.failed_attempts[0].method, UnlockMethod::Passphrase);
+        v.acknowledge_failed_attempts().unwrap();
+        assert_eq!(v.pending_failed_attempts().unwrap(), AttemptState::default());
+    }
+
+    #[test]
+    fn a_missing_keychain_entry_is_a_keychain_error_not_a_wrong_secret() {
+        let (_d, store, created) = new_vault();
+        store.delete(created.vault.id()).unwrap();
+        let err = created.vault.unlock(&pass("first passphrase"), &store).unwrap_err();
+        assert!(matches!(
+            err,
+            VaultError::Keychain { problem: KeychainProblem::EntryMissing, .. }
+        ));
+        assert!(err.to_string().contains("recovery key"), "{err}");
+        // A keychain failure is not a guess: no delay is added.
+        assert_eq!(created.vault.pending_failed_attempts().unwrap().consecutive_failures, 0);
+    }
+
+    #[test]
+    fn recovery_reenrolls_this_computer() {
+        let (_d, store, created) = new_vault();
+        let mut v = created.vault.clone();
+        let old_device = store.load(v.id()).unwrap();
+        store.delete(v.id()).unwrap();
+        let unlocked = v
+            .recover(&created.recovery_key, &pass("second passphrase"), &store)
+            .unwrap();
+        assert_eq!(unlocked.master, created.master);
+        assert_ne!(store.load(v.id()).unwrap(), old_device);
+        let reopened = Vault::open(v.dir()).unwrap();
+        assert_eq!(
+            reopened.unlock(&pass("second passphrase"), &store).unwrap().master,
+            created.master
+        );
+        assert!(reopened.unlock(&pass("first passphrase"), &store).is_err());
+    }
+
+    #[test]
+    fn a_wrong_recovery_key_is_the_same_opaque_error() {
+        let (_d, store, created) = new_vault();
+        let mut v = created.vault.clone();
+        let err = v
+            .recover(&RecoveryKey::from_bytes([1; 20]), &pass("second passphrase"), &store)
+            .unwrap_err();
+        assert!(matches!(err, VaultError::WrongSecret));
+        assert_eq!(
+            v.pending_failed_attempts().unwrap().unaudited[0].method,
+            UnlockMethod::RecoveryKey
+        );
+    }
+
+    #[test]
+    fn changing_the_passphrase_rewraps_only() {
+        let (_d, store, created) = new_vault();
+        let mut v = created.vault.clone();
+        let before = v.header().clone();
+        v.change_passphrase(&pass("first passphrase"), &pass("a new passphrase"), &store)
+            .unwrap();
+        let after = Vault::open(v.dir()).unwrap();
+        assert_ne!(after.header().unlock_slot.wrapped, before.unlock_slot.wrapped);
+        assert_eq!(after.header().recovery_slot, before.recovery_slot);
+        assert_eq!(
+            after.unlock(&pass("a new passphrase"), &store).unwrap().master,
+            created.master
+        );
+        assert!(after.unlock(&pass("first passphrase"), &store).is_err());
+        // The recovery key still works after the change.
+        let mut after = after;
+        assert!(after.recover(&created.recovery_key, &pass("third passphrase"), &store).is_ok());
+    }
+
+    #[test]
+    fn a_refusing_keychain_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MemoryStore::default();
+        *store.fail_with.lock().unwrap() = Some(KeychainProblem::Refused);
+        let target = dir.path().join("v");
+        let err = Vault::create(&target, "x", &pass("first passphrase"), &store, KdfCost::MINIMUM)
+            .unwrap_err();
+        assert!(matches!(err, VaultError::Keychain { problem: KeychainProblem::Refused, .. }));
+        assert!(!target.exists());
+    }
+
+    #[test]
+    fn creating_over_a_vault_or_a_nonempty_folder_is_refused() {
+        let (_d, store, created) = new_vault();
+        let err = Vault::create(
+            created.vault.dir(),
+            "again",
+            &pass("first passphrase"),
+            &store,
+            KdfCost::MINIMUM,
+        )
+        .unwrap_err();
+        assert!(matches!(err, VaultError::AlreadyExists(_)));
+    }
+
+    #[test]
+    fn edited_headers_are_refused() {
+        let (_d, _store, created) = new_vault();
+        let path = created.vault.dir().join(HEADER_FILE);
+        let text = fs::read_to_string(&path).unwrap();
+        fs::write(&path, text.replace("\"memory_kib\": 65536", "\"memory_kib\": 8")).unwrap();
+        assert!(matches!(Vault::open(created.vault.dir()), Err(VaultError::HeaderInvalid(_))));
+        fs::write(&path, text.replace("\"version\": 1", "\"version\": 9")).unwrap();
+        assert!(matches!(
+            Vault::open(created.vault.dir()),
+            Err(VaultError::UnsupportedVersion(9))
+        ));
+    }
+
+    #[test]
+    fn several_vaults_are_listed_by_name() {
+        let root = tempfile::tempdir().unwrap();
+        let store = MemoryStore::default();
+        for name in ["Zeta", "Alpha"] {
+            Vault::create(
+                &root.path().join(name.to_lowercase()),
+                name,
+                &pass("first passphrase"),
+                &store,
+                KdfCost::MINIMUM,
+            )
+            .unwrap();
+        }
+        fs::create_dir(root.path().join("not-a-vault")).unwrap();
+        let names: Vec<String> = list_vaults(root.path())
+            .unwrap()
+            .iter()
+            .map(|v| v.header().name.clone())
+            .collect();
+        assert_eq!(names, ["Alpha", "Zeta"]);
+    }
+}
