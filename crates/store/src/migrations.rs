@@ -1,0 +1,228 @@
+//! The schema, as a list of migrations. Each runs once, in order, inside
+//! one transaction with the `user_version` bump, so a crash leaves the
+//! database at the old version or the new one. A migration is never edited
+//! after it has shipped: change the schema by adding one.
+
+use rusqlite::Connection;
+
+use crate::StoreError;
+
+pub struct Migration {
+    pub version: i64,
+    pub description: &'static str,
+    pub sql: &'static str,
+}
+
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "settings, clients with aliases, matters with number counters, audit log",
+        sql: r#"
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE clients (
+    id         INTEGER PRIMARY KEY,
+    kind       TEXT NOT NULL CHECK (kind IN ('person', 'organization')),
+    name       TEXT NOT NULL CHECK (length(trim(name)) > 0),
+    email      TEXT NOT NULL DEFAULT '',
+    phone      TEXT NOT NULL DEFAULT '',
+    address    TEXT NOT NULL DEFAULT '',
+    notes      TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX clients_name ON clients (name COLLATE NOCASE);
+
+CREATE TABLE client_aliases (
+    client_id INTEGER NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+    alias     TEXT NOT NULL CHECK (length(trim(alias)) > 0),
+    PRIMARY KEY (client_id, alias)
+) STRICT;
+
+CREATE TABLE matters (
+    id                 INTEGER PRIMARY KEY,
+    number             TEXT NOT NULL UNIQUE CHECK (length(trim(number)) > 0),
+    title              TEXT NOT NULL CHECK (length(trim(title)) > 0),
+    client_id          INTEGER NOT NULL REFERENCES clients (id),
+    practice_area      TEXT NOT NULL DEFAULT '',
+    status             TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+    opened_on          TEXT NOT NULL,
+    closed_on          TEXT,
+    responsible_lawyer TEXT NOT NULL DEFAULT '',
+    notes              TEXT NOT NULL DEFAULT '',
+    created_at         TEXT NOT NULL,
+    updated_at         TEXT NOT NULL,
+    CHECK (closed_on IS NULL OR closed_on >= opened_on)
+) STRICT;
+CREATE INDEX matters_client ON matters (client_id);
+
+-- Next sequence number per rendered scheme prefix, e.g. '2026-{seq}'.
+CREATE TABLE matter_counters (
+    scope TEXT PRIMARY KEY,
+    next  INTEGER NOT NULL
+) STRICT;
+
+-- Append-only: entries are chained by a MAC (see the audit crate); the
+-- triggers stop accidental edits, the chain detects deliberate ones.
+CREATE TABLE audit_log (
+    seq     INTEGER PRIMARY KEY,
+    at      TEXT NOT NULL,
+    actor   TEXT NOT NULL,
+    action  TEXT NOT NULL,
+    object  TEXT NOT NULL,
+    details TEXT NOT NULL,
+    mac     BLOB NOT NULL
+) STRICT;
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+-- The newest entry's sequence and MAC, itself MACed: cutting the tail of
+-- the log is detected against it.
+CREATE TABLE audit_head (
+    id       INTEGER PRIMARY KEY CHECK (id = 1),
+    seq      INTEGER NOT NULL,
+    mac      BLOB NOT NULL,
+    head_mac BLOB NOT NULL
+) STRICT;
+"#,
+    },
+    Migration {
+        version: 2,
+        description: "matter parties and timeline; timeline backfilled from open and close dates",
+        sql: r#"
+CREATE TABLE matter_parties (
+    id        INTEGER PRIMARY KEY,
+    matter_id INTEGER NOT NULL REFERENCES matters (id) ON DELETE CASCADE,
+    name      TEXT NOT NULL CHECK (length(trim(name)) > 0),
+    role      TEXT NOT NULL DEFAULT '',
+    side      TEXT NOT NULL CHECK (side IN ('related', 'adverse'))
+) STRICT;
+CREATE INDEX matter_parties_matter ON matter_parties (matter_id);
+CREATE INDEX matter_parties_name ON matter_parties (name COLLATE NOCASE);
+
+CREATE TABLE matter_events (
+    id          INTEGER PRIMARY KEY,
+    matter_id   INTEGER NOT NULL REFERENCES matters (id) ON DELETE CASCADE,
+    occurred_on TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    description TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+) STRICT;
+CREATE INDEX matter_events_matter ON matter_events (matter_id, occurred_on);
+
+INSERT INTO matter_events (matter_id, occurred_on, kind, description, created_at)
+    SELECT id, opened_on, 'opened', 'Matter opened', created_at FROM matters;
+INSERT INTO matter_events (matter_id, occurred_on, kind, description, created_at)
+    SELECT id, closed_on, 'closed', 'Matter closed', updated_at FROM matters
+    WHERE closed_on IS NOT NULL;
+"#,
+    },
+];
+
+pub const LATEST_VERSION: i64 = 2;
+
+/// Brings the database to `target`, running each missing migration in its
+/// own transaction. Refuses a database newer than this build.
+pub fn migrate_to(conn: &mut Connection, target: i64) -> Result<(), StoreError> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > LATEST_VERSION {
+        return Err(StoreError::NewerSchema {
+            found: current,
+            known: LATEST_VERSION,
+        });
+    }
+    for m in MIGRATIONS
+        .iter()
+        .filter(|m| m.version > current && m.version <= target)
+    {
+        let tx = conn.transaction()?;
+        tx.execute_batch(m.sql)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {}", m.version))?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use matterbox_vault::DerivedKey;
+
+    #[test]
+    fn versions_are_consecutive_and_end_at_latest() {
+        for (i, m) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(m.version, i as i64 + 1, "{}", m.description);
+        }
+        assert_eq!(MIGRATIONS.last().map(|m| m.version), Some(LATEST_VERSION));
+    }
+
+    #[test]
+    fn a_vault_made_at_version_1_is_upgraded_on_open_with_its_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vault.db");
+        let key = DerivedKey::from_bytes([3; 32]);
+        {
+            let mut conn = crate::open_unmigrated(&path, &key).unwrap();
+            migrate_to(&mut conn, 1).unwrap();
+            conn.execute_batch(
+                "INSERT INTO clients (kind, name, created_at, updated_at)
+                     VALUES ('person', 'Ada Fictional', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z');
+                 INSERT INTO matters (number, title, client_id, status, opened_on, closed_on, created_at, updated_at)
+                     VALUES ('2024-0001', 'Estate of A. Fictional', 1, 'closed', '2024-01-02', '2024-06-30',
+                             '2024-01-02T00:00:00Z', '2024-06-30T00:00:00Z'),
+                            ('2024-0002', 'Lease review', 1, 'open', '2024-02-01', NULL,
+                             '2024-02-01T00:00:00Z', '2024-02-01T00:00:00Z');",
+            )
+            .unwrap();
+            assert_eq!(crate::schema_version(&conn).unwrap(), 1);
+        }
+        let conn = crate::open(&path, &key).unwrap();
+        assert_eq!(crate::schema_version(&conn).unwrap(), LATEST_VERSION);
+        let titles: i64 = conn
+            .query_row("SELECT count(*) FROM matters", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(titles, 2);
+        let mut stmt = conn
+            .prepare("SELECT m.number, e.kind, e.occurred_on FROM matter_events e JOIN matters m ON m.id = e.matter_id ORDER BY m.number, e.occurred_on")
+            .unwrap();
+        let events: Vec<(String, String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            events,
+            [
+                ("2024-0001".into(), "opened".into(), "2024-01-02".into()),
+                ("2024-0001".into(), "closed".into(), "2024-06-30".into()),
+                ("2024-0002".into(), "opened".into(), "2024-02-01".into()),
+            ]
+        );
+        // Opening again runs nothing twice.
+        drop(stmt);
+        drop(conn);
+        let conn = crate::open(&path, &key).unwrap();
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM matter_events", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 3);
+    }
+
+    #[test]
+    fn the_audit_log_refuses_edits() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::open(&dir.path().join("v.db"), &DerivedKey::from_bytes([1; 32])).unwrap();
+        conn.execute(
+            "INSERT INTO audit_log (seq, at, actor, action, object, details, mac) VALUES (1, 't', 'a', 'x', 'o', '{}', x'00')",
+            [],
+        )
+        .unwrap();
+        assert!(conn.execute("UPDATE audit_log SET actor = 'b'", []).is_err());
+        assert!(conn.execute("DELETE FROM audit_log", []).is_err());
+    }
+}
