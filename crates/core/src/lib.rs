@@ -1,1 +1,521 @@
+//! The core API: the one place the CLI and the desktop app call. It opens
+//! vaults (create, unlock, recover, change passphrase), holds an unlocked
+//! [`Session`], runs every client and matter change in a transaction
+//! together with its audit entry, and maps every failure to one
+//! [`CoreError`] with a stable code.
 
+mod error;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use matterbox_audit::{AuditLog, Entry, NewEntry, Verification};
+use matterbox_domain::{
+    Client, ClientInput, ClientPatch, Matter, MatterFilter, MatterInput, MatterPatch,
+    MatterSummary, PartyInput, clients, matters, settings,
+};
+use matterbox_vault::{
+    DangerPlainFileStore, DeviceSecretStorage, DeviceSecretStore, KdfCost, KeyPurpose, MasterKey,
+    OsKeychain, Passphrase, RecoveryKey, Unlocked, Vault, VaultHeader, paths,
+};
+use rusqlite::Connection;
+use serde::Serialize;
+use serde_json::json;
+use zeroize::Zeroizing;
+
+pub use error::{ApiError, CoreError, ErrorCode};
+pub use matterbox_audit as audit;
+pub use matterbox_domain as domain;
+pub use matterbox_vault as vault;
+
+pub type Result<T, E = CoreError> = std::result::Result<T, E>;
+
+/// How the core reaches the machine: where device secrets go, how long to
+/// wait for the keychain, who the actor in the audit log is.
+#[derive(Clone, Debug)]
+pub struct Environment {
+    pub keychain_timeout: Duration,
+    /// Folder for `danger_plain_file` device secrets.
+    pub device_secret_dir: PathBuf,
+    /// Recorded as the actor of every audit entry, e.g. `cli:ada`.
+    pub actor: String,
+}
+
+impl Environment {
+    /// The defaults of this machine, with the actor named after the OS user.
+    pub fn from_os(program: &str) -> Result<Self> {
+        let user = std::env::var("USER")
+            .or_else(|_| std::env::var("USERNAME"))
+            .unwrap_or_else(|_| "unknown-user".into());
+        Ok(Self {
+            keychain_timeout: OsKeychain::default().timeout,
+            device_secret_dir: paths::device_secret_dir()?,
+            actor: format!("{program}:{user}"),
+        })
+    }
+
+    fn store(&self, storage: DeviceSecretStorage) -> Box<dyn DeviceSecretStore> {
+        match storage {
+            DeviceSecretStorage::OsKeychain => Box::new(OsKeychain {
+                timeout: self.keychain_timeout,
+            }),
+            DeviceSecretStorage::DangerPlainFile => Box::new(DangerPlainFileStore {
+                dir: self.device_secret_dir.clone(),
+            }),
+        }
+    }
+
+    /// A plain-file device secret inside the vault folder would travel with
+    /// every copy of the vault: refuse it.
+    fn check_secret_dir(&self, vault_dir: &Path, storage: DeviceSecretStorage) -> Result<()> {
+        if storage != DeviceSecretStorage::DangerPlainFile {
+            return Ok(());
+        }
+        let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        if abs(&self.device_secret_dir).starts_with(abs(vault_dir)) {
+            return Err(CoreError::Unsafe(format!(
+                "The device secret folder {} is inside the vault folder; a copy of the vault would carry its own key. Choose a folder outside it.",
+                self.device_secret_dir.display()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// How to choose the Argon2id cost of a new unlock slot.
+#[derive(Clone, Copy, Debug)]
+pub enum KdfChoice {
+    /// Calibrate on this machine to about 0.5 s (never below the floor).
+    Calibrate,
+    /// A fixed cost (tests, benchmarks); still never below the floor.
+    Fixed(KdfCost),
+}
+
+/// What creating a vault returns: the open session and the recovery key,
+/// to be shown once and never stored.
+pub struct NewVault {
+    pub session: Session,
+    pub recovery_key: Zeroizing<String>,
+    pub kdf: KdfCost,
+    pub kdf_time: Option<Duration>,
+}
+
+impl std::fmt::Debug for NewVault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewVault")
+            .field("session", &self.session)
+            .field("recovery_key", &"[redacted]")
+            .field("kdf", &self.kdf)
+            .finish()
+    }
+}
+
+/// Public facts about a vault, readable without unlocking it.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VaultInfo {
+    pub path: PathBuf,
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+    pub format_version: u32,
+    pub device_secret_storage: DeviceSecretStorage,
+    pub kdf: KdfCost,
+    pub enrolled_at: String,
+    pub pending_failed_unlocks: u32,
+}
+
+pub fn vault_info(dir: &Path) -> Result<VaultInfo> {
+    let vault = Vault::open(dir)?;
+    let h: &VaultHeader = vault.header();
+    Ok(VaultInfo {
+        path: vault.dir().to_path_buf(),
+        id: h.vault_id.clone(),
+        name: h.name.clone(),
+        created_at: h.created_at.to_rfc3339(),
+        format_version: h.version,
+        device_secret_storage: h.device_secret_storage,
+        kdf: h.unlock_slot.kdf,
+        enrolled_at: h.unlock_slot.enrolled_at.to_rfc3339(),
+        pending_failed_unlocks: vault.pending_failed_attempts()?.consecutive_failures,
+    })
+}
+
+/// An unlocked vault. Dropping it closes the database and zeroizes the
+/// keys; [`Session::lock`] does the same and records it.
+pub struct Session {
+    vault: Vault,
+    conn: Connection,
+    audit: AuditLog,
+    actor: String,
+    #[allow(dead_code)] // kept for the keys of later features (documents)
+    master: MasterKey,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("vault", &self.vault.id())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Creates a vault in `dir`.
+pub fn create_vault(
+    env: &Environment,
+    dir: &Path,
+    name: &str,
+    passphrase: &Passphrase,
+    storage: DeviceSecretStorage,
+    kdf: KdfChoice,
+) -> Result<NewVault> {
+    passphrase.validate_new()?;
+    env.check_secret_dir(dir, storage)?;
+    if dir.join(matterbox_vault::vault::HEADER_FILE).exists() {
+        return Err(matterbox_vault::VaultError::AlreadyExists(dir.to_path_buf()).into());
+    }
+    let (cost, took) = match kdf {
+        KdfChoice::Calibrate => {
+            let (c, t) = KdfCost::calibrate(KdfCost::TARGET)?;
+            (c, Some(t))
+        }
+        KdfChoice::Fixed(c) => (c, None),
+    };
+    let store = env.store(storage);
+    let created = Vault::create(dir, name, passphrase, store.as_ref(), cost)?;
+    let recovery_key = created.recovery_key.display();
+    let mut session = Session::open(created.vault, created.master, env)?;
+    let object = session.vault_object();
+    session.write(|_, rec| {
+        rec.record(
+            "vault_created",
+            &object,
+            json!({
+                "device_secret_storage": storage,
+                "argon2id": { "memory_kib": cost.memory_kib, "iterations": cost.iterations, "parallelism": cost.parallelism },
+            }),
+        )
+    })?;
+    if storage == DeviceSecretStorage::DangerPlainFile {
+        session.audit_danger_storage()?;
+    }
+    Ok(NewVault {
+        session,
+        recovery_key,
+        kdf: cost,
+        kdf_time: took,
+    })
+}
+
+/// Unlocks the vault in `dir` with the passphrase and this computer's
+/// device secret.
+pub fn unlock(env: &Environment, dir: &Path, passphrase: &Passphrase) -> Result<Session> {
+    let vault = Vault::open(dir)?;
+    let store = env.store(vault.header().device_secret_storage);
+    let unlocked = vault.unlock(passphrase, store.as_ref())?;
+    Session::after_unlock(vault, unlocked, env, "vault_unlocked", json!({ "method": "passphrase" }))
+}
+
+/// Opens the vault with its recovery key and enrolls this computer: a new
+/// device secret in `storage` and a new passphrase.
+pub fn recover(
+    env: &Environment,
+    dir: &Path,
+    recovery_key: &str,
+    new_passphrase: &Passphrase,
+    storage: DeviceSecretStorage,
+) -> Result<Session> {
+    env.check_secret_dir(dir, storage)?;
+    let key = RecoveryKey::parse(recovery_key)?;
+    let mut vault = Vault::open(dir)?;
+    let store = env.store(storage);
+    let unlocked = vault.recover(&key, new_passphrase, store.as_ref())?;
+    let mut session = Session::after_unlock(
+        vault,
+        unlocked,
+        env,
+        "recovery_key_used",
+        json!({ "device_secret_storage": storage, "reenrolled": true }),
+    )?;
+    if storage == DeviceSecretStorage::DangerPlainFile {
+        session.audit_danger_storage()?;
+    }
+    Ok(session)
+}
+
+/// Changes the passphrase: the master key is re-wrapped, nothing else.
+pub fn change_passphrase(
+    env: &Environment,
+    dir: &Path,
+    current: &Passphrase,
+    new: &Passphrase,
+) -> Result<Session> {
+    let mut vault = Vault::open(dir)?;
+    let store = env.store(vault.header().device_secret_storage);
+    let unlocked = vault.change_passphrase(current, new, store.as_ref())?;
+    Session::after_unlock(vault, unlocked, env, "passphrase_changed", json!({}))
+}
+
+impl Session {
+    fn open(vault: Vault, master: MasterKey, env: &Environment) -> Result<Self> {
+        let conn = matterbox_store::open(
+            &vault.database_path(),
+            &master.derive(vault.id(), KeyPurpose::Database),
+        )?;
+        let audit = AuditLog::new(master.derive(vault.id(), KeyPurpose::AuditChain));
+        Ok(Self {
+            vault,
+            conn,
+            audit,
+            actor: env.actor.clone(),
+            master,
+        })
+    }
+
+    /// Opens the database, records the failed attempts the vault kept
+    /// since the last unlock, then this unlock, and clears the attempts.
+    fn after_unlock(
+        vault: Vault,
+        unlocked: Unlocked,
+        env: &Environment,
+        action: &str,
+        details: serde_json::Value,
+    ) -> Result<Self> {
+        let Unlocked {
+            master,
+            failed_attempts,
+        } = unlocked;
+        let mut session = Self::open(vault, master, env)?;
+        let object = session.vault_object();
+        session.write(|_, rec| {
+            for attempt in &failed_attempts {
+                rec.record_as(
+                    "unknown",
+                    "unlock_failed",
+                    &object,
+                    json!({ "attempted_at": attempt.at.to_rfc3339(), "method": attempt.method }),
+                )?;
+            }
+            rec.record(action, &object, details)
+        })?;
+        session.vault.acknowledge_failed_attempts()?;
+        Ok(session)
+    }
+
+    fn vault_object(&self) -> String {
+        format!("vault:{}", self.vault.id())
+    }
+
+    fn audit_danger_storage(&mut self) -> Result<()> {
+        let object = self.vault_object();
+        self.write(|_, rec| {
+            rec.record(
+                "danger_device_secret_in_plain_file",
+                &object,
+                json!({ "warning": "the device secret is kept in a file readable by this OS user, not in the keychain" }),
+            )
+        })
+    }
+
+    /// Runs `change` in one transaction with the audit entries it records:
+    /// the change and its trace land together or not at all.
+    fn write<T>(&mut self, change: impl FnOnce(&Connection, &Recorder<'_>) -> Result<T>) -> Result<T> {
+        let tx = self.conn.transaction()?;
+        let out = change(
+            &tx,
+            &Recorder {
+                conn: &tx,
+                audit: &self.audit,
+                actor: &self.actor,
+            },
+        )?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    pub fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
+    /// Locks: records it, then drops the keys and closes the database.
+    pub fn lock(mut self) -> Result<()> {
+        let object = self.vault_object();
+        self.write(|_, rec| rec.record("vault_locked", &object, json!({})))
+    }
+
+    // --- clients -------------------------------------------------------
+
+    pub fn create_client(&mut self, input: &ClientInput) -> Result<Client> {
+        let kind = input.kind.unwrap_or(matterbox_domain::ClientKind::Person);
+        self.write(|tx, rec| {
+            let id = clients::create(tx, input)?;
+            rec.record("client_created", &format!("client:{id}"), json!({ "kind": kind }))?;
+            Ok(clients::get(tx, id)?)
+        })
+    }
+
+    pub fn update_client(&mut self, id: i64, patch: &ClientPatch) -> Result<Client> {
+        self.write(|tx, rec| {
+            let fields = clients::update(tx, id, patch)?;
+            rec.record("client_updated", &format!("client:{id}"), json!({ "fields": fields }))?;
+            Ok(clients::get(tx, id)?)
+        })
+    }
+
+    pub fn client(&self, id: i64) -> Result<Client> {
+        Ok(clients::get(&self.conn, id)?)
+    }
+
+    pub fn clients(&self, search: Option<&str>) -> Result<Vec<Client>> {
+        Ok(clients::list(&self.conn, search)?)
+    }
+
+    // --- matters -------------------------------------------------------
+
+    pub fn open_matter(&mut self, input: &MatterInput) -> Result<Matter> {
+        self.write(|tx, rec| {
+            let (id, number) = matters::open(tx, input)?;
+            rec.record(
+                "matter_opened",
+                &format!("matter:{id}"),
+                json!({ "number": number, "client": format!("client:{}", input.client_id) }),
+            )?;
+            Ok(matters::get(tx, id)?)
+        })
+    }
+
+    pub fn update_matter(&mut self, id: i64, patch: &MatterPatch) -> Result<Matter> {
+        self.matter_change(id, "matter_updated", |tx| {
+            let fields = matters::update(tx, id, patch)?;
+            Ok(json!({ "fields": fields }))
+        })
+    }
+
+    pub fn close_matter(&mut self, id: i64, on: Option<NaiveDate>) -> Result<Matter> {
+        self.matter_change(id, "matter_closed", |tx| {
+            let on = matters::close(tx, id, on)?;
+            Ok(json!({ "closed_on": on }))
+        })
+    }
+
+    pub fn reopen_matter(&mut self, id: i64) -> Result<Matter> {
+        self.matter_change(id, "matter_reopened", |tx| {
+            matters::reopen(tx, id)?;
+            Ok(json!({}))
+        })
+    }
+
+    pub fn add_party(&mut self, matter_id: i64, party: &PartyInput) -> Result<Matter> {
+        self.matter_change(matter_id, "matter_party_added", |tx| {
+            let pid = matters::add_party(tx, matter_id, party)?;
+            Ok(json!({ "party": pid, "side": party.side }))
+        })
+    }
+
+    pub fn remove_party(&mut self, matter_id: i64, party_id: i64) -> Result<Matter> {
+        self.matter_change(matter_id, "matter_party_removed", |tx| {
+            matters::remove_party(tx, matter_id, party_id)?;
+            Ok(json!({ "party": party_id }))
+        })
+    }
+
+    pub fn add_event(
+        &mut self,
+        matter_id: i64,
+        on: Option<NaiveDate>,
+        description: &str,
+    ) -> Result<Matter> {
+        self.matter_change(matter_id, "matter_event_added", |tx| {
+            let eid = matters::add_event(tx, matter_id, on, description)?;
+            Ok(json!({ "event": eid }))
+        })
+    }
+
+    /// A change to one matter, its audit entry and the re-read.
+    fn matter_change(
+        &mut self,
+        id: i64,
+        action: &str,
+        change: impl FnOnce(&Connection) -> Result<serde_json::Value>,
+    ) -> Result<Matter> {
+        self.write(|tx, rec| {
+            let details = change(tx)?;
+            rec.record(action, &format!("matter:{id}"), details)?;
+            Ok(matters::get(tx, id)?)
+        })
+    }
+
+    pub fn matter(&self, id: i64) -> Result<Matter> {
+        Ok(matters::get(&self.conn, id)?)
+    }
+
+    pub fn matter_by_number(&self, number: &str) -> Result<Matter> {
+        let id = matters::id_by_number(&self.conn, number)?;
+        self.matter(id)
+    }
+
+    pub fn matters(&self, filter: &MatterFilter) -> Result<Vec<MatterSummary>> {
+        Ok(matters::list(&self.conn, filter)?)
+    }
+
+    // --- settings ------------------------------------------------------
+
+    pub fn number_scheme(&self) -> Result<String> {
+        Ok(settings::number_scheme(&self.conn)?.template().to_string())
+    }
+
+    pub fn set_number_scheme(&mut self, template: &str) -> Result<String> {
+        self.write(|tx, rec| {
+            let scheme = settings::set_number_scheme(tx, template)?;
+            rec.record(
+                "setting_changed",
+                "setting:matter_number_scheme",
+                json!({ "value": scheme.template() }),
+            )?;
+            Ok(scheme.template().to_string())
+        })
+    }
+
+    // --- audit ---------------------------------------------------------
+
+    pub fn verify_audit(&self) -> Result<Verification> {
+        Ok(self.audit.verify(&self.conn)?)
+    }
+
+    pub fn audit_entries(&self) -> Result<Vec<Entry>> {
+        Ok(self.audit.entries(&self.conn)?)
+    }
+
+    /// Records that the audit log was exported (writing the file is the caller's).
+    pub fn record_audit_export(&mut self, format: &str, entries: usize) -> Result<()> {
+        let object = self.vault_object();
+        self.write(|_, rec| {
+            rec.record("audit_exported", &object, json!({ "format": format, "entries": entries }))
+        })
+    }
+}
+
+/// Appends audit entries inside a [`Session::write`] transaction.
+struct Recorder<'a> {
+    conn: &'a Connection,
+    audit: &'a AuditLog,
+    actor: &'a str,
+}
+
+impl Recorder<'_> {
+    fn record(&self, action: &str, object: &str, details: serde_json::Value) -> Result<()> {
+        self.record_as(self.actor, action, object, details)
+    }
+
+    fn record_as(&self, actor: &str, action: &str, object: &str, details: serde_json::Value) -> Result<()> {
+        self.audit.append(
+            self.conn,
+            &NewEntry::new(actor, action, object).with_details(details),
+        )?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,123 @@
+//! The one error type of the core API, with the stable codes the CLI turns
+//! into exit codes and the desktop app sends over IPC as `{ code, message }`.
+
+use matterbox_audit::AuditError;
+use matterbox_domain::DomainError;
+use matterbox_store::StoreError;
+use matterbox_vault::VaultError;
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    #[error("The vault is locked. Unlock it to continue.")]
+    VaultLocked,
+    #[error("{0}")]
+    Unsafe(String),
+}
+
+impl From<rusqlite::Error> for CoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        CoreError::Store(StoreError::Sqlite(e))
+    }
+}
+
+/// Stable, snake_case error codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    VaultLocked,
+    VaultNotFound,
+    VaultExists,
+    WrongSecret,
+    InvalidRecoveryKey,
+    KeychainUnavailable,
+    Validation,
+    NotFound,
+    Conflict,
+    DecryptionFailed,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::VaultLocked => "vault_locked",
+            ErrorCode::VaultNotFound => "vault_not_found",
+            ErrorCode::VaultExists => "vault_exists",
+            ErrorCode::WrongSecret => "wrong_secret",
+            ErrorCode::InvalidRecoveryKey => "invalid_recovery_key",
+            ErrorCode::KeychainUnavailable => "keychain_unavailable",
+            ErrorCode::Validation => "validation",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::DecryptionFailed => "decryption_failed",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+impl CoreError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            CoreError::VaultLocked => ErrorCode::VaultLocked,
+            CoreError::Vault(v) => match v {
+                VaultError::WrongSecret => ErrorCode::WrongSecret,
+                VaultError::Keychain { .. } => ErrorCode::KeychainUnavailable,
+                VaultError::RecoveryKeyFormat(_) => ErrorCode::InvalidRecoveryKey,
+                VaultError::WeakPassphrase(_) => ErrorCode::Validation,
+                VaultError::NotAVault(_) => ErrorCode::VaultNotFound,
+                VaultError::AlreadyExists(_) => ErrorCode::VaultExists,
+                VaultError::HeaderInvalid(_) | VaultError::UnsupportedVersion(_) => {
+                    ErrorCode::DecryptionFailed
+                }
+                VaultError::Io { .. } | VaultError::Random(_) => ErrorCode::Internal,
+            },
+            CoreError::Store(StoreError::WrongKey) => ErrorCode::DecryptionFailed,
+            CoreError::Store(_) | CoreError::Audit(_) => ErrorCode::Internal,
+            CoreError::Domain(d) => match d {
+                DomainError::Validation { .. } => ErrorCode::Validation,
+                DomainError::NotFound { .. } => ErrorCode::NotFound,
+                DomainError::Conflict(_) => ErrorCode::Conflict,
+                DomainError::Sqlite(_) => ErrorCode::Internal,
+            },
+            CoreError::Unsafe(_) => ErrorCode::Validation,
+        }
+    }
+
+    /// What to show a user: the error itself, except for internal errors,
+    /// which get a generic message (the full chain belongs in the log).
+    pub fn user_message(&self) -> String {
+        match self.code() {
+            ErrorCode::Internal => match self {
+                CoreError::Vault(VaultError::Io { path, source }) => format!(
+                    "Matterbox could not read or write {}: {source}. Check the folder's permissions and free space.",
+                    path.display()
+                ),
+                _ => "Something went wrong inside Matterbox. Nothing was changed; try again, and if it keeps happening, run `matterbox audit verify`.".into(),
+            },
+            _ => self.to_string(),
+        }
+    }
+
+    pub fn to_api(&self) -> ApiError {
+        ApiError {
+            code: self.code(),
+            message: self.user_message(),
+        }
+    }
+}
+
+/// The error that crosses process boundaries (IPC, `--json` output).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+}
