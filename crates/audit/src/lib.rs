@@ -193,9 +193,11 @@ impl AuditLog {
         }
         let last = expected - 1;
         let head: Option<(i64, Vec<u8>, Vec<u8>)> = conn
-            .query_row("SELECT seq, mac, head_mac FROM audit_head WHERE id = 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
+            .query_row(
+                "SELECT seq, mac, head_mac FROM audit_head WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .optional()?;
         match head {
             None if last == 0 => Ok(Verification::Intact { entries: 0 }),
@@ -220,9 +222,7 @@ impl AuditLog {
                 } else if seq < last || !bool::from(mac.ct_eq(&prev_mac)) {
                     Ok(Verification::Broken {
                         first_bad_seq: seq + 1,
-                        reason: format!(
-                            "entries after {seq} were added outside Matterbox"
-                        ),
+                        reason: format!("entries after {seq} were added outside Matterbox"),
                     })
                 } else {
                     Ok(Verification::Intact { entries: last })
@@ -294,8 +294,9 @@ mod tests {
 
     fn setup(n: usize) -> (tempfile::TempDir, Connection, AuditLog) {
         let dir = tempfile::tempdir().unwrap();
-        let conn = matterbox_store::open(&dir.path().join("v.db"), &DerivedKey::from_bytes([1; 32]))
-            .unwrap();
+        let conn =
+            matterbox_store::open(&dir.path().join("v.db"), &DerivedKey::from_bytes([1; 32]))
+                .unwrap();
         let log = AuditLog::new(DerivedKey::from_bytes([2; 32]));
         for i in 0..n {
             log.append(
@@ -314,24 +315,35 @@ mod tests {
     fn broken_at(log: &AuditLog, conn: &Connection) -> i64 {
         match log.verify(conn).unwrap() {
             Verification::Broken { first_bad_seq, .. } => first_bad_seq,
-            Verification::Intact { entries } => panic!("tampering not detected ({entries} entries)"),
+            Verification::Intact { entries } => {
+                panic!("tampering not detected ({entries} entries)")
+            }
         }
     }
 
     #[test]
     fn an_untouched_log_verifies() {
         let (_d, conn, log) = setup(5);
-        assert_eq!(log.verify(&conn).unwrap(), Verification::Intact { entries: 5 });
+        assert_eq!(
+            log.verify(&conn).unwrap(),
+            Verification::Intact { entries: 5 }
+        );
         let (_d, conn, log) = setup(0);
-        assert_eq!(log.verify(&conn).unwrap(), Verification::Intact { entries: 0 });
+        assert_eq!(
+            log.verify(&conn).unwrap(),
+            Verification::Intact { entries: 0 }
+        );
     }
 
     #[test]
     fn edits_are_found_at_the_edited_entry() {
         for column in ["at", "actor", "action", "object", "details"] {
             let (_d, conn, log) = setup(5);
-            conn.execute(&format!("UPDATE audit_log SET {column} = {column} || 'x' WHERE seq = 3"), [])
-                .unwrap();
+            conn.execute(
+                &format!("UPDATE audit_log SET {column} = {column} || 'x' WHERE seq = 3"),
+                [],
+            )
+            .unwrap();
             assert_eq!(broken_at(&log, &conn), 3, "{column}");
         }
     }
@@ -339,11 +351,13 @@ mod tests {
     #[test]
     fn deletion_insertion_reordering_and_truncation_are_found() {
         let (_d, conn, log) = setup(5);
-        conn.execute("DELETE FROM audit_log WHERE seq = 2", []).unwrap();
+        conn.execute("DELETE FROM audit_log WHERE seq = 2", [])
+            .unwrap();
         assert_eq!(broken_at(&log, &conn), 2);
 
         let (_d, conn, log) = setup(5);
-        conn.execute("DELETE FROM audit_log WHERE seq = 1", []).unwrap();
+        conn.execute("DELETE FROM audit_log WHERE seq = 1", [])
+            .unwrap();
         assert_eq!(broken_at(&log, &conn), 1);
 
         // Swap the contents of entries 2 and 4.
@@ -379,14 +393,18 @@ mod tests {
 
         // Cut the tail.
         let (_d, conn, log) = setup(5);
-        conn.execute("DELETE FROM audit_log WHERE seq >= 4", []).unwrap();
+        conn.execute("DELETE FROM audit_log WHERE seq >= 4", [])
+            .unwrap();
         assert_eq!(broken_at(&log, &conn), 4);
 
         // Cut the tail and the head record with it.
         let (_d, conn, log) = setup(5);
         conn.execute_batch("DELETE FROM audit_log WHERE seq >= 4; DELETE FROM audit_head;")
             .unwrap();
-        assert!(matches!(log.verify(&conn).unwrap(), Verification::Broken { .. }));
+        assert!(matches!(
+            log.verify(&conn).unwrap(),
+            Verification::Broken { .. }
+        ));
     }
 
     #[test]
@@ -416,6 +434,10 @@ mod tests {
         let rows: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
         assert_eq!(rows.len(), 4);
         // Details hold commas and quotes, so they are quoted and doubled.
-        assert!(rows[1].contains("\"{\"\"fields\"\":[\"\"name\"\"]}\""), "{}", rows[1]);
+        assert!(
+            rows[1].contains("\"{\"\"fields\"\":[\"\"name\"\"]}\""),
+            "{}",
+            rows[1]
+        );
     }
 }

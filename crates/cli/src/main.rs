@@ -1,1 +1,875 @@
-fn main() {}
+//! `matterbox`: the command-line interface over the core API, for scripts,
+//! tests and power users. Reads take `--json`; secrets come from a file, an
+//! environment variable or the terminal, never from the command line.
+
+mod secrets;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use matterbox_core::audit::Verification;
+use matterbox_core::domain::{
+    ClientInput, ClientKind, ClientPatch, MatterFilter, MatterInput, MatterPatch, MatterStatus,
+    PartyInput, PartySide,
+};
+use matterbox_core::vault::{DeviceSecretStorage, paths};
+use matterbox_core::{CoreError, Environment, ErrorCode, KdfChoice, Session};
+use serde::Serialize;
+
+use secrets::{InputError, Source};
+
+/// Exit codes, stable for scripts.
+mod exit {
+    pub const OK: u8 = 0;
+    pub const INTERNAL: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const WRONG_SECRET: u8 = 3;
+    pub const KEYCHAIN: u8 = 4;
+    pub const VAULT: u8 = 5;
+    pub const INVALID: u8 = 6;
+    pub const NOT_FOUND: u8 = 7;
+    pub const AUDIT_BROKEN: u8 = 8;
+    pub const DAMAGED: u8 = 9;
+}
+
+const AFTER_HELP: &str = "\
+Secrets are never taken from the command line. The passphrase comes from
+--passphrase-file, else MATTERBOX_PASSPHRASE, else a prompt on the terminal
+(likewise --new-passphrase-file / MATTERBOX_NEW_PASSPHRASE and
+--recovery-key-file / MATTERBOX_RECOVERY_KEY).
+
+Exit codes: 0 done; 1 internal error; 2 usage (bad arguments, no way to read
+a secret); 3 wrong passphrase or recovery key; 4 keychain unavailable;
+5 no vault there, or one exists already; 6 invalid input or conflict;
+7 not found; 8 audit log verification failed; 9 vault damaged or unreadable.";
+
+#[derive(Parser)]
+#[command(name = "matterbox", version, about = "Matterbox: encrypted client files for law practices.", after_help = AFTER_HELP)]
+struct Cli {
+    /// The vault folder [default: the user's data folder/vaults/default].
+    #[arg(long, global = true, env = paths::VAULT_ENV, value_name = "DIR")]
+    vault: Option<PathBuf>,
+    /// Print results as JSON (errors too, on stderr).
+    #[arg(long, global = true)]
+    json: bool,
+    /// Read the passphrase from this file.
+    #[arg(long, global = true, value_name = "FILE")]
+    passphrase_file: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create, inspect, recover a vault; change its passphrase.
+    #[command(subcommand)]
+    Vault(VaultCmd),
+    /// Clients: people and organizations.
+    #[command(subcommand)]
+    Client(ClientCmd),
+    /// Matters: open, list, show, edit, close, reopen; parties and timeline.
+    #[command(subcommand)]
+    Matter(MatterCmd),
+    /// Vault settings.
+    #[command(subcommand)]
+    Settings(SettingsCmd),
+    /// Verify or export the audit log.
+    #[command(subcommand)]
+    Audit(AuditCmd),
+}
+
+#[derive(Args)]
+struct StorageArgs {
+    /// Keep the device secret in a file readable only by you instead of the
+    /// OS keychain. LESS SAFE: for an always-on machine with no keychain
+    /// service. Recorded in the vault header and the audit log.
+    #[arg(long)]
+    danger_device_secret_in_plain_file: bool,
+}
+
+impl StorageArgs {
+    fn storage(&self) -> DeviceSecretStorage {
+        if self.danger_device_secret_in_plain_file {
+            DeviceSecretStorage::DangerPlainFile
+        } else {
+            DeviceSecretStorage::OsKeychain
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum VaultCmd {
+    /// Create a vault; shows its recovery key once.
+    Create {
+        #[arg(long, default_value = "My practice")]
+        name: String,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+    /// Public facts about the vault (no unlock needed).
+    Info,
+    /// The vaults in the default folder.
+    List,
+    /// Change the passphrase (re-wraps the key; re-encrypts nothing).
+    ChangePassphrase {
+        #[arg(long, value_name = "FILE")]
+        new_passphrase_file: Option<PathBuf>,
+    },
+    /// Open with the recovery key and enroll this computer with a new passphrase.
+    Recover {
+        #[arg(long, value_name = "FILE")]
+        recovery_key_file: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        new_passphrase_file: Option<PathBuf>,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum KindArg {
+    Person,
+    Organization,
+}
+
+impl From<KindArg> for ClientKind {
+    fn from(k: KindArg) -> Self {
+        match k {
+            KindArg::Person => ClientKind::Person,
+            KindArg::Organization => ClientKind::Organization,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum ClientCmd {
+    /// Add a client.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum, default_value = "person")]
+        kind: KindArg,
+        /// Another name the client is known by (repeatable).
+        #[arg(long = "alias")]
+        aliases: Vec<String>,
+        #[arg(long, default_value = "")]
+        email: String,
+        #[arg(long, default_value = "")]
+        phone: String,
+        #[arg(long, default_value = "")]
+        address: String,
+        #[arg(long, default_value = "")]
+        notes: String,
+    },
+    /// List clients, optionally those whose name or alias contains TEXT.
+    List {
+        #[arg(long, value_name = "TEXT")]
+        search: Option<String>,
+    },
+    /// Show one client with its matters.
+    Show { id: i64 },
+    /// Change a client's details.
+    Edit {
+        id: i64,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, value_enum)]
+        kind: Option<KindArg>,
+        /// Replace the aliases with these (repeatable; give --alias "" … to clear is not allowed, use --clear-aliases).
+        #[arg(long = "alias")]
+        aliases: Vec<String>,
+        #[arg(long, conflicts_with = "aliases")]
+        clear_aliases: bool,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        address: Option<String>,
+        #[arg(long)]
+        notes: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum StatusArg {
+    Open,
+    Closed,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SideArg {
+    Related,
+    Adverse,
+}
+
+#[derive(Subcommand)]
+enum MatterCmd {
+    /// Open a matter for a client; the number comes from the scheme unless given.
+    Open {
+        #[arg(long)]
+        client: i64,
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        number: Option<String>,
+        #[arg(long, default_value = "")]
+        practice_area: String,
+        /// Opening date, YYYY-MM-DD [default: today].
+        #[arg(long)]
+        opened: Option<NaiveDate>,
+        #[arg(long, default_value = "")]
+        lawyer: String,
+        #[arg(long, default_value = "")]
+        notes: String,
+    },
+    /// List matters, newest first.
+    List {
+        #[arg(long, value_enum)]
+        status: Option<StatusArg>,
+        #[arg(long)]
+        client: Option<i64>,
+        #[arg(long)]
+        practice_area: Option<String>,
+        /// Number, title or client name contains TEXT.
+        #[arg(long, value_name = "TEXT")]
+        search: Option<String>,
+        #[arg(long)]
+        limit: Option<u32>,
+    },
+    /// Show a matter with its parties and timeline.
+    Show { number: String },
+    /// Change a matter's details.
+    Edit {
+        number: String,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        client: Option<i64>,
+        #[arg(long)]
+        practice_area: Option<String>,
+        #[arg(long)]
+        opened: Option<NaiveDate>,
+        #[arg(long)]
+        lawyer: Option<String>,
+        #[arg(long)]
+        notes: Option<String>,
+    },
+    /// Close a matter.
+    Close {
+        number: String,
+        /// Closing date, YYYY-MM-DD [default: today].
+        #[arg(long)]
+        on: Option<NaiveDate>,
+    },
+    /// Reopen a closed matter.
+    Reopen { number: String },
+    /// Add a related or adverse party.
+    AddParty {
+        number: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        side: SideArg,
+        #[arg(long, default_value = "")]
+        role: String,
+    },
+    /// Remove a party by its id (see `matter show`).
+    RemoveParty { number: String, party_id: i64 },
+    /// Add an entry to the matter's timeline.
+    Note {
+        number: String,
+        text: String,
+        /// Date of the event, YYYY-MM-DD [default: today].
+        #[arg(long)]
+        on: Option<NaiveDate>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SettingsCmd {
+    /// Show or set the matter number scheme, e.g. "{year}-{seq:04}".
+    NumberScheme { template: Option<String> },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    Jsonl,
+    Csv,
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Check the whole chain; exit code 8 names a broken log.
+    Verify,
+    /// Write the log as JSON lines or CSV.
+    Export {
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: ExportFormat,
+        /// Write here instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+/// Everything that ends a command early.
+enum Failure {
+    Core(CoreError),
+    Input(InputError),
+    AuditBroken(Verification),
+    Io(String),
+}
+
+impl From<CoreError> for Failure {
+    fn from(e: CoreError) -> Self {
+        Failure::Core(e)
+    }
+}
+
+impl From<InputError> for Failure {
+    fn from(e: InputError) -> Self {
+        Failure::Input(e)
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Failure::Io(e.to_string())
+    }
+}
+
+type Outcome = Result<(), Failure>;
+
+struct Ctx {
+    vault_dir: PathBuf,
+    json: bool,
+    passphrase_file: Option<PathBuf>,
+    env: Environment,
+}
+
+impl Ctx {
+    fn passphrase_source(&self, confirm: bool) -> Source<'_> {
+        Source {
+            file: self.passphrase_file.as_deref(),
+            env: "MATTERBOX_PASSPHRASE",
+            flag: "--passphrase-file",
+            prompt: if confirm {
+                "New passphrase: "
+            } else {
+                "Passphrase: "
+            },
+            confirm,
+        }
+    }
+
+    fn unlock(&self) -> Result<Session, Failure> {
+        // Check the vault exists before asking for a secret.
+        matterbox_core::vault_info(&self.vault_dir)?;
+        let pass = secrets::passphrase(&self.passphrase_source(false))?;
+        Ok(matterbox_core::unlock(&self.env, &self.vault_dir, &pass)?)
+    }
+
+    /// Unlocks, runs `f`, locks. The CLI holds the keys for one command only.
+    fn with_session<T>(
+        &self,
+        f: impl FnOnce(&mut Session) -> Result<T, Failure>,
+    ) -> Result<T, Failure> {
+        let mut session = self.unlock()?;
+        let out = f(&mut session);
+        session.lock()?;
+        out
+    }
+
+    fn print<T: Serialize>(&self, value: &T, human: impl FnOnce(&T) -> String) -> Outcome {
+        let mut out = std::io::stdout().lock();
+        if self.json {
+            serde_json::to_writer_pretty(&mut out, value)
+                .map_err(|e| Failure::Io(e.to_string()))?;
+            writeln!(out)?;
+        } else {
+            write!(out, "{}", human(value))?;
+        }
+        Ok(())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.json;
+    let result = run(cli);
+    match result {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(failure) => {
+            let (code, label, message) = describe(&failure);
+            if json {
+                let body = serde_json::json!({ "error": { "code": label, "message": message } });
+                eprintln!("{body}");
+            } else {
+                eprintln!("matterbox: {message}");
+            }
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn describe(failure: &Failure) -> (u8, &'static str, String) {
+    match failure {
+        Failure::Input(e) => (exit::USAGE, "usage", e.0.clone()),
+        Failure::Io(e) => (exit::INTERNAL, "internal", e.clone()),
+        Failure::AuditBroken(v) => {
+            let msg = match v {
+                Verification::Broken {
+                    first_bad_seq,
+                    reason,
+                } => {
+                    format!("The audit log is broken at entry {first_bad_seq}: {reason}.")
+                }
+                Verification::Intact { .. } => "The audit log is intact.".into(),
+            };
+            (exit::AUDIT_BROKEN, "audit_broken", msg)
+        }
+        Failure::Core(e) => {
+            let code = match e.code() {
+                ErrorCode::Internal => exit::INTERNAL,
+                ErrorCode::WrongSecret | ErrorCode::InvalidRecoveryKey => exit::WRONG_SECRET,
+                ErrorCode::KeychainUnavailable => exit::KEYCHAIN,
+                ErrorCode::VaultNotFound | ErrorCode::VaultExists => exit::VAULT,
+                ErrorCode::Validation | ErrorCode::Conflict => exit::INVALID,
+                ErrorCode::NotFound => exit::NOT_FOUND,
+                ErrorCode::DecryptionFailed => exit::DAMAGED,
+                ErrorCode::VaultLocked => exit::WRONG_SECRET,
+            };
+            (code, e.code().as_str(), e.user_message())
+        }
+    }
+}
+
+fn run(cli: Cli) -> Outcome {
+    let vault_dir = match cli.vault {
+        Some(v) => v,
+        None => paths::default_vault_dir().map_err(CoreError::from)?,
+    };
+    let mut env = Environment::from_os("cli")?;
+    if let Some(secs) = std::env::var("MATTERBOX_KEYCHAIN_TIMEOUT_SECS")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+    {
+        env.keychain_timeout = Duration::from_secs(secs.max(1));
+    }
+    let ctx = Ctx {
+        vault_dir,
+        json: cli.json,
+        passphrase_file: cli.passphrase_file,
+        env,
+    };
+    match cli.command {
+        Command::Vault(cmd) => vault_cmd(&ctx, cmd),
+        Command::Client(cmd) => client_cmd(&ctx, cmd),
+        Command::Matter(cmd) => matter_cmd(&ctx, cmd),
+        Command::Settings(cmd) => settings_cmd(&ctx, cmd),
+        Command::Audit(cmd) => audit_cmd(&ctx, cmd),
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreatedOut {
+    path: PathBuf,
+    vault_id: String,
+    recovery_key: String,
+    argon2id_memory_kib: u32,
+    argon2id_iterations: u32,
+    argon2id_millis: Option<u128>,
+}
+
+fn vault_cmd(ctx: &Ctx, cmd: VaultCmd) -> Outcome {
+    match cmd {
+        VaultCmd::Create { name, storage } => {
+            let pass = secrets::passphrase(&ctx.passphrase_source(true))?;
+            let created = matterbox_core::create_vault(
+                &ctx.env,
+                &ctx.vault_dir,
+                &name,
+                &pass,
+                storage.storage(),
+                KdfChoice::Calibrate,
+            )?;
+            let out = CreatedOut {
+                path: ctx.vault_dir.clone(),
+                vault_id: created.session.vault().id().to_string(),
+                recovery_key: created.recovery_key.to_string(),
+                argon2id_memory_kib: created.kdf.memory_kib,
+                argon2id_iterations: created.kdf.iterations,
+                argon2id_millis: created.kdf_time.map(|d| d.as_millis()),
+            };
+            created.session.lock()?;
+            ctx.print(&out, |o| {
+                format!(
+                    "Created the vault at {}.\n\n\
+                     RECOVERY KEY — shown this once. Write it down or print it, and keep it\n\
+                     somewhere safe away from this computer. It opens the vault if you forget\n\
+                     the passphrase or lose this computer's keychain.\n\n    {}\n\n\
+                     Argon2id: {} MiB, {} passes{}.\n",
+                    o.path.display(),
+                    o.recovery_key,
+                    o.argon2id_memory_kib / 1024,
+                    o.argon2id_iterations,
+                    o.argon2id_millis
+                        .map(|m| format!(" ({m} ms here)"))
+                        .unwrap_or_default()
+                )
+            })
+        }
+        VaultCmd::Info => {
+            let info = matterbox_core::vault_info(&ctx.vault_dir)?;
+            ctx.print(&info, |i| {
+                format!(
+                    "Vault:          {}\nName:           {}\nId:             {}\nCreated:        {}\nDevice secret:  {}\nArgon2id:       {} MiB, {} passes, {} lane(s)\nEnrolled here:  {}\nFailed unlocks since the last unlock: {}\n",
+                    i.path.display(),
+                    i.name,
+                    i.id,
+                    i.created_at,
+                    match i.device_secret_storage {
+                        DeviceSecretStorage::OsKeychain => "OS keychain",
+                        DeviceSecretStorage::DangerPlainFile => "PLAIN FILE (less safe)",
+                    },
+                    i.kdf.memory_kib / 1024,
+                    i.kdf.iterations,
+                    i.kdf.parallelism,
+                    i.enrolled_at,
+                    i.pending_failed_unlocks
+                )
+            })
+        }
+        VaultCmd::List => {
+            let root = paths::vaults_root().map_err(CoreError::from)?;
+            let vaults = matterbox_core::vault::list_vaults(&root).map_err(CoreError::from)?;
+            let infos: Vec<_> = vaults
+                .iter()
+                .map(|v| matterbox_core::vault_info(v.dir()))
+                .collect::<Result<_, _>>()?;
+            ctx.print(&infos, |list| {
+                if list.is_empty() {
+                    format!(
+                        "No vaults in {}. Create one with `matterbox vault create`.\n",
+                        root.display()
+                    )
+                } else {
+                    list.iter()
+                        .map(|i| format!("{}\t{}\n", i.name, i.path.display()))
+                        .collect()
+                }
+            })
+        }
+        VaultCmd::ChangePassphrase {
+            new_passphrase_file,
+        } => {
+            matterbox_core::vault_info(&ctx.vault_dir)?;
+            let current = secrets::passphrase(&ctx.passphrase_source(false))?;
+            let new = secrets::passphrase(&Source {
+                file: new_passphrase_file.as_deref(),
+                env: "MATTERBOX_NEW_PASSPHRASE",
+                flag: "--new-passphrase-file",
+                prompt: "New passphrase: ",
+                confirm: true,
+            })?;
+            let session =
+                matterbox_core::change_passphrase(&ctx.env, &ctx.vault_dir, &current, &new)?;
+            session.lock()?;
+            ctx.print(&serde_json::json!({ "changed": true }), |_| {
+                "Passphrase changed. Nothing was re-encrypted; the recovery key is unchanged.\n"
+                    .into()
+            })
+        }
+        VaultCmd::Recover {
+            recovery_key_file,
+            new_passphrase_file,
+            storage,
+        } => {
+            matterbox_core::vault_info(&ctx.vault_dir)?;
+            let key = secrets::read(&Source {
+                file: recovery_key_file.as_deref(),
+                env: "MATTERBOX_RECOVERY_KEY",
+                flag: "--recovery-key-file",
+                prompt: "Recovery key: ",
+                confirm: false,
+            })?;
+            let new = secrets::passphrase(&Source {
+                file: new_passphrase_file.as_deref(),
+                env: "MATTERBOX_NEW_PASSPHRASE",
+                flag: "--new-passphrase-file",
+                prompt: "New passphrase for this computer: ",
+                confirm: true,
+            })?;
+            let session =
+                matterbox_core::recover(&ctx.env, &ctx.vault_dir, &key, &new, storage.storage())?;
+            session.lock()?;
+            ctx.print(&serde_json::json!({ "recovered": true, "reenrolled": true }), |_| {
+                "Vault recovered. This computer is enrolled with the new passphrase; the recovery key stays the same.\n".into()
+            })
+        }
+    }
+}
+
+fn client_line(c: &matterbox_core::domain::Client) -> String {
+    let aliases = if c.aliases.is_empty() {
+        String::new()
+    } else {
+        format!(" (also: {})", c.aliases.join(", "))
+    };
+    format!("{:>6}  {}{}\n", c.id, c.name, aliases)
+}
+
+fn client_cmd(ctx: &Ctx, cmd: ClientCmd) -> Outcome {
+    ctx.with_session(|s| match cmd {
+        ClientCmd::Add { name, kind, aliases, email, phone, address, notes } => {
+            let c = s.create_client(&ClientInput {
+                kind: Some(kind.into()),
+                name,
+                aliases,
+                email,
+                phone,
+                address,
+                notes,
+            })?;
+            ctx.print(&c, |c| format!("Added client {}: {}\n", c.id, c.name))
+        }
+        ClientCmd::List { search } => {
+            let list = s.clients(search.as_deref())?;
+            ctx.print(&list, |l| {
+                if l.is_empty() {
+                    "No clients match. Add one with `matterbox client add --name NAME`.\n".into()
+                } else {
+                    l.iter().map(client_line).collect()
+                }
+            })
+        }
+        ClientCmd::Show { id } => {
+            let client = s.client(id)?;
+            let matters = s.matters(&MatterFilter { client_id: Some(id), ..Default::default() })?;
+            let value = serde_json::json!({ "client": client, "matters": matters });
+            ctx.print(&value, |_| {
+                let mut out = format!(
+                    "{} ({})\nAliases: {}\nEmail:   {}\nPhone:   {}\nAddress: {}\nNotes:   {}\nMatters:\n",
+                    client.name,
+                    client.kind.as_str(),
+                    client.aliases.join(", "),
+                    client.email,
+                    client.phone,
+                    client.address,
+                    client.notes
+                );
+                for m in &matters {
+                    out.push_str(&format!("  {}  {}  [{}]\n", m.number, m.title, m.status.as_str()));
+                }
+                out
+            })
+        }
+        ClientCmd::Edit { id, name, kind, aliases, clear_aliases, email, phone, address, notes } => {
+            let patch = ClientPatch {
+                kind: kind.map(Into::into),
+                name,
+                aliases: if clear_aliases {
+                    Some(Vec::new())
+                } else if aliases.is_empty() {
+                    None
+                } else {
+                    Some(aliases)
+                },
+                email,
+                phone,
+                address,
+                notes,
+            };
+            let c = s.update_client(id, &patch)?;
+            ctx.print(&c, |c| format!("Updated client {}: {}\n", c.id, c.name))
+        }
+    })
+}
+
+fn matter_text(m: &matterbox_core::domain::Matter) -> String {
+    let s = &m.summary;
+    let mut out = format!(
+        "{}  {}\nClient:   {} (id {})\nArea:     {}\nStatus:   {}\nOpened:   {}\n",
+        s.number,
+        s.title,
+        s.client_name,
+        s.client_id,
+        s.practice_area,
+        s.status.as_str(),
+        s.opened_on
+    );
+    if let Some(c) = s.closed_on {
+        out.push_str(&format!("Closed:   {c}\n"));
+    }
+    out.push_str(&format!(
+        "Lawyer:   {}\nNotes:    {}\n",
+        s.responsible_lawyer, m.notes
+    ));
+    if !m.parties.is_empty() {
+        out.push_str("Parties:\n");
+        for p in &m.parties {
+            let side = match p.side {
+                PartySide::Adverse => "adverse",
+                PartySide::Related => "related",
+            };
+            out.push_str(&format!("  [{}] {} — {} ({side})\n", p.id, p.name, p.role));
+        }
+    }
+    out.push_str("Timeline:\n");
+    for e in &m.timeline {
+        out.push_str(&format!("  {}  {}\n", e.occurred_on, e.description));
+    }
+    out
+}
+
+fn matter_cmd(ctx: &Ctx, cmd: MatterCmd) -> Outcome {
+    ctx.with_session(|s| {
+        let id_of = |s: &Session, number: &str| -> Result<i64, Failure> {
+            Ok(s.matter_by_number(number)?.summary.id)
+        };
+        let m = match cmd {
+            MatterCmd::Open { client, title, number, practice_area, opened, lawyer, notes } => {
+                s.open_matter(&MatterInput {
+                    number,
+                    title,
+                    client_id: client,
+                    practice_area,
+                    opened_on: opened,
+                    responsible_lawyer: lawyer,
+                    notes,
+                })?
+            }
+            MatterCmd::List { status, client, practice_area, search, limit } => {
+                let list = s.matters(&MatterFilter {
+                    status: status.map(|st| match st {
+                        StatusArg::Open => MatterStatus::Open,
+                        StatusArg::Closed => MatterStatus::Closed,
+                    }),
+                    client_id: client,
+                    practice_area,
+                    search,
+                    limit,
+                    offset: None,
+                })?;
+                return ctx.print(&list, |l| {
+                    if l.is_empty() {
+                        "No matters match. Open one with `matterbox matter open --client ID --title TITLE`.\n".into()
+                    } else {
+                        l.iter()
+                            .map(|m| format!("{}  {}  {}  [{}]\n", m.number, m.title, m.client_name, m.status.as_str()))
+                            .collect()
+                    }
+                });
+            }
+            MatterCmd::Show { number } => s.matter_by_number(&number)?,
+            MatterCmd::Edit { number, title, client, practice_area, opened, lawyer, notes } => {
+                let id = id_of(s, &number)?;
+                s.update_matter(id, &MatterPatch {
+                    title,
+                    client_id: client,
+                    practice_area,
+                    opened_on: opened,
+                    responsible_lawyer: lawyer,
+                    notes,
+                })?
+            }
+            MatterCmd::Close { number, on } => {
+                let id = id_of(s, &number)?;
+                s.close_matter(id, on)?
+            }
+            MatterCmd::Reopen { number } => {
+                let id = id_of(s, &number)?;
+                s.reopen_matter(id)?
+            }
+            MatterCmd::AddParty { number, name, side, role } => {
+                let id = id_of(s, &number)?;
+                let side = match side {
+                    SideArg::Related => PartySide::Related,
+                    SideArg::Adverse => PartySide::Adverse,
+                };
+                s.add_party(id, &PartyInput { name, role, side })?
+            }
+            MatterCmd::RemoveParty { number, party_id } => {
+                let id = id_of(s, &number)?;
+                s.remove_party(id, party_id)?
+            }
+            MatterCmd::Note { number, text, on } => {
+                let id = id_of(s, &number)?;
+                s.add_event(id, on, &text)?
+            }
+        };
+        ctx.print(&m, matter_text)
+    })
+}
+
+fn settings_cmd(ctx: &Ctx, cmd: SettingsCmd) -> Outcome {
+    ctx.with_session(|s| match cmd {
+        SettingsCmd::NumberScheme { template } => {
+            let value = match template {
+                Some(t) => s.set_number_scheme(&t)?,
+                None => s.number_scheme()?,
+            };
+            ctx.print(&serde_json::json!({ "numberScheme": value }), |_| {
+                format!("{value}\n")
+            })
+        }
+    })
+}
+
+fn audit_cmd(ctx: &Ctx, cmd: AuditCmd) -> Outcome {
+    ctx.with_session(|s| match cmd {
+        AuditCmd::Verify => {
+            let v = s.verify_audit()?;
+            match v {
+                Verification::Intact { entries } => ctx.print(&v, |_| {
+                    format!("The audit log is intact: {entries} entries, every link checked.\n")
+                }),
+                broken => {
+                    if ctx.json {
+                        ctx.print(&broken, |_| String::new())?;
+                    }
+                    Err(Failure::AuditBroken(broken))
+                }
+            }
+        }
+        AuditCmd::Export { format, output } => {
+            let entries = s.audit_entries()?;
+            let mut buf = Vec::new();
+            let name = match format {
+                ExportFormat::Jsonl => {
+                    matterbox_core::audit::export_jsonl(&entries, &mut buf)
+                        .map_err(CoreError::from)?;
+                    "jsonl"
+                }
+                ExportFormat::Csv => {
+                    matterbox_core::audit::export_csv(&entries, &mut buf)
+                        .map_err(CoreError::from)?;
+                    "csv"
+                }
+            };
+            match output {
+                Some(path) => write_new_file(&path, &buf)?,
+                None => std::io::stdout().lock().write_all(&buf)?,
+            }
+            s.record_audit_export(name, entries.len())?;
+            Ok(())
+        }
+    })
+}
+
+/// Writes an export without overwriting anything that exists.
+fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| Failure::Io(format!("cannot create {}: {e}", path.display())))?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(())
+}

@@ -46,6 +46,7 @@ impl Environment {
     /// The defaults of this machine, with the actor named after the OS user.
     pub fn from_os(program: &str) -> Result<Self> {
         let user = std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
             .or_else(|_| std::env::var("USERNAME"))
             .unwrap_or_else(|_| "unknown-user".into());
         Ok(Self {
@@ -214,7 +215,13 @@ pub fn unlock(env: &Environment, dir: &Path, passphrase: &Passphrase) -> Result<
     let vault = Vault::open(dir)?;
     let store = env.store(vault.header().device_secret_storage);
     let unlocked = vault.unlock(passphrase, store.as_ref())?;
-    Session::after_unlock(vault, unlocked, env, "vault_unlocked", json!({ "method": "passphrase" }))
+    Session::after_unlock(
+        vault,
+        unlocked,
+        env,
+        "vault_unlocked",
+        json!({ "method": "passphrase" }),
+    )
 }
 
 /// Opens the vault with its recovery key and enrolls this computer: a new
@@ -320,7 +327,10 @@ impl Session {
 
     /// Runs `change` in one transaction with the audit entries it records:
     /// the change and its trace land together or not at all.
-    fn write<T>(&mut self, change: impl FnOnce(&Connection, &Recorder<'_>) -> Result<T>) -> Result<T> {
+    fn write<T>(
+        &mut self,
+        change: impl FnOnce(&Connection, &Recorder<'_>) -> Result<T>,
+    ) -> Result<T> {
         let tx = self.conn.transaction()?;
         let out = change(
             &tx,
@@ -350,7 +360,11 @@ impl Session {
         let kind = input.kind.unwrap_or(matterbox_domain::ClientKind::Person);
         self.write(|tx, rec| {
             let id = clients::create(tx, input)?;
-            rec.record("client_created", &format!("client:{id}"), json!({ "kind": kind }))?;
+            rec.record(
+                "client_created",
+                &format!("client:{id}"),
+                json!({ "kind": kind }),
+            )?;
             Ok(clients::get(tx, id)?)
         })
     }
@@ -358,7 +372,11 @@ impl Session {
     pub fn update_client(&mut self, id: i64, patch: &ClientPatch) -> Result<Client> {
         self.write(|tx, rec| {
             let fields = clients::update(tx, id, patch)?;
-            rec.record("client_updated", &format!("client:{id}"), json!({ "fields": fields }))?;
+            rec.record(
+                "client_updated",
+                &format!("client:{id}"),
+                json!({ "fields": fields }),
+            )?;
             Ok(clients::get(tx, id)?)
         })
     }
@@ -491,7 +509,11 @@ impl Session {
     pub fn record_audit_export(&mut self, format: &str, entries: usize) -> Result<()> {
         let object = self.vault_object();
         self.write(|_, rec| {
-            rec.record("audit_exported", &object, json!({ "format": format, "entries": entries }))
+            rec.record(
+                "audit_exported",
+                &object,
+                json!({ "format": format, "entries": entries }),
+            )
         })
     }
 }
@@ -508,7 +530,13 @@ impl Recorder<'_> {
         self.record_as(self.actor, action, object, details)
     }
 
-    fn record_as(&self, actor: &str, action: &str, object: &str, details: serde_json::Value) -> Result<()> {
+    fn record_as(
+        &self,
+        actor: &str,
+        action: &str,
+        object: &str,
+        details: serde_json::Value,
+    ) -> Result<()> {
         self.audit.append(
             self.conn,
             &NewEntry::new(actor, action, object).with_details(details),

@@ -43,7 +43,11 @@ fn create(f: &Fixture) -> NewVault {
 }
 
 fn actions(s: &Session) -> Vec<String> {
-    s.audit_entries().unwrap().into_iter().map(|e| e.action).collect()
+    s.audit_entries()
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect()
 }
 
 #[test]
@@ -69,7 +73,10 @@ fn the_life_of_a_vault_is_audited() {
         ]
     );
     assert_eq!(vault_info(&f.vault_dir).unwrap().pending_failed_unlocks, 0);
-    assert!(matches!(s.verify_audit().unwrap(), Verification::Intact { entries: 5 }));
+    assert!(matches!(
+        s.verify_audit().unwrap(),
+        Verification::Intact { entries: 5 }
+    ));
 }
 
 #[test]
@@ -83,8 +90,14 @@ fn client_and_matter_changes_are_audited_without_client_data() {
             ..Default::default()
         })
         .unwrap();
-    s.update_client(c.id, &ClientPatch { notes: Some("Prefers post".into()), ..Default::default() })
-        .unwrap();
+    s.update_client(
+        c.id,
+        &ClientPatch {
+            notes: Some("Prefers post".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let m = s
         .open_matter(&MatterInput {
             title: "Quill v. Nobody".into(),
@@ -94,9 +107,17 @@ fn client_and_matter_changes_are_audited_without_client_data() {
         })
         .unwrap();
     let id = m.summary.id;
-    s.add_party(id, &PartyInput { name: "Nobody Ltd".into(), role: "defendant".into(), side: PartySide::Adverse })
+    s.add_party(
+        id,
+        &PartyInput {
+            name: "Nobody Ltd".into(),
+            role: "defendant".into(),
+            side: PartySide::Adverse,
+        },
+    )
+    .unwrap();
+    s.close_matter(id, Some("2026-03-01".parse().unwrap()))
         .unwrap();
-    s.close_matter(id, Some("2026-03-01".parse().unwrap())).unwrap();
     let m = s.reopen_matter(id).unwrap();
     assert_eq!(m.summary.status, MatterStatus::Open);
     let entries = s.audit_entries().unwrap();
@@ -116,7 +137,10 @@ fn client_and_matter_changes_are_audited_without_client_data() {
     for secret in ["Zanzibar", "Quill v.", "Nobody Ltd", "Prefers post"] {
         assert!(!text.contains(secret), "{secret} leaked into the audit log");
     }
-    assert!(matches!(s.verify_audit().unwrap(), Verification::Intact { .. }));
+    assert!(matches!(
+        s.verify_audit().unwrap(),
+        Verification::Intact { .. }
+    ));
 }
 
 #[test]
@@ -125,16 +149,38 @@ fn a_refused_change_leaves_no_trace_and_no_row() {
     let mut s = create(&f).session;
     let before = s.audit_entries().unwrap().len();
     let err = s
-        .open_matter(&MatterInput { title: "Orphan".into(), client_id: 42, ..Default::default() })
+        .open_matter(&MatterInput {
+            title: "Orphan".into(),
+            client_id: 42,
+            ..Default::default()
+        })
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Validation);
-    let err = s.create_client(&ClientInput { name: " ".into(), ..Default::default() }).unwrap_err();
+    let err = s
+        .create_client(&ClientInput {
+            name: " ".into(),
+            ..Default::default()
+        })
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Validation);
     assert_eq!(s.matter(7).unwrap_err().code(), ErrorCode::NotFound);
-    let c = s.create_client(&ClientInput { name: "Ada Fictional".into(), ..Default::default() }).unwrap();
-    let input = MatterInput { title: "One".into(), client_id: c.id, number: Some("X-1".into()), ..Default::default() };
+    let c = s
+        .create_client(&ClientInput {
+            name: "Ada Fictional".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    let input = MatterInput {
+        title: "One".into(),
+        client_id: c.id,
+        number: Some("X-1".into()),
+        ..Default::default()
+    };
     s.open_matter(&input).unwrap();
-    assert_eq!(s.open_matter(&input).unwrap_err().code(), ErrorCode::Conflict);
+    assert_eq!(
+        s.open_matter(&input).unwrap_err().code(),
+        ErrorCode::Conflict
+    );
     assert_eq!(s.audit_entries().unwrap().len(), before + 2);
     assert_eq!(s.matters(&MatterFilter::default()).unwrap().len(), 1);
 }
@@ -153,17 +199,39 @@ fn recovery_and_passphrase_change() {
     assert!(err.user_message().contains("recovery key"));
 
     // A typo is caught before any attempt; a wrong key is the opaque error.
-    let typo = format!("{}{}", if key.starts_with('Z') { 'Y' } else { 'Z' }, &key[1..]);
-    let err = recover(&f.env, &f.vault_dir, &typo, &pass("second passphrase"), DeviceSecretStorage::DangerPlainFile)
-        .unwrap_err();
+    let typo = format!(
+        "{}{}",
+        if key.starts_with('Z') { 'Y' } else { 'Z' },
+        &key[1..]
+    );
+    let err = recover(
+        &f.env,
+        &f.vault_dir,
+        &typo,
+        &pass("second passphrase"),
+        DeviceSecretStorage::DangerPlainFile,
+    )
+    .unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidRecoveryKey);
 
-    let s = recover(&f.env, &f.vault_dir, &key.to_lowercase(), &pass("second passphrase"), DeviceSecretStorage::DangerPlainFile)
-        .unwrap();
+    let s = recover(
+        &f.env,
+        &f.vault_dir,
+        &key.to_lowercase(),
+        &pass("second passphrase"),
+        DeviceSecretStorage::DangerPlainFile,
+    )
+    .unwrap();
     assert!(actions(&s).contains(&"recovery_key_used".to_string()));
     s.lock().unwrap();
 
-    let s = change_passphrase(&f.env, &f.vault_dir, &pass("second passphrase"), &pass("third passphrase")).unwrap();
+    let s = change_passphrase(
+        &f.env,
+        &f.vault_dir,
+        &pass("second passphrase"),
+        &pass("third passphrase"),
+    )
+    .unwrap();
     assert_eq!(actions(&s).last().unwrap(), "passphrase_changed");
     s.lock().unwrap();
     assert!(unlock(&f.env, &f.vault_dir, &pass("third passphrase")).is_ok());

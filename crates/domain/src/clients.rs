@@ -102,7 +102,10 @@ fn check_email(email: &str) -> Result<String, DomainError> {
             !user.is_empty() && host.contains('.') && !host.starts_with('.') && !e.contains(' ')
         });
         if !ok {
-            return Err(validation("email", format!("\"{e}\" is not an email address.")));
+            return Err(validation(
+                "email",
+                format!("\"{e}\" is not an email address."),
+            ));
         }
     }
     Ok(e)
@@ -192,7 +195,11 @@ pub fn get(conn: &Connection, id: i64) -> Result<Client, DomainError> {
 }
 
 /// Applies a patch. Returns the field names it changed.
-pub fn update(conn: &Connection, id: i64, patch: &ClientPatch) -> Result<Vec<&'static str>, DomainError> {
+pub fn update(
+    conn: &Connection,
+    id: i64,
+    patch: &ClientPatch,
+) -> Result<Vec<&'static str>, DomainError> {
     let current = get(conn, id)?;
     let name = match &patch.name {
         Some(n) => required("name", "The client's name", n)?,
@@ -281,7 +288,13 @@ mod tests {
         assert_eq!(c.name, "Quillfeather Holdings Ltd");
         assert_eq!(c.kind, ClientKind::Organization);
         assert_eq!(c.aliases, ["QFH", "Quill Group"]);
-        let names = |s| list(&conn, Some(s)).unwrap().into_iter().map(|c| c.name).collect::<Vec<_>>();
+        let names = |s| {
+            list(&conn, Some(s))
+                .unwrap()
+                .into_iter()
+                .map(|c| c.name)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(names("group"), ["Quillfeather Holdings Ltd"]);
         assert_eq!(names("ada"), ["Ada Fictional"]);
         assert_eq!(names("%"), Vec::<String>::new());
@@ -293,8 +306,20 @@ mod tests {
         let (_d, conn) = db();
         for (bad, field) in [
             (input("   "), "name"),
-            (ClientInput { email: "not-an-email".into(), ..input("A") }, "email"),
-            (ClientInput { aliases: vec![" ".into()], ..input("A") }, "aliases"),
+            (
+                ClientInput {
+                    email: "not-an-email".into(),
+                    ..input("A")
+                },
+                "email",
+            ),
+            (
+                ClientInput {
+                    aliases: vec![" ".into()],
+                    ..input("A")
+                },
+                "aliases",
+            ),
             (input(&"x".repeat(501)), "name"),
         ] {
             match create(&conn, &bad) {
@@ -304,7 +329,14 @@ mod tests {
         }
         assert!(list(&conn, None).unwrap().is_empty());
         let id = create(&conn, &input("Ada Fictional")).unwrap();
-        let err = update(&conn, id, &ClientPatch { name: Some("".into()), ..Default::default() });
+        let err = update(
+            &conn,
+            id,
+            &ClientPatch {
+                name: Some("".into()),
+                ..Default::default()
+            },
+        );
         assert!(err.is_err());
         assert_eq!(get(&conn, id).unwrap().name, "Ada Fictional");
         assert!(matches!(get(&conn, 999), Err(DomainError::NotFound { .. })));
@@ -313,16 +345,30 @@ mod tests {
     #[test]
     fn update_changes_only_what_is_given() {
         let (_d, conn) = db();
-        let id = create(&conn, &ClientInput { phone: "+1 555 0100".into(), ..input("Ada Fictional") }).unwrap();
+        let id = create(
+            &conn,
+            &ClientInput {
+                phone: "+1 555 0100".into(),
+                ..input("Ada Fictional")
+            },
+        )
+        .unwrap();
         let fields = update(
             &conn,
             id,
-            &ClientPatch { name: Some("Ada B. Fictional".into()), aliases: Some(vec!["Ada B".into()]), ..Default::default() },
+            &ClientPatch {
+                name: Some("Ada B. Fictional".into()),
+                aliases: Some(vec!["Ada B".into()]),
+                ..Default::default()
+            },
         )
         .unwrap();
         assert_eq!(fields, ["name", "aliases"]);
         let c = get(&conn, id).unwrap();
-        assert_eq!((c.name.as_str(), c.phone.as_str()), ("Ada B. Fictional", "+1 555 0100"));
+        assert_eq!(
+            (c.name.as_str(), c.phone.as_str()),
+            ("Ada B. Fictional", "+1 555 0100")
+        );
         assert_eq!(c.aliases, ["Ada B"]);
     }
 }

@@ -59,14 +59,20 @@ pub(crate) fn optional(field: &str, label: &str, value: &str) -> Result<String, 
         ));
     }
     if v.chars().any(|c| c.is_control()) {
-        return Err(validation(field, format!("{label} contains control characters.")));
+        return Err(validation(
+            field,
+            format!("{label} contains control characters."),
+        ));
     }
     Ok(v.to_string())
 }
 
 pub(crate) fn notes(value: &str) -> Result<String, DomainError> {
     if value.chars().count() > MAX_NOTES {
-        return Err(validation("notes", format!("Notes are longer than {MAX_NOTES} characters.")));
+        return Err(validation(
+            "notes",
+            format!("Notes are longer than {MAX_NOTES} characters."),
+        ));
     }
     Ok(value.to_string())
 }
@@ -93,7 +99,8 @@ pub(crate) mod testutil {
     pub fn db() -> (tempfile::TempDir, rusqlite::Connection) {
         let dir = tempfile::tempdir().unwrap();
         let conn =
-            matterbox_store::open(&dir.path().join("v.db"), &DerivedKey::from_bytes([1; 32])).unwrap();
+            matterbox_store::open(&dir.path().join("v.db"), &DerivedKey::from_bytes([1; 32]))
+                .unwrap();
         (dir, conn)
     }
 }

@@ -6,7 +6,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use crate::numbering::NumberScheme;
-use crate::{DomainError, clients, like_pattern, notes, now, optional, required, settings, validation};
+use crate::{
+    DomainError, clients, like_pattern, notes, now, optional, required, settings, validation,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -175,7 +177,9 @@ fn check_number(number: &str) -> Result<String, DomainError> {
     {
         return Err(validation(
             "number",
-            format!("'{bad}' cannot be part of a matter number; use letters, digits, '-', '_' or '.'"),
+            format!(
+                "'{bad}' cannot be part of a matter number; use letters, digits, '-', '_' or '.'"
+            ),
         ));
     }
     Ok(n)
@@ -183,19 +187,27 @@ fn check_number(number: &str) -> Result<String, DomainError> {
 
 fn number_taken(conn: &Connection, number: &str) -> Result<bool, DomainError> {
     Ok(conn
-        .query_row("SELECT 1 FROM matters WHERE number = ?1", [number], |_| Ok(()))
+        .query_row("SELECT 1 FROM matters WHERE number = ?1", [number], |_| {
+            Ok(())
+        })
         .optional()?
         .is_some())
 }
 
 /// The next free number of the scheme for a matter opened on `date`, and
 /// moves the counter past it.
-fn next_number(conn: &Connection, scheme: &NumberScheme, date: NaiveDate) -> Result<String, DomainError> {
+fn next_number(
+    conn: &Connection,
+    scheme: &NumberScheme,
+    date: NaiveDate,
+) -> Result<String, DomainError> {
     let scope = scheme.scope(date);
     let mut seq: u64 = conn
-        .query_row("SELECT next FROM matter_counters WHERE scope = ?1", [&scope], |r| {
-            r.get::<_, i64>(0)
-        })
+        .query_row(
+            "SELECT next FROM matter_counters WHERE scope = ?1",
+            [&scope],
+            |r| r.get::<_, i64>(0),
+        )
         .optional()?
         .map_or(1, |n| n.max(1) as u64);
     // Numbers typed by hand may already use some sequence values: skip them.
@@ -212,7 +224,13 @@ fn next_number(conn: &Connection, scheme: &NumberScheme, date: NaiveDate) -> Res
     Ok(number)
 }
 
-fn add_event_row(conn: &Connection, matter_id: i64, on: NaiveDate, kind: &str, description: &str) -> Result<i64, DomainError> {
+fn add_event_row(
+    conn: &Connection,
+    matter_id: i64,
+    on: NaiveDate,
+    kind: &str,
+    description: &str,
+) -> Result<i64, DomainError> {
     conn.execute(
         "INSERT INTO matter_events (matter_id, occurred_on, kind, description, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -231,12 +249,19 @@ pub fn open(conn: &Connection, input: &MatterInput) -> Result<(i64, String), Dom
     clients::get(conn, input.client_id).map_err(|e| match e {
         DomainError::NotFound { .. } => validation(
             "client",
-            format!("There is no client with id {}; create the client first.", input.client_id),
+            format!(
+                "There is no client with id {}; create the client first.",
+                input.client_id
+            ),
         ),
         other => other,
     })?;
     let practice_area = optional("practice_area", "Practice area", &input.practice_area)?;
-    let lawyer = optional("responsible_lawyer", "Responsible lawyer", &input.responsible_lawyer)?;
+    let lawyer = optional(
+        "responsible_lawyer",
+        "Responsible lawyer",
+        &input.responsible_lawyer,
+    )?;
     let note = notes(&input.notes)?;
     let opened_on = input.opened_on.unwrap_or_else(today);
     let number = match input.number.as_deref().map(str::trim) {
@@ -256,14 +281,24 @@ pub fn open(conn: &Connection, input: &MatterInput) -> Result<(i64, String), Dom
         "INSERT INTO matters (number, title, client_id, practice_area, status, opened_on,
                               responsible_lawyer, notes, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?8, ?8)",
-        params![number, title, input.client_id, practice_area, opened_on.to_string(), lawyer, note, at],
+        params![
+            number,
+            title,
+            input.client_id,
+            practice_area,
+            opened_on.to_string(),
+            lawyer,
+            note,
+            at
+        ],
     )?;
     let id = conn.last_insert_rowid();
     add_event_row(conn, id, opened_on, "opened", "Matter opened")?;
     Ok((id, number))
 }
 
-const SUMMARY_COLUMNS: &str = "m.id, m.number, m.title, m.client_id, c.name, m.practice_area, m.status,
+const SUMMARY_COLUMNS: &str =
+    "m.id, m.number, m.title, m.client_id, c.name, m.practice_area, m.status,
      m.opened_on, m.closed_on, m.responsible_lawyer";
 
 fn date(s: String, col: usize) -> rusqlite::Result<NaiveDate> {
@@ -282,7 +317,10 @@ fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MatterSummary> {
         practice_area: r.get(5)?,
         status: MatterStatus::from_db(&r.get::<_, String>(6)?),
         opened_on: date(r.get(7)?, 7)?,
-        closed_on: r.get::<_, Option<String>>(8)?.map(|s| date(s, 8)).transpose()?,
+        closed_on: r
+            .get::<_, Option<String>>(8)?
+            .map(|s| date(s, 8))
+            .transpose()?,
         responsible_lawyer: r.get(9)?,
     })
 }
@@ -343,9 +381,13 @@ pub fn get(conn: &Connection, id: i64) -> Result<Matter, DomainError> {
 
 /// The id of the matter with `number`.
 pub fn id_by_number(conn: &Connection, number: &str) -> Result<i64, DomainError> {
-    conn.query_row("SELECT id FROM matters WHERE number = ?1", [number.trim()], |r| r.get(0))
-        .optional()?
-        .ok_or_else(|| not_found(format!("number {}", number.trim())))
+    conn.query_row(
+        "SELECT id FROM matters WHERE number = ?1",
+        [number.trim()],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or_else(|| not_found(format!("number {}", number.trim())))
 }
 
 pub fn list(conn: &Connection, filter: &MatterFilter) -> Result<Vec<MatterSummary>, DomainError> {
@@ -361,9 +403,16 @@ pub fn list(conn: &Connection, filter: &MatterFilter) -> Result<Vec<MatterSummar
         args.push(c.into());
         sql.push_str(&format!(" AND m.client_id = ?{}", args.len()));
     }
-    if let Some(p) = filter.practice_area.as_deref().filter(|p| !p.trim().is_empty()) {
+    if let Some(p) = filter
+        .practice_area
+        .as_deref()
+        .filter(|p| !p.trim().is_empty())
+    {
         args.push(p.trim().to_string().into());
-        sql.push_str(&format!(" AND m.practice_area = ?{} COLLATE NOCASE", args.len()));
+        sql.push_str(&format!(
+            " AND m.practice_area = ?{} COLLATE NOCASE",
+            args.len()
+        ));
     }
     if let Some(s) = filter.search.as_deref().filter(|s| !s.trim().is_empty()) {
         args.push(like_pattern(s).into());
@@ -383,7 +432,11 @@ pub fn list(conn: &Connection, filter: &MatterFilter) -> Result<Vec<MatterSummar
 }
 
 /// Applies a patch; returns the names of the fields it set.
-pub fn update(conn: &Connection, id: i64, patch: &MatterPatch) -> Result<Vec<&'static str>, DomainError> {
+pub fn update(
+    conn: &Connection,
+    id: i64,
+    patch: &MatterPatch,
+) -> Result<Vec<&'static str>, DomainError> {
     let current = get(conn, id)?;
     let s = &current.summary;
     let title = match &patch.title {
@@ -392,7 +445,8 @@ pub fn update(conn: &Connection, id: i64, patch: &MatterPatch) -> Result<Vec<&'s
     };
     let client_id = match patch.client_id {
         Some(c) => {
-            clients::get(conn, c).map_err(|_| validation("client", format!("There is no client with id {c}.")))?;
+            clients::get(conn, c)
+                .map_err(|_| validation("client", format!("There is no client with id {c}.")))?;
             c
         }
         None => s.client_id,
@@ -419,7 +473,16 @@ pub fn update(conn: &Connection, id: i64, patch: &MatterPatch) -> Result<Vec<&'s
     conn.execute(
         "UPDATE matters SET title = ?2, client_id = ?3, practice_area = ?4, opened_on = ?5,
                             responsible_lawyer = ?6, notes = ?7, updated_at = ?8 WHERE id = ?1",
-        params![id, title, client_id, practice_area, opened_on.to_string(), lawyer, note, now()],
+        params![
+            id,
+            title,
+            client_id,
+            practice_area,
+            opened_on.to_string(),
+            lawyer,
+            note,
+            now()
+        ],
     )?;
     Ok(patch.fields())
 }
@@ -428,7 +491,10 @@ pub fn update(conn: &Connection, id: i64, patch: &MatterPatch) -> Result<Vec<&'s
 pub fn close(conn: &Connection, id: i64, on: Option<NaiveDate>) -> Result<NaiveDate, DomainError> {
     let m = get(conn, id)?.summary;
     if m.status == MatterStatus::Closed {
-        return Err(validation("status", format!("Matter {} is already closed.", m.number)));
+        return Err(validation(
+            "status",
+            format!("Matter {} is already closed.", m.number),
+        ));
     }
     let on = on.unwrap_or_else(today);
     if on < m.opened_on {
@@ -452,17 +518,30 @@ pub fn close(conn: &Connection, id: i64, on: Option<NaiveDate>) -> Result<NaiveD
 pub fn reopen(conn: &Connection, id: i64) -> Result<(), DomainError> {
     let m = get(conn, id)?.summary;
     if m.status == MatterStatus::Open {
-        return Err(validation("status", format!("Matter {} is already open.", m.number)));
+        return Err(validation(
+            "status",
+            format!("Matter {} is already open.", m.number),
+        ));
     }
     conn.execute(
         "UPDATE matters SET status = 'open', closed_on = NULL, updated_at = ?2 WHERE id = ?1",
         params![id, now()],
     )?;
-    add_event_row(conn, id, today().max(m.opened_on), "reopened", "Matter reopened")?;
+    add_event_row(
+        conn,
+        id,
+        today().max(m.opened_on),
+        "reopened",
+        "Matter reopened",
+    )?;
     Ok(())
 }
 
-pub fn add_party(conn: &Connection, matter_id: i64, party: &PartyInput) -> Result<i64, DomainError> {
+pub fn add_party(
+    conn: &Connection,
+    matter_id: i64,
+    party: &PartyInput,
+) -> Result<i64, DomainError> {
     get(conn, matter_id)?;
     let name = required("name", "The party's name", &party.name)?;
     let role = optional("role", "Role", &party.role)?;
@@ -488,10 +567,21 @@ pub fn remove_party(conn: &Connection, matter_id: i64, party_id: i64) -> Result<
 }
 
 /// Adds a timeline entry written by the user.
-pub fn add_event(conn: &Connection, matter_id: i64, on: Option<NaiveDate>, description: &str) -> Result<i64, DomainError> {
+pub fn add_event(
+    conn: &Connection,
+    matter_id: i64,
+    on: Option<NaiveDate>,
+    description: &str,
+) -> Result<i64, DomainError> {
     get(conn, matter_id)?;
     let description = required("description", "The timeline entry", description)?;
-    add_event_row(conn, matter_id, on.unwrap_or_else(today), "note", &description)
+    add_event_row(
+        conn,
+        matter_id,
+        on.unwrap_or_else(today),
+        "note",
+        &description,
+    )
 }
 
 #[cfg(test)]
@@ -505,7 +595,14 @@ mod tests {
     }
 
     fn client(conn: &Connection, name: &str) -> i64 {
-        clients::create(conn, &ClientInput { name: name.into(), ..Default::default() }).unwrap()
+        clients::create(
+            conn,
+            &ClientInput {
+                name: name.into(),
+                ..Default::default()
+            },
+        )
+        .unwrap()
     }
 
     fn matter(client_id: i64, title: &str, opened: &str) -> MatterInput {
@@ -525,7 +622,10 @@ mod tests {
         let (_, n2) = open(&conn, &matter(c, "Will", "2026-03-01")).unwrap();
         assert_eq!((n1.as_str(), n2.as_str()), ("2026-0001", "2026-0002"));
         // A hand-typed number ahead of the counter is skipped later.
-        let manual = MatterInput { number: Some("2026-0003".into()), ..matter(c, "Deed", "2026-03-02") };
+        let manual = MatterInput {
+            number: Some("2026-0003".into()),
+            ..matter(c, "Deed", "2026-03-02")
+        };
         open(&conn, &manual).unwrap();
         let (_, n4) = open(&conn, &matter(c, "Trust", "2026-04-01")).unwrap();
         assert_eq!(n4, "2026-0004");
@@ -543,14 +643,28 @@ mod tests {
         let (_d, conn) = db();
         let c = client(&conn, "Ada Fictional");
         let (id, number) = open(&conn, &matter(c, "Lease", "2026-02-01")).unwrap();
-        let dup = MatterInput { number: Some(number.clone()), ..matter(c, "Again", "2026-02-01") };
-        assert!(matches!(open(&conn, &dup), Err(DomainError::Conflict(m)) if m.contains("already in use")));
-        assert!(matches!(open(&conn, &matter(c, "  ", "2026-02-01")), Err(DomainError::Validation { field, .. }) if field == "title"));
-        assert!(matches!(open(&conn, &matter(999, "X", "2026-02-01")), Err(DomainError::Validation { field, .. }) if field == "client"));
-        let slash = MatterInput { number: Some("2026/1".into()), ..matter(c, "X", "2026-02-01") };
+        let dup = MatterInput {
+            number: Some(number.clone()),
+            ..matter(c, "Again", "2026-02-01")
+        };
+        assert!(
+            matches!(open(&conn, &dup), Err(DomainError::Conflict(m)) if m.contains("already in use"))
+        );
+        assert!(
+            matches!(open(&conn, &matter(c, "  ", "2026-02-01")), Err(DomainError::Validation { field, .. }) if field == "title")
+        );
+        assert!(
+            matches!(open(&conn, &matter(999, "X", "2026-02-01")), Err(DomainError::Validation { field, .. }) if field == "client")
+        );
+        let slash = MatterInput {
+            number: Some("2026/1".into()),
+            ..matter(c, "X", "2026-02-01")
+        };
         assert!(open(&conn, &slash).is_err());
         match close(&conn, id, Some(d("2026-01-31"))) {
-            Err(DomainError::Validation { message, .. }) => assert!(message.contains("opened on 2026-02-01"), "{message}"),
+            Err(DomainError::Validation { message, .. }) => {
+                assert!(message.contains("opened on 2026-02-01"), "{message}")
+            }
             other => panic!("{other:?}"),
         }
         assert_eq!(list(&conn, &MatterFilter::default()).unwrap().len(), 1);
@@ -567,7 +681,17 @@ mod tests {
         let m = get(&conn, id).unwrap();
         assert_eq!(m.summary.closed_on, Some(d("2026-05-01")));
         // Opening after the close date is refused while closed.
-        assert!(update(&conn, id, &MatterPatch { opened_on: Some(d("2026-06-01")), ..Default::default() }).is_err());
+        assert!(
+            update(
+                &conn,
+                id,
+                &MatterPatch {
+                    opened_on: Some(d("2026-06-01")),
+                    ..Default::default()
+                }
+            )
+            .is_err()
+        );
         reopen(&conn, id).unwrap();
         assert!(reopen(&conn, id).is_err());
         let m = get(&conn, id).unwrap();
@@ -582,13 +706,45 @@ mod tests {
         let (_d, conn) = db();
         let c = client(&conn, "Ada Fictional");
         let (id, _) = open(&conn, &matter(c, "Dispute", "2026-02-01")).unwrap();
-        add_party(&conn, id, &PartyInput { name: "Bartholomew Notreal".into(), role: "defendant".into(), side: PartySide::Adverse }).unwrap();
-        let p = add_party(&conn, id, &PartyInput { name: "Cora Example".into(), role: "witness".into(), side: PartySide::Related }).unwrap();
-        assert!(add_party(&conn, id, &PartyInput { name: " ".into(), role: "".into(), side: PartySide::Related }).is_err());
+        add_party(
+            &conn,
+            id,
+            &PartyInput {
+                name: "Bartholomew Notreal".into(),
+                role: "defendant".into(),
+                side: PartySide::Adverse,
+            },
+        )
+        .unwrap();
+        let p = add_party(
+            &conn,
+            id,
+            &PartyInput {
+                name: "Cora Example".into(),
+                role: "witness".into(),
+                side: PartySide::Related,
+            },
+        )
+        .unwrap();
+        assert!(
+            add_party(
+                &conn,
+                id,
+                &PartyInput {
+                    name: " ".into(),
+                    role: "".into(),
+                    side: PartySide::Related
+                }
+            )
+            .is_err()
+        );
         add_event(&conn, id, Some(d("2026-02-03")), "Engagement letter signed").unwrap();
         let m = get(&conn, id).unwrap();
         assert_eq!(m.parties.len(), 2);
-        assert_eq!(m.timeline.last().unwrap().description, "Engagement letter signed");
+        assert_eq!(
+            m.timeline.last().unwrap().description,
+            "Engagement letter signed"
+        );
         remove_party(&conn, id, p).unwrap();
         assert!(remove_party(&conn, id, p).is_err());
         assert_eq!(get(&conn, id).unwrap().parties.len(), 1);
@@ -599,18 +755,86 @@ mod tests {
         let (_d, conn) = db();
         let a = client(&conn, "Ada Fictional");
         let b = client(&conn, "Quillfeather Holdings");
-        let (m1, _) = open(&conn, &MatterInput { practice_area: "Litigation".into(), ..matter(a, "Boundary dispute", "2026-01-01") }).unwrap();
-        open(&conn, &MatterInput { practice_area: "Estates".into(), ..matter(a, "Will", "2026-01-02") }).unwrap();
-        open(&conn, &MatterInput { practice_area: "Litigation".into(), ..matter(b, "Contract claim", "2026-01-03") }).unwrap();
+        let (m1, _) = open(
+            &conn,
+            &MatterInput {
+                practice_area: "Litigation".into(),
+                ..matter(a, "Boundary dispute", "2026-01-01")
+            },
+        )
+        .unwrap();
+        open(
+            &conn,
+            &MatterInput {
+                practice_area: "Estates".into(),
+                ..matter(a, "Will", "2026-01-02")
+            },
+        )
+        .unwrap();
+        open(
+            &conn,
+            &MatterInput {
+                practice_area: "Litigation".into(),
+                ..matter(b, "Contract claim", "2026-01-03")
+            },
+        )
+        .unwrap();
         close(&conn, m1, Some(d("2026-02-01"))).unwrap();
-        let titles = |f: MatterFilter| list(&conn, &f).unwrap().into_iter().map(|m| m.title).collect::<Vec<_>>();
-        assert_eq!(titles(MatterFilter::default()), ["Contract claim", "Will", "Boundary dispute"]);
-        assert_eq!(titles(MatterFilter { status: Some(MatterStatus::Closed), ..Default::default() }), ["Boundary dispute"]);
-        assert_eq!(titles(MatterFilter { client_id: Some(a), status: Some(MatterStatus::Open), ..Default::default() }), ["Will"]);
-        assert_eq!(titles(MatterFilter { practice_area: Some("litigation".into()), ..Default::default() }), ["Contract claim", "Boundary dispute"]);
-        assert_eq!(titles(MatterFilter { search: Some("quill".into()), ..Default::default() }), ["Contract claim"]);
-        assert_eq!(titles(MatterFilter { search: Some("2026-0002".into()), ..Default::default() }), ["Will"]);
-        assert_eq!(titles(MatterFilter { limit: Some(1), offset: Some(1), ..Default::default() }), ["Will"]);
+        let titles = |f: MatterFilter| {
+            list(&conn, &f)
+                .unwrap()
+                .into_iter()
+                .map(|m| m.title)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            titles(MatterFilter::default()),
+            ["Contract claim", "Will", "Boundary dispute"]
+        );
+        assert_eq!(
+            titles(MatterFilter {
+                status: Some(MatterStatus::Closed),
+                ..Default::default()
+            }),
+            ["Boundary dispute"]
+        );
+        assert_eq!(
+            titles(MatterFilter {
+                client_id: Some(a),
+                status: Some(MatterStatus::Open),
+                ..Default::default()
+            }),
+            ["Will"]
+        );
+        assert_eq!(
+            titles(MatterFilter {
+                practice_area: Some("litigation".into()),
+                ..Default::default()
+            }),
+            ["Contract claim", "Boundary dispute"]
+        );
+        assert_eq!(
+            titles(MatterFilter {
+                search: Some("quill".into()),
+                ..Default::default()
+            }),
+            ["Contract claim"]
+        );
+        assert_eq!(
+            titles(MatterFilter {
+                search: Some("2026-0002".into()),
+                ..Default::default()
+            }),
+            ["Will"]
+        );
+        assert_eq!(
+            titles(MatterFilter {
+                limit: Some(1),
+                offset: Some(1),
+                ..Default::default()
+            }),
+            ["Will"]
+        );
         assert_eq!(id_by_number(&conn, "2026-0001").unwrap(), m1);
         assert!(id_by_number(&conn, "1999-0001").is_err());
     }

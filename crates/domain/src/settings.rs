@@ -9,7 +9,9 @@ pub const MATTER_NUMBER_SCHEME: &str = "matter_number_scheme";
 
 pub fn get(conn: &Connection, key: &str) -> Result<Option<String>, DomainError> {
     Ok(conn
-        .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0))
+        .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+            r.get(0)
+        })
         .optional()?)
 }
 

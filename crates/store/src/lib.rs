@@ -19,7 +19,9 @@ pub use migrations::{LATEST_VERSION, MIGRATIONS, Migration, migrate_to};
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The key does not open this database (or the file is not one).
-    #[error("The vault database does not open with this vault's key (wrong vault, or a damaged file).")]
+    #[error(
+        "The vault database does not open with this vault's key (wrong vault, or a damaged file)."
+    )]
     WrongKey,
     #[error(
         "The vault database has schema version {found}; this version of Matterbox knows up to {known}. Update Matterbox to open it."
@@ -58,9 +60,13 @@ pub fn open_unmigrated(path: &Path, key: &DerivedKey) -> Result<Connection, Stor
         conn.execute_batch(&pragma)?;
     }
     // The first read tells whether the key is right.
-    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)) {
+    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    }) {
         Ok(_) => {}
-        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::NotADatabase => {
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::NotADatabase =>
+        {
             return Err(StoreError::WrongKey);
         }
         Err(e) => return Err(e.into()),
@@ -113,7 +119,9 @@ mod tests {
         assert!(matches!(open(&path, &key(2)), Err(StoreError::WrongKey)));
         let conn = open(&path, &key(1)).unwrap();
         let v: String = conn
-            .query_row("SELECT value FROM settings WHERE key = 'marker'", [], |r| r.get(0))
+            .query_row("SELECT value FROM settings WHERE key = 'marker'", [], |r| {
+                r.get(0)
+            })
             .unwrap();
         assert_eq!(v, "Fictional Client Zanzibar Quill");
     }

@@ -222,7 +222,10 @@ mod tests {
             [],
         )
         .unwrap();
-        assert!(conn.execute("UPDATE audit_log SET actor = 'b'", []).is_err());
+        assert!(
+            conn.execute("UPDATE audit_log SET actor = 'b'", [])
+                .is_err()
+        );
         assert!(conn.execute("DELETE FROM audit_log", []).is_err());
     }
 }

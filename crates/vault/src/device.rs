@@ -13,8 +13,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::secret::DeviceSecret;
 use crate::VaultError;
+use crate::secret::DeviceSecret;
 
 /// Recorded in the vault header, so the choice is visible and audited.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -124,13 +124,15 @@ fn map_keyring(err: keyring_core::Error) -> VaultError {
 
 #[cfg(target_os = "linux")]
 fn os_store() -> keyring_core::Result<Arc<keyring_core::CredentialStore>> {
-    let store: Arc<keyring_core::CredentialStore> = dbus_secret_service_keyring_store::Store::new()?;
+    let store: Arc<keyring_core::CredentialStore> =
+        dbus_secret_service_keyring_store::Store::new()?;
     Ok(store)
 }
 
 #[cfg(target_os = "macos")]
 fn os_store() -> keyring_core::Result<Arc<keyring_core::CredentialStore>> {
-    let store: Arc<keyring_core::CredentialStore> = apple_native_keyring_store::keychain::Store::new()?;
+    let store: Arc<keyring_core::CredentialStore> =
+        apple_native_keyring_store::keychain::Store::new()?;
     Ok(store)
 }
 
@@ -157,7 +159,9 @@ impl OsKeychain {
             .name("keychain".into())
             .spawn(move || {
                 let result = os_store()
-                    .and_then(|store| keyring_core::Entry::new_in_store(&store, KEYCHAIN_SERVICE, &user))
+                    .and_then(|store| {
+                        keyring_core::Entry::new_in_store(&store, KEYCHAIN_SERVICE, &user)
+                    })
                     .and_then(op);
                 // The receiver may have given up already; nothing to do then.
                 let _ = tx.send(result);
@@ -249,7 +253,10 @@ impl DeviceSecretStore for DangerPlainFileStore {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(&path).map_err(|e| io_err(&path, e))?.permissions().mode();
+            let mode = fs::metadata(&path)
+                .map_err(|e| io_err(&path, e))?
+                .permissions()
+                .mode();
             if mode & 0o077 != 0 {
                 return Err(keychain_err(
                     KeychainProblem::Refused,
@@ -366,7 +373,10 @@ mod tests {
         store.delete("v1").unwrap();
         assert!(matches!(
             store.load("v1"),
-            Err(VaultError::Keychain { problem: KeychainProblem::EntryMissing, .. })
+            Err(VaultError::Keychain {
+                problem: KeychainProblem::EntryMissing,
+                ..
+            })
         ));
     }
 

@@ -54,13 +54,8 @@ impl KdfCost {
         salt: &[u8],
     ) -> Result<Zeroizing<[u8; 32]>, VaultError> {
         self.check_floor()?;
-        let params = Params::new(
-            self.memory_kib,
-            self.iterations,
-            self.parallelism,
-            Some(32),
-        )
-        .map_err(|e| VaultError::HeaderInvalid(format!("Argon2id parameters: {e}")))?;
+        let params = Params::new(self.memory_kib, self.iterations, self.parallelism, Some(32))
+            .map_err(|e| VaultError::HeaderInvalid(format!("Argon2id parameters: {e}")))?;
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let mut out = Zeroizing::new([0u8; 32]);
         argon
@@ -70,19 +65,27 @@ impl KdfCost {
     }
 
     /// Picks a cost that takes about `target` on this machine, never below
-    /// [`KdfCost::MINIMUM`]. Returns the cost and the time one run took.
+    /// [`KdfCost::MINIMUM`]. Measures, rescales and measures again (large
+    /// allocations do not scale quite linearly). Returns the cost and the
+    /// time its last run took.
     pub fn calibrate(target: Duration) -> Result<(KdfCost, Duration), VaultError> {
         let probe = Passphrase::new("calibration probe".into());
         let salt = [0u8; 16];
         let mut cost = Self::MINIMUM;
-        let elapsed = time(&cost, &probe, &salt)?;
-        let scaled = scale_for_target(cost, elapsed, target);
-        if scaled == cost {
-            return Ok((cost, elapsed));
+        let mut took = time(&cost, &probe, &salt)?;
+        for _ in 0..4 {
+            let ratio = took.as_secs_f64() / target.as_secs_f64();
+            if (0.8..=1.25).contains(&ratio) {
+                break;
+            }
+            let next = scale_for_target(cost, took, target);
+            if next == cost {
+                break;
+            }
+            cost = next;
+            took = time(&cost, &probe, &salt)?;
         }
-        cost = scaled;
-        let elapsed = time(&cost, &probe, &salt)?;
-        Ok((cost, elapsed))
+        Ok((cost, took))
     }
 }
 
@@ -92,22 +95,26 @@ fn time(cost: &KdfCost, probe: &Passphrase, salt: &[u8]) -> Result<Duration, Vau
     Ok(start.elapsed())
 }
 
-/// Argon2 time grows linearly with memory × passes: scale memory first (in
-/// whole MiB), then passes once memory reaches its cap.
-pub fn scale_for_target(base: KdfCost, took: Duration, target: Duration) -> KdfCost {
-    if took >= target || took.is_zero() {
-        return base;
+/// Argon2 time grows about linearly with memory × passes. Rescales `current`
+/// (which took `took`) to take `target`: memory first, in whole MiB between
+/// the floor and 1 GiB, then passes; never below [`KdfCost::MINIMUM`].
+pub fn scale_for_target(current: KdfCost, took: Duration, target: Duration) -> KdfCost {
+    if took.is_zero() {
+        return current;
     }
-    let factor = target.as_secs_f64() / took.as_secs_f64();
-    let wanted_kib = f64::from(base.memory_kib) * factor;
-    let memory_kib = (wanted_kib.min(f64::from(KdfCost::MAX_MEMORY_KIB)) as u32 / 1024 * 1024)
-        .max(base.memory_kib);
-    let remaining = wanted_kib / f64::from(memory_kib);
-    let iterations = ((f64::from(base.iterations) * remaining).round() as u32).max(base.iterations);
+    let min = KdfCost::MINIMUM;
+    let work = f64::from(current.memory_kib) * f64::from(current.iterations);
+    let wanted = work * target.as_secs_f64() / took.as_secs_f64();
+    let memory_kib = ((wanted / f64::from(min.iterations))
+        .clamp(f64::from(min.memory_kib), f64::from(KdfCost::MAX_MEMORY_KIB)) as u32)
+        / 1024
+        * 1024;
+    let memory_kib = memory_kib.max(min.memory_kib);
+    let iterations = ((wanted / f64::from(memory_kib)).round() as u32).max(min.iterations);
     KdfCost {
         memory_kib,
         iterations,
-        parallelism: base.parallelism,
+        parallelism: current.parallelism,
     }
 }
 
@@ -121,19 +128,31 @@ mod tests {
             Duration::from_millis(took_ms),
             Duration::from_millis(target_ms),
         );
-        assert_eq!((got.memory_kib / 1024, got.iterations), expect, "took {took_ms} ms");
+        assert_eq!(
+            (got.memory_kib / 1024, got.iterations),
+            expect,
+            "took {took_ms} ms"
+        );
     }
 
     #[test]
     fn scaling_table() {
         // A slow machine keeps the floor.
         check(900, 500, (64, 3));
+        check(5000, 500, (64, 3));
         check(500, 500, (64, 3));
         // A fast one gets more memory.
         check(250, 500, (128, 3));
         check(125, 500, (256, 3));
         // A very fast one caps memory at 1 GiB and adds passes.
         check(20, 500, (1024, 5));
+    }
+
+    #[test]
+    fn an_overshoot_scales_back_down() {
+        let big = KdfCost { memory_kib: 512 * 1024, iterations: 3, parallelism: 1 };
+        let got = scale_for_target(big, Duration::from_millis(1000), Duration::from_millis(500));
+        assert_eq!((got.memory_kib / 1024, got.iterations), (256, 3));
     }
 
     #[test]
@@ -154,9 +173,15 @@ mod tests {
     #[test]
     fn stretch_depends_on_passphrase_and_salt() {
         let c = KdfCost::MINIMUM;
-        let a = c.stretch(&Passphrase::new("first passphrase".into()), &[1; 16]).unwrap();
-        let b = c.stretch(&Passphrase::new("second passphrase".into()), &[1; 16]).unwrap();
-        let a2 = c.stretch(&Passphrase::new("first passphrase".into()), &[2; 16]).unwrap();
+        let a = c
+            .stretch(&Passphrase::new("first passphrase".into()), &[1; 16])
+            .unwrap();
+        let b = c
+            .stretch(&Passphrase::new("second passphrase".into()), &[1; 16])
+            .unwrap();
+        let a2 = c
+            .stretch(&Passphrase::new("first passphrase".into()), &[2; 16])
+            .unwrap();
         assert_ne!(*a, *b);
         assert_ne!(*a, *a2);
     }

@@ -33,7 +33,10 @@ fn value_of(c: char) -> Option<u32> {
         'I' | 'L' => '1',
         other => other,
     };
-    ALPHABET.iter().position(|&a| a as char == c).map(|p| p as u32)
+    ALPHABET
+        .iter()
+        .position(|&a| a as char == c)
+        .map(|p| p as u32)
 }
 
 fn luhn_addend(factor: u32, value: u32) -> u32 {
@@ -161,7 +164,11 @@ mod tests {
         let groups: Vec<&str> = shown.split('-').collect();
         assert_eq!(groups.len(), 8);
         assert!(groups.iter().all(|g| g.len() == 5));
-        assert!(shown.chars().all(|c| c == '-' || ALPHABET.contains(&(c as u8))));
+        assert!(
+            shown
+                .chars()
+                .all(|c| c == '-' || ALPHABET.contains(&(c as u8)))
+        );
     }
 
     #[test]

@@ -208,7 +208,15 @@ mod tests {
     #[test]
     fn short_passphrases_are_refused() {
         assert!(Passphrase::new("short".into()).validate_new().is_err());
-        assert!(Passphrase::new("          x".into()).validate_new().is_err());
-        assert!(Passphrase::new("a long enough phrase".into()).validate_new().is_ok());
+        assert!(
+            Passphrase::new("          x".into())
+                .validate_new()
+                .is_err()
+        );
+        assert!(
+            Passphrase::new("a long enough phrase".into())
+                .validate_new()
+                .is_ok()
+        );
     }
 }

@@ -114,7 +114,11 @@ pub fn unlock_kek(
     let mut ikm = Zeroizing::new([0u8; 64]);
     ikm[..32].copy_from_slice(stretched.as_ref());
     ikm[32..].copy_from_slice(device.expose());
-    Ok(hkdf_kek(hkdf_salt, ikm.as_ref(), b"matterbox/v1/unlock-slot-kek"))
+    Ok(hkdf_kek(
+        hkdf_salt,
+        ikm.as_ref(),
+        b"matterbox/v1/unlock-slot-kek",
+    ))
 }
 
 /// The recovery slot's key. The recovery key carries 160 random bits, so it
@@ -191,8 +195,23 @@ mod tests {
         let dev = DeviceSecret::from_bytes([3; 32]);
         let dev2 = DeviceSecret::from_bytes([4; 32]);
         let k = unlock_kek(&pass, &dev, &cost, &[5; 16], &[6; 16]).unwrap();
-        assert_ne!(k.expose(), unlock_kek(&other, &dev, &cost, &[5; 16], &[6; 16]).unwrap().expose());
-        assert_ne!(k.expose(), unlock_kek(&pass, &dev2, &cost, &[5; 16], &[6; 16]).unwrap().expose());
-        assert_eq!(k.expose(), unlock_kek(&pass, &dev, &cost, &[5; 16], &[6; 16]).unwrap().expose());
+        assert_ne!(
+            k.expose(),
+            unlock_kek(&other, &dev, &cost, &[5; 16], &[6; 16])
+                .unwrap()
+                .expose()
+        );
+        assert_ne!(
+            k.expose(),
+            unlock_kek(&pass, &dev2, &cost, &[5; 16], &[6; 16])
+                .unwrap()
+                .expose()
+        );
+        assert_eq!(
+            k.expose(),
+            unlock_kek(&pass, &dev, &cost, &[5; 16], &[6; 16])
+                .unwrap()
+                .expose()
+        );
     }
 }

@@ -93,21 +93,38 @@ mod tests {
 
     #[test]
     fn delay_grows_and_is_capped() {
-        let table = [(0, 0), (1, 500), (2, 1000), (3, 2000), (6, 16000), (7, 30000), (100, 30000)];
+        let table = [
+            (0, 0),
+            (1, 500),
+            (2, 1000),
+            (3, 2000),
+            (6, 16000),
+            (7, 30000),
+            (100, 30000),
+        ];
         for (failures, ms) in table {
-            assert_eq!(failure_delay(failures), Duration::from_millis(ms), "{failures}");
+            assert_eq!(
+                failure_delay(failures),
+                Duration::from_millis(ms),
+                "{failures}"
+            );
         }
     }
 
     #[test]
     fn wait_counts_down_from_the_last_failure() {
-        let t0 = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap().to_utc();
+        let t0 = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .unwrap()
+            .to_utc();
         let mut s = AttemptState::default();
         assert_eq!(s.wait_at(t0), Duration::ZERO);
         s.record_failure(t0, UnlockMethod::Passphrase);
         s.record_failure(t0, UnlockMethod::RecoveryKey);
         assert_eq!(s.wait_at(t0), Duration::from_secs(1));
-        assert_eq!(s.wait_at(t0 + chrono::Duration::milliseconds(400)), Duration::from_millis(600));
+        assert_eq!(
+            s.wait_at(t0 + chrono::Duration::milliseconds(400)),
+            Duration::from_millis(600)
+        );
         assert_eq!(s.wait_at(t0 + chrono::Duration::seconds(5)), Duration::ZERO);
         assert_eq!(s.unaudited.len(), 2);
     }

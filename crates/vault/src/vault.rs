@@ -6,7 +6,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::Utc;
 use crate::device::DeviceSecretStore;
 use crate::header::{FORMAT_NAME, FORMAT_VERSION, RecoverySlot, UnlockSlot, VaultHeader};
 use crate::kdf::KdfCost;
@@ -14,6 +13,7 @@ use crate::secret::{DeviceSecret, MasterKey, random_bytes};
 use crate::slot::{self, SlotKind};
 use crate::throttle::{AttemptState, FailedAttempt, UnlockMethod};
 use crate::{Passphrase, RecoveryKey, VaultError, fsutil};
+use chrono::Utc;
 
 pub const HEADER_FILE: &str = "vault.json";
 pub const DATABASE_FILE: &str = "vault.db";
@@ -302,12 +302,26 @@ impl Vault {
         Ok(unlocked)
     }
 
+    /// Test support: the master key from the recovery slot, without
+    /// enrolling anything, for the repository's tests.
+    #[cfg(feature = "test-support")]
+    pub fn danger_master_key_from_recovery(
+        &self,
+        recovery_key: &RecoveryKey,
+    ) -> Result<MasterKey, VaultError> {
+        let r = &self.header.recovery_slot;
+        let kek = slot::recovery_kek(recovery_key, &r.hkdf_salt);
+        slot::unwrap(&kek, &r.wrapped, self.id(), SlotKind::Recovery)
+    }
+
     /// Test support: the hex SQLCipher key of this vault, for the
     /// repository's tests that open the file with an external client.
     #[cfg(feature = "test-support")]
     pub fn danger_database_key_hex(&self, master: &MasterKey) -> zeroize::Zeroizing<String> {
         zeroize::Zeroizing::new(hex::encode(
-            master.derive(self.id(), crate::KeyPurpose::Database).expose(),
+            master
+                .derive(self.id(), crate::KeyPurpose::Database)
+                .expose(),
         ))
     }
 }
@@ -387,7 +401,9 @@ mod tests {
         let v = &created.vault;
         let e1 = v.unlock(&pass("wrong passphrase"), &store).unwrap_err();
         assert!(matches!(e1, VaultError::WrongSecret));
-        store.save(v.id(), &DeviceSecret::from_bytes([0; 32])).unwrap();
+        store
+            .save(v.id(), &DeviceSecret::from_bytes([0; 32]))
+            .unwrap();
         let e2 = v.unlock(&pass("first passphrase"), &store).unwrap_err();
         assert_eq!(e1.to_string(), e2.to_string());
         // Both failures were counted and wait to be audited.
@@ -405,21 +421,37 @@ mod tests {
         assert_eq!(ok.failed_attempts.len(), 1);
         assert_eq!(ok.failed_attempts[0].method, UnlockMethod::Passphrase);
         v.acknowledge_failed_attempts().unwrap();
-        assert_eq!(v.pending_failed_attempts().unwrap(), AttemptState::default());
+        assert_eq!(
+            v.pending_failed_attempts().unwrap(),
+            AttemptState::default()
+        );
     }
 
     #[test]
     fn a_missing_keychain_entry_is_a_keychain_error_not_a_wrong_secret() {
         let (_d, store, created) = new_vault();
         store.delete(created.vault.id()).unwrap();
-        let err = created.vault.unlock(&pass("first passphrase"), &store).unwrap_err();
+        let err = created
+            .vault
+            .unlock(&pass("first passphrase"), &store)
+            .unwrap_err();
         assert!(matches!(
             err,
-            VaultError::Keychain { problem: KeychainProblem::EntryMissing, .. }
+            VaultError::Keychain {
+                problem: KeychainProblem::EntryMissing,
+                ..
+            }
         ));
         assert!(err.to_string().contains("recovery key"), "{err}");
         // A keychain failure is not a guess: no delay is added.
-        assert_eq!(created.vault.pending_failed_attempts().unwrap().consecutive_failures, 0);
+        assert_eq!(
+            created
+                .vault
+                .pending_failed_attempts()
+                .unwrap()
+                .consecutive_failures,
+            0
+        );
     }
 
     #[test]
@@ -435,7 +467,10 @@ mod tests {
         assert_ne!(store.load(v.id()).unwrap(), old_device);
         let reopened = Vault::open(v.dir()).unwrap();
         assert_eq!(
-            reopened.unlock(&pass("second passphrase"), &store).unwrap().master,
+            reopened
+                .unlock(&pass("second passphrase"), &store)
+                .unwrap()
+                .master,
             created.master
         );
         assert!(reopened.unlock(&pass("first passphrase"), &store).is_err());
@@ -446,7 +481,11 @@ mod tests {
         let (_d, store, created) = new_vault();
         let mut v = created.vault.clone();
         let err = v
-            .recover(&RecoveryKey::from_bytes([1; 20]), &pass("second passphrase"), &store)
+            .recover(
+                &RecoveryKey::from_bytes([1; 20]),
+                &pass("second passphrase"),
+                &store,
+            )
             .unwrap_err();
         assert!(matches!(err, VaultError::WrongSecret));
         assert_eq!(
@@ -463,16 +502,26 @@ mod tests {
         v.change_passphrase(&pass("first passphrase"), &pass("a new passphrase"), &store)
             .unwrap();
         let after = Vault::open(v.dir()).unwrap();
-        assert_ne!(after.header().unlock_slot.wrapped, before.unlock_slot.wrapped);
+        assert_ne!(
+            after.header().unlock_slot.wrapped,
+            before.unlock_slot.wrapped
+        );
         assert_eq!(after.header().recovery_slot, before.recovery_slot);
         assert_eq!(
-            after.unlock(&pass("a new passphrase"), &store).unwrap().master,
+            after
+                .unlock(&pass("a new passphrase"), &store)
+                .unwrap()
+                .master,
             created.master
         );
         assert!(after.unlock(&pass("first passphrase"), &store).is_err());
         // The recovery key still works after the change.
         let mut after = after;
-        assert!(after.recover(&created.recovery_key, &pass("third passphrase"), &store).is_ok());
+        assert!(
+            after
+                .recover(&created.recovery_key, &pass("third passphrase"), &store)
+                .is_ok()
+        );
     }
 
     #[test]
@@ -481,9 +530,21 @@ mod tests {
         let store = MemoryStore::default();
         *store.fail_with.lock().unwrap() = Some(KeychainProblem::Refused);
         let target = dir.path().join("v");
-        let err = Vault::create(&target, "x", &pass("first passphrase"), &store, KdfCost::MINIMUM)
-            .unwrap_err();
-        assert!(matches!(err, VaultError::Keychain { problem: KeychainProblem::Refused, .. }));
+        let err = Vault::create(
+            &target,
+            "x",
+            &pass("first passphrase"),
+            &store,
+            KdfCost::MINIMUM,
+        )
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            VaultError::Keychain {
+                problem: KeychainProblem::Refused,
+                ..
+            }
+        ));
         assert!(!target.exists());
     }
 
@@ -506,8 +567,15 @@ mod tests {
         let (_d, _store, created) = new_vault();
         let path = created.vault.dir().join(HEADER_FILE);
         let text = fs::read_to_string(&path).unwrap();
-        fs::write(&path, text.replace("\"memory_kib\": 65536", "\"memory_kib\": 8")).unwrap();
-        assert!(matches!(Vault::open(created.vault.dir()), Err(VaultError::HeaderInvalid(_))));
+        fs::write(
+            &path,
+            text.replace("\"memory_kib\": 65536", "\"memory_kib\": 8"),
+        )
+        .unwrap();
+        assert!(matches!(
+            Vault::open(created.vault.dir()),
+            Err(VaultError::HeaderInvalid(_))
+        ));
         fs::write(&path, text.replace("\"version\": 1", "\"version\": 9")).unwrap();
         assert!(matches!(
             Vault::open(created.vault.dir()),
