@@ -1,1 +1,143 @@
+//! Helpers for the tests with real components: the built `matterbox`
+//! binary, a private data folder per test, the Python SQLCipher client and
+//! the Secret Service the test command starts.
+//!
+//! These tests never skip: when a component is missing they fail and say
+//! how to start it (`./scripts/test.sh` starts everything).
 
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub use tempfile::TempDir;
+
+/// The `matterbox` binary built next to this test binary.
+pub fn matterbox_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    // target/<profile>/deps/<test> -> target/<profile>/matterbox
+    let dir = exe.parent().and_then(Path::parent).expect("target folder");
+    let bin = dir.join(format!("matterbox{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first (cargo build -p matterbox-cli), or run ./scripts/test.sh",
+        bin.display()
+    );
+    bin
+}
+
+/// Fails unless the test command started a private Secret Service.
+pub fn require_secret_service() {
+    assert!(
+        std::env::var_os("MATTERBOX_TEST_SECRET_SERVICE").is_some(),
+        "this test needs the private Secret Service (gnome-keyring in dbus-run-session) that ./scripts/test.sh starts"
+    );
+}
+
+/// The Python interpreter with `sqlcipher3` (PyPI sqlcipher3-binary).
+pub fn sqlcipher_python() -> PathBuf {
+    let py = std::env::var_os("MATTERBOX_TEST_PYTHON").unwrap_or_else(|| {
+        panic!("MATTERBOX_TEST_PYTHON is not set: ./scripts/test.sh installs sqlcipher3-binary and sets it")
+    });
+    PathBuf::from(py)
+}
+
+/// A private home for one test: vault, device secrets and data folders.
+pub struct Home {
+    pub dir: TempDir,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", self.stdout, self.stderr))
+    }
+
+    #[track_caller]
+    pub fn ok(self) -> Self {
+        assert_eq!(self.code, 0, "stdout: {}\nstderr: {}", self.stdout, self.stderr);
+        self
+    }
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Home {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("temporary folder"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn vault_dir(&self, name: &str) -> PathBuf {
+        self.path().join("vaults").join(name)
+    }
+
+    /// A `matterbox` command with this home's folders and no inherited
+    /// secrets. The Secret Service of the test session stays reachable.
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(matterbox_bin());
+        c.env("HOME", self.path())
+            .env("XDG_DATA_HOME", self.path().join("data"))
+            .env("MATTERBOX_DEVICE_SECRET_DIR", self.path().join("device-secrets"))
+            .env_remove("MATTERBOX_VAULT")
+            .env_remove("MATTERBOX_PASSPHRASE")
+            .env_remove("MATTERBOX_NEW_PASSPHRASE")
+            .env_remove("MATTERBOX_RECOVERY_KEY")
+            .stdin(std::process::Stdio::null());
+        c
+    }
+
+    /// Runs `matterbox --vault <vault> ARGS` with `passphrase` in the environment.
+    pub fn run(&self, vault: &str, passphrase: Option<&str>, args: &[&str]) -> Run {
+        let mut c = self.cmd();
+        c.arg("--vault").arg(self.vault_dir(vault)).args(args);
+        if let Some(p) = passphrase {
+            c.env("MATTERBOX_PASSPHRASE", p);
+        }
+        c.output().expect("run matterbox").into()
+    }
+}
+
+impl Default for Home {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Every file below `dir` whose bytes contain `needle` (as UTF-8).
+pub fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
+    let mut hits = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("read folder").flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(bytes) = std::fs::read(&p)
+                && bytes
+                    .windows(needle.len())
+                    .any(|w| w == needle.as_bytes())
+            {
+                hits.push(p);
+            }
+        }
+    }
+    hits
+}

@@ -135,8 +135,14 @@ impl AuditLog {
                 Ok((r.get(0)?, r.get(1)?))
             })
             .optional()?;
-        let (prev_seq, prev_mac) = head.unwrap_or((0, vec![0u8; 32]));
-        let seq = prev_seq + 1;
+        let (head_seq, prev_mac) = head.unwrap_or((0, vec![0u8; 32]));
+        // The chain continues from the head record, never from whatever the
+        // table ends with: a cut tail stays a gap, and rows added behind the
+        // head's back stay unchained. The sequence only steps past rows that
+        // exist, so appending never fails on a tampered log.
+        let max_seq: i64 =
+            conn.query_row("SELECT coalesce(max(seq), 0) FROM audit_log", [], |r| r.get(0))?;
+        let seq = head_seq.max(max_seq) + 1;
         let at = at.to_rfc3339_opts(SecondsFormat::Millis, true);
         let details = entry.details.to_string();
         let mac = self.entry_mac(
@@ -405,6 +411,25 @@ mod tests {
             log.verify(&conn).unwrap(),
             Verification::Broken { .. }
         ));
+    }
+
+    #[test]
+    fn appending_after_tampering_never_hides_it() {
+        // A cut tail stays a gap after more entries are appended.
+        let (_d, conn, log) = setup(5);
+        conn.execute("DELETE FROM audit_log WHERE seq >= 4", []).unwrap();
+        log.append(&conn, &NewEntry::new("tester", "vault_unlocked", "vault:x")).unwrap();
+        assert_eq!(broken_at(&log, &conn), 4);
+        // A forged row past the head stays unchained, and appending still works.
+        let (_d, conn, log) = setup(3);
+        conn.execute(
+            "INSERT INTO audit_log (seq, at, actor, action, object, details, mac)
+             SELECT 4, at, actor, action, object, details, mac FROM audit_log WHERE seq = 3",
+            [],
+        )
+        .unwrap();
+        assert_eq!(log.append(&conn, &NewEntry::new("tester", "x", "y")).unwrap(), 5);
+        assert_eq!(broken_at(&log, &conn), 4);
     }
 
     #[test]
