@@ -59,7 +59,11 @@ impl Run {
 
     #[track_caller]
     pub fn ok(self) -> Self {
-        assert_eq!(self.code, 0, "stdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "stdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
         self
     }
 }
@@ -95,7 +99,10 @@ impl Home {
         let mut c = Command::new(matterbox_bin());
         c.env("HOME", self.path())
             .env("XDG_DATA_HOME", self.path().join("data"))
-            .env("MATTERBOX_DEVICE_SECRET_DIR", self.path().join("device-secrets"))
+            .env(
+                "MATTERBOX_DEVICE_SECRET_DIR",
+                self.path().join("device-secrets"),
+            )
             .env_remove("MATTERBOX_VAULT")
             .env_remove("MATTERBOX_PASSPHRASE")
             .env_remove("MATTERBOX_NEW_PASSPHRASE")
@@ -131,9 +138,7 @@ pub fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
             if p.is_dir() {
                 stack.push(p);
             } else if let Ok(bytes) = std::fs::read(&p)
-                && bytes
-                    .windows(needle.len())
-                    .any(|w| w == needle.as_bytes())
+                && bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
             {
                 hits.push(p);
             }

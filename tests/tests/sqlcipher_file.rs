@@ -58,7 +58,11 @@ fn vault_with_markers(home: &Home) -> String {
     // encrypted too.
     assert!(dir.join("vault.db-wal").exists());
     for m in MARKERS {
-        assert_eq!(files_containing(&dir, m), Vec::<std::path::PathBuf>::new(), "{m} in clear (open)");
+        assert_eq!(
+            files_containing(&dir, m),
+            Vec::<std::path::PathBuf>::new(),
+            "{m} in clear (open)"
+        );
     }
     s.lock().unwrap();
     created.recovery_key.to_string()
@@ -78,25 +82,44 @@ fn an_external_sqlcipher_4_client_opens_the_file_with_the_key_and_nothing_else()
     let recovery = vault_with_markers(&home);
     let dir = home.vault_dir("main");
     for m in MARKERS {
-        assert!(files_containing(&dir, m).is_empty(), "{m} in clear (locked)");
+        assert!(
+            files_containing(&dir, m).is_empty(),
+            "{m} in clear (locked)"
+        );
     }
     let key = database_key_hex(&home, &recovery);
-    assert!(files_containing(home.path(), &key).is_empty(), "the database key is on disk");
+    assert!(
+        files_containing(home.path(), &key).is_empty(),
+        "the database key is on disk"
+    );
 
     let out = Command::new(sqlcipher_python())
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/python/sqlcipher_check.py"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/python/sqlcipher_check.py"
+        ))
         .arg(dir.join("vault.db"))
         .arg(&key)
         .output()
         .expect("run the Python SQLCipher client");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
 
     let with_key = &report["with_key"];
     assert_eq!(with_key["opened"], true, "{report}");
     assert_eq!(with_key["clients"], serde_json::json!([MARKERS[0]]));
     assert_eq!(with_key["matters"], serde_json::json!([MARKERS[3]]));
-    assert!(with_key["cipher_version"].as_str().unwrap().starts_with('4'), "{report}");
+    assert!(
+        with_key["cipher_version"]
+            .as_str()
+            .unwrap()
+            .starts_with('4'),
+        "{report}"
+    );
     for attempt in ["with_wrong_key", "without_key", "key_as_passphrase"] {
         assert_eq!(report[attempt]["opened"], false, "{attempt}: {report}");
     }
@@ -105,8 +128,11 @@ fn an_external_sqlcipher_4_client_opens_the_file_with_the_key_and_nothing_else()
 /// Opens the database as an attacker holding the database key would.
 fn tamper(home: &Home, recovery: &str, sql: &str) {
     let conn = rusqlite::Connection::open(home.vault_dir("main").join("vault.db")).unwrap();
-    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", database_key_hex(home, recovery)))
-        .unwrap();
+    conn.execute_batch(&format!(
+        "PRAGMA key = \"x'{}'\";",
+        database_key_hex(home, recovery)
+    ))
+    .unwrap();
     conn.execute_batch(
         "DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete;",
     )
@@ -117,7 +143,11 @@ fn tamper(home: &Home, recovery: &str, sql: &str) {
 #[test]
 fn audit_tampering_with_the_database_key_is_caught_by_the_cli() {
     let cases = [
-        ("edit", "UPDATE audit_log SET actor = 'someone-else' WHERE seq = 3", 3),
+        (
+            "edit",
+            "UPDATE audit_log SET actor = 'someone-else' WHERE seq = 3",
+            3,
+        ),
         ("delete", "DELETE FROM audit_log WHERE seq = 2", 2),
         (
             "reorder",
@@ -140,9 +170,14 @@ fn audit_tampering_with_the_database_key_is_caught_by_the_cli() {
         assert_eq!(intact.code, 0, "{name}: {}", intact.stderr);
         tamper(&home, &recovery, sql);
         let run = home.run("main", Some("a test passphrase"), &["audit", "verify"]);
-        assert_eq!(run.code, 8, "{name} not detected: {}{}", run.stdout, run.stderr);
+        assert_eq!(
+            run.code, 8,
+            "{name} not detected: {}{}",
+            run.stdout, run.stderr
+        );
         assert!(
-            run.stderr.contains(&format!("broken at entry {first_bad}:")),
+            run.stderr
+                .contains(&format!("broken at entry {first_bad}:")),
             "{name}: {}",
             run.stderr
         );

@@ -141,7 +141,9 @@ impl AuditLog {
         // head's back stay unchained. The sequence only steps past rows that
         // exist, so appending never fails on a tampered log.
         let max_seq: i64 =
-            conn.query_row("SELECT coalesce(max(seq), 0) FROM audit_log", [], |r| r.get(0))?;
+            conn.query_row("SELECT coalesce(max(seq), 0) FROM audit_log", [], |r| {
+                r.get(0)
+            })?;
         let seq = head_seq.max(max_seq) + 1;
         let at = at.to_rfc3339_opts(SecondsFormat::Millis, true);
         let details = entry.details.to_string();
@@ -417,8 +419,10 @@ mod tests {
     fn appending_after_tampering_never_hides_it() {
         // A cut tail stays a gap after more entries are appended.
         let (_d, conn, log) = setup(5);
-        conn.execute("DELETE FROM audit_log WHERE seq >= 4", []).unwrap();
-        log.append(&conn, &NewEntry::new("tester", "vault_unlocked", "vault:x")).unwrap();
+        conn.execute("DELETE FROM audit_log WHERE seq >= 4", [])
+            .unwrap();
+        log.append(&conn, &NewEntry::new("tester", "vault_unlocked", "vault:x"))
+            .unwrap();
         assert_eq!(broken_at(&log, &conn), 4);
         // A forged row past the head stays unchained, and appending still works.
         let (_d, conn, log) = setup(3);
@@ -428,7 +432,11 @@ mod tests {
             [],
         )
         .unwrap();
-        assert_eq!(log.append(&conn, &NewEntry::new("tester", "x", "y")).unwrap(), 5);
+        assert_eq!(
+            log.append(&conn, &NewEntry::new("tester", "x", "y"))
+                .unwrap(),
+            5
+        );
         assert_eq!(broken_at(&log, &conn), 4);
     }
 

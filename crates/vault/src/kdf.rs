@@ -105,8 +105,10 @@ pub fn scale_for_target(current: KdfCost, took: Duration, target: Duration) -> K
     let min = KdfCost::MINIMUM;
     let work = f64::from(current.memory_kib) * f64::from(current.iterations);
     let wanted = work * target.as_secs_f64() / took.as_secs_f64();
-    let memory_kib = ((wanted / f64::from(min.iterations))
-        .clamp(f64::from(min.memory_kib), f64::from(KdfCost::MAX_MEMORY_KIB)) as u32)
+    let memory_kib = ((wanted / f64::from(min.iterations)).clamp(
+        f64::from(min.memory_kib),
+        f64::from(KdfCost::MAX_MEMORY_KIB),
+    ) as u32)
         / 1024
         * 1024;
     let memory_kib = memory_kib.max(min.memory_kib);
@@ -150,7 +152,11 @@ mod tests {
 
     #[test]
     fn an_overshoot_scales_back_down() {
-        let big = KdfCost { memory_kib: 512 * 1024, iterations: 3, parallelism: 1 };
+        let big = KdfCost {
+            memory_kib: 512 * 1024,
+            iterations: 3,
+            parallelism: 1,
+        };
         let got = scale_for_target(big, Duration::from_millis(1000), Duration::from_millis(500));
         assert_eq!((got.memory_kib / 1024, got.iterations), (256, 3));
     }

@@ -1,0 +1,523 @@
+//! The `matterbox` binary as scripts use it: default vault location,
+//! secrets from files or the environment (never argv, never a hang without
+//! a terminal), `--json`, and the documented exit codes. The device secret
+//! goes to the plain-file store here; `secret_service.rs` covers the keychain.
+
+use matterbox_tests::{Home, Run};
+
+const PASS: &str = "a long test passphrase";
+
+fn new_vault(home: &Home, name: &str) -> serde_json::Value {
+    home.run(
+        name,
+        Some(PASS),
+        &[
+            "--json",
+            "vault",
+            "create",
+            "--name",
+            "Fictional & Co",
+            "--danger-device-secret-in-plain-file",
+        ],
+    )
+    .ok()
+    .json()
+}
+
+fn add_client(home: &Home, name: &str) -> i64 {
+    home.run(
+        "v",
+        Some(PASS),
+        &["--json", "client", "add", "--name", name],
+    )
+    .ok()
+    .json()["id"]
+        .as_i64()
+        .unwrap()
+}
+
+#[track_caller]
+fn fails_with(run: Run, code: i32, text: &str) {
+    assert_eq!(
+        run.code, code,
+        "stdout: {}\nstderr: {}",
+        run.stdout, run.stderr
+    );
+    assert!(
+        run.stderr.contains(text),
+        "expected {text:?} in: {}",
+        run.stderr
+    );
+}
+
+#[test]
+fn the_default_vault_lives_in_the_users_data_folder() {
+    let home = Home::new();
+    let mut cmd = home.cmd();
+    cmd.args([
+        "--json",
+        "vault",
+        "create",
+        "--danger-device-secret-in-plain-file",
+    ])
+    .env("MATTERBOX_PASSPHRASE", PASS);
+    let created: Run = cmd.output().unwrap().into();
+    let created = created.ok().json();
+    let expected = home.path().join("data/matterbox/vaults/default");
+    assert_eq!(created["path"], expected.to_str().unwrap());
+    assert!(expected.join("vault.json").is_file());
+    assert!(expected.join("vault.db").is_file());
+    // Without --vault, later commands find it too.
+    let mut list = home.cmd();
+    list.args(["--json", "matter", "list"])
+        .env("MATTERBOX_PASSPHRASE", PASS);
+    let run: Run = list.output().unwrap().into();
+    assert_eq!(run.ok().json(), serde_json::json!([]));
+    // And the vault list shows it.
+    let mut vaults = home.cmd();
+    vaults.args(["--json", "vault", "list"]);
+    let run: Run = vaults.output().unwrap().into();
+    assert_eq!(run.ok().json()[0]["name"], "My practice");
+}
+
+#[test]
+fn secrets_come_from_files_or_the_environment_and_never_hang_without_a_terminal() {
+    let home = Home::new();
+    // No terminal, no file, no variable: a usage error naming the ways in.
+    fails_with(
+        home.run(
+            "v",
+            None,
+            &["vault", "create", "--danger-device-secret-in-plain-file"],
+        ),
+        2,
+        "--passphrase-file",
+    );
+    assert!(!home.vault_dir("v").exists());
+
+    let file = home.path().join("pass.txt");
+    std::fs::write(&file, format!("{PASS}\n")).unwrap();
+    let f = file.to_str().unwrap();
+    home.run(
+        "v",
+        None,
+        &[
+            "--passphrase-file",
+            f,
+            "vault",
+            "create",
+            "--danger-device-secret-in-plain-file",
+        ],
+    )
+    .ok();
+    // The trailing newline of the file is not part of the passphrase.
+    home.run("v", Some(PASS), &["client", "list"]).ok();
+    home.run("v", None, &["--passphrase-file", f, "client", "list"])
+        .ok();
+
+    // A short passphrase is refused before anything is written.
+    fails_with(
+        home.run(
+            "w",
+            Some("short"),
+            &["vault", "create", "--danger-device-secret-in-plain-file"],
+        ),
+        6,
+        "at least 10 characters",
+    );
+    assert!(!home.vault_dir("w").exists());
+}
+
+#[test]
+fn exit_codes_and_json_errors() {
+    let home = Home::new();
+    fails_with(
+        home.run("v", Some(PASS), &["client", "list"]),
+        5,
+        "No vault at",
+    );
+    let created = new_vault(&home, "v");
+    assert_eq!(created["recoveryKey"].as_str().unwrap().len(), 47);
+    assert!(created["argon2idMemoryKib"].as_u64().unwrap() >= 65536);
+    assert!(created["argon2idIterations"].as_u64().unwrap() >= 3);
+    fails_with(
+        home.run(
+            "v",
+            Some(PASS),
+            &["vault", "create", "--danger-device-secret-in-plain-file"],
+        ),
+        5,
+        "already exist",
+    );
+    fails_with(
+        home.run("v", Some("not the passphrase"), &["client", "list"]),
+        3,
+        "not right",
+    );
+
+    let ada = add_client(&home, "Ada Fictional");
+    let opened = home
+        .run(
+            "v",
+            Some(PASS),
+            &[
+                "--json",
+                "matter",
+                "open",
+                "--client",
+                &ada.to_string(),
+                "--title",
+                "Lease",
+                "--opened",
+                "2026-02-01",
+            ],
+        )
+        .ok()
+        .json();
+    let number = opened["number"].as_str().unwrap().to_string();
+    assert_eq!(number, "2026-0001");
+
+    fails_with(
+        home.run(
+            "v",
+            Some(PASS),
+            &["matter", "open", "--client", "99", "--title", "Orphan"],
+        ),
+        6,
+        "no client with id 99",
+    );
+    fails_with(
+        home.run(
+            "v",
+            Some(PASS),
+            &[
+                "matter",
+                "open",
+                "--client",
+                &ada.to_string(),
+                "--title",
+                "Twin",
+                "--number",
+                &number,
+            ],
+        ),
+        6,
+        "already in use",
+    );
+    fails_with(
+        home.run("v", Some(PASS), &["client", "add", "--name", "   "]),
+        6,
+        "cannot be empty",
+    );
+    fails_with(
+        home.run(
+            "v",
+            Some(PASS),
+            &["matter", "close", &number, "--on", "2026-01-15"],
+        ),
+        6,
+        "opened on 2026-02-01",
+    );
+    fails_with(
+        home.run("v", Some(PASS), &["matter", "show", "1999-0001"]),
+        7,
+        "No matter",
+    );
+
+    // --json errors are machine-readable on stderr.
+    let run = home.run("v", Some(PASS), &["--json", "matter", "reopen", &number]);
+    assert_eq!(run.code, 6);
+    let err: serde_json::Value = serde_json::from_str(run.stderr.trim()).unwrap();
+    assert_eq!(err["error"]["code"], "validation");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already open")
+    );
+
+    // Nothing refused above left a row behind.
+    let list = home
+        .run("v", Some(PASS), &["--json", "matter", "list"])
+        .ok()
+        .json();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn clients_and_matters_from_open_to_close_and_reopen() {
+    let home = Home::new();
+    new_vault(&home, "v");
+    let ada = add_client(&home, "Ada Fictional").to_string();
+    let quill = home
+        .run(
+            "v",
+            Some(PASS),
+            &[
+                "--json",
+                "client",
+                "add",
+                "--name",
+                "Quillfeather Holdings",
+                "--kind",
+                "organization",
+                "--alias",
+                "QFH",
+                "--email",
+                "office@quillfeather.example",
+            ],
+        )
+        .ok()
+        .json();
+    assert_eq!(quill["aliases"], serde_json::json!(["QFH"]));
+    let quill = quill["id"].to_string();
+
+    let found = home
+        .run(
+            "v",
+            Some(PASS),
+            &["--json", "client", "list", "--search", "qfh"],
+        )
+        .ok()
+        .json();
+    assert_eq!(found[0]["name"], "Quillfeather Holdings");
+    home.run(
+        "v",
+        Some(PASS),
+        &["client", "edit", &ada, "--phone", "+1 555 0100"],
+    )
+    .ok();
+    let shown = home
+        .run("v", Some(PASS), &["--json", "client", "show", &ada])
+        .ok()
+        .json();
+    assert_eq!(shown["client"]["phone"], "+1 555 0100");
+
+    home.run(
+        "v",
+        Some(PASS),
+        &["settings", "number-scheme", "LIT{yy}-{seq:3}"],
+    )
+    .ok();
+    fails_with(
+        home.run("v", Some(PASS), &["settings", "number-scheme", "{year}"]),
+        6,
+        "exactly one {seq}",
+    );
+    let m = home
+        .run(
+            "v",
+            Some(PASS),
+            &[
+                "--json",
+                "matter",
+                "open",
+                "--client",
+                &quill,
+                "--title",
+                "Contract claim",
+                "--practice-area",
+                "Litigation",
+                "--opened",
+                "2026-03-01",
+                "--lawyer",
+                "B. Counsel",
+            ],
+        )
+        .ok()
+        .json();
+    assert_eq!(m["number"], "LIT26-001");
+    home.run(
+        "v",
+        Some(PASS),
+        &[
+            "matter",
+            "open",
+            "--client",
+            &ada,
+            "--title",
+            "Will",
+            "--practice-area",
+            "Estates",
+            "--opened",
+            "2026-03-02",
+        ],
+    )
+    .ok();
+    home.run(
+        "v",
+        Some(PASS),
+        &[
+            "matter",
+            "add-party",
+            "LIT26-001",
+            "--name",
+            "Nobody Ltd",
+            "--side",
+            "adverse",
+            "--role",
+            "defendant",
+        ],
+    )
+    .ok();
+    home.run(
+        "v",
+        Some(PASS),
+        &[
+            "matter",
+            "note",
+            "LIT26-001",
+            "Claim filed",
+            "--on",
+            "2026-03-05",
+        ],
+    )
+    .ok();
+    home.run(
+        "v",
+        Some(PASS),
+        &[
+            "matter",
+            "edit",
+            "LIT26-001",
+            "--title",
+            "Contract claim (amended)",
+        ],
+    )
+    .ok();
+    home.run(
+        "v",
+        Some(PASS),
+        &["matter", "close", "LIT26-001", "--on", "2026-06-30"],
+    )
+    .ok();
+
+    let closed = home
+        .run(
+            "v",
+            Some(PASS),
+            &["--json", "matter", "list", "--status", "closed"],
+        )
+        .ok()
+        .json();
+    assert_eq!(closed.as_array().unwrap().len(), 1);
+    assert_eq!(closed[0]["title"], "Contract claim (amended)");
+    let by_area = home
+        .run(
+            "v",
+            Some(PASS),
+            &["--json", "matter", "list", "--practice-area", "estates"],
+        )
+        .ok()
+        .json();
+    assert_eq!(by_area[0]["title"], "Will");
+
+    let shown = home
+        .run(
+            "v",
+            Some(PASS),
+            &["--json", "matter", "reopen", "LIT26-001"],
+        )
+        .ok()
+        .json();
+    assert_eq!(shown["status"], "open");
+    assert_eq!(shown["parties"][0]["side"], "adverse");
+    let kinds: Vec<&str> = shown["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["opened", "note", "closed", "reopened"]);
+
+    let human = home
+        .run("v", Some(PASS), &["matter", "show", "LIT26-001"])
+        .ok();
+    assert!(
+        human.stdout.contains("Nobody Ltd — defendant (adverse)"),
+        "{}",
+        human.stdout
+    );
+}
+
+#[test]
+fn passphrase_change_and_audit_export() {
+    let home = Home::new();
+    new_vault(&home, "v");
+    home.run("v", Some("wrong passphrase!"), &["client", "list"]);
+    let newfile = home.path().join("new.txt");
+    std::fs::write(&newfile, "the second passphrase").unwrap();
+    home.run(
+        "v",
+        Some(PASS),
+        &[
+            "vault",
+            "change-passphrase",
+            "--new-passphrase-file",
+            newfile.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    fails_with(
+        home.run("v", Some(PASS), &["client", "list"]),
+        3,
+        "not right",
+    );
+    let new = Some("the second passphrase");
+
+    let csv = home.path().join("audit.csv");
+    home.run(
+        "v",
+        new,
+        &[
+            "audit",
+            "export",
+            "--format",
+            "csv",
+            "--output",
+            csv.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with("seq,at,actor,action,object,details,mac\r\n"));
+    for action in [
+        "vault_created",
+        "danger_device_secret_in_plain_file",
+        "unlock_failed",
+        "passphrase_changed",
+    ] {
+        assert!(text.contains(action), "{action} missing from\n{text}");
+    }
+    // An export never overwrites a file.
+    fails_with(
+        home.run(
+            "v",
+            new,
+            &[
+                "audit",
+                "export",
+                "--format",
+                "csv",
+                "--output",
+                csv.to_str().unwrap(),
+            ],
+        ),
+        1,
+        "cannot create",
+    );
+    let jsonl = home.run("v", new, &["audit", "export"]).ok();
+    let last: serde_json::Value =
+        serde_json::from_str(jsonl.stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(last["action"], "vault_unlocked");
+    let verify = home
+        .run("v", new, &["--json", "audit", "verify"])
+        .ok()
+        .json();
+    assert_eq!(verify["status"], "intact");
+    let info = home
+        .run("v", None, &["--json", "vault", "info"])
+        .ok()
+        .json();
+    assert_eq!(info["deviceSecretStorage"], "danger_plain_file");
+}

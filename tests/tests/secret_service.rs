@@ -1,0 +1,257 @@
+//! The real Secret Service: gnome-keyring in the private D-Bus session the
+//! test command starts. The device secret lands in the keychain under the
+//! vault's id; deleting it with `secret-tool` locks the user out until the
+//! recovery key re-enrolls this computer; a missing keychain service gives
+//! a clear error at once, never a hang.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use matterbox_tests::{Home, Run, require_secret_service};
+
+const PASS: &str = "first keychain passphrase";
+const NEW_PASS: &str = "second keychain passphrase";
+
+fn secret_tool(args: &[&str]) -> Run {
+    Command::new("secret-tool")
+        .args(args)
+        .output()
+        .expect("secret-tool (Debian libsecret-tools) is installed by ./scripts/test.sh")
+        .into()
+}
+
+fn keychain_value(vault_id: &str) -> Option<String> {
+    let user = format!("vault-{vault_id}");
+    let run = secret_tool(&["lookup", "service", "matterbox", "username", &user]);
+    (run.code == 0 && !run.stdout.is_empty()).then(|| run.stdout.trim().to_string())
+}
+
+fn create(home: &Home, vault: &str) -> (String, String) {
+    let out = home
+        .run(
+            vault,
+            Some(PASS),
+            &["--json", "vault", "create", "--name", vault],
+        )
+        .ok()
+        .json();
+    (
+        out["vaultId"].as_str().unwrap().to_string(),
+        out["recoveryKey"].as_str().unwrap().to_string(),
+    )
+}
+
+#[test]
+fn the_device_secret_lives_in_the_keychain_and_the_recovery_key_reenrolls() {
+    require_secret_service();
+    let home = Home::new();
+    let (id, recovery) = create(&home, "office");
+    let info = home
+        .run("office", None, &["--json", "vault", "info"])
+        .ok()
+        .json();
+    assert_eq!(info["deviceSecretStorage"], "os_keychain");
+
+    let secret = keychain_value(&id).expect("device secret in the Secret Service");
+    assert_eq!(secret.len(), 64, "32 bytes in hex");
+    // Not in the vault folder, nor anywhere else in this test's files.
+    assert!(matterbox_tests::files_containing(home.path(), &secret).is_empty());
+
+    home.run(
+        "office",
+        Some(PASS),
+        &["client", "add", "--name", "Ada Fictional"],
+    )
+    .ok();
+    let wrong = home.run("office", Some("not the passphrase"), &["client", "list"]);
+    assert_eq!(wrong.code, 3, "{}", wrong.stderr);
+
+    // Lose the keychain entry: the passphrase alone no longer opens the vault.
+    secret_tool(&[
+        "clear",
+        "service",
+        "matterbox",
+        "username",
+        &format!("vault-{id}"),
+    ])
+    .ok();
+    assert_eq!(keychain_value(&id), None);
+    let locked_out = home.run("office", Some(PASS), &["client", "list"]);
+    assert_eq!(locked_out.code, 4, "{}", locked_out.stderr);
+    assert!(
+        locked_out
+            .stderr
+            .contains("no device secret for this vault"),
+        "{}",
+        locked_out.stderr
+    );
+    assert!(
+        locked_out.stderr.contains("recovery key"),
+        "{}",
+        locked_out.stderr
+    );
+
+    // The recovery key opens it and enrolls this computer again.
+    let mut recover = home.cmd();
+    recover
+        .arg("--vault")
+        .arg(home.vault_dir("office"))
+        .args(["--json", "vault", "recover"])
+        .env(
+            "MATTERBOX_RECOVERY_KEY",
+            recovery.to_lowercase().replace('-', " "),
+        )
+        .env("MATTERBOX_NEW_PASSPHRASE", NEW_PASS);
+    let run: Run = recover.output().unwrap().into();
+    assert_eq!(run.ok().json()["reenrolled"], true);
+    let new_secret = keychain_value(&id).expect("a new device secret");
+    assert_ne!(new_secret, secret);
+
+    let clients = home
+        .run("office", Some(NEW_PASS), &["--json", "client", "list"])
+        .ok()
+        .json();
+    assert_eq!(clients[0]["name"], "Ada Fictional");
+    assert_eq!(home.run("office", Some(PASS), &["client", "list"]).code, 3);
+
+    let audit = home
+        .run("office", Some(NEW_PASS), &["audit", "export"])
+        .ok()
+        .stdout;
+    for action in [
+        "vault_created",
+        "unlock_failed",
+        "recovery_key_used",
+        "vault_locked",
+    ] {
+        assert!(
+            audit.contains(&format!("\"action\":\"{action}\"")),
+            "{action} not audited"
+        );
+    }
+    home.run("office", Some(NEW_PASS), &["audit", "verify"])
+        .ok();
+}
+
+#[test]
+fn several_vaults_keep_separate_keychain_entries() {
+    require_secret_service();
+    let home = Home::new();
+    let (a, _) = create(&home, "alpha");
+    let (b, _) = create(&home, "beta");
+    let (sa, sb) = (keychain_value(&a).unwrap(), keychain_value(&b).unwrap());
+    assert_ne!(sa, sb);
+    home.run("alpha", Some(PASS), &["client", "list"]).ok();
+    home.run("beta", Some(PASS), &["client", "list"]).ok();
+    // Removing one vault's entry leaves the other working.
+    secret_tool(&[
+        "clear",
+        "service",
+        "matterbox",
+        "username",
+        &format!("vault-{a}"),
+    ])
+    .ok();
+    assert_eq!(home.run("alpha", Some(PASS), &["client", "list"]).code, 4);
+    home.run("beta", Some(PASS), &["client", "list"]).ok();
+}
+
+/// A private session bus with no Secret Service on it.
+struct BareBus {
+    child: std::process::Child,
+    address: String,
+}
+
+impl BareBus {
+    fn start() -> Self {
+        use std::io::BufRead;
+        let mut child = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("dbus-daemon (Debian dbus)");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        Self {
+            child,
+            address: line.trim().to_string(),
+        }
+    }
+}
+
+impl Drop for BareBus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_missing_keychain_service_is_a_clear_error_at_once() {
+    require_secret_service();
+    let home = Home::new();
+    let (_id, _) = create(&home, "v");
+
+    let bare = BareBus::start();
+    for (label, address) in [
+        (
+            "no bus at all",
+            "unix:path=/nonexistent/matterbox-test-bus".to_string(),
+        ),
+        ("a bus without a Secret Service", bare.address.clone()),
+    ] {
+        let started = Instant::now();
+        let mut cmd = home.cmd();
+        cmd.arg("--vault")
+            .arg(home.vault_dir("v"))
+            .args(["client", "list"])
+            .env("MATTERBOX_PASSPHRASE", PASS)
+            .env("DBUS_SESSION_BUS_ADDRESS", &address);
+        let run: Run = cmd.output().unwrap().into();
+        assert_eq!(run.code, 4, "{label}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("Cannot use the keychain"),
+            "{label}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("recovery key"),
+            "{label}: {}",
+            run.stderr
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "{label}: took {:?}",
+            started.elapsed()
+        );
+
+        // Creating a vault there fails the same way and leaves nothing behind.
+        let mut cmd = home.cmd();
+        cmd.arg("--vault")
+            .arg(home.vault_dir("other"))
+            .args(["vault", "create"])
+            .env("MATTERBOX_PASSPHRASE", PASS)
+            .env("DBUS_SESSION_BUS_ADDRESS", &address);
+        let run: Run = cmd.output().unwrap().into();
+        assert_eq!(run.code, 4, "{label}: {}", run.stderr);
+        assert!(
+            !home.vault_dir("other").exists(),
+            "{label}: a half-made vault was left"
+        );
+    }
+
+    // Never a silent fallback: only the explicitly named option uses a file.
+    let mut cmd = home.cmd();
+    cmd.arg("--vault")
+        .arg(home.vault_dir("headless"))
+        .args(["vault", "create", "--danger-device-secret-in-plain-file"])
+        .env("MATTERBOX_PASSPHRASE", PASS)
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/matterbox-test-bus",
+        );
+    let run: Run = cmd.output().unwrap().into();
+    run.ok();
+}
