@@ -19,28 +19,14 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== build"
 cargo build --workspace --all-targets --locked
 
-sandbox=$(mktemp -d)
-trap 'rm -rf "$sandbox"' EXIT
-mkdir -m 700 "$sandbox/runtime"
-
-export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
-export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
 export MATTERBOX_TEST_PYTHON="$PWD/target/test-python/bin/python"
-export MATTERBOX_TEST_SECRET_SERVICE=1
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 
-echo "== tests (private Secret Service in $sandbox)"
-env HOME="$sandbox" \
-  XDG_DATA_HOME="$sandbox/data" XDG_CONFIG_HOME="$sandbox/config" \
-  XDG_CACHE_HOME="$sandbox/cache" XDG_RUNTIME_DIR="$sandbox/runtime" \
-  NO_AT_BRIDGE=1 \
-  dbus-run-session -- bash -c '
-    set -euo pipefail
-    # The password must not be empty, or no login collection is created.
-    printf "test-password" | gnome-keyring-daemon --unlock --daemonize --components=secrets >/dev/null 2>&1
-    cargo test --workspace --all-targets --locked
-  ' 2>&1 | tee "$sandbox/test.log"
+echo "== tests (inside a private Secret Service)"
+./scripts/with-secret-service.sh cargo test --workspace --all-targets --locked 2>&1 | tee "$log"
 
 # One closing line over every test binary.
-awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$sandbox/test.log"
+awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
 
 echo "== all checks passed in $(( $(date +%s) - started )) s"

@@ -348,6 +348,13 @@ impl Session {
         &self.vault
     }
 
+    /// Test support: the open database connection, bypassing the audit
+    /// log. For the repository's benchmarks and tests only.
+    #[cfg(feature = "test-support")]
+    pub fn danger_connection(&self) -> &Connection {
+        &self.conn
+    }
+
     /// Locks: records it, then drops the keys and closes the database.
     pub fn lock(mut self) -> Result<()> {
         let object = self.vault_object();

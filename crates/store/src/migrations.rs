@@ -122,9 +122,18 @@ INSERT INTO matter_events (matter_id, occurred_on, kind, description, created_at
     WHERE closed_on IS NOT NULL;
 "#,
     },
+    Migration {
+        version: 3,
+        description: "indexes for the matter list: newest first, by status, by practice area",
+        sql: r#"
+CREATE INDEX matters_opened ON matters (opened_on DESC, id DESC);
+CREATE INDEX matters_status_opened ON matters (status, opened_on DESC, id DESC);
+CREATE INDEX matters_area ON matters (practice_area COLLATE NOCASE);
+"#,
+    },
 ];
 
-pub const LATEST_VERSION: i64 = 2;
+pub const LATEST_VERSION: i64 = 3;
 
 /// Brings the database to `target`, running each missing migration in its
 /// own transaction. Refuses a database newer than this build.

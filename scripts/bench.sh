@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Prints the foundation's figures beside their reference runs (unlock time
+# and the Argon2id parameters chosen here; vault open and matter list with
+# 100,000 matters), inside a private Secret Service:
+#
+#   ./scripts/bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh --test
+exec ./scripts/with-secret-service.sh \
+  cargo bench --locked -p matterbox-core --features test-support --bench vault
