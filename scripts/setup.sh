@@ -13,7 +13,11 @@ want_test=false
 # C toolchain and headers: SQLCipher and OpenSSL are compiled in; the
 # Secret Service store talks to libdbus.
 packages=(build-essential pkg-config perl make libdbus-1-dev)
+# The desktop shell: WebKitGTK 4.1 (Tauri 2), SVG icons, input helpers.
+packages+=(libwebkit2gtk-4.1-dev librsvg2-dev libxdo-dev file)
 if $want_test; then
+  # The real app under a virtual display, driven over WebDriver; screenshots.
+  packages+=(xvfb xauth webkit2gtk-driver at-spi2-core imagemagick fonts-dejavu-core procps)
   # A private Secret Service (gnome-keyring on its own D-Bus session) and
   # secret-tool to look into it from outside.
   packages+=(dbus gnome-keyring libsecret-tools)
@@ -51,7 +55,27 @@ if [ "$rust_minor" -lt 90 ]; then
   exit 1
 fi
 
+# Node.js for the UI build (Vite 8 needs 20.19 or newer).
+if ! command -v npm >/dev/null; then
+  echo "setup: Node.js 20.19+ with npm is missing; install it (for example from your distribution or nodejs.org), then run this again." >&2
+  exit 1
+fi
+node_version=$(node -p 'process.versions.node')
+if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)'; then
+  echo "setup: Node.js $node_version is too old; the UI build needs 20.19 or newer." >&2
+  exit 1
+fi
+if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
+  echo "setup: installing the UI's npm packages"
+  (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 if $want_test; then
+  # tauri-driver: the WebDriver bridge to WebKitWebDriver for end-to-end tests.
+  if ! command -v tauri-driver >/dev/null; then
+    echo "setup: installing tauri-driver"
+    cargo install tauri-driver --version 2.1.0 --locked --quiet
+  fi
   # The external SQLCipher 4 client that reads the vault file in the tests
   # (Debian's sqlcipher CLI is 3.x and cannot open SQLCipher 4 files).
   venv=target/test-python
@@ -59,5 +83,9 @@ if $want_test; then
     echo "setup: installing sqlcipher3-binary into $venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check "sqlcipher3-binary==0.6.0"
+  fi
+  if ! "$venv/bin/python" -c "import selenium, pytest" 2>/dev/null; then
+    echo "setup: installing selenium and pytest into $venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "selenium==4.50.0" "pytest==9.2.0"
   fi
 fi

@@ -9,9 +9,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 
 ./scripts/setup.sh --test
 
+echo "== UI: type-check, component tests, build"
+(cd ui && npm run --silent check && NO_COLOR=1 npm run --silent test && npm run --silent build) 2>&1 | tee -a "$log"
 echo "== cargo fmt"
 cargo fmt --all -- --check
 echo "== cargo clippy"
@@ -19,14 +23,21 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== build"
 cargo build --workspace --all-targets --locked
 
-export MATTERBOX_TEST_PYTHON="$PWD/target/test-python/bin/python"
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
 
-echo "== tests (inside a private Secret Service)"
-./scripts/with-secret-service.sh cargo test --workspace --all-targets --locked 2>&1 | tee "$log"
+export MATTERBOX_TEST_PYTHON="$PWD/target/test-python/bin/python"
+echo "== Rust tests (inside a private Secret Service)"
+./scripts/with-secret-service.sh cargo test --workspace --lib --bins --tests --locked 2>&1 | tee -a "$log"
+
+echo "== end-to-end: the real app under Xvfb via tauri-driver (inside a private Secret Service)"
+./scripts/with-secret-service.sh "$MATTERBOX_TEST_PYTHON" -m pytest -p no:cacheprovider tests/e2e 2>&1 | tee -a "$log"
 
 # One closing line over every test binary.
-awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+# Rust: "test result: ok. N passed; M failed"; Vitest: "Tests  N passed (N)";
+# pytest: "N passed in …" (and "M failed").
+awk '
+  /^test result:/ { p += $4; f += $6 }
+  /^ *Tests +[0-9]+ (passed|failed)/ { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+  /^=* *[0-9]+ (passed|failed).* in [0-9.]+s/ { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+  END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
 
 echo "== all checks passed in $(( $(date +%s) - started )) s"

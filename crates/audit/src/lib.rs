@@ -22,6 +22,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
+use ts_rs::TS;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -71,7 +72,7 @@ pub struct Entry {
 }
 
 /// The outcome of [`AuditLog::verify`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Verification {
     Intact { entries: i64 },

@@ -6,6 +6,7 @@ use matterbox_domain::DomainError;
 use matterbox_store::StoreError;
 use matterbox_vault::VaultError;
 use serde::Serialize;
+use ts_rs::TS;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
@@ -30,7 +31,7 @@ impl From<rusqlite::Error> for CoreError {
 }
 
 /// Stable, snake_case error codes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     VaultLocked,
@@ -116,7 +117,7 @@ impl CoreError {
 }
 
 /// The error that crosses process boundaries (IPC, `--json` output).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,

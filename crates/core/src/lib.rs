@@ -22,6 +22,7 @@ use matterbox_vault::{
 use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::json;
+use ts_rs::TS;
 use zeroize::Zeroizing;
 
 pub use error::{ApiError, CoreError, ErrorCode};
@@ -112,8 +113,24 @@ impl std::fmt::Debug for NewVault {
     }
 }
 
+/// The vault's settings, kept in its database.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AppSettings {
+    pub auto_lock_seconds: u32,
+    pub number_scheme: String,
+}
+
+/// A change to the settings: `None` leaves a setting as it is.
+#[derive(Clone, Debug, Default, serde::Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsPatch {
+    pub auto_lock_seconds: Option<u32>,
+    pub number_scheme: Option<String>,
+}
+
 /// Public facts about a vault, readable without unlocking it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct VaultInfo {
     pub path: PathBuf,
@@ -485,6 +502,37 @@ impl Session {
     }
 
     // --- settings ------------------------------------------------------
+
+    pub fn settings(&self) -> Result<AppSettings> {
+        Ok(AppSettings {
+            auto_lock_seconds: settings::auto_lock_seconds(&self.conn)?,
+            number_scheme: settings::number_scheme(&self.conn)?.template().to_string(),
+        })
+    }
+
+    /// Applies the settings that are given; audits each change.
+    pub fn update_settings(&mut self, patch: &SettingsPatch) -> Result<AppSettings> {
+        self.write(|tx, rec| {
+            if let Some(seconds) = patch.auto_lock_seconds {
+                settings::set_auto_lock_seconds(tx, seconds)?;
+                rec.record(
+                    "setting_changed",
+                    "setting:auto_lock_seconds",
+                    json!({ "value": seconds }),
+                )?;
+            }
+            if let Some(template) = &patch.number_scheme {
+                let scheme = settings::set_number_scheme(tx, template)?;
+                rec.record(
+                    "setting_changed",
+                    "setting:matter_number_scheme",
+                    json!({ "value": scheme.template() }),
+                )?;
+            }
+            Ok(())
+        })?;
+        self.settings()
+    }
 
     pub fn number_scheme(&self) -> Result<String> {
         Ok(settings::number_scheme(&self.conn)?.template().to_string())

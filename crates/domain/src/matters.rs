@@ -4,13 +4,14 @@
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::numbering::NumberScheme;
 use crate::{
     DomainError, clients, like_pattern, notes, now, optional, required, settings, validation,
 };
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum MatterStatus {
     Open,
@@ -34,7 +35,7 @@ impl MatterStatus {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum PartySide {
     Related,
@@ -50,7 +51,7 @@ impl PartySide {
     }
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct MatterInput {
     /// Leave empty to take the next number from the vault's scheme.
@@ -67,7 +68,7 @@ pub struct MatterInput {
     pub notes: String,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct MatterPatch {
     pub title: Option<String>,
@@ -95,7 +96,7 @@ impl MatterPatch {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct PartyInput {
     pub name: String,
@@ -104,7 +105,7 @@ pub struct PartyInput {
     pub side: PartySide,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Party {
     pub id: i64,
@@ -113,7 +114,7 @@ pub struct Party {
     pub side: PartySide,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct MatterEvent {
     pub id: i64,
@@ -123,7 +124,7 @@ pub struct MatterEvent {
 }
 
 /// One row of the matter list.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct MatterSummary {
     pub id: i64,
@@ -138,7 +139,7 @@ pub struct MatterSummary {
     pub responsible_lawyer: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Matter {
     #[serde(flatten)]
@@ -150,7 +151,7 @@ pub struct Matter {
     pub updated_at: String,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct MatterFilter {
     pub status: Option<MatterStatus>,

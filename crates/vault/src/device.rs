@@ -11,13 +11,14 @@ use std::thread;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 use zeroize::Zeroizing;
 
 use crate::VaultError;
 use crate::secret::DeviceSecret;
 
 /// Recorded in the vault header, so the choice is visible and audited.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceSecretStorage {
     /// The OS keychain (Secret Service, macOS Keychain, Windows Credential Manager).

@@ -1,0 +1,82 @@
+//! The TypeScript types in `ui/src/lib/bindings/` are generated from the
+//! Rust types that cross IPC. This test regenerates them and fails when the
+//! committed files differ; `UPDATE_BINDINGS=1 cargo test -p matterbox-desktop bindings`
+//! writes them.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use matterbox_core::domain::{
+    ClientInput, ClientPatch, Matter, MatterFilter, MatterInput, MatterPatch, PartyInput,
+};
+use matterbox_core::{ApiError, AppSettings, SettingsPatch};
+use ts_rs::{Config, TS};
+
+use crate::commands::{AppStatus, ClientDetail, CreatedVault, LockedEvent};
+
+fn export_all(dir: &Path) {
+    let cfg = Config::new().with_large_int("number").with_out_dir(dir);
+    AppStatus::export_all(&cfg).unwrap();
+    CreatedVault::export_all(&cfg).unwrap();
+    ClientDetail::export_all(&cfg).unwrap();
+    LockedEvent::export_all(&cfg).unwrap();
+    ClientInput::export_all(&cfg).unwrap();
+    ClientPatch::export_all(&cfg).unwrap();
+    Matter::export_all(&cfg).unwrap();
+    MatterFilter::export_all(&cfg).unwrap();
+    MatterInput::export_all(&cfg).unwrap();
+    MatterPatch::export_all(&cfg).unwrap();
+    PartyInput::export_all(&cfg).unwrap();
+    ApiError::export_all(&cfg).unwrap();
+    AppSettings::export_all(&cfg).unwrap();
+    SettingsPatch::export_all(&cfg).unwrap();
+}
+
+fn read_dir(dir: &Path) -> BTreeMap<String, String> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "ts"))
+                .map(|e| {
+                    (
+                        e.file_name().to_string_lossy().into_owned(),
+                        std::fs::read_to_string(e.path()).unwrap(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn bindings_are_current() {
+    let committed: PathBuf = [
+        env!("CARGO_MANIFEST_DIR"),
+        "..",
+        "ui",
+        "src",
+        "lib",
+        "bindings",
+    ]
+    .iter()
+    .collect();
+    let fresh = tempfile::tempdir().unwrap();
+    export_all(fresh.path());
+    let generated = read_dir(fresh.path());
+    if std::env::var_os("UPDATE_BINDINGS").is_some() {
+        for stale in read_dir(&committed).keys() {
+            std::fs::remove_file(committed.join(stale)).unwrap();
+        }
+        std::fs::create_dir_all(&committed).unwrap();
+        for (name, text) in &generated {
+            std::fs::write(committed.join(name), text).unwrap();
+        }
+        return;
+    }
+    assert_eq!(
+        read_dir(&committed),
+        generated,
+        "ui/src/lib/bindings is stale: run UPDATE_BINDINGS=1 cargo test -p matterbox-desktop bindings"
+    );
+}

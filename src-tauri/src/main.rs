@@ -1,0 +1,100 @@
+//! The Matterbox desktop app: a Tauri window over the core API.
+//!
+//! This crate only wires things together: the IPC commands (`commands.rs`,
+//! each a thin call into `matterbox-core`), the unlocked-session state and
+//! its locking rules (`state.rs`), and the OS sleep/screen-lock listeners
+//! (`os_lock.rs`). No SQL, crypto or file I/O happens here.
+
+// No console window next to the app on Windows release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod os_lock;
+mod state;
+
+use std::time::{Duration, Instant};
+
+use matterbox_core::Environment;
+use matterbox_core::vault::paths;
+use tauri::Manager;
+
+use crate::state::{AppState, LockReason};
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("matterbox-desktop: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let env = Environment::from_os("app").map_err(|e| e.user_message())?;
+    let vaults_root = paths::vaults_root().map_err(|e| e.to_string())?;
+
+    tauri::Builder::default()
+        // First: a second launch focuses this window instead of opening the
+        // vault in a second process.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.unminimize();
+                let _ = window.show();
+                let _ = window.set_focus();
+            }
+        }))
+        .manage(AppState::new(env, vaults_root))
+        .setup(|app| {
+            let handle = app.handle().clone();
+            // Idle auto-lock: checked every second.
+            std::thread::Builder::new()
+                .name("auto-lock".into())
+                .spawn(move || {
+                    loop {
+                        std::thread::sleep(Duration::from_secs(1));
+                        if handle.state::<AppState>().lock_if_idle(Instant::now()) {
+                            commands::emit_locked(&handle, LockReason::Idle);
+                        }
+                    }
+                })?;
+            let handle = app.handle().clone();
+            os_lock::watch(move |reason| {
+                if handle.state::<AppState>().lock().unwrap_or(false) {
+                    commands::emit_locked(&handle, reason);
+                }
+            });
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::Destroyed = event {
+                // Closing the window locks: keys never outlive the UI.
+                let _ = window.app_handle().state::<AppState>().lock();
+            }
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_status,
+            commands::vault_create,
+            commands::vault_unlock,
+            commands::vault_recover,
+            commands::vault_lock,
+            commands::touch,
+            commands::client_list,
+            commands::client_get,
+            commands::client_create,
+            commands::client_update,
+            commands::matter_list,
+            commands::matter_get,
+            commands::matter_open,
+            commands::matter_update,
+            commands::matter_close,
+            commands::matter_reopen,
+            commands::matter_add_party,
+            commands::matter_remove_party,
+            commands::matter_add_event,
+            commands::settings_get,
+            commands::settings_update,
+        ])
+        .run(tauri::generate_context!("../tauri.conf.json"))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod bindings;

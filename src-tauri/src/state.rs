@@ -1,0 +1,144 @@
+//! What the desktop app holds between commands: at most one unlocked
+//! session, the time of the user's last activity, and the auto-lock delay.
+//! Every data command goes through [`AppState::with_session`], which answers
+//! `vault_locked` when there is no session.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use matterbox_core::{ApiError, CoreError, Environment, ErrorCode, Session};
+
+/// Why the vault was locked, sent to the UI with the `vault-locked` event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum LockReason {
+    User,
+    Idle,
+    Suspend,
+    ScreenLocked,
+}
+
+struct Inner {
+    session: Option<Session>,
+    last_activity: Instant,
+    auto_lock: Duration,
+}
+
+pub struct AppState {
+    pub env: Environment,
+    pub vaults_root: PathBuf,
+    inner: Mutex<Inner>,
+}
+
+pub const DEFAULT_AUTO_LOCK: Duration = Duration::from_secs(600);
+
+pub fn api(e: CoreError) -> ApiError {
+    e.to_api()
+}
+
+fn locked() -> ApiError {
+    CoreError::VaultLocked.to_api()
+}
+
+fn poisoned() -> ApiError {
+    ApiError {
+        code: ErrorCode::Internal,
+        message: "Matterbox hit an internal error; please restart it.".into(),
+    }
+}
+
+impl AppState {
+    pub fn new(env: Environment, vaults_root: PathBuf) -> Self {
+        Self {
+            env,
+            vaults_root,
+            inner: Mutex::new(Inner {
+                session: None,
+                last_activity: Instant::now(),
+                auto_lock: DEFAULT_AUTO_LOCK,
+            }),
+        }
+    }
+
+    /// Runs `f` on the unlocked session and counts as user activity.
+    pub fn with_session<T>(
+        &self,
+        f: impl FnOnce(&mut Session) -> Result<T, CoreError>,
+    ) -> Result<T, ApiError> {
+        let mut inner = self.inner.lock().map_err(|_| poisoned())?;
+        let session = inner.session.as_mut().ok_or_else(locked)?;
+        let out = f(session).map_err(api)?;
+        inner.last_activity = Instant::now();
+        Ok(out)
+    }
+
+    /// Installs a freshly unlocked session, replacing (and locking) any other.
+    pub fn set_session(&self, session: Session, auto_lock: Duration) -> Result<(), ApiError> {
+        let mut inner = self.inner.lock().map_err(|_| poisoned())?;
+        if let Some(old) = inner.session.take() {
+            old.lock().map_err(api)?;
+        }
+        inner.session = Some(session);
+        inner.last_activity = Instant::now();
+        inner.auto_lock = auto_lock;
+        Ok(())
+    }
+
+    pub fn set_auto_lock(&self, auto_lock: Duration) -> Result<(), ApiError> {
+        self.inner.lock().map_err(|_| poisoned())?.auto_lock = auto_lock;
+        Ok(())
+    }
+
+    pub fn touch(&self) -> Result<(), ApiError> {
+        self.inner.lock().map_err(|_| poisoned())?.last_activity = Instant::now();
+        Ok(())
+    }
+
+    pub fn unlocked_vault(&self) -> Option<PathBuf> {
+        let inner = self.inner.lock().ok()?;
+        inner
+            .session
+            .as_ref()
+            .map(|s| s.vault().dir().to_path_buf())
+    }
+
+    /// Locks if unlocked: records it, drops the session and its keys.
+    /// Returns whether a session was locked.
+    pub fn lock(&self) -> Result<bool, ApiError> {
+        let session = self.inner.lock().map_err(|_| poisoned())?.session.take();
+        match session {
+            Some(s) => {
+                s.lock().map_err(api)?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Locks when the user has been idle longer than the auto-lock delay.
+    pub fn lock_if_idle(&self, now: Instant) -> bool {
+        let session = {
+            let Ok(mut inner) = self.inner.lock() else {
+                return false;
+            };
+            let idle = now.saturating_duration_since(inner.last_activity);
+            if inner.session.is_none() || idle < inner.auto_lock {
+                return false;
+            }
+            inner.session.take()
+        };
+        match session {
+            Some(s) => {
+                // Dropping the session zeroizes the keys even if recording the lock fails.
+                let _ = s.lock();
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn vault_path_allowed(&self, path: &Path) -> bool {
+        path.starts_with(&self.vaults_root)
+    }
+}

@@ -1,0 +1,223 @@
+"""End-to-end harness: the real Matterbox binary in a real WebKitGTK
+WebView, driven by tauri-driver + WebKitWebDriver under a private Xvfb.
+
+Each test gets a fresh data folder. The Secret Service comes from the test
+command (scripts/with-secret-service.sh); without it these tests fail
+rather than skip.
+"""
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.options import ArgOptions
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = Path(os.environ.get("MATTERBOX_APP", ROOT / "target" / "debug" / "matterbox-desktop"))
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout=20.0, interval=0.1, what="condition"):
+    """Polls until predicate() is truthy; returns its value. No fixed sleeps."""
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except WebDriverException as e:  # element not there yet
+            last_error = e
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}: {last_error}")
+
+
+@pytest.fixture(scope="session")
+def display():
+    assert os.environ.get("MATTERBOX_TEST_SECRET_SERVICE"), (
+        "the end-to-end tests need the private Secret Service that ./scripts/test.sh starts"
+    )
+    assert APP.exists(), f"{APP} is missing: build it with cargo build -p matterbox-desktop"
+    assert shutil.which("tauri-driver"), "tauri-driver is missing: ./scripts/setup.sh --test installs it"
+    assert shutil.which("WebKitWebDriver"), "WebKitWebDriver is missing (Debian webkit2gtk-driver)"
+    read, write = os.pipe()
+    xvfb = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        pass_fds=(write,),
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write)
+    number = os.read(read, 16).decode().strip()
+    os.close(read)
+    yield f":{number}"
+    xvfb.terminate()
+    xvfb.wait()
+
+
+class App:
+    """One data folder; `start()` launches the app on it (again after `stop()`)."""
+
+    def __init__(self, display, data_dir):
+        self.display = display
+        self.data_dir = data_dir
+        self.driver = None
+        self.tauri_driver = None
+
+    def start(self, attempts=3):
+        """Launches the app. WebKitWebDriver occasionally drops the very first
+        session request while the WebView process starts; that is retried
+        with a fresh driver, and the last failure is raised."""
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._start_once()
+            except Exception:  # noqa: BLE001 - re-raised on the last attempt
+                self._stop_driver()
+                if attempt == attempts:
+                    raise
+        return self
+
+    def _start_once(self):
+        port = _free_port()
+        env = dict(os.environ)
+        env.update(
+            DISPLAY=self.display,
+            NO_AT_BRIDGE="1",
+            XDG_DATA_HOME=str(self.data_dir / "data"),
+            XDG_CONFIG_HOME=str(self.data_dir / "config"),
+            XDG_CACHE_HOME=str(self.data_dir / "cache"),
+        )
+        log = open(self.data_dir / "tauri-driver.log", "ab")
+        self.tauri_driver = subprocess.Popen(
+            ["tauri-driver", "--port", str(port), "--native-port", str(_free_port())],
+            env=env,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+        options = ArgOptions()
+        options.set_capability("browserName", "wry")
+        options.set_capability("tauri:options", {"application": str(APP)})
+
+        def listening():
+            with socket.socket() as s:
+                return s.connect_ex(("127.0.0.1", port)) == 0
+
+        wait_for(listening, timeout=30, interval=0.1, what="tauri-driver to listen")
+        self.driver = webdriver.Remote(command_executor=f"http://127.0.0.1:{port}", options=options)
+        return self
+
+    def _stop_driver(self):
+        if self.driver:
+            try:
+                self.driver.quit()
+            except WebDriverException:
+                pass
+            self.driver = None
+        if self.tauri_driver:
+            try:
+                os.killpg(self.tauri_driver.pid, 15)
+            except ProcessLookupError:
+                pass
+            self.tauri_driver.wait()
+            self.tauri_driver = None
+        # The app must be gone before the next launch, or the single-instance
+        # guard would hand the new launch to it.
+        wait_for(lambda: subprocess.run(["pgrep", "-f", str(APP)], capture_output=True).returncode != 0,
+                 timeout=15, what="the app to exit")
+
+    def stop(self):
+        self._stop_driver()
+
+    # --- helpers -----------------------------------------------------------
+
+    def find(self, testid, timeout=20.0):
+        try:
+            return wait_for(lambda: self.driver.find_element(By.CSS_SELECTOR, f'[data-testid="{testid}"]'),
+                            timeout=timeout, what=testid)
+        except AssertionError as e:
+            page = self.driver.find_element(By.TAG_NAME, "body").text
+            raise AssertionError(f"{e}\n--- the page shows ---\n{page}") from None
+
+    def find_all(self, testid):
+        return self.driver.find_elements(By.CSS_SELECTOR, f'[data-testid="{testid}"]')
+
+    def present(self, testid):
+        return len(self.find_all(testid)) > 0
+
+    def type(self, testid, text):
+        """Fills a field the way the page sees typing: the value changes and an
+        `input` event fires. (WebKitWebDriver's synthetic keystrokes sometimes
+        land in the previously focused field, so text is set directly; real
+        key presses are still used for shortcuts such as Ctrl+L.)"""
+        el = self.find(testid)
+        self.driver.execute_script(
+            """
+            const [el, text] = arguments;
+            el.focus();
+            const proto = el instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
+            Object.getOwnPropertyDescriptor(proto, "value").set.call(el, text);
+            el.dispatchEvent(new Event("input", { bubbles: true }));
+            el.dispatchEvent(new Event("change", { bubbles: true }));
+            """,
+            el,
+            text,
+        )
+        assert el.get_property("value") == text
+        return el
+
+    def click(self, testid):
+        el = self.find(testid)
+        wait_for(lambda: el.is_enabled(), what=f"{testid} enabled")
+        el.click()
+
+    def select(self, testid, value=None, text=None):
+        from selenium.webdriver.support.ui import Select
+
+        s = Select(self.find(testid))
+        if value is not None:
+            s.select_by_value(value)
+        else:
+            s.select_by_visible_text(text)
+
+    def text(self, testid):
+        return self.find(testid).text
+
+    def invoke(self, command, args=None):
+        """Calls a backend command the way the UI does, returning {ok} or {err}."""
+        return self.driver.execute_async_script(
+            """
+            const [cmd, args, done] = arguments;
+            window.__TAURI_INTERNALS__.invoke(cmd, args || {})
+              .then((ok) => done({ ok }), (err) => done({ err }));
+            """,
+            command,
+            args or {},
+        )
+
+    def screenshot(self, name):
+        folder = os.environ.get("MATTERBOX_SCREENSHOTS")
+        if folder:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            self.driver.save_screenshot(str(Path(folder) / f"{name}.png"))
+
+
+@pytest.fixture
+def app(display):
+    data_dir = Path(tempfile.mkdtemp(prefix="matterbox-e2e-"))
+    a = App(display, data_dir)
+    a.start()
+    yield a
+    a.stop()
+    shutil.rmtree(data_dir, ignore_errors=True)

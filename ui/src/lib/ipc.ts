@@ -1,0 +1,90 @@
+// The only place in the UI that calls `invoke`. Every command is typed with
+// the bindings generated from the Rust types; every failure becomes an
+// `IpcError` carrying the backend's `{ code, message }`.
+import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type { ApiError } from "./bindings/ApiError";
+import type { AppSettings } from "./bindings/AppSettings";
+import type { AppStatus } from "./bindings/AppStatus";
+import type { Client } from "./bindings/Client";
+import type { ClientDetail } from "./bindings/ClientDetail";
+import type { ClientInput } from "./bindings/ClientInput";
+import type { ClientPatch } from "./bindings/ClientPatch";
+import type { CreatedVault } from "./bindings/CreatedVault";
+import type { ErrorCode } from "./bindings/ErrorCode";
+import type { LockedEvent } from "./bindings/LockedEvent";
+import type { Matter } from "./bindings/Matter";
+import type { MatterFilter } from "./bindings/MatterFilter";
+import type { MatterInput } from "./bindings/MatterInput";
+import type { MatterPatch } from "./bindings/MatterPatch";
+import type { MatterSummary } from "./bindings/MatterSummary";
+import type { PartyInput } from "./bindings/PartyInput";
+import type { SettingsPatch } from "./bindings/SettingsPatch";
+import type { VaultInfo } from "./bindings/VaultInfo";
+
+export class IpcError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+function isApiError(value: unknown): value is ApiError {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as ApiError).code === "string" &&
+    typeof (value as ApiError).message === "string"
+  );
+}
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (err) {
+    if (isApiError(err)) throw new IpcError(err.code, err.message);
+    throw new IpcError("internal", "Matterbox did not answer as expected. Try again, or restart the app.");
+  }
+}
+
+export const api = {
+  appStatus: () => call<AppStatus>("app_status"),
+  createVault: (name: string, passphrase: string) => call<CreatedVault>("vault_create", { name, passphrase }),
+  unlock: (path: string, passphrase: string) => call<VaultInfo>("vault_unlock", { path, passphrase }),
+  recover: (path: string, recoveryKey: string, newPassphrase: string) =>
+    call<VaultInfo>("vault_recover", { path, recoveryKey, newPassphrase }),
+  lock: () => call<null>("vault_lock"),
+  touch: () => call<null>("touch"),
+  clients: (search: string | null) => call<Client[]>("client_list", { search }),
+  client: (id: number) => call<ClientDetail>("client_get", { id }),
+  createClient: (input: ClientInput) => call<Client>("client_create", { input }),
+  updateClient: (id: number, patch: ClientPatch) => call<Client>("client_update", { id, patch }),
+  matters: (filter: MatterFilter) => call<MatterSummary[]>("matter_list", { filter }),
+  matter: (id: number) => call<Matter>("matter_get", { id }),
+  openMatter: (input: MatterInput) => call<Matter>("matter_open", { input }),
+  updateMatter: (id: number, patch: MatterPatch) => call<Matter>("matter_update", { id, patch }),
+  closeMatter: (id: number, on: string | null) => call<Matter>("matter_close", { id, on }),
+  reopenMatter: (id: number) => call<Matter>("matter_reopen", { id }),
+  addParty: (id: number, party: PartyInput) => call<Matter>("matter_add_party", { id, party }),
+  removeParty: (id: number, partyId: number) => call<Matter>("matter_remove_party", { id, partyId }),
+  addEvent: (id: number, on: string | null, description: string) =>
+    call<Matter>("matter_add_event", { id, on, description }),
+  settings: () => call<AppSettings>("settings_get"),
+  updateSettings: (patch: SettingsPatch) => call<AppSettings>("settings_update", { patch }),
+};
+
+/** Called whenever the backend locks the vault (user, idle, sleep, screen lock). */
+export function onLocked(callback: (event: LockedEvent) => void): Promise<UnlistenFn> {
+  return listen<LockedEvent>("vault-locked", (e) => callback(e.payload));
+}
+
+/** What to tell the user about a failure, by code; never a raw error string. */
+export function describe(err: unknown): string {
+  if (err instanceof IpcError) return err.message;
+  return "Something went wrong inside Matterbox. Nothing was changed; try again.";
+}
+
+export function codeOf(err: unknown): ErrorCode {
+  return err instanceof IpcError ? err.code : "internal";
+}
