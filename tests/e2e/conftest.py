@@ -210,6 +210,10 @@ class App:
         folder = os.environ.get("MATTERBOX_SCREENSHOTS")
         if folder:
             Path(folder).mkdir(parents=True, exist_ok=True)
+            # Let the page paint what the test just did before capturing it.
+            self.driver.execute_async_script(
+                "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done()))"
+            )
             self.driver.save_screenshot(str(Path(folder) / f"{name}.png"))
 
 
