@@ -69,11 +69,25 @@ def display():
 class App:
     """One data folder; `start()` launches the app on it (again after `stop()`)."""
 
-    def __init__(self, display, data_dir):
+    def __init__(self, display, data_dir, extra_env=None):
         self.display = display
         self.data_dir = data_dir
+        self.extra_env = extra_env or {}
         self.driver = None
         self.tauri_driver = None
+
+    def env(self):
+        """The environment the app runs with (for launching it a second time)."""
+        env = dict(os.environ)
+        env.update(
+            DISPLAY=self.display,
+            NO_AT_BRIDGE="1",
+            XDG_DATA_HOME=str(self.data_dir / "data"),
+            XDG_CONFIG_HOME=str(self.data_dir / "config"),
+            XDG_CACHE_HOME=str(self.data_dir / "cache"),
+        )
+        env.update(self.extra_env)
+        return env
 
     def start(self, attempts=3):
         """Launches the app. WebKitWebDriver occasionally drops the very first
@@ -90,14 +104,7 @@ class App:
 
     def _start_once(self):
         port = _free_port()
-        env = dict(os.environ)
-        env.update(
-            DISPLAY=self.display,
-            NO_AT_BRIDGE="1",
-            XDG_DATA_HOME=str(self.data_dir / "data"),
-            XDG_CONFIG_HOME=str(self.data_dir / "config"),
-            XDG_CACHE_HOME=str(self.data_dir / "cache"),
-        )
+        env = self.env()
         log = open(self.data_dir / "tauri-driver.log", "ab")
         self.tauri_driver = subprocess.Popen(
             ["tauri-driver", "--port", str(port), "--native-port", str(_free_port())],
@@ -218,9 +225,23 @@ class App:
 
 
 @pytest.fixture
-def app(display):
+def system_bus():
+    """A private bus standing in for the system bus, where the test plays logind."""
+    bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    address = bus.stdout.readline().decode().strip()
+    yield address
+    bus.terminate()
+    bus.wait()
+
+
+@pytest.fixture
+def app(display, request):
     data_dir = Path(tempfile.mkdtemp(prefix="matterbox-e2e-"))
-    a = App(display, data_dir)
+    extra = {}
+    if "system_bus" in request.fixturenames:
+        extra["DBUS_SYSTEM_BUS_ADDRESS"] = request.getfixturevalue("system_bus")
+    a = App(display, data_dir, extra)
     a.start()
     yield a
     a.stop()

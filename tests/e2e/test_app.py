@@ -6,11 +6,11 @@ from conftest import wait_for
 PASSPHRASE = "lantern orchard 47 quietly"
 
 
-def create_vault(app, name="Fictional & Partners"):
+def create_vault(app, name="Fictional & Partners", passphrase=PASSPHRASE):
     app.type("vault-name", name)
-    app.type("new-passphrase", PASSPHRASE)
-    app.type("confirm-passphrase", PASSPHRASE)
-    assert app.find("new-passphrase").get_property("value") == PASSPHRASE
+    app.type("new-passphrase", passphrase)
+    app.type("confirm-passphrase", passphrase)
+    assert app.find("new-passphrase").get_property("value") == passphrase
     app.screenshot("01-create-vault")
     app.click("create-vault")
     key = app.text("recovery-key").replace(" ", "").replace("\n", "")
@@ -138,3 +138,36 @@ def test_ctrl_l_locks_and_the_recovery_key_opens(app):
     app.click("lock")
     unlock(app, "a different passphrase 2026")
     app.find("nav-matters")
+
+
+def test_two_vaults_one_instance_and_sleep_locks(app, system_bus):
+    import subprocess
+
+    from conftest import APP
+
+    create_vault(app, "Office vault")
+    app.click("lock")
+    app.click("create-another")
+    create_vault(app, "Home office vault", passphrase="second vault passphrase 99")
+    app.click("lock")
+
+    # The picker offers both; each opens with its own passphrase.
+    app.select("vault-picker", text="Office vault")
+    unlock(app)
+    app.find("nav-matters")
+    assert "Office vault" in app.driver.find_element("css selector", "nav .brand").text
+
+    # A second launch hands over to this window and exits; this one still answers.
+    second = subprocess.run([str(APP)], env=app.env(), timeout=60, capture_output=True)
+    assert second.returncode == 0, second.stderr
+    assert "ok" in app.invoke("client_list", {"search": None})
+    assert app.present("nav-matters")
+
+    # logind says the computer is going to sleep: the vault locks.
+    subprocess.run(
+        ["dbus-send", f"--bus={system_bus}", "--type=signal", "/org/freedesktop/login1",
+         "org.freedesktop.login1.Manager.PrepareForSleep", "boolean:true"],
+        check=True,
+    )
+    assert "went to sleep" in app.text("lock-notice")
+    assert app.invoke("client_list", {"search": None}).get("err", {}).get("code") == "vault_locked"

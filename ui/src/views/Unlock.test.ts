@@ -45,7 +45,7 @@ describe("Unlock", () => {
     let unlocked = false;
     const app = mount(Unlock, {
       target: document.body,
-      props: { vaults: [vault("Office", "/v/a"), vault("Home", "/v/b")], notice: null, onunlocked: () => (unlocked = true) },
+      props: { vaults: [vault("Office", "/v/a"), vault("Home", "/v/b")], notice: null, onunlocked: () => (unlocked = true), oncreate: () => {} },
     });
     const picker = byTestId("vault-picker") as HTMLSelectElement;
     picker.value = "/v/b";
@@ -68,7 +68,7 @@ describe("Unlock", () => {
     mockIPC((cmd) => {
       if (cmd === "vault_unlock") throw { code: "keychain_unavailable", message: "Cannot use the keychain: no keychain service is available." };
     });
-    const app = mount(Unlock, { target: document.body, props: { vaults: [vault("Office", "/v/a")], notice: "Locked after idle.", onunlocked: () => {} } });
+    const app = mount(Unlock, { target: document.body, props: { vaults: [vault("Office", "/v/a")], notice: "Locked after idle.", onunlocked: () => {}, oncreate: () => {} } });
     expect(byTestId("lock-notice").textContent).toContain("idle");
     type(byTestId("passphrase"), "some passphrase here");
     flushSync();
@@ -92,7 +92,7 @@ describe("Unlock", () => {
       }
     });
     let unlocked: VaultInfo | null = null;
-    const app = mount(Unlock, { target: document.body, props: { vaults: [vault("Office", "/v/a")], notice: null, onunlocked: (v: VaultInfo) => (unlocked = v) } });
+    const app = mount(Unlock, { target: document.body, props: { vaults: [vault("Office", "/v/a")], notice: null, onunlocked: (v: VaultInfo) => (unlocked = v), oncreate: () => {} } });
     byTestId("use-recovery").click();
     flushSync();
     type(byTestId("recovery-key-input"), "AAAAA-BBBBB");
