@@ -74,6 +74,14 @@ fn auto_lock(settings: &AppSettings) -> Duration {
 
 #[tauri::command]
 pub async fn app_status(state: State<'_, AppState>) -> Res<AppStatus> {
+    // The vaults folder exists from the start, so paths into it canonicalize.
+    std::fs::create_dir_all(&state.vaults_root).map_err(|e| {
+        api(matterbox_core::vault::VaultError::Io {
+            path: state.vaults_root.clone(),
+            source: e,
+        }
+        .into())
+    })?;
     let vaults = list_vaults(&state.vaults_root)
         .map_err(|e| api(e.into()))?
         .iter()
@@ -92,6 +100,7 @@ pub async fn vault_create(
     passphrase: String,
 ) -> Res<CreatedVault> {
     let dir = new_vault_dir(&state.vaults_root, &name);
+    let epoch = state.lock_epoch()?;
     let created = matterbox_core::create_vault(
         &state.env,
         &dir,
@@ -102,10 +111,11 @@ pub async fn vault_create(
     )
     .map_err(api)?;
     let settings = created.session.settings().map_err(api)?;
-    state.set_session(created.session, auto_lock(&settings))?;
+    let recovery_key = created.recovery_key.to_string();
+    state.set_session(created.session, auto_lock(&settings), epoch)?;
     Ok(CreatedVault {
         info: vault_info(&dir).map_err(api)?,
-        recovery_key: created.recovery_key.to_string(),
+        recovery_key,
     })
 }
 
@@ -147,10 +157,11 @@ pub async fn vault_unlock(
     passphrase: String,
 ) -> Res<VaultInfo> {
     let dir = vault_path(&state, &path)?;
+    let epoch = state.lock_epoch()?;
     let session =
         matterbox_core::unlock(&state.env, &dir, &Passphrase::new(passphrase)).map_err(api)?;
     let settings = session.settings().map_err(api)?;
-    state.set_session(session, auto_lock(&settings))?;
+    state.set_session(session, auto_lock(&settings), epoch)?;
     vault_info(&dir).map_err(api)
 }
 
@@ -162,6 +173,7 @@ pub async fn vault_recover(
     new_passphrase: String,
 ) -> Res<VaultInfo> {
     let dir = vault_path(&state, &path)?;
+    let epoch = state.lock_epoch()?;
     let session = matterbox_core::recover(
         &state.env,
         &dir,
@@ -171,7 +183,7 @@ pub async fn vault_recover(
     )
     .map_err(api)?;
     let settings = session.settings().map_err(api)?;
-    state.set_session(session, auto_lock(&settings))?;
+    state.set_session(session, auto_lock(&settings), epoch)?;
     vault_info(&dir).map_err(api)
 }
 
@@ -196,6 +208,7 @@ pub async fn client_list(state: State<'_, AppState>, search: Option<String>) -> 
 
 #[tauri::command]
 pub async fn client_get(state: State<'_, AppState>, id: i64) -> Res<ClientDetail> {
+    // Opening a client is recorded in the audit log (Session::client).
     state.with_session(|s| {
         Ok(ClientDetail {
             client: s.client(id)?,

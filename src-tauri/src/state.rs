@@ -23,6 +23,9 @@ struct Inner {
     session: Option<Session>,
     last_activity: Instant,
     auto_lock: Duration,
+    /// Counts lock requests. An unlock that started before a lock request
+    /// (sleep, screen lock) finished is not installed.
+    lock_epoch: u64,
 }
 
 pub struct AppState {
@@ -57,6 +60,7 @@ impl AppState {
                 session: None,
                 last_activity: Instant::now(),
                 auto_lock: DEFAULT_AUTO_LOCK,
+                lock_epoch: 0,
             }),
         }
     }
@@ -73,11 +77,29 @@ impl AppState {
         Ok(out)
     }
 
+    /// The current lock epoch: take it before a slow unlock starts.
+    pub fn lock_epoch(&self) -> Result<u64, ApiError> {
+        Ok(self.inner.lock().map_err(|_| poisoned())?.lock_epoch)
+    }
+
     /// Installs a freshly unlocked session, replacing (and locking) any other.
-    pub fn set_session(&self, session: Session, auto_lock: Duration) -> Result<(), ApiError> {
+    /// If a lock was requested since `epoch` (the computer went to sleep
+    /// while Argon2id ran), the new session is locked at once instead.
+    pub fn set_session(
+        &self,
+        session: Session,
+        auto_lock: Duration,
+        epoch: u64,
+    ) -> Result<(), ApiError> {
         let mut inner = self.inner.lock().map_err(|_| poisoned())?;
+        if inner.lock_epoch != epoch {
+            drop(inner);
+            // Dropping the session zeroizes its keys even if recording fails.
+            let _ = session.lock();
+            return Err(locked());
+        }
         if let Some(old) = inner.session.take() {
-            old.lock().map_err(api)?;
+            let _ = old.lock();
         }
         inner.session = Some(session);
         inner.last_activity = Instant::now();
@@ -103,13 +125,18 @@ impl AppState {
             .map(|s| s.vault().dir().to_path_buf())
     }
 
-    /// Locks if unlocked: records it, drops the session and its keys.
-    /// Returns whether a session was locked.
+    /// Locks if unlocked: drops the session and its keys, recording the
+    /// lock in the audit log as a best effort (a full disk must not keep a
+    /// vault open). Returns whether a session was locked.
     pub fn lock(&self) -> Result<bool, ApiError> {
-        let session = self.inner.lock().map_err(|_| poisoned())?.session.take();
+        let session = {
+            let mut inner = self.inner.lock().map_err(|_| poisoned())?;
+            inner.lock_epoch += 1;
+            inner.session.take()
+        };
         match session {
             Some(s) => {
-                s.lock().map_err(api)?;
+                let _ = s.lock();
                 Ok(true)
             }
             None => Ok(false),
@@ -138,7 +165,12 @@ impl AppState {
         }
     }
 
+    /// Whether `path` is a folder inside the vaults folder, after resolving
+    /// `..` and symbolic links.
     pub fn vault_path_allowed(&self, path: &Path) -> bool {
-        path.starts_with(&self.vaults_root)
+        match (path.canonicalize(), self.vaults_root.canonicalize()) {
+            (Ok(p), Ok(root)) => p.starts_with(&root) && p != root,
+            _ => false,
+        }
     }
 }

@@ -503,8 +503,8 @@ fn passphrase_change_and_audit_export() {
                 csv.to_str().unwrap(),
             ],
         ),
-        1,
-        "cannot create",
+        2,
+        "never overwrites",
     );
     let jsonl = home.run("v", new, &["audit", "export"]).ok();
     let last: serde_json::Value =
@@ -520,4 +520,73 @@ fn passphrase_change_and_audit_export() {
         .ok()
         .json();
     assert_eq!(info["deviceSecretStorage"], "danger_plain_file");
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_copied_vault_folder_does_not_open_with_the_passphrase_alone() {
+    let office = Home::new();
+    let created = new_vault(&office, "v");
+    add_client(&office, "Ada Fictional");
+
+    // The vault folder is copied to another computer (another home, its own
+    // device secrets), as a backup drive or a synced folder would carry it.
+    let elsewhere = Home::new();
+    copy_dir(&office.vault_dir("v"), &elsewhere.vault_dir("v"));
+    fails_with(
+        elsewhere.run("v", Some(PASS), &["client", "list"]),
+        4,
+        "no device secret",
+    );
+
+    // Even a guessed device secret with the right passphrase is refused.
+    let id = created["vaultId"].as_str().unwrap();
+    let secrets = elsewhere.path().join("device-secrets");
+    std::fs::create_dir_all(&secrets).unwrap();
+    let planted = secrets.join(format!("{id}.device-secret"));
+    std::fs::write(&planted, "11".repeat(32)).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&planted, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    fails_with(
+        elsewhere.run("v", Some(PASS), &["client", "list"]),
+        3,
+        "not right",
+    );
+
+    // The recovery key opens the copy and enrolls that computer.
+    let mut recover = elsewhere.cmd();
+    recover
+        .arg("--vault")
+        .arg(elsewhere.vault_dir("v"))
+        .args(["vault", "recover", "--danger-device-secret-in-plain-file"])
+        .env(
+            "MATTERBOX_RECOVERY_KEY",
+            created["recoveryKey"].as_str().unwrap(),
+        )
+        .env("MATTERBOX_NEW_PASSPHRASE", "a passphrase for this computer");
+    let run: Run = recover.output().unwrap().into();
+    run.ok();
+    let clients = elsewhere
+        .run(
+            "v",
+            Some("a passphrase for this computer"),
+            &["--json", "client", "list"],
+        )
+        .ok()
+        .json();
+    assert_eq!(clients[0]["name"], "Ada Fictional");
 }

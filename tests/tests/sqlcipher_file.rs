@@ -183,3 +183,39 @@ fn audit_tampering_with_the_database_key_is_caught_by_the_cli() {
         );
     }
 }
+
+#[test]
+fn a_deleted_or_rolled_back_database_is_never_taken_for_a_clean_vault() {
+    let home = Home::new();
+    vault_with_markers(&home);
+    let db = home.vault_dir("main").join("vault.db");
+    let pass = Some("a test passphrase");
+
+    // An older copy of the database, taken while the vault was locked.
+    let backup = home.path().join("older-vault.db");
+    std::fs::copy(&db, &backup).unwrap();
+    home.run(
+        "main",
+        pass,
+        &["client", "add", "--name", "Later Client (fictional)"],
+    )
+    .ok();
+    home.run("main", pass, &["audit", "verify"]).ok();
+
+    // Restoring it is found: the anchor beside the database remembers more.
+    std::fs::copy(&backup, &db).unwrap();
+    let run = home.run("main", pass, &["audit", "verify"]);
+    assert_eq!(
+        run.code, 8,
+        "rollback not detected: {}{}",
+        run.stdout, run.stderr
+    );
+    assert!(run.stderr.contains("rolled back"), "{}", run.stderr);
+
+    // A deleted database is an error, never a fresh empty vault.
+    std::fs::remove_file(&db).unwrap();
+    let run = home.run("main", pass, &["client", "list"]);
+    assert_eq!(run.code, 9, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("missing"), "{}", run.stderr);
+    assert!(!db.exists());
+}

@@ -10,7 +10,13 @@
 //!
 //! `verify` walks the chain and names the first bad entry: an edited,
 //! deleted, inserted or reordered entry breaks a MAC or the sequence; a cut
-//! tail disagrees with the head record. Details never hold document
+//! tail disagrees with the head record; an empty log, or one that does not
+//! start with this vault's creation, is broken. The head is also kept
+//! outside the database as an [`Anchor`] (the core writes it beside the
+//! database after every change), so restoring an older database, or
+//! replacing the audit tables wholesale, is found too. Rolling back the
+//! database *and* the anchor together needs an anchor kept elsewhere
+//! (an exported log, a backup): that is the limit of a single folder. Details never hold document
 //! content, client data values or secrets: only ids, field names, counts.
 
 use std::io::Write;
@@ -79,10 +85,23 @@ pub enum Verification {
     Broken { first_bad_seq: i64, reason: String },
 }
 
-/// The log's MAC key. Zeroized with the derived key when dropped.
+/// The log's newest sequence and MAC, MACed, kept outside the database.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Anchor {
+    pub seq: i64,
+    pub mac: String,
+    pub anchor_mac: String,
+}
+
+/// The action and object the first entry of every vault's log must have.
+pub const CREATED_ACTION: &str = "vault_created";
+
+/// The log's MAC key and the vault it belongs to. The key is zeroized when
+/// dropped.
 #[derive(Debug)]
 pub struct AuditLog {
     key: DerivedKey,
+    vault_object: String,
 }
 
 fn field(mac: &mut HmacSha256, bytes: &[u8]) {
@@ -91,8 +110,56 @@ fn field(mac: &mut HmacSha256, bytes: &[u8]) {
 }
 
 impl AuditLog {
-    pub fn new(key: DerivedKey) -> Self {
-        Self { key }
+    pub fn new(key: DerivedKey, vault_id: &str) -> Self {
+        Self {
+            key,
+            vault_object: format!("vault:{vault_id}"),
+        }
+    }
+
+    fn anchor_mac(&self, seq: i64, mac: &[u8]) -> Vec<u8> {
+        let mut m = self.hmac();
+        m.update(b"anchor");
+        m.update(&seq.to_be_bytes());
+        field(&mut m, mac);
+        m.finalize().into_bytes().to_vec()
+    }
+
+    /// Whether `anchor` is genuine and names an entry this log still holds,
+    /// unchanged: the database is the same as, or newer than, when the anchor
+    /// was written.
+    pub fn anchor_matches(&self, conn: &Connection, anchor: &Anchor) -> Result<bool, AuditError> {
+        let Ok(mac) = hex::decode(&anchor.mac) else {
+            return Ok(false);
+        };
+        let genuine = hex::decode(&anchor.anchor_mac)
+            .map(|m| bool::from(self.anchor_mac(anchor.seq, &mac).ct_eq(&m)))
+            .unwrap_or(false);
+        if !genuine {
+            return Ok(false);
+        }
+        let at: Option<Vec<u8>> = conn
+            .query_row(
+                "SELECT mac FROM audit_log WHERE seq = ?1",
+                [anchor.seq],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(at.is_some_and(|m| bool::from(m.ct_eq(&mac))))
+    }
+
+    /// The anchor for the log's current head, to be kept outside the database.
+    pub fn anchor(&self, conn: &Connection) -> Result<Option<Anchor>, AuditError> {
+        let head: Option<(i64, Vec<u8>)> = conn
+            .query_row("SELECT seq, mac FROM audit_head WHERE id = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        Ok(head.map(|(seq, mac)| Anchor {
+            seq,
+            anchor_mac: hex::encode(self.anchor_mac(seq, &mac)),
+            mac: hex::encode(mac),
+        }))
     }
 
     fn hmac(&self) -> HmacSha256 {
@@ -166,8 +233,62 @@ impl AuditLog {
         Ok(seq)
     }
 
-    /// Walks the whole chain; reports the first entry that does not hold.
-    pub fn verify(&self, conn: &Connection) -> Result<Verification, AuditError> {
+    /// Walks the whole chain and checks it against the head record and, when
+    /// given, the anchor kept outside the database; reports the first entry
+    /// that does not hold.
+    pub fn verify(
+        &self,
+        conn: &Connection,
+        anchor: Option<&Anchor>,
+    ) -> Result<Verification, AuditError> {
+        let chain = self.verify_chain(conn)?;
+        let Verification::Intact { entries } = chain else {
+            return Ok(chain);
+        };
+        let Some(anchor) = anchor else {
+            return Ok(Verification::Broken {
+                first_bad_seq: entries + 1,
+                reason: "the record of the newest entry kept beside the database is missing".into(),
+            });
+        };
+        let anchor_mac = hex::decode(&anchor.mac).unwrap_or_default();
+        let anchor_ok = hex::decode(&anchor.anchor_mac)
+            .map(|m| bool::from(self.anchor_mac(anchor.seq, &anchor_mac).ct_eq(&m)))
+            .unwrap_or(false);
+        if !anchor_ok {
+            return Ok(Verification::Broken {
+                first_bad_seq: anchor.seq.clamp(1, entries + 1),
+                reason: "the record of the newest entry kept beside the database was edited".into(),
+            });
+        }
+        if anchor.seq > entries {
+            return Ok(Verification::Broken {
+                first_bad_seq: entries + 1,
+                reason: format!(
+                    "the log ends at entry {entries} but had reached entry {}: the database was rolled back or entries were removed",
+                    anchor.seq
+                ),
+            });
+        }
+        let mac_at: Vec<u8> = conn.query_row(
+            "SELECT mac FROM audit_log WHERE seq = ?1",
+            [anchor.seq],
+            |r| r.get(0),
+        )?;
+        if !bool::from(mac_at.ct_eq(&anchor_mac)) {
+            return Ok(Verification::Broken {
+                first_bad_seq: anchor.seq,
+                reason: format!(
+                    "entry {} is not the one recorded beside the database: the log was replaced",
+                    anchor.seq
+                ),
+            });
+        }
+        Ok(Verification::Intact { entries })
+    }
+
+    /// The chain and head-record checks, without the outside anchor.
+    fn verify_chain(&self, conn: &Connection) -> Result<Verification, AuditError> {
         let mut stmt = conn.prepare(
             "SELECT seq, at, actor, action, object, details, mac FROM audit_log ORDER BY seq",
         )?;
@@ -189,6 +310,12 @@ impl AuditLog {
                 (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?);
             let mac: Vec<u8> = r.get(6)?;
             let want = self.entry_mac(&prev_mac, seq, &at, (&actor, &action, &object, &details));
+            if seq == 1 && (action != CREATED_ACTION || object != self.vault_object) {
+                return Ok(Verification::Broken {
+                    first_bad_seq: 1,
+                    reason: "the log does not begin with this vault's creation".into(),
+                });
+            }
             if !bool::from(want.ct_eq(&mac)) {
                 return Ok(Verification::Broken {
                     first_bad_seq: seq,
@@ -209,7 +336,10 @@ impl AuditLog {
             )
             .optional()?;
         match head {
-            None if last == 0 => Ok(Verification::Intact { entries: 0 }),
+            None if last == 0 => Ok(Verification::Broken {
+                first_bad_seq: 1,
+                reason: "the log is empty, but every vault's log begins with its creation".into(),
+            }),
             None => Ok(Verification::Broken {
                 first_bad_seq: last,
                 reason: "the record of the newest entry is missing".into(),
@@ -301,28 +431,48 @@ pub fn export_csv(entries: &[Entry], out: &mut dyn Write) -> Result<(), AuditErr
 mod tests {
     use super::*;
 
-    fn setup(n: usize) -> (tempfile::TempDir, Connection, AuditLog) {
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        conn: Connection,
+        log: AuditLog,
+        /// The anchor as the core keeps it beside the database.
+        anchor: Option<Anchor>,
+    }
+
+    /// A log of `n` entries: the vault's creation, then client changes.
+    fn setup(n: usize) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let conn =
-            matterbox_store::open(&dir.path().join("v.db"), &DerivedKey::from_bytes([1; 32]))
+            matterbox_store::create(&dir.path().join("v.db"), &DerivedKey::from_bytes([1; 32]))
                 .unwrap();
-        let log = AuditLog::new(DerivedKey::from_bytes([2; 32]));
+        let log = AuditLog::new(DerivedKey::from_bytes([2; 32]), "test");
         for i in 0..n {
-            log.append(
-                &conn,
-                &NewEntry::new("tester", "client_created", format!("client:{i}"))
-                    .with_details(serde_json::json!({ "fields": ["name"] })),
-            )
-            .unwrap();
+            let entry = if i == 0 {
+                NewEntry::new("tester", CREATED_ACTION, "vault:test")
+            } else {
+                NewEntry::new("tester", "client_created", format!("client:{i}"))
+                    .with_details(serde_json::json!({ "fields": ["name"] }))
+            };
+            log.append(&conn, &entry).unwrap();
         }
+        let anchor = log.anchor(&conn).unwrap();
         // Tampering needs the append-only triggers out of the way, as an attacker would.
         conn.execute_batch("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;")
             .unwrap();
-        (dir, conn, log)
+        Fixture {
+            _dir: dir,
+            conn,
+            log,
+            anchor,
+        }
     }
 
-    fn broken_at(log: &AuditLog, conn: &Connection) -> i64 {
-        match log.verify(conn).unwrap() {
+    fn verify(f: &Fixture) -> Verification {
+        f.log.verify(&f.conn, f.anchor.as_ref()).unwrap()
+    }
+
+    fn broken_at(f: &Fixture) -> i64 {
+        match verify(f) {
             Verification::Broken { first_bad_seq, .. } => first_bad_seq,
             Verification::Intact { entries } => {
                 panic!("tampering not detected ({entries} entries)")
@@ -332,55 +482,126 @@ mod tests {
 
     #[test]
     fn an_untouched_log_verifies() {
-        let (_d, conn, log) = setup(5);
-        assert_eq!(
-            log.verify(&conn).unwrap(),
-            Verification::Intact { entries: 5 }
-        );
-        let (_d, conn, log) = setup(0);
-        assert_eq!(
-            log.verify(&conn).unwrap(),
-            Verification::Intact { entries: 0 }
-        );
+        let f = setup(5);
+        assert_eq!(verify(&f), Verification::Intact { entries: 5 });
+    }
+
+    #[test]
+    fn an_empty_or_wiped_log_is_broken() {
+        let f = setup(0);
+        assert_eq!(broken_at(&f), 1);
+        let f = setup(5);
+        f.conn
+            .execute_batch("DELETE FROM audit_log; DELETE FROM audit_head;")
+            .unwrap();
+        assert_eq!(broken_at(&f), 1);
+        // Even with no outside anchor to compare with.
+        assert!(matches!(
+            f.log.verify(&f.conn, None).unwrap(),
+            Verification::Broken {
+                first_bad_seq: 1,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_log_of_another_vault_or_without_its_creation_is_broken() {
+        let f = setup(3);
+        let other = AuditLog::new(DerivedKey::from_bytes([2; 32]), "another-vault");
+        assert!(matches!(
+            other.verify(&f.conn, f.anchor.as_ref()).unwrap(),
+            Verification::Broken {
+                first_bad_seq: 1,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_rolled_back_or_replaced_log_is_found_by_the_anchor() {
+        // Rolled back: entries and head record cut back consistently, as a
+        // restored older database would be.
+        let f = setup(5);
+        let mac3: Vec<u8> = f
+            .conn
+            .query_row("SELECT mac FROM audit_log WHERE seq = 3", [], |r| r.get(0))
+            .unwrap();
+        f.conn
+            .execute("DELETE FROM audit_log WHERE seq > 3", [])
+            .unwrap();
+        f.conn
+            .execute(
+                "UPDATE audit_head SET seq = 3, mac = ?1, head_mac = ?2",
+                rusqlite::params![mac3, f.log.head_mac(3, &mac3)],
+            )
+            .unwrap();
+        // The database on its own is consistent again...
+        assert!(matches!(
+            f.log.verify_chain(&f.conn).unwrap(),
+            Verification::Intact { entries: 3 }
+        ));
+        // ...but the anchor kept beside it remembers entry 5.
+        assert_eq!(broken_at(&f), 4);
+        // Replaced: a whole other chain of the same length under the same key.
+        let f = setup(5);
+        let g = setup(5);
+        g.log
+            .append(&g.conn, &NewEntry::new("tester", "noop", "x"))
+            .unwrap();
+        let mut replaced = f;
+        replaced.conn = g.conn;
+        assert!(matches!(verify(&replaced), Verification::Broken { .. }));
+        // A missing anchor is reported.
+        let f = setup(2);
+        assert!(matches!(
+            f.log.verify(&f.conn, None).unwrap(),
+            Verification::Broken { .. }
+        ));
     }
 
     #[test]
     fn edits_are_found_at_the_edited_entry() {
         for column in ["at", "actor", "action", "object", "details"] {
-            let (_d, conn, log) = setup(5);
+            let f = setup(5);
+            let conn = &f.conn;
             conn.execute(
                 &format!("UPDATE audit_log SET {column} = {column} || 'x' WHERE seq = 3"),
                 [],
             )
             .unwrap();
-            assert_eq!(broken_at(&log, &conn), 3, "{column}");
+            assert_eq!(broken_at(&f), 3, "{column}");
         }
     }
 
     #[test]
     fn deletion_insertion_reordering_and_truncation_are_found() {
-        let (_d, conn, log) = setup(5);
+        let f = setup(5);
+        let conn = &f.conn;
         conn.execute("DELETE FROM audit_log WHERE seq = 2", [])
             .unwrap();
-        assert_eq!(broken_at(&log, &conn), 2);
+        assert_eq!(broken_at(&f), 2);
 
-        let (_d, conn, log) = setup(5);
+        let f = setup(5);
+        let conn = &f.conn;
         conn.execute("DELETE FROM audit_log WHERE seq = 1", [])
             .unwrap();
-        assert_eq!(broken_at(&log, &conn), 1);
+        assert_eq!(broken_at(&f), 1);
 
         // Swap the contents of entries 2 and 4.
-        let (_d, conn, log) = setup(5);
+        let f = setup(5);
+        let conn = &f.conn;
         conn.execute_batch(
             "UPDATE audit_log SET seq = 100 WHERE seq = 2;
              UPDATE audit_log SET seq = 2 WHERE seq = 4;
              UPDATE audit_log SET seq = 4 WHERE seq = 100;",
         )
         .unwrap();
-        assert_eq!(broken_at(&log, &conn), 2);
+        assert_eq!(broken_at(&f), 2);
 
         // Insert a forged entry in the middle, shifting the rest.
-        let (_d, conn, log) = setup(5);
+        let f = setup(5);
+        let conn = &f.conn;
         conn.execute_batch(
             "UPDATE audit_log SET seq = seq + 10 WHERE seq >= 3;
              UPDATE audit_log SET seq = seq - 9 WHERE seq >= 13;
@@ -388,45 +609,47 @@ mod tests {
                  VALUES (3, '2026-01-01T00:00:00.000Z', 'tester', 'noop', 'x', '{}', zeroblob(32));",
         )
         .unwrap();
-        assert_eq!(broken_at(&log, &conn), 3);
+        assert_eq!(broken_at(&f), 3);
 
         // Append a forged entry at the end.
-        let (_d, conn, log) = setup(5);
+        let f = setup(5);
+        let conn = &f.conn;
         conn.execute(
             "INSERT INTO audit_log (seq, at, actor, action, object, details, mac)
              SELECT 6, at, actor, action, object, details, mac FROM audit_log WHERE seq = 5",
             [],
         )
         .unwrap();
-        assert_eq!(broken_at(&log, &conn), 6);
+        assert_eq!(broken_at(&f), 6);
 
         // Cut the tail.
-        let (_d, conn, log) = setup(5);
+        let f = setup(5);
+        let conn = &f.conn;
         conn.execute("DELETE FROM audit_log WHERE seq >= 4", [])
             .unwrap();
-        assert_eq!(broken_at(&log, &conn), 4);
+        assert_eq!(broken_at(&f), 4);
 
         // Cut the tail and the head record with it.
-        let (_d, conn, log) = setup(5);
+        let f = setup(5);
+        let conn = &f.conn;
         conn.execute_batch("DELETE FROM audit_log WHERE seq >= 4; DELETE FROM audit_head;")
             .unwrap();
-        assert!(matches!(
-            log.verify(&conn).unwrap(),
-            Verification::Broken { .. }
-        ));
+        assert!(matches!(verify(&f), Verification::Broken { .. }));
     }
 
     #[test]
     fn appending_after_tampering_never_hides_it() {
         // A cut tail stays a gap after more entries are appended.
-        let (_d, conn, log) = setup(5);
+        let f = setup(5);
+        let (conn, log) = (&f.conn, &f.log);
         conn.execute("DELETE FROM audit_log WHERE seq >= 4", [])
             .unwrap();
-        log.append(&conn, &NewEntry::new("tester", "vault_unlocked", "vault:x"))
+        log.append(conn, &NewEntry::new("tester", "vault_unlocked", "vault:x"))
             .unwrap();
-        assert_eq!(broken_at(&log, &conn), 4);
+        assert_eq!(broken_at(&f), 4);
         // A forged row past the head stays unchained, and appending still works.
-        let (_d, conn, log) = setup(3);
+        let f = setup(3);
+        let (conn, log) = (&f.conn, &f.log);
         conn.execute(
             "INSERT INTO audit_log (seq, at, actor, action, object, details, mac)
              SELECT 4, at, actor, action, object, details, mac FROM audit_log WHERE seq = 3",
@@ -434,24 +657,32 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            log.append(&conn, &NewEntry::new("tester", "x", "y"))
+            log.append(conn, &NewEntry::new("tester", "x", "y"))
                 .unwrap(),
             5
         );
-        assert_eq!(broken_at(&log, &conn), 4);
+        assert_eq!(broken_at(&f), 4);
     }
 
     #[test]
     fn a_different_key_cannot_verify_or_extend_the_chain() {
-        let (_d, conn, _log) = setup(3);
-        let other = AuditLog::new(DerivedKey::from_bytes([9; 32]));
-        assert_eq!(broken_at(&other, &conn), 1);
+        let f = setup(3);
+        let conn = &f.conn;
+        let other = AuditLog::new(DerivedKey::from_bytes([9; 32]), "test");
+        assert_eq!(
+            other.verify(conn, f.anchor.as_ref()).unwrap(),
+            Verification::Broken {
+                first_bad_seq: 1,
+                reason: "entry 1 does not match its chain: it was edited, inserted or moved, or an entry before it was".into()
+            }
+        );
     }
 
     #[test]
     fn exports_carry_every_entry() {
-        let (_d, conn, log) = setup(3);
-        let entries = log.entries(&conn).unwrap();
+        let f = setup(3);
+        let (conn, log) = (&f.conn, &f.log);
+        let entries = log.entries(conn).unwrap();
         let mut jsonl = Vec::new();
         export_jsonl(&entries, &mut jsonl).unwrap();
         let lines: Vec<serde_json::Value> = String::from_utf8(jsonl)
@@ -461,7 +692,8 @@ mod tests {
             .collect();
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[2]["seq"], 3);
-        assert_eq!(lines[0]["object"], "client:0");
+        assert_eq!(lines[0]["action"], "vault_created");
+        assert_eq!(lines[1]["object"], "client:1");
         let mut csv = Vec::new();
         export_csv(&entries, &mut csv).unwrap();
         let text = String::from_utf8(csv).unwrap();
@@ -469,9 +701,9 @@ mod tests {
         assert_eq!(rows.len(), 4);
         // Details hold commas and quotes, so they are quoted and doubled.
         assert!(
-            rows[1].contains("\"{\"\"fields\"\":[\"\"name\"\"]}\""),
+            rows[2].contains("\"{\"\"fields\"\":[\"\"name\"\"]}\""),
             "{}",
-            rows[1]
+            rows[2]
         );
     }
 }

@@ -45,7 +45,8 @@ Secrets are never taken from the command line. The passphrase comes from
 Exit codes: 0 done; 1 internal error; 2 usage (bad arguments, no way to read
 a secret); 3 wrong passphrase or recovery key; 4 keychain unavailable;
 5 no vault there, or one exists already; 6 invalid input or conflict;
-7 not found; 8 audit log verification failed; 9 vault damaged or unreadable.";
+7 not found; 8 audit log verification failed; 9 vault damaged, unreadable,
+or made by a newer Matterbox.";
 
 #[derive(Parser)]
 #[command(name = "matterbox", version, about = "Matterbox: encrypted client files for law practices.", after_help = AFTER_HELP)]
@@ -440,7 +441,7 @@ fn describe(failure: &Failure) -> (u8, &'static str, String) {
                 ErrorCode::VaultNotFound | ErrorCode::VaultExists => exit::VAULT,
                 ErrorCode::Validation | ErrorCode::Conflict => exit::INVALID,
                 ErrorCode::NotFound => exit::NOT_FOUND,
-                ErrorCode::DecryptionFailed => exit::DAMAGED,
+                ErrorCode::DecryptionFailed | ErrorCode::UnsupportedVersion => exit::DAMAGED,
                 ErrorCode::VaultLocked => exit::WRONG_SECRET,
             };
             (code, e.code().as_str(), e.user_message())
@@ -729,9 +730,7 @@ fn matter_text(m: &matterbox_core::domain::Matter) -> String {
 
 fn matter_cmd(ctx: &Ctx, cmd: MatterCmd) -> Outcome {
     ctx.with_session(|s| {
-        let id_of = |s: &Session, number: &str| -> Result<i64, Failure> {
-            Ok(s.matter_by_number(number)?.summary.id)
-        };
+        let id_of = |s: &Session, number: &str| -> Result<i64, Failure> { Ok(s.matter_id(number)?) };
         let m = match cmd {
             MatterCmd::Open { client, title, number, practice_area, opened, lawyer, notes } => {
                 s.open_matter(&MatterInput {
@@ -852,11 +851,12 @@ fn audit_cmd(ctx: &Ctx, cmd: AuditCmd) -> Outcome {
                     "csv"
                 }
             };
+            // Recorded first: an export that cannot be recorded does not happen.
+            s.record_audit_export(name, entries.len())?;
             match output {
                 Some(path) => write_new_file(&path, &buf)?,
                 None => std::io::stdout().lock().write_all(&buf)?,
             }
-            s.record_audit_export(name, entries.len())?;
             Ok(())
         }
     })
@@ -868,7 +868,16 @@ fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
         .write(true)
         .create_new(true)
         .open(path)
-        .map_err(|e| Failure::Io(format!("cannot create {}: {e}", path.display())))?;
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                Failure::Input(InputError(format!(
+                    "{} exists already; an export never overwrites a file, choose another name",
+                    path.display()
+                )))
+            } else {
+                Failure::Io(format!("cannot create {}: {e}", path.display()))
+            }
+        })?;
     file.write_all(bytes)?;
     file.sync_all()?;
     Ok(())

@@ -44,6 +44,7 @@ pub enum ErrorCode {
     NotFound,
     Conflict,
     DecryptionFailed,
+    UnsupportedVersion,
     Internal,
 }
 
@@ -60,6 +61,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::Conflict => "conflict",
             ErrorCode::DecryptionFailed => "decryption_failed",
+            ErrorCode::UnsupportedVersion => "unsupported_version",
             ErrorCode::Internal => "internal",
         }
     }
@@ -76,12 +78,14 @@ impl CoreError {
                 VaultError::WeakPassphrase(_) => ErrorCode::Validation,
                 VaultError::NotAVault(_) => ErrorCode::VaultNotFound,
                 VaultError::AlreadyExists(_) => ErrorCode::VaultExists,
-                VaultError::HeaderInvalid(_) | VaultError::UnsupportedVersion(_) => {
-                    ErrorCode::DecryptionFailed
-                }
+                VaultError::HeaderInvalid(_) => ErrorCode::DecryptionFailed,
+                VaultError::UnsupportedVersion(_) => ErrorCode::UnsupportedVersion,
                 VaultError::Io { .. } | VaultError::Random(_) => ErrorCode::Internal,
             },
-            CoreError::Store(StoreError::WrongKey) => ErrorCode::DecryptionFailed,
+            CoreError::Store(StoreError::WrongKey | StoreError::Missing) => {
+                ErrorCode::DecryptionFailed
+            }
+            CoreError::Store(StoreError::NewerSchema { .. }) => ErrorCode::UnsupportedVersion,
             CoreError::Store(_) | CoreError::Audit(_) => ErrorCode::Internal,
             CoreError::Domain(d) => match d {
                 DomainError::Validation { .. } => ErrorCode::Validation,

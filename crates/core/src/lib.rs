@@ -68,17 +68,46 @@ impl Environment {
         }
     }
 
-    /// A plain-file device secret inside the vault folder would travel with
-    /// every copy of the vault: refuse it.
+    /// A plain-file device secret inside the vault folder, or inside the
+    /// data folder that holds the vaults, would travel with every copy:
+    /// refuse it. Paths are resolved (`..`, symbolic links) first.
     fn check_secret_dir(&self, vault_dir: &Path, storage: DeviceSecretStorage) -> Result<()> {
         if storage != DeviceSecretStorage::DangerPlainFile {
             return Ok(());
         }
-        let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-        if abs(&self.device_secret_dir).starts_with(abs(vault_dir)) {
+        let resolve = |p: &Path| {
+            // Resolve the longest existing ancestor, keep the rest as written.
+            let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+            let mut existing = abs.as_path();
+            let mut rest = Vec::new();
+            while !existing.exists() {
+                match (existing.parent(), existing.file_name()) {
+                    (Some(parent), Some(name)) => {
+                        rest.push(name.to_os_string());
+                        existing = parent;
+                    }
+                    _ => break,
+                }
+            }
+            let mut out = existing
+                .canonicalize()
+                .unwrap_or_else(|_| existing.to_path_buf());
+            for name in rest.iter().rev() {
+                out.push(name);
+            }
+            out
+        };
+        let secrets = resolve(&self.device_secret_dir);
+        let vault = resolve(vault_dir);
+        // The data folder holds the vaults folder: backing it up takes both.
+        let data_root = paths::vaults_root()
+            .ok()
+            .and_then(|r| r.parent().map(resolve));
+        let inside_data = data_root.as_ref().is_some_and(|d| secrets.starts_with(d));
+        if secrets.starts_with(&vault) || inside_data {
             return Err(CoreError::Unsafe(format!(
-                "The device secret folder {} is inside the vault folder; a copy of the vault would carry its own key. Choose a folder outside it.",
-                self.device_secret_dir.display()
+                "The device secret folder {} is inside the vault folder or Matterbox's data folder; a copy of them would carry its own key. Choose a folder outside both.",
+                self.device_secret_dir.display(),
             )));
         }
         Ok(())
@@ -169,6 +198,10 @@ pub struct Session {
     actor: String,
     #[allow(dead_code)] // kept for the keys of later features (documents)
     master: MasterKey,
+    /// False when the anchor beside the database did not match it at unlock
+    /// (an older database restored, the anchor edited or removed): the
+    /// anchor is then left as it was, so `verify` keeps reporting it.
+    anchor_trusted: bool,
 }
 
 impl std::fmt::Debug for Session {
@@ -203,7 +236,7 @@ pub fn create_vault(
     let store = env.store(storage);
     let created = Vault::create(dir, name, passphrase, store.as_ref(), cost)?;
     let recovery_key = created.recovery_key.display();
-    let mut session = Session::open(created.vault, created.master, env)?;
+    let mut session = Session::open(created.vault, created.master, env, true)?;
     let object = session.vault_object();
     session.write(|_, rec| {
         rec.record(
@@ -282,19 +315,32 @@ pub fn change_passphrase(
 }
 
 impl Session {
-    fn open(vault: Vault, master: MasterKey, env: &Environment) -> Result<Self> {
-        let conn = matterbox_store::open(
-            &vault.database_path(),
-            &master.derive(vault.id(), KeyPurpose::Database),
-        )?;
-        let audit = AuditLog::new(master.derive(vault.id(), KeyPurpose::AuditChain));
-        Ok(Self {
+    fn open(vault: Vault, master: MasterKey, env: &Environment, create: bool) -> Result<Self> {
+        let key = master.derive(vault.id(), KeyPurpose::Database);
+        let conn = if create {
+            matterbox_store::create(&vault.database_path(), &key)?
+        } else {
+            matterbox_store::open(&vault.database_path(), &key)?
+        };
+        let audit = AuditLog::new(
+            master.derive(vault.id(), KeyPurpose::AuditChain),
+            vault.id(),
+        );
+        let mut session = Self {
             vault,
             conn,
             audit,
             actor: env.actor.clone(),
             master,
-        })
+            anchor_trusted: create,
+        };
+        if !create {
+            session.anchor_trusted = match session.read_anchor() {
+                Some(anchor) => session.audit.anchor_matches(&session.conn, &anchor)?,
+                None => false,
+            };
+        }
+        Ok(session)
     }
 
     /// Opens the database, records the failed attempts the vault kept
@@ -310,7 +356,7 @@ impl Session {
             master,
             failed_attempts,
         } = unlocked;
-        let mut session = Self::open(vault, master, env)?;
+        let mut session = Self::open(vault, master, env, false)?;
         let object = session.vault_object();
         session.write(|_, rec| {
             for attempt in &failed_attempts {
@@ -344,11 +390,18 @@ impl Session {
 
     /// Runs `change` in one transaction with the audit entries it records:
     /// the change and its trace land together or not at all.
+    ///
+    /// The transaction is IMMEDIATE: it takes the write lock up front, so a
+    /// second process (the CLI beside the app) waits instead of failing
+    /// half-way. After the commit the audit anchor beside the database is
+    /// brought up to date.
     fn write<T>(
         &mut self,
         change: impl FnOnce(&Connection, &Recorder<'_>) -> Result<T>,
     ) -> Result<T> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let out = change(
             &tx,
             &Recorder {
@@ -358,7 +411,26 @@ impl Session {
             },
         )?;
         tx.commit()?;
+        self.write_anchor()?;
         Ok(out)
+    }
+
+    fn write_anchor(&self) -> Result<()> {
+        if !self.anchor_trusted {
+            return Ok(());
+        }
+        if let Some(anchor) = self.audit.anchor(&self.conn)? {
+            let json = serde_json::to_vec(&anchor).map_err(|e| {
+                CoreError::Audit(matterbox_audit::AuditError::Io(std::io::Error::other(e)))
+            })?;
+            matterbox_vault::fsutil::write_atomic(&self.vault.audit_anchor_path(), &json)?;
+        }
+        Ok(())
+    }
+
+    fn read_anchor(&self) -> Option<matterbox_audit::Anchor> {
+        let bytes = std::fs::read(self.vault.audit_anchor_path()).ok()?;
+        serde_json::from_slice(&bytes).ok()
     }
 
     pub fn vault(&self) -> &Vault {
@@ -405,8 +477,13 @@ impl Session {
         })
     }
 
-    pub fn client(&self, id: i64) -> Result<Client> {
-        Ok(clients::get(&self.conn, id)?)
+    /// A client's record; opening it is recorded in the audit log.
+    pub fn client(&mut self, id: i64) -> Result<Client> {
+        self.write(|tx, rec| {
+            let client = clients::get(tx, id)?;
+            rec.record("client_viewed", &format!("client:{id}"), json!({}))?;
+            Ok(client)
+        })
     }
 
     pub fn clients(&self, search: Option<&str>) -> Result<Vec<Client>> {
@@ -488,11 +565,22 @@ impl Session {
         })
     }
 
-    pub fn matter(&self, id: i64) -> Result<Matter> {
-        Ok(matters::get(&self.conn, id)?)
+    /// A matter with its parties and timeline; opening it is recorded in the
+    /// audit log. (Lists are not: they show what any search shows.)
+    pub fn matter(&mut self, id: i64) -> Result<Matter> {
+        self.write(|tx, rec| {
+            let matter = matters::get(tx, id)?;
+            rec.record("matter_viewed", &format!("matter:{id}"), json!({}))?;
+            Ok(matter)
+        })
     }
 
-    pub fn matter_by_number(&self, number: &str) -> Result<Matter> {
+    /// The id of the matter numbered `number` (not a view: nothing is shown).
+    pub fn matter_id(&self, number: &str) -> Result<i64> {
+        Ok(matters::id_by_number(&self.conn, number)?)
+    }
+
+    pub fn matter_by_number(&mut self, number: &str) -> Result<Matter> {
         let id = matters::id_by_number(&self.conn, number)?;
         self.matter(id)
     }
@@ -552,8 +640,10 @@ impl Session {
 
     // --- audit ---------------------------------------------------------
 
+    /// Checks the whole log against its chain, its head record and the
+    /// anchor kept beside the database.
     pub fn verify_audit(&self) -> Result<Verification> {
-        Ok(self.audit.verify(&self.conn)?)
+        Ok(self.audit.verify(&self.conn, self.read_anchor().as_ref())?)
     }
 
     pub fn audit_entries(&self) -> Result<Vec<Entry>> {

@@ -99,7 +99,7 @@ pub(crate) mod testutil {
     pub fn db() -> (tempfile::TempDir, rusqlite::Connection) {
         let dir = tempfile::tempdir().unwrap();
         let conn =
-            matterbox_store::open(&dir.path().join("v.db"), &DerivedKey::from_bytes([1; 32]))
+            matterbox_store::create(&dir.path().join("v.db"), &DerivedKey::from_bytes([1; 32]))
                 .unwrap();
         (dir, conn)
     }

@@ -172,6 +172,13 @@ fn not_found(key: String) -> DomainError {
 
 fn check_number(number: &str) -> Result<String, DomainError> {
     let n = required("number", "The matter number", number)?;
+    // Numbers name inbox folders and files: never "." or "..", never hidden.
+    if !n.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Err(validation(
+            "number",
+            "A matter number must begin with a letter or a digit.",
+        ));
+    }
     if let Some(bad) = n
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))

@@ -83,6 +83,15 @@ impl NumberScheme {
                 rest = &rest[end..];
             }
         }
+        if !matches!(
+            parts.first(),
+            Some(Part::Year | Part::YearShort | Part::Seq { .. })
+        ) && !matches!(parts.first(), Some(Part::Literal(l)) if l.starts_with(|c: char| c.is_ascii_alphanumeric()))
+        {
+            return Err(invalid(format!(
+                "\"{template}\" must begin with a letter, a digit or a token, so numbers never start with '.' or '-'"
+            )));
+        }
         if seqs != 1 {
             return Err(invalid(format!(
                 "a scheme needs exactly one {{seq}} token; \"{template}\" has {seqs}"
@@ -170,6 +179,8 @@ mod tests {
         check_err("{year}/{seq}", "'/' cannot be part");
         check_err("{seq", "without");
         check_err("A B {seq}", "' ' cannot be part");
+        check_err(".{seq}", "must begin with");
+        check_err("-{seq}", "must begin with");
     }
 
     #[test]

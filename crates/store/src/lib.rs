@@ -27,29 +27,50 @@ pub enum StoreError {
         "The vault database has schema version {found}; this version of Matterbox knows up to {known}. Update Matterbox to open it."
     )]
     NewerSchema { found: i64, known: i64 },
+    #[error("The vault's database file is missing.")]
+    Missing,
+    #[error("A database file already exists where a new vault's database was to be created.")]
+    Exists,
     #[error("SQLCipher did not turn on {0}; refusing to use the database without it.")]
     MissingProtection(&'static str),
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
 }
 
-/// Opens (or creates) the database at `path` with `key`, and migrates it to
-/// the latest schema.
+/// Opens the existing database at `path` with `key`, and migrates it to the
+/// latest schema. A missing database is an error, never a fresh empty one:
+/// deleting `vault.db` must not turn into an empty vault with a clean log.
 pub fn open(path: &Path, key: &DerivedKey) -> Result<Connection, StoreError> {
-    let mut conn = open_unmigrated(path, key)?;
+    if !path.is_file() {
+        return Err(StoreError::Missing);
+    }
+    let mut conn = open_unmigrated(path, key, false)?;
+    migrate_to(&mut conn, LATEST_VERSION)?;
+    Ok(conn)
+}
+
+/// Creates a new database at `path` (which must not exist) with `key`.
+pub fn create(path: &Path, key: &DerivedKey) -> Result<Connection, StoreError> {
+    let mut conn = open_unmigrated(path, key, true)?;
     migrate_to(&mut conn, LATEST_VERSION)?;
     Ok(conn)
 }
 
 /// Opens with the key and checks it, without migrating. For tests that
 /// build an older schema, and for tools that only read.
-pub fn open_unmigrated(path: &Path, key: &DerivedKey) -> Result<Connection, StoreError> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
+pub fn open_unmigrated(
+    path: &Path,
+    key: &DerivedKey,
+    create: bool,
+) -> Result<Connection, StoreError> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        if path.exists() {
+            return Err(StoreError::Exists);
+        }
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let conn = Connection::open_with_flags(path, flags)?;
     // SQLCipher would print a line to stderr on a wrong key; the error is ours to report.
     conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
     // Wipe SQLCipher's and SQLite's freed memory, so keys and pages do not linger.
@@ -106,7 +127,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("vault.db");
         {
-            let conn = open(&path, &key(1)).unwrap();
+            let conn = create(&path, &key(1)).unwrap();
             conn.execute(
                 "INSERT INTO settings(key, value) VALUES ('marker', 'Fictional Client Zanzibar Quill')",
                 [],
@@ -129,7 +150,7 @@ mod tests {
     #[test]
     fn protections_are_on() {
         let dir = tempfile::tempdir().unwrap();
-        let conn = open(&dir.path().join("vault.db"), &key(1)).unwrap();
+        let conn = create(&dir.path().join("vault.db"), &key(1)).unwrap();
         let get = |sql: &str| -> String {
             conn.query_row(sql, [], |r| r.get::<_, rusqlite::types::Value>(0))
                 .map(|v| match v {
@@ -148,11 +169,21 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_database_is_not_recreated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vault.db");
+        assert!(matches!(open(&path, &key(1)), Err(StoreError::Missing)));
+        assert!(!path.exists());
+        create(&path, &key(1)).unwrap();
+        assert!(matches!(create(&path, &key(1)), Err(StoreError::Exists)));
+    }
+
+    #[test]
     fn a_newer_schema_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("vault.db");
         {
-            let conn = open(&path, &key(1)).unwrap();
+            let conn = create(&path, &key(1)).unwrap();
             conn.execute_batch(&format!("PRAGMA user_version = {}", LATEST_VERSION + 1))
                 .unwrap();
         }

@@ -176,7 +176,7 @@ mod tests {
         let path = dir.path().join("vault.db");
         let key = DerivedKey::from_bytes([3; 32]);
         {
-            let mut conn = crate::open_unmigrated(&path, &key).unwrap();
+            let mut conn = crate::open_unmigrated(&path, &key, true).unwrap();
             migrate_to(&mut conn, 1).unwrap();
             conn.execute_batch(
                 "INSERT INTO clients (kind, name, created_at, updated_at)
@@ -225,7 +225,8 @@ mod tests {
     #[test]
     fn the_audit_log_refuses_edits() {
         let dir = tempfile::tempdir().unwrap();
-        let conn = crate::open(&dir.path().join("v.db"), &DerivedKey::from_bytes([1; 32])).unwrap();
+        let conn =
+            crate::create(&dir.path().join("v.db"), &DerivedKey::from_bytes([1; 32])).unwrap();
         conn.execute(
             "INSERT INTO audit_log (seq, at, actor, action, object, details, mac) VALUES (1, 't', 'a', 'x', 'o', '{}', x'00')",
             [],

@@ -28,10 +28,30 @@ impl KdfCost {
     };
     /// Calibration stops growing memory here (1 GiB) and adds passes instead.
     pub const MAX_MEMORY_KIB: u32 = 1024 * 1024;
+    /// The ceiling: a header asking for more is refused (an edited header
+    /// must not make unlocking exhaust memory or run for hours).
+    pub const MAX_ACCEPTED_MEMORY_KIB: u32 = 4 * 1024 * 1024;
+    pub const MAX_ACCEPTED_ITERATIONS: u32 = 64;
+    pub const MAX_ACCEPTED_PARALLELISM: u32 = 16;
     /// What creation aims for on the creating machine.
     pub const TARGET: Duration = Duration::from_millis(500);
 
+    /// Checks the cost against the floor and the ceiling.
     pub fn check_floor(&self) -> Result<(), VaultError> {
+        if self.memory_kib > Self::MAX_ACCEPTED_MEMORY_KIB
+            || self.iterations > Self::MAX_ACCEPTED_ITERATIONS
+            || self.parallelism > Self::MAX_ACCEPTED_PARALLELISM
+        {
+            return Err(VaultError::HeaderInvalid(format!(
+                "Argon2id cost m={} KiB t={} p={} is above what Matterbox accepts (m={} KiB, t={}, p={})",
+                self.memory_kib,
+                self.iterations,
+                self.parallelism,
+                Self::MAX_ACCEPTED_MEMORY_KIB,
+                Self::MAX_ACCEPTED_ITERATIONS,
+                Self::MAX_ACCEPTED_PARALLELISM
+            )));
+        }
         if self.memory_kib < Self::MINIMUM.memory_kib
             || self.iterations < Self::MINIMUM.iterations
             || self.parallelism < 1
@@ -175,6 +195,18 @@ mod tests {
                 .is_err()
         );
         assert!(KdfCost::MINIMUM.check_floor().is_ok());
+        let huge = KdfCost {
+            memory_kib: u32::MAX,
+            iterations: 3,
+            parallelism: 1,
+        };
+        assert!(huge.check_floor().is_err());
+        let endless = KdfCost {
+            memory_kib: 65536,
+            iterations: u32::MAX,
+            parallelism: 1,
+        };
+        assert!(endless.check_floor().is_err());
     }
 
     #[test]

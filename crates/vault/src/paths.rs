@@ -27,11 +27,19 @@ pub fn default_vault_dir() -> Result<PathBuf, VaultError> {
     Ok(vaults_root()?.join("default"))
 }
 
-/// Where a `danger_plain_file` device secret is kept: the local data folder,
-/// never inside a vault folder (a copied vault must stay useless).
+/// Where a `danger_plain_file` device secret is kept: apart from the data
+/// folder that holds the vaults, so copying or backing up that folder does
+/// not take the second factor along — on Linux the state folder
+/// (`~/.local/state/matterbox`, which XDG marks as not worth backing up),
+/// elsewhere the local configuration folder.
 pub fn device_secret_dir() -> Result<PathBuf, VaultError> {
     if let Some(dir) = std::env::var_os(DEVICE_SECRET_DIR_ENV) {
         return Ok(PathBuf::from(dir));
     }
-    Ok(project_dirs()?.data_local_dir().join("device-secrets"))
+    let dirs = project_dirs()?;
+    let base = dirs
+        .state_dir()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| dirs.config_local_dir().to_path_buf());
+    Ok(base.join("device-secrets"))
 }

@@ -19,6 +19,8 @@ pub const HEADER_FILE: &str = "vault.json";
 pub const DATABASE_FILE: &str = "vault.db";
 pub const BLOBS_DIR: &str = "blobs";
 pub const ATTEMPTS_FILE: &str = "unlock-attempts.json";
+/// The audit log's head, MACed, kept beside the database (see the audit crate).
+pub const AUDIT_ANCHOR_FILE: &str = "audit-anchor.json";
 
 /// An opened (not yet unlocked) vault folder.
 #[derive(Clone, Debug)]
@@ -167,6 +169,10 @@ impl Vault {
 
     pub fn blobs_dir(&self) -> PathBuf {
         self.dir.join(BLOBS_DIR)
+    }
+
+    pub fn audit_anchor_path(&self) -> PathBuf {
+        self.dir.join(AUDIT_ANCHOR_FILE)
     }
 
     fn attempts_path(&self) -> PathBuf {

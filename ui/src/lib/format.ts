@@ -15,7 +15,7 @@ export function lockMessage(reason: string): string {
     case "screen_locked":
       return "Matterbox locked because the screen was locked.";
     default:
-      return "The vault is locked.";
+      return "The vault is locked. Unlock it to continue.";
   }
 }
 

@@ -22,6 +22,9 @@ import type { PartyInput } from "./bindings/PartyInput";
 import type { SettingsPatch } from "./bindings/SettingsPatch";
 import type { VaultInfo } from "./bindings/VaultInfo";
 
+/** Raised in the page when any command answers `vault_locked`. */
+export const LOCAL_LOCKED_EVENT = "matterbox-vault-locked";
+
 export class IpcError extends Error {
   readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string) {
@@ -43,7 +46,11 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
   try {
     return await invoke<T>(command, args);
   } catch (err) {
-    if (isApiError(err)) throw new IpcError(err.code, err.message);
+    if (isApiError(err)) {
+      // However it happened, a locked vault means the UI must drop what it shows.
+      if (err.code === "vault_locked") window.dispatchEvent(new CustomEvent(LOCAL_LOCKED_EVENT));
+      throw new IpcError(err.code, err.message);
+    }
     throw new IpcError("internal", "Matterbox did not answer as expected. Try again, or restart the app.");
   }
 }
