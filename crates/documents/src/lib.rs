@@ -1,0 +1,249 @@
+//! The encrypted document format (version 1). See `docs/document-format.md`.
+//!
+//! ```text
+//! header (33 bytes): "MBXDOC" | version u16 BE = 1 | chunk size log2 u8 = 16 | reserved u8 = 0
+//!                    | key id (16 random bytes) | nonce prefix (7 random bytes)
+//! chunks:            AES-256-GCM( plaintext chunk of 64 KiB, the last one shorter or empty )
+//!                    nonce = prefix ‖ chunk counter u32 BE ‖ last-chunk flag u8
+//!                    associated data = the header
+//! ```
+//!
+//! This is the STREAM construction (Hoang, Reyhanitabar, Rogaway, Vizár),
+//! as implemented by `aead-stream`'s `StreamBE32`: truncation, reordering,
+//! substitution and appended data all fail authentication, and so does any
+//! change to the header. **Each document version has its own random key,
+//! used for exactly one stream: a nonce is never reused under a key.**
+//! Memory use is one chunk, whatever the document's size.
+
+use std::fmt;
+use std::io::{self, Read, Write};
+
+use aead_stream::{DecryptorBE32, EncryptorBE32};
+use aes_gcm::Aes256Gcm;
+use aes_gcm::aead::KeyInit;
+use sha2::{Digest, Sha256};
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+pub const MAGIC: &[u8; 6] = b"MBXDOC";
+pub const VERSION: u16 = 1;
+pub const CHUNK_LOG2: u8 = 16;
+pub const CHUNK_SIZE: usize = 1 << CHUNK_LOG2;
+pub const TAG_SIZE: usize = 16;
+pub const HEADER_SIZE: usize = 6 + 2 + 1 + 1 + 16 + 7;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FormatError {
+    /// Any failure to authenticate: wrong key, damaged, truncated, reordered
+    /// or extended data. Deliberately one error.
+    #[error("the document is damaged or this is not its key")]
+    DecryptionFailed,
+    #[error("this is not a Matterbox document")]
+    NotADocument,
+    #[error("document format version {0} is not supported by this version of Matterbox")]
+    UnsupportedVersion(u16),
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    #[error("the system's random number generator failed")]
+    Random,
+}
+
+/// A document version's key: 256 random bits. Zeroized on drop.
+#[derive(Clone, Zeroize, ZeroizeOnDrop, PartialEq, Eq)]
+pub struct DocumentKey([u8; 32]);
+
+impl fmt::Debug for DocumentKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DocumentKey([redacted])")
+    }
+}
+
+impl DocumentKey {
+    pub fn generate() -> Result<Self, FormatError> {
+        let mut k = [0u8; 32];
+        getrandom::fill(&mut k).map_err(|_| FormatError::Random)?;
+        Ok(Self(k))
+    }
+
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    pub fn expose(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    fn cipher(&self) -> Aes256Gcm {
+        // A 32-byte key is always the right length for AES-256.
+        #[allow(clippy::expect_used)]
+        Aes256Gcm::new_from_slice(&self.0).expect("32-byte key")
+    }
+}
+
+/// What reading or writing a whole document saw.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Summary {
+    pub key_id: [u8; 16],
+    pub plaintext_len: u64,
+    /// SHA-256 of the plaintext.
+    pub sha256: [u8; 32],
+}
+
+fn header(key_id: &[u8; 16], nonce: &[u8; 7]) -> [u8; HEADER_SIZE] {
+    let mut h = [0u8; HEADER_SIZE];
+    h[..6].copy_from_slice(MAGIC);
+    h[6..8].copy_from_slice(&VERSION.to_be_bytes());
+    h[8] = CHUNK_LOG2;
+    h[9] = 0;
+    h[10..26].copy_from_slice(key_id);
+    h[26..33].copy_from_slice(nonce);
+    h
+}
+
+/// Reads until `buf` is full or the input ends; returns how much was read.
+fn read_full(input: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match input.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// Encrypts everything `input` yields into `output` under `key`.
+pub fn encrypt(
+    input: &mut dyn Read,
+    output: &mut dyn Write,
+    key: &DocumentKey,
+    key_id: [u8; 16],
+) -> Result<Summary, FormatError> {
+    let mut nonce = [0u8; 7];
+    getrandom::fill(&mut nonce).map_err(|_| FormatError::Random)?;
+    let header = header(&key_id, &nonce);
+    output.write_all(&header)?;
+    let mut stream = EncryptorBE32::from_aead(key.cipher(), &nonce.into());
+    let mut hasher = Sha256::new();
+    let mut total = 0u64;
+    // Two buffers: a full chunk is sealed only once it is known whether more
+    // follows, because the last chunk carries the last-chunk flag.
+    let mut current = Vec::with_capacity(CHUNK_SIZE + TAG_SIZE);
+    current.resize(CHUNK_SIZE, 0);
+    let mut len = read_full(input, &mut current)?;
+    loop {
+        let mut next = vec![0u8; CHUNK_SIZE];
+        let next_len = if len == CHUNK_SIZE {
+            read_full(input, &mut next)?
+        } else {
+            0
+        };
+        current.truncate(len);
+        hasher.update(&current);
+        total += len as u64;
+        if next_len == 0 {
+            stream
+                .encrypt_last_in_place(&header, &mut current)
+                .map_err(|_| FormatError::DecryptionFailed)?;
+            output.write_all(&current)?;
+            current.zeroize();
+            break;
+        }
+        stream
+            .encrypt_next_in_place(&header, &mut current)
+            .map_err(|_| FormatError::DecryptionFailed)?;
+        output.write_all(&current)?;
+        current.zeroize();
+        current = next;
+        len = next_len;
+    }
+    output.flush()?;
+    Ok(Summary {
+        key_id,
+        plaintext_len: total,
+        sha256: hasher.finalize().into(),
+    })
+}
+
+/// Reads and checks a header; returns it and the key id.
+pub fn read_header(input: &mut dyn Read) -> Result<([u8; HEADER_SIZE], [u8; 16]), FormatError> {
+    let mut h = [0u8; HEADER_SIZE];
+    if read_full(input, &mut h)? < HEADER_SIZE || &h[..6] != MAGIC {
+        return Err(FormatError::NotADocument);
+    }
+    let version = u16::from_be_bytes([h[6], h[7]]);
+    if version != VERSION {
+        return Err(FormatError::UnsupportedVersion(version));
+    }
+    if h[8] != CHUNK_LOG2 || h[9] != 0 {
+        return Err(FormatError::DecryptionFailed);
+    }
+    let mut key_id = [0u8; 16];
+    key_id.copy_from_slice(&h[10..26]);
+    Ok((h, key_id))
+}
+
+/// Decrypts a whole document from `input` into `output`. Every chunk is
+/// authenticated before its plaintext is written; a failure anywhere is
+/// [`FormatError::DecryptionFailed`]. Callers that must never expose
+/// partial plaintext write to a temporary place and discard it on error.
+pub fn decrypt(
+    input: &mut dyn Read,
+    output: &mut dyn Write,
+    key: &DocumentKey,
+) -> Result<Summary, FormatError> {
+    let (header, key_id) = read_header(input)?;
+    let mut nonce = [0u8; 7];
+    nonce.copy_from_slice(&header[26..33]);
+    let mut stream = DecryptorBE32::from_aead(key.cipher(), &nonce.into());
+    let mut hasher = Sha256::new();
+    let mut total = 0u64;
+    let sealed = CHUNK_SIZE + TAG_SIZE;
+    let mut current = vec![0u8; sealed];
+    let mut len = read_full(input, &mut current)?;
+    if len < TAG_SIZE {
+        return Err(FormatError::DecryptionFailed);
+    }
+    loop {
+        // One byte of look-ahead tells whether this chunk is the last.
+        let mut next = vec![0u8; sealed];
+        let next_len = if len == sealed {
+            read_full(input, &mut next)?
+        } else {
+            0
+        };
+        current.truncate(len);
+        if next_len == 0 {
+            stream
+                .decrypt_last_in_place(&header, &mut current)
+                .map_err(|_| FormatError::DecryptionFailed)?;
+            hasher.update(&current);
+            total += current.len() as u64;
+            output.write_all(&current)?;
+            current.zeroize();
+            break;
+        }
+        if next_len < TAG_SIZE {
+            return Err(FormatError::DecryptionFailed);
+        }
+        stream
+            .decrypt_next_in_place(&header, &mut current)
+            .map_err(|_| FormatError::DecryptionFailed)?;
+        hasher.update(&current);
+        total += current.len() as u64;
+        output.write_all(&current)?;
+        current.zeroize();
+        current = next;
+        len = next_len;
+    }
+    output.flush()?;
+    Ok(Summary {
+        key_id,
+        plaintext_len: total,
+        sha256: hasher.finalize().into(),
+    })
+}
+
+#[cfg(test)]
+mod tests;
