@@ -233,6 +233,8 @@ fn fill_matters(conn: &rusqlite::Connection, clients: &[i64]) {
 fn copy_to_plain(env: &Environment, dir: &Path, pass: &Passphrase, plain: &Path) {
     let session = unlock(env, dir, pass).expect("unlock");
     let conn = session.danger_connection();
+    // The vault connection may not create files: make the (empty) file first.
+    std::fs::File::create(plain).expect("create plain database file");
     conn.execute(
         "ATTACH DATABASE ?1 AS plain KEY ''",
         [plain.to_str().expect("utf-8 path")],
