@@ -75,6 +75,9 @@ enum Command {
     /// Matters: open, list, show, edit, close, reopen; parties and timeline.
     #[command(subcommand)]
     Matter(MatterCmd),
+    /// Documents: import into a matter, list, export a decrypted copy.
+    #[command(subcommand)]
+    Doc(DocCmd),
     /// Vault settings.
     #[command(subcommand)]
     Settings(SettingsCmd),
@@ -292,6 +295,31 @@ enum MatterCmd {
 }
 
 #[derive(Subcommand)]
+enum DocCmd {
+    /// Import a file into a matter, encrypted. The original is left as it is.
+    Add {
+        /// The matter number.
+        number: String,
+        file: PathBuf,
+        /// Title shown in the matter [default: the file name].
+        #[arg(long)]
+        title: Option<String>,
+        /// Keep a second copy when the matter already holds the same content.
+        #[arg(long)]
+        allow_duplicate: bool,
+    },
+    /// List a matter's documents.
+    List { number: String },
+    /// Write a decrypted copy of a document (recorded in the audit log).
+    Export {
+        id: i64,
+        /// Where to write it; must not exist.
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
 enum SettingsCmd {
     /// Show or set the matter number scheme, e.g. "{year}-{seq:04}".
     NumberScheme { template: Option<String> },
@@ -471,6 +499,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Vault(cmd) => vault_cmd(&ctx, cmd),
         Command::Client(cmd) => client_cmd(&ctx, cmd),
         Command::Matter(cmd) => matter_cmd(&ctx, cmd),
+        Command::Doc(cmd) => doc_cmd(&ctx, cmd),
         Command::Settings(cmd) => settings_cmd(&ctx, cmd),
         Command::Audit(cmd) => audit_cmd(&ctx, cmd),
     }
@@ -803,6 +832,33 @@ fn matter_cmd(ctx: &Ctx, cmd: MatterCmd) -> Outcome {
             }
         };
         ctx.print(&m, matter_text)
+    })
+}
+
+fn doc_cmd(ctx: &Ctx, cmd: DocCmd) -> Outcome {
+    ctx.with_session(|s| match cmd {
+        DocCmd::Add { number, file, title, allow_duplicate } => {
+            let matter = s.matter_id(&number)?;
+            let d = s.import_document(matter, &file, title.as_deref(), allow_duplicate)?;
+            ctx.print(&d, |d| format!("Imported document {}: {} ({} bytes, encrypted)\n", d.id, d.title, d.size))
+        }
+        DocCmd::List { number } => {
+            let matter = s.matter_id(&number)?;
+            let list = s.documents(matter)?;
+            ctx.print(&list, |l| {
+                if l.is_empty() {
+                    format!("No documents in {number} yet. Add one with `matterbox doc add {number} FILE`.\n")
+                } else {
+                    l.iter().map(|d| format!("{:>6}  {}  ({} bytes)\n", d.id, d.title, d.size)).collect()
+                }
+            })
+        }
+        DocCmd::Export { id, output } => {
+            s.export_document(id, &output)?;
+            ctx.print(&serde_json::json!({ "exported": output }), |_| {
+                format!("Wrote a decrypted copy to {}. It is not protected by Matterbox.\n", output.display())
+            })
+        }
     })
 }
 

@@ -20,6 +20,13 @@ pub enum CoreError {
     Audit(#[from] AuditError),
     #[error("The vault is locked. Unlock it to continue.")]
     VaultLocked,
+    /// A document's blob failed authentication or is missing.
+    #[error(
+        "The document \u{201c}{title}\u{201d} is damaged: its encrypted file is missing or does not verify. Nothing was written."
+    )]
+    DocumentDamaged { title: String },
+    #[error("{0}")]
+    File(String),
     #[error("{0}")]
     Unsafe(String),
 }
@@ -94,6 +101,8 @@ impl CoreError {
                 DomainError::Sqlite(_) => ErrorCode::Internal,
             },
             CoreError::Unsafe(_) => ErrorCode::Validation,
+            CoreError::DocumentDamaged { .. } => ErrorCode::DecryptionFailed,
+            CoreError::File(_) => ErrorCode::Validation,
         }
     }
 

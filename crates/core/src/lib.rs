@@ -11,6 +11,9 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use matterbox_audit::{AuditLog, Entry, NewEntry, Verification};
+use matterbox_documents::DocumentKey;
+use matterbox_documents::blobs::BlobStore;
+use matterbox_domain::documents::{self, DocumentSummary};
 use matterbox_domain::{
     Client, ClientInput, ClientPatch, Matter, MatterFilter, MatterInput, MatterPatch,
     MatterSummary, PartyInput, clients, matters, settings,
@@ -31,6 +34,15 @@ pub use matterbox_domain as domain;
 pub use matterbox_vault as vault;
 
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;
+
+fn doc_err(e: matterbox_documents::FormatError) -> CoreError {
+    match e {
+        matterbox_documents::FormatError::Io(io) => {
+            CoreError::File(format!("Cannot write the encrypted copy: {io}."))
+        }
+        other => CoreError::File(other.to_string()),
+    }
+}
 
 /// How the core reaches the machine: where device secrets go, how long to
 /// wait for the keychain, who the actor in the audit log is.
@@ -196,7 +208,6 @@ pub struct Session {
     conn: Connection,
     audit: AuditLog,
     actor: String,
-    #[allow(dead_code)] // kept for the keys of later features (documents)
     master: MasterKey,
     /// False when the anchor beside the database did not match it at unlock
     /// (an older database restored, the anchor edited or removed): the
@@ -587,6 +598,165 @@ impl Session {
 
     pub fn matters(&self, filter: &MatterFilter) -> Result<Vec<MatterSummary>> {
         Ok(matters::list(&self.conn, filter)?)
+    }
+
+    // --- documents -----------------------------------------------------
+
+    fn document_wrapping_key(&self) -> matterbox_vault::DerivedKey {
+        self.master
+            .derive(self.vault.id(), KeyPurpose::DocumentKeyWrap)
+    }
+
+    fn blobs(&self) -> BlobStore {
+        BlobStore::new(self.vault.blobs_dir())
+    }
+
+    /// Imports the file at `source` into a matter: encrypted with a fresh
+    /// key into a new blob (durable before the record), then recorded with
+    /// its audit entry. The same content already in the matter is refused
+    /// unless `allow_duplicate`, so the user chooses.
+    pub fn import_document(
+        &mut self,
+        matter_id: i64,
+        source: &Path,
+        title: Option<&str>,
+        allow_duplicate: bool,
+    ) -> Result<DocumentSummary> {
+        matters::get(&self.conn, matter_id)?;
+        let original_name = source
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let title = title
+            .map(str::to_string)
+            .unwrap_or_else(|| original_name.clone());
+        let mut file = std::fs::File::open(source)
+            .map_err(|e| CoreError::File(format!("Cannot read {}: {e}.", source.display())))?;
+        if !file.metadata().map(|m| m.is_file()).unwrap_or(false) {
+            return Err(CoreError::File(format!(
+                "{} is not a file.",
+                source.display()
+            )));
+        }
+        let key = DocumentKey::generate().map_err(doc_err)?;
+        let key_id = matterbox_documents::new_key_id().map_err(doc_err)?;
+        let blobs = self.blobs();
+        let (blob_id, summary) = blobs
+            .write_new(&mut std::io::BufReader::new(&mut file), &key, key_id)
+            .map_err(doc_err)?;
+        let wrapped =
+            matterbox_documents::wrap_key(self.document_wrapping_key().expose(), &key, &blob_id)
+                .map_err(doc_err)?;
+        let recorded = self.write(|tx, rec| {
+            if !allow_duplicate
+                && let Some((id, existing)) =
+                    documents::find_same_content(tx, matter_id, &summary.sha256)?
+            {
+                return Err(CoreError::Domain(matterbox_domain::DomainError::Conflict(format!(
+                    "This matter already holds the same content as document {id}, \u{201c}{existing}\u{201d}. Import it again choosing to keep both if you want a second copy."
+                ))));
+            }
+            let id = documents::create(
+                tx,
+                matter_id,
+                &title,
+                &original_name,
+                &documents::NewVersion {
+                    blob_id: &blob_id,
+                    key_id: &key_id,
+                    wrapped_key: &wrapped,
+                    size: summary.plaintext_len,
+                    sha256: &summary.sha256,
+                },
+            )?;
+            rec.record(
+                "document_imported",
+                &format!("document:{id}"),
+                json!({ "matter": format!("matter:{matter_id}"), "version": 1, "size": summary.plaintext_len }),
+            )?;
+            Ok(id)
+        });
+        match recorded {
+            Ok(id) => documents::list(&self.conn, matter_id)?
+                .into_iter()
+                .find(|d| d.id == id)
+                .ok_or_else(|| {
+                    CoreError::File("The imported document could not be read back.".into())
+                }),
+            Err(e) => {
+                // No record points at the blob: remove it (the doctor finds any left behind).
+                let _ = blobs.remove(&blob_id);
+                Err(e)
+            }
+        }
+    }
+
+    pub fn documents(&self, matter_id: i64) -> Result<Vec<DocumentSummary>> {
+        matters::get(&self.conn, matter_id)?;
+        Ok(documents::list(&self.conn, matter_id)?)
+    }
+
+    /// Writes a decrypted copy of document `id` to `destination`, which must
+    /// not exist. The export is recorded first; the copy appears only once
+    /// every chunk has verified and its SHA-256 matches the one recorded at
+    /// import — a damaged document leaves nothing behind.
+    pub fn export_document(&mut self, id: i64, destination: &Path) -> Result<()> {
+        let version = documents::current_version(&self.conn, id)?;
+        if destination.exists() {
+            return Err(CoreError::File(format!(
+                "{} exists already; an export never overwrites a file.",
+                destination.display()
+            )));
+        }
+        self.write(|_, rec| rec.record("document_exported", &format!("document:{id}"), json!({})))?;
+        let damaged = || CoreError::DocumentDamaged {
+            title: version.title.clone(),
+        };
+        let key = matterbox_documents::unwrap_key(
+            self.document_wrapping_key().expose(),
+            &version.wrapped_key,
+            &version.blob_id,
+        )
+        .map_err(|_| damaged())?;
+        let partial = destination.with_file_name(format!(
+            ".{}.matterbox-partial",
+            destination
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        ));
+        let written = (|| -> Result<()> {
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600);
+            }
+            let file = options.open(&partial).map_err(|e| {
+                CoreError::File(format!("Cannot write {}: {e}.", partial.display()))
+            })?;
+            let mut out = std::io::BufWriter::new(file);
+            let summary = self
+                .blobs()
+                .read(&version.blob_id, &key, &mut out)
+                .map_err(|_| damaged())?;
+            if summary.sha256.as_slice() != version.sha256.as_slice() {
+                return Err(damaged());
+            }
+            let file = out
+                .into_inner()
+                .map_err(|e| CoreError::File(e.to_string()))?;
+            file.sync_all()
+                .map_err(|e| CoreError::File(e.to_string()))?;
+            // A hard link never replaces an existing file, unlike a rename.
+            std::fs::hard_link(&partial, destination).map_err(|e| {
+                CoreError::File(format!("Cannot create {}: {e}.", destination.display()))
+            })?;
+            Ok(())
+        })();
+        let _ = std::fs::remove_file(&partial);
+        written
     }
 
     // --- settings ------------------------------------------------------

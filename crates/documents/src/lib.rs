@@ -15,6 +15,8 @@
 //! used for exactly one stream: a nonce is never reused under a key.**
 //! Memory use is one chunk, whatever the document's size.
 
+pub mod blobs;
+
 use std::fmt;
 use std::io::{self, Read, Write};
 
@@ -77,6 +79,73 @@ impl DocumentKey {
         #[allow(clippy::expect_used)]
         Aes256Gcm::new_from_slice(&self.0).expect("32-byte key")
     }
+}
+
+/// Wraps a document key under the vault's document-wrapping key, bound to
+/// the blob it opens: `nonce (12) ‖ AES-256-GCM ciphertext and tag`.
+pub fn wrap_key(
+    wrapping: &[u8; 32],
+    key: &DocumentKey,
+    blob_id: &str,
+) -> Result<Vec<u8>, FormatError> {
+    use aes_gcm::aead::{Aead, Payload};
+    let mut nonce = [0u8; 12];
+    getrandom::fill(&mut nonce).map_err(|_| FormatError::Random)?;
+    // A 32-byte key is always the right length for AES-256.
+    #[allow(clippy::expect_used)]
+    let cipher = Aes256Gcm::new_from_slice(wrapping).expect("32-byte key");
+    let sealed = cipher
+        .encrypt(
+            &nonce.into(),
+            Payload {
+                msg: &key.0,
+                aad: blob_id.as_bytes(),
+            },
+        )
+        .map_err(|_| FormatError::DecryptionFailed)?;
+    let mut out = nonce.to_vec();
+    out.extend_from_slice(&sealed);
+    Ok(out)
+}
+
+/// Unwraps what [`wrap_key`] made; any mismatch is `DecryptionFailed`.
+pub fn unwrap_key(
+    wrapping: &[u8; 32],
+    wrapped: &[u8],
+    blob_id: &str,
+) -> Result<DocumentKey, FormatError> {
+    use aes_gcm::aead::{Aead, Payload};
+    if wrapped.len() != 12 + 32 + TAG_SIZE {
+        return Err(FormatError::DecryptionFailed);
+    }
+    let (nonce, sealed) = wrapped.split_at(12);
+    let nonce: [u8; 12] = nonce
+        .try_into()
+        .map_err(|_| FormatError::DecryptionFailed)?;
+    #[allow(clippy::expect_used)]
+    let cipher = Aes256Gcm::new_from_slice(wrapping).expect("32-byte key");
+    let mut plain = cipher
+        .decrypt(
+            &nonce.into(),
+            Payload {
+                msg: sealed,
+                aad: blob_id.as_bytes(),
+            },
+        )
+        .map_err(|_| FormatError::DecryptionFailed)?;
+    let key: [u8; 32] = plain
+        .as_slice()
+        .try_into()
+        .map_err(|_| FormatError::DecryptionFailed)?;
+    plain.zeroize();
+    Ok(DocumentKey(key))
+}
+
+/// A random key id (names the wrapped key; not secret).
+pub fn new_key_id() -> Result<[u8; 16], FormatError> {
+    let mut id = [0u8; 16];
+    getrandom::fill(&mut id).map_err(|_| FormatError::Random)?;
+    Ok(id)
 }
 
 /// What reading or writing a whole document saw.

@@ -175,6 +175,17 @@ fn the_same_plaintext_never_seals_the_same_twice() {
 }
 
 #[test]
+fn wrapped_keys_open_only_with_the_wrapping_key_for_their_blob() {
+    let key = DocumentKey::from_bytes([5; 32]);
+    let wrapped = wrap_key(&[1; 32], &key, "blob-a").unwrap();
+    assert!(!wrapped.windows(32).any(|w| w == key.expose()));
+    assert_eq!(unwrap_key(&[1; 32], &wrapped, "blob-a").unwrap(), key);
+    assert!(unwrap_key(&[2; 32], &wrapped, "blob-a").is_err());
+    assert!(unwrap_key(&[1; 32], &wrapped, "blob-b").is_err());
+    assert!(unwrap_key(&[1; 32], &wrapped[..20], "blob-a").is_err());
+}
+
+#[test]
 fn debug_output_of_a_key_is_redacted() {
     assert_eq!(
         format!("{:?}", DocumentKey::from_bytes(KEY)),

@@ -4,6 +4,7 @@
 //! records each change in the same transaction.
 
 pub mod clients;
+pub mod documents;
 pub mod matters;
 pub mod numbering;
 pub mod settings;

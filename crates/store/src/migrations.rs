@@ -131,9 +131,38 @@ CREATE INDEX matters_status_opened ON matters (status, opened_on DESC, id DESC);
 CREATE INDEX matters_area ON matters (practice_area COLLATE NOCASE);
 "#,
     },
+    Migration {
+        version: 4,
+        description: "documents and their versions; each version's key is kept only wrapped",
+        sql: r#"
+CREATE TABLE documents (
+    id            INTEGER PRIMARY KEY,
+    matter_id     INTEGER NOT NULL REFERENCES matters (id),
+    title         TEXT NOT NULL CHECK (length(trim(title)) > 0),
+    original_name TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+) STRICT;
+CREATE INDEX documents_matter ON documents (matter_id);
+
+CREATE TABLE document_versions (
+    id          INTEGER PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents (id),
+    version     INTEGER NOT NULL,
+    blob_id     TEXT NOT NULL UNIQUE,
+    key_id      BLOB NOT NULL,
+    wrapped_key BLOB NOT NULL,
+    size        INTEGER NOT NULL,
+    sha256      BLOB NOT NULL,
+    created_at  TEXT NOT NULL,
+    UNIQUE (document_id, version)
+) STRICT;
+CREATE INDEX document_versions_sha256 ON document_versions (sha256);
+"#,
+    },
 ];
 
-pub const LATEST_VERSION: i64 = 3;
+pub const LATEST_VERSION: i64 = 4;
 
 /// Brings the database to `target`, running each missing migration in its
 /// own transaction. Refuses a database newer than this build.

@@ -1,0 +1,138 @@
+//! The blob area of a vault: one file per document version, named by a
+//! random id, written so that a crash leaves no blob or a complete one.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::{DocumentKey, FormatError, Summary, decrypt, encrypt};
+
+/// Where temporary files go while a blob is written (inside the vault, so
+/// the final rename never crosses file systems).
+pub const TMP_DIR: &str = "tmp";
+
+#[derive(Clone, Debug)]
+pub struct BlobStore {
+    dir: PathBuf,
+}
+
+fn random_id() -> Result<String, FormatError> {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).map_err(|_| FormatError::Random)?;
+    Ok(hex::encode(b))
+}
+
+fn sync_dir(dir: &Path) -> Result<(), FormatError> {
+    #[cfg(unix)]
+    File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+fn private_file(path: &Path) -> Result<File, FormatError> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    Ok(options.open(path)?)
+}
+
+/// A blob id is 32 lowercase hex digits: nothing else names a file here.
+pub fn valid_id(id: &str) -> bool {
+    id.len() == 32
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+impl BlobStore {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    pub fn path(&self, id: &str) -> Result<PathBuf, FormatError> {
+        if !valid_id(id) {
+            return Err(FormatError::NotADocument);
+        }
+        Ok(self.dir.join(id))
+    }
+
+    /// Encrypts `input` into a new blob: temporary file, fsync, rename,
+    /// fsync of the folder. Returns the new blob's id and what was sealed.
+    pub fn write_new(
+        &self,
+        input: &mut dyn Read,
+        key: &DocumentKey,
+        key_id: [u8; 16],
+    ) -> Result<(String, Summary), FormatError> {
+        let tmp_dir = self.dir.join(TMP_DIR);
+        fs::create_dir_all(&tmp_dir)?;
+        let id = random_id()?;
+        let tmp = tmp_dir.join(format!("{id}.part"));
+        let result = (|| {
+            let file = private_file(&tmp)?;
+            let mut out = BufWriter::new(file);
+            let summary = encrypt(input, &mut out, key, key_id)?;
+            let file = out.into_inner().map_err(|e| e.into_error())?;
+            file.sync_all()?;
+            drop(file);
+            fs::rename(&tmp, self.dir.join(&id))?;
+            sync_dir(&self.dir)?;
+            Ok(summary)
+        })();
+        match result {
+            Ok(summary) => Ok((id, summary)),
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                Err(e)
+            }
+        }
+    }
+
+    /// Decrypts blob `id` into `output`, authenticating every chunk.
+    pub fn read(
+        &self,
+        id: &str,
+        key: &DocumentKey,
+        output: &mut dyn Write,
+    ) -> Result<Summary, FormatError> {
+        let file = File::open(self.path(id)?)?;
+        decrypt(&mut BufReader::new(file), output, key)
+    }
+
+    /// Removes a blob (best effort overwrite first is the retention
+    /// feature's job; this only unlinks).
+    pub fn remove(&self, id: &str) -> Result<(), FormatError> {
+        fs::remove_file(self.path(id)?)?;
+        sync_dir(&self.dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_blob_round_trips_and_leaves_no_temporary_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
+        let store = BlobStore::new(&dir);
+        let key = DocumentKey::from_bytes([3; 32]);
+        let (id, summary) = store
+            .write_new(&mut &b"Engagement letter, fictional"[..], &key, [1; 16])
+            .unwrap();
+        assert!(valid_id(&id));
+        assert_eq!(summary.plaintext_len, 28);
+        assert_eq!(fs::read_dir(dir.join(TMP_DIR)).unwrap().count(), 0);
+        let mut out = Vec::new();
+        store.read(&id, &key, &mut out).unwrap();
+        assert_eq!(out, b"Engagement letter, fictional");
+        assert!(store.path("../etc/passwd").is_err());
+        store.remove(&id).unwrap();
+        assert!(!dir.join(&id).exists());
+    }
+}

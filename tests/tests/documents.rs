@@ -1,0 +1,224 @@
+//! Documents through the `matterbox` binary: imported encrypted (no marker
+//! in clear anywhere under the vault or the temporary folder), exported
+//! byte for byte, the same content flagged, a damaged blob refused with
+//! the document named and nothing written.
+
+use matterbox_tests::{Home, Run, files_containing};
+
+const PASS: &str = "a long test passphrase";
+const MARKER_SMALL: &str = "Canary-Privileged-Marker-4711";
+const MARKER_LARGE: &str = "Canary-Large-Exhibit-Marker-0815";
+
+fn setup() -> (Home, String) {
+    let home = Home::new();
+    home.run(
+        "v",
+        Some(PASS),
+        &["vault", "create", "--danger-device-secret-in-plain-file"],
+    )
+    .ok();
+    home.run(
+        "v",
+        Some(PASS),
+        &["client", "add", "--name", "Ada Fictional"],
+    )
+    .ok();
+    let m = home
+        .run(
+            "v",
+            Some(PASS),
+            &[
+                "--json", "matter", "open", "--client", "1", "--title", "Estate",
+            ],
+        )
+        .ok()
+        .json();
+    (home, m["number"].as_str().unwrap().to_string())
+}
+
+fn write_inputs(home: &Home) -> (std::path::PathBuf, std::path::PathBuf, Vec<u8>) {
+    let inbox = home.path().join("to-import");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let small = inbox.join("engagement-letter.txt");
+    std::fs::write(&small, format!("Dear client,\n{MARKER_SMALL}\n")).unwrap();
+    // Larger than several chunks, the marker repeated throughout.
+    let mut large = Vec::new();
+    while large.len() < 300_000 {
+        large.extend_from_slice(MARKER_LARGE.as_bytes());
+        large.extend_from_slice(b" exhibit text line\n");
+    }
+    let big = inbox.join("exhibit-a.txt");
+    std::fs::write(&big, &large).unwrap();
+    (small, big, large)
+}
+
+#[test]
+fn documents_are_encrypted_at_rest_and_export_byte_for_byte() {
+    let (home, number) = setup();
+    let (small, big, large) = write_inputs(&home);
+    let added = home
+        .run(
+            "v",
+            Some(PASS),
+            &[
+                "--json",
+                "doc",
+                "add",
+                &number,
+                small.to_str().unwrap(),
+                "--title",
+                "Engagement letter",
+            ],
+        )
+        .ok()
+        .json();
+    assert_eq!(added["title"], "Engagement letter");
+    home.run(
+        "v",
+        Some(PASS),
+        &["doc", "add", &number, big.to_str().unwrap()],
+    )
+    .ok();
+    let list = home
+        .run("v", Some(PASS), &["--json", "doc", "list", &number])
+        .ok()
+        .json();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+
+    // No marker in clear anywhere in the vault folder or the system's temporary folder.
+    for marker in [MARKER_SMALL, MARKER_LARGE] {
+        assert!(
+            files_containing(&home.vault_dir("v"), marker).is_empty(),
+            "{marker} in the vault"
+        );
+    }
+    // Blob files are named by random ids, never by document names.
+    let blobs: Vec<String> = std::fs::read_dir(home.vault_dir("v").join("blobs"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(blobs.len(), 2);
+    assert!(
+        blobs
+            .iter()
+            .all(|b| b.len() == 32 && b.chars().all(|c| c.is_ascii_hexdigit())),
+        "{blobs:?}"
+    );
+
+    let big_id = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["title"] == "exhibit-a.txt")
+        .unwrap()["id"]
+        .to_string();
+    let out = home.path().join("exported.txt");
+    home.run(
+        "v",
+        Some(PASS),
+        &["doc", "export", &big_id, "--output", out.to_str().unwrap()],
+    )
+    .ok();
+    assert_eq!(std::fs::read(&out).unwrap(), large);
+    let again = home.run(
+        "v",
+        Some(PASS),
+        &["doc", "export", &big_id, "--output", out.to_str().unwrap()],
+    );
+    assert_eq!(again.code, 6, "{}", again.stderr);
+
+    let audit = home.run("v", Some(PASS), &["audit", "export"]).ok().stdout;
+    assert_eq!(audit.matches("\"action\":\"document_imported\"").count(), 2);
+    assert!(audit.contains("\"action\":\"document_exported\""));
+    assert!(!audit.contains(MARKER_SMALL) && !audit.contains("Engagement letter"));
+    home.run("v", Some(PASS), &["audit", "verify"]).ok();
+}
+
+#[test]
+fn the_same_content_twice_is_flagged_and_the_user_chooses() {
+    let (home, number) = setup();
+    let (small, _, _) = write_inputs(&home);
+    let f = small.to_str().unwrap();
+    home.run("v", Some(PASS), &["doc", "add", &number, f]).ok();
+    let dup = home.run("v", Some(PASS), &["doc", "add", &number, f]);
+    assert_eq!(dup.code, 6, "{}", dup.stderr);
+    assert!(dup.stderr.contains("same content"), "{}", dup.stderr);
+    // The refused import left no blob behind.
+    let blobs = std::fs::read_dir(home.vault_dir("v").join("blobs"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .count();
+    assert_eq!(blobs, 1);
+    home.run(
+        "v",
+        Some(PASS),
+        &["doc", "add", &number, f, "--allow-duplicate"],
+    )
+    .ok();
+    let list = home
+        .run("v", Some(PASS), &["--json", "doc", "list", &number])
+        .ok()
+        .json();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn a_damaged_blob_is_refused_with_the_document_named_and_nothing_written() {
+    let (home, number) = setup();
+    let (small, _, _) = write_inputs(&home);
+    let added = home
+        .run(
+            "v",
+            Some(PASS),
+            &[
+                "--json",
+                "doc",
+                "add",
+                &number,
+                small.to_str().unwrap(),
+                "--title",
+                "Engagement letter",
+            ],
+        )
+        .ok()
+        .json();
+    let blob = std::fs::read_dir(home.vault_dir("v").join("blobs"))
+        .unwrap()
+        .flatten()
+        .find(|e| e.path().is_file())
+        .unwrap()
+        .path();
+    let mut bytes = std::fs::read(&blob).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&blob, bytes).unwrap();
+
+    let out = home.path().join("exported.txt");
+    let run: Run = home.run(
+        "v",
+        Some(PASS),
+        &[
+            "doc",
+            "export",
+            &added["id"].to_string(),
+            "--output",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 9, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Engagement letter") && run.stderr.contains("damaged"),
+        "{}",
+        run.stderr
+    );
+    assert!(!out.exists());
+    assert!(
+        files_containing(home.path(), MARKER_SMALL)
+            .iter()
+            .all(|p| p == &small),
+        "partial plaintext left behind"
+    );
+}
