@@ -52,26 +52,24 @@ fn write_inputs(home: &Home) -> (std::path::PathBuf, std::path::PathBuf, Vec<u8>
     (small, big, large)
 }
 
+fn add_letter(home: &Home, number: &str, file: &std::path::Path) -> serde_json::Value {
+    let args = [
+        "--json",
+        "doc",
+        "add",
+        number,
+        file.to_str().unwrap(),
+        "--title",
+        "Engagement letter",
+    ];
+    home.run("v", Some(PASS), &args).ok().json()
+}
+
 #[test]
 fn documents_are_encrypted_at_rest_and_export_byte_for_byte() {
     let (home, number) = setup();
     let (small, big, large) = write_inputs(&home);
-    let added = home
-        .run(
-            "v",
-            Some(PASS),
-            &[
-                "--json",
-                "doc",
-                "add",
-                &number,
-                small.to_str().unwrap(),
-                "--title",
-                "Engagement letter",
-            ],
-        )
-        .ok()
-        .json();
+    let added = add_letter(&home, &number, &small);
     assert_eq!(added["title"], "Engagement letter");
     home.run(
         "v",
@@ -169,22 +167,7 @@ fn the_same_content_twice_is_flagged_and_the_user_chooses() {
 fn a_damaged_blob_is_refused_with_the_document_named_and_nothing_written() {
     let (home, number) = setup();
     let (small, _, _) = write_inputs(&home);
-    let added = home
-        .run(
-            "v",
-            Some(PASS),
-            &[
-                "--json",
-                "doc",
-                "add",
-                &number,
-                small.to_str().unwrap(),
-                "--title",
-                "Engagement letter",
-            ],
-        )
-        .ok()
-        .json();
+    let added = add_letter(&home, &number, &small);
     let blob = std::fs::read_dir(home.vault_dir("v").join("blobs"))
         .unwrap()
         .flatten()
