@@ -205,3 +205,201 @@ fn a_damaged_blob_is_refused_with_the_document_named_and_nothing_written() {
         "partial plaintext left behind"
     );
 }
+
+/// A tiny deterministic generator for crash points (no test flakiness from
+/// a random seed: the same points every run).
+fn crash_points(n: usize) -> Vec<u64> {
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % 400
+        })
+        .collect()
+}
+
+#[test]
+fn imports_killed_at_any_point_lose_nothing_and_the_doctor_cleans_up() {
+    let (home, number) = setup();
+    // Big enough that an import takes a while (about 0.3 s after the 0.5 s
+    // unlock): the kills land before, during and after writing the blob.
+    let big = home.path().join("large-scan.pdf");
+    let mut content = Vec::with_capacity(64 << 20);
+    let mut i: u32 = 0;
+    while content.len() < (64 << 20) {
+        content.extend_from_slice(&i.to_le_bytes());
+        i = i.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+    }
+    std::fs::write(&big, &content).unwrap();
+
+    for (round, delay_ms) in crash_points(10).into_iter().enumerate() {
+        let delay_ms = 300 + delay_ms * 700 / 400;
+        let mut cmd = home.cmd();
+        cmd.arg("--vault")
+            .arg(home.vault_dir("v"))
+            .args([
+                "doc",
+                "add",
+                &number,
+                big.to_str().unwrap(),
+                "--allow-duplicate",
+                "--title",
+            ])
+            .arg(format!("Scan {round}"))
+            .env("MATTERBOX_PASSPHRASE", PASS)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        let mut child = cmd.spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms)); // the crash point, not a wait
+        let _ = child.kill();
+        child.wait().unwrap();
+    }
+
+    // One more import runs to the end.
+    home.run(
+        "v",
+        Some(PASS),
+        &[
+            "doc",
+            "add",
+            &number,
+            big.to_str().unwrap(),
+            "--allow-duplicate",
+        ],
+    )
+    .ok();
+
+    // The doctor removes what interrupted imports left behind.
+    let report = home
+        .run(
+            "v",
+            Some(PASS),
+            &[
+                "--json",
+                "doctor",
+                "--fix",
+                "--deep",
+                "--min-age-seconds",
+                "0",
+            ],
+        )
+        .ok()
+        .json();
+    assert_eq!(report["missing"], serde_json::json!([]));
+    assert_eq!(report["damaged"], serde_json::json!([]));
+    let again = home
+        .run(
+            "v",
+            Some(PASS),
+            &["--json", "doctor", "--deep", "--min-age-seconds", "0"],
+        )
+        .ok()
+        .json();
+    assert_eq!(again["orphans"], serde_json::json!([]), "{again}");
+    assert_eq!(again["temporary"], 0);
+
+    // Every document that was recorded is complete; nothing else is on disk.
+    let list = home
+        .run("v", Some(PASS), &["--json", "doc", "list", &number])
+        .ok()
+        .json();
+    let docs = list.as_array().unwrap();
+    let blobs = std::fs::read_dir(home.vault_dir("v").join("blobs"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .count();
+    assert_eq!(blobs, docs.len());
+    for d in docs {
+        let out = home.path().join(format!("out-{}", d["id"]));
+        home.run(
+            "v",
+            Some(PASS),
+            &[
+                "doc",
+                "export",
+                &d["id"].to_string(),
+                "--output",
+                out.to_str().unwrap(),
+            ],
+        )
+        .ok();
+        assert!(
+            std::fs::read(&out).unwrap() == content,
+            "document {} differs",
+            d["id"]
+        );
+    }
+    home.run("v", Some(PASS), &["audit", "verify"]).ok();
+}
+
+#[test]
+fn the_doctor_removes_leftovers_and_names_missing_documents() {
+    let (home, number) = setup();
+    let (small, _, _) = write_inputs(&home);
+    add_letter(&home, &number, &small);
+    let blobs = home.vault_dir("v").join("blobs");
+    let real = std::fs::read_dir(&blobs)
+        .unwrap()
+        .flatten()
+        .find(|e| e.path().is_file())
+        .unwrap()
+        .path();
+    // What a crash between the blob and its record leaves: an orphaned blob
+    // and a temporary file.
+    std::fs::copy(&real, blobs.join("0123456789abcdef0123456789abcdef")).unwrap();
+    std::fs::write(
+        blobs
+            .join("tmp")
+            .join("feedfeedfeedfeedfeedfeedfeedfeed.part"),
+        b"half",
+    )
+    .unwrap();
+
+    let dry = home
+        .run(
+            "v",
+            Some(PASS),
+            &["--json", "doctor", "--min-age-seconds", "0"],
+        )
+        .ok()
+        .json();
+    assert_eq!(dry["orphans"].as_array().unwrap().len(), 1);
+    assert_eq!(dry["temporary"], 1);
+    // Too recent to touch with the default age limit, even with --fix.
+    let recent = home
+        .run("v", Some(PASS), &["--json", "doctor", "--fix"])
+        .ok()
+        .json();
+    assert_eq!(recent["orphansRemoved"], 0);
+    let fixed = home
+        .run(
+            "v",
+            Some(PASS),
+            &["--json", "doctor", "--fix", "--min-age-seconds", "0"],
+        )
+        .ok()
+        .json();
+    assert_eq!(
+        (
+            fixed["orphansRemoved"].as_u64(),
+            fixed["temporaryRemoved"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert!(real.exists());
+
+    // A record whose blob is gone is named, with exit code 9.
+    std::fs::remove_file(&real).unwrap();
+    let run = home.run("v", Some(PASS), &["doctor"]);
+    assert_eq!(run.code, 9, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("MISSING") && run.stdout.contains("Engagement letter"),
+        "{}",
+        run.stdout
+    );
+    let audit = home.run("v", Some(PASS), &["audit", "export"]).ok().stdout;
+    assert!(audit.contains("\"action\":\"doctor_run\""));
+}

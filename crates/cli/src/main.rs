@@ -84,6 +84,19 @@ enum Command {
     /// Verify or export the audit log.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Check documents against their encrypted files; remove leftovers of crashes.
+    Doctor {
+        /// Remove orphaned encrypted files and temporary files.
+        #[arg(long)]
+        fix: bool,
+        /// Also decrypt every document and compare it with its recorded checksum.
+        #[arg(long)]
+        deep: bool,
+        /// Leave leftovers younger than this alone (they may belong to an
+        /// import running right now).
+        #[arg(long, default_value = "120", value_name = "SECONDS")]
+        min_age_seconds: u64,
+    },
 }
 
 #[derive(Args)]
@@ -350,6 +363,7 @@ enum Failure {
     Core(CoreError),
     Input(InputError),
     AuditBroken(Verification),
+    DocumentsDamaged(usize),
     Io(String),
 }
 
@@ -449,6 +463,13 @@ fn describe(failure: &Failure) -> (u8, &'static str, String) {
     match failure {
         Failure::Input(e) => (exit::USAGE, "usage", e.0.clone()),
         Failure::Io(e) => (exit::INTERNAL, "internal", e.clone()),
+        Failure::DocumentsDamaged(n) => (
+            exit::DAMAGED,
+            "decryption_failed",
+            format!(
+                "{n} document(s) are missing or damaged (listed above). Restore them from a backup."
+            ),
+        ),
         Failure::AuditBroken(v) => {
             let msg = match v {
                 Verification::Broken {
@@ -502,6 +523,11 @@ fn run(cli: Cli) -> Outcome {
         Command::Doc(cmd) => doc_cmd(&ctx, cmd),
         Command::Settings(cmd) => settings_cmd(&ctx, cmd),
         Command::Audit(cmd) => audit_cmd(&ctx, cmd),
+        Command::Doctor {
+            fix,
+            deep,
+            min_age_seconds,
+        } => doctor_cmd(&ctx, fix, deep, min_age_seconds),
     }
 }
 
@@ -858,6 +884,43 @@ fn doc_cmd(ctx: &Ctx, cmd: DocCmd) -> Outcome {
             ctx.print(&serde_json::json!({ "exported": output }), |_| {
                 format!("Wrote a decrypted copy to {}. It is not protected by Matterbox.\n", output.display())
             })
+        }
+    })
+}
+
+fn doctor_cmd(ctx: &Ctx, fix: bool, deep: bool, min_age_seconds: u64) -> Outcome {
+    ctx.with_session(|s| {
+        let report = s.doctor(fix, deep, Duration::from_secs(min_age_seconds))?;
+        ctx.print(&report, |r| {
+            let mut out = format!("Checked {} document versions{}.\n", r.checked, if deep { ", decrypting each" } else { "" });
+            if r.orphans_removed + r.temporary_removed > 0 {
+                out.push_str(&format!(
+                    "Removed {} orphaned encrypted files and {} temporary files left by interrupted imports.\n",
+                    r.orphans_removed, r.temporary_removed
+                ));
+            }
+            if !r.orphans.is_empty() || r.temporary > 0 {
+                out.push_str(&format!(
+                    "{} orphaned and {} temporary files remain (recent, or run with --fix).\n",
+                    r.orphans.len(),
+                    r.temporary
+                ));
+            }
+            for d in &r.missing {
+                out.push_str(&format!("MISSING: document {} \u{201c}{}\u{201d} has no encrypted file.\n", d.id, d.title));
+            }
+            for d in &r.damaged {
+                out.push_str(&format!("DAMAGED: document {} \u{201c}{}\u{201d} does not verify.\n", d.id, d.title));
+            }
+            if r.healthy() {
+                out.push_str("All documents are in order.\n");
+            }
+            out
+        })?;
+        if report.missing.is_empty() && report.damaged.is_empty() {
+            Ok(())
+        } else {
+            Err(Failure::DocumentsDamaged(report.missing.len() + report.damaged.len()))
         }
     })
 }

@@ -135,6 +135,40 @@ pub enum KdfChoice {
     Fixed(KdfCost),
 }
 
+/// A document the doctor found a problem with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentProblem {
+    pub id: i64,
+    pub title: String,
+}
+
+/// What [`Session::doctor`] found and did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DoctorReport {
+    /// Document versions checked against the blob area.
+    pub checked: usize,
+    pub orphans_removed: usize,
+    /// Blobs no record points to, left in place (too recent, or not fixing).
+    pub orphans: Vec<String>,
+    pub temporary_removed: usize,
+    pub temporary: usize,
+    pub missing: Vec<DocumentProblem>,
+    pub damaged: Vec<DocumentProblem>,
+}
+
+impl DoctorReport {
+    /// Whether every recorded document is present (and, if checked, intact)
+    /// and nothing is left over.
+    pub fn healthy(&self) -> bool {
+        self.orphans.is_empty()
+            && self.temporary == 0
+            && self.missing.is_empty()
+            && self.damaged.is_empty()
+    }
+}
+
 /// What creating a vault returns: the open session and the recovery key,
 /// to be shown once and never stored.
 pub struct NewVault {
@@ -757,6 +791,80 @@ impl Session {
         })();
         let _ = std::fs::remove_file(&partial);
         written
+    }
+
+    /// Checks the blob area against the records: blobs no record points to
+    /// (an import that crashed before its record committed), temporary files
+    /// left by a crash, records whose blob is missing, and — with `deep` —
+    /// blobs that no longer decrypt to the content recorded at import. With
+    /// `fix`, orphans and temporary files older than `min_age` are removed
+    /// (younger ones may belong to an import running in another process).
+    pub fn doctor(
+        &mut self,
+        fix: bool,
+        deep: bool,
+        min_age: std::time::Duration,
+    ) -> Result<DoctorReport> {
+        let blobs = self.blobs();
+        let matterbox_documents::blobs::Inventory {
+            blobs: present,
+            temporary,
+        } = blobs.inventory().map_err(doc_err)?;
+        let versions = documents::all_versions(&self.conn)?;
+        let known: std::collections::HashSet<&str> =
+            versions.iter().map(|v| v.blob_id.as_str()).collect();
+        let mut report = DoctorReport {
+            checked: versions.len(),
+            ..Default::default()
+        };
+        for (id, age) in &present {
+            if known.contains(id.as_str()) {
+                continue;
+            }
+            if fix && *age >= min_age {
+                blobs.remove(id).map_err(doc_err)?;
+                report.orphans_removed += 1;
+            } else {
+                report.orphans.push(id.clone());
+            }
+        }
+        for (path, age) in &temporary {
+            if fix && *age >= min_age {
+                std::fs::remove_file(path).map_err(|e| CoreError::File(e.to_string()))?;
+                report.temporary_removed += 1;
+            } else {
+                report.temporary += 1;
+            }
+        }
+        let present: std::collections::HashSet<&str> =
+            present.iter().map(|(id, _)| id.as_str()).collect();
+        let wrapping = self.document_wrapping_key();
+        for v in &versions {
+            let problem = DocumentProblem {
+                id: v.document_id,
+                title: v.title.clone(),
+            };
+            if !present.contains(v.blob_id.as_str()) {
+                report.missing.push(problem);
+            } else if deep {
+                let ok =
+                    matterbox_documents::unwrap_key(wrapping.expose(), &v.wrapped_key, &v.blob_id)
+                        .and_then(|key| blobs.read(&v.blob_id, &key, &mut std::io::sink()))
+                        .is_ok_and(|s| s.sha256.as_slice() == v.sha256.as_slice());
+                if !ok {
+                    report.damaged.push(problem);
+                }
+            }
+        }
+        let object = self.vault_object();
+        let counts = json!({
+            "checked": report.checked, "deep": deep,
+            "orphans_removed": report.orphans_removed, "orphans_left": report.orphans.len(),
+            "temporary_removed": report.temporary_removed,
+            "missing": report.missing.len(), "damaged": report.damaged.len(),
+        });
+        self.write(|_, rec| rec.record("doctor_run", &object, counts))?;
+        Ok(report)
     }
 
     // --- settings ------------------------------------------------------

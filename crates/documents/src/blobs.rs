@@ -11,6 +11,13 @@ use crate::{DocumentKey, FormatError, Summary, decrypt, encrypt};
 /// the final rename never crosses file systems).
 pub const TMP_DIR: &str = "tmp";
 
+/// What is in a blob folder: blob ids and temporary files, each with its age.
+#[derive(Clone, Debug, Default)]
+pub struct Inventory {
+    pub blobs: Vec<(String, std::time::Duration)>,
+    pub temporary: Vec<(PathBuf, std::time::Duration)>,
+}
+
 #[derive(Clone, Debug)]
 pub struct BlobStore {
     dir: PathBuf,
@@ -102,6 +109,37 @@ impl BlobStore {
     ) -> Result<Summary, FormatError> {
         let file = File::open(self.path(id)?)?;
         decrypt(&mut BufReader::new(file), output, key)
+    }
+
+    /// Blob ids present in the folder, and temporary files, with their age.
+    pub fn inventory(&self) -> Result<Inventory, FormatError> {
+        let age = |p: &Path| {
+            fs::metadata(p)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .unwrap_or_default()
+        };
+        let mut blobs = Vec::new();
+        if self.dir.exists() {
+            for entry in fs::read_dir(&self.dir)?.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if entry.path().is_file() && valid_id(&name) {
+                    blobs.push((name, age(&entry.path())));
+                }
+            }
+        }
+        let mut temporary = Vec::new();
+        let tmp = self.dir.join(TMP_DIR);
+        if tmp.exists() {
+            for entry in fs::read_dir(&tmp)?.flatten() {
+                if entry.path().is_file() {
+                    temporary.push((entry.path(), age(&entry.path())));
+                }
+            }
+        }
+        blobs.sort();
+        Ok(Inventory { blobs, temporary })
     }
 
     /// Removes a blob (best effort overwrite first is the retention

@@ -145,3 +145,21 @@ pub fn current_version(conn: &Connection, id: i64) -> Result<VersionKey, DomainE
         key: format!("id {id}"),
     })
 }
+
+/// Every version's blob, with what checking it needs.
+pub fn all_versions(conn: &Connection) -> Result<Vec<VersionKey>, DomainError> {
+    let mut stmt = conn.prepare(
+        "SELECT d.id, d.title, v.blob_id, v.wrapped_key, v.sha256
+         FROM document_versions v JOIN documents d ON d.id = v.document_id ORDER BY v.id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(VersionKey {
+            document_id: r.get(0)?,
+            title: r.get(1)?,
+            blob_id: r.get(2)?,
+            wrapped_key: r.get(3)?,
+            sha256: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

@@ -16,6 +16,8 @@ use zeroize::Zeroizing;
 
 pub use migrations::{LATEST_VERSION, MIGRATIONS, Migration, migrate_to};
 
+static MEMORY_SECURITY: std::sync::Once = std::sync::Once::new();
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The key does not open this database (or the file is not one).
@@ -71,10 +73,17 @@ pub fn open_unmigrated(
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
     let conn = Connection::open_with_flags(path, flags)?;
+    // Wipe SQLCipher's and SQLite's freed memory, so keys and pages do not
+    // linger. The setting is process-wide and swaps SQLite's allocator, so
+    // it is turned on exactly once, before this connection does anything,
+    // never while another thread is using a connection.
+    MEMORY_SECURITY.call_once(|| {
+        if let Ok(c) = Connection::open_in_memory() {
+            let _ = c.execute_batch("PRAGMA cipher_memory_security = ON;");
+        }
+    });
     // SQLCipher would print a line to stderr on a wrong key; the error is ours to report.
     conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
-    // Wipe SQLCipher's and SQLite's freed memory, so keys and pages do not linger.
-    conn.execute_batch("PRAGMA cipher_memory_security = ON;")?;
     {
         let raw = key.sqlcipher_raw_key();
         let pragma = Zeroizing::new(format!("PRAGMA key = \"{}\";", raw.as_str()));
