@@ -72,7 +72,7 @@ impl BlobStore {
     /// fsync of the folder. Returns the new blob's id and what was sealed.
     pub fn write_new(
         &self,
-        input: &mut dyn Read,
+        input: &mut (dyn Read + Send),
         key: &DocumentKey,
         key_id: [u8; 16],
     ) -> Result<(String, Summary), FormatError> {

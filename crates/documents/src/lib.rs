@@ -183,8 +183,12 @@ fn read_full(input: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
 }
 
 /// Encrypts everything `input` yields into `output` under `key`.
+///
+/// Two threads share the work: one reads the input and computes its
+/// SHA-256, the caller's thread seals and writes chunks. At most a few
+/// chunks are in flight, so memory stays constant.
 pub fn encrypt(
-    input: &mut dyn Read,
+    input: &mut (dyn Read + Send),
     output: &mut dyn Write,
     key: &DocumentKey,
     key_id: [u8; 16],
@@ -194,44 +198,81 @@ pub fn encrypt(
     let header = header(&key_id, &nonce);
     output.write_all(&header)?;
     let mut stream = EncryptorBE32::from_aead(key.cipher(), &nonce.into());
-    let mut hasher = Sha256::new();
-    let mut total = 0u64;
-    // Two buffers: a full chunk is sealed only once it is known whether more
-    // follows, because the last chunk carries the last-chunk flag.
-    let mut current = Vec::with_capacity(CHUNK_SIZE + TAG_SIZE);
-    current.resize(CHUNK_SIZE, 0);
-    let mut len = read_full(input, &mut current)?;
-    loop {
-        let mut next = vec![0u8; CHUNK_SIZE];
-        let next_len = if len == CHUNK_SIZE {
-            read_full(input, &mut next)?
-        } else {
-            0
-        };
-        current.truncate(len);
-        hasher.update(&current);
-        total += len as u64;
-        if next_len == 0 {
-            stream
-                .encrypt_last_in_place(&header, &mut current)
-                .map_err(|_| FormatError::DecryptionFailed)?;
-            output.write_all(&current)?;
-            current.zeroize();
-            break;
-        }
-        stream
-            .encrypt_next_in_place(&header, &mut current)
-            .map_err(|_| FormatError::DecryptionFailed)?;
-        output.write_all(&current)?;
-        current.zeroize();
-        current = next;
-        len = next_len;
-    }
-    output.flush()?;
-    Ok(Summary {
-        key_id,
-        plaintext_len: total,
-        sha256: hasher.finalize().into(),
+
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(4);
+        let reader = scope.spawn(move || {
+            let mut hasher = Sha256::new();
+            let mut total = 0u64;
+            loop {
+                let mut chunk = Vec::with_capacity(CHUNK_SIZE + TAG_SIZE);
+                chunk.resize(CHUNK_SIZE, 0);
+                match read_full(input, &mut chunk) {
+                    Ok(n) => {
+                        chunk.truncate(n);
+                        hasher.update(&chunk);
+                        total += n as u64;
+                        // A short (or empty) chunk is the end of the input.
+                        if tx.send(Ok(chunk)).is_err() || n < CHUNK_SIZE {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        break;
+                    }
+                }
+            }
+            (<[u8; 32]>::from(hasher.finalize()), total)
+        });
+
+        // A full chunk is sealed only once the next one shows whether it was
+        // the last, because the last chunk carries the last-chunk flag.
+        let mut pending: Option<Vec<u8>> = None;
+        let sealed = (|| -> Result<(), FormatError> {
+            loop {
+                let mut chunk = rx
+                    .recv()
+                    .map_err(|_| io::Error::other("the reader stopped"))??;
+                let end = chunk.len() < CHUNK_SIZE;
+                if end {
+                    let mut last = match pending.take() {
+                        // An empty end after a full chunk: that chunk is the last.
+                        Some(full) if chunk.is_empty() => full,
+                        Some(mut full) => {
+                            stream
+                                .encrypt_next_in_place(&header, &mut full)
+                                .map_err(|_| FormatError::DecryptionFailed)?;
+                            output.write_all(&full)?;
+                            chunk
+                        }
+                        None => chunk,
+                    };
+                    stream
+                        .encrypt_last_in_place(&header, &mut last)
+                        .map_err(|_| FormatError::DecryptionFailed)?;
+                    output.write_all(&last)?;
+                    return Ok(());
+                }
+                if let Some(mut full) = pending.replace(std::mem::take(&mut chunk)) {
+                    stream
+                        .encrypt_next_in_place(&header, &mut full)
+                        .map_err(|_| FormatError::DecryptionFailed)?;
+                    output.write_all(&full)?;
+                }
+            }
+        })();
+        drop(rx);
+        let (sha256, total) = reader
+            .join()
+            .map_err(|_| FormatError::Io(io::Error::other("the reader thread failed")))?;
+        sealed?;
+        output.flush()?;
+        Ok(Summary {
+            key_id,
+            plaintext_len: total,
+            sha256,
+        })
     })
 }
 
