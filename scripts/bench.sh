@@ -8,4 +8,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh --test
 exec ./scripts/with-secret-service.sh \
-  cargo bench --locked -p matterbox-core --features test-support --bench vault
+  cargo bench --locked -p matterbox-core --features test-support --benches

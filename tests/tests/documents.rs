@@ -403,3 +403,100 @@ fn the_doctor_removes_leftovers_and_names_missing_documents() {
     let audit = home.run("v", Some(PASS), &["audit", "export"]).ok().stdout;
     assert!(audit.contains("\"action\":\"doctor_run\""));
 }
+
+#[test]
+fn document_text_is_searchable_yet_never_in_clear_on_disk() {
+    let (home, number) = setup();
+    let other = home
+        .run(
+            "v",
+            Some(PASS),
+            &[
+                "--json", "matter", "open", "--client", "1", "--title", "Lease",
+            ],
+        )
+        .ok()
+        .json()["number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let dir = home.path().join("to-import");
+    std::fs::create_dir_all(&dir).unwrap();
+    let memo = dir.join("memo.md");
+    std::fs::write(
+        &memo,
+        "# Memo\nThe Quetzalcoatlite easement runs along the northern boundary.\n",
+    )
+    .unwrap();
+    let scan = dir.join("scan.png");
+    std::fs::write(&scan, [0x89, b'P', b'N', b'G', 0, 1, 2, 3]).unwrap();
+    let lease = dir.join("lease.txt");
+    std::fs::write(&lease, "Lease of the Quetzalcoatlite warehouse, fictional.").unwrap();
+    home.run(
+        "v",
+        Some(PASS),
+        &["doc", "add", &number, memo.to_str().unwrap()],
+    )
+    .ok();
+    home.run(
+        "v",
+        Some(PASS),
+        &["doc", "add", &number, scan.to_str().unwrap()],
+    )
+    .ok();
+    home.run(
+        "v",
+        Some(PASS),
+        &["doc", "add", &other, lease.to_str().unwrap()],
+    )
+    .ok();
+
+    let hits = home
+        .run("v", Some(PASS), &["--json", "search", "quetzalcoatlite"])
+        .ok()
+        .json();
+    assert_eq!(hits.as_array().unwrap().len(), 2, "{hits}");
+    let memo_hit = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["title"] == "memo.md")
+        .unwrap();
+    assert!(
+        memo_hit["snippet"]
+            .as_str()
+            .unwrap()
+            .contains("[Quetzalcoatlite]"),
+        "{memo_hit}"
+    );
+    // Prefix match on the last word, and a filter by matter.
+    let hits = home
+        .run(
+            "v",
+            Some(PASS),
+            &["--json", "search", "quetzal", "--matter", &other],
+        )
+        .ok()
+        .json();
+    assert_eq!(hits.as_array().unwrap().len(), 1);
+    assert_eq!(hits[0]["title"], "lease.txt");
+    // Titles and names are searched too; operators are just words.
+    let hits = home
+        .run("v", Some(PASS), &["--json", "search", "scan"])
+        .ok()
+        .json();
+    assert_eq!(hits[0]["title"], "scan.png");
+    home.run("v", Some(PASS), &["search", "NEAR( OR \""]).ok();
+    assert_eq!(home.run("v", Some(PASS), &["search", "***"]).code, 6);
+
+    // The index is inside the encrypted database: the words are nowhere in clear.
+    for word in ["Quetzalcoatlite", "easement", "warehouse"] {
+        assert!(
+            files_containing(&home.vault_dir("v"), word).is_empty(),
+            "{word} in clear"
+        );
+    }
+    let audit = home.run("v", Some(PASS), &["audit", "export"]).ok().stdout;
+    assert!(audit.contains("\"action\":\"documents_searched\""));
+    assert!(!audit.contains("quetzal"));
+}

@@ -78,6 +78,19 @@ enum Command {
     /// Documents: import into a matter, list, export a decrypted copy.
     #[command(subcommand)]
     Doc(DocCmd),
+    /// Search document titles, file names and text.
+    Search {
+        /// Words to find (all of them; the last may be the start of a word).
+        text: String,
+        /// Only in this matter (its number).
+        #[arg(long)]
+        matter: Option<String>,
+        /// Only in this client's matters.
+        #[arg(long)]
+        client: Option<i64>,
+        #[arg(long, default_value = "50")]
+        limit: u32,
+    },
     /// Vault settings.
     #[command(subcommand)]
     Settings(SettingsCmd),
@@ -521,6 +534,12 @@ fn run(cli: Cli) -> Outcome {
         Command::Client(cmd) => client_cmd(&ctx, cmd),
         Command::Matter(cmd) => matter_cmd(&ctx, cmd),
         Command::Doc(cmd) => doc_cmd(&ctx, cmd),
+        Command::Search {
+            text,
+            matter,
+            client,
+            limit,
+        } => search_cmd(&ctx, &text, matter, client, limit),
         Command::Settings(cmd) => settings_cmd(&ctx, cmd),
         Command::Audit(cmd) => audit_cmd(&ctx, cmd),
         Command::Doctor {
@@ -885,6 +904,43 @@ fn doc_cmd(ctx: &Ctx, cmd: DocCmd) -> Outcome {
                 format!("Wrote a decrypted copy to {}. It is not protected by Matterbox.\n", output.display())
             })
         }
+    })
+}
+
+fn search_cmd(
+    ctx: &Ctx,
+    text: &str,
+    matter: Option<String>,
+    client: Option<i64>,
+    limit: u32,
+) -> Outcome {
+    ctx.with_session(|s| {
+        let matter_id = matter.map(|n| s.matter_id(&n)).transpose()?;
+        let hits = s.search(
+            text,
+            &matterbox_core::domain::search::SearchFilter {
+                matter_id,
+                client_id: client,
+                limit: Some(limit),
+            },
+        )?;
+        ctx.print(&hits, |h| {
+            if h.is_empty() {
+                "No document matches.\n".into()
+            } else {
+                h.iter()
+                    .map(|d| {
+                        format!(
+                            "{:>6}  {}  {}\n        {}\n",
+                            d.document_id,
+                            d.matter_number,
+                            d.title,
+                            d.snippet.replace('\n', " ")
+                        )
+                    })
+                    .collect()
+            }
+        })
     })
 }
 

@@ -14,6 +14,7 @@ use matterbox_audit::{AuditLog, Entry, NewEntry, Verification};
 use matterbox_documents::DocumentKey;
 use matterbox_documents::blobs::BlobStore;
 use matterbox_domain::documents::{self, DocumentSummary};
+use matterbox_domain::search::{self, SearchFilter, SearchHit, TextStatus};
 use matterbox_domain::{
     Client, ClientInput, ClientPatch, Matter, MatterFilter, MatterInput, MatterPatch,
     MatterSummary, PartyInput, clients, matters, settings,
@@ -34,6 +35,43 @@ pub use matterbox_domain as domain;
 pub use matterbox_vault as vault;
 
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;
+
+/// The most text indexed per document.
+const MAX_INDEXED_TEXT: u64 = 16 << 20;
+
+/// Text to index from a file about to be imported, by its kind. Plain-text
+/// kinds are read (up to 16 MiB); images have no text layer; PDF and DOCX
+/// extraction are not built yet. The text only ever goes into the encrypted
+/// database.
+fn extract_text(source: &Path) -> (String, TextStatus) {
+    use std::io::Read;
+    let ext = source
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "txt" | "text" | "md" | "markdown" | "csv" | "eml" | "log" => {
+            let mut bytes = Vec::new();
+            let read = std::fs::File::open(source)
+                .and_then(|f| f.take(MAX_INDEXED_TEXT).read_to_end(&mut bytes));
+            match read {
+                Ok(_) => {
+                    let text = String::from_utf8_lossy(&bytes).into_owned();
+                    if text.trim().is_empty() {
+                        (String::new(), TextStatus::NoText)
+                    } else {
+                        (text, TextStatus::Extracted)
+                    }
+                }
+                Err(_) => (String::new(), TextStatus::Unsupported),
+            }
+        }
+        "png" | "jpg" | "jpeg" | "tif" | "tiff" | "gif" | "bmp" | "webp" | "heic" => {
+            (String::new(), TextStatus::NoText)
+        }
+        _ => (String::new(), TextStatus::Unsupported),
+    }
+}
 
 fn doc_err(e: matterbox_documents::FormatError) -> CoreError {
     match e {
@@ -672,6 +710,7 @@ impl Session {
                 source.display()
             )));
         }
+        let (body, text_status) = extract_text(source);
         let key = DocumentKey::generate().map_err(doc_err)?;
         let key_id = matterbox_documents::new_key_id().map_err(doc_err)?;
         let blobs = self.blobs();
@@ -703,6 +742,7 @@ impl Session {
                     sha256: &summary.sha256,
                 },
             )?;
+            search::index(tx, id, &title, &original_name, &body, text_status)?;
             rec.record(
                 "document_imported",
                 &format!("document:{id}"),
@@ -791,6 +831,21 @@ impl Session {
         })();
         let _ = std::fs::remove_file(&partial);
         written
+    }
+
+    /// Full-text search over document titles, file names and text. The
+    /// search is recorded (how many results, never the words searched for).
+    pub fn search(&mut self, text: &str, filter: &SearchFilter) -> Result<Vec<SearchHit>> {
+        let object = self.vault_object();
+        self.write(|tx, rec| {
+            let hits = search::search(tx, text, filter)?;
+            rec.record(
+                "documents_searched",
+                &object,
+                json!({ "results": hits.len() }),
+            )?;
+            Ok(hits)
+        })
     }
 
     /// Checks the blob area against the records: blobs no record points to

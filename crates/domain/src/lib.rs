@@ -7,6 +7,7 @@ pub mod clients;
 pub mod documents;
 pub mod matters;
 pub mod numbering;
+pub mod search;
 pub mod settings;
 
 pub use clients::{Client, ClientInput, ClientKind, ClientPatch};

@@ -160,9 +160,24 @@ CREATE TABLE document_versions (
 CREATE INDEX document_versions_sha256 ON document_versions (sha256);
 "#,
     },
+    Migration {
+        version: 5,
+        description: "full-text index of document text and names, inside the encrypted database",
+        sql: r#"
+ALTER TABLE documents ADD COLUMN text_status TEXT NOT NULL DEFAULT 'not_extracted'
+    CHECK (text_status IN ('not_extracted', 'extracted', 'no_text', 'unsupported'));
+
+-- rowid = documents.id. The index lives in the SQLCipher database like
+-- everything else: never on disk in clear.
+CREATE VIRTUAL TABLE document_search USING fts5(
+    title, original_name, body,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+"#,
+    },
 ];
 
-pub const LATEST_VERSION: i64 = 4;
+pub const LATEST_VERSION: i64 = 5;
 
 /// Brings the database to `target`, running each missing migration in its
 /// own transaction. Refuses a database newer than this build.

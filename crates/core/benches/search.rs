@@ -1,0 +1,197 @@
+//! Full-text search over 100,000 synthetic documents of about 1 KB of text
+//! each: time to index them, and query latency p50/p95 beside the same
+//! queries on an unencrypted SQLite copy of the same index.
+//!
+//! Run with `scripts/bench.sh` (it runs every benchmark of the core).
+
+use std::time::{Duration, Instant};
+
+use matterbox_core::domain::search::{self, SearchFilter, TextStatus};
+use matterbox_core::domain::{ClientInput, MatterInput};
+use matterbox_core::vault::{DeviceSecretStorage, KdfCost, Passphrase};
+use matterbox_core::{Environment, KdfChoice, create_vault};
+
+const DOCS: usize = 100_000;
+const QUERIES: usize = 300;
+
+/// A deterministic pseudo-word vocabulary and generator.
+struct Words {
+    state: u64,
+    vocabulary: Vec<String>,
+}
+
+impl Words {
+    fn new() -> Self {
+        let syllables = [
+            "ka", "lo", "mi", "ter", "vos", "an", "qui", "del", "ru", "sen", "pa", "tor", "el",
+            "mon", "gra", "ve",
+        ];
+        let mut w = Self {
+            state: 0x9e37_79b9_7f4a_7c15,
+            vocabulary: Vec::new(),
+        };
+        for _ in 0..5000 {
+            let n = 2 + (w.next() % 3) as usize;
+            let word: String = (0..n)
+                .map(|_| syllables[(w.next() % syllables.len() as u64) as usize])
+                .collect();
+            w.vocabulary.push(word);
+        }
+        w
+    }
+
+    fn next(&mut self) -> u64 {
+        self.state ^= self.state << 13;
+        self.state ^= self.state >> 7;
+        self.state ^= self.state << 17;
+        self.state
+    }
+
+    fn word(&mut self) -> String {
+        // Skewed towards common words, as real text is.
+        let r = self.next() % 1000;
+        let i = (r * r / 1000) as usize * self.vocabulary.len() / 1000;
+        self.vocabulary[i.min(self.vocabulary.len() - 1)].clone()
+    }
+
+    fn text(&mut self, bytes: usize) -> String {
+        let mut s = String::with_capacity(bytes + 16);
+        while s.len() < bytes {
+            s.push_str(&self.word());
+            s.push(' ');
+        }
+        s
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:8.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn main() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let env = Environment {
+        keychain_timeout: Duration::from_secs(5),
+        device_secret_dir: dir.path().join("device-secrets"),
+        actor: "bench".into(),
+    };
+    let mut session = create_vault(
+        &env,
+        &dir.path().join("vaults").join("search"),
+        "Search bench",
+        &Passphrase::new("benchmark passphrase".into()),
+        DeviceSecretStorage::DangerPlainFile,
+        KdfChoice::Fixed(KdfCost::MINIMUM),
+    )
+    .expect("create vault")
+    .session;
+    let client = session
+        .create_client(&ClientInput {
+            name: "Fictional Client".into(),
+            ..Default::default()
+        })
+        .expect("client")
+        .id;
+    let matter = session
+        .open_matter(&MatterInput {
+            title: "Bench matter".into(),
+            client_id: client,
+            ..Default::default()
+        })
+        .expect("matter")
+        .summary
+        .id;
+
+    let mut words = Words::new();
+    let conn = session.danger_connection();
+    let started = Instant::now();
+    conn.execute_batch("BEGIN").expect("begin");
+    for i in 0..DOCS {
+        conn.execute(
+            "INSERT INTO documents (id, matter_id, title, original_name, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+            rusqlite::params![
+                i as i64 + 1,
+                matter,
+                format!("Document {i}"),
+                format!("doc-{i}.txt")
+            ],
+        )
+        .expect("document row");
+        let body = words.text(1000);
+        search::index(
+            conn,
+            i as i64 + 1,
+            &format!("Document {i}"),
+            &format!("doc-{i}.txt"),
+            &body,
+            TextStatus::Extracted,
+        )
+        .expect("index");
+    }
+    conn.execute_batch("COMMIT").expect("commit");
+    let indexing = started.elapsed();
+
+    let plain = dir.path().join("plain.db");
+    std::fs::File::create(&plain).expect("plain file");
+    conn.execute(
+        "ATTACH DATABASE ?1 AS plain KEY ''",
+        [plain.to_str().expect("utf-8")],
+    )
+    .expect("attach");
+    conn.query_row("SELECT sqlcipher_export('plain')", [], |_| Ok(()))
+        .expect("export");
+    conn.execute_batch("DETACH DATABASE plain").expect("detach");
+    let plain = rusqlite::Connection::open(&plain).expect("open plain");
+
+    let queries: Vec<String> = (0..QUERIES)
+        .map(|i| match i % 3 {
+            0 => words.word(),
+            1 => format!("{} {}", words.word(), words.word()),
+            _ => {
+                let w = words.word();
+                w[..w.len().min(4)].to_string()
+            }
+        })
+        .collect();
+    let filter = SearchFilter {
+        matter_id: None,
+        client_id: None,
+        limit: Some(20),
+    };
+    let run = |c: &rusqlite::Connection| {
+        let mut times: Vec<Duration> = queries
+            .iter()
+            .map(|q| {
+                let t = Instant::now();
+                search::search(c, q, &filter).expect("search");
+                t.elapsed()
+            })
+            .collect();
+        times.sort();
+        times
+    };
+    let ours = run(conn);
+    let reference = run(&plain);
+    println!(
+        "== Full-text search, {DOCS} documents of ~1 KB, {QUERIES} queries (1 word, 2 words, prefix), top 20 with snippets"
+    );
+    println!(
+        "indexing {DOCS} documents            {:8.1} s",
+        indexing.as_secs_f64()
+    );
+    println!(
+        "query p50 (SQLCipher)            {}   | same index, plain SQLite   {}",
+        ms(percentile(&ours, 0.5)),
+        ms(percentile(&reference, 0.5))
+    );
+    println!(
+        "query p95 (SQLCipher)            {}   | same index, plain SQLite   {}",
+        ms(percentile(&ours, 0.95)),
+        ms(percentile(&reference, 0.95))
+    );
+}
