@@ -466,19 +466,15 @@ fn passphrase_change_and_audit_export() {
     let new = Some("the second passphrase");
 
     let csv = home.path().join("audit.csv");
-    home.run(
-        "v",
-        new,
-        &[
-            "audit",
-            "export",
-            "--format",
-            "csv",
-            "--output",
-            csv.to_str().unwrap(),
-        ],
-    )
-    .ok();
+    let export_csv = [
+        "audit",
+        "export",
+        "--format",
+        "csv",
+        "--output",
+        csv.to_str().unwrap(),
+    ];
+    home.run("v", new, &export_csv).ok();
     let text = std::fs::read_to_string(&csv).unwrap();
     assert!(text.starts_with("seq,at,actor,action,object,details,mac\r\n"));
     for action in [
@@ -490,22 +486,7 @@ fn passphrase_change_and_audit_export() {
         assert!(text.contains(action), "{action} missing from\n{text}");
     }
     // An export never overwrites a file.
-    fails_with(
-        home.run(
-            "v",
-            new,
-            &[
-                "audit",
-                "export",
-                "--format",
-                "csv",
-                "--output",
-                csv.to_str().unwrap(),
-            ],
-        ),
-        2,
-        "never overwrites",
-    );
+    fails_with(home.run("v", new, &export_csv), 2, "never overwrites");
     let jsonl = home.run("v", new, &["audit", "export"]).ok();
     let last: serde_json::Value =
         serde_json::from_str(jsonl.stdout.lines().last().unwrap()).unwrap();

@@ -23,17 +23,17 @@ fn setup() -> (Home, String) {
         &["client", "add", "--name", "Ada Fictional"],
     )
     .ok();
-    let m = home
-        .run(
-            "v",
-            Some(PASS),
-            &[
-                "--json", "matter", "open", "--client", "1", "--title", "Estate",
-            ],
-        )
-        .ok()
-        .json();
-    (home, m["number"].as_str().unwrap().to_string())
+    let number = open_matter(&home, "Estate");
+    (home, number)
+}
+
+/// Opens a matter for client 1; returns its number.
+fn open_matter(home: &Home, title: &str) -> String {
+    let args = [
+        "--json", "matter", "open", "--client", "1", "--title", title,
+    ];
+    let m = home.run("v", Some(PASS), &args).ok().json();
+    m["number"].as_str().unwrap().to_string()
 }
 
 fn write_inputs(home: &Home) -> (std::path::PathBuf, std::path::PathBuf, Vec<u8>) {
@@ -407,19 +407,7 @@ fn the_doctor_removes_leftovers_and_names_missing_documents() {
 #[test]
 fn document_text_is_searchable_yet_never_in_clear_on_disk() {
     let (home, number) = setup();
-    let other = home
-        .run(
-            "v",
-            Some(PASS),
-            &[
-                "--json", "matter", "open", "--client", "1", "--title", "Lease",
-            ],
-        )
-        .ok()
-        .json()["number"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let other = open_matter(&home, "Lease");
     let dir = home.path().join("to-import");
     std::fs::create_dir_all(&dir).unwrap();
     let memo = dir.join("memo.md");

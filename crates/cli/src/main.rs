@@ -804,7 +804,6 @@ fn matter_text(m: &matterbox_core::domain::Matter) -> String {
 
 fn matter_cmd(ctx: &Ctx, cmd: MatterCmd) -> Outcome {
     ctx.with_session(|s| {
-        let id_of = |s: &Session, number: &str| -> Result<i64, Failure> { Ok(s.matter_id(number)?) };
         let m = match cmd {
             MatterCmd::Open { client, title, number, practice_area, opened, lawyer, notes } => {
                 s.open_matter(&MatterInput {
@@ -841,7 +840,7 @@ fn matter_cmd(ctx: &Ctx, cmd: MatterCmd) -> Outcome {
             }
             MatterCmd::Show { number } => s.matter_by_number(&number)?,
             MatterCmd::Edit { number, title, client, practice_area, opened, lawyer, notes } => {
-                let id = id_of(s, &number)?;
+                let id = s.matter_id(&number)?;
                 s.update_matter(id, &MatterPatch {
                     title,
                     client_id: client,
@@ -852,15 +851,15 @@ fn matter_cmd(ctx: &Ctx, cmd: MatterCmd) -> Outcome {
                 })?
             }
             MatterCmd::Close { number, on } => {
-                let id = id_of(s, &number)?;
+                let id = s.matter_id(&number)?;
                 s.close_matter(id, on)?
             }
             MatterCmd::Reopen { number } => {
-                let id = id_of(s, &number)?;
+                let id = s.matter_id(&number)?;
                 s.reopen_matter(id)?
             }
             MatterCmd::AddParty { number, name, side, role } => {
-                let id = id_of(s, &number)?;
+                let id = s.matter_id(&number)?;
                 let side = match side {
                     SideArg::Related => PartySide::Related,
                     SideArg::Adverse => PartySide::Adverse,
@@ -868,11 +867,11 @@ fn matter_cmd(ctx: &Ctx, cmd: MatterCmd) -> Outcome {
                 s.add_party(id, &PartyInput { name, role, side })?
             }
             MatterCmd::RemoveParty { number, party_id } => {
-                let id = id_of(s, &number)?;
+                let id = s.matter_id(&number)?;
                 s.remove_party(id, party_id)?
             }
             MatterCmd::Note { number, text, on } => {
-                let id = id_of(s, &number)?;
+                let id = s.matter_id(&number)?;
                 s.add_event(id, on, &text)?
             }
         };

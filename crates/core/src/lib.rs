@@ -800,14 +800,7 @@ impl Session {
                 .unwrap_or_default()
         ));
         let written = (|| -> Result<()> {
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
-            }
-            let file = options.open(&partial).map_err(|e| {
+            let file = matterbox_documents::blobs::create_new_private(&partial).map_err(|e| {
                 CoreError::File(format!("Cannot write {}: {e}.", partial.display()))
             })?;
             let mut out = std::io::BufWriter::new(file);

@@ -37,7 +37,8 @@ fn sync_dir(dir: &Path) -> Result<(), FormatError> {
     Ok(())
 }
 
-fn private_file(path: &Path) -> Result<File, FormatError> {
+/// Creates a new file readable by the user alone; fails if it exists.
+pub fn create_new_private(path: &Path) -> Result<File, FormatError> {
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -81,7 +82,7 @@ impl BlobStore {
         let id = random_id()?;
         let tmp = tmp_dir.join(format!("{id}.part"));
         let result = (|| {
-            let file = private_file(&tmp)?;
+            let file = create_new_private(&tmp)?;
             let mut out = BufWriter::new(file);
             let summary = encrypt(input, &mut out, key, key_id)?;
             let file = out.into_inner().map_err(|e| e.into_error())?;
