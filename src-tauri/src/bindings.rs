@@ -12,7 +12,13 @@ use matterbox_core::domain::{
 use matterbox_core::{ApiError, AppSettings, SettingsPatch};
 use ts_rs::{Config, TS};
 
-use crate::commands::{AppStatus, ClientDetail, CreatedVault, LockedEvent};
+use matterbox_core::domain::documents::DocumentPatch;
+use matterbox_core::domain::search::{SearchFilter, SearchHit};
+
+use crate::commands::{
+    AppStatus, ClientDetail, CreatedVault, DocumentDetail, FilesDroppedEvent, ImportOutcome,
+    LockedEvent,
+};
 
 fn export_all(dir: &Path) {
     let cfg = Config::new().with_large_int("number").with_out_dir(dir);
@@ -30,6 +36,13 @@ fn export_all(dir: &Path) {
     ApiError::export_all(&cfg).unwrap();
     AppSettings::export_all(&cfg).unwrap();
     SettingsPatch::export_all(&cfg).unwrap();
+    DocumentDetail::export_all(&cfg).unwrap();
+    ImportOutcome::export_all(&cfg).unwrap();
+    FilesDroppedEvent::export_all(&cfg).unwrap();
+    DocumentPatch::export_all(&cfg).unwrap();
+    SearchFilter::export_all(&cfg).unwrap();
+    SearchHit::export_all(&cfg).unwrap();
+    matterbox_core::DoctorReport::export_all(&cfg).unwrap();
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

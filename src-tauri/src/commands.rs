@@ -5,17 +5,23 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::NaiveDate;
+use matterbox_core::domain::documents::{DocumentPatch, DocumentSummary, VersionInfo};
+use matterbox_core::domain::search::{SearchFilter, SearchHit};
 use matterbox_core::domain::{
     Client, ClientInput, ClientPatch, Matter, MatterFilter, MatterInput, MatterPatch,
     MatterSummary, PartyInput,
 };
 use matterbox_core::vault::{DeviceSecretStorage, Passphrase, list_vaults};
-use matterbox_core::{ApiError, AppSettings, KdfChoice, SettingsPatch, VaultInfo, vault_info};
+use matterbox_core::{
+    ApiError, AppSettings, DoctorReport, ErrorCode, KdfChoice, PreviewKind, SettingsPatch,
+    VaultInfo, vault_info,
+};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, State};
+use tauri_plugin_dialog::DialogExt;
 use ts_rs::TS;
 
-use crate::state::{AppState, LockReason, api};
+use crate::state::{AppState, LockReason, StagedFile, api};
 
 type Res<T> = Result<T, ApiError>;
 
@@ -305,4 +311,307 @@ pub async fn settings_update(state: State<'_, AppState>, patch: SettingsPatch) -
     let settings = state.with_session(|s| s.update_settings(&patch))?;
     state.set_auto_lock(auto_lock(&settings))?;
     Ok(settings)
+}
+
+// --- documents ---------------------------------------------------------
+
+/// A document with what its detail view needs.
+#[derive(Clone, Debug, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentDetail {
+    pub document: DocumentSummary,
+    pub versions: Vec<VersionInfo>,
+    pub preview_kind: PreviewKind,
+}
+
+/// A staged file that was not imported, and why.
+#[derive(Clone, Debug, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportProblem {
+    pub token: u64,
+    pub name: String,
+    /// Same content as a document already in the matter: import again
+    /// with `allowDuplicate` to keep both. (The file stays staged.)
+    pub duplicate: bool,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportOutcome {
+    pub imported: Vec<DocumentSummary>,
+    pub problems: Vec<ImportProblem>,
+}
+
+/// Sent when files are dropped on the window; the UI imports them into
+/// the matter it shows, by token.
+pub const FILES_DROPPED_EVENT: &str = "files-dropped";
+
+#[derive(Clone, Debug, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct FilesDroppedEvent {
+    pub files: Vec<StagedFile>,
+}
+
+/// Stages files dropped on the window and tells the UI (only while a vault
+/// is unlocked: nothing is staged for a locked vault).
+pub fn files_dropped(app: &AppHandle, state: &AppState, paths: Vec<PathBuf>) {
+    if state.unlocked_vault().is_none() || paths.is_empty() {
+        return;
+    }
+    if let Ok(files) = state.stage(paths) {
+        let _ = app.emit(FILES_DROPPED_EVENT, FilesDroppedEvent { files });
+    }
+}
+
+fn dialog_paths(picked: Option<Vec<tauri_plugin_dialog::FilePath>>) -> Vec<PathBuf> {
+    picked
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|p| p.into_path().ok())
+        .collect()
+}
+
+/// Shows the system file picker; the chosen files are staged.
+#[tauri::command]
+pub async fn document_pick(app: AppHandle, state: State<'_, AppState>) -> Res<Vec<StagedFile>> {
+    state.with_session(|_| Ok(()))?;
+    let picked = app
+        .dialog()
+        .file()
+        .set_title("Import documents into the matter")
+        .blocking_pick_files();
+    state.stage(dialog_paths(picked))
+}
+
+/// Imports staged files into a matter, one by one: a file that fails (or
+/// holds content the matter already has) is reported and stays staged;
+/// the others are imported.
+#[tauri::command]
+pub async fn document_import_staged(
+    state: State<'_, AppState>,
+    matter_id: i64,
+    tokens: Vec<u64>,
+    allow_duplicate: bool,
+) -> Res<ImportOutcome> {
+    let mut outcome = ImportOutcome::default();
+    for token in tokens {
+        let Some(path) = state.staged_path(token)? else {
+            outcome.problems.push(ImportProblem {
+                token,
+                name: String::new(),
+                duplicate: false,
+                message: "That file is no longer waiting to be imported; choose it again.".into(),
+            });
+            continue;
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match state.with_session(|s| s.import_document(matter_id, &path, None, allow_duplicate)) {
+            Ok(doc) => {
+                state.unstage(token)?;
+                outcome.imported.push(doc);
+            }
+            Err(e) if e.code == ErrorCode::VaultLocked => return Err(e),
+            Err(e) => outcome.problems.push(ImportProblem {
+                token,
+                name,
+                duplicate: e.code == ErrorCode::Conflict,
+                message: e.message,
+            }),
+        }
+    }
+    Ok(outcome)
+}
+
+#[tauri::command]
+pub async fn document_list(
+    state: State<'_, AppState>,
+    matter_id: i64,
+    trash: bool,
+) -> Res<Vec<DocumentSummary>> {
+    state.with_session(|s| {
+        if trash {
+            s.trashed_documents(matter_id)
+        } else {
+            s.documents(matter_id)
+        }
+    })
+}
+
+fn detail(s: &mut matterbox_core::Session, id: i64) -> matterbox_core::Result<DocumentDetail> {
+    let document = s.document(id)?;
+    Ok(DocumentDetail {
+        preview_kind: PreviewKind::of(&document.original_name),
+        versions: s.document_versions(id)?,
+        document,
+    })
+}
+
+#[tauri::command]
+pub async fn document_get(state: State<'_, AppState>, id: i64) -> Res<DocumentDetail> {
+    state.with_session(|s| detail(s, id))
+}
+
+/// The content to preview, decrypted in memory and sent as raw bytes over
+/// IPC: it never touches the disk.
+#[tauri::command]
+pub async fn document_preview(
+    state: State<'_, AppState>,
+    id: i64,
+    version: Option<i64>,
+) -> Res<tauri::ipc::Response> {
+    let preview = state.with_session(|s| s.preview_document(id, version))?;
+    Ok(tauri::ipc::Response::new(preview.bytes.to_vec()))
+}
+
+#[tauri::command]
+pub async fn document_update(
+    state: State<'_, AppState>,
+    id: i64,
+    patch: DocumentPatch,
+) -> Res<DocumentDetail> {
+    state.with_session(|s| {
+        s.update_document(id, &patch)?;
+        detail(s, id)
+    })
+}
+
+#[tauri::command]
+pub async fn document_move(
+    state: State<'_, AppState>,
+    id: i64,
+    matter_id: i64,
+) -> Res<DocumentDetail> {
+    state.with_session(|s| {
+        s.move_document(id, matter_id)?;
+        detail(s, id)
+    })
+}
+
+#[tauri::command]
+pub async fn document_trash(
+    state: State<'_, AppState>,
+    id: i64,
+    trashed: bool,
+) -> Res<DocumentDetail> {
+    state.with_session(|s| {
+        s.set_document_trashed(id, trashed)?;
+        detail(s, id)
+    })
+}
+
+/// Shows the file picker and adds the chosen file as the new version.
+/// `None` when the user cancelled.
+#[tauri::command]
+pub async fn document_add_version(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: i64,
+) -> Res<Option<DocumentDetail>> {
+    state.with_session(|s| s.document(id).map(|_| ()))?;
+    let picked = app
+        .dialog()
+        .file()
+        .set_title("Choose the new version")
+        .blocking_pick_file();
+    let Some(path) = dialog_paths(picked.map(|p| vec![p])).pop() else {
+        return Ok(None);
+    };
+    state
+        .with_session(|s| {
+            s.add_document_version(id, &path)?;
+            detail(s, id)
+        })
+        .map(Some)
+}
+
+#[tauri::command]
+pub async fn document_restore_version(
+    state: State<'_, AppState>,
+    id: i64,
+    version: i64,
+) -> Res<DocumentDetail> {
+    state.with_session(|s| {
+        s.restore_document_version(id, version)?;
+        detail(s, id)
+    })
+}
+
+/// Asks where to save a decrypted copy, then writes it (audited). Returns
+/// the path written, or `None` when the user cancelled.
+#[tauri::command]
+pub async fn document_export(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: i64,
+    version: Option<i64>,
+) -> Res<Option<String>> {
+    let doc = state.with_session(|s| s.document(id))?;
+    let picked = app
+        .dialog()
+        .file()
+        .set_title("Save a decrypted copy")
+        .set_file_name(&doc.original_name)
+        .blocking_save_file();
+    let Some(path) = dialog_paths(picked.map(|p| vec![p])).pop() else {
+        return Ok(None);
+    };
+    state.with_session(|s| s.export_document(id, version, &path))?;
+    Ok(Some(path.display().to_string()))
+}
+
+/// Opens a decrypted copy with the system's application for its type. The
+/// copy lives in the private open-copies folder and is wiped on lock, on
+/// exit and at the next start.
+#[tauri::command]
+pub async fn document_open_external(state: State<'_, AppState>, id: i64) -> Res<()> {
+    let path = state.with_session(|s| s.open_copy(id, &state.open_copies))?;
+    open_with_system(&path).map_err(|e| ApiError {
+        code: ErrorCode::Validation,
+        message: format!(
+            "No application could open the copy: {e}. It will be wiped when the vault locks."
+        ),
+    })
+}
+
+/// Starts the desktop's default application for `path`, without a shell.
+/// `MATTERBOX_OPEN_WITH` names another program (used by the tests).
+fn open_with_system(path: &std::path::Path) -> std::io::Result<()> {
+    use std::process::{Command, Stdio};
+    let mut cmd = if let Some(program) = std::env::var_os("MATTERBOX_OPEN_WITH") {
+        Command::new(program)
+    } else if cfg!(target_os = "macos") {
+        Command::new("open")
+    } else if cfg!(windows) {
+        let mut c = Command::new("explorer");
+        c.arg("/open,");
+        c
+    } else {
+        Command::new("xdg-open")
+    };
+    cmd.arg(path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map(|_| ())
+}
+
+#[tauri::command]
+pub async fn document_search(
+    state: State<'_, AppState>,
+    text: String,
+    filter: SearchFilter,
+) -> Res<Vec<SearchHit>> {
+    state.with_session(|s| s.search(&text, &filter))
+}
+
+/// Checks the documents against their encrypted files; with `fix`,
+/// removes what crashed imports left behind (older than a minute).
+#[tauri::command]
+pub async fn doctor_run(state: State<'_, AppState>, fix: bool, deep: bool) -> Res<DoctorReport> {
+    state.with_session(|s| s.doctor(fix, deep, Duration::from_secs(60)))
 }

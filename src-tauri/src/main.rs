@@ -14,8 +14,8 @@ mod state;
 
 use std::time::{Duration, Instant};
 
-use matterbox_core::Environment;
 use matterbox_core::vault::paths;
+use matterbox_core::{Environment, OpenCopies};
 use tauri::Manager;
 
 use crate::state::{AppState, LockReason};
@@ -30,6 +30,7 @@ fn main() {
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let env = Environment::from_os("app").map_err(|e| e.user_message())?;
     let vaults_root = paths::vaults_root().map_err(|e| e.to_string())?;
+    let open_copies = OpenCopies::from_os().map_err(|e| e.user_message())?;
 
     tauri::Builder::default()
         // First: a second launch focuses this window instead of opening the
@@ -41,8 +42,11 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 let _ = window.set_focus();
             }
         }))
-        .manage(AppState::new(env, vaults_root))
+        .plugin(tauri_plugin_dialog::init())
+        .manage(AppState::new(env, vaults_root, open_copies))
         .setup(|app| {
+            // Copies opened with other applications before a crash go now.
+            app.state::<AppState>().wipe_open_copies();
             let handle = app.handle().clone();
             // Idle auto-lock: checked every second.
             std::thread::Builder::new()
@@ -63,11 +67,16 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             });
             Ok(())
         })
-        .on_window_event(|window, event| {
-            if let tauri::WindowEvent::Destroyed = event {
+        .on_window_event(|window, event| match event {
+            tauri::WindowEvent::Destroyed => {
                 // Closing the window locks: keys never outlive the UI.
                 let _ = window.app_handle().state::<AppState>().lock();
             }
+            tauri::WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, .. }) => {
+                let app = window.app_handle();
+                commands::files_dropped(app, &app.state::<AppState>(), paths.clone());
+            }
+            _ => {}
         })
         .invoke_handler(tauri::generate_handler![
             commands::app_status,
@@ -91,8 +100,30 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             commands::matter_add_event,
             commands::settings_get,
             commands::settings_update,
+            commands::document_pick,
+            commands::document_import_staged,
+            commands::document_list,
+            commands::document_get,
+            commands::document_preview,
+            commands::document_update,
+            commands::document_move,
+            commands::document_trash,
+            commands::document_add_version,
+            commands::document_restore_version,
+            commands::document_export,
+            commands::document_open_external,
+            commands::document_search,
+            commands::doctor_run,
         ])
-        .run(tauri::generate_context!("../tauri.conf.json"))?;
+        .build(tauri::generate_context!("../tauri.conf.json"))?
+        .run(|app, event| {
+            if let tauri::RunEvent::Exit = event {
+                // Locking wipes opened copies; wipe again in case none was unlocked.
+                let state = app.state::<AppState>();
+                let _ = state.lock();
+                state.wipe_open_copies();
+            }
+        });
     Ok(())
 }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use matterbox_core::{ApiError, CoreError, Environment, ErrorCode, Session};
+use matterbox_core::{ApiError, CoreError, Environment, ErrorCode, OpenCopies, Session};
 
 /// Why the vault was locked, sent to the UI with the `vault-locked` event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
@@ -31,7 +31,27 @@ struct Inner {
 pub struct AppState {
     pub env: Environment,
     pub vaults_root: PathBuf,
+    /// Decrypted copies opened with other applications; wiped on every lock.
+    pub open_copies: OpenCopies,
     inner: Mutex<Inner>,
+    staged: Mutex<Staged>,
+}
+
+/// Files the user picked or dropped on the window, waiting to be imported.
+/// The UI names them by token only: it never hands the backend a path, so
+/// the WebView cannot make the app read a file the user did not choose.
+#[derive(Default)]
+struct Staged {
+    next: u64,
+    files: std::collections::HashMap<u64, PathBuf>,
+}
+
+/// A staged file as the UI sees it.
+#[derive(Clone, Debug, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StagedFile {
+    pub token: u64,
+    pub name: String,
 }
 
 pub const DEFAULT_AUTO_LOCK: Duration = Duration::from_secs(600);
@@ -52,10 +72,12 @@ fn poisoned() -> ApiError {
 }
 
 impl AppState {
-    pub fn new(env: Environment, vaults_root: PathBuf) -> Self {
+    pub fn new(env: Environment, vaults_root: PathBuf, open_copies: OpenCopies) -> Self {
         Self {
             env,
             vaults_root,
+            open_copies,
+            staged: Mutex::new(Staged::default()),
             inner: Mutex::new(Inner {
                 session: None,
                 last_activity: Instant::now(),
@@ -98,9 +120,8 @@ impl AppState {
             let _ = session.lock();
             return Err(locked());
         }
-        if let Some(old) = inner.session.take() {
-            let _ = old.lock();
-        }
+        let old = inner.session.take();
+        self.finish_lock(old);
         inner.session = Some(session);
         inner.last_activity = Instant::now();
         inner.auto_lock = auto_lock;
@@ -134,13 +155,68 @@ impl AppState {
             inner.lock_epoch += 1;
             inner.session.take()
         };
-        match session {
-            Some(s) => {
-                let _ = s.lock();
-                Ok(true)
-            }
-            None => Ok(false),
+        Ok(self.finish_lock(session))
+    }
+
+    /// Records the lock (best effort; dropping the session zeroizes the
+    /// keys even if recording fails), wipes opened copies and forgets
+    /// staged files.
+    fn finish_lock(&self, session: Option<Session>) -> bool {
+        let Some(s) = session else {
+            return false;
+        };
+        let _ = s.lock();
+        self.wipe_open_copies();
+        if let Ok(mut staged) = self.staged.lock() {
+            staged.files.clear();
         }
+        true
+    }
+
+    /// Wipes the decrypted copies opened with other applications. Errors
+    /// go to the log only: locking must never fail because of them.
+    pub fn wipe_open_copies(&self) {
+        if let Err(e) = self.open_copies.wipe() {
+            eprintln!("matterbox-desktop: {}", e.user_message());
+        }
+    }
+
+    /// Stages files for import; returns their tokens and names.
+    pub fn stage(&self, paths: Vec<PathBuf>) -> Result<Vec<StagedFile>, ApiError> {
+        let mut staged = self.staged.lock().map_err(|_| poisoned())?;
+        Ok(paths
+            .into_iter()
+            .map(|path| {
+                staged.next += 1;
+                let token = staged.next;
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| path.display().to_string());
+                staged.files.insert(token, path);
+                StagedFile { token, name }
+            })
+            .collect())
+    }
+
+    /// The path staged under `token`, if any (it stays staged).
+    pub fn staged_path(&self, token: u64) -> Result<Option<PathBuf>, ApiError> {
+        Ok(self
+            .staged
+            .lock()
+            .map_err(|_| poisoned())?
+            .files
+            .get(&token)
+            .cloned())
+    }
+
+    pub fn unstage(&self, token: u64) -> Result<(), ApiError> {
+        self.staged
+            .lock()
+            .map_err(|_| poisoned())?
+            .files
+            .remove(&token);
+        Ok(())
     }
 
     /// Locks when the user has been idle longer than the auto-lock delay.
@@ -155,14 +231,7 @@ impl AppState {
             }
             inner.session.take()
         };
-        match session {
-            Some(s) => {
-                // Dropping the session zeroizes the keys even if recording the lock fails.
-                let _ = s.lock();
-                true
-            }
-            None => false,
-        }
+        self.finish_lock(session)
     }
 
     /// Whether `path` is a folder inside the vaults folder, after resolving

@@ -75,6 +75,9 @@ class App:
         self.extra_env = extra_env or {}
         self.driver = None
         self.tauri_driver = None
+        # The app's private runtime folder (where opened copies go).
+        self.runtime_dir = data_dir / "runtime"
+        self.runtime_dir.mkdir(mode=0o700, exist_ok=True)
 
     def env(self):
         """The environment the app runs with (for launching it a second time)."""
@@ -85,6 +88,7 @@ class App:
             XDG_DATA_HOME=str(self.data_dir / "data"),
             XDG_CONFIG_HOME=str(self.data_dir / "config"),
             XDG_CACHE_HOME=str(self.data_dir / "cache"),
+            XDG_RUNTIME_DIR=str(self.runtime_dir),
         )
         env.update(self.extra_env)
         return env
@@ -213,6 +217,30 @@ class App:
             args or {},
         )
 
+    def _xdotool(self, *args):
+        env = dict(os.environ, DISPLAY=self.display)
+        return subprocess.run(["xdotool", *args], env=env, capture_output=True, text=True, check=False)
+
+    def file_dialog(self, title, path, save=False):
+        """Answers the native GTK file dialog titled `title` with `path`, the
+        way a user types a location. GTK completes paths inline as they are
+        typed, so the path is typed without its leading slash (nothing to
+        complete against) and the slash is added at the start afterwards."""
+        windows = wait_for(lambda: self._xdotool("search", "--onlyvisible", "--name", title).stdout.split(),
+                           timeout=20, what=f"the {title!r} dialog")
+        self._xdotool("windowfocus", "--sync", windows[-1])
+        time.sleep(0.5)
+        # Save dialogs focus the name field (pre-filled); open dialogs need Ctrl+L.
+        self._xdotool("key", "ctrl+a" if save else "ctrl+l")
+        time.sleep(0.3)
+        self._xdotool("type", "--delay", "15", str(path)[1:])
+        time.sleep(0.3)
+        self._xdotool("key", "Home", "slash")
+        time.sleep(0.3)
+        self._xdotool("key", "Return")
+        wait_for(lambda: not self._xdotool("search", "--onlyvisible", "--name", title).stdout.split(),
+                 timeout=20, what=f"the {title!r} dialog to close")
+
     def screenshot(self, name):
         folder = os.environ.get("MATTERBOX_SCREENSHOTS")
         if folder:
@@ -236,9 +264,20 @@ def system_bus():
 
 
 @pytest.fixture
+def opener():
+    """A folder where the stand-in "open with" application leaves what it opened."""
+    folder = Path(tempfile.mkdtemp(prefix="matterbox-opened-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
 def app(display, request):
     data_dir = Path(tempfile.mkdtemp(prefix="matterbox-e2e-"))
     extra = {}
+    if "opener" in request.fixturenames:
+        extra["MATTERBOX_OPEN_WITH"] = str(Path(__file__).parent / "record-open.sh")
+        extra["MATTERBOX_OPENED_DIR"] = str(request.getfixturevalue("opener"))
     if "system_bus" in request.fixturenames:
         extra["DBUS_SYSTEM_BUS_ADDRESS"] = request.getfixturevalue("system_bus")
     a = App(display, data_dir, extra)

@@ -52,6 +52,15 @@ fn write_inputs(home: &Home) -> (std::path::PathBuf, std::path::PathBuf, Vec<u8>
     (small, big, large)
 }
 
+/// `matterbox doc export ID --output OUT [--version V]`.
+fn export(home: &Home, id: &str, out: &std::path::Path, version: Option<&str>) -> Run {
+    let mut args = vec!["doc", "export", id, "--output", out.to_str().unwrap()];
+    if let Some(v) = version {
+        args.extend(["--version", v]);
+    }
+    home.run("v", Some(PASS), &args)
+}
+
 fn add_letter(home: &Home, number: &str, file: &std::path::Path) -> serde_json::Value {
     let args = [
         "--json",
@@ -113,18 +122,9 @@ fn documents_are_encrypted_at_rest_and_export_byte_for_byte() {
         .unwrap()["id"]
         .to_string();
     let out = home.path().join("exported.txt");
-    home.run(
-        "v",
-        Some(PASS),
-        &["doc", "export", &big_id, "--output", out.to_str().unwrap()],
-    )
-    .ok();
+    export(&home, &big_id, &out, None).ok();
     assert_eq!(std::fs::read(&out).unwrap(), large);
-    let again = home.run(
-        "v",
-        Some(PASS),
-        &["doc", "export", &big_id, "--output", out.to_str().unwrap()],
-    );
+    let again = export(&home, &big_id, &out, None);
     assert_eq!(again.code, 6, "{}", again.stderr);
 
     let audit = home.run("v", Some(PASS), &["audit", "export"]).ok().stdout;
@@ -180,17 +180,7 @@ fn a_damaged_blob_is_refused_with_the_document_named_and_nothing_written() {
     std::fs::write(&blob, bytes).unwrap();
 
     let out = home.path().join("exported.txt");
-    let run: Run = home.run(
-        "v",
-        Some(PASS),
-        &[
-            "doc",
-            "export",
-            &added["id"].to_string(),
-            "--output",
-            out.to_str().unwrap(),
-        ],
-    );
+    let run = export(&home, &added["id"].to_string(), &out, None);
     assert_eq!(run.code, 9, "{}", run.stderr);
     assert!(
         run.stderr.contains("Engagement letter") && run.stderr.contains("damaged"),
@@ -314,18 +304,7 @@ fn imports_killed_at_any_point_lose_nothing_and_the_doctor_cleans_up() {
     assert_eq!(blobs, docs.len());
     for d in docs {
         let out = home.path().join(format!("out-{}", d["id"]));
-        home.run(
-            "v",
-            Some(PASS),
-            &[
-                "doc",
-                "export",
-                &d["id"].to_string(),
-                "--output",
-                out.to_str().unwrap(),
-            ],
-        )
-        .ok();
+        export(&home, &d["id"].to_string(), &out, None).ok();
         assert!(
             std::fs::read(&out).unwrap() == content,
             "document {} differs",
@@ -487,4 +466,194 @@ fn document_text_is_searchable_yet_never_in_clear_on_disk() {
     let audit = home.run("v", Some(PASS), &["audit", "export"]).ok().stdout;
     assert!(audit.contains("\"action\":\"documents_searched\""));
     assert!(!audit.contains("quetzal"));
+}
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
+
+#[test]
+fn a_pdf_text_layer_is_searchable_and_the_pdf_never_in_clear_on_disk() {
+    let (home, number) = setup();
+    let pdf = fixture("boundary-survey.pdf");
+    let d = home
+        .run(
+            "v",
+            Some(PASS),
+            &["--json", "doc", "add", &number, pdf.to_str().unwrap()],
+        )
+        .ok()
+        .json();
+    assert_eq!(d["textStatus"], "extracted", "{d}");
+    let hits = home
+        .run(
+            "v",
+            Some(PASS),
+            &["--json", "search", "Canary-Survey-Marker"],
+        )
+        .ok()
+        .json();
+    assert_eq!(hits.as_array().unwrap().len(), 1, "{hits}");
+    // Page two is indexed too.
+    let hits = home
+        .run(
+            "v",
+            Some(PASS),
+            &["--json", "search", "schedule measurements"],
+        )
+        .ok()
+        .json();
+    assert_eq!(hits.as_array().unwrap().len(), 1, "{hits}");
+    for marker in ["Canary-Survey-Marker-2718", "hedge line follows"] {
+        assert!(
+            files_containing(home.path(), marker).is_empty(),
+            "{marker} in clear: {:?}",
+            files_containing(home.path(), marker)
+        );
+    }
+}
+
+#[test]
+fn documents_are_edited_moved_versioned_and_trashed_through_the_cli() {
+    let (home, estate) = setup();
+    let lease = open_matter(&home, "Lease");
+    let dir = home.path().join("to-import");
+    std::fs::create_dir_all(&dir).unwrap();
+    let draft = dir.join("draft.txt");
+    std::fs::write(&draft, "first draft: the juniper clause").unwrap();
+    let run = |args: &[&str]| home.run("v", Some(PASS), args).ok().json();
+    let d = run(&["--json", "doc", "add", &estate, draft.to_str().unwrap()]);
+    let id = d["id"].to_string();
+
+    let d = run(&[
+        "--json",
+        "doc",
+        "edit",
+        &id,
+        "--title",
+        "Draft deed",
+        "--tags",
+        "draft, deed",
+        "--notes",
+        "Check the plan",
+    ]);
+    assert_eq!(d["title"], "Draft deed");
+    assert_eq!(d["tags"], serde_json::json!(["deed", "draft"]));
+    let hits = run(&["--json", "search", "juniper", "--tag", "deed"]);
+    assert_eq!(hits.as_array().unwrap().len(), 1, "{hits}");
+
+    let second = dir.join("draft-2.txt");
+    std::fs::write(&second, "second draft: the rowan clause").unwrap();
+    let d = run(&[
+        "--json",
+        "doc",
+        "add-version",
+        &id,
+        second.to_str().unwrap(),
+    ]);
+    assert_eq!(d["versions"], 2);
+    let d = run(&["--json", "doc", "restore-version", &id, "1"]);
+    assert_eq!(d["versions"], 3);
+    let out = dir.join("restored.txt");
+    export(&home, &id, &out, None).ok();
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "first draft: the juniper clause"
+    );
+    let old = dir.join("v2.txt");
+    export(&home, &id, &old, Some("2")).ok();
+    assert_eq!(
+        std::fs::read_to_string(&old).unwrap(),
+        "second draft: the rowan clause"
+    );
+    let shown = run(&["--json", "doc", "show", &id]);
+    assert_eq!(shown["versions"].as_array().unwrap().len(), 3);
+
+    let d = run(&["--json", "doc", "move", &id, &lease]);
+    assert_ne!(d["matterId"], serde_json::Value::Null);
+    assert!(
+        run(&["--json", "doc", "list", &estate])
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    run(&["--json", "doc", "trash", &id]);
+    assert!(
+        run(&["--json", "doc", "list", &lease])
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        run(&["--json", "doc", "list", &lease, "--trash"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // A trashed document is not edited; the error says why.
+    let refused = home.run("v", Some(PASS), &["doc", "edit", &id, "--title", "x"]);
+    assert_eq!(refused.code, 6, "{}", refused.stderr);
+    assert!(refused.stderr.contains("trash"), "{}", refused.stderr);
+    run(&["--json", "doc", "untrash", &id]);
+    assert_eq!(
+        run(&["--json", "doc", "list", &lease])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+/// A file larger than 2 GiB and 4 GiB boundaries would be costly to write;
+/// a sparse 2 GiB + 3 bytes file with marks at its edges crosses the
+/// 32-bit size boundary and hundreds of thousands of chunks cheaply.
+#[test]
+fn a_multi_gib_sparse_file_round_trips() {
+    use sha2::Digest;
+    use std::io::{Read, Seek, SeekFrom, Write};
+    let (home, number) = setup();
+    let dir = home.path().join("to-import");
+    std::fs::create_dir_all(&dir).unwrap();
+    let big = dir.join("disk-image.bin");
+    let len: u64 = (2 << 30) + 3;
+    {
+        let mut f = std::fs::File::create(&big).unwrap();
+        f.set_len(len).unwrap();
+        for at in [0, 65_535, 65_536, 1 << 31, len - 1] {
+            f.seek(SeekFrom::Start(at)).unwrap();
+            f.write_all(&[0xA5]).unwrap();
+        }
+    }
+    let hash = |p: &std::path::Path| {
+        let mut f = std::fs::File::open(p).unwrap();
+        let mut h = sha2::Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = f.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
+        }
+        hex::encode(h.finalize())
+    };
+    let expected = hash(&big);
+    let d = home
+        .run(
+            "v",
+            Some(PASS),
+            &["--json", "doc", "add", &number, big.to_str().unwrap()],
+        )
+        .ok()
+        .json();
+    assert_eq!(d["size"], len);
+    assert_eq!(d["sha256"], expected.as_str());
+    std::fs::remove_file(&big).unwrap();
+    let out = dir.join("exported.bin");
+    export(&home, &d["id"].to_string(), &out, None).ok();
+    assert_eq!(std::fs::metadata(&out).unwrap().len(), len);
+    assert_eq!(hash(&out), expected);
 }

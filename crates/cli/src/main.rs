@@ -75,7 +75,7 @@ enum Command {
     /// Matters: open, list, show, edit, close, reopen; parties and timeline.
     #[command(subcommand)]
     Matter(MatterCmd),
-    /// Documents: import into a matter, list, export a decrypted copy.
+    /// Documents: import, list, export, rename, tag, move, versions, trash.
     #[command(subcommand)]
     Doc(DocCmd),
     /// Search document titles, file names and text.
@@ -88,6 +88,15 @@ enum Command {
         /// Only in this client's matters.
         #[arg(long)]
         client: Option<i64>,
+        /// Only documents with this tag.
+        #[arg(long)]
+        tag: Option<String>,
+        /// Only documents added on or after this date (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// Only documents added on or before this date (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
         #[arg(long, default_value = "50")]
         limit: u32,
     },
@@ -335,14 +344,49 @@ enum DocCmd {
         allow_duplicate: bool,
     },
     /// List a matter's documents.
-    List { number: String },
+    List {
+        number: String,
+        /// List the matter's trash instead.
+        #[arg(long)]
+        trash: bool,
+    },
+    /// Show a document's details and version history.
+    Show { id: i64 },
     /// Write a decrypted copy of a document (recorded in the audit log).
     Export {
         id: i64,
         /// Where to write it; must not exist.
         #[arg(long, value_name = "FILE")]
         output: PathBuf,
+        /// An older version instead of the current one.
+        #[arg(long)]
+        version: Option<i64>,
     },
+    /// Change a document's title, notes or tags.
+    Edit {
+        id: i64,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        notes: Option<String>,
+        /// Replace the tags (comma-separated; empty clears them).
+        #[arg(long)]
+        tags: Option<String>,
+    },
+    /// Move a document to another matter.
+    Move {
+        id: i64,
+        /// The number of the matter it goes to.
+        to: String,
+    },
+    /// Add a file as the document's new current version.
+    AddVersion { id: i64, file: PathBuf },
+    /// Make an old version current again (as a new version).
+    RestoreVersion { id: i64, version: i64 },
+    /// Move a document to the trash (its bytes stay until retention destroys them).
+    Trash { id: i64 },
+    /// Take a document out of the trash.
+    Untrash { id: i64 },
 }
 
 #[derive(Subcommand)]
@@ -538,8 +582,23 @@ fn run(cli: Cli) -> Outcome {
             text,
             matter,
             client,
+            tag,
+            from,
+            to,
             limit,
-        } => search_cmd(&ctx, &text, matter, client, limit),
+        } => search_cmd(
+            &ctx,
+            &text,
+            matter,
+            matterbox_core::domain::search::SearchFilter {
+                client_id: client,
+                tag,
+                added_from: from,
+                added_to: to,
+                limit: Some(limit),
+                ..Default::default()
+            },
+        ),
         Command::Settings(cmd) => settings_cmd(&ctx, cmd),
         Command::Audit(cmd) => audit_cmd(&ctx, cmd),
         Command::Doctor {
@@ -886,19 +945,67 @@ fn doc_cmd(ctx: &Ctx, cmd: DocCmd) -> Outcome {
             let d = s.import_document(matter, &file, title.as_deref(), allow_duplicate)?;
             ctx.print(&d, |d| format!("Imported document {}: {} ({} bytes, encrypted)\n", d.id, d.title, d.size))
         }
-        DocCmd::List { number } => {
+        DocCmd::List { number, trash } => {
             let matter = s.matter_id(&number)?;
-            let list = s.documents(matter)?;
+            let list = if trash { s.trashed_documents(matter)? } else { s.documents(matter)? };
             ctx.print(&list, |l| {
-                if l.is_empty() {
+                if l.is_empty() && trash {
+                    format!("The trash of {number} is empty.\n")
+                } else if l.is_empty() {
                     format!("No documents in {number} yet. Add one with `matterbox doc add {number} FILE`.\n")
                 } else {
-                    l.iter().map(|d| format!("{:>6}  {}  ({} bytes)\n", d.id, d.title, d.size)).collect()
+                    l.iter().map(document_line).collect()
                 }
             })
         }
-        DocCmd::Export { id, output } => {
-            s.export_document(id, &output)?;
+        DocCmd::Show { id } => {
+            let d = s.document(id)?;
+            let versions = s.document_versions(id)?;
+            let out = serde_json::json!({ "document": d, "versions": versions });
+            ctx.print(&out, |_| {
+                let mut t = document_line(&d);
+                t.push_str(&format!("        file: {}  text: {}\n", d.original_name, d.text_status));
+                if !d.notes.is_empty() {
+                    t.push_str(&format!("        notes: {}\n", d.notes));
+                }
+                for v in &versions {
+                    t.push_str(&format!("        version {}  {}  {} bytes  sha256 {}\n", v.version, v.created_at, v.size, v.sha256));
+                }
+                t
+            })
+        }
+        DocCmd::Edit { id, title, notes, tags } => {
+            let patch = matterbox_core::domain::documents::DocumentPatch {
+                title,
+                notes,
+                tags: tags.map(|t| t.split(',').map(str::to_string).collect()),
+            };
+            let d = s.update_document(id, &patch)?;
+            ctx.print(&d, document_line)
+        }
+        DocCmd::Move { id, to } => {
+            let matter = s.matter_id(&to)?;
+            let d = s.move_document(id, matter)?;
+            ctx.print(&d, |d| format!("Moved to {to}:\n{}", document_line(d)))
+        }
+        DocCmd::AddVersion { id, file } => {
+            let d = s.add_document_version(id, &file)?;
+            ctx.print(&d, |d| format!("Added version {}:\n{}", d.versions, document_line(d)))
+        }
+        DocCmd::RestoreVersion { id, version } => {
+            let d = s.restore_document_version(id, version)?;
+            ctx.print(&d, |d| format!("Version {version} is current again as version {}:\n{}", d.versions, document_line(d)))
+        }
+        DocCmd::Trash { id } => {
+            let d = s.set_document_trashed(id, true)?;
+            ctx.print(&d, |d| format!("Moved to the trash: {}\n", d.title))
+        }
+        DocCmd::Untrash { id } => {
+            let d = s.set_document_trashed(id, false)?;
+            ctx.print(&d, |d| format!("Restored from the trash: {}\n", d.title))
+        }
+        DocCmd::Export { id, output, version } => {
+            s.export_document(id, version, &output)?;
             ctx.print(&serde_json::json!({ "exported": output }), |_| {
                 format!("Wrote a decrypted copy to {}. It is not protected by Matterbox.\n", output.display())
             })
@@ -906,23 +1013,32 @@ fn doc_cmd(ctx: &Ctx, cmd: DocCmd) -> Outcome {
     })
 }
 
+fn document_line(d: &matterbox_core::domain::documents::DocumentSummary) -> String {
+    let tags = if d.tags.is_empty() {
+        String::new()
+    } else {
+        format!("  [{}]", d.tags.join(", "))
+    };
+    let versions = if d.versions > 1 {
+        format!(", {} versions", d.versions)
+    } else {
+        String::new()
+    };
+    format!(
+        "{:>6}  {}  ({} bytes{versions}){tags}\n",
+        d.id, d.title, d.size
+    )
+}
+
 fn search_cmd(
     ctx: &Ctx,
     text: &str,
     matter: Option<String>,
-    client: Option<i64>,
-    limit: u32,
+    mut filter: matterbox_core::domain::search::SearchFilter,
 ) -> Outcome {
     ctx.with_session(|s| {
-        let matter_id = matter.map(|n| s.matter_id(&n)).transpose()?;
-        let hits = s.search(
-            text,
-            &matterbox_core::domain::search::SearchFilter {
-                matter_id,
-                client_id: client,
-                limit: Some(limit),
-            },
-        )?;
+        filter.matter_id = matter.map(|n| s.matter_id(&n)).transpose()?;
+        let hits = s.search(text, &filter)?;
         ctx.print(&hits, |h| {
             if h.is_empty() {
                 "No document matches.\n".into()

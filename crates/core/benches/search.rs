@@ -159,9 +159,8 @@ fn main() {
         })
         .collect();
     let filter = SearchFilter {
-        matter_id: None,
-        client_id: None,
         limit: Some(20),
+        ..Default::default()
     };
     let run = |c: &rusqlite::Connection| {
         let mut times: Vec<Duration> = queries

@@ -4,6 +4,7 @@
 //! together with its audit entry, and maps every failure to one
 //! [`CoreError`] with a stable code.
 
+mod document_ops;
 mod error;
 
 use std::path::{Path, PathBuf};
@@ -11,10 +12,6 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use matterbox_audit::{AuditLog, Entry, NewEntry, Verification};
-use matterbox_documents::DocumentKey;
-use matterbox_documents::blobs::BlobStore;
-use matterbox_domain::documents::{self, DocumentSummary};
-use matterbox_domain::search::{self, SearchFilter, SearchHit, TextStatus};
 use matterbox_domain::{
     Client, ClientInput, ClientPatch, Matter, MatterFilter, MatterInput, MatterPatch,
     MatterSummary, PartyInput, clients, matters, settings,
@@ -29,58 +26,13 @@ use serde_json::json;
 use ts_rs::TS;
 use zeroize::Zeroizing;
 
+pub use document_ops::{DoctorReport, DocumentProblem, OpenCopies, Preview, PreviewKind};
 pub use error::{ApiError, CoreError, ErrorCode};
 pub use matterbox_audit as audit;
 pub use matterbox_domain as domain;
 pub use matterbox_vault as vault;
 
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;
-
-/// The most text indexed per document.
-const MAX_INDEXED_TEXT: u64 = 16 << 20;
-
-/// Text to index from a file about to be imported, by its kind. Plain-text
-/// kinds are read (up to 16 MiB); images have no text layer; PDF and DOCX
-/// extraction are not built yet. The text only ever goes into the encrypted
-/// database.
-fn extract_text(source: &Path) -> (String, TextStatus) {
-    use std::io::Read;
-    let ext = source
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    match ext.as_str() {
-        "txt" | "text" | "md" | "markdown" | "csv" | "eml" | "log" => {
-            let mut bytes = Vec::new();
-            let read = std::fs::File::open(source)
-                .and_then(|f| f.take(MAX_INDEXED_TEXT).read_to_end(&mut bytes));
-            match read {
-                Ok(_) => {
-                    let text = String::from_utf8_lossy(&bytes).into_owned();
-                    if text.trim().is_empty() {
-                        (String::new(), TextStatus::NoText)
-                    } else {
-                        (text, TextStatus::Extracted)
-                    }
-                }
-                Err(_) => (String::new(), TextStatus::Unsupported),
-            }
-        }
-        "png" | "jpg" | "jpeg" | "tif" | "tiff" | "gif" | "bmp" | "webp" | "heic" => {
-            (String::new(), TextStatus::NoText)
-        }
-        _ => (String::new(), TextStatus::Unsupported),
-    }
-}
-
-fn doc_err(e: matterbox_documents::FormatError) -> CoreError {
-    match e {
-        matterbox_documents::FormatError::Io(io) => {
-            CoreError::File(format!("Cannot write the encrypted copy: {io}."))
-        }
-        other => CoreError::File(other.to_string()),
-    }
-}
 
 /// How the core reaches the machine: where device secrets go, how long to
 /// wait for the keychain, who the actor in the audit log is.
@@ -171,40 +123,6 @@ pub enum KdfChoice {
     Calibrate,
     /// A fixed cost (tests, benchmarks); still never below the floor.
     Fixed(KdfCost),
-}
-
-/// A document the doctor found a problem with.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct DocumentProblem {
-    pub id: i64,
-    pub title: String,
-}
-
-/// What [`Session::doctor`] found and did.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct DoctorReport {
-    /// Document versions checked against the blob area.
-    pub checked: usize,
-    pub orphans_removed: usize,
-    /// Blobs no record points to, left in place (too recent, or not fixing).
-    pub orphans: Vec<String>,
-    pub temporary_removed: usize,
-    pub temporary: usize,
-    pub missing: Vec<DocumentProblem>,
-    pub damaged: Vec<DocumentProblem>,
-}
-
-impl DoctorReport {
-    /// Whether every recorded document is present (and, if checked, intact)
-    /// and nothing is left over.
-    pub fn healthy(&self) -> bool {
-        self.orphans.is_empty()
-            && self.temporary == 0
-            && self.missing.is_empty()
-            && self.damaged.is_empty()
-    }
 }
 
 /// What creating a vault returns: the open session and the recovery key,
@@ -670,249 +588,6 @@ impl Session {
 
     pub fn matters(&self, filter: &MatterFilter) -> Result<Vec<MatterSummary>> {
         Ok(matters::list(&self.conn, filter)?)
-    }
-
-    // --- documents -----------------------------------------------------
-
-    fn document_wrapping_key(&self) -> matterbox_vault::DerivedKey {
-        self.master
-            .derive(self.vault.id(), KeyPurpose::DocumentKeyWrap)
-    }
-
-    fn blobs(&self) -> BlobStore {
-        BlobStore::new(self.vault.blobs_dir())
-    }
-
-    /// Imports the file at `source` into a matter: encrypted with a fresh
-    /// key into a new blob (durable before the record), then recorded with
-    /// its audit entry. The same content already in the matter is refused
-    /// unless `allow_duplicate`, so the user chooses.
-    pub fn import_document(
-        &mut self,
-        matter_id: i64,
-        source: &Path,
-        title: Option<&str>,
-        allow_duplicate: bool,
-    ) -> Result<DocumentSummary> {
-        matters::get(&self.conn, matter_id)?;
-        let original_name = source
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let title = title
-            .map(str::to_string)
-            .unwrap_or_else(|| original_name.clone());
-        let mut file = std::fs::File::open(source)
-            .map_err(|e| CoreError::File(format!("Cannot read {}: {e}.", source.display())))?;
-        if !file.metadata().map(|m| m.is_file()).unwrap_or(false) {
-            return Err(CoreError::File(format!(
-                "{} is not a file.",
-                source.display()
-            )));
-        }
-        let (body, text_status) = extract_text(source);
-        let key = DocumentKey::generate().map_err(doc_err)?;
-        let key_id = matterbox_documents::new_key_id().map_err(doc_err)?;
-        let blobs = self.blobs();
-        let (blob_id, summary) = blobs
-            .write_new(&mut std::io::BufReader::new(&mut file), &key, key_id)
-            .map_err(doc_err)?;
-        let wrapped =
-            matterbox_documents::wrap_key(self.document_wrapping_key().expose(), &key, &blob_id)
-                .map_err(doc_err)?;
-        let recorded = self.write(|tx, rec| {
-            if !allow_duplicate
-                && let Some((id, existing)) =
-                    documents::find_same_content(tx, matter_id, &summary.sha256)?
-            {
-                return Err(CoreError::Domain(matterbox_domain::DomainError::Conflict(format!(
-                    "This matter already holds the same content as document {id}, \u{201c}{existing}\u{201d}. Import it again choosing to keep both if you want a second copy."
-                ))));
-            }
-            let id = documents::create(
-                tx,
-                matter_id,
-                &title,
-                &original_name,
-                &documents::NewVersion {
-                    blob_id: &blob_id,
-                    key_id: &key_id,
-                    wrapped_key: &wrapped,
-                    size: summary.plaintext_len,
-                    sha256: &summary.sha256,
-                },
-            )?;
-            search::index(tx, id, &title, &original_name, &body, text_status)?;
-            rec.record(
-                "document_imported",
-                &format!("document:{id}"),
-                json!({ "matter": format!("matter:{matter_id}"), "version": 1, "size": summary.plaintext_len }),
-            )?;
-            Ok(id)
-        });
-        match recorded {
-            Ok(id) => documents::list(&self.conn, matter_id)?
-                .into_iter()
-                .find(|d| d.id == id)
-                .ok_or_else(|| {
-                    CoreError::File("The imported document could not be read back.".into())
-                }),
-            Err(e) => {
-                // No record points at the blob: remove it (the doctor finds any left behind).
-                let _ = blobs.remove(&blob_id);
-                Err(e)
-            }
-        }
-    }
-
-    pub fn documents(&self, matter_id: i64) -> Result<Vec<DocumentSummary>> {
-        matters::get(&self.conn, matter_id)?;
-        Ok(documents::list(&self.conn, matter_id)?)
-    }
-
-    /// Writes a decrypted copy of document `id` to `destination`, which must
-    /// not exist. The export is recorded first; the copy appears only once
-    /// every chunk has verified and its SHA-256 matches the one recorded at
-    /// import — a damaged document leaves nothing behind.
-    pub fn export_document(&mut self, id: i64, destination: &Path) -> Result<()> {
-        let version = documents::current_version(&self.conn, id)?;
-        if destination.exists() {
-            return Err(CoreError::File(format!(
-                "{} exists already; an export never overwrites a file.",
-                destination.display()
-            )));
-        }
-        self.write(|_, rec| rec.record("document_exported", &format!("document:{id}"), json!({})))?;
-        let damaged = || CoreError::DocumentDamaged {
-            title: version.title.clone(),
-        };
-        let key = matterbox_documents::unwrap_key(
-            self.document_wrapping_key().expose(),
-            &version.wrapped_key,
-            &version.blob_id,
-        )
-        .map_err(|_| damaged())?;
-        let partial = destination.with_file_name(format!(
-            ".{}.matterbox-partial",
-            destination
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        ));
-        let written = (|| -> Result<()> {
-            let file = matterbox_documents::blobs::create_new_private(&partial).map_err(|e| {
-                CoreError::File(format!("Cannot write {}: {e}.", partial.display()))
-            })?;
-            let mut out = std::io::BufWriter::new(file);
-            let summary = self
-                .blobs()
-                .read(&version.blob_id, &key, &mut out)
-                .map_err(|_| damaged())?;
-            if summary.sha256.as_slice() != version.sha256.as_slice() {
-                return Err(damaged());
-            }
-            let file = out
-                .into_inner()
-                .map_err(|e| CoreError::File(e.to_string()))?;
-            file.sync_all()
-                .map_err(|e| CoreError::File(e.to_string()))?;
-            // A hard link never replaces an existing file, unlike a rename.
-            std::fs::hard_link(&partial, destination).map_err(|e| {
-                CoreError::File(format!("Cannot create {}: {e}.", destination.display()))
-            })?;
-            Ok(())
-        })();
-        let _ = std::fs::remove_file(&partial);
-        written
-    }
-
-    /// Full-text search over document titles, file names and text. The
-    /// search is recorded (how many results, never the words searched for).
-    pub fn search(&mut self, text: &str, filter: &SearchFilter) -> Result<Vec<SearchHit>> {
-        let object = self.vault_object();
-        self.write(|tx, rec| {
-            let hits = search::search(tx, text, filter)?;
-            rec.record(
-                "documents_searched",
-                &object,
-                json!({ "results": hits.len() }),
-            )?;
-            Ok(hits)
-        })
-    }
-
-    /// Checks the blob area against the records: blobs no record points to
-    /// (an import that crashed before its record committed), temporary files
-    /// left by a crash, records whose blob is missing, and — with `deep` —
-    /// blobs that no longer decrypt to the content recorded at import. With
-    /// `fix`, orphans and temporary files older than `min_age` are removed
-    /// (younger ones may belong to an import running in another process).
-    pub fn doctor(
-        &mut self,
-        fix: bool,
-        deep: bool,
-        min_age: std::time::Duration,
-    ) -> Result<DoctorReport> {
-        let blobs = self.blobs();
-        let matterbox_documents::blobs::Inventory {
-            blobs: present,
-            temporary,
-        } = blobs.inventory().map_err(doc_err)?;
-        let versions = documents::all_versions(&self.conn)?;
-        let known: std::collections::HashSet<&str> =
-            versions.iter().map(|v| v.blob_id.as_str()).collect();
-        let mut report = DoctorReport {
-            checked: versions.len(),
-            ..Default::default()
-        };
-        for (id, age) in &present {
-            if known.contains(id.as_str()) {
-                continue;
-            }
-            if fix && *age >= min_age {
-                blobs.remove(id).map_err(doc_err)?;
-                report.orphans_removed += 1;
-            } else {
-                report.orphans.push(id.clone());
-            }
-        }
-        for (path, age) in &temporary {
-            if fix && *age >= min_age {
-                std::fs::remove_file(path).map_err(|e| CoreError::File(e.to_string()))?;
-                report.temporary_removed += 1;
-            } else {
-                report.temporary += 1;
-            }
-        }
-        let present: std::collections::HashSet<&str> =
-            present.iter().map(|(id, _)| id.as_str()).collect();
-        let wrapping = self.document_wrapping_key();
-        for v in &versions {
-            let problem = DocumentProblem {
-                id: v.document_id,
-                title: v.title.clone(),
-            };
-            if !present.contains(v.blob_id.as_str()) {
-                report.missing.push(problem);
-            } else if deep {
-                let ok =
-                    matterbox_documents::unwrap_key(wrapping.expose(), &v.wrapped_key, &v.blob_id)
-                        .and_then(|key| blobs.read(&v.blob_id, &key, &mut std::io::sink()))
-                        .is_ok_and(|s| s.sha256.as_slice() == v.sha256.as_slice());
-                if !ok {
-                    report.damaged.push(problem);
-                }
-            }
-        }
-        let object = self.vault_object();
-        let counts = json!({
-            "checked": report.checked, "deep": deep,
-            "orphans_removed": report.orphans_removed, "orphans_left": report.orphans.len(),
-            "temporary_removed": report.temporary_removed,
-            "missing": report.missing.len(), "damaged": report.damaged.len(),
-        });
-        self.write(|_, rec| rec.record("doctor_run", &object, counts))?;
-        Ok(report)
     }
 
     // --- settings ------------------------------------------------------

@@ -262,3 +262,294 @@ fn internal_errors_show_a_generic_message() {
     let api = serde_json::to_value(e.to_api()).unwrap();
     assert_eq!(api["code"], "internal");
 }
+
+/// A session with one client and two matters; returns the matter ids.
+fn with_two_matters(s: &mut Session) -> (i64, i64) {
+    let c = s
+        .create_client(&ClientInput {
+            name: "Thessaly Vantwood".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    let mut open = |title: &str| {
+        s.open_matter(&MatterInput {
+            title: title.into(),
+            client_id: c.id,
+            ..Default::default()
+        })
+        .unwrap()
+        .summary
+        .id
+    };
+    (open("Vantwood estate"), open("Vantwood lease"))
+}
+
+fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn search_ids(s: &mut Session, text: &str, filter: SearchFilterInput) -> Vec<i64> {
+    s.search(text, &filter.0)
+        .unwrap()
+        .into_iter()
+        .map(|h| h.document_id)
+        .collect()
+}
+
+struct SearchFilterInput(matterbox_domain::search::SearchFilter);
+
+fn all() -> SearchFilterInput {
+    SearchFilterInput(Default::default())
+}
+
+#[test]
+fn documents_are_renamed_tagged_annotated_moved_and_trashed_with_audit() {
+    let f = fixture();
+    let mut s = create(&f).session;
+    let (estate, lease) = with_two_matters(&mut s);
+    let src = tempfile::tempdir().unwrap();
+    let file = write_file(
+        src.path(),
+        "will.txt",
+        b"Last will of the fictional Thessaly Vantwood, marigold clause",
+    );
+    let d = s.import_document(estate, &file, None, false).unwrap();
+    assert_eq!(d.text_status, "extracted");
+
+    let patch = matterbox_domain::documents::DocumentPatch {
+        title: Some("Signed will".into()),
+        notes: Some("Original in the safe".into()),
+        tags: Some(vec![" signed ".into(), "Estate".into(), "SIGNED".into()]),
+    };
+    let d = s.update_document(d.id, &patch).unwrap();
+    assert_eq!(d.title, "Signed will");
+    assert_eq!(d.notes, "Original in the safe");
+    assert_eq!(d.tags, vec!["Estate".to_string(), "signed".to_string()]);
+    // The new title is searchable; the tag filters.
+    assert_eq!(search_ids(&mut s, "signed will", all()), vec![d.id]);
+    let mut by_tag = all();
+    by_tag.0.tag = Some("estate".into());
+    assert_eq!(search_ids(&mut s, "marigold", by_tag), vec![d.id]);
+    let mut other_tag = all();
+    other_tag.0.tag = Some("invoice".into());
+    assert!(search_ids(&mut s, "marigold", other_tag).is_empty());
+    let mut bad_date = all();
+    bad_date.0.added_from = Some("next week".into());
+    assert_eq!(
+        s.search("marigold", &bad_date.0).unwrap_err().code(),
+        ErrorCode::Validation
+    );
+    let mut future = all();
+    future.0.added_from = Some("2999-01-01".into());
+    assert!(search_ids(&mut s, "marigold", future).is_empty());
+
+    let bad = matterbox_domain::documents::DocumentPatch {
+        tags: Some(vec!["a,b".into()]),
+        ..Default::default()
+    };
+    assert_eq!(
+        s.update_document(d.id, &bad).unwrap_err().code(),
+        ErrorCode::Validation
+    );
+
+    let moved = s.move_document(d.id, lease).unwrap();
+    assert_eq!(moved.matter_id, lease);
+    assert!(s.documents(estate).unwrap().is_empty());
+    assert_eq!(
+        s.move_document(d.id, lease).unwrap_err().code(),
+        ErrorCode::Validation
+    );
+
+    s.set_document_trashed(d.id, true).unwrap();
+    assert!(s.documents(lease).unwrap().is_empty());
+    assert_eq!(s.trashed_documents(lease).unwrap().len(), 1);
+    assert!(
+        search_ids(&mut s, "marigold", all()).is_empty(),
+        "trash leaves search"
+    );
+    assert_eq!(
+        s.update_document(d.id, &patch).unwrap_err().code(),
+        ErrorCode::Validation,
+        "a trashed document is not edited"
+    );
+    s.set_document_trashed(d.id, false).unwrap();
+    assert_eq!(search_ids(&mut s, "marigold", all()), vec![d.id]);
+
+    let log = actions(&s);
+    for a in [
+        "document_imported",
+        "document_updated",
+        "document_moved",
+        "document_trashed",
+        "document_restored",
+    ] {
+        assert!(log.iter().any(|x| x == a), "{a} in {log:?}");
+    }
+    // Audit details never carry titles, notes or tags.
+    let details: String = s
+        .audit_entries()
+        .unwrap()
+        .iter()
+        .map(|e| e.details.to_string())
+        .collect();
+    for secret in ["Signed will", "safe", "Estate", "marigold"] {
+        assert!(!details.contains(secret), "{secret} in the audit log");
+    }
+}
+
+#[test]
+fn versions_are_added_restored_and_each_stays_readable() {
+    let f = fixture();
+    let mut s = create(&f).session;
+    let (estate, _) = with_two_matters(&mut s);
+    let src = tempfile::tempdir().unwrap();
+    let v1 = write_file(src.path(), "draft.txt", b"first draft mentions periwinkle");
+    let d = s.import_document(estate, &v1, None, false).unwrap();
+    let v2 = write_file(src.path(), "draft2.txt", b"second draft mentions tamarind");
+    let d = s.add_document_version(d.id, &v2).unwrap();
+    assert_eq!(d.versions, 2);
+    assert_eq!(search_ids(&mut s, "tamarind", all()), vec![d.id]);
+    assert!(
+        search_ids(&mut s, "periwinkle", all()).is_empty(),
+        "the index follows the current version"
+    );
+
+    let read =
+        |s: &mut Session, v: Option<i64>| s.preview_document(d.id, v).unwrap().bytes.to_vec();
+    assert_eq!(read(&mut s, Some(1)), b"first draft mentions periwinkle");
+    assert_eq!(read(&mut s, None), b"second draft mentions tamarind");
+
+    let d = s.restore_document_version(d.id, 1).unwrap();
+    assert_eq!(d.versions, 3);
+    assert_eq!(read(&mut s, None), b"first draft mentions periwinkle");
+    assert_eq!(search_ids(&mut s, "periwinkle", all()), vec![d.id]);
+    let versions = s.document_versions(d.id).unwrap();
+    assert_eq!(
+        versions.iter().map(|v| v.version).collect::<Vec<_>>(),
+        vec![3, 2, 1]
+    );
+    assert_eq!(versions[0].sha256, versions[2].sha256);
+
+    let out = src.path().join("exported-v2.txt");
+    s.export_document(d.id, Some(2), &out).unwrap();
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        b"second draft mentions tamarind"
+    );
+    assert_eq!(
+        s.restore_document_version(d.id, 9).unwrap_err().code(),
+        ErrorCode::NotFound
+    );
+    // Three versions, three blobs, nothing else: the doctor agrees.
+    let report = s.doctor(false, true, Duration::ZERO).unwrap();
+    assert!(report.healthy(), "{report:?}");
+    assert_eq!(report.checked, 3);
+    let log = actions(&s);
+    assert!(log.iter().any(|a| a == "document_version_added"));
+    assert!(log.iter().any(|a| a == "document_version_restored"));
+    assert!(log.iter().filter(|a| *a == "document_viewed").count() >= 3);
+}
+
+#[test]
+fn restoring_a_damaged_version_adds_nothing() {
+    let f = fixture();
+    let mut s = create(&f).session;
+    let (estate, _) = with_two_matters(&mut s);
+    let src = tempfile::tempdir().unwrap();
+    let data = vec![7u8; 300_000];
+    let d = s
+        .import_document(
+            estate,
+            &write_file(src.path(), "scan.bin", &data),
+            None,
+            false,
+        )
+        .unwrap();
+    s.add_document_version(d.id, &write_file(src.path(), "scan2.bin", b"v2"))
+        .unwrap();
+    // Flip a byte in the middle of version 1's blob.
+    let blob = {
+        let v = matterbox_domain::documents::version_key(&s.conn, d.id, Some(1)).unwrap();
+        s.vault.blobs_dir().join(&v.blob_id)
+    };
+    let mut bytes = std::fs::read(&blob).unwrap();
+    bytes[200_000] ^= 1;
+    std::fs::write(&blob, bytes).unwrap();
+    assert_eq!(
+        s.restore_document_version(d.id, 1).unwrap_err().code(),
+        ErrorCode::DecryptionFailed
+    );
+    assert_eq!(s.document(d.id).unwrap().versions, 2);
+    let report = s.doctor(false, false, Duration::ZERO).unwrap();
+    assert!(
+        report.orphans.is_empty() && report.temporary == 0,
+        "{report:?}"
+    );
+}
+
+#[test]
+fn previews_by_kind_and_opened_copies_are_private_and_wiped() {
+    let f = fixture();
+    let mut s = create(&f).session;
+    let (estate, _) = with_two_matters(&mut s);
+    let src = tempfile::tempdir().unwrap();
+    let eml = b"From: Orla Brightwater <orla@example.invalid>\r\nSubject: Calendula offer\r\n\r\nBody text\r\n";
+    let mail = s
+        .import_document(
+            estate,
+            &write_file(src.path(), "offer.eml", eml),
+            None,
+            false,
+        )
+        .unwrap();
+    let p = s.preview_document(mail.id, None).unwrap();
+    assert_eq!(p.kind, PreviewKind::ExtractedText);
+    assert!(String::from_utf8_lossy(&p.bytes).contains("Subject: Calendula offer"));
+    let bin = s
+        .import_document(
+            estate,
+            &write_file(src.path(), "data.bin", b"\x00\x01"),
+            None,
+            false,
+        )
+        .unwrap();
+    assert_eq!(
+        s.preview_document(bin.id, None).unwrap().kind,
+        PreviewKind::None
+    );
+
+    let copies = OpenCopies::new(src.path().join("open-copies"));
+    let path = s.open_copy(mail.id, &copies).unwrap();
+    assert_eq!(path.file_name().unwrap(), "offer.eml");
+    assert_eq!(std::fs::read(&path).unwrap(), eml);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(path.parent().unwrap()), 0o700);
+        assert_eq!(mode(&copies.dir), 0o700);
+    }
+    assert!(
+        actions(&s)
+            .iter()
+            .any(|a| a == "document_opened_externally")
+    );
+    let second = s.open_copy(mail.id, &copies).unwrap();
+    assert_ne!(second, path, "each copy has its own folder");
+    // Another application keeps a hard link: wiping overwrites the content it sees.
+    let kept = src.path().join("kept-by-viewer");
+    std::fs::hard_link(&path, &kept).unwrap();
+    assert_eq!(copies.wipe().unwrap(), 2);
+    assert!(!path.exists() && !second.exists());
+    assert!(std::fs::read_dir(&copies.dir).unwrap().next().is_none());
+    assert!(std::fs::read(&kept).unwrap().iter().all(|b| *b == 0));
+    assert_eq!(
+        OpenCopies::new(src.path().join("never-made"))
+            .wipe()
+            .unwrap(),
+        0
+    );
+}

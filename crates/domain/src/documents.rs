@@ -22,13 +22,39 @@ pub struct DocumentSummary {
     /// SHA-256 of the current version's content, hex.
     pub sha256: String,
     pub created_at: String,
+    pub updated_at: String,
+    pub notes: String,
+    pub tags: Vec<String>,
+    /// `extracted`, `no_text` (an image-only scan), `unsupported` or `not_extracted`.
+    pub text_status: String,
+    /// When it was moved to the trash; `None` for a live document.
+    pub trashed_at: Option<String>,
+}
+
+/// One version in a document's history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionInfo {
+    pub version: i64,
+    pub size: i64,
+    pub sha256: String,
+    pub created_at: String,
+}
+
+/// Which documents of a matter to list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shelf {
+    Live,
+    Trash,
 }
 
 /// What opening a document's current version needs.
 #[derive(Clone, Debug)]
 pub struct VersionKey {
     pub document_id: i64,
+    pub version: i64,
     pub title: String,
+    pub original_name: String,
     pub blob_id: String,
     pub wrapped_key: Vec<u8>,
     pub sha256: Vec<u8>,
@@ -61,11 +87,23 @@ pub fn create(
         params![matter_id, title, original_name, at],
     )?;
     let id = conn.last_insert_rowid();
+    insert_version(conn, id, 1, version, &at)?;
+    Ok(id)
+}
+
+fn insert_version(
+    conn: &Connection,
+    document_id: i64,
+    number: i64,
+    version: &NewVersion<'_>,
+    at: &str,
+) -> Result<(), DomainError> {
     conn.execute(
         "INSERT INTO document_versions (document_id, version, blob_id, key_id, wrapped_key, size, sha256, created_at)
-         VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?7)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
-            id,
+            document_id,
+            number,
             version.blob_id,
             version.key_id,
             version.wrapped_key,
@@ -74,7 +112,191 @@ pub fn create(
             at
         ],
     )?;
-    Ok(id)
+    Ok(())
+}
+
+/// Adds a new current version to a live document; returns its number.
+pub fn add_version(
+    conn: &Connection,
+    id: i64,
+    version: &NewVersion<'_>,
+) -> Result<i64, DomainError> {
+    live(conn, id)?;
+    let number: i64 = conn.query_row(
+        "SELECT coalesce(max(version), 0) + 1 FROM document_versions WHERE document_id = ?1",
+        [id],
+        |r| r.get(0),
+    )?;
+    let at = now();
+    insert_version(conn, id, number, version, &at)?;
+    touch(conn, id, &at)?;
+    Ok(number)
+}
+
+/// A document's versions, newest first.
+pub fn versions(conn: &Connection, id: i64) -> Result<Vec<VersionInfo>, DomainError> {
+    get(conn, id)?;
+    let mut stmt = conn.prepare(
+        "SELECT version, size, sha256, created_at FROM document_versions
+         WHERE document_id = ?1 ORDER BY version DESC",
+    )?;
+    let rows = stmt.query_map([id], |r| {
+        Ok(VersionInfo {
+            version: r.get(0)?,
+            size: r.get(1)?,
+            sha256: hex_of(&r.get::<_, Vec<u8>>(2)?),
+            created_at: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The most tags one document carries, and the longest tag.
+pub const MAX_TAGS: usize = 30;
+pub const MAX_TAG: usize = 60;
+
+/// Checks and normalises tags: trimmed, no duplicates (ignoring case),
+/// sorted.
+pub fn clean_tags(tags: &[String]) -> Result<Vec<String>, DomainError> {
+    let mut out: Vec<String> = Vec::new();
+    for t in tags {
+        let t = t.trim();
+        if t.is_empty() {
+            continue;
+        }
+        if t.chars().count() > MAX_TAG || t.chars().any(|c| c.is_control() || c == ',') {
+            return Err(crate::validation(
+                "tags",
+                format!(
+                    "The tag \u{201c}{t}\u{201d} is longer than {MAX_TAG} characters or contains a comma or control character."
+                ),
+            ));
+        }
+        if !out.iter().any(|o| o.eq_ignore_ascii_case(t)) {
+            out.push(t.to_string());
+        }
+    }
+    if out.len() > MAX_TAGS {
+        return Err(crate::validation(
+            "tags",
+            format!("A document carries at most {MAX_TAGS} tags."),
+        ));
+    }
+    out.sort_by_key(|t| t.to_lowercase());
+    Ok(out)
+}
+
+/// What a [`DocumentPatch`] may change.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentPatch {
+    pub title: Option<String>,
+    pub notes: Option<String>,
+    pub tags: Option<Vec<String>>,
+}
+
+/// Applies a patch to a live document; returns the names of the fields
+/// that changed.
+pub fn update(
+    conn: &Connection,
+    id: i64,
+    patch: &DocumentPatch,
+) -> Result<Vec<&'static str>, DomainError> {
+    live(conn, id)?;
+    let mut changed = Vec::new();
+    if let Some(title) = &patch.title {
+        let title = required("title", "The document title", title)?;
+        conn.execute(
+            "UPDATE documents SET title = ?2 WHERE id = ?1",
+            params![id, title],
+        )?;
+        conn.execute(
+            "UPDATE document_search SET title = ?2 WHERE rowid = ?1",
+            params![id, title],
+        )?;
+        changed.push("title");
+    }
+    if let Some(notes) = &patch.notes {
+        conn.execute(
+            "UPDATE documents SET notes = ?2 WHERE id = ?1",
+            params![id, crate::notes(notes)?],
+        )?;
+        changed.push("notes");
+    }
+    if let Some(tags) = &patch.tags {
+        let tags = clean_tags(tags)?;
+        conn.execute("DELETE FROM document_tags WHERE document_id = ?1", [id])?;
+        for t in &tags {
+            conn.execute(
+                "INSERT INTO document_tags (document_id, tag) VALUES (?1, ?2)",
+                params![id, t],
+            )?;
+        }
+        changed.push("tags");
+    }
+    if !changed.is_empty() {
+        touch(conn, id, &now())?;
+    }
+    Ok(changed)
+}
+
+/// Moves a live document to another matter; returns the matter it left.
+pub fn move_to(conn: &Connection, id: i64, matter_id: i64) -> Result<i64, DomainError> {
+    let from = live(conn, id)?.matter_id;
+    crate::matters::get(conn, matter_id)?;
+    if from == matter_id {
+        return Err(crate::validation(
+            "matter_id",
+            "The document is in that matter already.",
+        ));
+    }
+    conn.execute(
+        "UPDATE documents SET matter_id = ?2 WHERE id = ?1",
+        params![id, matter_id],
+    )?;
+    touch(conn, id, &now())?;
+    Ok(from)
+}
+
+/// Moves a document to the trash, or takes it out again.
+pub fn set_trashed(conn: &Connection, id: i64, trashed: bool) -> Result<(), DomainError> {
+    let doc = get(conn, id)?;
+    if doc.trashed_at.is_some() == trashed {
+        return Err(crate::validation(
+            "trashed",
+            if trashed {
+                "The document is in the trash already."
+            } else {
+                "The document is not in the trash."
+            },
+        ));
+    }
+    let at = now();
+    conn.execute(
+        "UPDATE documents SET trashed_at = ?2 WHERE id = ?1",
+        params![id, trashed.then_some(&at)],
+    )?;
+    touch(conn, id, &at)
+}
+
+fn touch(conn: &Connection, id: i64, at: &str) -> Result<(), DomainError> {
+    conn.execute(
+        "UPDATE documents SET updated_at = ?2 WHERE id = ?1",
+        params![id, at],
+    )?;
+    Ok(())
+}
+
+/// A document that is not in the trash (changes need one).
+fn live(conn: &Connection, id: i64) -> Result<DocumentSummary, DomainError> {
+    let doc = get(conn, id)?;
+    if doc.trashed_at.is_some() {
+        return Err(crate::validation(
+            "trashed",
+            "The document is in the trash; restore it first.",
+        ));
+    }
+    Ok(doc)
 }
 
 /// A document in `matter_id` whose current content has this SHA-256.
@@ -93,73 +315,110 @@ pub fn find_same_content(
         .optional()?)
 }
 
-pub fn list(conn: &Connection, matter_id: i64) -> Result<Vec<DocumentSummary>, DomainError> {
-    let mut stmt = conn.prepare(
-        "SELECT d.id, d.matter_id, d.title, d.original_name,
-                (SELECT count(*) FROM document_versions WHERE document_id = d.id),
-                v.size, v.sha256, d.created_at
-         FROM documents d
-         JOIN document_versions v ON v.document_id = d.id
-          AND v.version = (SELECT max(version) FROM document_versions WHERE document_id = d.id)
-         WHERE d.matter_id = ?1 ORDER BY d.created_at DESC, d.id DESC",
-    )?;
-    let rows = stmt.query_map([matter_id], |r| {
-        Ok(DocumentSummary {
-            id: r.get(0)?,
-            matter_id: r.get(1)?,
-            title: r.get(2)?,
-            original_name: r.get(3)?,
-            versions: r.get(4)?,
-            size: r.get(5)?,
-            sha256: hex_of(&r.get::<_, Vec<u8>>(6)?),
-            created_at: r.get(7)?,
-        })
-    })?;
+const SUMMARY_SELECT: &str = "SELECT d.id, d.matter_id, d.title, d.original_name,
+        (SELECT count(*) FROM document_versions WHERE document_id = d.id),
+        v.size, v.sha256, d.created_at, d.updated_at, d.notes,
+        (SELECT group_concat(tag, char(31)) FROM (SELECT tag FROM document_tags
+            WHERE document_id = d.id ORDER BY tag COLLATE NOCASE)),
+        d.text_status, d.trashed_at
+ FROM documents d
+ JOIN document_versions v ON v.document_id = d.id
+  AND v.version = (SELECT max(version) FROM document_versions WHERE document_id = d.id)";
+
+fn summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<DocumentSummary> {
+    let tags: Option<String> = r.get(10)?;
+    Ok(DocumentSummary {
+        id: r.get(0)?,
+        matter_id: r.get(1)?,
+        title: r.get(2)?,
+        original_name: r.get(3)?,
+        versions: r.get(4)?,
+        size: r.get(5)?,
+        sha256: hex_of(&r.get::<_, Vec<u8>>(6)?),
+        created_at: r.get(7)?,
+        updated_at: r.get(8)?,
+        notes: r.get(9)?,
+        tags: tags
+            .map(|t| t.split('\u{1f}').map(str::to_string).collect())
+            .unwrap_or_default(),
+        text_status: r.get(11)?,
+        trashed_at: r.get(12)?,
+    })
+}
+
+/// A matter's documents on one shelf, newest first.
+pub fn list(
+    conn: &Connection,
+    matter_id: i64,
+    shelf: Shelf,
+) -> Result<Vec<DocumentSummary>, DomainError> {
+    let trashed = match shelf {
+        Shelf::Live => "IS NULL",
+        Shelf::Trash => "IS NOT NULL",
+    };
+    let mut stmt = conn.prepare(&format!(
+        "{SUMMARY_SELECT} WHERE d.matter_id = ?1 AND d.trashed_at {trashed}
+         ORDER BY d.created_at DESC, d.id DESC"
+    ))?;
+    let rows = stmt.query_map([matter_id], summary)?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<DocumentSummary, DomainError> {
+    conn.query_row(&format!("{SUMMARY_SELECT} WHERE d.id = ?1"), [id], summary)
+        .optional()?
+        .ok_or_else(|| DomainError::NotFound {
+            what: "document",
+            key: format!("id {id}"),
+        })
 }
 
 fn hex_of(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The current version's key material and blob of document `id`.
-pub fn current_version(conn: &Connection, id: i64) -> Result<VersionKey, DomainError> {
+/// The key material and blob of version `version` of document `id`
+/// (`None`: the current version).
+pub fn version_key(
+    conn: &Connection,
+    id: i64,
+    version: Option<i64>,
+) -> Result<VersionKey, DomainError> {
     conn.query_row(
-        "SELECT d.id, d.title, v.blob_id, v.wrapped_key, v.sha256
+        "SELECT d.id, v.version, d.title, d.original_name, v.blob_id, v.wrapped_key, v.sha256
          FROM documents d JOIN document_versions v ON v.document_id = d.id
-         WHERE d.id = ?1 ORDER BY v.version DESC LIMIT 1",
-        [id],
-        |r| {
-            Ok(VersionKey {
-                document_id: r.get(0)?,
-                title: r.get(1)?,
-                blob_id: r.get(2)?,
-                wrapped_key: r.get(3)?,
-                sha256: r.get(4)?,
-            })
-        },
+         WHERE d.id = ?1 AND (?2 IS NULL OR v.version = ?2) ORDER BY v.version DESC LIMIT 1",
+        params![id, version],
+        version_key_row,
     )
     .optional()?
     .ok_or_else(|| DomainError::NotFound {
-        what: "document",
-        key: format!("id {id}"),
+        what: "document version",
+        key: match version {
+            Some(v) => format!("document id {id}, version {v}"),
+            None => format!("document id {id}"),
+        },
+    })
+}
+
+fn version_key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VersionKey> {
+    Ok(VersionKey {
+        document_id: r.get(0)?,
+        version: r.get(1)?,
+        title: r.get(2)?,
+        original_name: r.get(3)?,
+        blob_id: r.get(4)?,
+        wrapped_key: r.get(5)?,
+        sha256: r.get(6)?,
     })
 }
 
 /// Every version's blob, with what checking it needs.
 pub fn all_versions(conn: &Connection) -> Result<Vec<VersionKey>, DomainError> {
     let mut stmt = conn.prepare(
-        "SELECT d.id, d.title, v.blob_id, v.wrapped_key, v.sha256
+        "SELECT d.id, v.version, d.title, d.original_name, v.blob_id, v.wrapped_key, v.sha256
          FROM document_versions v JOIN documents d ON d.id = v.document_id ORDER BY v.id",
     )?;
-    let rows = stmt.query_map([], |r| {
-        Ok(VersionKey {
-            document_id: r.get(0)?,
-            title: r.get(1)?,
-            blob_id: r.get(2)?,
-            wrapped_key: r.get(3)?,
-            sha256: r.get(4)?,
-        })
-    })?;
+    let rows = stmt.query_map([], version_key_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -36,6 +36,11 @@ impl TextStatus {
 pub struct SearchFilter {
     pub matter_id: Option<i64>,
     pub client_id: Option<i64>,
+    /// Only documents carrying this tag (case-insensitive).
+    pub tag: Option<String>,
+    /// Only documents added on or after / on or before these dates (`YYYY-MM-DD`).
+    pub added_from: Option<String>,
+    pub added_to: Option<String>,
     pub limit: Option<u32>,
 }
 
@@ -46,6 +51,9 @@ pub struct SearchHit {
     pub title: String,
     pub matter_id: i64,
     pub matter_number: String,
+    pub client_name: String,
+    pub original_name: String,
+    pub created_at: String,
     /// A short extract with the matches between `[` and `]`.
     pub snippet: String,
 }
@@ -99,24 +107,50 @@ pub fn search(
     let query = to_query(text).ok_or_else(|| validation("query", "Type a word to search for."))?;
     // Titles rank above file names above text.
     let mut stmt = conn.prepare(
-        "SELECT d.id, d.title, m.id, m.number,
+        "SELECT d.id, d.title, m.id, m.number, c.name, d.original_name, d.created_at,
                 snippet(document_search, -1, '[', ']', '…', 12)
          FROM document_search s
          JOIN documents d ON d.id = s.rowid
          JOIN matters m ON m.id = d.matter_id
+         JOIN clients c ON c.id = m.client_id
          WHERE document_search MATCH ?1
+           AND d.trashed_at IS NULL
            AND (?2 IS NULL OR m.id = ?2)
            AND (?3 IS NULL OR m.client_id = ?3)
+           AND (?5 IS NULL OR EXISTS (SELECT 1 FROM document_tags t
+                WHERE t.document_id = d.id AND t.tag = ?5 COLLATE NOCASE))
+           AND (?6 IS NULL OR d.created_at >= ?6)
+           AND (?7 IS NULL OR d.created_at < date(?7, '+1 day'))
          ORDER BY bm25(document_search, 5.0, 2.0, 1.0)
          LIMIT ?4",
     )?;
+    for (field, date) in [
+        ("added_from", &filter.added_from),
+        ("added_to", &filter.added_to),
+    ] {
+        if let Some(d) = date
+            && chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err()
+        {
+            return Err(validation(
+                field,
+                format!("{d} is not a date (YYYY-MM-DD)."),
+            ));
+        }
+    }
     let hits = stmt
         .query_map(
             params![
                 query,
                 filter.matter_id,
                 filter.client_id,
-                i64::from(filter.limit.unwrap_or(50))
+                i64::from(filter.limit.unwrap_or(50)),
+                filter
+                    .tag
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty()),
+                filter.added_from,
+                filter.added_to,
             ],
             |r| {
                 Ok(SearchHit {
@@ -124,7 +158,10 @@ pub fn search(
                     title: r.get(1)?,
                     matter_id: r.get(2)?,
                     matter_number: r.get(3)?,
-                    snippet: r.get(4)?,
+                    client_name: r.get(4)?,
+                    original_name: r.get(5)?,
+                    created_at: r.get(6)?,
+                    snippet: r.get(7)?,
                 })
             },
         )?

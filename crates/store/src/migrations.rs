@@ -175,9 +175,25 @@ CREATE VIRTUAL TABLE document_search USING fts5(
 );
 "#,
     },
+    Migration {
+        version: 6,
+        description: "document notes, tags and trash",
+        sql: r#"
+ALTER TABLE documents ADD COLUMN notes TEXT NOT NULL DEFAULT '';
+-- Set when the document is moved to the trash; destruction is retention's.
+ALTER TABLE documents ADD COLUMN trashed_at TEXT;
+
+CREATE TABLE document_tags (
+    document_id INTEGER NOT NULL REFERENCES documents (id),
+    tag         TEXT NOT NULL CHECK (length(trim(tag)) > 0),
+    PRIMARY KEY (document_id, tag)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX document_tags_tag ON document_tags (tag COLLATE NOCASE);
+"#,
+    },
 ];
 
-pub const LATEST_VERSION: i64 = 5;
+pub const LATEST_VERSION: i64 = 6;
 
 /// Brings the database to `target`, running each missing migration in its
 /// own transaction. Refuses a database newer than this build.

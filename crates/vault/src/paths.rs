@@ -27,6 +27,19 @@ pub fn default_vault_dir() -> Result<PathBuf, VaultError> {
     Ok(vaults_root()?.join("default"))
 }
 
+/// Where decrypted copies opened with another application go: the
+/// per-user runtime folder when there is one (on Linux a RAM-backed folder
+/// only the user can enter), else the local cache folder. The app wipes it
+/// on lock, on exit and at start.
+pub fn open_copies_dir() -> Result<PathBuf, VaultError> {
+    let dirs = project_dirs()?;
+    let base = dirs
+        .runtime_dir()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| dirs.cache_dir().to_path_buf());
+    Ok(base.join("open-copies"))
+}
+
 /// Where a `danger_plain_file` device secret is kept: apart from the data
 /// folder that holds the vaults, so copying or backing up that folder does
 /// not take the second factor along — on Linux the state folder

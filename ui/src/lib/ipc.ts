@@ -21,6 +21,15 @@ import type { MatterSummary } from "./bindings/MatterSummary";
 import type { PartyInput } from "./bindings/PartyInput";
 import type { SettingsPatch } from "./bindings/SettingsPatch";
 import type { VaultInfo } from "./bindings/VaultInfo";
+import type { DoctorReport } from "./bindings/DoctorReport";
+import type { DocumentDetail } from "./bindings/DocumentDetail";
+import type { DocumentPatch } from "./bindings/DocumentPatch";
+import type { DocumentSummary } from "./bindings/DocumentSummary";
+import type { FilesDroppedEvent } from "./bindings/FilesDroppedEvent";
+import type { ImportOutcome } from "./bindings/ImportOutcome";
+import type { SearchFilter } from "./bindings/SearchFilter";
+import type { SearchHit } from "./bindings/SearchHit";
+import type { StagedFile } from "./bindings/StagedFile";
 
 /** Raised in the page when any command answers `vault_locked`. */
 export const LOCAL_LOCKED_EVENT = "matterbox-vault-locked";
@@ -79,7 +88,28 @@ export const api = {
     call<Matter>("matter_add_event", { id, on, description }),
   settings: () => call<AppSettings>("settings_get"),
   updateSettings: (patch: SettingsPatch) => call<AppSettings>("settings_update", { patch }),
+  pickFiles: () => call<StagedFile[]>("document_pick"),
+  importStaged: (matterId: number, tokens: number[], allowDuplicate: boolean) =>
+    call<ImportOutcome>("document_import_staged", { matterId, tokens, allowDuplicate }),
+  documents: (matterId: number, trash: boolean) => call<DocumentSummary[]>("document_list", { matterId, trash }),
+  document: (id: number) => call<DocumentDetail>("document_get", { id }),
+  /** The content to preview, decrypted in memory by the backend. */
+  preview: (id: number, version: number | null) => call<ArrayBuffer>("document_preview", { id, version }),
+  updateDocument: (id: number, patch: DocumentPatch) => call<DocumentDetail>("document_update", { id, patch }),
+  moveDocument: (id: number, matterId: number) => call<DocumentDetail>("document_move", { id, matterId }),
+  trashDocument: (id: number, trashed: boolean) => call<DocumentDetail>("document_trash", { id, trashed }),
+  addVersion: (id: number) => call<DocumentDetail | null>("document_add_version", { id }),
+  restoreVersion: (id: number, version: number) => call<DocumentDetail>("document_restore_version", { id, version }),
+  exportDocument: (id: number, version: number | null) => call<string | null>("document_export", { id, version }),
+  openExternal: (id: number) => call<null>("document_open_external", { id }),
+  search: (text: string, filter: SearchFilter) => call<SearchHit[]>("document_search", { text, filter }),
+  doctor: (fix: boolean, deep: boolean) => call<DoctorReport>("doctor_run", { fix, deep }),
 };
+
+/** Called when files are dropped on the window (staged by the backend). */
+export function onFilesDropped(callback: (event: FilesDroppedEvent) => void): Promise<UnlistenFn> {
+  return listen<FilesDroppedEvent>("files-dropped", (e) => callback(e.payload));
+}
 
 /** Called whenever the backend locks the vault (user, idle, sleep, screen lock). */
 export function onLocked(callback: (event: LockedEvent) => void): Promise<UnlistenFn> {

@@ -1,0 +1,752 @@
+//! Documents in a session: import, versions, reading (export, preview,
+//! open with another application), changes, search and the doctor. Every
+//! read authenticates and checks the SHA-256 recorded at import; a damaged
+//! document never yields partial plaintext.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use matterbox_documents::DocumentKey;
+use matterbox_documents::blobs::BlobStore;
+use matterbox_domain::documents::{
+    self, DocumentPatch, DocumentSummary, Shelf, VersionInfo, VersionKey,
+};
+use matterbox_domain::matters;
+use matterbox_domain::search::{self, SearchFilter, SearchHit, TextStatus};
+use matterbox_extract::{Extraction, Kind};
+use matterbox_vault::KeyPurpose;
+use serde::Serialize;
+use serde_json::json;
+use ts_rs::TS;
+use zeroize::Zeroizing;
+
+use crate::{CoreError, Result, Session};
+
+/// The largest document shown in the app's preview (it is decrypted into
+/// memory); larger ones are exported or opened with another application.
+pub const MAX_PREVIEW: u64 = 256 << 20;
+
+fn doc_err(e: matterbox_documents::FormatError) -> CoreError {
+    match e {
+        matterbox_documents::FormatError::Io(io) => {
+            CoreError::File(format!("Cannot write the encrypted copy: {io}."))
+        }
+        other => CoreError::File(other.to_string()),
+    }
+}
+
+fn text_status(extraction: Extraction) -> (String, TextStatus) {
+    match extraction {
+        Extraction::Text(t) => (t, TextStatus::Extracted),
+        Extraction::NoText => (String::new(), TextStatus::NoText),
+        Extraction::Unsupported => (String::new(), TextStatus::Unsupported),
+    }
+}
+
+/// The text of a file about to be imported. The bytes are read into
+/// memory that is wiped afterwards; the text only goes into the encrypted
+/// database.
+fn text_of_file(source: &Path, name: &str) -> (String, TextStatus) {
+    let kind = Kind::of(name);
+    if !kind.has_text() {
+        return text_status(matterbox_extract::extract(kind, &[]));
+    }
+    let mut bytes = Zeroizing::new(Vec::new());
+    let read = std::fs::File::open(source).and_then(|f| {
+        f.take(matterbox_extract::MAX_INPUT + 1)
+            .read_to_end(&mut bytes)
+    });
+    if read.is_err() {
+        return (String::new(), TextStatus::Unsupported);
+    }
+    text_status(matterbox_extract::extract(kind, &bytes))
+}
+
+/// A document from `source`, sealed into a new blob (durable, not yet
+/// recorded).
+struct Sealed {
+    blob_id: String,
+    key_id: [u8; 16],
+    wrapped: Vec<u8>,
+    size: u64,
+    sha256: [u8; 32],
+}
+
+impl Sealed {
+    fn version(&self) -> documents::NewVersion<'_> {
+        documents::NewVersion {
+            blob_id: &self.blob_id,
+            key_id: &self.key_id,
+            wrapped_key: &self.wrapped,
+            size: self.size,
+            sha256: &self.sha256,
+        }
+    }
+}
+
+/// How the app shows a document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum PreviewKind {
+    Pdf,
+    Image,
+    Text,
+    /// Shown as its extracted text (DOCX, e-mail).
+    ExtractedText,
+    /// No preview: export or open with another application.
+    None,
+}
+
+impl PreviewKind {
+    pub fn of(name: &str) -> PreviewKind {
+        match Kind::of(name) {
+            Kind::Pdf => PreviewKind::Pdf,
+            Kind::Image => PreviewKind::Image,
+            Kind::Text => PreviewKind::Text,
+            Kind::Docx | Kind::Email => PreviewKind::ExtractedText,
+            Kind::Other => PreviewKind::None,
+        }
+    }
+}
+
+/// A document's content for the preview, decrypted in memory only.
+pub struct Preview {
+    pub kind: PreviewKind,
+    /// The file's bytes (PDF, image, text) or its extracted text (UTF-8).
+    pub bytes: Zeroizing<Vec<u8>>,
+}
+
+fn damaged(v: &VersionKey) -> CoreError {
+    CoreError::DocumentDamaged {
+        title: v.title.clone(),
+    }
+}
+
+/// See [`Session::decrypt_version`]; usable off the session's thread.
+fn decrypt_with(
+    blobs: &BlobStore,
+    key: &DocumentKey,
+    v: &VersionKey,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let summary = blobs.read(&v.blob_id, key, out).map_err(|_| damaged(v))?;
+    if summary.sha256.as_slice() != v.sha256.as_slice() {
+        return Err(damaged(v));
+    }
+    Ok(())
+}
+
+/// A document the doctor found a problem with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentProblem {
+    pub id: i64,
+    pub title: String,
+}
+
+/// What [`Session::doctor`] found and did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DoctorReport {
+    /// Document versions checked against the blob area.
+    pub checked: usize,
+    pub orphans_removed: usize,
+    /// Blobs no record points to, left in place (too recent, or not fixing).
+    pub orphans: Vec<String>,
+    pub temporary_removed: usize,
+    pub temporary: usize,
+    pub missing: Vec<DocumentProblem>,
+    pub damaged: Vec<DocumentProblem>,
+}
+
+impl DoctorReport {
+    /// Whether every recorded document is present (and, if checked, intact)
+    /// and nothing is left over.
+    pub fn healthy(&self) -> bool {
+        self.orphans.is_empty()
+            && self.temporary == 0
+            && self.missing.is_empty()
+            && self.damaged.is_empty()
+    }
+}
+
+/// The private folder for decrypted copies opened with another
+/// application. Files are created 0600 in a 0700 folder and wiped
+/// (overwritten, then unlinked) by [`OpenCopies::wipe`], which the app runs
+/// on lock, on exit and at start (after a crash).
+#[derive(Clone, Debug)]
+pub struct OpenCopies {
+    pub dir: PathBuf,
+}
+
+impl OpenCopies {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    /// The default folder of this user (see [`matterbox_vault::paths::open_copies_dir`]).
+    pub fn from_os() -> Result<Self> {
+        Ok(Self::new(matterbox_vault::paths::open_copies_dir()?))
+    }
+
+    /// Overwrites every file below the folder with zeros, removes it, and
+    /// removes the folders; returns how many files were wiped. Best effort
+    /// per file: one that cannot be overwritten is still unlinked.
+    pub fn wipe(&self) -> Result<usize> {
+        fn walk(dir: &Path, count: &mut usize) -> std::io::Result<()> {
+            for entry in std::fs::read_dir(dir)? {
+                let entry = entry?;
+                let path = entry.path();
+                let kind = entry.file_type()?;
+                if kind.is_dir() {
+                    walk(&path, count)?;
+                    std::fs::remove_dir(&path)?;
+                } else {
+                    if kind.is_file() {
+                        let _ = overwrite(&path);
+                    }
+                    std::fs::remove_file(&path)?;
+                    *count += 1;
+                }
+            }
+            Ok(())
+        }
+        fn overwrite(path: &Path) -> std::io::Result<()> {
+            let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
+            let mut left = file.metadata()?.len();
+            let zeros = [0u8; 64 * 1024];
+            while left > 0 {
+                let n = left.min(zeros.len() as u64) as usize;
+                file.write_all(&zeros[..n])?;
+                left -= n as u64;
+            }
+            file.sync_all()
+        }
+        let mut count = 0;
+        match walk(&self.dir, &mut count) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => {
+                return Err(CoreError::File(format!(
+                    "Cannot wipe the opened copies in {}: {e}.",
+                    self.dir.display()
+                )));
+            }
+        }
+        Ok(count)
+    }
+}
+
+impl Session {
+    fn document_wrapping_key(&self) -> matterbox_vault::DerivedKey {
+        self.master
+            .derive(self.vault.id(), KeyPurpose::DocumentKeyWrap)
+    }
+
+    fn blobs(&self) -> BlobStore {
+        BlobStore::new(self.vault.blobs_dir())
+    }
+
+    /// Encrypts what `reader` yields with a fresh key into a new, durable
+    /// blob, and wraps the key for the database.
+    fn seal(&self, reader: &mut (dyn Read + Send)) -> Result<Sealed> {
+        let key = DocumentKey::generate().map_err(doc_err)?;
+        let key_id = matterbox_documents::new_key_id().map_err(doc_err)?;
+        let blobs = self.blobs();
+        let (blob_id, summary) = blobs.write_new(reader, &key, key_id).map_err(doc_err)?;
+        let wrapped =
+            matterbox_documents::wrap_key(self.document_wrapping_key().expose(), &key, &blob_id);
+        match wrapped {
+            Ok(wrapped) => Ok(Sealed {
+                blob_id,
+                key_id,
+                wrapped,
+                size: summary.plaintext_len,
+                sha256: summary.sha256,
+            }),
+            Err(e) => {
+                let _ = blobs.remove(&blob_id);
+                Err(doc_err(e))
+            }
+        }
+    }
+
+    fn seal_file(&self, source: &Path) -> Result<Sealed> {
+        let mut file = std::fs::File::open(source)
+            .map_err(|e| CoreError::File(format!("Cannot read {}: {e}.", source.display())))?;
+        if !file.metadata().map(|m| m.is_file()).unwrap_or(false) {
+            return Err(CoreError::File(format!(
+                "{} is not a file.",
+                source.display()
+            )));
+        }
+        self.seal(&mut std::io::BufReader::new(&mut file))
+    }
+
+    /// Records a sealed blob with `record`; if that fails, no record points
+    /// at the blob, so it is removed (the doctor finds any left behind).
+    fn commit_sealed<T>(
+        &mut self,
+        sealed: &Sealed,
+        record: impl FnOnce(&mut Self) -> Result<T>,
+    ) -> Result<T> {
+        let out = record(self);
+        if out.is_err() {
+            let _ = self.blobs().remove(&sealed.blob_id);
+        }
+        out
+    }
+
+    /// The key of version `v`, unwrapped (a failure means damage).
+    fn version_key(&self, v: &VersionKey) -> Result<DocumentKey> {
+        matterbox_documents::unwrap_key(
+            self.document_wrapping_key().expose(),
+            &v.wrapped_key,
+            &v.blob_id,
+        )
+        .map_err(|_| damaged(v))
+    }
+
+    /// Decrypts version `v` into `out`, checking every chunk and the
+    /// SHA-256 recorded at import. On error `out` may hold a verified
+    /// prefix: callers write to a place they discard on error.
+    fn decrypt_version(&self, v: &VersionKey, out: &mut dyn Write) -> Result<()> {
+        decrypt_with(&self.blobs(), &self.version_key(v)?, v, out)
+    }
+
+    /// Version `v` decrypted into memory that is wiped when dropped.
+    fn decrypt_to_memory(&self, v: &VersionKey, max: u64) -> Result<Zeroizing<Vec<u8>>> {
+        let size = documents::versions(&self.conn, v.document_id)?
+            .into_iter()
+            .find(|i| i.version == v.version)
+            .map(|i| i.size)
+            .unwrap_or_default();
+        if u64::try_from(size).unwrap_or(u64::MAX) > max {
+            return Err(CoreError::File(format!(
+                "\u{201c}{}\u{201d} is {} MiB, too large to show here; export it or open it with another application.",
+                v.title,
+                size >> 20
+            )));
+        }
+        let mut bytes = Zeroizing::new(Vec::with_capacity(usize::try_from(size).unwrap_or(0)));
+        match self.decrypt_version(v, &mut *bytes) {
+            Ok(()) => Ok(bytes),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Imports the file at `source` into a matter: encrypted with a fresh
+    /// key into a new blob (durable before the record), then recorded with
+    /// its text and its audit entry. The same content already in the matter
+    /// is refused unless `allow_duplicate`, so the user chooses.
+    pub fn import_document(
+        &mut self,
+        matter_id: i64,
+        source: &Path,
+        title: Option<&str>,
+        allow_duplicate: bool,
+    ) -> Result<DocumentSummary> {
+        matters::get(&self.conn, matter_id)?;
+        let original_name = source
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let title = title
+            .map(str::to_string)
+            .unwrap_or_else(|| original_name.clone());
+        let sealed = self.seal_file(source)?;
+        let (body, status) = text_of_file(source, &original_name);
+        let id = self.commit_sealed(&sealed, |s| {
+            s.write(|tx, rec| {
+                if !allow_duplicate
+                    && let Some((id, existing)) =
+                        documents::find_same_content(tx, matter_id, &sealed.sha256)?
+                {
+                    return Err(CoreError::Domain(matterbox_domain::DomainError::Conflict(format!(
+                        "This matter already holds the same content as document {id}, \u{201c}{existing}\u{201d}. Import it again choosing to keep both if you want a second copy."
+                    ))));
+                }
+                let id = documents::create(tx, matter_id, &title, &original_name, &sealed.version())?;
+                search::index(tx, id, &title, &original_name, &body, status)?;
+                rec.record(
+                    "document_imported",
+                    &format!("document:{id}"),
+                    json!({ "matter": format!("matter:{matter_id}"), "version": 1, "size": sealed.size }),
+                )?;
+                Ok(id)
+            })
+        })?;
+        Ok(documents::get(&self.conn, id)?)
+    }
+
+    /// A matter's documents (not in the trash), newest first.
+    pub fn documents(&self, matter_id: i64) -> Result<Vec<DocumentSummary>> {
+        matters::get(&self.conn, matter_id)?;
+        Ok(documents::list(&self.conn, matter_id, Shelf::Live)?)
+    }
+
+    /// A matter's documents in the trash.
+    pub fn trashed_documents(&self, matter_id: i64) -> Result<Vec<DocumentSummary>> {
+        matters::get(&self.conn, matter_id)?;
+        Ok(documents::list(&self.conn, matter_id, Shelf::Trash)?)
+    }
+
+    pub fn document(&self, id: i64) -> Result<DocumentSummary> {
+        Ok(documents::get(&self.conn, id)?)
+    }
+
+    pub fn document_versions(&self, id: i64) -> Result<Vec<VersionInfo>> {
+        Ok(documents::versions(&self.conn, id)?)
+    }
+
+    /// Renames, re-tags or annotates a document (audited by field names).
+    pub fn update_document(&mut self, id: i64, patch: &DocumentPatch) -> Result<DocumentSummary> {
+        self.write(|tx, rec| {
+            let fields = documents::update(tx, id, patch)?;
+            rec.record(
+                "document_updated",
+                &format!("document:{id}"),
+                json!({ "fields": fields }),
+            )?;
+            Ok(documents::get(tx, id)?)
+        })
+    }
+
+    pub fn move_document(&mut self, id: i64, matter_id: i64) -> Result<DocumentSummary> {
+        self.write(|tx, rec| {
+            let from = documents::move_to(tx, id, matter_id)?;
+            rec.record(
+                "document_moved",
+                &format!("document:{id}"),
+                json!({ "from": format!("matter:{from}"), "to": format!("matter:{matter_id}") }),
+            )?;
+            Ok(documents::get(tx, id)?)
+        })
+    }
+
+    /// Moves a document to the trash (or back). Trashed documents leave
+    /// lists and search; their bytes stay until retention destroys them.
+    pub fn set_document_trashed(&mut self, id: i64, trashed: bool) -> Result<DocumentSummary> {
+        self.write(|tx, rec| {
+            documents::set_trashed(tx, id, trashed)?;
+            let action = if trashed {
+                "document_trashed"
+            } else {
+                "document_restored"
+            };
+            rec.record(action, &format!("document:{id}"), json!({}))?;
+            Ok(documents::get(tx, id)?)
+        })
+    }
+
+    /// Adds the file at `source` as the new current version of a document;
+    /// its text replaces the old in the search index.
+    pub fn add_document_version(&mut self, id: i64, source: &Path) -> Result<DocumentSummary> {
+        let doc = documents::get(&self.conn, id)?;
+        let sealed = self.seal_file(source)?;
+        let (body, status) = text_of_file(source, &doc.original_name);
+        self.commit_sealed(&sealed, |s| {
+            s.write(|tx, rec| {
+                let version = documents::add_version(tx, id, &sealed.version())?;
+                search::index(tx, id, &doc.title, &doc.original_name, &body, status)?;
+                rec.record(
+                    "document_version_added",
+                    &format!("document:{id}"),
+                    json!({ "version": version, "size": sealed.size }),
+                )?;
+                Ok(())
+            })
+        })?;
+        Ok(documents::get(&self.conn, id)?)
+    }
+
+    /// Makes an old version current again, as a new version (history is
+    /// never rewritten). The content is re-encrypted under a new key,
+    /// streamed, and checked against the old version's SHA-256.
+    pub fn restore_document_version(&mut self, id: i64, version: i64) -> Result<DocumentSummary> {
+        let old = documents::version_key(&self.conn, id, Some(version))?;
+        let doc = documents::get(&self.conn, id)?;
+        let (mut reader, mut writer) =
+            std::io::pipe().map_err(|e| CoreError::File(e.to_string()))?;
+        let key = self.version_key(&old)?;
+        let blobs = self.blobs();
+        let sealed = std::thread::scope(|scope| {
+            let decrypting = scope.spawn(|| {
+                let out = decrypt_with(&blobs, &key, &old, &mut writer);
+                drop(writer);
+                out
+            });
+            let sealed = self.seal(&mut reader);
+            drop(reader);
+            let decrypted = decrypting
+                .join()
+                .unwrap_or_else(|_| Err(CoreError::File("The decrypting thread failed.".into())));
+            match (sealed, decrypted) {
+                (Ok(s), Ok(())) => Ok(s),
+                (Ok(s), Err(e)) => {
+                    let _ = blobs.remove(&s.blob_id);
+                    Err(e)
+                }
+                (Err(e), _) => Err(e),
+            }
+        })?;
+        let text = match Kind::of(&doc.original_name) {
+            kind if kind.has_text() => {
+                let old = documents::version_key(&self.conn, id, Some(version))?;
+                let bytes = self.decrypt_to_memory(&old, matterbox_extract::MAX_INPUT);
+                bytes.map(|b| text_status(matterbox_extract::extract(kind, &b)))
+            }
+            kind => Ok(text_status(matterbox_extract::extract(kind, &[]))),
+        };
+        self.commit_sealed(&sealed, |s| {
+            let (body, status) = text?;
+            s.write(|tx, rec| {
+                let new = documents::add_version(tx, id, &sealed.version())?;
+                search::index(tx, id, &doc.title, &doc.original_name, &body, status)?;
+                rec.record(
+                    "document_version_restored",
+                    &format!("document:{id}"),
+                    json!({ "from_version": version, "version": new }),
+                )?;
+                Ok(())
+            })
+        })?;
+        Ok(documents::get(&self.conn, id)?)
+    }
+
+    /// Writes a decrypted copy of a document (its current version, or
+    /// `version`) to `destination`, which must not exist. The export is
+    /// recorded first; the copy appears only once every chunk has verified
+    /// and its SHA-256 matches the one recorded — a damaged document leaves
+    /// nothing behind.
+    pub fn export_document(
+        &mut self,
+        id: i64,
+        version: Option<i64>,
+        destination: &Path,
+    ) -> Result<()> {
+        let v = documents::version_key(&self.conn, id, version)?;
+        if destination.exists() {
+            return Err(CoreError::File(format!(
+                "{} exists already; an export never overwrites a file.",
+                destination.display()
+            )));
+        }
+        self.write(|_, rec| {
+            rec.record(
+                "document_exported",
+                &format!("document:{id}"),
+                json!({ "version": v.version }),
+            )
+        })?;
+        self.write_verified_copy(&v, destination)
+    }
+
+    /// Decrypts `v` to a hidden partial file beside `destination`, syncs it,
+    /// and only then links it into place (a link never replaces a file).
+    fn write_verified_copy(&self, v: &VersionKey, destination: &Path) -> Result<()> {
+        let partial = destination.with_file_name(format!(
+            ".{}.matterbox-partial",
+            destination
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        ));
+        let written = (|| -> Result<()> {
+            let file = matterbox_documents::blobs::create_new_private(&partial).map_err(|e| {
+                CoreError::File(format!("Cannot write {}: {e}.", partial.display()))
+            })?;
+            let mut out = std::io::BufWriter::new(file);
+            self.decrypt_version(v, &mut out)?;
+            let file = out
+                .into_inner()
+                .map_err(|e| CoreError::File(e.to_string()))?;
+            file.sync_all()
+                .map_err(|e| CoreError::File(e.to_string()))?;
+            std::fs::hard_link(&partial, destination).map_err(|e| {
+                CoreError::File(format!("Cannot create {}: {e}.", destination.display()))
+            })?;
+            Ok(())
+        })();
+        let _ = std::fs::remove_file(&partial);
+        written
+    }
+
+    /// A document's content for the in-app preview, decrypted in memory
+    /// (never on disk). Viewing is audited.
+    pub fn preview_document(&mut self, id: i64, version: Option<i64>) -> Result<Preview> {
+        let v = documents::version_key(&self.conn, id, version)?;
+        let kind = PreviewKind::of(&v.original_name);
+        self.write(|_, rec| {
+            rec.record(
+                "document_viewed",
+                &format!("document:{id}"),
+                json!({ "version": v.version }),
+            )
+        })?;
+        let bytes = match kind {
+            PreviewKind::None => Zeroizing::new(Vec::new()),
+            PreviewKind::ExtractedText => {
+                let raw = self.decrypt_to_memory(&v, matterbox_extract::MAX_INPUT)?;
+                match matterbox_extract::extract(Kind::of(&v.original_name), &raw) {
+                    Extraction::Text(t) => Zeroizing::new(t.into_bytes()),
+                    _ => Zeroizing::new(Vec::new()),
+                }
+            }
+            PreviewKind::Pdf | PreviewKind::Image | PreviewKind::Text => {
+                self.decrypt_to_memory(&v, MAX_PREVIEW)?
+            }
+        };
+        Ok(Preview { kind, bytes })
+    }
+
+    /// Writes a decrypted copy of a document's current version into the
+    /// private folder of `copies` for another application to open, and
+    /// returns its path. Audited; the copy is wiped on lock, exit and start.
+    pub fn open_copy(&mut self, id: i64, copies: &OpenCopies) -> Result<PathBuf> {
+        let v = documents::version_key(&self.conn, id, None)?;
+        // A fresh private folder per copy keeps the original file name
+        // (applications show it) without clashes.
+        let folder = copies.dir.join(uuid::Uuid::new_v4().simple().to_string());
+        matterbox_vault::fsutil::create_private_dir(&copies.dir)?;
+        matterbox_vault::fsutil::create_private_dir(&folder)?;
+        let name = safe_file_name(&v.original_name, &v.title);
+        let path = folder.join(name);
+        self.write(|_, rec| {
+            rec.record(
+                "document_opened_externally",
+                &format!("document:{id}"),
+                json!({ "version": v.version }),
+            )
+        })?;
+        self.write_verified_copy(&v, &path)?;
+        Ok(path)
+    }
+
+    /// Full-text search over document titles, file names and text. The
+    /// search is recorded (how many results, never the words searched for).
+    pub fn search(&mut self, text: &str, filter: &SearchFilter) -> Result<Vec<SearchHit>> {
+        let object = self.vault_object();
+        self.write(|tx, rec| {
+            let hits = search::search(tx, text, filter)?;
+            rec.record(
+                "documents_searched",
+                &object,
+                json!({ "results": hits.len() }),
+            )?;
+            Ok(hits)
+        })
+    }
+
+    /// Checks the blob area against the records: blobs no record points to
+    /// (an import that crashed before its record committed), temporary files
+    /// left by a crash, records whose blob is missing, and — with `deep` —
+    /// blobs that no longer decrypt to the content recorded at import. With
+    /// `fix`, orphans and temporary files older than `min_age` are removed
+    /// (younger ones may belong to an import running in another process).
+    pub fn doctor(
+        &mut self,
+        fix: bool,
+        deep: bool,
+        min_age: std::time::Duration,
+    ) -> Result<DoctorReport> {
+        let blobs = self.blobs();
+        let matterbox_documents::blobs::Inventory {
+            blobs: present,
+            temporary,
+        } = blobs.inventory().map_err(doc_err)?;
+        let versions = documents::all_versions(&self.conn)?;
+        let known: std::collections::HashSet<&str> =
+            versions.iter().map(|v| v.blob_id.as_str()).collect();
+        let mut report = DoctorReport {
+            checked: versions.len(),
+            ..Default::default()
+        };
+        for (id, age) in &present {
+            if known.contains(id.as_str()) {
+                continue;
+            }
+            if fix && *age >= min_age {
+                blobs.remove(id).map_err(doc_err)?;
+                report.orphans_removed += 1;
+            } else {
+                report.orphans.push(id.clone());
+            }
+        }
+        for (path, age) in &temporary {
+            if fix && *age >= min_age {
+                std::fs::remove_file(path).map_err(|e| CoreError::File(e.to_string()))?;
+                report.temporary_removed += 1;
+            } else {
+                report.temporary += 1;
+            }
+        }
+        let present: std::collections::HashSet<&str> =
+            present.iter().map(|(id, _)| id.as_str()).collect();
+        for v in &versions {
+            let problem = DocumentProblem {
+                id: v.document_id,
+                title: v.title.clone(),
+            };
+            if !present.contains(v.blob_id.as_str()) {
+                report.missing.push(problem);
+            } else if deep && self.decrypt_version(v, &mut std::io::sink()).is_err() {
+                report.damaged.push(problem);
+            }
+        }
+        let object = self.vault_object();
+        let counts = json!({
+            "checked": report.checked, "deep": deep,
+            "orphans_removed": report.orphans_removed, "orphans_left": report.orphans.len(),
+            "temporary_removed": report.temporary_removed,
+            "missing": report.missing.len(), "damaged": report.damaged.len(),
+        });
+        self.write(|_, rec| rec.record("doctor_run", &object, counts))?;
+        Ok(report)
+    }
+}
+
+/// A file name for an opened copy: the document's original name (or its
+/// title) with path separators and control characters replaced, never
+/// empty, never `.`/`..`, at most 200 bytes.
+fn safe_file_name(original: &str, title: &str) -> String {
+    let base = if original.trim().is_empty() {
+        title
+    } else {
+        original
+    };
+    let mut name: String = base
+        .chars()
+        .map(|c| {
+            if c == '/' || c == '\\' || c.is_control() || c == ':' {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    while name.len() > 200 {
+        name.pop();
+    }
+    let name = name.trim().trim_start_matches('.').to_string();
+    if name.is_empty() {
+        "document".into()
+    } else {
+        name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_file_name;
+
+    #[test]
+    fn opened_copies_get_safe_names() {
+        assert_eq!(safe_file_name("Lease.pdf", "x"), "Lease.pdf");
+        assert_eq!(safe_file_name("../../etc/passwd", "x"), "_.._etc_passwd");
+        assert_eq!(safe_file_name("", "Engagement letter"), "Engagement letter");
+        assert_eq!(safe_file_name("..", ""), "document");
+        assert_eq!(safe_file_name("a\nb", ""), "a_b");
+        assert!(safe_file_name(&"é".repeat(300), "").len() <= 200);
+    }
+}

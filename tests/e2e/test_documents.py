@@ -1,0 +1,159 @@
+"""Documents in the real app: import through the system file picker,
+preview (PDF pages, images, text), duplicates, search, export through the
+save dialog, and copies opened with another application wiped on lock and
+at start."""
+import hashlib
+import struct
+import zlib
+from pathlib import Path
+
+from conftest import wait_for
+from test_app import create_vault
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+PDF = FIXTURES / "boundary-survey.pdf"
+
+
+def png(width, height, rgb):
+    """A small solid-colour PNG."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    row = b"\x00" + bytes(rgb) * width
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b""))
+
+
+def new_matter(app):
+    app.click("nav-clients")
+    app.click("new-client")
+    app.type("client-name", "Ottoline Marsh (fictional)")
+    app.click("save-client")
+    app.find("client-detail")
+    app.click("nav-matters")
+    app.click("new-matter")
+    app.select("matter-client", text="Ottoline Marsh (fictional)")
+    app.type("matter-title", "Marsh boundary dispute")
+    app.click("open-matter")
+    app.find("documents")
+
+
+def import_file(app, path):
+    before = len(app.find_all("document-row"))
+    app.click("import-documents")
+    app.file_dialog("Import documents", path)
+    wait_for(lambda: len(app.find_all("document-row")) == before + 1 or app.present("import-problem"),
+             what=f"{path.name} imported")
+
+
+def row(app, title):
+    return wait_for(lambda: next((r for r in app.find_all("document-row") if title in r.text), None),
+                    what=f"the row of {title}")
+
+
+def sha256(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def test_import_preview_search_and_export_in_the_app(app):
+    create_vault(app)
+    new_matter(app)
+    src = app.data_dir / "scans"
+    src.mkdir()
+    (src / "site-photo.png").write_bytes(png(64, 48, (200, 40, 40)))
+    letter = src / "letter.txt"
+    letter.write_text("Dear Ottoline,\nthe zircon clause stands.\n")
+
+    for path in (PDF, src / "site-photo.png", letter):
+        import_file(app, path)
+    assert "Imported 1 document" in app.text("import-done")
+    # The image has no text layer, and the list says so.
+    assert "no text layer" in row(app, "site-photo.png").text.lower()
+
+    # The same content again is flagged; the user skips it.
+    import_file(app, letter)
+    assert "same content" in app.text("import-problem")
+    app.click("skip-file")
+    assert len(app.find_all("document-row")) == 3
+    app.screenshot("10-documents")
+
+    # PDF preview: both pages drawn by the bundled pdf.js, with ink on them.
+    row(app, "boundary-survey.pdf").click()
+    wait_for(lambda: len(app.find_all("pdf-page")) == 2, what="two PDF pages")
+    ink = lambda: app.driver.execute_script(  # noqa: E731
+        """
+        return [...document.querySelectorAll('[data-testid="pdf-page"]')].map((c) => {
+          const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+          let dark = 0;
+          for (let i = 0; i < d.length; i += 4) if (d[i] < 128 && d[i + 3] > 0) dark++;
+          return dark;
+        });
+        """
+    )
+    # Pages are drawn one after the other; wait for the last.
+    wait_for(lambda: all(n > 100 for n in ink()), what="ink on both pages")
+    app.screenshot("11-pdf-preview")
+    app.click("close-document")
+
+    # Image preview from a blob URL; text preview as text.
+    row(app, "site-photo.png").click()
+    img = app.find("preview-image")
+    wait_for(lambda: app.driver.execute_script("return arguments[0].naturalWidth", img) == 64,
+             what="the image to decode")
+    app.click("close-document")
+    row(app, "letter.txt").click()
+    assert "the zircon clause stands." in app.text("preview-text")
+    app.click("close-document")
+
+    # Search across matters finds the PDF's text layer, and opens the document.
+    app.click("nav-search")
+    app.type("search-text", "hedge line")
+    app.click("search-go")
+    hit = app.find("search-hit")
+    assert "boundary-survey.pdf" in hit.text
+    marks = app.driver.execute_script(
+        "return [...document.querySelectorAll('[data-testid=\"snippet\"] mark')].map((m) => m.textContent)")
+    assert [m.lower() for m in marks] == ["hedge", "line"], marks
+    app.screenshot("12-search")
+    hit.find_element("css selector", "button").click()
+    assert app.text("document-title") == "boundary-survey.pdf"
+
+    # Export through the save dialog: the decrypted copy is byte for byte.
+    out = app.data_dir / "exported" / "survey-copy.pdf"
+    out.parent.mkdir()
+    app.click("export-document")
+    app.file_dialog("Save a decrypted copy", out, save=True)
+    wait_for(lambda: "Saved a decrypted copy" in app.text("document-notice"), what="the export notice")
+    assert sha256(out) == sha256(PDF)
+
+
+def test_copies_opened_with_another_app_are_private_and_wiped(app, opener):
+    create_vault(app)
+    new_matter(app)
+    import_file(app, PDF)
+    row(app, "boundary-survey.pdf").click()
+    app.click("open-external")
+    wait_for(lambda: (opener / "opened.log").exists(), what="the application to be started")
+    opened = Path((opener / "opened.log").read_text().strip())
+    copies = app.runtime_dir / "matterbox" / "open-copies"
+    assert opened.is_relative_to(copies), opened
+    assert sha256(opener / "boundary-survey.pdf") == sha256(PDF)
+    assert opened.exists()
+    assert opened.stat().st_mode & 0o777 == 0o600
+    assert opened.parent.stat().st_mode & 0o777 == 0o700
+    assert "wiped when the vault locks" in app.text("document-notice")
+
+    # Locking wipes the copy.
+    app.click("close-document")
+    app.click("lock")
+    app.find("unlock-screen")
+    wait_for(lambda: not opened.exists(), what="the copy to be wiped on lock")
+    assert list(copies.iterdir()) == []
+
+    # A copy left by a crash is wiped at the next start.
+    app.stop()
+    leftover = copies / "crashed" / "left-behind.pdf"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(PDF.read_bytes())
+    app.start()
+    app.find("unlock-screen")
+    wait_for(lambda: not leftover.exists(), what="the leftover copy to be wiped at start")

@@ -1,0 +1,26 @@
+import { describe, expect, it } from "vitest";
+import { parseTags, size, snippetParts } from "./format";
+
+describe("format", () => {
+  it("sizes read like a file manager's", () => {
+    expect(size(0)).toBe("0 bytes");
+    expect(size(1)).toBe("1 byte");
+    expect(size(1500)).toBe("1.5 KB");
+    expect(size(2_300_000_000)).toBe("2.3 GB");
+  });
+
+  it("marks snippet matches without interpreting HTML", () => {
+    expect(snippetParts("the [lease] of <b>[Plot]</b> 7")).toEqual([
+      { text: "the ", hit: false },
+      { text: "lease", hit: true },
+      { text: " of <b>", hit: false },
+      { text: "Plot", hit: true },
+      { text: "</b> 7", hit: false },
+    ]);
+    expect(snippetParts("no match")).toEqual([{ text: "no match", hit: false }]);
+  });
+
+  it("tags are split on commas and trimmed", () => {
+    expect(parseTags(" signed, estate ,, ")).toEqual(["signed", "estate"]);
+  });
+});
