@@ -17,7 +17,7 @@ packages=(build-essential pkg-config perl make libdbus-1-dev)
 packages+=(libwebkit2gtk-4.1-dev librsvg2-dev libxdo-dev file)
 if $want_test; then
   # The real app under a virtual display, driven over WebDriver; screenshots.
-  packages+=(xvfb xauth webkit2gtk-driver at-spi2-core imagemagick fonts-dejavu-core procps xdotool)
+  packages+=(xvfb xauth webkit2gtk-driver at-spi2-core imagemagick fonts-dejavu-core procps xdotool python3-gi gir1.2-gtk-3.0)
   # A private Secret Service (gnome-keyring on its own D-Bus session) and
   # secret-tool to look into it from outside.
   packages+=(dbus gnome-keyring libsecret-tools)

@@ -241,6 +241,36 @@ class App:
         wait_for(lambda: not self._xdotool("search", "--onlyvisible", "--name", title).stdout.split(),
                  timeout=20, what=f"the {title!r} dialog to close")
 
+    def drop_files(self, paths, onto=(500, 350)):
+        """Drags `paths` from a file-manager-like window onto the app at
+        `onto` (screen pixels), as a user drops files from a file manager."""
+        x, y = 1020, 640
+        env = dict(os.environ, DISPLAY=self.display, NO_AT_BRIDGE="1")
+        source = subprocess.Popen(["/usr/bin/python3", str(Path(__file__).parent / "drag_source.py"),
+                                   str(x), str(y), *map(str, paths)], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for(lambda: self._xdotool("search", "--onlyvisible", "--name", "matterbox-drag-source").stdout.split(),
+                     timeout=20, what="the drag source window")
+            time.sleep(0.5)
+            start = (x + 80, y + 45)
+            self._xdotool("mousemove", "--sync", *map(str, start))
+            self._xdotool("mousedown", "1")
+            # Past GTK's drag threshold, then over the app in steps (XDND
+            # sends positions as the pointer moves), then release.
+            steps = 12
+            for i in range(1, steps + 1):
+                px = start[0] + (onto[0] - start[0]) * i // steps
+                py = start[1] + (onto[1] - start[1]) * i // steps
+                self._xdotool("mousemove", "--sync", str(px), str(py))
+                time.sleep(0.05)
+            time.sleep(0.3)
+            self._xdotool("mouseup", "1")
+            time.sleep(0.5)
+        finally:
+            source.terminate()
+            source.wait()
+
     def screenshot(self, name):
         folder = os.environ.get("MATTERBOX_SCREENSHOTS")
         if folder:

@@ -126,6 +126,22 @@ def test_import_preview_search_and_export_in_the_app(app):
     assert sha256(out) == sha256(PDF)
 
 
+def test_files_dropped_on_the_window_are_imported_into_the_open_matter(app):
+    create_vault(app)
+    new_matter(app)
+    src = app.data_dir / "dropped"
+    src.mkdir()
+    (src / "witness-statement.txt").write_text("Statement of the fictional witness Perpetua Lark.\n")
+    (src / "site-photo.png").write_bytes(png(32, 32, (40, 120, 40)))
+    app.drop_files([src / "witness-statement.txt", src / "site-photo.png", PDF])
+    wait_for(lambda: len(app.find_all("document-row")) == 3, what="three dropped files imported")
+    assert "Imported 3 documents" in app.text("import-done")
+    titles = sorted(r.find_element("css selector", ".title").text for r in app.find_all("document-row"))
+    assert titles == ["boundary-survey.pdf", "site-photo.png", "witness-statement.txt"], titles
+    # The originals stay where they were.
+    assert (src / "witness-statement.txt").exists() and PDF.exists()
+
+
 def test_copies_opened_with_another_app_are_private_and_wiped(app, opener):
     create_vault(app)
     new_matter(app)

@@ -113,7 +113,8 @@ pub fn open_unmigrated(
         "PRAGMA foreign_keys = ON;
          PRAGMA secure_delete = ON;
          PRAGMA synchronous = FULL;
-         PRAGMA busy_timeout = 5000;",
+         PRAGMA busy_timeout = 5000;
+         PRAGMA cache_size = -65536;",
     )?;
     Ok(conn)
 }
