@@ -45,16 +45,25 @@ fn text_status(extraction: Extraction) -> (String, TextStatus) {
 
 /// The text of a file about to be imported. The bytes are read into
 /// memory that is wiped afterwards; the text only goes into the encrypted
-/// database.
+/// database. Plain text is indexed up to its first 16 MiB; other kinds
+/// larger than [`matterbox_extract::MAX_INPUT`] are not read at all, so
+/// memory stays bounded whatever the file's size.
 fn text_of_file(source: &Path, name: &str) -> (String, TextStatus) {
     let kind = Kind::of(name);
     if !kind.has_text() {
         return text_status(matterbox_extract::extract(kind, &[]));
     }
+    let limit = if kind == Kind::Text {
+        matterbox_extract::MAX_TEXT as u64
+    } else {
+        matterbox_extract::MAX_INPUT
+    };
     let mut bytes = Zeroizing::new(Vec::new());
     let read = std::fs::File::open(source).and_then(|f| {
-        f.take(matterbox_extract::MAX_INPUT + 1)
-            .read_to_end(&mut bytes)
+        if kind != Kind::Text && f.metadata()?.len() > limit {
+            return Err(std::io::Error::other("too large to extract"));
+        }
+        f.take(limit).read_to_end(&mut bytes)
     });
     if read.is_err() {
         return (String::new(), TextStatus::Unsupported);
@@ -490,16 +499,21 @@ impl Session {
                 (Err(e), _) => Err(e),
             }
         })?;
-        let text = match Kind::of(&doc.original_name) {
-            kind if kind.has_text() => {
-                let old = documents::version_key(&self.conn, id, Some(version))?;
-                let bytes = self.decrypt_to_memory(&old, matterbox_extract::MAX_INPUT);
-                bytes.map(|b| text_status(matterbox_extract::extract(kind, &b)))
+        // The restored content verified while it was sealed; a version too
+        // large to extract is recorded as not searchable.
+        let kind = Kind::of(&doc.original_name);
+        let (body, status) = if kind.has_text() {
+            match documents::version_key(&self.conn, id, Some(version))
+                .map_err(CoreError::from)
+                .and_then(|old| self.decrypt_to_memory(&old, matterbox_extract::MAX_INPUT))
+            {
+                Ok(bytes) => text_status(matterbox_extract::extract(kind, &bytes)),
+                Err(_) => (String::new(), TextStatus::Unsupported),
             }
-            kind => Ok(text_status(matterbox_extract::extract(kind, &[]))),
+        } else {
+            text_status(matterbox_extract::extract(kind, &[]))
         };
         self.commit_sealed(&sealed, |s| {
-            let (body, status) = text?;
             s.write(|tx, rec| {
                 let new = documents::add_version(tx, id, &sealed.version())?;
                 search::index(tx, id, &doc.title, &doc.original_name, &body, status)?;

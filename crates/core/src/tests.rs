@@ -327,8 +327,10 @@ fn documents_are_renamed_tagged_annotated_moved_and_trashed_with_audit() {
     assert_eq!(d.title, "Signed will");
     assert_eq!(d.notes, "Original in the safe");
     assert_eq!(d.tags, vec!["Estate".to_string(), "signed".to_string()]);
-    // The new title is searchable; the tag filters.
+    // The new title, the tags and the notes are searchable; the tag filters.
     assert_eq!(search_ids(&mut s, "signed will", all()), vec![d.id]);
+    assert_eq!(search_ids(&mut s, "safe", all()), vec![d.id]);
+    assert_eq!(search_ids(&mut s, "estate", all()), vec![d.id]);
     let mut by_tag = all();
     by_tag.0.tag = Some("estate".into());
     assert_eq!(search_ids(&mut s, "marigold", by_tag), vec![d.id]);

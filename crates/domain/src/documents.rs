@@ -210,10 +210,6 @@ pub fn update(
             "UPDATE documents SET title = ?2 WHERE id = ?1",
             params![id, title],
         )?;
-        conn.execute(
-            "UPDATE document_search SET title = ?2 WHERE rowid = ?1",
-            params![id, title],
-        )?;
         changed.push("title");
     }
     if let Some(notes) = &patch.notes {
@@ -236,6 +232,7 @@ pub fn update(
     }
     if !changed.is_empty() {
         touch(conn, id, &now())?;
+        crate::search::refresh_names(conn, id)?;
     }
     Ok(changed)
 }

@@ -1,4 +1,4 @@
-//! Full-text search over documents: titles, file names and extracted text,
+//! Full-text search over documents: titles, file names, extracted text, tags and notes,
 //! in an FTS5 index inside the encrypted database.
 
 use rusqlite::{Connection, params};
@@ -72,12 +72,29 @@ pub fn index(
         [document_id],
     )?;
     conn.execute(
-        "INSERT INTO document_search (rowid, title, original_name, body) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO document_search (rowid, title, original_name, body, meta)
+         VALUES (?1, ?2, ?3, ?4, '')",
         params![document_id, title, original_name, body],
     )?;
+    refresh_names(conn, document_id)?;
     conn.execute(
         "UPDATE documents SET text_status = ?2 WHERE id = ?1",
         params![document_id, status.as_str()],
+    )?;
+    Ok(())
+}
+
+/// Brings a document's title, tags and notes in the index up to date
+/// after they changed (its text stays).
+pub fn refresh_names(conn: &Connection, document_id: i64) -> Result<(), DomainError> {
+    conn.execute(
+        "UPDATE document_search SET
+            title = (SELECT title FROM documents WHERE id = ?1),
+            meta = (SELECT d.notes || ' ' || coalesce((SELECT group_concat(tag, ' ')
+                        FROM document_tags WHERE document_id = d.id), '')
+                    FROM documents d WHERE d.id = ?1)
+         WHERE rowid = ?1",
+        [document_id],
     )?;
     Ok(())
 }
@@ -121,7 +138,7 @@ pub fn search(
                 WHERE t.document_id = d.id AND t.tag = ?5 COLLATE NOCASE))
            AND (?6 IS NULL OR d.created_at >= ?6)
            AND (?7 IS NULL OR d.created_at < date(?7, '+1 day'))
-         ORDER BY bm25(document_search, 5.0, 2.0, 1.0)
+         ORDER BY bm25(document_search, 5.0, 2.0, 1.0, 3.0)
          LIMIT ?4",
     )?;
     for (field, date) in [

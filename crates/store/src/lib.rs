@@ -175,6 +175,15 @@ mod tests {
         assert_eq!(get("PRAGMA secure_delete"), "1");
         assert_eq!(get("PRAGMA cipher_memory_security"), "1");
         assert!(get("PRAGMA cipher_version").starts_with('4'));
+        // Deleted search entries are removed from the index, not only marked.
+        let secure: i64 = conn
+            .query_row(
+                "SELECT v FROM document_search_config WHERE k = 'secure-delete'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(secure, 1);
         assert_eq!(schema_version(&conn).unwrap(), LATEST_VERSION);
     }
 

@@ -191,9 +191,29 @@ CREATE TABLE document_tags (
 CREATE INDEX document_tags_tag ON document_tags (tag COLLATE NOCASE);
 "#,
     },
+    Migration {
+        version: 7,
+        description: "search document tags and notes too; deleted entries leave no trace in the index",
+        sql: r#"
+CREATE VIRTUAL TABLE document_search_v7 USING fts5(
+    title, original_name, body, meta,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+-- A deleted or replaced entry's tokens are removed from the index itself,
+-- not only marked: destroyed documents leave no text behind.
+INSERT INTO document_search_v7 (document_search_v7, rank) VALUES ('secure-delete', 1);
+INSERT INTO document_search_v7 (rowid, title, original_name, body, meta)
+SELECT s.rowid, s.title, s.original_name, s.body,
+       d.notes || ' ' || coalesce((SELECT group_concat(tag, ' ') FROM document_tags
+                                   WHERE document_id = d.id), '')
+FROM document_search s JOIN documents d ON d.id = s.rowid;
+DROP TABLE document_search;
+ALTER TABLE document_search_v7 RENAME TO document_search;
+"#,
+    },
 ];
 
-pub const LATEST_VERSION: i64 = 6;
+pub const LATEST_VERSION: i64 = 7;
 
 /// Brings the database to `target`, running each missing migration in its
 /// own transaction. Refuses a database newer than this build.
