@@ -7,7 +7,7 @@ mod secrets;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -106,6 +106,9 @@ enum Command {
     /// Verify or export the audit log.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// The watched inbox folder: settings, rules, watching, Unfiled, quarantine.
+    #[command(subcommand)]
+    Inbox(InboxCmd),
     /// Check documents against their encrypted files; remove leftovers of crashes.
     Doctor {
         /// Remove orphaned encrypted files and temporary files.
@@ -390,6 +393,69 @@ enum DocCmd {
 }
 
 #[derive(Subcommand)]
+enum InboxCmd {
+    /// Show the inbox settings, or change them.
+    Settings {
+        /// The folder to watch (created, private, if missing).
+        #[arg(long, value_name = "DIR")]
+        folder: Option<PathBuf>,
+        /// Poll instead of native events (for network shares).
+        #[arg(long, conflicts_with = "native")]
+        poll: bool,
+        /// Use native events again.
+        #[arg(long)]
+        native: bool,
+        /// How long a file must stay unchanged before it is taken.
+        #[arg(long, value_name = "MS")]
+        quiet_ms: Option<u32>,
+        /// Files larger than this go to the quarantine.
+        #[arg(long, value_name = "MIB")]
+        max_mib: Option<u64>,
+    },
+    /// Routing rules on file names, evaluated after subfolder and number.
+    #[command(subcommand)]
+    Rule(RuleCmd),
+    /// Create the inbox subfolder for a matter (files dropped there go to it).
+    Mkdir { number: String },
+    /// Where things stand: folder, files waiting, Unfiled, quarantine.
+    Status,
+    /// Take what is in the inbox now (waits for files to settle, at most --wait seconds).
+    Scan {
+        #[arg(long, default_value = "30")]
+        wait: u64,
+    },
+    /// Watch the inbox and ingest until stopped. Stopping it at any moment
+    /// (even kill -9) loses nothing: the next start resumes.
+    Watch,
+    /// The files no rule could place.
+    Unfiled,
+    /// File an Unfiled item into a matter.
+    File { item: i64, number: String },
+    /// Files that could not be ingested, with the reason.
+    Quarantine,
+    /// Put a quarantined file back into the inbox.
+    Retry { name: String },
+}
+
+#[derive(Subcommand)]
+enum RuleCmd {
+    List,
+    /// Add a rule: a glob (or --regex) on the file name, to a matter and/or tags.
+    Add {
+        #[arg(long)]
+        pattern: String,
+        #[arg(long)]
+        regex: bool,
+        #[arg(long)]
+        matter: Option<String>,
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+    },
+    /// Remove the rule at this position (from `rule list`).
+    Remove { index: usize },
+}
+
+#[derive(Subcommand)]
 enum SettingsCmd {
     /// Show or set the matter number scheme, e.g. "{year}-{seq:04}".
     NumberScheme { template: Option<String> },
@@ -600,6 +666,7 @@ fn run(cli: Cli) -> Outcome {
             },
         ),
         Command::Settings(cmd) => settings_cmd(&ctx, cmd),
+        Command::Inbox(cmd) => inbox_cmd(&ctx, cmd),
         Command::Audit(cmd) => audit_cmd(&ctx, cmd),
         Command::Doctor {
             fix,
@@ -1057,6 +1124,228 @@ fn search_cmd(
             }
         })
     })
+}
+
+fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
+    use matterbox_core::inbox::{InboxRunner, InboxSettings, Watching};
+    let show = |s: &InboxSettings| {
+        let mut t = format!(
+            "Inbox folder: {}\nWatching: {}  quiet period: {} ms  size limit: {} MiB\n",
+            s.folder.as_deref().unwrap_or("(none; set one with `matterbox inbox settings --folder DIR`)"),
+            if s.poll { "polling" } else { "native events" },
+            s.quiet_ms,
+            s.max_bytes >> 20
+        );
+        for (i, r) in s.rules.iter().enumerate() {
+            t.push_str(&format!(
+                "rule {}: {} {}{}{}\n",
+                i + 1,
+                if r.regex { "regex" } else { "glob" },
+                r.pattern,
+                r.matter.as_deref().map(|m| format!(" -> {m}")).unwrap_or_default(),
+                if r.tags.is_empty() { String::new() } else { format!(" tags {}", r.tags.join(", ")) }
+            ));
+        }
+        t
+    };
+    let runner = |s: &Session| -> Result<InboxRunner, Failure> {
+        InboxRunner::new(s)?.ok_or_else(|| {
+            Failure::from(matterbox_core::CoreError::File(
+                "No inbox folder is set: `matterbox inbox settings --folder DIR`.".into(),
+            ))
+        })
+    };
+    ctx.with_session(|s| match cmd {
+        InboxCmd::Settings { folder, poll, native, quiet_ms, max_mib } => {
+            let mut settings = s.inbox_settings()?;
+            let changed = folder.is_some() || poll || native || quiet_ms.is_some() || max_mib.is_some();
+            if let Some(f) = folder {
+                let abs = std::path::absolute(&f).unwrap_or(f);
+                settings.folder = Some(abs.display().to_string());
+            }
+            if poll {
+                settings.poll = true;
+            }
+            if native {
+                settings.poll = false;
+            }
+            if let Some(q) = quiet_ms {
+                settings.quiet_ms = q;
+            }
+            if let Some(m) = max_mib {
+                settings.max_bytes = m.saturating_mul(1 << 20);
+            }
+            if changed {
+                settings = s.set_inbox_settings(&settings)?;
+            }
+            ctx.print(&settings, show)
+        }
+        InboxCmd::Rule(rule) => {
+            let mut settings = s.inbox_settings()?;
+            match rule {
+                RuleCmd::List => {}
+                RuleCmd::Add { pattern, regex, matter, tags } => {
+                    settings.rules.push(matterbox_core::inbox::Rule { pattern, regex, matter, tags });
+                    settings = s.set_inbox_settings(&settings)?;
+                }
+                RuleCmd::Remove { index } => {
+                    if index == 0 || index > settings.rules.len() {
+                        return Err(Failure::from(matterbox_core::CoreError::File(format!(
+                            "There is no rule {index}; `matterbox inbox rule list` shows them."
+                        ))));
+                    }
+                    settings.rules.remove(index - 1);
+                    settings = s.set_inbox_settings(&settings)?;
+                }
+            }
+            ctx.print(&settings.rules, |_| show(&settings))
+        }
+        InboxCmd::Mkdir { number } => {
+            s.matter_id(&number)?;
+            let r = runner(s)?;
+            let dir = r.folder.create_subfolder(&number).map_err(|e| {
+                Failure::from(matterbox_core::CoreError::File(e.to_string()))
+            })?;
+            ctx.print(&serde_json::json!({ "folder": dir }), |_| {
+                format!("Files dropped into {} go to matter {number}.\n", dir.display())
+            })
+        }
+        InboxCmd::Status => {
+            let settings = s.inbox_settings()?;
+            let waiting = settings
+                .folder
+                .as_deref()
+                .map(|f| matterbox_core::inbox::pending_files(std::path::Path::new(f)))
+                .unwrap_or(0);
+            let unfiled = s.unfiled()?.len();
+            let quarantined = match runner(s) {
+                Ok(r) => r.folder.quarantined().map(|q| q.len()).unwrap_or(0),
+                Err(_) => 0,
+            };
+            let status = serde_json::json!({
+                "folder": settings.folder, "poll": settings.poll, "waiting": waiting,
+                "unfiled": unfiled, "quarantined": quarantined,
+            });
+            ctx.print(&status, |_| {
+                format!(
+                    "{}{waiting} waiting in the inbox, {unfiled} in Unfiled, {quarantined} in quarantine.\n",
+                    show(&settings)
+                )
+            })
+        }
+        InboxCmd::Scan { wait } => {
+            let mut r = runner(s)?;
+            let deadline = Instant::now() + Duration::from_secs(wait);
+            let mut total = matterbox_core::inbox::InboxPass::default();
+            loop {
+                let pass = r.pass(s, Instant::now())?;
+                total.ingested.extend(pass.ingested);
+                total.quarantined.extend(pass.quarantined);
+                total.waiting = pass.waiting;
+                if pass.waiting == 0 || Instant::now() >= deadline {
+                    break;
+                }
+                std::thread::sleep(r.tick_interval());
+            }
+            ctx.print(&total, pass_text)
+        }
+        InboxCmd::Watch => {
+            let settings = s.inbox_settings()?;
+            let mut r = runner(s)?;
+            let watching = Watching::start(&r, settings.poll);
+            eprintln!(
+                "Watching {} ({}{}). Stopping at any moment loses nothing.",
+                r.folder.root.display(),
+                match watching.mode() {
+                    matterbox_core::inbox::Mode::Native => "native events",
+                    matterbox_core::inbox::Mode::Polling => "polling",
+                },
+                watching.fallback_reason().map(|e| format!("; native watching failed: {e}")).unwrap_or_default()
+            );
+            loop {
+                let pass = r.pass(s, Instant::now())?;
+                if !pass.ingested.is_empty() || !pass.quarantined.is_empty() {
+                    let mut out = std::io::stdout().lock();
+                    if ctx.json {
+                        for i in &pass.ingested {
+                            writeln!(out, "{}", serde_json::json!({ "ingested": i }))?;
+                        }
+                        for (name, reason) in &pass.quarantined {
+                            writeln!(out, "{}", serde_json::json!({ "quarantined": name, "reason": reason }))?;
+                        }
+                    } else {
+                        write!(out, "{}", pass_text(&pass))?;
+                    }
+                    out.flush()?;
+                }
+                let interval = r.tick_interval();
+                watching.wait(&mut r, interval);
+            }
+        }
+        InboxCmd::Unfiled => {
+            let items = s.unfiled()?;
+            ctx.print(&items, |items| {
+                if items.is_empty() {
+                    return "Nothing is waiting in Unfiled.\n".into();
+                }
+                items
+                    .iter()
+                    .map(|i| {
+                        format!(
+                            "{:>6}  {}  ({} bytes){}\n",
+                            i.id,
+                            i.original_name,
+                            i.size,
+                            i.duplicate_of.map(|d| format!("  same content as document {d}")).unwrap_or_default()
+                        )
+                    })
+                    .collect()
+            })
+        }
+        InboxCmd::File { item, number } => {
+            let matter = s.matter_id(&number)?;
+            let d = s.file_unfiled(item, matter)?;
+            ctx.print(&d, |d| format!("Filed into {number}:\n{}", document_line(d)))
+        }
+        InboxCmd::Quarantine => {
+            let r = runner(s)?;
+            let q = r.folder.quarantined().map_err(|e| Failure::from(matterbox_core::CoreError::File(e.to_string())))?;
+            ctx.print(&q, |q| {
+                if q.is_empty() {
+                    return "The quarantine is empty.\n".into();
+                }
+                q.iter().map(|x| format!("{}\n    {}\n", x.name, x.reason)).collect()
+            })
+        }
+        InboxCmd::Retry { name } => {
+            let r = runner(s)?;
+            r.folder.retry(&name).map_err(|e| Failure::from(matterbox_core::CoreError::File(e.to_string())))?;
+            ctx.print(&serde_json::json!({ "retried": name }), |_| {
+                format!("{name} is back in the inbox and will be tried again.\n")
+            })
+        }
+    })
+}
+
+fn pass_text(p: &matterbox_core::inbox::InboxPass) -> String {
+    let mut t = String::new();
+    for i in &p.ingested {
+        match (&i.matter_number, i.duplicate_of) {
+            (Some(m), _) => t.push_str(&format!("Ingested {} into {m}.\n", i.name)),
+            (None, Some(d)) => t.push_str(&format!(
+                "Ingested {} into Unfiled: same content as document {d}.\n",
+                i.name
+            )),
+            (None, None) => t.push_str(&format!("Ingested {} into Unfiled.\n", i.name)),
+        }
+    }
+    for (name, reason) in &p.quarantined {
+        t.push_str(&format!("Quarantined {name}: {reason}\n"));
+    }
+    if p.waiting > 0 {
+        t.push_str(&format!("{} files are still being written or settling.\n", p.waiting));
+    }
+    t
 }
 
 fn doctor_cmd(ctx: &Ctx, fix: bool, deep: bool, min_age_seconds: u64) -> Outcome {

@@ -48,7 +48,7 @@ fn text_status(extraction: Extraction) -> (String, TextStatus) {
 /// database. Plain text is indexed up to its first 16 MiB; other kinds
 /// larger than [`matterbox_extract::MAX_INPUT`] are not read at all, so
 /// memory stays bounded whatever the file's size.
-fn text_of_file(source: &Path, name: &str) -> (String, TextStatus) {
+pub(crate) fn text_of_file(source: &Path, name: &str) -> (String, TextStatus) {
     let kind = Kind::of(name);
     if !kind.has_text() {
         return text_status(matterbox_extract::extract(kind, &[]));
@@ -73,16 +73,16 @@ fn text_of_file(source: &Path, name: &str) -> (String, TextStatus) {
 
 /// A document from `source`, sealed into a new blob (durable, not yet
 /// recorded).
-struct Sealed {
-    blob_id: String,
+pub(crate) struct Sealed {
+    pub(crate) blob_id: String,
     key_id: [u8; 16],
     wrapped: Vec<u8>,
-    size: u64,
-    sha256: [u8; 32],
+    pub(crate) size: u64,
+    pub(crate) sha256: [u8; 32],
 }
 
 impl Sealed {
-    fn version(&self) -> documents::NewVersion<'_> {
+    pub(crate) fn version(&self) -> documents::NewVersion<'_> {
         documents::NewVersion {
             blob_id: &self.blob_id,
             key_id: &self.key_id,
@@ -258,7 +258,7 @@ impl Session {
 
     /// Encrypts what `reader` yields with a fresh key into a new, durable
     /// blob, and wraps the key for the database.
-    fn seal(&self, reader: &mut (dyn Read + Send)) -> Result<Sealed> {
+    pub(crate) fn seal(&self, reader: &mut (dyn Read + Send)) -> Result<Sealed> {
         let key = DocumentKey::generate().map_err(doc_err)?;
         let key_id = matterbox_documents::new_key_id().map_err(doc_err)?;
         let blobs = self.blobs();
@@ -294,7 +294,7 @@ impl Session {
 
     /// Records a sealed blob with `record`; if that fails, no record points
     /// at the blob, so it is removed (the doctor finds any left behind).
-    fn commit_sealed<T>(
+    pub(crate) fn commit_sealed<T>(
         &mut self,
         sealed: &Sealed,
         record: impl FnOnce(&mut Self) -> Result<T>,
@@ -670,8 +670,13 @@ impl Session {
             temporary,
         } = blobs.inventory().map_err(doc_err)?;
         let versions = documents::all_versions(&self.conn)?;
-        let known: std::collections::HashSet<&str> =
-            versions.iter().map(|v| v.blob_id.as_str()).collect();
+        // Files waiting in the inbox's Unfiled queue hold blobs too.
+        let held = matterbox_domain::inbox::held_blobs(&self.conn)?;
+        let known: std::collections::HashSet<&str> = versions
+            .iter()
+            .map(|v| v.blob_id.as_str())
+            .chain(held.iter().map(String::as_str))
+            .collect();
         let mut report = DoctorReport {
             checked: versions.len(),
             ..Default::default()

@@ -6,6 +6,7 @@
 
 mod document_ops;
 mod error;
+pub mod inbox;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -5,6 +5,7 @@
 
 pub mod clients;
 pub mod documents;
+pub mod inbox;
 pub mod matters;
 pub mod numbering;
 pub mod search;

@@ -21,7 +21,15 @@ pub enum TextStatus {
 }
 
 impl TextStatus {
-    fn as_str(self) -> &'static str {
+    pub fn parse(s: &str) -> TextStatus {
+        match s {
+            "extracted" => TextStatus::Extracted,
+            "no_text" => TextStatus::NoText,
+            _ => TextStatus::Unsupported,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
         match self {
             TextStatus::Extracted => "extracted",
             TextStatus::NoText => "no_text",

@@ -211,9 +211,40 @@ DROP TABLE document_search;
 ALTER TABLE document_search_v7 RENAME TO document_search;
 "#,
     },
+    Migration {
+        version: 8,
+        description: "the watched inbox: one row per file taken, the journal that makes ingest exactly-once",
+        sql: r#"
+-- One row per file taken from the inbox, committed with its encrypted copy:
+-- a claim id recorded here means "ingested", so a restart after a crash
+-- removes the original instead of ingesting it twice. While a file waits
+-- in the Unfiled queue its sealed blob, wrapped key and text are held here;
+-- filing it creates the document and moves them there.
+CREATE TABLE inbox_items (
+    id            INTEGER PRIMARY KEY,
+    claim_id      TEXT NOT NULL UNIQUE,
+    original_name TEXT NOT NULL,
+    subfolder     TEXT NOT NULL DEFAULT '',
+    received_at   TEXT NOT NULL,
+    size          INTEGER NOT NULL,
+    sha256        BLOB NOT NULL,
+    routed_by     TEXT NOT NULL CHECK (routed_by IN ('subfolder', 'file_name', 'rule', 'unfiled')),
+    document_id   INTEGER REFERENCES documents (id),
+    duplicate_of  INTEGER REFERENCES documents (id),
+    blob_id       TEXT UNIQUE,
+    key_id        BLOB,
+    wrapped_key   BLOB,
+    body          TEXT NOT NULL DEFAULT '',
+    text_status   TEXT NOT NULL DEFAULT 'unsupported',
+    tags          TEXT NOT NULL DEFAULT '',
+    CHECK ((document_id IS NULL) = (blob_id IS NOT NULL))
+) STRICT;
+CREATE INDEX inbox_items_unfiled ON inbox_items (id) WHERE document_id IS NULL;
+"#,
+    },
 ];
 
-pub const LATEST_VERSION: i64 = 7;
+pub const LATEST_VERSION: i64 = 8;
 
 /// Brings the database to `target`, running each missing migration in its
 /// own transaction. Refuses a database newer than this build.

@@ -1,0 +1,533 @@
+//! The watched inbox in a session: its settings, ingesting a claimed file
+//! exactly once, the Unfiled queue, and [`InboxRunner`], which the CLI's
+//! `inbox watch` and the desktop app drive.
+//!
+//! Exactly once: a file is first claimed (renamed into its own folder under
+//! the inbox's `.matterbox/claimed`), then sealed into a blob, then recorded
+//! — the document (or Unfiled item), the inbox row carrying the claim id,
+//! and the audit entry in one transaction — and only then is the original
+//! overwritten and removed. A crash before the commit leaves the claim to
+//! be ingested again at the next start (an orphan blob, if any, is the
+//! doctor's); a crash after it leaves a claim whose id is recorded, so the
+//! original is removed and nothing is ingested twice.
+
+use std::collections::HashSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use matterbox_domain::documents::{self, MAX_TAGS};
+use matterbox_domain::inbox::{self, NewItem, UnfiledItem};
+use matterbox_domain::{MatterFilter, MatterSummary, matters, search, settings};
+pub use matterbox_inbox::{Mode, Quarantined, RouteBy, Rule};
+use matterbox_inbox::{Claimed, Folder, Found, Hint, Router, Tracker};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use ts_rs::TS;
+
+use crate::document_ops::text_of_file;
+use crate::{CoreError, Result, Session};
+
+pub const INBOX_SETTINGS: &str = "inbox";
+/// The file beside the vault that says where its inbox is, so a locked
+/// app can still count what waits there (it holds no client data).
+pub const INBOX_LOCATION_FILE: &str = "inbox.json";
+
+/// The inbox settings of a vault.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct InboxSettings {
+    /// The watched folder; `None` until one is chosen.
+    pub folder: Option<String>,
+    /// How long a file's size and time must stay unchanged.
+    pub quiet_ms: u32,
+    /// Larger files go to the quarantine.
+    pub max_bytes: u64,
+    /// Poll instead of native events (network shares).
+    pub poll: bool,
+    pub rules: Vec<Rule>,
+}
+
+impl Default for InboxSettings {
+    fn default() -> Self {
+        Self {
+            folder: None,
+            quiet_ms: 1500,
+            max_bytes: 2 << 30,
+            poll: false,
+            rules: Vec::new(),
+        }
+    }
+}
+
+/// Where the inbox of a vault is, readable without unlocking it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InboxLocation {
+    pub folder: Option<String>,
+}
+
+pub fn inbox_location(vault_dir: &Path) -> InboxLocation {
+    std::fs::read(vault_dir.join(INBOX_LOCATION_FILE))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
+}
+
+/// How many files wait in an inbox (no keys needed: names are not read
+/// beyond skipping junk).
+pub fn pending_files(folder: &Path) -> usize {
+    Folder::open(folder)
+        .and_then(|f| Ok(f.scan()?.len() + f.claims()?.len()))
+        .unwrap_or(0)
+}
+
+/// What ingesting one file did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Ingested {
+    pub name: String,
+    pub item_id: i64,
+    /// The document, when it went straight into a matter.
+    pub document_id: Option<i64>,
+    pub matter_number: Option<String>,
+    pub routed_by: RouteBy,
+    pub duplicate_of: Option<i64>,
+}
+
+/// What one pass over the inbox did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct InboxPass {
+    pub ingested: Vec<Ingested>,
+    /// Names moved to the quarantine, with the reason.
+    pub quarantined: Vec<(String, String)>,
+    /// Files seen but not settled yet (still being written, or quiet).
+    pub waiting: usize,
+}
+
+/// Why a claimed file cannot be ingested (it goes to the quarantine).
+fn refusal(claimed: &Claimed, max_bytes: u64) -> Option<String> {
+    match matterbox_inbox::folder::open_no_follow(&claimed.path) {
+        Err(e) => Some(format!("It cannot be read: {e}.")),
+        Ok(f) => match f.metadata() {
+            Err(e) => Some(format!("It cannot be read: {e}.")),
+            Ok(m) if m.len() == 0 => Some("The file is empty.".into()),
+            Ok(m) if m.len() > max_bytes => Some(format!(
+                "The file is {} MiB, over the inbox's limit of {} MiB.",
+                m.len() >> 20,
+                max_bytes >> 20
+            )),
+            Ok(_) => None,
+        },
+    }
+}
+
+impl Session {
+    pub fn inbox_settings(&self) -> Result<InboxSettings> {
+        Ok(settings::get(&self.conn, INBOX_SETTINGS)?
+            .and_then(|v| serde_json::from_str(&v).ok())
+            .unwrap_or_default())
+    }
+
+    /// Validates and stores the inbox settings (the folder is created,
+    /// private, if missing); audited without the rules' patterns.
+    pub fn set_inbox_settings(&mut self, new: &InboxSettings) -> Result<InboxSettings> {
+        let mut new = new.clone();
+        Router::new(&new.rules).map_err(|e| invalid("rules", e.to_string()))?;
+        for rule in &new.rules {
+            if rule.tags.len() > MAX_TAGS {
+                return Err(invalid("rules", format!("A rule adds at most {MAX_TAGS} tags.")));
+            }
+            documents::clean_tags(&rule.tags)?;
+        }
+        if !(200..=600_000).contains(&new.quiet_ms) {
+            return Err(invalid("quiet_ms", "The quiet period must be between 0.2 s and 10 minutes.".into()));
+        }
+        if new.max_bytes == 0 {
+            return Err(invalid("max_bytes", "The size limit must be above zero.".into()));
+        }
+        if let Some(folder) = &new.folder {
+            let path = PathBuf::from(folder.trim());
+            if !path.is_absolute() {
+                return Err(invalid("folder", "Give the inbox folder as a full path.".into()));
+            }
+            if path.starts_with(self.vault.dir()) || self.vault.dir().starts_with(&path) {
+                return Err(invalid(
+                    "folder",
+                    "The inbox cannot be inside the vault folder, nor hold it.".into(),
+                ));
+            }
+            Folder::open(&path).map_err(|e| invalid("folder", e.to_string()))?;
+            new.folder = Some(path.display().to_string());
+        }
+        let value = serde_json::to_string(&new).map_err(|e| CoreError::File(e.to_string()))?;
+        self.write(|tx, rec| {
+            settings::set(tx, INBOX_SETTINGS, &value)?;
+            rec.record(
+                "setting_changed",
+                "setting:inbox",
+                json!({ "folder_set": new.folder.is_some(), "poll": new.poll, "quiet_ms": new.quiet_ms,
+                        "max_bytes": new.max_bytes, "rules": new.rules.len() }),
+            )
+        })?;
+        let location = serde_json::to_vec(&InboxLocation {
+            folder: new.folder.clone(),
+        })
+        .map_err(|e| CoreError::File(e.to_string()))?;
+        matterbox_vault::fsutil::write_atomic(&self.vault.dir().join(INBOX_LOCATION_FILE), &location)?;
+        Ok(new)
+    }
+
+    /// Ingests a claimed file: sealed, routed, recorded with its claim id.
+    /// Returns `Ok(None)` when the claim was committed before (a restart
+    /// after a crash): the caller only removes the original.
+    pub fn ingest_claimed(&mut self, claimed: &Claimed, router: &Router) -> Result<Option<Ingested>> {
+        if inbox::claimed(&self.conn, &claimed.claim_id)? {
+            return Ok(None);
+        }
+        let mut file = matterbox_inbox::folder::open_no_follow(&claimed.path)
+            .map_err(|e| CoreError::File(e.to_string()))?;
+        let sealed = self.seal(&mut std::io::BufReader::new(&mut file) as &mut (dyn Read + Send))?;
+        let (body, status) = text_of_file(&claimed.path, &claimed.name);
+        let mut is_matter = |n: &str| matters::id_by_number(&self.conn, n).is_ok();
+        let decision = router.route(claimed.subfolder.as_deref(), &claimed.name, &mut is_matter);
+        let tags = documents::clean_tags(&decision.tags)?;
+        let routed_by = match decision.by {
+            RouteBy::Subfolder => "subfolder",
+            RouteBy::FileName => "file_name",
+            RouteBy::Rule => "rule",
+            RouteBy::Unfiled => "unfiled",
+        };
+        let name = claimed.name.clone();
+        self.commit_sealed(&sealed, |s| {
+            s.write(|tx, rec| {
+                let item = NewItem {
+                    claim_id: &claimed.claim_id,
+                    original_name: &name,
+                    subfolder: claimed.subfolder.as_deref().unwrap_or(""),
+                    size: sealed.size,
+                    sha256: &sealed.sha256,
+                    routed_by,
+                    tags: &tags,
+                };
+                let matter_id = decision
+                    .matter
+                    .as_deref()
+                    .map(|n| matters::id_by_number(tx, n))
+                    .transpose()?;
+                // The same content as a document anywhere: held in Unfiled,
+                // flagged, for the user to decide.
+                let duplicate_of = documents::find_same_content_anywhere(tx, &sealed.sha256)?;
+                let (item_id, document_id) = match (matter_id, duplicate_of) {
+                    (Some(m), None) => {
+                        let id = documents::create(tx, m, &name, &name, &sealed.version())?;
+                        search::index(tx, id, &name, &name, &body, status)?;
+                        if !tags.is_empty() {
+                            documents::update(
+                                tx,
+                                id,
+                                &documents::DocumentPatch {
+                                    tags: Some(tags.clone()),
+                                    ..Default::default()
+                                },
+                            )?;
+                        }
+                        (inbox::record_filed(tx, &item, id)?, Some(id))
+                    }
+                    _ => (
+                        inbox::record_unfiled(tx, &item, &sealed.version(), &body, status, duplicate_of)?,
+                        None,
+                    ),
+                };
+                rec.record(
+                    "inbox_ingested",
+                    &format!("inbox_item:{item_id}"),
+                    json!({
+                        "routed_by": routed_by,
+                        "document": document_id.map(|d| format!("document:{d}")),
+                        "matter": matter_id.filter(|_| document_id.is_some()).map(|m| format!("matter:{m}")),
+                        "duplicate_of": duplicate_of.map(|d| format!("document:{d}")),
+                        "size": sealed.size,
+                    }),
+                )?;
+                Ok(Ingested {
+                    name: name.clone(),
+                    item_id,
+                    document_id,
+                    matter_number: decision.matter.clone().filter(|_| document_id.is_some()),
+                    routed_by: decision.by,
+                    duplicate_of,
+                })
+            })
+        })
+        .map(Some)
+    }
+
+    /// The Unfiled queue.
+    pub fn unfiled(&self) -> Result<Vec<UnfiledItem>> {
+        Ok(inbox::unfiled(&self.conn)?)
+    }
+
+    /// Matters a queued file may belong to: those whose number, title or
+    /// client name shares a word with the file's name, best first.
+    pub fn unfiled_suggestions(&self, item_id: i64) -> Result<Vec<MatterSummary>> {
+        let item = inbox::unfiled(&self.conn)?
+            .into_iter()
+            .find(|i| i.id == item_id)
+            .ok_or_else(|| matterbox_domain::DomainError::NotFound {
+                what: "unfiled inbox item",
+                key: format!("id {item_id}"),
+            })?;
+        let stem = item
+            .original_name
+            .rsplit_once('.')
+            .map(|(s, _)| s.to_string())
+            .unwrap_or(item.original_name.clone());
+        let mut words: Vec<String> = stem
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.chars().count() >= 4)
+            .map(str::to_lowercase)
+            .collect();
+        words.sort();
+        words.dedup();
+        let mut score: std::collections::HashMap<i64, (usize, MatterSummary)> = Default::default();
+        for w in words.iter().take(12) {
+            let filter = MatterFilter {
+                search: Some(w.clone()),
+                limit: Some(20),
+                ..Default::default()
+            };
+            for m in matters::list(&self.conn, &filter)? {
+                score.entry(m.id).or_insert((0, m)).0 += 1;
+            }
+        }
+        let mut ranked: Vec<(usize, MatterSummary)> = score.into_values().collect();
+        ranked.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.id.cmp(&a.1.id)));
+        Ok(ranked.into_iter().take(5).map(|(_, m)| m).collect())
+    }
+
+    /// Files a queued item into a matter; audited.
+    pub fn file_unfiled(&mut self, item_id: i64, matter_id: i64) -> Result<documents::DocumentSummary> {
+        matters::get(&self.conn, matter_id)?;
+        let id = self.write(|tx, rec| {
+            let id = inbox::file(tx, item_id, matter_id)?;
+            rec.record(
+                "inbox_filed",
+                &format!("inbox_item:{item_id}"),
+                json!({ "document": format!("document:{id}"), "matter": format!("matter:{matter_id}") }),
+            )?;
+            Ok(id)
+        })?;
+        Ok(documents::get(&self.conn, id)?)
+    }
+}
+
+fn invalid(field: &str, message: String) -> CoreError {
+    CoreError::Domain(matterbox_domain::DomainError::Validation {
+        field: field.into(),
+        message,
+    })
+}
+
+/// Drives one vault's inbox: scans, waits for files to settle, claims,
+/// ingests and removes originals, quarantines what cannot be ingested,
+/// and resumes claims a crash left behind.
+pub struct InboxRunner {
+    pub folder: Folder,
+    tracker: Tracker,
+    router: Router,
+    max_bytes: u64,
+    /// A PDF that never gets its end marker goes to the quarantine after
+    /// staying unchanged this long (it is retried until then).
+    give_up_after: Duration,
+    /// Files that were settled but did not look complete yet.
+    incomplete: HashSet<PathBuf>,
+    resumed: bool,
+}
+
+impl InboxRunner {
+    /// A runner for the session's inbox settings; `None` when no folder is
+    /// set.
+    pub fn new(session: &Session) -> Result<Option<Self>> {
+        let settings = session.inbox_settings()?;
+        let Some(folder) = settings.folder.as_deref() else {
+            return Ok(None);
+        };
+        Self::with_settings(folder, &settings).map(Some)
+    }
+
+    pub fn with_settings(folder: &str, settings: &InboxSettings) -> Result<Self> {
+        Ok(Self {
+            folder: Folder::open(folder).map_err(|e| CoreError::File(e.to_string()))?,
+            tracker: Tracker::new(Duration::from_millis(u64::from(settings.quiet_ms))),
+            router: Router::new(&settings.rules).map_err(|e| invalid("rules", e.to_string()))?,
+            max_bytes: settings.max_bytes,
+            give_up_after: Duration::from_secs(600),
+            incomplete: HashSet::new(),
+            resumed: false,
+        })
+    }
+
+    /// Feeds a watcher hint in.
+    pub fn hint(&mut self, hint: &Hint, now: Instant) {
+        match hint {
+            Hint::Writing(p) => self.tracker.writing(p, now),
+            Hint::Done(p) => self.tracker.closed(p, now),
+            Hint::Changed => {}
+        }
+    }
+
+    /// Files waiting: seen and not yet taken.
+    pub fn waiting(&self) -> usize {
+        self.tracker.pending()
+    }
+
+    /// How soon to look again for a file to settle.
+    pub fn tick_interval(&self) -> Duration {
+        (self.tracker.quiet() / 4).clamp(Duration::from_millis(50), Duration::from_millis(500))
+    }
+
+    /// One pass. Stops at the first error that is not the file's fault
+    /// (the vault locked, a full disk): that file stays claimed and is
+    /// resumed on the next pass.
+    pub fn pass(&mut self, session: &mut Session, now: Instant) -> Result<InboxPass> {
+        let mut out = InboxPass::default();
+        if !self.resumed {
+            for claimed in self.folder.claims().map_err(folder_err)? {
+                self.ingest(session, &claimed, &mut out)?;
+            }
+            self.resumed = true;
+        }
+        let mut present = HashSet::new();
+        let mut subfolders = std::collections::HashMap::new();
+        for found in self.folder.scan().map_err(folder_err)? {
+            match found {
+                Found::Refused { path, reason } => {
+                    let name = display_name(&path);
+                    self.folder.quarantine(&path, &reason).map_err(folder_err)?;
+                    record_quarantine(session, &name, &reason)?;
+                    out.quarantined.push((name, reason));
+                }
+                Found::File {
+                    path,
+                    subfolder,
+                    size,
+                    modified,
+                    ..
+                } => {
+                    self.tracker.observe(&path, size, modified, now);
+                    subfolders.insert(path.clone(), subfolder);
+                    present.insert(path);
+                }
+            }
+        }
+        self.tracker.retain(&present);
+        self.incomplete.retain(|p| present.contains(p));
+        for path in self.tracker.settled(now) {
+            match Folder::looks_complete(&path) {
+                Ok(true) => {}
+                Ok(false) => {
+                    let stuck = self
+                        .tracker
+                        .unchanged_for(&path, now)
+                        .is_some_and(|d| d >= self.give_up_after);
+                    if stuck {
+                        let name = display_name(&path);
+                        let reason = "The PDF never got its end marker (%%EOF): it looks cut off. Scan it again, or retry if it is complete.";
+                        self.folder.quarantine(&path, reason).map_err(folder_err)?;
+                        record_quarantine(session, &name, reason)?;
+                        out.quarantined.push((name, reason.into()));
+                        self.tracker.forget(&path);
+                    } else {
+                        self.incomplete.insert(path);
+                    }
+                    continue;
+                }
+                // Busy or gone: look again next pass.
+                Err(_) => continue,
+            }
+            let subfolder = subfolders.get(&path).cloned().flatten();
+            let claimed = match self.folder.claim(&path, subfolder.as_deref()) {
+                Ok(c) => c,
+                Err(_) => continue, // moved or removed meanwhile
+            };
+            self.tracker.forget(&path);
+            self.ingest(session, &claimed, &mut out)?;
+        }
+        out.waiting = self.tracker.pending();
+        Ok(out)
+    }
+
+    fn ingest(&mut self, session: &mut Session, claimed: &Claimed, out: &mut InboxPass) -> Result<()> {
+        // Committed before a crash: only the original is left to remove.
+        if inbox::claimed(&session.conn, &claimed.claim_id)? {
+            return self.folder.destroy_claimed(claimed).map_err(folder_err);
+        }
+        if let Some(reason) = refusal(claimed, self.max_bytes) {
+            self.folder.quarantine(&claimed.path, &reason).map_err(folder_err)?;
+            record_quarantine(session, &claimed.name, &reason)?;
+            out.quarantined.push((claimed.name.clone(), reason));
+            return Ok(());
+        }
+        if let Some(done) = session.ingest_claimed(claimed, &self.router)? {
+            out.ingested.push(done);
+        }
+        self.folder.destroy_claimed(claimed).map_err(folder_err)
+    }
+}
+
+fn display_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn folder_err(e: matterbox_inbox::FolderError) -> CoreError {
+    CoreError::File(format!("Inbox: {e}"))
+}
+
+/// Quarantining is audited (the reason's kind, never the file name).
+fn record_quarantine(session: &mut Session, _name: &str, reason: &str) -> Result<()> {
+    let object = format!("vault:{}", session.vault.id());
+    let kind = reason.split_whitespace().take(4).collect::<Vec<_>>().join(" ");
+    session.write(|_, rec| rec.record("inbox_quarantined", &object, json!({ "reason": kind })))
+}
+
+/// A watcher on an inbox folder feeding its hints to a runner.
+pub struct Watching {
+    watch: matterbox_inbox::Watch,
+    hints: std::sync::mpsc::Receiver<Hint>,
+}
+
+impl Watching {
+    /// Starts watching (natively unless `poll`; polling every second
+    /// otherwise or when native watching fails).
+    pub fn start(runner: &InboxRunner, poll: bool) -> Self {
+        let (tx, hints) = std::sync::mpsc::channel();
+        let watch = matterbox_inbox::Watch::start(&runner.folder.root, poll, Duration::from_secs(1), tx);
+        Self { watch, hints }
+    }
+
+    pub fn mode(&self) -> matterbox_inbox::Mode {
+        self.watch.mode
+    }
+
+    pub fn fallback_reason(&self) -> Option<&str> {
+        self.watch.fallback_reason.as_deref()
+    }
+
+    /// Waits up to `timeout` for hints, hands them to `runner`, and returns
+    /// whether any came (a reason to pass over the folder now).
+    pub fn wait(&self, runner: &mut InboxRunner, timeout: Duration) -> bool {
+        let mut any = false;
+        if let Ok(h) = self.hints.recv_timeout(timeout) {
+            runner.hint(&h, Instant::now());
+            any = true;
+            while let Ok(h) = self.hints.try_recv() {
+                runner.hint(&h, Instant::now());
+            }
+        }
+        any
+    }
+}

@@ -1,0 +1,209 @@
+//! The inbox's records: what was taken from the inbox folder, and the
+//! Unfiled queue. The core writes them in the same transaction as the
+//! document and its audit entry.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::documents::{self, NewVersion};
+use crate::search::{self, TextStatus};
+use crate::{DomainError, now};
+
+/// A file waiting in the Unfiled queue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct UnfiledItem {
+    pub id: i64,
+    pub original_name: String,
+    pub subfolder: String,
+    pub received_at: String,
+    pub size: i64,
+    pub tags: Vec<String>,
+    /// A document with the same content, if one exists already.
+    pub duplicate_of: Option<i64>,
+}
+
+/// What is recorded for a file taken from the inbox.
+pub struct NewItem<'a> {
+    pub claim_id: &'a str,
+    pub original_name: &'a str,
+    pub subfolder: &'a str,
+    pub size: u64,
+    pub sha256: &'a [u8],
+    pub routed_by: &'a str,
+    pub tags: &'a [String],
+}
+
+/// Whether a claim was committed already (its file is in the vault).
+pub fn claimed(conn: &Connection, claim_id: &str) -> Result<bool, DomainError> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM inbox_items WHERE claim_id = ?1",
+            [claim_id],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+fn tags_text(tags: &[String]) -> String {
+    tags.join("\u{1f}")
+}
+
+/// Records a file that went straight into a matter as `document_id`.
+pub fn record_filed(conn: &Connection, item: &NewItem<'_>, document_id: i64) -> Result<i64, DomainError> {
+    conn.execute(
+        "INSERT INTO inbox_items (claim_id, original_name, subfolder, received_at, size, sha256,
+                                  routed_by, document_id, tags)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            item.claim_id,
+            item.original_name,
+            item.subfolder,
+            now(),
+            i64::try_from(item.size).unwrap_or(i64::MAX),
+            item.sha256,
+            item.routed_by,
+            document_id,
+            tags_text(item.tags),
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Records a file for the Unfiled queue, holding its sealed version.
+pub fn record_unfiled(
+    conn: &Connection,
+    item: &NewItem<'_>,
+    version: &NewVersion<'_>,
+    body: &str,
+    status: TextStatus,
+    duplicate_of: Option<i64>,
+) -> Result<i64, DomainError> {
+    conn.execute(
+        "INSERT INTO inbox_items (claim_id, original_name, subfolder, received_at, size, sha256,
+                                  routed_by, duplicate_of, blob_id, key_id, wrapped_key, body,
+                                  text_status, tags)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        params![
+            item.claim_id,
+            item.original_name,
+            item.subfolder,
+            now(),
+            i64::try_from(item.size).unwrap_or(i64::MAX),
+            item.sha256,
+            item.routed_by,
+            duplicate_of,
+            version.blob_id,
+            version.key_id,
+            version.wrapped_key,
+            body,
+            status.as_str(),
+            tags_text(item.tags),
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn unfiled(conn: &Connection) -> Result<Vec<UnfiledItem>, DomainError> {
+    let mut stmt = conn.prepare(
+        "SELECT id, original_name, subfolder, received_at, size, tags, duplicate_of
+         FROM inbox_items WHERE document_id IS NULL ORDER BY id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        let tags: String = r.get(5)?;
+        Ok(UnfiledItem {
+            id: r.get(0)?,
+            original_name: r.get(1)?,
+            subfolder: r.get(2)?,
+            received_at: r.get(3)?,
+            size: r.get(4)?,
+            tags: tags
+                .split('\u{1f}')
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect(),
+            duplicate_of: r.get(6)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Files an Unfiled item into a matter: creates the document from the
+/// item's sealed version (the same blob and wrapped key) with its text
+/// and tags, and empties the item. Returns the document id.
+pub fn file(conn: &Connection, item_id: i64, matter_id: i64) -> Result<i64, DomainError> {
+    type Row = (String, String, i64, Vec<u8>, String, Vec<u8>, Vec<u8>, String, String);
+    let row: Option<Row> = conn
+        .query_row(
+            "SELECT original_name, tags, size, sha256, blob_id, key_id, wrapped_key, body, text_status
+             FROM inbox_items WHERE id = ?1 AND document_id IS NULL",
+            [item_id],
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                ))
+            },
+        )
+        .optional()?;
+    let (name, tags, size, sha256, blob_id, key_id, wrapped_key, body, status) =
+        row.ok_or_else(|| DomainError::NotFound {
+            what: "unfiled inbox item",
+            key: format!("id {item_id}"),
+        })?;
+    let id = documents::create(
+        conn,
+        matter_id,
+        &name,
+        &name,
+        &NewVersion {
+            blob_id: &blob_id,
+            key_id: &key_id,
+            wrapped_key: &wrapped_key,
+            size: u64::try_from(size).unwrap_or(0),
+            sha256: &sha256,
+        },
+    )?;
+    conn.execute(
+        "UPDATE inbox_items SET document_id = ?2, blob_id = NULL, key_id = NULL, wrapped_key = NULL,
+                body = '' WHERE id = ?1",
+        params![item_id, id],
+    )?;
+    search::index(conn, id, &name, &name, &body, TextStatus::parse(&status))?;
+    let tags: Vec<String> = tags.split('\u{1f}').filter(|t| !t.is_empty()).map(str::to_string).collect();
+    if !tags.is_empty() {
+        documents::update(
+            conn,
+            id,
+            &documents::DocumentPatch {
+                tags: Some(tags),
+                ..Default::default()
+            },
+        )?;
+    }
+    Ok(id)
+}
+
+/// Blob ids held by Unfiled items (the doctor counts them as known).
+pub fn held_blobs(conn: &Connection) -> Result<Vec<String>, DomainError> {
+    let mut stmt = conn.prepare("SELECT blob_id FROM inbox_items WHERE blob_id IS NOT NULL")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn counts(conn: &Connection) -> Result<(i64, i64), DomainError> {
+    Ok(conn.query_row(
+        "SELECT count(*), coalesce(sum(document_id IS NULL), 0) FROM inbox_items",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
+}

@@ -1,0 +1,313 @@
+//! The watched inbox with the real watcher (inotify here): `matterbox inbox
+//! watch` runs as its own process, files are written into the folder the
+//! way scanners and staff do, and the vault is checked through the CLI.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use matterbox_tests::Home;
+
+const PASS: &str = "a long test passphrase";
+
+struct Inbox {
+    home: Home,
+    dir: PathBuf,
+}
+
+fn setup(extra: &[&str]) -> Inbox {
+    let home = Home::new();
+    let run = |args: &[&str]| home.run("v", Some(PASS), args).ok();
+    run(&["vault", "create", "--danger-device-secret-in-plain-file"]);
+    run(&["client", "add", "--name", "Ada Fictional"]);
+    run(&["matter", "open", "--client", "1", "--title", "Estate"]);
+    run(&["matter", "open", "--client", "1", "--title", "Lease"]);
+    let dir = home.path().join("inbox");
+    let mut args = vec!["inbox", "settings", "--folder", dir.to_str().unwrap(), "--quiet-ms", "400"];
+    args.extend_from_slice(extra);
+    run(&args);
+    Inbox { home, dir }
+}
+
+/// `matterbox --json inbox watch` with its output lines on a channel.
+struct Watcher {
+    child: Child,
+    lines: mpsc::Receiver<serde_json::Value>,
+}
+
+impl Watcher {
+    fn start(inbox: &Inbox) -> Watcher {
+        let mut cmd = inbox.home.cmd();
+        cmd.arg("--vault")
+            .arg(inbox.home.vault_dir("v"))
+            .args(["--json", "inbox", "watch"])
+            .env("MATTERBOX_PASSPHRASE", PASS)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let mut child = cmd.spawn().expect("start the watcher");
+        let out = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str(&line) {
+                    let _ = tx.send(v);
+                }
+            }
+        });
+        Watcher { child, lines }
+    }
+
+    /// The next `n` events (ingested or quarantined), within `timeout`.
+    fn events(&self, n: usize, timeout: Duration) -> Vec<serde_json::Value> {
+        let deadline = Instant::now() + timeout;
+        let mut out = Vec::new();
+        while out.len() < n {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(v) => out.push(v),
+                Err(_) => panic!("only {} of {n} inbox events within {timeout:?}: {out:?}", out.len()),
+            }
+        }
+        out
+    }
+
+    /// Nothing more arrives for `quiet`.
+    fn no_more(&self, quiet: Duration) {
+        if let Ok(v) = self.lines.recv_timeout(quiet) {
+            panic!("unexpected inbox event: {v}");
+        }
+    }
+
+    fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn json(inbox: &Inbox, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    inbox.home.run("v", Some(PASS), &all).ok().json()
+}
+
+fn docs(inbox: &Inbox, number: &str) -> Vec<serde_json::Value> {
+    json(inbox, &["doc", "list", number]).as_array().unwrap().clone()
+}
+
+fn export(inbox: &Inbox, id: &serde_json::Value) -> Vec<u8> {
+    let out = inbox.home.path().join(format!("export-{id}"));
+    inbox
+        .home
+        .run(
+            "v",
+            Some(PASS),
+            &["doc", "export", &id.to_string(), "--output", out.to_str().unwrap()],
+        )
+        .ok();
+    std::fs::read(out).unwrap()
+}
+
+/// Regular files left in the inbox (claimed ones included), not the quarantine.
+fn left_in_inbox(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.file_name().unwrap() == "quarantine" {
+                continue;
+            }
+            if p.is_dir() {
+                stack.push(p);
+            } else if !p.file_name().unwrap().to_string_lossy().starts_with('.') {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+const WAIT: Duration = Duration::from_secs(30);
+
+#[test]
+fn a_slow_writer_is_ingested_once_and_complete() {
+    let inbox = setup(&[]);
+    let w = Watcher::start(&inbox);
+    // A scanner writing a file in chunks, pausing longer than the quiet
+    // period between them; native events see it is still open.
+    // A text file: no end marker to wait for, only the writer closing it.
+    let path = inbox.dir.join("2026-0001_slow-scan.txt");
+    let mut content = b"Scanned letter, fictional\n".to_vec();
+    let mut file = std::fs::File::create(&path).unwrap();
+    file.write_all(&content).unwrap();
+    for i in 0..5 {
+        std::thread::sleep(Duration::from_millis(700));
+        let chunk = vec![b'a' + i as u8; 100_000];
+        file.write_all(&chunk).unwrap();
+        file.flush().unwrap();
+        content.extend_from_slice(&chunk);
+    }
+    drop(file);
+    let events = w.events(1, WAIT);
+    assert_eq!(events[0]["ingested"]["matterNumber"], "2026-0001", "{events:?}");
+    w.no_more(Duration::from_secs(2));
+    let list = docs(&inbox, "2026-0001");
+    assert_eq!(list.len(), 1);
+    assert_eq!(export(&inbox, &list[0]["id"]), content);
+    assert!(left_in_inbox(&inbox.dir).is_empty());
+}
+
+#[test]
+fn a_file_renamed_into_the_folder_is_ingested() {
+    let inbox = setup(&[]);
+    let w = Watcher::start(&inbox);
+    let outside = inbox.home.path().join("staging.txt");
+    std::fs::write(&outside, "engagement letter, fictional").unwrap();
+    std::fs::rename(&outside, inbox.dir.join("2026-0002 engagement.txt")).unwrap();
+    let events = w.events(1, WAIT);
+    assert_eq!(events[0]["ingested"]["matterNumber"], "2026-0002", "{events:?}");
+    assert_eq!(events[0]["ingested"]["routedBy"], "file_name");
+}
+
+#[test]
+fn five_hundred_files_dropped_at_once_are_all_ingested_exactly_once() {
+    let inbox = setup(&[]);
+    let sub = inbox.dir.join("2026-0001");
+    std::fs::create_dir(&sub).unwrap();
+    let w = Watcher::start(&inbox);
+    for i in 0..500 {
+        std::fs::write(sub.join(format!("page-{i:03}.txt")), format!("page {i} of the fictional bundle")).unwrap();
+    }
+    let events = w.events(500, Duration::from_secs(120));
+    assert!(events.iter().all(|e| e["ingested"]["matterNumber"] == "2026-0001"), "{events:?}");
+    w.no_more(Duration::from_secs(2));
+    let list = docs(&inbox, "2026-0001");
+    let mut titles: Vec<String> = list.iter().map(|d| d["title"].as_str().unwrap().to_string()).collect();
+    titles.sort();
+    titles.dedup();
+    assert_eq!(titles.len(), 500);
+    assert!(left_in_inbox(&inbox.dir).is_empty());
+    assert!(json(&inbox, &["inbox", "unfiled"]).as_array().unwrap().is_empty());
+}
+
+/// Kills the watcher with SIGKILL at spread moments while 60 files are
+/// ingested; after each kill, every original gone from the inbox must be
+/// in the vault. At the end each file is in the vault exactly once.
+#[test]
+fn killed_at_any_moment_nothing_is_lost_or_duplicated() {
+    let inbox = setup(&[]);
+    let sub = inbox.dir.join("2026-0001");
+    std::fs::create_dir(&sub).unwrap();
+    let names: Vec<String> = (0..60).map(|i| format!("exhibit-{i:02}.txt")).collect();
+    for (i, n) in names.iter().enumerate() {
+        // Some larger files so kills land mid-encryption too.
+        let size = if i % 7 == 0 { 3_000_000 } else { 2_000 };
+        let mut body = format!("exhibit {i} fictional\n").into_bytes();
+        body.resize(size, b'x');
+        std::fs::write(sub.join(n), body).unwrap();
+    }
+    let delays = [80u64, 150, 230, 320, 410, 500, 650, 800, 950, 1200, 1500];
+    for delay in delays {
+        let w = Watcher::start(&inbox);
+        std::thread::sleep(Duration::from_millis(delay));
+        w.kill();
+        let in_vault: std::collections::HashSet<String> = docs(&inbox, "2026-0001")
+            .iter()
+            .map(|d| d["title"].as_str().unwrap().to_string())
+            .collect();
+        let left: std::collections::HashSet<String> = left_in_inbox(&inbox.dir)
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        for n in &names {
+            assert!(
+                in_vault.contains(n) || left.contains(n),
+                "{n} was removed from the inbox without being in the vault (kill after {delay} ms)"
+            );
+        }
+    }
+    let scan = json(&inbox, &["inbox", "scan", "--wait", "60"]);
+    assert_eq!(scan["waiting"], 0, "{scan}");
+    let list = docs(&inbox, "2026-0001");
+    let mut titles: Vec<String> = list.iter().map(|d| d["title"].as_str().unwrap().to_string()).collect();
+    titles.sort();
+    assert_eq!(titles, names, "each file exactly once");
+    assert!(json(&inbox, &["inbox", "unfiled"]).as_array().unwrap().is_empty(), "no duplicates");
+    assert!(left_in_inbox(&inbox.dir).is_empty());
+    // Every document decrypts to its recorded content; leftovers of the
+    // kills are cleaned up.
+    let report = json(&inbox, &["doctor", "--fix", "--deep", "--min-age-seconds", "0"]);
+    assert!(report["missing"].as_array().unwrap().is_empty(), "{report}");
+    assert!(report["damaged"].as_array().unwrap().is_empty(), "{report}");
+}
+
+#[test]
+fn polling_mode_ingests_without_native_events() {
+    let inbox = setup(&["--poll"]);
+    let w = Watcher::start(&inbox);
+    std::fs::write(inbox.dir.join("2026-0002_note.txt"), "polled, fictional").unwrap();
+    let events = w.events(1, WAIT);
+    assert_eq!(events[0]["ingested"]["matterNumber"], "2026-0002", "{events:?}");
+}
+
+#[test]
+fn links_and_special_files_are_quarantined_and_their_targets_untouched() {
+    let inbox = setup(&[]);
+    let w = Watcher::start(&inbox);
+    let secret = inbox.home.path().join("outside.txt");
+    std::fs::write(&secret, "outside the inbox").unwrap();
+    std::os::unix::fs::symlink(&secret, inbox.dir.join("link.txt")).unwrap();
+    std::fs::hard_link(&secret, inbox.dir.join("hard.txt")).unwrap();
+    std::os::unix::fs::symlink(inbox.home.path(), inbox.dir.join("2026-0001")).unwrap();
+    std::fs::write(inbox.dir.join("empty.txt"), "").unwrap();
+    let events = w.events(4, WAIT);
+    assert!(events.iter().all(|e| e.get("quarantined").is_some()), "{events:?}");
+    w.no_more(Duration::from_secs(2));
+    assert_eq!(std::fs::read_to_string(&secret).unwrap(), "outside the inbox");
+    let q = json(&inbox, &["inbox", "quarantine"]);
+    let names: Vec<&str> = q.as_array().unwrap().iter().map(|x| x["name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["2026-0001", "empty.txt", "hard.txt", "link.txt"]);
+    assert!(docs(&inbox, "2026-0001").is_empty());
+    // Retry puts a regular file back; it is quarantined again (still empty).
+    inbox.home.run("v", Some(PASS), &["inbox", "retry", "empty.txt"]).ok();
+    let again = w.events(1, WAIT);
+    assert_eq!(again[0]["quarantined"], "empty.txt");
+}
+
+#[test]
+fn the_same_content_twice_waits_in_unfiled_flagged_and_is_filed_by_hand() {
+    let inbox = setup(&[]);
+    let w = Watcher::start(&inbox);
+    std::fs::write(inbox.dir.join("2026-0001_deed.txt"), "deed of the fictional estate").unwrap();
+    w.events(1, WAIT);
+    std::fs::write(inbox.dir.join("deed copy.txt"), "deed of the fictional estate").unwrap();
+    std::fs::write(inbox.dir.join("unplaced.txt"), "no number here").unwrap();
+    let events = w.events(2, WAIT);
+    let dup = events.iter().find(|e| e["ingested"]["name"] == "deed copy.txt").unwrap();
+    assert!(dup["ingested"]["duplicateOf"].is_number(), "{dup}");
+    let unfiled = json(&inbox, &["inbox", "unfiled"]);
+    assert_eq!(unfiled.as_array().unwrap().len(), 2);
+    let item = unfiled
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["originalName"] == "unplaced.txt")
+        .unwrap()["id"]
+        .to_string();
+    let d = json(&inbox, &["inbox", "file", &item, "2026-0002"]);
+    assert_eq!(d["title"], "unplaced.txt");
+    assert_eq!(export(&inbox, &d["id"]), b"no number here");
+    assert_eq!(json(&inbox, &["inbox", "unfiled"]).as_array().unwrap().len(), 1);
+    // Filed documents are searchable like any other.
+    let hits = json(&inbox, &["search", "unplaced"]);
+    assert_eq!(hits.as_array().unwrap().len(), 1);
+}
