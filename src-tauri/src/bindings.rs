@@ -43,6 +43,11 @@ fn export_all(dir: &Path) {
     SearchFilter::export_all(&cfg).unwrap();
     SearchHit::export_all(&cfg).unwrap();
     matterbox_core::DoctorReport::export_all(&cfg).unwrap();
+    crate::inbox::InboxStatus::export_all(&cfg).unwrap();
+    crate::inbox::IngestedEvent::export_all(&cfg).unwrap();
+    matterbox_core::inbox::InboxSettings::export_all(&cfg).unwrap();
+    matterbox_core::inbox::Quarantined::export_all(&cfg).unwrap();
+    matterbox_core::domain::inbox::UnfiledItem::export_all(&cfg).unwrap();
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

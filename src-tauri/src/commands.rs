@@ -6,11 +6,13 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use matterbox_core::domain::documents::{DocumentPatch, DocumentSummary, VersionInfo};
+use matterbox_core::domain::inbox::UnfiledItem;
 use matterbox_core::domain::search::{SearchFilter, SearchHit};
 use matterbox_core::domain::{
     Client, ClientInput, ClientPatch, Matter, MatterFilter, MatterInput, MatterPatch,
     MatterSummary, PartyInput,
 };
+use matterbox_core::inbox::{InboxSettings, Quarantined};
 use matterbox_core::vault::{DeviceSecretStorage, Passphrase, list_vaults};
 use matterbox_core::{
     ApiError, AppSettings, DoctorReport, ErrorCode, KdfChoice, PreviewKind, SettingsPatch,
@@ -614,4 +616,127 @@ pub async fn document_search(
 #[tauri::command]
 pub async fn doctor_run(state: State<'_, AppState>, fix: bool, deep: bool) -> Res<DoctorReport> {
     state.with_session(|s| s.doctor(fix, deep, Duration::from_secs(60)))
+}
+
+// --- inbox -------------------------------------------------------------
+
+#[tauri::command]
+pub async fn inbox_status(state: State<'_, AppState>) -> Res<crate::inbox::InboxStatus> {
+    if state.unlocked_vault().is_none() {
+        return Ok(crate::inbox::paused_status(&state));
+    }
+    Ok(state
+        .inbox_status
+        .lock()
+        .map(|s| s.clone())
+        .unwrap_or_default())
+}
+
+/// Files waiting in a vault's inbox, for the unlock screen: counted from
+/// the folder without unlocking anything.
+#[tauri::command]
+pub async fn inbox_pending(state: State<'_, AppState>, path: String) -> Res<usize> {
+    let dir = vault_path(&state, &path)?;
+    Ok(matterbox_core::inbox::inbox_location(&dir)
+        .folder
+        .map(|f| matterbox_core::inbox::pending_files(std::path::Path::new(&f)))
+        .unwrap_or(0))
+}
+
+#[tauri::command]
+pub async fn inbox_settings_get(state: State<'_, AppState>) -> Res<InboxSettings> {
+    state.with_session(|s| s.inbox_settings())
+}
+
+#[tauri::command]
+pub async fn inbox_settings_update(
+    state: State<'_, AppState>,
+    settings: InboxSettings,
+) -> Res<InboxSettings> {
+    let saved = state.with_session(|s| s.set_inbox_settings(&settings))?;
+    state.bump_inbox();
+    Ok(saved)
+}
+
+/// Shows the system folder picker; returns the folder chosen (the user
+/// then saves the settings).
+#[tauri::command]
+pub async fn inbox_pick_folder(app: AppHandle, state: State<'_, AppState>) -> Res<Option<String>> {
+    state.with_session(|_| Ok(()))?;
+    let picked = app
+        .dialog()
+        .file()
+        .set_title("Choose the inbox folder")
+        .blocking_pick_folder();
+    Ok(dialog_paths(picked.map(|p| vec![p]))
+        .pop()
+        .map(|p| p.display().to_string()))
+}
+
+#[tauri::command]
+pub async fn inbox_scan_now(state: State<'_, AppState>) -> Res<()> {
+    state.with_session(|_| Ok(()))?;
+    state
+        .inbox_scan_requested
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn inbox_unfiled(state: State<'_, AppState>) -> Res<Vec<UnfiledItem>> {
+    state.with_session(|s| s.unfiled())
+}
+
+#[tauri::command]
+pub async fn inbox_suggestions(
+    state: State<'_, AppState>,
+    item_id: i64,
+) -> Res<Vec<MatterSummary>> {
+    state.with_session(|s| s.unfiled_suggestions(item_id))
+}
+
+#[tauri::command]
+pub async fn inbox_file(
+    state: State<'_, AppState>,
+    item_id: i64,
+    matter_id: i64,
+) -> Res<DocumentSummary> {
+    state.with_session(|s| s.file_unfiled(item_id, matter_id))
+}
+
+#[tauri::command]
+pub async fn inbox_quarantine(state: State<'_, AppState>) -> Res<Vec<Quarantined>> {
+    state.with_session(|s| {
+        Ok(match s.inbox_folder()? {
+            Some(f) => f
+                .quarantined()
+                .map_err(|e| matterbox_core::CoreError::File(e.to_string()))?,
+            None => Vec::new(),
+        })
+    })
+}
+
+#[tauri::command]
+pub async fn inbox_retry(state: State<'_, AppState>, name: String) -> Res<()> {
+    state.with_session(|s| match s.inbox_folder()? {
+        Some(f) => f
+            .retry(&name)
+            .map_err(|e| matterbox_core::CoreError::File(e.to_string())),
+        None => Ok(()),
+    })
+}
+
+/// Creates the inbox subfolder for a matter; returns its path.
+#[tauri::command]
+pub async fn inbox_mkdir(state: State<'_, AppState>, matter_id: i64) -> Res<String> {
+    state.with_session(|s| {
+        let number = s.matter(matter_id)?.summary.number;
+        let folder = s.inbox_folder()?.ok_or_else(|| {
+            matterbox_core::CoreError::File("Choose an inbox folder in Settings first.".into())
+        })?;
+        folder
+            .create_subfolder(&number)
+            .map(|p| p.display().to_string())
+            .map_err(|e| matterbox_core::CoreError::File(e.to_string()))
+    })
 }

@@ -9,6 +9,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod inbox;
 mod os_lock;
 mod state;
 
@@ -59,6 +60,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                         }
                     }
                 })?;
+            inbox::spawn(app.handle().clone())?;
             let handle = app.handle().clone();
             os_lock::watch(move |reason| {
                 if handle.state::<AppState>().lock().unwrap_or(false) {
@@ -114,6 +116,18 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             commands::document_open_external,
             commands::document_search,
             commands::doctor_run,
+            commands::inbox_status,
+            commands::inbox_pending,
+            commands::inbox_settings_get,
+            commands::inbox_settings_update,
+            commands::inbox_pick_folder,
+            commands::inbox_scan_now,
+            commands::inbox_unfiled,
+            commands::inbox_suggestions,
+            commands::inbox_file,
+            commands::inbox_quarantine,
+            commands::inbox_retry,
+            commands::inbox_mkdir,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))?
         .run(|app, event| {

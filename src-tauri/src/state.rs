@@ -35,6 +35,13 @@ pub struct AppState {
     pub open_copies: OpenCopies,
     inner: Mutex<Inner>,
     staged: Mutex<Staged>,
+    inbox_generation: std::sync::atomic::AtomicU64,
+    /// What the inbox watcher last reported (for `inbox_status`).
+    pub inbox_status: Mutex<crate::inbox::InboxStatus>,
+    /// The vault last unlocked: its inbox is counted while locked.
+    pub last_vault: Mutex<Option<PathBuf>>,
+    /// The user asked for a pass now.
+    pub inbox_scan_requested: std::sync::atomic::AtomicBool,
 }
 
 /// Files the user picked or dropped on the window, waiting to be imported.
@@ -78,6 +85,10 @@ impl AppState {
             vaults_root,
             open_copies,
             staged: Mutex::new(Staged::default()),
+            inbox_generation: std::sync::atomic::AtomicU64::new(0),
+            inbox_status: Mutex::new(crate::inbox::InboxStatus::default()),
+            last_vault: Mutex::new(None),
+            inbox_scan_requested: std::sync::atomic::AtomicBool::new(false),
             inner: Mutex::new(Inner {
                 session: None,
                 last_activity: Instant::now(),
@@ -97,6 +108,29 @@ impl AppState {
         let out = f(session).map_err(api)?;
         inner.last_activity = Instant::now();
         Ok(out)
+    }
+
+    /// Runs `f` on the unlocked session for background work (the inbox):
+    /// not user activity, so it never keeps the vault from auto-locking.
+    pub fn with_session_in_background<T>(
+        &self,
+        f: impl FnOnce(&mut Session) -> Result<T, CoreError>,
+    ) -> Result<T, ApiError> {
+        let mut inner = self.inner.lock().map_err(|_| poisoned())?;
+        let session = inner.session.as_mut().ok_or_else(locked)?;
+        f(session).map_err(api)
+    }
+
+    /// Counts sessions and inbox setting changes: the inbox watcher starts
+    /// over when it moves.
+    pub fn inbox_generation(&self) -> u64 {
+        self.inbox_generation
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub fn bump_inbox(&self) {
+        self.inbox_generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// The current lock epoch: take it before a slow unlock starts.
@@ -122,7 +156,11 @@ impl AppState {
         }
         let old = inner.session.take();
         self.finish_lock(old);
+        if let Ok(mut last) = self.last_vault.lock() {
+            *last = Some(session.vault().dir().to_path_buf());
+        }
         inner.session = Some(session);
+        self.bump_inbox();
         inner.last_activity = Instant::now();
         inner.auto_lock = auto_lock;
         Ok(())
@@ -166,6 +204,7 @@ impl AppState {
             return false;
         };
         let _ = s.lock();
+        self.bump_inbox();
         self.wipe_open_copies();
         if let Ok(mut staged) = self.staged.lock() {
             staged.files.clear();

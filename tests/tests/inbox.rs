@@ -25,7 +25,14 @@ fn setup(extra: &[&str]) -> Inbox {
     run(&["matter", "open", "--client", "1", "--title", "Estate"]);
     run(&["matter", "open", "--client", "1", "--title", "Lease"]);
     let dir = home.path().join("inbox");
-    let mut args = vec!["inbox", "settings", "--folder", dir.to_str().unwrap(), "--quiet-ms", "400"];
+    let mut args = vec![
+        "inbox",
+        "settings",
+        "--folder",
+        dir.to_str().unwrap(),
+        "--quiet-ms",
+        "400",
+    ];
     args.extend_from_slice(extra);
     run(&args);
     Inbox { home, dir }
@@ -67,7 +74,10 @@ impl Watcher {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.lines.recv_timeout(left) {
                 Ok(v) => out.push(v),
-                Err(_) => panic!("only {} of {n} inbox events within {timeout:?}: {out:?}", out.len()),
+                Err(_) => panic!(
+                    "only {} of {n} inbox events within {timeout:?}: {out:?}",
+                    out.len()
+                ),
             }
         }
         out
@@ -100,7 +110,10 @@ fn json(inbox: &Inbox, args: &[&str]) -> serde_json::Value {
 }
 
 fn docs(inbox: &Inbox, number: &str) -> Vec<serde_json::Value> {
-    json(inbox, &["doc", "list", number]).as_array().unwrap().clone()
+    json(inbox, &["doc", "list", number])
+        .as_array()
+        .unwrap()
+        .clone()
 }
 
 fn export(inbox: &Inbox, id: &serde_json::Value) -> Vec<u8> {
@@ -110,7 +123,13 @@ fn export(inbox: &Inbox, id: &serde_json::Value) -> Vec<u8> {
         .run(
             "v",
             Some(PASS),
-            &["doc", "export", &id.to_string(), "--output", out.to_str().unwrap()],
+            &[
+                "doc",
+                "export",
+                &id.to_string(),
+                "--output",
+                out.to_str().unwrap(),
+            ],
         )
         .ok();
     std::fs::read(out).unwrap()
@@ -158,7 +177,10 @@ fn a_slow_writer_is_ingested_once_and_complete() {
     }
     drop(file);
     let events = w.events(1, WAIT);
-    assert_eq!(events[0]["ingested"]["matterNumber"], "2026-0001", "{events:?}");
+    assert_eq!(
+        events[0]["ingested"]["matterNumber"], "2026-0001",
+        "{events:?}"
+    );
     w.no_more(Duration::from_secs(2));
     let list = docs(&inbox, "2026-0001");
     assert_eq!(list.len(), 1);
@@ -174,7 +196,10 @@ fn a_file_renamed_into_the_folder_is_ingested() {
     std::fs::write(&outside, "engagement letter, fictional").unwrap();
     std::fs::rename(&outside, inbox.dir.join("2026-0002 engagement.txt")).unwrap();
     let events = w.events(1, WAIT);
-    assert_eq!(events[0]["ingested"]["matterNumber"], "2026-0002", "{events:?}");
+    assert_eq!(
+        events[0]["ingested"]["matterNumber"], "2026-0002",
+        "{events:?}"
+    );
     assert_eq!(events[0]["ingested"]["routedBy"], "file_name");
 }
 
@@ -185,18 +210,35 @@ fn five_hundred_files_dropped_at_once_are_all_ingested_exactly_once() {
     std::fs::create_dir(&sub).unwrap();
     let w = Watcher::start(&inbox);
     for i in 0..500 {
-        std::fs::write(sub.join(format!("page-{i:03}.txt")), format!("page {i} of the fictional bundle")).unwrap();
+        std::fs::write(
+            sub.join(format!("page-{i:03}.txt")),
+            format!("page {i} of the fictional bundle"),
+        )
+        .unwrap();
     }
     let events = w.events(500, Duration::from_secs(120));
-    assert!(events.iter().all(|e| e["ingested"]["matterNumber"] == "2026-0001"), "{events:?}");
+    assert!(
+        events
+            .iter()
+            .all(|e| e["ingested"]["matterNumber"] == "2026-0001"),
+        "{events:?}"
+    );
     w.no_more(Duration::from_secs(2));
     let list = docs(&inbox, "2026-0001");
-    let mut titles: Vec<String> = list.iter().map(|d| d["title"].as_str().unwrap().to_string()).collect();
+    let mut titles: Vec<String> = list
+        .iter()
+        .map(|d| d["title"].as_str().unwrap().to_string())
+        .collect();
     titles.sort();
     titles.dedup();
     assert_eq!(titles.len(), 500);
     assert!(left_in_inbox(&inbox.dir).is_empty());
-    assert!(json(&inbox, &["inbox", "unfiled"]).as_array().unwrap().is_empty());
+    assert!(
+        json(&inbox, &["inbox", "unfiled"])
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 }
 
 /// Kills the watcher with SIGKILL at spread moments while 60 files are
@@ -238,14 +280,26 @@ fn killed_at_any_moment_nothing_is_lost_or_duplicated() {
     let scan = json(&inbox, &["inbox", "scan", "--wait", "60"]);
     assert_eq!(scan["waiting"], 0, "{scan}");
     let list = docs(&inbox, "2026-0001");
-    let mut titles: Vec<String> = list.iter().map(|d| d["title"].as_str().unwrap().to_string()).collect();
+    let mut titles: Vec<String> = list
+        .iter()
+        .map(|d| d["title"].as_str().unwrap().to_string())
+        .collect();
     titles.sort();
     assert_eq!(titles, names, "each file exactly once");
-    assert!(json(&inbox, &["inbox", "unfiled"]).as_array().unwrap().is_empty(), "no duplicates");
+    assert!(
+        json(&inbox, &["inbox", "unfiled"])
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "no duplicates"
+    );
     assert!(left_in_inbox(&inbox.dir).is_empty());
     // Every document decrypts to its recorded content; leftovers of the
     // kills are cleaned up.
-    let report = json(&inbox, &["doctor", "--fix", "--deep", "--min-age-seconds", "0"]);
+    let report = json(
+        &inbox,
+        &["doctor", "--fix", "--deep", "--min-age-seconds", "0"],
+    );
     assert!(report["missing"].as_array().unwrap().is_empty(), "{report}");
     assert!(report["damaged"].as_array().unwrap().is_empty(), "{report}");
 }
@@ -256,7 +310,10 @@ fn polling_mode_ingests_without_native_events() {
     let w = Watcher::start(&inbox);
     std::fs::write(inbox.dir.join("2026-0002_note.txt"), "polled, fictional").unwrap();
     let events = w.events(1, WAIT);
-    assert_eq!(events[0]["ingested"]["matterNumber"], "2026-0002", "{events:?}");
+    assert_eq!(
+        events[0]["ingested"]["matterNumber"], "2026-0002",
+        "{events:?}"
+    );
 }
 
 #[test]
@@ -270,15 +327,32 @@ fn links_and_special_files_are_quarantined_and_their_targets_untouched() {
     std::os::unix::fs::symlink(inbox.home.path(), inbox.dir.join("2026-0001")).unwrap();
     std::fs::write(inbox.dir.join("empty.txt"), "").unwrap();
     let events = w.events(4, WAIT);
-    assert!(events.iter().all(|e| e.get("quarantined").is_some()), "{events:?}");
+    assert!(
+        events.iter().all(|e| e.get("quarantined").is_some()),
+        "{events:?}"
+    );
     w.no_more(Duration::from_secs(2));
-    assert_eq!(std::fs::read_to_string(&secret).unwrap(), "outside the inbox");
+    assert_eq!(
+        std::fs::read_to_string(&secret).unwrap(),
+        "outside the inbox"
+    );
     let q = json(&inbox, &["inbox", "quarantine"]);
-    let names: Vec<&str> = q.as_array().unwrap().iter().map(|x| x["name"].as_str().unwrap()).collect();
-    assert_eq!(names, vec!["2026-0001", "empty.txt", "hard.txt", "link.txt"]);
+    let names: Vec<&str> = q
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["2026-0001", "empty.txt", "hard.txt", "link.txt"]
+    );
     assert!(docs(&inbox, "2026-0001").is_empty());
     // Retry puts a regular file back; it is quarantined again (still empty).
-    inbox.home.run("v", Some(PASS), &["inbox", "retry", "empty.txt"]).ok();
+    inbox
+        .home
+        .run("v", Some(PASS), &["inbox", "retry", "empty.txt"])
+        .ok();
     let again = w.events(1, WAIT);
     assert_eq!(again[0]["quarantined"], "empty.txt");
 }
@@ -287,12 +361,23 @@ fn links_and_special_files_are_quarantined_and_their_targets_untouched() {
 fn the_same_content_twice_waits_in_unfiled_flagged_and_is_filed_by_hand() {
     let inbox = setup(&[]);
     let w = Watcher::start(&inbox);
-    std::fs::write(inbox.dir.join("2026-0001_deed.txt"), "deed of the fictional estate").unwrap();
+    std::fs::write(
+        inbox.dir.join("2026-0001_deed.txt"),
+        "deed of the fictional estate",
+    )
+    .unwrap();
     w.events(1, WAIT);
-    std::fs::write(inbox.dir.join("deed copy.txt"), "deed of the fictional estate").unwrap();
+    std::fs::write(
+        inbox.dir.join("deed copy.txt"),
+        "deed of the fictional estate",
+    )
+    .unwrap();
     std::fs::write(inbox.dir.join("unplaced.txt"), "no number here").unwrap();
     let events = w.events(2, WAIT);
-    let dup = events.iter().find(|e| e["ingested"]["name"] == "deed copy.txt").unwrap();
+    let dup = events
+        .iter()
+        .find(|e| e["ingested"]["name"] == "deed copy.txt")
+        .unwrap();
     assert!(dup["ingested"]["duplicateOf"].is_number(), "{dup}");
     let unfiled = json(&inbox, &["inbox", "unfiled"]);
     assert_eq!(unfiled.as_array().unwrap().len(), 2);
@@ -306,8 +391,75 @@ fn the_same_content_twice_waits_in_unfiled_flagged_and_is_filed_by_hand() {
     let d = json(&inbox, &["inbox", "file", &item, "2026-0002"]);
     assert_eq!(d["title"], "unplaced.txt");
     assert_eq!(export(&inbox, &d["id"]), b"no number here");
-    assert_eq!(json(&inbox, &["inbox", "unfiled"]).as_array().unwrap().len(), 1);
+    assert_eq!(
+        json(&inbox, &["inbox", "unfiled"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     // Filed documents are searchable like any other.
     let hits = json(&inbox, &["search", "unplaced"]);
     assert_eq!(hits.as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn odd_names_are_kept_as_they_were() {
+    use std::os::unix::ffi::OsStrExt;
+    let inbox = setup(&[]);
+    let sub = inbox.dir.join("2026-0001");
+    std::fs::create_dir(&sub).unwrap();
+    let long = format!("{}.txt", "Ä".repeat(120)); // 244 bytes
+    let names = [
+        "Zürich – Überweisung 📎.txt".to_string(),
+        long.clone(),
+        "CON.txt".to_string(),
+        "aux".to_string(),
+        "  spaced  name .txt".to_string(),
+    ];
+    for (i, n) in names.iter().enumerate() {
+        std::fs::write(sub.join(n), format!("odd name {i}")).unwrap();
+    }
+    // Not UTF-8 at all (Latin-1 bytes).
+    let raw = std::ffi::OsStr::from_bytes(b"Stra\xdfe-\xe9t\xe9.txt");
+    std::fs::write(sub.join(raw), "latin-1 name").unwrap();
+    let w = Watcher::start(&inbox);
+    w.events(names.len() + 1, WAIT);
+    let mut titles: Vec<String> = docs(&inbox, "2026-0001")
+        .iter()
+        .map(|d| d["title"].as_str().unwrap().to_string())
+        .collect();
+    titles.sort();
+    let mut expected: Vec<String> = names.iter().map(|n| n.trim().to_string()).collect();
+    expected.push("Stra\u{fffd}e-\u{fffd}t\u{fffd}.txt".into());
+    expected.sort();
+    assert_eq!(titles, expected);
+    assert!(left_in_inbox(&inbox.dir).is_empty());
+}
+
+#[test]
+fn only_one_watcher_takes_files_from_an_inbox() {
+    let inbox = setup(&[]);
+    let w = Watcher::start(&inbox);
+    std::fs::write(inbox.dir.join("2026-0001_first.txt"), "first, fictional").unwrap();
+    w.events(1, WAIT);
+    // The first holds the inbox: a second watcher and a scan are refused,
+    // while listing the quarantine still works.
+    let second = inbox
+        .home
+        .run("v", Some(PASS), &["inbox", "scan", "--wait", "1"]);
+    assert_ne!(second.code, 0);
+    assert!(
+        second.stderr.contains("Another Matterbox"),
+        "{}",
+        second.stderr
+    );
+    inbox
+        .home
+        .run("v", Some(PASS), &["inbox", "quarantine"])
+        .ok();
+    w.kill();
+    std::fs::write(inbox.dir.join("2026-0001_second.txt"), "second, fictional").unwrap();
+    let scan = json(&inbox, &["inbox", "scan", "--wait", "10"]);
+    assert_eq!(scan["ingested"].as_array().unwrap().len(), 1, "{scan}");
 }

@@ -452,7 +452,9 @@ enum RuleCmd {
         tags: Vec<String>,
     },
     /// Remove the rule at this position (from `rule list`).
-    Remove { index: usize },
+    Remove {
+        index: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -1131,7 +1133,9 @@ fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
     let show = |s: &InboxSettings| {
         let mut t = format!(
             "Inbox folder: {}\nWatching: {}  quiet period: {} ms  size limit: {} MiB\n",
-            s.folder.as_deref().unwrap_or("(none; set one with `matterbox inbox settings --folder DIR`)"),
+            s.folder
+                .as_deref()
+                .unwrap_or("(none; set one with `matterbox inbox settings --folder DIR`)"),
             if s.poll { "polling" } else { "native events" },
             s.quiet_ms,
             s.max_bytes >> 20
@@ -1142,14 +1146,28 @@ fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
                 i + 1,
                 if r.regex { "regex" } else { "glob" },
                 r.pattern,
-                r.matter.as_deref().map(|m| format!(" -> {m}")).unwrap_or_default(),
-                if r.tags.is_empty() { String::new() } else { format!(" tags {}", r.tags.join(", ")) }
+                r.matter
+                    .as_deref()
+                    .map(|m| format!(" -> {m}"))
+                    .unwrap_or_default(),
+                if r.tags.is_empty() {
+                    String::new()
+                } else {
+                    format!(" tags {}", r.tags.join(", "))
+                }
             ));
         }
         t
     };
     let runner = |s: &Session| -> Result<InboxRunner, Failure> {
         InboxRunner::new(s)?.ok_or_else(|| {
+            Failure::from(matterbox_core::CoreError::File(
+                "No inbox folder is set: `matterbox inbox settings --folder DIR`.".into(),
+            ))
+        })
+    };
+    let folder_of = |s: &Session| -> Result<matterbox_core::inbox::Folder, Failure> {
+        s.inbox_folder()?.ok_or_else(|| {
             Failure::from(matterbox_core::CoreError::File(
                 "No inbox folder is set: `matterbox inbox settings --folder DIR`.".into(),
             ))
@@ -1202,8 +1220,7 @@ fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
         }
         InboxCmd::Mkdir { number } => {
             s.matter_id(&number)?;
-            let r = runner(s)?;
-            let dir = r.folder.create_subfolder(&number).map_err(|e| {
+            let dir = folder_of(s)?.create_subfolder(&number).map_err(|e| {
                 Failure::from(matterbox_core::CoreError::File(e.to_string()))
             })?;
             ctx.print(&serde_json::json!({ "folder": dir }), |_| {
@@ -1218,8 +1235,8 @@ fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
                 .map(|f| matterbox_core::inbox::pending_files(std::path::Path::new(f)))
                 .unwrap_or(0);
             let unfiled = s.unfiled()?.len();
-            let quarantined = match runner(s) {
-                Ok(r) => r.folder.quarantined().map(|q| q.len()).unwrap_or(0),
+            let quarantined = match folder_of(s) {
+                Ok(f) => f.quarantined().map(|q| q.len()).unwrap_or(0),
                 Err(_) => 0,
             };
             let status = serde_json::json!({
@@ -1262,7 +1279,13 @@ fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
                 },
                 watching.fallback_reason().map(|e| format!("; native watching failed: {e}")).unwrap_or_default()
             );
+            let mut hinted = true;
             loop {
+                if !r.due(hinted, Instant::now()) {
+                    let interval = r.tick_interval();
+                    hinted = watching.wait(&mut r, interval);
+                    continue;
+                }
                 let pass = r.pass(s, Instant::now())?;
                 if !pass.ingested.is_empty() || !pass.quarantined.is_empty() {
                     let mut out = std::io::stdout().lock();
@@ -1279,7 +1302,7 @@ fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
                     out.flush()?;
                 }
                 let interval = r.tick_interval();
-                watching.wait(&mut r, interval);
+                hinted = watching.wait(&mut r, interval);
             }
         }
         InboxCmd::Unfiled => {
@@ -1308,8 +1331,7 @@ fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
             ctx.print(&d, |d| format!("Filed into {number}:\n{}", document_line(d)))
         }
         InboxCmd::Quarantine => {
-            let r = runner(s)?;
-            let q = r.folder.quarantined().map_err(|e| Failure::from(matterbox_core::CoreError::File(e.to_string())))?;
+            let q = folder_of(s)?.quarantined().map_err(|e| Failure::from(matterbox_core::CoreError::File(e.to_string())))?;
             ctx.print(&q, |q| {
                 if q.is_empty() {
                     return "The quarantine is empty.\n".into();
@@ -1318,8 +1340,7 @@ fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
             })
         }
         InboxCmd::Retry { name } => {
-            let r = runner(s)?;
-            r.folder.retry(&name).map_err(|e| Failure::from(matterbox_core::CoreError::File(e.to_string())))?;
+            folder_of(s)?.retry(&name).map_err(|e| Failure::from(matterbox_core::CoreError::File(e.to_string())))?;
             ctx.print(&serde_json::json!({ "retried": name }), |_| {
                 format!("{name} is back in the inbox and will be tried again.\n")
             })
@@ -1343,7 +1364,10 @@ fn pass_text(p: &matterbox_core::inbox::InboxPass) -> String {
         t.push_str(&format!("Quarantined {name}: {reason}\n"));
     }
     if p.waiting > 0 {
-        t.push_str(&format!("{} files are still being written or settling.\n", p.waiting));
+        t.push_str(&format!(
+            "{} files are still being written or settling.\n",
+            p.waiting
+        ));
     }
     t
 }

@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 use matterbox_domain::documents::{self, MAX_TAGS};
 use matterbox_domain::inbox::{self, NewItem, UnfiledItem};
 use matterbox_domain::{MatterFilter, MatterSummary, matters, search, settings};
-pub use matterbox_inbox::{Mode, Quarantined, RouteBy, Rule};
-use matterbox_inbox::{Claimed, Folder, Found, Hint, Router, Tracker};
+use matterbox_inbox::{Claimed, Found, Hint, Router, Tracker};
+pub use matterbox_inbox::{Folder, Mode, Quarantined, RouteBy, Rule};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use ts_rs::TS;
@@ -137,20 +137,32 @@ impl Session {
         Router::new(&new.rules).map_err(|e| invalid("rules", e.to_string()))?;
         for rule in &new.rules {
             if rule.tags.len() > MAX_TAGS {
-                return Err(invalid("rules", format!("A rule adds at most {MAX_TAGS} tags.")));
+                return Err(invalid(
+                    "rules",
+                    format!("A rule adds at most {MAX_TAGS} tags."),
+                ));
             }
             documents::clean_tags(&rule.tags)?;
         }
         if !(200..=600_000).contains(&new.quiet_ms) {
-            return Err(invalid("quiet_ms", "The quiet period must be between 0.2 s and 10 minutes.".into()));
+            return Err(invalid(
+                "quiet_ms",
+                "The quiet period must be between 0.2 s and 10 minutes.".into(),
+            ));
         }
         if new.max_bytes == 0 {
-            return Err(invalid("max_bytes", "The size limit must be above zero.".into()));
+            return Err(invalid(
+                "max_bytes",
+                "The size limit must be above zero.".into(),
+            ));
         }
         if let Some(folder) = &new.folder {
             let path = PathBuf::from(folder.trim());
             if !path.is_absolute() {
-                return Err(invalid("folder", "Give the inbox folder as a full path.".into()));
+                return Err(invalid(
+                    "folder",
+                    "Give the inbox folder as a full path.".into(),
+                ));
             }
             if path.starts_with(self.vault.dir()) || self.vault.dir().starts_with(&path) {
                 return Err(invalid(
@@ -175,14 +187,21 @@ impl Session {
             folder: new.folder.clone(),
         })
         .map_err(|e| CoreError::File(e.to_string()))?;
-        matterbox_vault::fsutil::write_atomic(&self.vault.dir().join(INBOX_LOCATION_FILE), &location)?;
+        matterbox_vault::fsutil::write_atomic(
+            &self.vault.dir().join(INBOX_LOCATION_FILE),
+            &location,
+        )?;
         Ok(new)
     }
 
     /// Ingests a claimed file: sealed, routed, recorded with its claim id.
     /// Returns `Ok(None)` when the claim was committed before (a restart
     /// after a crash): the caller only removes the original.
-    pub fn ingest_claimed(&mut self, claimed: &Claimed, router: &Router) -> Result<Option<Ingested>> {
+    pub fn ingest_claimed(
+        &mut self,
+        claimed: &Claimed,
+        router: &Router,
+    ) -> Result<Option<Ingested>> {
         if inbox::claimed(&self.conn, &claimed.claim_id)? {
             return Ok(None);
         }
@@ -264,6 +283,15 @@ impl Session {
         .map(Some)
     }
 
+    /// The inbox folder, for listing and moving files (quarantine, retry,
+    /// subfolders) — not for ingesting, which takes an [`InboxRunner`].
+    pub fn inbox_folder(&self) -> Result<Option<Folder>> {
+        match self.inbox_settings()?.folder {
+            Some(f) => Ok(Some(Folder::open(f).map_err(folder_err)?)),
+            None => Ok(None),
+        }
+    }
+
     /// The Unfiled queue.
     pub fn unfiled(&self) -> Result<Vec<UnfiledItem>> {
         Ok(inbox::unfiled(&self.conn)?)
@@ -308,7 +336,11 @@ impl Session {
     }
 
     /// Files a queued item into a matter; audited.
-    pub fn file_unfiled(&mut self, item_id: i64, matter_id: i64) -> Result<documents::DocumentSummary> {
+    pub fn file_unfiled(
+        &mut self,
+        item_id: i64,
+        matter_id: i64,
+    ) -> Result<documents::DocumentSummary> {
         matters::get(&self.conn, matter_id)?;
         let id = self.write(|tx, rec| {
             let id = inbox::file(tx, item_id, matter_id)?;
@@ -344,7 +376,14 @@ pub struct InboxRunner {
     /// Files that were settled but did not look complete yet.
     incomplete: HashSet<PathBuf>,
     resumed: bool,
+    last_pass: Option<Instant>,
+    /// Held while this runner exists: one watcher per inbox.
+    _lock: std::fs::File,
 }
+
+/// With native events a full pass also runs this often, in case an event
+/// was lost; otherwise an idle inbox costs nothing.
+pub const SAFETY_PASS: Duration = Duration::from_secs(10);
 
 impl InboxRunner {
     /// A runner for the session's inbox settings; `None` when no folder is
@@ -358,14 +397,18 @@ impl InboxRunner {
     }
 
     pub fn with_settings(folder: &str, settings: &InboxSettings) -> Result<Self> {
+        let folder = Folder::open(folder).map_err(folder_err)?;
+        let lock = folder.lock().map_err(folder_err)?;
         Ok(Self {
-            folder: Folder::open(folder).map_err(|e| CoreError::File(e.to_string()))?,
+            _lock: lock,
+            folder,
             tracker: Tracker::new(Duration::from_millis(u64::from(settings.quiet_ms))),
             router: Router::new(&settings.rules).map_err(|e| invalid("rules", e.to_string()))?,
             max_bytes: settings.max_bytes,
             give_up_after: Duration::from_secs(600),
             incomplete: HashSet::new(),
             resumed: false,
+            last_pass: None,
         })
     }
 
@@ -383,6 +426,16 @@ impl InboxRunner {
         self.tracker.pending()
     }
 
+    /// Whether a pass is worth running now: a watcher hint came, files are
+    /// settling, or the safety interval has passed.
+    pub fn due(&self, hinted: bool, now: Instant) -> bool {
+        hinted
+            || self.tracker.pending() > 0
+            || self
+                .last_pass
+                .is_none_or(|t| now.saturating_duration_since(t) >= SAFETY_PASS)
+    }
+
     /// How soon to look again for a file to settle.
     pub fn tick_interval(&self) -> Duration {
         (self.tracker.quiet() / 4).clamp(Duration::from_millis(50), Duration::from_millis(500))
@@ -392,6 +445,7 @@ impl InboxRunner {
     /// (the vault locked, a full disk): that file stays claimed and is
     /// resumed on the next pass.
     pub fn pass(&mut self, session: &mut Session, now: Instant) -> Result<InboxPass> {
+        self.last_pass = Some(now);
         let mut out = InboxPass::default();
         if !self.resumed {
             for claimed in self.folder.claims().map_err(folder_err)? {
@@ -459,13 +513,20 @@ impl InboxRunner {
         Ok(out)
     }
 
-    fn ingest(&mut self, session: &mut Session, claimed: &Claimed, out: &mut InboxPass) -> Result<()> {
+    fn ingest(
+        &mut self,
+        session: &mut Session,
+        claimed: &Claimed,
+        out: &mut InboxPass,
+    ) -> Result<()> {
         // Committed before a crash: only the original is left to remove.
         if inbox::claimed(&session.conn, &claimed.claim_id)? {
             return self.folder.destroy_claimed(claimed).map_err(folder_err);
         }
         if let Some(reason) = refusal(claimed, self.max_bytes) {
-            self.folder.quarantine(&claimed.path, &reason).map_err(folder_err)?;
+            self.folder
+                .quarantine(&claimed.path, &reason)
+                .map_err(folder_err)?;
             record_quarantine(session, &claimed.name, &reason)?;
             out.quarantined.push((claimed.name.clone(), reason));
             return Ok(());
@@ -490,7 +551,11 @@ fn folder_err(e: matterbox_inbox::FolderError) -> CoreError {
 /// Quarantining is audited (the reason's kind, never the file name).
 fn record_quarantine(session: &mut Session, _name: &str, reason: &str) -> Result<()> {
     let object = format!("vault:{}", session.vault.id());
-    let kind = reason.split_whitespace().take(4).collect::<Vec<_>>().join(" ");
+    let kind = reason
+        .split_whitespace()
+        .take(4)
+        .collect::<Vec<_>>()
+        .join(" ");
     session.write(|_, rec| rec.record("inbox_quarantined", &object, json!({ "reason": kind })))
 }
 
@@ -505,7 +570,8 @@ impl Watching {
     /// otherwise or when native watching fails).
     pub fn start(runner: &InboxRunner, poll: bool) -> Self {
         let (tx, hints) = std::sync::mpsc::channel();
-        let watch = matterbox_inbox::Watch::start(&runner.folder.root, poll, Duration::from_secs(1), tx);
+        let watch =
+            matterbox_inbox::Watch::start(&runner.folder.root, poll, Duration::from_secs(1), tx);
         Self { watch, hints }
     }
 

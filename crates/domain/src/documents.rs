@@ -346,7 +346,10 @@ fn summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<DocumentSummary> {
 /// A matter's documents on one shelf, newest first.
 /// A live document anywhere in the vault whose current content has this
 /// SHA-256 (the inbox flags such arrivals).
-pub fn find_same_content_anywhere(conn: &Connection, sha256: &[u8]) -> Result<Option<i64>, DomainError> {
+pub fn find_same_content_anywhere(
+    conn: &Connection,
+    sha256: &[u8],
+) -> Result<Option<i64>, DomainError> {
     Ok(conn
         .query_row(
             "SELECT d.id FROM documents d JOIN document_versions v ON v.document_id = d.id

@@ -52,7 +52,11 @@ fn tags_text(tags: &[String]) -> String {
 }
 
 /// Records a file that went straight into a matter as `document_id`.
-pub fn record_filed(conn: &Connection, item: &NewItem<'_>, document_id: i64) -> Result<i64, DomainError> {
+pub fn record_filed(
+    conn: &Connection,
+    item: &NewItem<'_>,
+    document_id: i64,
+) -> Result<i64, DomainError> {
     conn.execute(
         "INSERT INTO inbox_items (claim_id, original_name, subfolder, received_at, size, sha256,
                                   routed_by, document_id, tags)
@@ -134,7 +138,17 @@ pub fn unfiled(conn: &Connection) -> Result<Vec<UnfiledItem>, DomainError> {
 /// item's sealed version (the same blob and wrapped key) with its text
 /// and tags, and empties the item. Returns the document id.
 pub fn file(conn: &Connection, item_id: i64, matter_id: i64) -> Result<i64, DomainError> {
-    type Row = (String, String, i64, Vec<u8>, String, Vec<u8>, Vec<u8>, String, String);
+    type Row = (
+        String,
+        String,
+        i64,
+        Vec<u8>,
+        String,
+        Vec<u8>,
+        Vec<u8>,
+        String,
+        String,
+    );
     let row: Option<Row> = conn
         .query_row(
             "SELECT original_name, tags, size, sha256, blob_id, key_id, wrapped_key, body, text_status
@@ -179,7 +193,11 @@ pub fn file(conn: &Connection, item_id: i64, matter_id: i64) -> Result<i64, Doma
         params![item_id, id],
     )?;
     search::index(conn, id, &name, &name, &body, TextStatus::parse(&status))?;
-    let tags: Vec<String> = tags.split('\u{1f}').filter(|t| !t.is_empty()).map(str::to_string).collect();
+    let tags: Vec<String> = tags
+        .split('\u{1f}')
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect();
     if !tags.is_empty() {
         documents::update(
             conn,

@@ -110,7 +110,11 @@ impl Folder {
             }
         }
         let folder = Self { root };
-        for dir in [folder.state_dir(), folder.claimed_dir(), folder.quarantine_dir()] {
+        for dir in [
+            folder.state_dir(),
+            folder.claimed_dir(),
+            folder.quarantine_dir(),
+        ] {
             fs::create_dir_all(&dir).map_err(io(&dir))?;
             private(&dir)?;
         }
@@ -129,11 +133,35 @@ impl Folder {
         self.root.join(QUARANTINE_DIR)
     }
 
+    /// Takes the inbox for this process: only one watcher ingests from a
+    /// folder at a time (the app and `matterbox inbox watch` on another
+    /// machine's share would otherwise race over the same claims). The
+    /// lock holds while the returned file stays open.
+    pub fn lock(&self) -> Result<fs::File, FolderError> {
+        let path = self.state_dir().join(".watcher.lock");
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io(&path))?;
+        match file.try_lock() {
+            Ok(()) => Ok(file),
+            Err(fs::TryLockError::WouldBlock) => Err(FolderError::Refused(format!(
+                "Another Matterbox is already taking files from {}; only one may at a time.",
+                self.root.display()
+            ))),
+            Err(fs::TryLockError::Error(e)) => Err(io(&path)(e)),
+        }
+    }
+
     /// Creates a subfolder for a matter number (staff drop files there).
     pub fn create_subfolder(&self, number: &str) -> Result<PathBuf, FolderError> {
         if number.is_empty()
             || number.starts_with('.')
-            || !number.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            || !number
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
         {
             return Err(FolderError::Refused(format!(
                 "{number} cannot be a folder name."
@@ -154,11 +182,18 @@ impl Folder {
         Ok(out)
     }
 
-    fn scan_dir(&self, dir: &Path, subfolder: Option<&str>, out: &mut Vec<Found>) -> Result<(), FolderError> {
+    fn scan_dir(
+        &self,
+        dir: &Path,
+        subfolder: Option<&str>,
+        out: &mut Vec<Found>,
+    ) -> Result<(), FolderError> {
         let entries = match fs::read_dir(dir) {
             Ok(e) => e,
             // A subfolder removed while scanning: nothing to do.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && subfolder.is_some() => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && subfolder.is_some() => {
+                return Ok(());
+            }
             Err(e) => return Err(io(dir)(e)),
         };
         for entry in entries.flatten() {
@@ -222,9 +257,12 @@ impl Folder {
             return Ok(true);
         }
         let tail_len = len.min(1024);
-        file.seek(SeekFrom::Start(len - tail_len)).map_err(io(path))?;
+        file.seek(SeekFrom::Start(len - tail_len))
+            .map_err(io(path))?;
         let mut tail = Vec::with_capacity(tail_len as usize);
-        file.take(tail_len).read_to_end(&mut tail).map_err(io(path))?;
+        file.take(tail_len)
+            .read_to_end(&mut tail)
+            .map_err(io(path))?;
         Ok(tail.windows(5).any(|w| w == b"%%EOF"))
     }
 
@@ -291,22 +329,21 @@ impl Folder {
     /// or flash disk may keep old blocks), then removes it and its claim
     /// folder. Called only once its encrypted copy is committed.
     pub fn destroy_claimed(&self, claimed: &Claimed) -> Result<(), FolderError> {
-        if let Ok(mut file) = open_no_follow_write(&claimed.path) {
-            if let Ok(meta) = file.metadata()
-                && meta.is_file()
-                && links(&meta) == 1
-            {
-                let zeros = [0u8; 64 * 1024];
-                let mut left = meta.len();
-                while left > 0 {
-                    let n = left.min(zeros.len() as u64) as usize;
-                    if file.write_all(&zeros[..n]).is_err() {
-                        break;
-                    }
-                    left -= n as u64;
+        if let Ok(mut file) = open_no_follow_write(&claimed.path)
+            && let Ok(meta) = file.metadata()
+            && meta.is_file()
+            && links(&meta) == 1
+        {
+            let zeros = [0u8; 64 * 1024];
+            let mut left = meta.len();
+            while left > 0 {
+                let n = left.min(zeros.len() as u64) as usize;
+                if file.write_all(&zeros[..n]).is_err() {
+                    break;
                 }
-                let _ = file.sync_all();
+                left -= n as u64;
             }
+            let _ = file.sync_all();
         }
         let dir = claimed.path.parent().unwrap_or(&self.root).to_path_buf();
         match fs::remove_file(&claimed.path) {
@@ -368,7 +405,9 @@ impl Folder {
     /// Puts a quarantined file back into the inbox for another try.
     pub fn retry(&self, name: &str) -> Result<(), FolderError> {
         if name.contains('/') || name.contains('\\') || name.starts_with('.') || name.is_empty() {
-            return Err(FolderError::Refused(format!("{name} is not a quarantined file.")));
+            return Err(FolderError::Refused(format!(
+                "{name} is not a quarantined file."
+            )));
         }
         let from = self.quarantine_dir().join(name);
         let meta = fs::symlink_metadata(&from).map_err(io(&from))?;
@@ -466,7 +505,9 @@ mod tests {
         let mut v: Vec<_> = found
             .iter()
             .filter_map(|f| match f {
-                Found::File { subfolder, name, .. } => Some((subfolder.clone(), name.clone())),
+                Found::File {
+                    subfolder, name, ..
+                } => Some((subfolder.clone(), name.clone())),
                 Found::Refused { .. } => None,
             })
             .collect();
@@ -480,7 +521,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(fs::metadata(&f.root).unwrap().permissions().mode() & 0o777, 0o700);
+            assert_eq!(
+                fs::metadata(&f.root).unwrap().permissions().mode() & 0o777,
+                0o700
+            );
         }
         fs::write(f.root.join("scan.pdf"), b"x").unwrap();
         fs::write(f.root.join("scan.pdf.part"), b"x").unwrap();
@@ -491,7 +535,10 @@ mod tests {
         fs::write(sub.join("deeper").join("ignored.txt"), b"x").unwrap();
         assert_eq!(
             files(&f.scan().unwrap()),
-            vec![(None, "scan.pdf".into()), (Some("2026-0042".into()), "letter.txt".into())]
+            vec![
+                (None, "scan.pdf".into()),
+                (Some("2026-0042".into()), "letter.txt".into())
+            ]
         );
         assert!(f.create_subfolder("../escape").is_err());
         assert!(f.create_subfolder(".matterbox").is_err());
@@ -508,7 +555,13 @@ mod tests {
         fs::hard_link(&secret, f.root.join("hard.pdf")).unwrap();
         // mkfifo through libc would need unsafe code; the tool does the same.
         let fifo = f.root.join("pipe.pdf");
-        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
         let found = f.scan().unwrap();
         assert!(files(&found).is_empty(), "{found:?}");
         let refused: Vec<_> = found
@@ -525,11 +578,25 @@ mod tests {
         assert_eq!(fs::read(&secret).unwrap(), b"not for the inbox");
         let q = f.quarantined().unwrap();
         assert_eq!(q.len(), 4);
-        assert!(q.iter().any(|x| x.name == "link.pdf" && x.reason.contains("symbolic link")));
-        assert!(q.iter().any(|x| x.name == "hard.pdf" && x.reason.contains("hard links")));
-        assert!(q.iter().any(|x| x.name == "pipe.pdf" && x.reason.contains("not a regular file")));
+        assert!(
+            q.iter()
+                .any(|x| x.name == "link.pdf" && x.reason.contains("symbolic link"))
+        );
+        assert!(
+            q.iter()
+                .any(|x| x.name == "hard.pdf" && x.reason.contains("hard links"))
+        );
+        assert!(
+            q.iter()
+                .any(|x| x.name == "pipe.pdf" && x.reason.contains("not a regular file"))
+        );
         // The quarantine holds the link itself, never the target's bytes.
-        assert!(fs::symlink_metadata(f.quarantine_dir().join("link.pdf")).unwrap().file_type().is_symlink());
+        assert!(
+            fs::symlink_metadata(f.quarantine_dir().join("link.pdf"))
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         assert!(f.retry("link.pdf").is_err(), "a link is not put back");
         assert!(f.retry("../outside-secret.txt").is_err());
     }
@@ -542,7 +609,10 @@ mod tests {
         fs::write(&original, b"%PDF-1.4 fictional deed %%EOF").unwrap();
         let claimed = f.claim(&original, Some("2026-0007")).unwrap();
         assert!(!original.exists());
-        assert!(files(&f.scan().unwrap()).is_empty(), "a claimed file is no longer in the inbox");
+        assert!(
+            files(&f.scan().unwrap()).is_empty(),
+            "a claimed file is no longer in the inbox"
+        );
         // A restart finds the claim, with its subfolder.
         let resumed = f.claims().unwrap();
         assert_eq!(resumed, vec![claimed.clone()]);
@@ -560,6 +630,18 @@ mod tests {
             keeper.read_to_end(&mut bytes).unwrap();
             assert!(bytes.iter().all(|b| *b == 0) && !bytes.is_empty());
         }
+    }
+
+    #[test]
+    fn one_watcher_at_a_time() {
+        let (_d, f) = inbox();
+        let held = f.lock().unwrap();
+        let again = Folder::open(&f.root).unwrap();
+        assert!(
+            matches!(again.lock(), Err(FolderError::Refused(m)) if m.contains("Another Matterbox"))
+        );
+        drop(held);
+        again.lock().unwrap();
     }
 
     #[test]
@@ -584,7 +666,10 @@ mod tests {
             f.quarantine(&p, "The file is empty.").unwrap();
         }
         let q = f.quarantined().unwrap();
-        assert_eq!(q.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(), vec!["2 empty.pdf", "empty.pdf"]);
+        assert_eq!(
+            q.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(),
+            vec!["2 empty.pdf", "empty.pdf"]
+        );
         f.retry("empty.pdf").unwrap();
         assert!(f.root.join("empty.pdf").exists());
         assert_eq!(f.quarantined().unwrap().len(), 1);

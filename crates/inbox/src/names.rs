@@ -34,7 +34,13 @@ mod tests {
         ] {
             assert!(is_junk(junk), "{junk}");
         }
-        for real in ["scan.pdf", "2026-0042_engagement.pdf", "Übersicht.docx", "part.pdf", "tmp.txt"] {
+        for real in [
+            "scan.pdf",
+            "2026-0042_engagement.pdf",
+            "Übersicht.docx",
+            "part.pdf",
+            "tmp.txt",
+        ] {
             assert!(!is_junk(real), "{real}");
         }
     }

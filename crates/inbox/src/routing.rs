@@ -112,7 +112,11 @@ impl Router {
                 }
             }
         }
-        let decide = |matter: Option<String>, by| Decision { matter, by, tags: tags.clone() };
+        let decide = |matter: Option<String>, by| Decision {
+            matter,
+            by,
+            tags: tags.clone(),
+        };
         if let Some(folder) = subfolder
             && is_matter(folder)
         {
@@ -154,7 +158,8 @@ pub fn number_in_name(name: &str, is_matter: &mut dyn FnMut(&str) -> bool) -> Op
             if e > s && e - s <= 64 {
                 let c = &stem[s..e];
                 if c.starts_with(|ch: char| ch.is_ascii_alphanumeric())
-                    && c.chars().all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch))
+                    && c.chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch))
                     && c.chars().any(|ch| ch.is_ascii_digit())
                 {
                     candidates.push(c);
@@ -164,7 +169,10 @@ pub fn number_in_name(name: &str, is_matter: &mut dyn FnMut(&str) -> bool) -> Op
     }
     candidates.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
     candidates.dedup();
-    candidates.into_iter().find(|c| is_matter(c)).map(str::to_string)
+    candidates
+        .into_iter()
+        .find(|c| is_matter(c))
+        .map(str::to_string)
 }
 
 #[cfg(test)]
@@ -190,28 +198,81 @@ mod tests {
             rule("*", false, Some("NO-SUCH"), &[]),
         ])
         .unwrap();
-        let check = |sub: Option<&str>, name: &str, matter: Option<&str>, by: RouteBy, tags: &[&str]| {
-            let mut exists = |n: &str| matters.contains(&n);
-            let d = router.route(sub, name, &mut exists);
-            assert_eq!(d.matter.as_deref(), matter, "{sub:?} {name}");
-            assert_eq!(d.by, by, "{sub:?} {name}");
-            assert_eq!(d.tags, tags.iter().map(|t| t.to_string()).collect::<Vec<_>>(), "{sub:?} {name}");
-        };
+        let check =
+            |sub: Option<&str>, name: &str, matter: Option<&str>, by: RouteBy, tags: &[&str]| {
+                let mut exists = |n: &str| matters.contains(&n);
+                let d = router.route(sub, name, &mut exists);
+                assert_eq!(d.matter.as_deref(), matter, "{sub:?} {name}");
+                assert_eq!(d.by, by, "{sub:?} {name}");
+                assert_eq!(
+                    d.tags,
+                    tags.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
+                    "{sub:?} {name}"
+                );
+            };
         // 1. The subfolder wins over everything.
-        check(Some("2026-0042"), "2026-0007_letter.docx", Some("2026-0042"), RouteBy::Subfolder, &[]);
+        check(
+            Some("2026-0042"),
+            "2026-0007_letter.docx",
+            Some("2026-0042"),
+            RouteBy::Subfolder,
+            &[],
+        );
         // An unknown subfolder falls through.
-        check(Some("misc"), "2026-0007_letter.docx", Some("2026-0007"), RouteBy::FileName, &[]);
+        check(
+            Some("misc"),
+            "2026-0007_letter.docx",
+            Some("2026-0007"),
+            RouteBy::FileName,
+            &[],
+        );
         // 2. A number in the name, with separators around it, longest first.
-        check(None, "2026-0042_engagement.docx", Some("2026-0042"), RouteBy::FileName, &[]);
-        check(None, "Engagement 2026-0042.docx", Some("2026-0042"), RouteBy::FileName, &[]);
-        check(None, "2026-0042.A engagement.docx", Some("2026-0042.A"), RouteBy::FileName, &[]);
+        check(
+            None,
+            "2026-0042_engagement.docx",
+            Some("2026-0042"),
+            RouteBy::FileName,
+            &[],
+        );
+        check(
+            None,
+            "Engagement 2026-0042.docx",
+            Some("2026-0042"),
+            RouteBy::FileName,
+            &[],
+        );
+        check(
+            None,
+            "2026-0042.A engagement.docx",
+            Some("2026-0042.A"),
+            RouteBy::FileName,
+            &[],
+        );
         check(None, "x2026-0042.docx", None, RouteBy::Unfiled, &[]);
         check(None, "2026-00421.docx", None, RouteBy::Unfiled, &[]);
         // 3. Rules: the first with a matter decides; tags from every match.
-        check(None, "March INVOICE.pdf", Some("ACME-12"), RouteBy::Rule, &["invoice", "pdf"]);
-        check(None, "scan_0001.pdf", Some("2026-0007"), RouteBy::Rule, &["scanner", "pdf"]);
+        check(
+            None,
+            "March INVOICE.pdf",
+            Some("ACME-12"),
+            RouteBy::Rule,
+            &["invoice", "pdf"],
+        );
+        check(
+            None,
+            "scan_0001.pdf",
+            Some("2026-0007"),
+            RouteBy::Rule,
+            &["scanner", "pdf"],
+        );
         // Tags apply whatever decided the matter.
-        check(Some("2026-0042"), "invoice.pdf", Some("2026-0042"), RouteBy::Subfolder, &["invoice", "pdf"]);
+        check(
+            Some("2026-0042"),
+            "invoice.pdf",
+            Some("2026-0042"),
+            RouteBy::Subfolder,
+            &["invoice", "pdf"],
+        );
         // 4. A rule naming a matter that does not exist: Unfiled.
         check(None, "letter.docx", None, RouteBy::Unfiled, &[]);
     }

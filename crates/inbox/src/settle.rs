@@ -87,7 +87,9 @@ impl Tracker {
         let mut out: Vec<PathBuf> = self
             .files
             .iter()
-            .filter(|(_, s)| !s.writing && now.saturating_duration_since(s.stable_since) >= self.quiet)
+            .filter(|(_, s)| {
+                !s.writing && now.saturating_duration_since(s.stable_since) >= self.quiet
+            })
             .map(|(p, _)| p.clone())
             .collect();
         out.sort();

@@ -38,16 +38,37 @@ pub struct Watch {
     pub fallback_reason: Option<String>,
 }
 
-fn hints(event: notify::Event) -> Vec<Hint> {
-    let paths = event.paths;
+/// What an event means for the inbox. Reads (our own scans open folders)
+/// and anything under the state and quarantine folders (our own moves)
+/// mean nothing: reacting to them would make the watcher wake itself.
+fn hints(root: &Path, event: notify::Event) -> Vec<Hint> {
+    let ours = |p: &PathBuf| {
+        p.starts_with(root.join(crate::folder::STATE_DIR))
+            || p.starts_with(root.join(crate::folder::QUARANTINE_DIR))
+    };
+    let paths: Vec<PathBuf> = event.paths.into_iter().filter(|p| !ours(p)).collect();
+    if paths.is_empty() {
+        return Vec::new();
+    }
     match event.kind {
-        EventKind::Create(CreateKind::File | CreateKind::Any) | EventKind::Modify(ModifyKind::Data(_)) => {
-            paths.into_iter().map(Hint::Writing).collect()
+        EventKind::Create(CreateKind::File | CreateKind::Any)
+        | EventKind::Modify(ModifyKind::Data(_)) => paths.into_iter().map(Hint::Writing).collect(),
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => {
+            paths.into_iter().map(Hint::Done).collect()
         }
-        EventKind::Access(AccessKind::Close(AccessMode::Write)) => paths.into_iter().map(Hint::Done).collect(),
-        EventKind::Modify(ModifyKind::Name(RenameMode::To)) => paths.into_iter().map(Hint::Done).collect(),
+        EventKind::Modify(ModifyKind::Name(RenameMode::To)) => {
+            paths.into_iter().map(Hint::Done).collect()
+        }
         EventKind::Modify(ModifyKind::Name(RenameMode::Both)) => {
             paths.into_iter().skip(1).map(Hint::Done).collect()
+        }
+        // Reads, including our own scans, and access-time or permission
+        // changes say nothing new.
+        EventKind::Access(_) => Vec::new(),
+        EventKind::Modify(ModifyKind::Metadata(kind))
+            if !matches!(kind, notify::event::MetadataKind::WriteTime) =>
+        {
+            Vec::new()
         }
         _ => vec![Hint::Changed],
     }
@@ -60,9 +81,10 @@ impl Watch {
     pub fn start(root: &Path, poll: bool, poll_every: Duration, tx: mpsc::Sender<Hint>) -> Watch {
         let handler = {
             let tx = tx.clone();
+            let root = root.to_path_buf();
             move |res: notify::Result<notify::Event>| match res {
                 Ok(event) => {
-                    for h in hints(event) {
+                    for h in hints(&root, event) {
                         let _ = tx.send(h);
                     }
                 }
@@ -88,21 +110,68 @@ impl Watch {
             }
         }
         let config = notify::Config::default().with_poll_interval(poll_every);
-        let watcher: Box<dyn notify::Watcher + Send> = match notify::PollWatcher::new(handler, config) {
-            Ok(mut w) => {
-                let _ = w.watch(root, RecursiveMode::Recursive);
-                Box::new(w)
-            }
-            // The periodic scan still runs: nothing is missed, only later.
-            Err(e) => {
-                fallback_reason = Some(e.to_string());
-                Box::new(notify::NullWatcher)
-            }
-        };
+        let watcher: Box<dyn notify::Watcher + Send> =
+            match notify::PollWatcher::new(handler, config) {
+                Ok(mut w) => {
+                    let _ = w.watch(root, RecursiveMode::Recursive);
+                    Box::new(w)
+                }
+                // The periodic scan still runs: nothing is missed, only later.
+                Err(e) => {
+                    fallback_reason = Some(e.to_string());
+                    Box::new(notify::NullWatcher)
+                }
+            };
         Watch {
             _watcher: watcher,
             mode: Mode::Polling,
             fallback_reason,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use notify::event::{Event, EventKind};
+
+    fn event(kind: EventKind, path: &str) -> Event {
+        Event::new(kind).add_path(PathBuf::from(path))
+    }
+
+    #[test]
+    fn events_become_hints_and_our_own_moves_and_reads_are_ignored() {
+        let root = Path::new("/inbox");
+        let create = EventKind::Create(CreateKind::File);
+        let closed = EventKind::Access(AccessKind::Close(AccessMode::Write));
+        let read = EventKind::Access(AccessKind::Close(AccessMode::Read));
+        let opened = EventKind::Access(AccessKind::Open(AccessMode::Any));
+        let renamed_in = EventKind::Modify(ModifyKind::Name(RenameMode::To));
+        assert_eq!(
+            hints(root, event(create, "/inbox/a.pdf")),
+            vec![Hint::Writing("/inbox/a.pdf".into())]
+        );
+        assert_eq!(
+            hints(root, event(closed, "/inbox/a.pdf")),
+            vec![Hint::Done("/inbox/a.pdf".into())]
+        );
+        assert_eq!(
+            hints(root, event(renamed_in, "/inbox/b.pdf")),
+            vec![Hint::Done("/inbox/b.pdf".into())]
+        );
+        assert!(hints(root, event(read, "/inbox")).is_empty());
+        assert!(hints(root, event(opened, "/inbox/2026-0001")).is_empty());
+        assert!(hints(root, event(create, "/inbox/.matterbox/claimed/x/a.pdf")).is_empty());
+        assert!(hints(root, event(renamed_in, "/inbox/quarantine/a.pdf")).is_empty());
+        assert_eq!(
+            hints(
+                root,
+                event(
+                    EventKind::Remove(notify::event::RemoveKind::File),
+                    "/inbox/a.pdf"
+                )
+            ),
+            vec![Hint::Changed]
+        );
     }
 }

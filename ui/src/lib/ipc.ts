@@ -30,6 +30,11 @@ import type { ImportOutcome } from "./bindings/ImportOutcome";
 import type { SearchFilter } from "./bindings/SearchFilter";
 import type { SearchHit } from "./bindings/SearchHit";
 import type { StagedFile } from "./bindings/StagedFile";
+import type { InboxSettings } from "./bindings/InboxSettings";
+import type { InboxStatus } from "./bindings/InboxStatus";
+import type { IngestedEvent } from "./bindings/IngestedEvent";
+import type { Quarantined } from "./bindings/Quarantined";
+import type { UnfiledItem } from "./bindings/UnfiledItem";
 
 /** Raised in the page when any command answers `vault_locked`. */
 export const LOCAL_LOCKED_EVENT = "matterbox-vault-locked";
@@ -104,7 +109,29 @@ export const api = {
   openExternal: (id: number) => call<null>("document_open_external", { id }),
   search: (text: string, filter: SearchFilter) => call<SearchHit[]>("document_search", { text, filter }),
   doctor: (fix: boolean, deep: boolean) => call<DoctorReport>("doctor_run", { fix, deep }),
+  inboxStatus: () => call<InboxStatus>("inbox_status"),
+  inboxPending: (path: string) => call<number>("inbox_pending", { path }),
+  inboxSettings: () => call<InboxSettings>("inbox_settings_get"),
+  updateInboxSettings: (settings: InboxSettings) => call<InboxSettings>("inbox_settings_update", { settings }),
+  pickInboxFolder: () => call<string | null>("inbox_pick_folder"),
+  scanInbox: () => call<null>("inbox_scan_now"),
+  unfiled: () => call<UnfiledItem[]>("inbox_unfiled"),
+  suggestions: (itemId: number) => call<MatterSummary[]>("inbox_suggestions", { itemId }),
+  fileUnfiled: (itemId: number, matterId: number) => call<DocumentSummary>("inbox_file", { itemId, matterId }),
+  quarantine: () => call<Quarantined[]>("inbox_quarantine"),
+  retryQuarantined: (name: string) => call<null>("inbox_retry", { name }),
+  inboxFolderFor: (matterId: number) => call<string>("inbox_mkdir", { matterId }),
 };
+
+/** The inbox watcher's state, whenever it changes. */
+export function onInboxStatus(callback: (status: InboxStatus) => void): Promise<UnlistenFn> {
+  return listen<InboxStatus>("inbox-status", (e) => callback(e.payload));
+}
+
+/** Files the inbox just took in. */
+export function onInboxIngested(callback: (event: IngestedEvent) => void): Promise<UnlistenFn> {
+  return listen<IngestedEvent>("inbox-ingested", (e) => callback(e.payload));
+}
 
 /** Called when files are dropped on the window (staged by the backend). */
 export function onFilesDropped(callback: (event: FilesDroppedEvent) => void): Promise<UnlistenFn> {

@@ -1,0 +1,215 @@
+//! The inbox watcher of the desktop app: one background thread that,
+//! while a vault is unlocked and has an inbox folder, watches it and
+//! ingests what settles (the core's `InboxRunner`), tells the UI what came
+//! in, and pauses while the vault is locked (files wait in the folder).
+//! Its session calls are background work: they never delay auto-lock.
+
+use std::time::{Duration, Instant};
+
+use matterbox_core::ErrorCode;
+use matterbox_core::inbox::{InboxRunner, Ingested, Mode, Watching};
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, Manager};
+use ts_rs::TS;
+
+use crate::state::AppState;
+
+pub const STATUS_EVENT: &str = "inbox-status";
+pub const INGESTED_EVENT: &str = "inbox-ingested";
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum InboxState {
+    /// No vault unlocked: files wait in the folder.
+    #[default]
+    Paused,
+    /// The vault has no inbox folder.
+    NotSet,
+    Watching,
+    Polling,
+    /// The last pass failed (the message says why); it is retried.
+    Failing,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct InboxStatus {
+    pub state: InboxState,
+    pub folder: Option<String>,
+    /// Files in the folder not taken yet.
+    pub waiting: usize,
+    pub last_ingested: Option<String>,
+    pub message: Option<String>,
+}
+
+/// Sent per file taken from the inbox.
+#[derive(Clone, Debug, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct IngestedEvent {
+    pub ingested: Vec<Ingested>,
+    pub quarantined: Vec<String>,
+}
+
+fn set_status(app: &AppHandle, status: InboxStatus) {
+    let state = app.state::<AppState>();
+    let Ok(mut current) = state.inbox_status.lock() else {
+        return;
+    };
+    if *current != status {
+        *current = status.clone();
+        drop(current);
+        let _ = app.emit(STATUS_EVENT, status);
+    }
+}
+
+fn status_of(app: &AppHandle) -> InboxStatus {
+    app.state::<AppState>()
+        .inbox_status
+        .lock()
+        .map(|s| s.clone())
+        .unwrap_or_default()
+}
+
+struct Running {
+    runner: InboxRunner,
+    watching: Watching,
+    folder: String,
+}
+
+pub fn spawn(app: AppHandle) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("inbox".into())
+        .spawn(move || run(app))
+        .map(|_| ())
+}
+
+fn run(app: AppHandle) {
+    let mut current: Option<Running> = None;
+    let mut generation = u64::MAX;
+    let mut hinted = true;
+    loop {
+        let state = app.state::<AppState>();
+        let now_generation = state.inbox_generation();
+        if now_generation != generation {
+            generation = now_generation;
+            current = None;
+            let started = state.with_session_in_background(|s| {
+                let settings = s.inbox_settings()?;
+                Ok(InboxRunner::new(s)?.map(|r| (r, settings)))
+            });
+            match started {
+                Ok(Some((runner, settings))) => {
+                    let watching = Watching::start(&runner, settings.poll);
+                    let folder = settings.folder.unwrap_or_default();
+                    set_status(
+                        &app,
+                        InboxStatus {
+                            state: match watching.mode() {
+                                Mode::Native => InboxState::Watching,
+                                Mode::Polling => InboxState::Polling,
+                            },
+                            folder: Some(folder.clone()),
+                            message: watching
+                                .fallback_reason()
+                                .map(|r| format!("Native watching failed ({r}); polling instead.")),
+                            ..status_of(&app)
+                        },
+                    );
+                    current = Some(Running {
+                        runner,
+                        watching,
+                        folder,
+                    });
+                    hinted = true;
+                }
+                Ok(None) => set_status(
+                    &app,
+                    InboxStatus {
+                        state: InboxState::NotSet,
+                        ..Default::default()
+                    },
+                ),
+                Err(_) => set_status(&app, paused_status(&state)),
+            }
+        }
+        let Some(running) = current.as_mut() else {
+            std::thread::sleep(Duration::from_millis(300));
+            continue;
+        };
+        let asked = state
+            .inbox_scan_requested
+            .swap(false, std::sync::atomic::Ordering::SeqCst);
+        if running.runner.due(hinted || asked, Instant::now()) {
+            let runner = &mut running.runner;
+            match state.with_session_in_background(|s| runner.pass(s, Instant::now())) {
+                Ok(pass) => {
+                    let mut status = status_of(&app);
+                    status.waiting = pass.waiting;
+                    status.folder = Some(running.folder.clone());
+                    if status.state == InboxState::Failing {
+                        status.state = match running.watching.mode() {
+                            Mode::Native => InboxState::Watching,
+                            Mode::Polling => InboxState::Polling,
+                        };
+                        status.message = None;
+                    }
+                    if let Some(last) = pass.ingested.last() {
+                        status.last_ingested = Some(last.name.clone());
+                    }
+                    if !pass.ingested.is_empty() || !pass.quarantined.is_empty() {
+                        let _ = app.emit(
+                            INGESTED_EVENT,
+                            IngestedEvent {
+                                ingested: pass.ingested,
+                                quarantined: pass.quarantined.into_iter().map(|(n, _)| n).collect(),
+                            },
+                        );
+                    }
+                    set_status(&app, status);
+                }
+                Err(e) if e.code == ErrorCode::VaultLocked => {
+                    current = None;
+                    set_status(&app, paused_status(&state));
+                    continue;
+                }
+                Err(e) => {
+                    set_status(
+                        &app,
+                        InboxStatus {
+                            state: InboxState::Failing,
+                            message: Some(e.message),
+                            ..status_of(&app)
+                        },
+                    );
+                    std::thread::sleep(Duration::from_secs(2));
+                }
+            }
+        }
+        let Some(running) = current.as_mut() else {
+            continue;
+        };
+        let interval = running.runner.tick_interval();
+        hinted = running.watching.wait(&mut running.runner, interval);
+    }
+}
+
+/// While locked: how many files wait in the last vault's inbox, counted
+/// without keys.
+pub fn paused_status(state: &AppState) -> InboxStatus {
+    let folder = state
+        .last_vault
+        .lock()
+        .ok()
+        .and_then(|v| v.clone())
+        .and_then(|dir| matterbox_core::inbox::inbox_location(&dir).folder);
+    InboxStatus {
+        state: InboxState::Paused,
+        waiting: folder
+            .as_deref()
+            .map(|f| matterbox_core::inbox::pending_files(std::path::Path::new(f)))
+            .unwrap_or(0),
+        folder,
+        last_ingested: None,
+        message: None,
+    }
+}

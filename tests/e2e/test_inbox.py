@@ -1,0 +1,66 @@
+"""The watched inbox in the real app: a file dropped into the folder lands
+in its matter, an unplaced one is filed from the Unfiled queue, and files
+dropped while the vault is locked wait, counted on the unlock screen, and
+are taken in on unlock."""
+from conftest import wait_for
+from test_app import PASSPHRASE, create_vault, unlock
+from test_documents import new_matter, row
+
+
+def open_first_matter(app):
+    app.click("nav-matters")
+    wait_for(lambda: app.find_all("matter-row"), what="the matter list")[0].click()
+    app.find("documents")
+
+
+def test_files_dropped_into_the_inbox_folder_land_in_their_matter(app):
+    create_vault(app)
+    new_matter(app)
+    folder = app.data_dir / "scanner-inbox"
+
+    app.click("nav-settings")
+    app.type("inbox-folder", str(folder))
+    app.type("inbox-quiet", "300")
+    app.click("save-inbox")
+    assert "saved" in app.text("inbox-saved")
+    assert folder.is_dir()
+    app.screenshot("14-inbox-settings")
+
+    # A scan whose name carries the matter number goes to that matter.
+    (folder / "2026-0001_site-survey.txt").write_text("Survey notes for the fictional Marsh boundary.\n")
+    wait_for(lambda: any("filed into 2026-0001" in t.text for t in app.find_all("toast")), what="the filed notice")
+    wait_for(lambda: not (folder / "2026-0001_site-survey.txt").exists(), what="the original to be removed")
+    open_first_matter(app)
+    row(app, "2026-0001_site-survey.txt")
+
+    # The matter's own inbox subfolder: anything dropped there is filed here.
+    app.click("matter-inbox-folder")
+    assert str(folder / "2026-0001") in app.text("matter-inbox-folder-path")
+    (folder / "2026-0001" / "photo of the hedge.txt").write_text("A fictional photo caption.\n")
+    wait_for(lambda: any("photo of the hedge.txt was filed into 2026-0001" in t.text for t in app.find_all("toast")),
+             what="the subfolder file filed")
+    row(app, "photo of the hedge.txt")
+
+    # One with no number waits in Unfiled and is filed by hand.
+    (folder / "letter from neighbour.txt").write_text("A fictional letter about the hedge.\n")
+    wait_for(lambda: app.present("unfiled-count"), what="the Unfiled count")
+    app.click("nav-inbox")
+    item = app.find("unfiled-item")
+    assert "letter from neighbour.txt" in item.text
+    app.screenshot("13-inbox-unfiled")
+    app.select("unfiled-matter", text="2026-0001 — Marsh boundary dispute")
+    app.click("file-unfiled")
+    assert "Filed letter from neighbour.txt into 2026-0001" in app.text("inbox-notice")
+    app.find("unfiled-empty")
+
+    # While locked, files wait and are counted; unlocking takes them in.
+    app.click("lock")
+    app.find("unlock-screen")
+    (folder / "2026-0001_late-scan.txt").write_text("Arrived while the vault was locked.\n")
+    wait_for(lambda: app.present("inbox-pending"), timeout=30, what="the pending count")
+    assert "1 file waits" in app.text("inbox-pending")
+    assert (folder / "2026-0001_late-scan.txt").exists()
+    unlock(app, PASSPHRASE)
+    wait_for(lambda: not (folder / "2026-0001_late-scan.txt").exists(), what="the waiting file to be taken in")
+    open_first_matter(app)
+    row(app, "2026-0001_late-scan.txt")
