@@ -48,6 +48,15 @@ fn export_all(dir: &Path) {
     matterbox_core::inbox::InboxSettings::export_all(&cfg).unwrap();
     matterbox_core::inbox::Quarantined::export_all(&cfg).unwrap();
     matterbox_core::domain::inbox::UnfiledItem::export_all(&cfg).unwrap();
+    matterbox_core::domain::retention::Policy::export_all(&cfg).unwrap();
+    matterbox_core::domain::retention::PolicyInput::export_all(&cfg).unwrap();
+    matterbox_core::domain::retention::Hold::export_all(&cfg).unwrap();
+    matterbox_core::domain::retention::DueItem::export_all(&cfg).unwrap();
+    matterbox_core::retention::Disposal::export_all(&cfg).unwrap();
+    matterbox_core::retention::DestructionReport::export_all(&cfg).unwrap();
+    matterbox_core::retention::RegisterEntry::export_all(&cfg).unwrap();
+    crate::retention::RetentionDueEvent::export_all(&cfg).unwrap();
+    matterbox_core::retention::MatterRetention::export_all(&cfg).unwrap();
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

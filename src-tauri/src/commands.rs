@@ -7,12 +7,14 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use matterbox_core::domain::documents::{DocumentPatch, DocumentSummary, VersionInfo};
 use matterbox_core::domain::inbox::UnfiledItem;
+use matterbox_core::domain::retention::{DueItem, Hold, HoldTarget, Policy, PolicyInput};
 use matterbox_core::domain::search::{SearchFilter, SearchHit};
 use matterbox_core::domain::{
     Client, ClientInput, ClientPatch, Matter, MatterFilter, MatterInput, MatterPatch,
     MatterSummary, PartyInput,
 };
 use matterbox_core::inbox::{InboxSettings, Quarantined};
+use matterbox_core::retention::{DestructionReport, Disposal, MatterRetention, RegisterEntry};
 use matterbox_core::vault::{DeviceSecretStorage, Passphrase, list_vaults};
 use matterbox_core::{
     ApiError, AppSettings, DoctorReport, ErrorCode, KdfChoice, PreviewKind, SettingsPatch,
@@ -739,4 +741,133 @@ pub async fn inbox_mkdir(state: State<'_, AppState>, matter_id: i64) -> Res<Stri
             .map(|p| p.display().to_string())
             .map_err(|e| matterbox_core::CoreError::File(e.to_string()))
     })
+}
+
+// --- retention ---------------------------------------------------------
+
+fn today() -> chrono::NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+#[tauri::command]
+pub async fn retention_policies(state: State<'_, AppState>) -> Res<Vec<Policy>> {
+    state.with_session(|s| s.retention_policies())
+}
+
+/// Creates a policy, or changes policy `id`.
+#[tauri::command]
+pub async fn retention_policy_save(
+    state: State<'_, AppState>,
+    id: Option<i64>,
+    input: PolicyInput,
+) -> Res<Policy> {
+    state.with_session(|s| match id {
+        Some(id) => s.update_retention_policy(id, &input),
+        None => s.create_retention_policy(&input),
+    })
+}
+
+#[tauri::command]
+pub async fn retention_set_area_policy(
+    state: State<'_, AppState>,
+    area: String,
+    policy: Option<i64>,
+) -> Res<()> {
+    state.with_session(|s| s.set_practice_area_policy(&area, policy))
+}
+
+#[tauri::command]
+pub async fn retention_set_matter_policy(
+    state: State<'_, AppState>,
+    matter_id: i64,
+    policy: Option<i64>,
+) -> Res<()> {
+    state.with_session(|s| s.set_matter_policy(matter_id, policy))
+}
+
+#[tauri::command]
+pub async fn retention_holds(state: State<'_, AppState>) -> Res<Vec<Hold>> {
+    state.with_session(|s| s.holds())
+}
+
+#[tauri::command]
+pub async fn retention_place_hold(
+    state: State<'_, AppState>,
+    target: HoldTarget,
+    id: i64,
+    reason: String,
+) -> Res<Hold> {
+    state.with_session(|s| s.place_hold(target, id, &reason, today()))
+}
+
+#[tauri::command]
+pub async fn retention_release_hold(state: State<'_, AppState>, id: i64) -> Res<Hold> {
+    state.with_session(|s| s.release_hold(id))
+}
+
+#[tauri::command]
+pub async fn retention_due(state: State<'_, AppState>) -> Res<Vec<DueItem>> {
+    state.with_session(|s| s.retention_due(today()))
+}
+
+#[tauri::command]
+pub async fn retention_defer(
+    state: State<'_, AppState>,
+    item: Disposal,
+    until: chrono::NaiveDate,
+) -> Res<()> {
+    state.with_session(|s| s.defer_disposal(&item, until))
+}
+
+/// Destroys approved items; the passphrase is asked again. Opened copies
+/// are wiped too.
+#[tauri::command]
+pub async fn retention_destroy(
+    state: State<'_, AppState>,
+    items: Vec<Disposal>,
+    passphrase: String,
+) -> Res<DestructionReport> {
+    let passphrase = Passphrase::new(passphrase);
+    let report = state.with_session(|s| s.destroy_approved(&items, &passphrase, today()))?;
+    state.wipe_open_copies();
+    Ok(report)
+}
+
+#[tauri::command]
+pub async fn retention_register(state: State<'_, AppState>) -> Res<Vec<RegisterEntry>> {
+    state.with_session(|s| s.destruction_register())
+}
+
+/// Asks where to save the certificate (HTML), then writes it. `None` when
+/// the user cancelled.
+#[tauri::command]
+pub async fn retention_certificate(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    certificate: String,
+) -> Res<Option<String>> {
+    state.with_session(|s| {
+        s.destruction_register()
+            .map(|r| r.iter().any(|e| e.certificate == certificate))
+    })?;
+    let picked = app
+        .dialog()
+        .file()
+        .set_title("Save the certificate of destruction")
+        .set_file_name(format!("certificate-{certificate}.html"))
+        .blocking_save_file();
+    let Some(path) = dialog_paths(picked.map(|p| vec![p])).pop() else {
+        return Ok(None);
+    };
+    let html = state.with_session(|s| s.destruction_certificate(&certificate))?;
+    std::fs::write(&path, html).map_err(|e| ApiError {
+        code: ErrorCode::Validation,
+        message: format!("Cannot write {}: {e}.", path.display()),
+    })?;
+    Ok(Some(path.display().to_string()))
+}
+
+#[tauri::command]
+pub async fn retention_matter(state: State<'_, AppState>, matter_id: i64) -> Res<MatterRetention> {
+    state.with_session(|s| s.matter_retention(matter_id))
 }

@@ -11,6 +11,7 @@
 mod commands;
 mod inbox;
 mod os_lock;
+mod retention;
 mod state;
 
 use std::time::{Duration, Instant};
@@ -61,6 +62,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                     }
                 })?;
             inbox::spawn(app.handle().clone())?;
+            retention::spawn(app.handle().clone());
             let handle = app.handle().clone();
             os_lock::watch(move |reason| {
                 if handle.state::<AppState>().lock().unwrap_or(false) {
@@ -128,6 +130,19 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             commands::inbox_quarantine,
             commands::inbox_retry,
             commands::inbox_mkdir,
+            commands::retention_policies,
+            commands::retention_policy_save,
+            commands::retention_set_area_policy,
+            commands::retention_set_matter_policy,
+            commands::retention_holds,
+            commands::retention_place_hold,
+            commands::retention_release_hold,
+            commands::retention_due,
+            commands::retention_defer,
+            commands::retention_destroy,
+            commands::retention_register,
+            commands::retention_certificate,
+            commands::retention_matter,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))?
         .run(|app, event| {

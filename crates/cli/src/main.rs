@@ -109,6 +109,9 @@ enum Command {
     /// The watched inbox folder: settings, rules, watching, Unfiled, quarantine.
     #[command(subcommand)]
     Inbox(InboxCmd),
+    /// Retention: policies, legal holds, what is due, destruction, the register.
+    #[command(subcommand)]
+    Retention(RetentionCmd),
     /// Check documents against their encrypted files; remove leftovers of crashes.
     Doctor {
         /// Remove orphaned encrypted files and temporary files.
@@ -438,6 +441,122 @@ enum InboxCmd {
 }
 
 #[derive(Subcommand)]
+enum RetentionCmd {
+    /// Retention policies.
+    #[command(subcommand)]
+    Policy(PolicyCmd),
+    /// The policy for a practice area (`--none` clears it).
+    Area {
+        area: String,
+        #[arg(long, conflicts_with = "none")]
+        policy: Option<i64>,
+        #[arg(long)]
+        none: bool,
+    },
+    /// A matter's own policy, overriding its practice area's (`--none` clears it).
+    Matter {
+        number: String,
+        #[arg(long, conflicts_with = "none")]
+        policy: Option<i64>,
+        #[arg(long)]
+        none: bool,
+    },
+    /// Legal holds: nothing held is ever queued or destroyed.
+    #[command(subcommand)]
+    Hold(HoldCmd),
+    /// What is due for destruction (on --today, default today).
+    Due {
+        #[arg(long, value_name = "DATE")]
+        today: Option<NaiveDate>,
+    },
+    /// Put a due matter or document off until a date.
+    Defer {
+        #[arg(long, conflicts_with = "document")]
+        matter: Option<String>,
+        #[arg(long)]
+        document: Option<i64>,
+        #[arg(long, value_name = "DATE")]
+        until: NaiveDate,
+    },
+    /// Destroy due matters and documents for good (asks for the passphrase
+    /// again). Writes register entries and a certificate.
+    Destroy {
+        #[arg(long = "matter", value_name = "NUMBER")]
+        matters: Vec<String>,
+        #[arg(long = "document", value_name = "ID")]
+        documents: Vec<i64>,
+        #[arg(long, value_name = "DATE")]
+        today: Option<NaiveDate>,
+    },
+    /// The scheduler's run: finish interrupted destructions, destroy what
+    /// policies marked "without approval" cover, list what waits for approval.
+    Sweep {
+        #[arg(long, value_name = "DATE")]
+        today: Option<NaiveDate>,
+    },
+    /// The destruction register: every destroyed matter and document.
+    Register,
+    /// Write a certificate of destruction (HTML; print it to PDF).
+    Certificate {
+        certificate: String,
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyCmd {
+    List,
+    Add {
+        #[arg(long)]
+        name: String,
+        /// matter-closed, date-added or permanent.
+        #[arg(long, default_value = "matter-closed")]
+        trigger: String,
+        #[arg(long, default_value = "0")]
+        years: u32,
+        #[arg(long, default_value = "0")]
+        months: u32,
+        /// DANGER: destroy due items without anyone approving.
+        #[arg(long)]
+        danger_destroy_without_approval: bool,
+    },
+    Edit {
+        id: i64,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        trigger: Option<String>,
+        #[arg(long)]
+        years: Option<u32>,
+        #[arg(long)]
+        months: Option<u32>,
+        #[arg(long)]
+        danger_destroy_without_approval: Option<bool>,
+    },
+}
+
+#[derive(Subcommand)]
+enum HoldCmd {
+    List,
+    Place {
+        #[arg(long, conflicts_with_all = ["matter", "document"])]
+        client: Option<i64>,
+        #[arg(long, conflicts_with = "document")]
+        matter: Option<String>,
+        #[arg(long)]
+        document: Option<i64>,
+        #[arg(long)]
+        reason: String,
+        #[arg(long, value_name = "DATE")]
+        on: Option<NaiveDate>,
+    },
+    Release {
+        id: i64,
+    },
+}
+
+#[derive(Subcommand)]
 enum RuleCmd {
     List,
     /// Add a rule: a glob (or --regex) on the file name, to a matter and/or tags.
@@ -531,6 +650,14 @@ impl Ctx {
                 "Passphrase: "
             },
             confirm,
+        }
+    }
+
+    /// The passphrase source, asking with `prompt` on a terminal.
+    fn passphrase_source_with_prompt(&self, prompt: &'static str) -> Source<'_> {
+        Source {
+            prompt,
+            ..self.passphrase_source(false)
         }
     }
 
@@ -669,6 +796,7 @@ fn run(cli: Cli) -> Outcome {
         ),
         Command::Settings(cmd) => settings_cmd(&ctx, cmd),
         Command::Inbox(cmd) => inbox_cmd(&ctx, cmd),
+        Command::Retention(cmd) => retention_cmd(&ctx, cmd),
         Command::Audit(cmd) => audit_cmd(&ctx, cmd),
         Command::Doctor {
             fix,
@@ -1344,6 +1472,208 @@ fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
             ctx.print(&serde_json::json!({ "retried": name }), |_| {
                 format!("{name} is back in the inbox and will be tried again.\n")
             })
+        }
+    })
+}
+
+fn trigger_of(s: &str) -> Result<matterbox_core::domain::retention::Trigger, Failure> {
+    use matterbox_core::domain::retention::Trigger;
+    match s.replace('_', "-").as_str() {
+        "matter-closed" => Ok(Trigger::MatterClosed),
+        "date-added" => Ok(Trigger::DateAdded),
+        "permanent" => Ok(Trigger::Permanent),
+        other => Err(Failure::from(matterbox_core::CoreError::File(format!(
+            "{other} is not a trigger: use matter-closed, date-added or permanent."
+        )))),
+    }
+}
+
+fn retention_cmd(ctx: &Ctx, cmd: RetentionCmd) -> Outcome {
+    use matterbox_core::domain::retention::{HoldTarget, PolicyInput};
+    use matterbox_core::retention::Disposal;
+    let today = |d: Option<NaiveDate>| d.unwrap_or_else(|| chrono::Local::now().date_naive());
+    let policy_line = |p: &matterbox_core::domain::retention::Policy| {
+        format!(
+            "{:>4}  {}  ({:?}, {} y {} m){}\n",
+            p.id,
+            p.name,
+            p.trigger,
+            p.years,
+            p.months,
+            if p.danger_destroy_without_approval {
+                "  DESTROYS WITHOUT APPROVAL"
+            } else {
+                ""
+            }
+        )
+    };
+    let due_text = |items: &Vec<matterbox_core::domain::retention::DueItem>| -> String {
+        if items.is_empty() {
+            return "Nothing is due for destruction.\n".into();
+        }
+        items
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {:>6}  {}  {}  due {}\n        {}\n",
+                    d.kind, d.id, d.matter_number, d.title, d.due_on, d.reason
+                )
+            })
+            .collect()
+    };
+    ctx.with_session(|s| match cmd {
+        RetentionCmd::Policy(PolicyCmd::List) => {
+            let list = s.retention_policies()?;
+            ctx.print(&list, |l| l.iter().map(policy_line).collect())
+        }
+        RetentionCmd::Policy(PolicyCmd::Add { name, trigger, years, months, danger_destroy_without_approval }) => {
+            let p = s.create_retention_policy(&PolicyInput {
+                name,
+                trigger: Some(trigger_of(&trigger)?),
+                years,
+                months,
+                danger_destroy_without_approval,
+            })?;
+            ctx.print(&p, |p| policy_line(p))
+        }
+        RetentionCmd::Policy(PolicyCmd::Edit { id, name, trigger, years, months, danger_destroy_without_approval }) => {
+            let old = s
+                .retention_policies()?
+                .into_iter()
+                .find(|p| p.id == id)
+                .ok_or_else(|| Failure::from(matterbox_core::CoreError::File(format!("No retention policy {id}."))))?;
+            let p = s.update_retention_policy(
+                id,
+                &PolicyInput {
+                    name: name.unwrap_or(old.name),
+                    trigger: Some(match trigger {
+                        Some(t) => trigger_of(&t)?,
+                        None => old.trigger,
+                    }),
+                    years: years.unwrap_or(old.years),
+                    months: months.unwrap_or(old.months),
+                    danger_destroy_without_approval: danger_destroy_without_approval
+                        .unwrap_or(old.danger_destroy_without_approval),
+                },
+            )?;
+            ctx.print(&p, |p| policy_line(p))
+        }
+        RetentionCmd::Area { area, policy, none: _ } => {
+            s.set_practice_area_policy(&area, policy)?;
+            ctx.print(&serde_json::json!({ "practiceArea": area, "policy": policy }), |_| {
+                format!("Practice area {area}: policy {}.\n", policy.map(|p| p.to_string()).unwrap_or("none".into()))
+            })
+        }
+        RetentionCmd::Matter { number, policy, none: _ } => {
+            let id = s.matter_id(&number)?;
+            s.set_matter_policy(id, policy)?;
+            ctx.print(&serde_json::json!({ "matter": number, "policy": policy }), |_| {
+                format!("Matter {number}: policy {}.\n", policy.map(|p| p.to_string()).unwrap_or("from its practice area".into()))
+            })
+        }
+        RetentionCmd::Hold(HoldCmd::List) => {
+            let holds = s.holds()?;
+            ctx.print(&holds, |h| {
+                if h.is_empty() {
+                    return "No legal holds.\n".into();
+                }
+                h.iter().map(|h| format!("{:>4}  {:?} {}  since {}: {}\n", h.id, h.target, h.target_id, h.placed_on, h.reason)).collect()
+            })
+        }
+        RetentionCmd::Hold(HoldCmd::Place { client, matter, document, reason, on }) => {
+            let (target, id) = match (client, matter, document) {
+                (Some(c), _, _) => (HoldTarget::Client, c),
+                (_, Some(m), _) => (HoldTarget::Matter, s.matter_id(&m)?),
+                (_, _, Some(d)) => (HoldTarget::Document, d),
+                _ => {
+                    return Err(Failure::from(matterbox_core::CoreError::File(
+                        "Say what to hold: --client ID, --matter NUMBER or --document ID.".into(),
+                    )));
+                }
+            };
+            let h = s.place_hold(target, id, &reason, today(on))?;
+            ctx.print(&h, |h| format!("Hold {} placed.\n", h.id))
+        }
+        RetentionCmd::Hold(HoldCmd::Release { id }) => {
+            let h = s.release_hold(id)?;
+            ctx.print(&h, |h| format!("Hold {} released.\n", h.id))
+        }
+        RetentionCmd::Due { today: t } => {
+            let items = s.retention_due(today(t))?;
+            ctx.print(&items, due_text)
+        }
+        RetentionCmd::Defer { matter, document, until } => {
+            let item = match (matter, document) {
+                (Some(m), _) => Disposal { kind: "matter".into(), id: s.matter_id(&m)? },
+                (_, Some(d)) => Disposal { kind: "document".into(), id: d },
+                _ => {
+                    return Err(Failure::from(matterbox_core::CoreError::File(
+                        "Say what to defer: --matter NUMBER or --document ID.".into(),
+                    )));
+                }
+            };
+            s.defer_disposal(&item, until)?;
+            ctx.print(&serde_json::json!({ "deferred": item, "until": until }), |_| format!("Deferred until {until}.\n"))
+        }
+        RetentionCmd::Destroy { matters, documents, today: t } => {
+            let mut items = Vec::new();
+            for m in &matters {
+                items.push(Disposal { kind: "matter".into(), id: s.matter_id(m)? });
+            }
+            items.extend(documents.iter().map(|d| Disposal { kind: "document".into(), id: *d }));
+            if items.is_empty() {
+                return Err(Failure::from(matterbox_core::CoreError::File(
+                    "Say what to destroy: --matter NUMBER and/or --document ID.".into(),
+                )));
+            }
+            // Approval: the passphrase again.
+            let pass = secrets::passphrase(&ctx.passphrase_source_with_prompt("Passphrase again, to approve destruction: "))?;
+            let report = s.destroy_approved(&items, &pass, today(t))?;
+            ctx.print(&report, |r| {
+                format!(
+                    "Destroyed {} documents and {} matters ({} clients with their last matter). Certificate {}.\n",
+                    r.documents, r.matters, r.clients, r.certificate
+                )
+            })
+        }
+        RetentionCmd::Sweep { today: t } => {
+            let finished = s.finish_destruction()?;
+            let report = s.destroy_due_without_approval(today(t))?;
+            let waiting = s.retention_due(today(t))?;
+            let out = serde_json::json!({ "resumed": finished, "destroyed": report, "awaitingApproval": waiting });
+            ctx.print(&out, |_| {
+                let mut t = String::new();
+                if report.documents + report.matters > 0 {
+                    t.push_str(&format!(
+                        "Destroyed without approval (policy says so): {} documents, {} matters. Certificate {}.\n",
+                        report.documents, report.matters, report.certificate
+                    ));
+                }
+                t.push_str(&due_text(&waiting));
+                t
+            })
+        }
+        RetentionCmd::Register => {
+            let entries = s.destruction_register()?;
+            ctx.print(&entries, |e| {
+                if e.is_empty() {
+                    return "Nothing has been destroyed.\n".into();
+                }
+                e.iter()
+                    .map(|e| format!(
+                        "{:>5}  {}  {}  {}  destroyed {}  policy {}  certificate {}\n",
+                        e.id, e.kind, e.matter_number, e.title.as_deref().unwrap_or(&e.title_sha256), e.destroyed_at, e.policy, e.certificate
+                    ))
+                    .collect()
+            })
+        }
+        RetentionCmd::Certificate { certificate, output } => {
+            if output.exists() {
+                return Err(Failure::from(matterbox_core::CoreError::File(format!("{} exists already.", output.display()))));
+            }
+            let html = s.destruction_certificate(&certificate)?;
+            std::fs::write(&output, html)?;
+            ctx.print(&serde_json::json!({ "written": output }), |_| format!("Wrote {}.\n", output.display()))
         }
     })
 }

@@ -7,6 +7,7 @@
 mod document_ops;
 mod error;
 pub mod inbox;
+pub mod retention;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -199,6 +200,7 @@ pub struct Session {
     conn: Connection,
     audit: AuditLog,
     actor: String,
+    env: Environment,
     master: MasterKey,
     /// False when the anchor beside the database did not match it at unlock
     /// (an older database restored, the anchor edited or removed): the
@@ -333,6 +335,7 @@ impl Session {
             conn,
             audit,
             actor: env.actor.clone(),
+            env: env.clone(),
             master,
             anchor_trusted: create,
         };
@@ -372,6 +375,8 @@ impl Session {
             rec.record(action, &object, details)
         })?;
         session.vault.acknowledge_failed_attempts()?;
+        // A destruction a crash interrupted is finished first.
+        session.finish_destruction()?;
         Ok(session)
     }
 

@@ -555,3 +555,395 @@ fn previews_by_kind_and_opened_copies_are_private_and_wiped() {
         0
     );
 }
+
+mod retention_tests {
+    use super::*;
+    use crate::retention::Disposal;
+    use matterbox_domain::retention::{HoldTarget, PolicyInput, Trigger};
+
+    fn import(
+        s: &mut Session,
+        matter: i64,
+        dir: &Path,
+        name: &str,
+        bytes: &[u8],
+    ) -> matterbox_domain::documents::DocumentSummary {
+        s.import_document(matter, &write_file(dir, name, bytes), None, false)
+            .unwrap()
+    }
+
+    fn policy(
+        s: &mut Session,
+        name: &str,
+        trigger: Trigger,
+        years: u32,
+        months: u32,
+    ) -> matterbox_domain::retention::Policy {
+        s.create_retention_policy(&PolicyInput {
+            name: name.into(),
+            trigger: Some(trigger),
+            years,
+            months,
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    /// Dates the matter's opening back, so it can close in the past.
+    fn opened_long_ago(s: &mut Session, id: i64) {
+        s.update_matter(
+            id,
+            &MatterPatch {
+                opened_on: Some(day("2010-01-01")),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    }
+
+    fn due_ids(s: &Session, today: &str) -> Vec<(String, i64)> {
+        s.retention_due(day(today))
+            .unwrap()
+            .into_iter()
+            .map(|d| (d.kind, d.id))
+            .collect()
+    }
+
+    #[test]
+    fn a_closed_matter_is_due_after_its_period_unless_held_or_reopened() {
+        let f = fixture();
+        let mut s = create(&f).session;
+        let (estate, _) = with_two_matters(&mut s);
+        let seven = policy(
+            &mut s,
+            "Litigation \u{2014} 7 years after closing",
+            Trigger::MatterClosed,
+            7,
+            0,
+        );
+        s.set_matter_policy(estate, Some(seven.id)).unwrap();
+        opened_long_ago(&mut s, estate);
+        s.close_matter(estate, Some(day("2019-01-10"))).unwrap();
+        assert!(due_ids(&s, "2026-01-09").is_empty());
+        assert_eq!(due_ids(&s, "2026-01-10"), vec![("matter".into(), estate)]);
+        // Months later (the laptop was off): still due, once.
+        assert_eq!(due_ids(&s, "2027-06-01").len(), 1);
+
+        let client = s.matter(estate).unwrap().summary.client_id;
+        let hold = s
+            .place_hold(
+                HoldTarget::Client,
+                client,
+                "Litigation threatened",
+                day("2026-01-05"),
+            )
+            .unwrap();
+        assert!(
+            due_ids(&s, "2026-02-01").is_empty(),
+            "a client hold covers its matters"
+        );
+        s.release_hold(hold.id).unwrap();
+        assert_eq!(due_ids(&s, "2026-02-01").len(), 1);
+
+        // A policy change recomputes at once.
+        s.update_retention_policy(
+            seven.id,
+            &PolicyInput {
+                name: seven.name.clone(),
+                trigger: Some(Trigger::MatterClosed),
+                years: 10,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(due_ids(&s, "2026-02-01").is_empty());
+        assert_eq!(due_ids(&s, "2029-01-10").len(), 1);
+
+        // Reopening suspends the clock; closing again restarts it.
+        s.reopen_matter(estate).unwrap();
+        assert!(due_ids(&s, "2040-01-01").is_empty());
+        s.close_matter(estate, Some(day("2026-03-01"))).unwrap();
+        assert!(due_ids(&s, "2036-02-29").is_empty());
+        assert_eq!(due_ids(&s, "2036-03-01").len(), 1);
+
+        // Deferred: not due until the new date.
+        s.defer_disposal(
+            &Disposal {
+                kind: "matter".into(),
+                id: estate,
+            },
+            day("2037-01-01"),
+        )
+        .unwrap();
+        assert!(due_ids(&s, "2036-06-01").is_empty());
+        assert_eq!(due_ids(&s, "2037-01-01").len(), 1);
+        let log = actions(&s);
+        for a in [
+            "retention_policy_created",
+            "retention_policy_changed",
+            "hold_placed",
+            "hold_released",
+            "disposal_deferred",
+        ] {
+            assert!(log.iter().any(|x| x == a), "{a}");
+        }
+    }
+
+    #[test]
+    fn destruction_needs_the_passphrase_and_leaves_a_register_and_certificate() {
+        let f = fixture();
+        let mut s = create(&f).session;
+        let (estate, lease) = with_two_matters(&mut s);
+        let src = tempfile::tempdir().unwrap();
+        let d1 = import(
+            &mut s,
+            estate,
+            src.path(),
+            "will.txt",
+            b"the will of a fictional testator",
+        );
+        let d2 = import(&mut s, estate, src.path(), "deed.txt", b"a fictional deed");
+        let keep = import(&mut s, lease, src.path(), "lease.txt", b"a fictional lease");
+        let p = policy(
+            &mut s,
+            "Estates \u{2014} 1 year",
+            Trigger::MatterClosed,
+            1,
+            0,
+        );
+        s.set_matter_policy(estate, Some(p.id)).unwrap();
+        opened_long_ago(&mut s, estate);
+        s.close_matter(estate, Some(day("2020-02-29"))).unwrap();
+        let item = Disposal {
+            kind: "matter".into(),
+            id: estate,
+        };
+        let today = day("2021-02-28");
+
+        // Not due yet, held, or a wrong passphrase: nothing is destroyed.
+        assert_eq!(
+            s.destroy_approved(
+                std::slice::from_ref(&item),
+                &pass("first passphrase"),
+                day("2021-02-27")
+            )
+            .unwrap_err()
+            .code(),
+            ErrorCode::Conflict
+        );
+        assert_eq!(
+            s.destroy_approved(
+                std::slice::from_ref(&item),
+                &pass("not the passphrase"),
+                today
+            )
+            .unwrap_err()
+            .code(),
+            ErrorCode::WrongSecret
+        );
+        let h = s
+            .place_hold(HoldTarget::Document, d2.id, "Subpoena", today)
+            .unwrap();
+        assert_eq!(
+            s.destroy_approved(
+                std::slice::from_ref(&item),
+                &pass("first passphrase"),
+                today
+            )
+            .unwrap_err()
+            .code(),
+            ErrorCode::Conflict,
+            "a hold on one document holds its matter"
+        );
+        s.release_hold(h.id).unwrap();
+        assert_eq!(s.documents(estate).unwrap().len(), 2);
+
+        let blobs_before = std::fs::read_dir(s.vault.blobs_dir())
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().is_file())
+            .count();
+        let report = s
+            .destroy_approved(&[item], &pass("first passphrase"), today)
+            .unwrap();
+        assert_eq!(
+            (report.documents, report.matters, report.clients),
+            (2, 1, 0),
+            "the client keeps its other matter"
+        );
+        assert_eq!(s.matter(estate).unwrap_err().code(), ErrorCode::NotFound);
+        assert_eq!(s.document(d1.id).unwrap_err().code(), ErrorCode::NotFound);
+        assert_eq!(s.document(keep.id).unwrap().title, "lease.txt");
+        let blobs_after = std::fs::read_dir(s.vault.blobs_dir())
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().is_file())
+            .count();
+        assert_eq!(blobs_before - blobs_after, 2);
+        assert!(
+            s.search("testator", &Default::default())
+                .unwrap()
+                .is_empty()
+        );
+        let report_doctor = s.doctor(false, true, Duration::ZERO).unwrap();
+        assert!(report_doctor.healthy(), "{report_doctor:?}");
+
+        let register = s.destruction_register().unwrap();
+        assert_eq!(register.len(), 3);
+        let will = register
+            .iter()
+            .find(|e| e.title.as_deref() == Some("will.txt"))
+            .unwrap();
+        assert_eq!(will.content_sha256.as_deref(), Some(d1.sha256.as_str()));
+        assert_eq!(will.closed_on.as_deref(), Some("2020-02-29"));
+        assert_eq!(will.policy, "Estates \u{2014} 1 year");
+        assert_eq!(will.approved_by, "test:ada");
+        // The register is permanent.
+        assert!(
+            s.conn
+                .execute("DELETE FROM destruction_register", [])
+                .is_err()
+        );
+        assert!(
+            s.conn
+                .execute("UPDATE destruction_register SET title = 'x'", [])
+                .is_err()
+        );
+        let html = s.destruction_certificate(&report.certificate).unwrap();
+        assert!(
+            html.contains(&report.certificate)
+                && html.contains("will.txt")
+                && html.contains(&d1.sha256)
+        );
+        let log = actions(&s);
+        assert_eq!(log.iter().filter(|a| *a == "document_destroyed").count(), 2);
+        assert!(log.iter().any(|a| a == "matter_destroyed"));
+        assert!(log.iter().any(|a| a == "certificate_exported"));
+        assert!(
+            matches!(
+                s.verify_audit().unwrap(),
+                matterbox_audit::Verification::Intact { .. }
+            ),
+            "the audit chain still verifies"
+        );
+
+        // Its last matter gone, the client goes too.
+        let p2 = policy(&mut s, "Short", Trigger::MatterClosed, 0, 1);
+        s.set_matter_policy(lease, Some(p2.id)).unwrap();
+        opened_long_ago(&mut s, lease);
+        s.close_matter(lease, Some(day("2021-01-01"))).unwrap();
+        let r = s
+            .destroy_approved(
+                &[Disposal {
+                    kind: "matter".into(),
+                    id: lease,
+                }],
+                &pass("first passphrase"),
+                today,
+            )
+            .unwrap();
+        assert_eq!(r.clients, 1);
+        assert!(s.clients(None).unwrap().is_empty());
+    }
+
+    #[test]
+    fn documents_under_a_date_added_policy_are_due_one_by_one() {
+        let f = fixture();
+        let mut s = create(&f).session;
+        let (estate, _) = with_two_matters(&mut s);
+        let src = tempfile::tempdir().unwrap();
+        let d = import(&mut s, estate, src.path(), "note.txt", b"a fictional note");
+        let p = policy(&mut s, "Notes", Trigger::DateAdded, 2, 0);
+        let area = "Estates";
+        s.update_matter(
+            estate,
+            &MatterPatch {
+                practice_area: Some(area.into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        s.set_practice_area_policy(area, Some(p.id)).unwrap();
+        let added = day(&d.created_at[..10]);
+        let due = matterbox_domain::retention::add_period(added, 2, 0);
+        assert!(due_ids(&s, &due.pred_opt().unwrap().to_string()).is_empty());
+        assert_eq!(
+            due_ids(&s, &due.to_string()),
+            vec![("document".into(), d.id)]
+        );
+    }
+
+    #[test]
+    fn the_scheduler_destroys_only_under_policies_that_say_so() {
+        let f = fixture();
+        let mut s = create(&f).session;
+        let (estate, lease) = with_two_matters(&mut s);
+        let careful = policy(&mut s, "Careful", Trigger::MatterClosed, 1, 0);
+        let automatic = s
+            .create_retention_policy(&PolicyInput {
+                name: "Automatic".into(),
+                trigger: Some(Trigger::MatterClosed),
+                years: 1,
+                danger_destroy_without_approval: true,
+                ..Default::default()
+            })
+            .unwrap();
+        for (m, p) in [(estate, careful.id), (lease, automatic.id)] {
+            s.set_matter_policy(m, Some(p)).unwrap();
+            opened_long_ago(&mut s, m);
+            s.close_matter(m, Some(day("2020-01-01"))).unwrap();
+        }
+        let report = s.destroy_due_without_approval(day("2026-01-01")).unwrap();
+        assert_eq!(report.matters, 1);
+        assert_eq!(s.matter(lease).unwrap_err().code(), ErrorCode::NotFound);
+        assert_eq!(
+            due_ids(&s, "2026-01-01"),
+            vec![("matter".into(), estate)],
+            "the careful one waits for approval"
+        );
+        let register = s.destruction_register().unwrap();
+        assert!(register[0].approved_by.contains("scheduler"));
+        // A permanent policy may not destroy without approval.
+        let bad = PolicyInput {
+            name: "Bad".into(),
+            trigger: Some(Trigger::Permanent),
+            danger_destroy_without_approval: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            s.create_retention_policy(&bad).unwrap_err().code(),
+            ErrorCode::Validation
+        );
+    }
+
+    #[test]
+    fn a_destruction_cut_short_finishes_at_the_next_unlock() {
+        let f = fixture();
+        let mut s = create(&f).session;
+        let (estate, _) = with_two_matters(&mut s);
+        let src = tempfile::tempdir().unwrap();
+        let d = import(&mut s, estate, src.path(), "gone.txt", b"fictional");
+        let blob = matterbox_domain::documents::version_key(&s.conn, d.id, None)
+            .unwrap()
+            .blob_id;
+        // The records went (as in the destroying transaction) and then the
+        // process died before the blobs were removed.
+        s.conn
+            .execute(
+                "INSERT INTO destruction_jobs (blob_id) VALUES (?1)",
+                [&blob],
+            )
+            .unwrap();
+        drop(s);
+        assert!(f.vault_dir.join("blobs").join(&blob).exists());
+        let s = unlock(&f.env, &f.vault_dir, &pass("first passphrase")).unwrap();
+        assert!(!f.vault_dir.join("blobs").join(&blob).exists());
+        let left: i64 = s
+            .conn
+            .query_row("SELECT count(*) FROM destruction_jobs", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 0);
+    }
+}

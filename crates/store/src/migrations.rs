@@ -242,9 +242,80 @@ CREATE TABLE inbox_items (
 CREATE INDEX inbox_items_unfiled ON inbox_items (id) WHERE document_id IS NULL;
 "#,
     },
+    Migration {
+        version: 9,
+        description: "retention policies, legal holds, deferrals, destruction jobs and the destruction register",
+        sql: r#"
+CREATE TABLE retention_policies (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(trim(name)) > 0),
+    trigger     TEXT NOT NULL CHECK (trigger IN ('matter_closed', 'date_added', 'permanent')),
+    years       INTEGER NOT NULL DEFAULT 0,
+    months      INTEGER NOT NULL DEFAULT 0,
+    -- Destroy due items without asking: off unless chosen, per policy.
+    danger_destroy_without_approval INTEGER NOT NULL DEFAULT 0,
+    created_at  TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE practice_area_policies (
+    practice_area TEXT PRIMARY KEY COLLATE NOCASE,
+    policy_id     INTEGER NOT NULL REFERENCES retention_policies (id)
+) STRICT;
+
+ALTER TABLE matters ADD COLUMN retention_policy_id INTEGER REFERENCES retention_policies (id);
+
+CREATE TABLE legal_holds (
+    id          INTEGER PRIMARY KEY,
+    target      TEXT NOT NULL CHECK (target IN ('client', 'matter', 'document')),
+    target_id   INTEGER NOT NULL,
+    reason      TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+    placed_on   TEXT NOT NULL,
+    placed_at   TEXT NOT NULL,
+    released_at TEXT
+) STRICT;
+CREATE INDEX legal_holds_target ON legal_holds (target, target_id) WHERE released_at IS NULL;
+
+CREATE TABLE retention_deferrals (
+    kind      TEXT NOT NULL CHECK (kind IN ('matter', 'document')),
+    target_id INTEGER NOT NULL,
+    until     TEXT NOT NULL,
+    PRIMARY KEY (kind, target_id)
+) STRICT, WITHOUT ROWID;
+
+-- Blobs whose records are gone and whose files are still to be overwritten
+-- and removed: a crash mid-destruction resumes from here.
+CREATE TABLE destruction_jobs (
+    blob_id TEXT PRIMARY KEY
+) STRICT, WITHOUT ROWID;
+
+-- The permanent index of destroyed files. Rows are never changed or
+-- removed (triggers below).
+CREATE TABLE destruction_register (
+    id             INTEGER PRIMARY KEY,
+    kind           TEXT NOT NULL CHECK (kind IN ('matter', 'document')),
+    matter_number  TEXT NOT NULL,
+    title          TEXT,
+    title_sha256   TEXT NOT NULL,
+    content_sha256 TEXT,
+    opened_on      TEXT,
+    closed_on      TEXT,
+    added_on       TEXT,
+    policy         TEXT NOT NULL,
+    approved_by    TEXT NOT NULL,
+    approved_at    TEXT NOT NULL,
+    destroyed_at   TEXT NOT NULL,
+    method         TEXT NOT NULL,
+    certificate    TEXT NOT NULL
+) STRICT;
+CREATE TRIGGER destruction_register_no_update BEFORE UPDATE ON destruction_register
+BEGIN SELECT RAISE(ABORT, 'the destruction register is permanent'); END;
+CREATE TRIGGER destruction_register_no_delete BEFORE DELETE ON destruction_register
+BEGIN SELECT RAISE(ABORT, 'the destruction register is permanent'); END;
+"#,
+    },
 ];
 
-pub const LATEST_VERSION: i64 = 8;
+pub const LATEST_VERSION: i64 = 9;
 
 /// Brings the database to `target`, running each missing migration in its
 /// own transaction. Refuses a database newer than this build.

@@ -35,6 +35,16 @@ import type { InboxStatus } from "./bindings/InboxStatus";
 import type { IngestedEvent } from "./bindings/IngestedEvent";
 import type { Quarantined } from "./bindings/Quarantined";
 import type { UnfiledItem } from "./bindings/UnfiledItem";
+import type { DestructionReport } from "./bindings/DestructionReport";
+import type { Disposal } from "./bindings/Disposal";
+import type { DueItem } from "./bindings/DueItem";
+import type { Hold } from "./bindings/Hold";
+import type { HoldTarget } from "./bindings/HoldTarget";
+import type { Policy } from "./bindings/Policy";
+import type { PolicyInput } from "./bindings/PolicyInput";
+import type { RegisterEntry } from "./bindings/RegisterEntry";
+import type { RetentionDueEvent } from "./bindings/RetentionDueEvent";
+import type { MatterRetention } from "./bindings/MatterRetention";
 
 /** Raised in the page when any command answers `vault_locked`. */
 export const LOCAL_LOCKED_EVENT = "matterbox-vault-locked";
@@ -121,6 +131,20 @@ export const api = {
   quarantine: () => call<Quarantined[]>("inbox_quarantine"),
   retryQuarantined: (name: string) => call<null>("inbox_retry", { name }),
   inboxFolderFor: (matterId: number) => call<string>("inbox_mkdir", { matterId }),
+  policies: () => call<Policy[]>("retention_policies"),
+  savePolicy: (id: number | null, input: PolicyInput) => call<Policy>("retention_policy_save", { id, input }),
+  setAreaPolicy: (area: string, policy: number | null) => call<null>("retention_set_area_policy", { area, policy }),
+  setMatterPolicy: (matterId: number, policy: number | null) =>
+    call<null>("retention_set_matter_policy", { matterId, policy }),
+  holds: () => call<Hold[]>("retention_holds"),
+  placeHold: (target: HoldTarget, id: number, reason: string) => call<Hold>("retention_place_hold", { target, id, reason }),
+  releaseHold: (id: number) => call<Hold>("retention_release_hold", { id }),
+  due: () => call<DueItem[]>("retention_due"),
+  defer: (item: Disposal, until: string) => call<null>("retention_defer", { item, until }),
+  destroy: (items: Disposal[], passphrase: string) => call<DestructionReport>("retention_destroy", { items, passphrase }),
+  register: () => call<RegisterEntry[]>("retention_register"),
+  matterRetention: (matterId: number) => call<MatterRetention>("retention_matter", { matterId }),
+  exportCertificate: (certificate: string) => call<string | null>("retention_certificate", { certificate }),
 };
 
 /** The inbox watcher's state, whenever it changes. */
@@ -151,4 +175,9 @@ export function describe(err: unknown): string {
 
 export function codeOf(err: unknown): ErrorCode {
   return err instanceof IpcError ? err.code : "internal";
+}
+
+/** The retention scheduler's count of items waiting for approval. */
+export function onRetentionDue(callback: (event: RetentionDueEvent) => void): Promise<UnlistenFn> {
+  return listen<RetentionDueEvent>("retention-due", (e) => callback(e.payload));
 }

@@ -1,0 +1,590 @@
+//! Retention: how long a matter's file is kept, holds that stop
+//! destruction, and the destruction register. The rules (`add_period`,
+//! `due_on`) are pure and take "today" from the caller's clock.
+
+use chrono::{Datelike, NaiveDate};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::{DomainError, now, required, validation};
+
+/// What starts a policy's clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// The matter's closing date: the whole matter is due at once.
+    MatterClosed,
+    /// The date each document was added: documents are due one by one.
+    DateAdded,
+    /// Never due.
+    Permanent,
+}
+
+impl Trigger {
+    fn as_str(self) -> &'static str {
+        match self {
+            Trigger::MatterClosed => "matter_closed",
+            Trigger::DateAdded => "date_added",
+            Trigger::Permanent => "permanent",
+        }
+    }
+
+    fn parse(s: &str) -> Trigger {
+        match s {
+            "matter_closed" => Trigger::MatterClosed,
+            "date_added" => Trigger::DateAdded,
+            _ => Trigger::Permanent,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Policy {
+    pub id: i64,
+    pub name: String,
+    pub trigger: Trigger,
+    pub years: u32,
+    pub months: u32,
+    /// Destroy due items without approval. Dangerous: off unless a user
+    /// turns it on for this policy explicitly.
+    pub danger_destroy_without_approval: bool,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyInput {
+    pub name: String,
+    pub trigger: Option<Trigger>,
+    #[serde(default)]
+    pub years: u32,
+    #[serde(default)]
+    pub months: u32,
+    #[serde(default)]
+    pub danger_destroy_without_approval: bool,
+}
+
+/// `date` plus a number of years and months; a day past the end of the
+/// target month becomes its last day (29 February + 1 year = 28 February).
+pub fn add_period(date: NaiveDate, years: u32, months: u32) -> NaiveDate {
+    let total = date.year() * 12 + date.month0() as i32 + (years * 12 + months) as i32;
+    let (y, m0) = (total.div_euclid(12), total.rem_euclid(12) as u32);
+    let mut day = date.day();
+    loop {
+        if let Some(d) = NaiveDate::from_ymd_opt(y, m0 + 1, day) {
+            return d;
+        }
+        day -= 1;
+    }
+}
+
+/// When an item under `policy` is due, from the date its clock started.
+/// `None`: never (permanent) or not yet started (an open or reopened
+/// matter: reopening suspends the clock).
+pub fn due_on(policy: &Policy, started: Option<NaiveDate>) -> Option<NaiveDate> {
+    match policy.trigger {
+        Trigger::Permanent => None,
+        _ => started.map(|d| add_period(d, policy.years, policy.months)),
+    }
+}
+
+/// The latest start date whose due date is on or before `today`.
+pub fn latest_start_due(policy: &Policy, today: NaiveDate) -> Option<NaiveDate> {
+    if policy.trigger == Trigger::Permanent {
+        return None;
+    }
+    // Go back the period, then forward while still due (clamping makes
+    // several start dates share one due date).
+    let total =
+        today.year() * 12 + today.month0() as i32 - (policy.years * 12 + policy.months) as i32;
+    let (y, m0) = (total.div_euclid(12), total.rem_euclid(12) as u32);
+    let mut d = NaiveDate::from_ymd_opt(y, m0 + 1, 1)?;
+    // The first of that month is due (its due date is the first of today's month).
+    while let Some(next) = d.succ_opt() {
+        if add_period(next, policy.years, policy.months) <= today {
+            d = next;
+        } else {
+            break;
+        }
+    }
+    Some(d)
+}
+
+fn policy_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Policy> {
+    Ok(Policy {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        trigger: Trigger::parse(&r.get::<_, String>(2)?),
+        years: r.get(3)?,
+        months: r.get(4)?,
+        danger_destroy_without_approval: r.get(5)?,
+    })
+}
+
+const POLICY_COLUMNS: &str = "id, name, trigger, years, months, danger_destroy_without_approval";
+
+pub fn policies(conn: &Connection) -> Result<Vec<Policy>, DomainError> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {POLICY_COLUMNS} FROM retention_policies ORDER BY name COLLATE NOCASE"
+    ))?;
+    let rows = stmt.query_map([], policy_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn policy(conn: &Connection, id: i64) -> Result<Policy, DomainError> {
+    conn.query_row(
+        &format!("SELECT {POLICY_COLUMNS} FROM retention_policies WHERE id = ?1"),
+        [id],
+        policy_row,
+    )
+    .optional()?
+    .ok_or_else(|| DomainError::NotFound {
+        what: "retention policy",
+        key: format!("id {id}"),
+    })
+}
+
+fn check_input(input: &PolicyInput) -> Result<(String, Trigger), DomainError> {
+    let name = required("name", "The policy name", &input.name)?;
+    let trigger = input.trigger.unwrap_or(Trigger::MatterClosed);
+    if trigger != Trigger::Permanent && input.years == 0 && input.months == 0 {
+        return Err(validation(
+            "years",
+            "Give how long to keep: years and/or months, or choose \u{201c}keep permanently\u{201d}.",
+        ));
+    }
+    if input.years > 200 || input.months > 1200 {
+        return Err(validation("years", "That period is longer than 200 years."));
+    }
+    if trigger == Trigger::Permanent && input.danger_destroy_without_approval {
+        return Err(validation(
+            "danger_destroy_without_approval",
+            "A permanent policy never destroys.",
+        ));
+    }
+    Ok((name, trigger))
+}
+
+pub fn create_policy(conn: &Connection, input: &PolicyInput) -> Result<i64, DomainError> {
+    let (name, trigger) = check_input(input)?;
+    conn.execute(
+        "INSERT INTO retention_policies (name, trigger, years, months, danger_destroy_without_approval, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![name, trigger.as_str(), input.years, input.months, input.danger_destroy_without_approval, now()],
+    )
+    .map_err(|e| match e {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+            DomainError::Conflict(format!("A policy named \u{201c}{name}\u{201d} exists already."))
+        }
+        e => e.into(),
+    })?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn update_policy(conn: &Connection, id: i64, input: &PolicyInput) -> Result<(), DomainError> {
+    policy(conn, id)?;
+    let (name, trigger) = check_input(input)?;
+    conn.execute(
+        "UPDATE retention_policies SET name = ?2, trigger = ?3, years = ?4, months = ?5,
+                danger_destroy_without_approval = ?6 WHERE id = ?1",
+        params![
+            id,
+            name,
+            trigger.as_str(),
+            input.years,
+            input.months,
+            input.danger_destroy_without_approval
+        ],
+    )?;
+    Ok(())
+}
+
+/// Sets (or clears) the policy of a practice area.
+pub fn set_area_policy(
+    conn: &Connection,
+    area: &str,
+    policy_id: Option<i64>,
+) -> Result<(), DomainError> {
+    let area = required("practice_area", "The practice area", area)?;
+    match policy_id {
+        Some(p) => {
+            policy(conn, p)?;
+            conn.execute(
+                "INSERT INTO practice_area_policies (practice_area, policy_id) VALUES (?1, ?2)
+                 ON CONFLICT (practice_area) DO UPDATE SET policy_id = excluded.policy_id",
+                params![area, p],
+            )?;
+        }
+        None => {
+            conn.execute(
+                "DELETE FROM practice_area_policies WHERE practice_area = ?1",
+                [area],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Sets (or clears) a matter's own policy, overriding its practice area's.
+pub fn set_matter_policy(
+    conn: &Connection,
+    matter_id: i64,
+    policy_id: Option<i64>,
+) -> Result<(), DomainError> {
+    crate::matters::get(conn, matter_id)?;
+    if let Some(p) = policy_id {
+        policy(conn, p)?;
+    }
+    conn.execute(
+        "UPDATE matters SET retention_policy_id = ?2 WHERE id = ?1",
+        params![matter_id, policy_id],
+    )?;
+    Ok(())
+}
+
+/// What can be held.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldTarget {
+    Client,
+    Matter,
+    Document,
+}
+
+impl HoldTarget {
+    fn as_str(self) -> &'static str {
+        match self {
+            HoldTarget::Client => "client",
+            HoldTarget::Matter => "matter",
+            HoldTarget::Document => "document",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Hold {
+    pub id: i64,
+    pub target: HoldTarget,
+    pub target_id: i64,
+    pub reason: String,
+    pub placed_on: String,
+    pub placed_at: String,
+}
+
+pub fn place_hold(
+    conn: &Connection,
+    target: HoldTarget,
+    target_id: i64,
+    reason: &str,
+    on: NaiveDate,
+) -> Result<i64, DomainError> {
+    let reason = required("reason", "The reason for the hold", reason)?;
+    let exists: bool = conn.query_row(
+        match target {
+            HoldTarget::Client => "SELECT count(*) FROM clients WHERE id = ?1",
+            HoldTarget::Matter => "SELECT count(*) FROM matters WHERE id = ?1",
+            HoldTarget::Document => "SELECT count(*) FROM documents WHERE id = ?1",
+        },
+        [target_id],
+        |r| r.get::<_, i64>(0).map(|n| n > 0),
+    )?;
+    if !exists {
+        return Err(DomainError::NotFound {
+            what: "record to hold",
+            key: format!("{} {target_id}", target.as_str()),
+        });
+    }
+    conn.execute(
+        "INSERT INTO legal_holds (target, target_id, reason, placed_on, placed_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![target.as_str(), target_id, reason, on.to_string(), now()],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn release_hold(conn: &Connection, id: i64) -> Result<Hold, DomainError> {
+    let hold = holds(conn)?
+        .into_iter()
+        .find(|h| h.id == id)
+        .ok_or_else(|| DomainError::NotFound {
+            what: "active hold",
+            key: format!("id {id}"),
+        })?;
+    conn.execute(
+        "UPDATE legal_holds SET released_at = ?2 WHERE id = ?1",
+        params![id, now()],
+    )?;
+    Ok(hold)
+}
+
+/// Active holds.
+pub fn holds(conn: &Connection) -> Result<Vec<Hold>, DomainError> {
+    let mut stmt = conn.prepare(
+        "SELECT id, target, target_id, reason, placed_on, placed_at FROM legal_holds
+         WHERE released_at IS NULL ORDER BY id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(Hold {
+            id: r.get(0)?,
+            target: match r.get::<_, String>(1)?.as_str() {
+                "client" => HoldTarget::Client,
+                "matter" => HoldTarget::Matter,
+                _ => HoldTarget::Document,
+            },
+            target_id: r.get(2)?,
+            reason: r.get(3)?,
+            placed_on: r.get(4)?,
+            placed_at: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// A matter or document due for destruction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DueItem {
+    /// `matter` (with all its documents) or `document`.
+    pub kind: String,
+    pub id: i64,
+    pub matter_id: i64,
+    pub matter_number: String,
+    pub title: String,
+    pub policy: String,
+    pub due_on: String,
+    /// Why it is due, in words.
+    pub reason: String,
+    pub danger_destroy_without_approval: bool,
+}
+
+/// Everything due on `today`: closed matters past their policy's period,
+/// documents past a date-added policy's, minus anything held (the
+/// document, its matter or its client) or deferred past today.
+pub fn due(conn: &Connection, today: NaiveDate) -> Result<Vec<DueItem>, DomainError> {
+    let today_s = today.to_string();
+    let mut out = Vec::new();
+    // Each matter's effective policy: its own, else its practice area's.
+    let mut stmt = conn.prepare(
+        "SELECT m.id, m.number, m.title, m.closed_on, p.id
+         FROM matters m
+         JOIN retention_policies p ON p.id = coalesce(m.retention_policy_id,
+             (SELECT policy_id FROM practice_area_policies a WHERE a.practice_area = m.practice_area COLLATE NOCASE))
+         WHERE NOT EXISTS (SELECT 1 FROM legal_holds h WHERE h.released_at IS NULL
+                 AND ((h.target = 'matter' AND h.target_id = m.id) OR (h.target = 'client' AND h.target_id = m.client_id)))
+           AND NOT EXISTS (SELECT 1 FROM retention_deferrals d WHERE d.kind = 'matter' AND d.target_id = m.id AND d.until > ?1)",
+    )?;
+    let matters: Vec<(i64, String, String, Option<String>, i64)> = stmt
+        .query_map([&today_s], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let policies: std::collections::HashMap<i64, Policy> =
+        policies(conn)?.into_iter().map(|p| (p.id, p)).collect();
+    for (id, number, title, closed_on, policy_id) in matters {
+        let Some(policy) = policies.get(&policy_id) else {
+            continue;
+        };
+        match policy.trigger {
+            Trigger::MatterClosed => {
+                let closed = closed_on
+                    .as_deref()
+                    .and_then(|d| d.parse::<NaiveDate>().ok());
+                if let Some(due) = due_on(policy, closed)
+                    && due <= today
+                {
+                    out.push(DueItem {
+                        kind: "matter".into(),
+                        id,
+                        matter_id: id,
+                        matter_number: number.clone(),
+                        title: title.clone(),
+                        policy: policy.name.clone(),
+                        due_on: due.to_string(),
+                        reason: format!(
+                            "Closed on {}; \u{201c}{}\u{201d} keeps it {} after closing.",
+                            closed.map(|c| c.to_string()).unwrap_or_default(),
+                            policy.name,
+                            period_words(policy)
+                        ),
+                        danger_destroy_without_approval: policy.danger_destroy_without_approval,
+                    });
+                }
+            }
+            Trigger::DateAdded => {
+                let Some(cutoff) = latest_start_due(policy, today) else {
+                    continue;
+                };
+                let mut docs = conn.prepare_cached(
+                    "SELECT d.id, d.title, substr(d.created_at, 1, 10) FROM documents d
+                     WHERE d.matter_id = ?1 AND substr(d.created_at, 1, 10) <= ?2
+                       AND NOT EXISTS (SELECT 1 FROM legal_holds h WHERE h.released_at IS NULL
+                             AND h.target = 'document' AND h.target_id = d.id)
+                       AND NOT EXISTS (SELECT 1 FROM retention_deferrals x WHERE x.kind = 'document'
+                             AND x.target_id = d.id AND x.until > ?3)
+                     ORDER BY d.id",
+                )?;
+                let rows = docs.query_map(params![id, cutoff.to_string(), &today_s], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                })?;
+                for row in rows {
+                    let (doc, doc_title, added) = row?;
+                    let due = added
+                        .parse::<NaiveDate>()
+                        .ok()
+                        .and_then(|a| due_on(policy, Some(a)))
+                        .map(|d| d.to_string())
+                        .unwrap_or_default();
+                    out.push(DueItem {
+                        kind: "document".into(),
+                        id: doc,
+                        matter_id: id,
+                        matter_number: number.clone(),
+                        title: doc_title,
+                        policy: policy.name.clone(),
+                        due_on: due,
+                        reason: format!(
+                            "Added on {added}; \u{201c}{}\u{201d} keeps documents {} after adding.",
+                            policy.name,
+                            period_words(policy)
+                        ),
+                        danger_destroy_without_approval: policy.danger_destroy_without_approval,
+                    });
+                }
+            }
+            Trigger::Permanent => {}
+        }
+    }
+    Ok(out)
+}
+
+fn period_words(p: &Policy) -> String {
+    let mut parts = Vec::new();
+    if p.years > 0 {
+        parts.push(format!(
+            "{} year{}",
+            p.years,
+            if p.years == 1 { "" } else { "s" }
+        ));
+    }
+    if p.months > 0 {
+        parts.push(format!(
+            "{} month{}",
+            p.months,
+            if p.months == 1 { "" } else { "s" }
+        ));
+    }
+    parts.join(" and ")
+}
+
+/// Puts a due item off until `until`.
+pub fn defer(conn: &Connection, kind: &str, id: i64, until: NaiveDate) -> Result<(), DomainError> {
+    if kind != "matter" && kind != "document" {
+        return Err(validation(
+            "kind",
+            "Only matters and documents are deferred.",
+        ));
+    }
+    conn.execute(
+        "INSERT INTO retention_deferrals (kind, target_id, until) VALUES (?1, ?2, ?3)
+         ON CONFLICT (kind, target_id) DO UPDATE SET until = excluded.until",
+        params![kind, id, until.to_string()],
+    )?;
+    Ok(())
+}
+
+/// Whether a document is held (itself, its matter or its client).
+pub fn document_held(conn: &Connection, document_id: i64) -> Result<bool, DomainError> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM legal_holds h JOIN documents d ON d.id = ?1
+                JOIN matters m ON m.id = d.matter_id
+         WHERE h.released_at IS NULL AND ((h.target = 'document' AND h.target_id = d.id)
+               OR (h.target = 'matter' AND h.target_id = m.id) OR (h.target = 'client' AND h.target_id = m.client_id)))",
+        [document_id],
+        |r| r.get(0),
+    )?)
+}
+
+pub fn matter_held(conn: &Connection, matter_id: i64) -> Result<bool, DomainError> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM legal_holds h JOIN matters m ON m.id = ?1
+         WHERE h.released_at IS NULL AND ((h.target = 'matter' AND h.target_id = m.id)
+               OR (h.target = 'client' AND h.target_id = m.client_id)
+               OR (h.target = 'document' AND h.target_id IN (SELECT id FROM documents WHERE matter_id = m.id))))",
+        [matter_id],
+        |r| r.get(0),
+    )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn policy(trigger: Trigger, years: u32, months: u32) -> Policy {
+        Policy {
+            id: 1,
+            name: "p".into(),
+            trigger,
+            years,
+            months,
+            danger_destroy_without_approval: false,
+        }
+    }
+
+    #[test]
+    fn due_dates_across_years() {
+        let check = |start: &str, years: u32, months: u32, expect: &str| {
+            assert_eq!(
+                add_period(d(start), years, months),
+                d(expect),
+                "{start} + {years}y{months}m"
+            );
+        };
+        check("2020-02-29", 1, 0, "2021-02-28"); // leap day to a common year
+        check("2020-02-29", 4, 0, "2024-02-29"); // leap to leap
+        check("2019-03-31", 0, 11, "2020-02-29"); // month end into a leap February
+        check("2026-01-31", 0, 1, "2026-02-28");
+        check("2026-12-15", 7, 0, "2033-12-15");
+        check("2026-11-30", 6, 3, "2033-02-28");
+        check("1999-12-31", 0, 1, "2000-01-31");
+        let seven = policy(Trigger::MatterClosed, 7, 0);
+        assert_eq!(due_on(&seven, Some(d("2019-06-30"))), Some(d("2026-06-30")));
+        assert_eq!(
+            due_on(&seven, None),
+            None,
+            "open or reopened: the clock is suspended"
+        );
+        assert_eq!(
+            due_on(&policy(Trigger::Permanent, 0, 0), Some(d("1990-01-01"))),
+            None
+        );
+    }
+
+    #[test]
+    fn the_latest_start_date_due_agrees_with_due_on() {
+        for (years, months) in [(1, 0), (6, 0), (7, 0), (0, 18), (2, 11)] {
+            let p = policy(Trigger::DateAdded, years, months);
+            let mut today = d("2027-01-01");
+            while today < d("2029-04-01") {
+                let cutoff = latest_start_due(&p, today).unwrap();
+                assert!(
+                    due_on(&p, Some(cutoff)).unwrap() <= today,
+                    "{today} {cutoff}"
+                );
+                assert!(
+                    due_on(&p, cutoff.succ_opt()).unwrap() > today,
+                    "{today} {cutoff}"
+                );
+                today = today.succ_opt().unwrap();
+            }
+        }
+    }
+}

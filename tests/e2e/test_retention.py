@@ -1,0 +1,74 @@
+"""Retention in the real app: a matter closed under a short policy shows
+its due date, appears in the disposition queue, is destroyed only after
+the passphrase is typed again, and leaves a register entry and a
+certificate that can be exported."""
+import datetime
+
+from conftest import wait_for
+from test_app import PASSPHRASE, create_vault
+from test_documents import PDF, import_file
+
+
+def test_a_closed_matter_is_destroyed_with_approval_and_certified(app):
+    create_vault(app)
+    app.click("nav-clients")
+    app.click("new-client")
+    app.type("client-name", "Perpetua Lark (fictional)")
+    app.click("save-client")
+    app.find("client-detail")
+    app.click("nav-matters")
+    app.click("new-matter")
+    app.select("matter-client", text="Perpetua Lark (fictional)")
+    app.type("matter-title", "Lark conveyancing")
+    app.type("matter-opened", "2020-01-15")
+    app.click("open-matter")
+    app.find("documents")
+    import_file(app, PDF)
+
+    # A short policy, for this matter.
+    app.click("nav-retention")
+    app.type("policy-name", "Test - 1 month after closing")
+    app.type("policy-years", "0")
+    app.type("policy-months", "1")
+    app.click("add-policy")
+    wait_for(lambda: "Test - 1 month" in app.text("policies"), what="the new policy")
+    app.click("nav-matters")
+    wait_for(lambda: app.find_all("matter-row"), what="the matter list")[0].click()
+    app.select("matter-policy", text="Test - 1 month after closing")
+    closed = (datetime.date.today() - datetime.timedelta(days=70)).isoformat()
+    app.type("close-on", closed)
+    app.click("close-matter")
+    wait_for(lambda: "due for destruction on" in app.text("matter-retention"), what="the due date")
+
+    # The disposition queue; approval asks for the passphrase.
+    app.click("nav-retention")
+    item = app.find("due-item")
+    assert "Lark conveyancing" in item.text and "Test - 1 month after closing" in item.text
+    app.click("due-select")
+    app.click("approve-destruction")
+    app.type("approve-passphrase", "not the passphrase")
+    app.click("confirm-destruction")
+    assert "not right" in app.text("retention-error")
+    assert app.present("due-item"), "nothing destroyed on a wrong passphrase"
+    app.screenshot("15-retention-approve")
+    app.type("approve-passphrase", PASSPHRASE)
+    app.click("confirm-destruction")
+    notice = app.text("retention-notice")
+    assert "Destroyed 1 document and 1 matter" in notice, notice
+    certificate = notice.split("Certificate ")[1].rstrip(".")
+    register = app.text("register")
+    assert "boundary-survey.pdf" in register and certificate in register
+    app.find("due-empty")
+    app.screenshot("16-retention-register")
+
+    # The certificate, through the save dialog.
+    out = app.data_dir / "certificate.html"
+    app.click("export-certificate")
+    app.file_dialog("Save the certificate of destruction", out, save=True)
+    wait_for(lambda: out.exists(), what="the certificate file")
+    html = out.read_text()
+    assert certificate in html and "Lark conveyancing" in html and "boundary-survey.pdf" in html
+
+    # The matter is gone.
+    app.click("nav-matters")
+    app.find("matters-empty")
