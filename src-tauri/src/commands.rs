@@ -871,3 +871,17 @@ pub async fn retention_certificate(
 pub async fn retention_matter(state: State<'_, AppState>, matter_id: i64) -> Res<MatterRetention> {
     state.with_session(|s| s.matter_retention(matter_id))
 }
+
+/// Whether new register entries keep titles; `titles` changes it.
+#[tauri::command]
+pub async fn retention_register_titles(
+    state: State<'_, AppState>,
+    titles: Option<bool>,
+) -> Res<bool> {
+    state.with_session(|s| {
+        if let Some(t) = titles {
+            s.set_register_keeps_titles(t)?;
+        }
+        s.register_keeps_titles()
+    })
+}

@@ -143,6 +143,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             commands::retention_register,
             commands::retention_certificate,
             commands::retention_matter,
+            commands::retention_register_titles,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"))?
         .run(|app, event| {

@@ -329,6 +329,7 @@ fn the_cli_destroys_only_with_the_passphrase_and_writes_a_certificate() {
     assert_eq!(refused.code, 6, "{}", refused.stderr);
     run(&["retention", "hold", "release", "1"]).ok();
 
+    run(&["retention", "register-titles", "--hash-only"]).ok();
     let report = run(&[
         "--json",
         "retention",
@@ -344,6 +345,15 @@ fn the_cli_destroys_only_with_the_passphrase_and_writes_a_certificate() {
     let cert = report["certificate"].as_str().unwrap().to_string();
     let register = run(&["--json", "retention", "register"]).ok().json();
     assert_eq!(register.as_array().unwrap().len(), 2);
+    // Hash only: the title is not kept, its SHA-256 is.
+    let doc = register
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "document")
+        .unwrap();
+    assert!(doc["title"].is_null(), "{doc}");
+    assert_eq!(doc["titleSha256"].as_str().unwrap().len(), 64);
     let out = home.path().join("certificate.html");
     run(&[
         "retention",
@@ -354,8 +364,10 @@ fn the_cli_destroys_only_with_the_passphrase_and_writes_a_certificate() {
     ])
     .ok();
     let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.contains(&cert) && html.contains("Estates - 6 years"));
     assert!(
-        html.contains(&cert) && html.contains("will.txt") && html.contains("Estates - 6 years")
+        !html.contains("will.txt"),
+        "hash-only registers keep no title"
     );
     let matter = run(&["matter", "show", number]);
     assert_eq!(matter.code, 7, "the matter is gone");

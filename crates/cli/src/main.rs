@@ -496,6 +496,13 @@ enum RetentionCmd {
     },
     /// The destruction register: every destroyed matter and document.
     Register,
+    /// Whether new register entries keep document titles or only their hash.
+    RegisterTitles {
+        #[arg(long, conflicts_with = "titles")]
+        hash_only: bool,
+        #[arg(long)]
+        titles: bool,
+    },
     /// Write a certificate of destruction (HTML; print it to PDF).
     Certificate {
         certificate: String,
@@ -1651,6 +1658,19 @@ fn retention_cmd(ctx: &Ctx, cmd: RetentionCmd) -> Outcome {
                 }
                 t.push_str(&due_text(&waiting));
                 t
+            })
+        }
+        RetentionCmd::RegisterTitles { hash_only, titles } => {
+            if hash_only || titles {
+                s.set_register_keeps_titles(titles)?;
+            }
+            let keeps = s.register_keeps_titles()?;
+            ctx.print(&serde_json::json!({ "titles": keeps }), |_| {
+                if keeps {
+                    "New register entries keep document titles.\n".into()
+                } else {
+                    "New register entries keep only the SHA-256 of each title.\n".into()
+                }
             })
         }
         RetentionCmd::Register => {

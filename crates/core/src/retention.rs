@@ -210,6 +210,27 @@ impl Session {
         )
     }
 
+    /// Whether register entries keep titles (`true`, the default) or only
+    /// each title's SHA-256; applies to entries written from now on.
+    pub fn register_keeps_titles(&self) -> Result<bool> {
+        self.register_titles()
+    }
+
+    pub fn set_register_keeps_titles(&mut self, titles: bool) -> Result<()> {
+        self.write(|tx, rec| {
+            matterbox_domain::settings::set(
+                tx,
+                REGISTER_TITLES,
+                if titles { "titles" } else { "hash" },
+            )?;
+            rec.record(
+                "setting_changed",
+                "setting:retention_register_titles",
+                json!({ "titles": titles }),
+            )
+        })
+    }
+
     pub fn retention_policies(&self) -> Result<Vec<Policy>> {
         Ok(retention::policies(&self.conn)?)
     }

@@ -143,6 +143,7 @@ export const api = {
   defer: (item: Disposal, until: string) => call<null>("retention_defer", { item, until }),
   destroy: (items: Disposal[], passphrase: string) => call<DestructionReport>("retention_destroy", { items, passphrase }),
   register: () => call<RegisterEntry[]>("retention_register"),
+  registerTitles: (titles: boolean | null) => call<boolean>("retention_register_titles", { titles }),
   matterRetention: (matterId: number) => call<MatterRetention>("retention_matter", { matterId }),
   exportCertificate: (certificate: string) => call<string | null>("retention_certificate", { certificate }),
 };
