@@ -79,12 +79,15 @@ pub fn index(
         "DELETE FROM document_search WHERE rowid = ?1",
         [document_id],
     )?;
+    // Tags and notes go in with the text: one insert, no update (with
+    // FTS5 secure-delete an update costs a delete).
     conn.execute(
         "INSERT INTO document_search (rowid, title, original_name, body, meta)
-         VALUES (?1, ?2, ?3, ?4, '')",
+         VALUES (?1, ?2, ?3, ?4, coalesce((SELECT d.notes || ' ' || coalesce((SELECT group_concat(tag, ' ')
+                        FROM document_tags WHERE document_id = d.id), '')
+                    FROM documents d WHERE d.id = ?1), ''))",
         params![document_id, title, original_name, body],
     )?;
-    refresh_names(conn, document_id)?;
     conn.execute(
         "UPDATE documents SET text_status = ?2 WHERE id = ?1",
         params![document_id, status.as_str()],
