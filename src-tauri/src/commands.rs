@@ -710,9 +710,7 @@ pub async fn inbox_file(
 pub async fn inbox_quarantine(state: State<'_, AppState>) -> Res<Vec<Quarantined>> {
     state.with_session(|s| {
         Ok(match s.inbox_folder()? {
-            Some(f) => f
-                .quarantined()
-                .map_err(|e| matterbox_core::CoreError::File(e.to_string()))?,
+            Some(f) => f.quarantined().map_err(matterbox_core::CoreError::from)?,
             None => Vec::new(),
         })
     })
@@ -721,9 +719,7 @@ pub async fn inbox_quarantine(state: State<'_, AppState>) -> Res<Vec<Quarantined
 #[tauri::command]
 pub async fn inbox_retry(state: State<'_, AppState>, name: String) -> Res<()> {
     state.with_session(|s| match s.inbox_folder()? {
-        Some(f) => f
-            .retry(&name)
-            .map_err(|e| matterbox_core::CoreError::File(e.to_string())),
+        Some(f) => f.retry(&name).map_err(matterbox_core::CoreError::from),
         None => Ok(()),
     })
 }
@@ -739,7 +735,7 @@ pub async fn inbox_mkdir(state: State<'_, AppState>, matter_id: i64) -> Res<Stri
         folder
             .create_subfolder(&number)
             .map(|p| p.display().to_string())
-            .map_err(|e| matterbox_core::CoreError::File(e.to_string()))
+            .map_err(matterbox_core::CoreError::from)
     })
 }
 

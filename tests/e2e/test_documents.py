@@ -23,16 +23,19 @@ def png(width, height, rgb):
             + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b""))
 
 
-def new_matter(app):
+def new_matter(app, client="Ottoline Marsh (fictional)", title="Marsh boundary dispute", opened=None):
+    """Adds a client and opens a matter for it, through the UI."""
     app.click("nav-clients")
     app.click("new-client")
-    app.type("client-name", "Ottoline Marsh (fictional)")
+    app.type("client-name", client)
     app.click("save-client")
     app.find("client-detail")
     app.click("nav-matters")
     app.click("new-matter")
-    app.select("matter-client", text="Ottoline Marsh (fictional)")
-    app.type("matter-title", "Marsh boundary dispute")
+    app.select("matter-client", text=client)
+    app.type("matter-title", title)
+    if opened:
+        app.type("matter-opened", opened)
     app.click("open-matter")
     app.find("documents")
 

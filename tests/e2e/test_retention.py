@@ -6,23 +6,12 @@ import datetime
 
 from conftest import wait_for
 from test_app import PASSPHRASE, create_vault
-from test_documents import PDF, import_file
+from test_documents import PDF, import_file, new_matter
 
 
 def test_a_closed_matter_is_destroyed_with_approval_and_certified(app):
     create_vault(app)
-    app.click("nav-clients")
-    app.click("new-client")
-    app.type("client-name", "Perpetua Lark (fictional)")
-    app.click("save-client")
-    app.find("client-detail")
-    app.click("nav-matters")
-    app.click("new-matter")
-    app.select("matter-client", text="Perpetua Lark (fictional)")
-    app.type("matter-title", "Lark conveyancing")
-    app.type("matter-opened", "2020-01-15")
-    app.click("open-matter")
-    app.find("documents")
+    new_matter(app, "Perpetua Lark (fictional)", "Lark conveyancing", opened="2020-01-15")
     import_file(app, PDF)
 
     # A short policy, for this matter.

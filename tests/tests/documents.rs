@@ -487,25 +487,14 @@ fn a_pdf_text_layer_is_searchable_and_the_pdf_never_in_clear_on_disk() {
         .ok()
         .json();
     assert_eq!(d["textStatus"], "extracted", "{d}");
-    let hits = home
-        .run(
-            "v",
-            Some(PASS),
-            &["--json", "search", "Canary-Survey-Marker"],
-        )
-        .ok()
-        .json();
-    assert_eq!(hits.as_array().unwrap().len(), 1, "{hits}");
-    // Page two is indexed too.
-    let hits = home
-        .run(
-            "v",
-            Some(PASS),
-            &["--json", "search", "schedule measurements"],
-        )
-        .ok()
-        .json();
-    assert_eq!(hits.as_array().unwrap().len(), 1, "{hits}");
+    // Page one's text, and page two's.
+    for words in ["Canary-Survey-Marker", "schedule measurements"] {
+        let hits = home
+            .run("v", Some(PASS), &["--json", "search", words])
+            .ok()
+            .json();
+        assert_eq!(hits.as_array().unwrap().len(), 1, "{words}: {hits}");
+    }
     for marker in ["Canary-Survey-Marker-2718", "hedge line follows"] {
         assert!(
             files_containing(home.path(), marker).is_empty(),

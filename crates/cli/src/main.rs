@@ -1355,9 +1355,8 @@ fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
         }
         InboxCmd::Mkdir { number } => {
             s.matter_id(&number)?;
-            let dir = folder_of(s)?.create_subfolder(&number).map_err(|e| {
-                Failure::from(matterbox_core::CoreError::File(e.to_string()))
-            })?;
+            let dir = folder_of(s)?.create_subfolder(&number)
+                .map_err(matterbox_core::CoreError::from)?;
             ctx.print(&serde_json::json!({ "folder": dir }), |_| {
                 format!("Files dropped into {} go to matter {number}.\n", dir.display())
             })
@@ -1466,7 +1465,7 @@ fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
             ctx.print(&d, |d| format!("Filed into {number}:\n{}", document_line(d)))
         }
         InboxCmd::Quarantine => {
-            let q = folder_of(s)?.quarantined().map_err(|e| Failure::from(matterbox_core::CoreError::File(e.to_string())))?;
+            let q = folder_of(s)?.quarantined().map_err(matterbox_core::CoreError::from)?;
             ctx.print(&q, |q| {
                 if q.is_empty() {
                     return "The quarantine is empty.\n".into();
@@ -1475,7 +1474,7 @@ fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
             })
         }
         InboxCmd::Retry { name } => {
-            folder_of(s)?.retry(&name).map_err(|e| Failure::from(matterbox_core::CoreError::File(e.to_string())))?;
+            folder_of(s)?.retry(&name).map_err(matterbox_core::CoreError::from)?;
             ctx.print(&serde_json::json!({ "retried": name }), |_| {
                 format!("{name} is back in the inbox and will be tried again.\n")
             })

@@ -13,9 +13,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+#[path = "support/mod.rs"]
+mod support;
+
+use matterbox_core::Session;
 use matterbox_core::inbox::{InboxRunner, InboxSettings, Watching};
-use matterbox_core::vault::{DeviceSecretStorage, KdfCost, Passphrase};
-use matterbox_core::{Environment, KdfChoice, Session, create_vault};
 
 const QUIET_MS: u32 = 1500;
 const LATENCY_FILES: usize = 30;
@@ -37,34 +39,8 @@ fn cpu_time() -> Duration {
 }
 
 fn session(dir: &Path) -> Session {
-    let env = Environment {
-        keychain_timeout: Duration::from_secs(5),
-        device_secret_dir: dir.join("device-secrets"),
-        actor: "bench".into(),
-    };
-    let mut s = create_vault(
-        &env,
-        &dir.join("vaults").join("inbox"),
-        "Inbox bench",
-        &Passphrase::new("benchmark passphrase".into()),
-        DeviceSecretStorage::DangerPlainFile,
-        KdfChoice::Fixed(KdfCost::MINIMUM),
-    )
-    .expect("create vault")
-    .session;
-    let client = s
-        .create_client(&matterbox_core::domain::ClientInput {
-            name: "Fictional Client".into(),
-            ..Default::default()
-        })
-        .expect("client")
-        .id;
-    s.open_matter(&matterbox_core::domain::MatterInput {
-        title: "Bench matter".into(),
-        client_id: client,
-        ..Default::default()
-    })
-    .expect("matter");
+    let (mut s, client) = support::vault_with_client(dir, "inbox");
+    support::open_matter(&mut s, client, "Bench matter");
     s
 }
 
@@ -203,7 +179,9 @@ fn main() {
         (cpu_time() - cpu0).as_secs_f64() / t.elapsed().as_secs_f64() * 100.0
     };
     let native = idle(&mut runner, &watching, &mut s);
+    // One runner holds an inbox at a time: let go before the polling one.
     drop(watching);
+    drop(runner);
     let polled = settings(&folder, true);
     let mut poll_runner =
         InboxRunner::with_settings(&folder.display().to_string(), &polled).expect("runner");

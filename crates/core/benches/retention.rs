@@ -8,14 +8,16 @@
 //!
 //! Run with `scripts/bench.sh` (it runs every benchmark of the core).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+#[path = "support/mod.rs"]
+mod support;
 
 use chrono::NaiveDate;
+use matterbox_core::domain::MatterPatch;
 use matterbox_core::domain::retention::{self, PolicyInput, Trigger};
-use matterbox_core::domain::{ClientInput, MatterInput, MatterPatch};
 use matterbox_core::retention::Disposal;
-use matterbox_core::vault::{DeviceSecretStorage, KdfCost, Passphrase};
-use matterbox_core::{Environment, KdfChoice, create_vault};
+use matterbox_core::vault::Passphrase;
 
 const DOCS: usize = 1_000_000;
 const PER_MATTER: usize = 1_000;
@@ -27,30 +29,9 @@ fn mib(bytes: u64) -> f64 {
 
 fn main() {
     let dir = tempfile::tempdir().expect("temporary folder");
-    let env = Environment {
-        keychain_timeout: Duration::from_secs(5),
-        device_secret_dir: dir.path().join("device-secrets"),
-        actor: "bench".into(),
-    };
+    let (mut s, client) = support::vault_with_client(dir.path(), "retention");
     let vault_dir = dir.path().join("vaults").join("retention");
-    let pass = Passphrase::new("benchmark passphrase".into());
-    let mut s = create_vault(
-        &env,
-        &vault_dir,
-        "Retention bench",
-        &pass,
-        DeviceSecretStorage::DangerPlainFile,
-        KdfChoice::Fixed(KdfCost::MINIMUM),
-    )
-    .expect("create vault")
-    .session;
-    let client = s
-        .create_client(&ClientInput {
-            name: "Fictional Client".into(),
-            ..Default::default()
-        })
-        .expect("client")
-        .id;
+    let pass = Passphrase::new(support::PASSPHRASE.into());
     let policy = s
         .create_retention_policy(&PolicyInput {
             name: "Documents - 1 year after adding".into(),
@@ -63,15 +44,7 @@ fn main() {
         .expect("area policy");
     let matters: Vec<i64> = (0..DOCS / PER_MATTER)
         .map(|i| {
-            let id = s
-                .open_matter(&MatterInput {
-                    title: format!("Bench matter {i}"),
-                    client_id: client,
-                    ..Default::default()
-                })
-                .expect("matter")
-                .summary
-                .id;
+            let id = support::open_matter(&mut s, client, &format!("Bench matter {i}"));
             s.update_matter(
                 id,
                 &MatterPatch {
@@ -129,19 +102,7 @@ fn main() {
         .map(|m| m.len())
         .unwrap_or(0);
 
-    let plain_path = dir.path().join("plain.db");
-    {
-        let conn = s.danger_connection();
-        conn.execute(
-            "ATTACH DATABASE ?1 AS plain KEY ''",
-            [plain_path.to_str().expect("utf-8")],
-        )
-        .expect("attach");
-        conn.query_row("SELECT sqlcipher_export('plain')", [], |_| Ok(()))
-            .expect("export");
-        conn.execute_batch("DETACH DATABASE plain").expect("detach");
-    }
-    let plain = rusqlite::Connection::open(&plain_path).expect("plain");
+    let plain = support::plain_copy(&s, &dir.path().join("plain.db"));
 
     let today = NaiveDate::from_ymd_opt(2026, 1, 1).expect("date");
     let t = Instant::now();

@@ -6,10 +6,10 @@
 
 use std::time::{Duration, Instant};
 
+#[path = "support/mod.rs"]
+mod support;
+
 use matterbox_core::domain::search::{self, SearchFilter, TextStatus};
-use matterbox_core::domain::{ClientInput, MatterInput};
-use matterbox_core::vault::{DeviceSecretStorage, KdfCost, Passphrase};
-use matterbox_core::{Environment, KdfChoice, create_vault};
 
 const DOCS: usize = 100_000;
 const QUERIES: usize = 300;
@@ -74,37 +74,8 @@ fn ms(d: Duration) -> String {
 
 fn main() {
     let dir = tempfile::tempdir().expect("temporary folder");
-    let env = Environment {
-        keychain_timeout: Duration::from_secs(5),
-        device_secret_dir: dir.path().join("device-secrets"),
-        actor: "bench".into(),
-    };
-    let mut session = create_vault(
-        &env,
-        &dir.path().join("vaults").join("search"),
-        "Search bench",
-        &Passphrase::new("benchmark passphrase".into()),
-        DeviceSecretStorage::DangerPlainFile,
-        KdfChoice::Fixed(KdfCost::MINIMUM),
-    )
-    .expect("create vault")
-    .session;
-    let client = session
-        .create_client(&ClientInput {
-            name: "Fictional Client".into(),
-            ..Default::default()
-        })
-        .expect("client")
-        .id;
-    let matter = session
-        .open_matter(&MatterInput {
-            title: "Bench matter".into(),
-            client_id: client,
-            ..Default::default()
-        })
-        .expect("matter")
-        .summary
-        .id;
+    let (mut session, client) = support::vault_with_client(dir.path(), "search");
+    let matter = support::open_matter(&mut session, client, "Bench matter");
 
     let mut words = Words::new();
     let conn = session.danger_connection();
@@ -136,17 +107,7 @@ fn main() {
     conn.execute_batch("COMMIT").expect("commit");
     let indexing = started.elapsed();
 
-    let plain = dir.path().join("plain.db");
-    std::fs::File::create(&plain).expect("plain file");
-    conn.execute(
-        "ATTACH DATABASE ?1 AS plain KEY ''",
-        [plain.to_str().expect("utf-8")],
-    )
-    .expect("attach");
-    conn.query_row("SELECT sqlcipher_export('plain')", [], |_| Ok(()))
-        .expect("export");
-    conn.execute_batch("DETACH DATABASE plain").expect("detach");
-    let plain = rusqlite::Connection::open(&plain).expect("open plain");
+    let plain = support::plain_copy(&session, &dir.path().join("plain.db"));
 
     let queries: Vec<String> = (0..QUERIES)
         .map(|i| match i % 3 {

@@ -222,14 +222,7 @@ impl OpenCopies {
         }
         fn overwrite(path: &Path) -> std::io::Result<()> {
             let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
-            let mut left = file.metadata()?.len();
-            let zeros = [0u8; 64 * 1024];
-            while left > 0 {
-                let n = left.min(zeros.len() as u64) as usize;
-                file.write_all(&zeros[..n])?;
-                left -= n as u64;
-            }
-            file.sync_all()
+            matterbox_vault::fsutil::zero_fill(&mut file)
         }
         let mut count = 0;
         match walk(&self.dir, &mut count) {

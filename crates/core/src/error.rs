@@ -31,6 +31,12 @@ pub enum CoreError {
     Unsafe(String),
 }
 
+impl From<matterbox_inbox::FolderError> for CoreError {
+    fn from(e: matterbox_inbox::FolderError) -> Self {
+        CoreError::File(format!("Inbox: {e}"))
+    }
+}
+
 impl From<rusqlite::Error> for CoreError {
     fn from(e: rusqlite::Error) -> Self {
         CoreError::Store(StoreError::Sqlite(e))

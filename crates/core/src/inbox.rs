@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use matterbox_domain::documents::{self, MAX_TAGS};
-use matterbox_domain::inbox::{self, NewItem, UnfiledItem};
+use matterbox_domain::inbox::{self, NewItem, Placed, UnfiledItem};
 use matterbox_domain::{MatterFilter, MatterSummary, matters, search, settings};
 use matterbox_inbox::{Claimed, Found, Hint, Router, Tracker};
 pub use matterbox_inbox::{Folder, Mode, Quarantined, RouteBy, Rule};
@@ -205,8 +205,7 @@ impl Session {
         if inbox::claimed(&self.conn, &claimed.claim_id)? {
             return Ok(None);
         }
-        let mut file = matterbox_inbox::folder::open_no_follow(&claimed.path)
-            .map_err(|e| CoreError::File(e.to_string()))?;
+        let mut file = matterbox_inbox::folder::open_no_follow(&claimed.path)?;
         let sealed = self.seal(&mut std::io::BufReader::new(&mut file) as &mut (dyn Read + Send))?;
         let (body, status) = text_of_file(&claimed.path, &claimed.name);
         let mut is_matter = |n: &str| matters::id_by_number(&self.conn, n).is_ok();
@@ -252,12 +251,18 @@ impl Session {
                                 },
                             )?;
                         }
-                        (inbox::record_filed(tx, &item, id)?, Some(id))
+                        (inbox::record(tx, &item, &Placed::Filed(id))?, Some(id))
                     }
-                    _ => (
-                        inbox::record_unfiled(tx, &item, &sealed.version(), &body, status, duplicate_of)?,
-                        None,
-                    ),
+                    _ => {
+                        let version = sealed.version();
+                        let placed = Placed::Unfiled {
+                            version: &version,
+                            body: &body,
+                            status,
+                            duplicate_of,
+                        };
+                        (inbox::record(tx, &item, &placed)?, None)
+                    }
                 };
                 rec.record(
                     "inbox_ingested",
@@ -287,7 +292,7 @@ impl Session {
     /// subfolders) — not for ingesting, which takes an [`InboxRunner`].
     pub fn inbox_folder(&self) -> Result<Option<Folder>> {
         match self.inbox_settings()?.folder {
-            Some(f) => Ok(Some(Folder::open(f).map_err(folder_err)?)),
+            Some(f) => Ok(Some(Folder::open(f)?)),
             None => Ok(None),
         }
     }
@@ -397,8 +402,8 @@ impl InboxRunner {
     }
 
     pub fn with_settings(folder: &str, settings: &InboxSettings) -> Result<Self> {
-        let folder = Folder::open(folder).map_err(folder_err)?;
-        let lock = folder.lock().map_err(folder_err)?;
+        let folder = Folder::open(folder)?;
+        let lock = folder.lock()?;
         Ok(Self {
             _lock: lock,
             folder,
@@ -448,18 +453,18 @@ impl InboxRunner {
         self.last_pass = Some(now);
         let mut out = InboxPass::default();
         if !self.resumed {
-            for claimed in self.folder.claims().map_err(folder_err)? {
+            for claimed in self.folder.claims()? {
                 self.ingest(session, &claimed, &mut out)?;
             }
             self.resumed = true;
         }
         let mut present = HashSet::new();
         let mut subfolders = std::collections::HashMap::new();
-        for found in self.folder.scan().map_err(folder_err)? {
+        for found in self.folder.scan()? {
             match found {
                 Found::Refused { path, reason } => {
                     let name = display_name(&path);
-                    self.folder.quarantine(&path, &reason).map_err(folder_err)?;
+                    self.folder.quarantine(&path, &reason)?;
                     record_quarantine(session, &name, &reason)?;
                     out.quarantined.push((name, reason));
                 }
@@ -489,7 +494,7 @@ impl InboxRunner {
                     if stuck {
                         let name = display_name(&path);
                         let reason = "The PDF never got its end marker (%%EOF): it looks cut off. Scan it again, or retry if it is complete.";
-                        self.folder.quarantine(&path, reason).map_err(folder_err)?;
+                        self.folder.quarantine(&path, reason)?;
                         record_quarantine(session, &name, reason)?;
                         out.quarantined.push((name, reason.into()));
                         self.tracker.forget(&path);
@@ -521,12 +526,13 @@ impl InboxRunner {
     ) -> Result<()> {
         // Committed before a crash: only the original is left to remove.
         if inbox::claimed(&session.conn, &claimed.claim_id)? {
-            return self.folder.destroy_claimed(claimed).map_err(folder_err);
+            return self
+                .folder
+                .destroy_claimed(claimed)
+                .map_err(CoreError::from);
         }
         if let Some(reason) = refusal(claimed, self.max_bytes) {
-            self.folder
-                .quarantine(&claimed.path, &reason)
-                .map_err(folder_err)?;
+            self.folder.quarantine(&claimed.path, &reason)?;
             record_quarantine(session, &claimed.name, &reason)?;
             out.quarantined.push((claimed.name.clone(), reason));
             return Ok(());
@@ -534,7 +540,9 @@ impl InboxRunner {
         if let Some(done) = session.ingest_claimed(claimed, &self.router)? {
             out.ingested.push(done);
         }
-        self.folder.destroy_claimed(claimed).map_err(folder_err)
+        self.folder
+            .destroy_claimed(claimed)
+            .map_err(CoreError::from)
     }
 }
 
@@ -542,10 +550,6 @@ fn display_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
-}
-
-fn folder_err(e: matterbox_inbox::FolderError) -> CoreError {
-    CoreError::File(format!("Inbox: {e}"))
 }
 
 /// Quarantining is audited (the reason's kind, never the file name).

@@ -69,12 +69,8 @@ pub struct DestructionReport {
 
 const METHOD: &str = "crypto-erase: document keys and records deleted (secure_delete, FTS5 secure-delete, WAL truncated, vacuum); encrypted files overwritten and removed";
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn sha_hex(s: &str) -> String {
-    hex(&sha2::Sha256::digest(s.as_bytes()))
+    hex::encode(sha2::Sha256::digest(s.as_bytes()))
 }
 
 struct DocFacts {
@@ -296,19 +292,18 @@ impl Session {
         on: NaiveDate,
     ) -> Result<Hold> {
         self.write(|tx, rec| {
-            let hid = retention::place_hold(tx, target, id, reason, on)?;
-            let object = format!(
-                "{}:{id}",
-                serde_json::to_value(target)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default()
-            );
-            rec.record("hold_placed", &object, json!({ "hold": hid, "on": on }))?;
-            Ok(retention::holds(tx)?
-                .into_iter()
-                .find(|h| h.id == hid)
-                .expect("just placed"))
+            let hold = retention::place_hold(tx, target, id, reason, on)?;
+            let kind = match target {
+                HoldTarget::Client => "client",
+                HoldTarget::Matter => "matter",
+                HoldTarget::Document => "document",
+            };
+            rec.record(
+                "hold_placed",
+                &format!("{kind}:{id}"),
+                json!({ "hold": hold.id, "on": on }),
+            )?;
+            Ok(hold)
         })
     }
 
@@ -418,7 +413,7 @@ impl Session {
                     "INSERT INTO destruction_register (kind, matter_number, title, title_sha256, content_sha256,
                         opened_on, closed_on, added_on, policy, approved_by, approved_at, destroyed_at, method, certificate)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13)",
-                    params![kind, number, titles.then_some(facts_title), sha_hex(facts_title), content.map(hex),
+                    params![kind, number, titles.then_some(facts_title), sha_hex(facts_title), content.map(hex::encode),
                             opened, closed, added, policy, approver, now, METHOD, certificate],
                 )?;
                 Ok(tx.last_insert_rowid())
@@ -523,9 +518,7 @@ impl Session {
             self.conn
                 .execute("DELETE FROM destruction_jobs WHERE blob_id = ?1", [id])?;
         }
-        if let Ok(d) = std::fs::File::open(self.vault.blobs_dir()) {
-            let _ = d.sync_all();
-        }
+        let _ = matterbox_vault::fsutil::sync_dir(&self.vault.blobs_dir());
         self.conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(jobs.len())
@@ -616,23 +609,10 @@ fn policy_details(p: &Policy) -> serde_json::Value {
             "danger_destroy_without_approval": p.danger_destroy_without_approval })
 }
 
-/// Overwrites a file with zeros (best effort: flash and copy-on-write
-/// disks may keep old blocks; the key is what makes the bytes unreadable).
+/// Overwrites a file with zeros (see `fsutil::zero_fill`).
 fn overwrite(path: &std::path::Path) {
-    use std::io::Write;
-    if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(path)
-        && let Ok(meta) = f.metadata()
-    {
-        let zeros = [0u8; 64 * 1024];
-        let mut left = meta.len();
-        while left > 0 {
-            let n = left.min(zeros.len() as u64) as usize;
-            if f.write_all(&zeros[..n]).is_err() {
-                return;
-            }
-            left -= n as u64;
-        }
-        let _ = f.sync_all();
+    if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(path) {
+        let _ = matterbox_vault::fsutil::zero_fill(&mut f);
     }
 }
 

@@ -51,16 +51,46 @@ fn tags_text(tags: &[String]) -> String {
     tags.join("\u{1f}")
 }
 
-/// Records a file that went straight into a matter as `document_id`.
-pub fn record_filed(
+fn tags_of(text: &str) -> Vec<String> {
+    text.split('\u{1f}')
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Where a file taken from the inbox went.
+pub enum Placed<'a> {
+    /// Straight into a matter, as this document.
+    Filed(i64),
+    /// Into the Unfiled queue, holding its sealed version and text.
+    Unfiled {
+        version: &'a NewVersion<'a>,
+        body: &'a str,
+        status: TextStatus,
+        duplicate_of: Option<i64>,
+    },
+}
+
+/// Records a file taken from the inbox, with its claim id.
+pub fn record(
     conn: &Connection,
     item: &NewItem<'_>,
-    document_id: i64,
+    placed: &Placed<'_>,
 ) -> Result<i64, DomainError> {
+    let (document_id, version, body, status, duplicate_of) = match placed {
+        Placed::Filed(id) => (Some(*id), None, "", TextStatus::Unsupported, None),
+        Placed::Unfiled {
+            version,
+            body,
+            status,
+            duplicate_of,
+        } => (None, Some(*version), *body, *status, *duplicate_of),
+    };
     conn.execute(
         "INSERT INTO inbox_items (claim_id, original_name, subfolder, received_at, size, sha256,
-                                  routed_by, document_id, tags)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                  routed_by, document_id, duplicate_of, blob_id, key_id, wrapped_key,
+                                  body, text_status, tags)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         params![
             item.claim_id,
             item.original_name,
@@ -70,38 +100,10 @@ pub fn record_filed(
             item.sha256,
             item.routed_by,
             document_id,
-            tags_text(item.tags),
-        ],
-    )?;
-    Ok(conn.last_insert_rowid())
-}
-
-/// Records a file for the Unfiled queue, holding its sealed version.
-pub fn record_unfiled(
-    conn: &Connection,
-    item: &NewItem<'_>,
-    version: &NewVersion<'_>,
-    body: &str,
-    status: TextStatus,
-    duplicate_of: Option<i64>,
-) -> Result<i64, DomainError> {
-    conn.execute(
-        "INSERT INTO inbox_items (claim_id, original_name, subfolder, received_at, size, sha256,
-                                  routed_by, duplicate_of, blob_id, key_id, wrapped_key, body,
-                                  text_status, tags)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-        params![
-            item.claim_id,
-            item.original_name,
-            item.subfolder,
-            now(),
-            i64::try_from(item.size).unwrap_or(i64::MAX),
-            item.sha256,
-            item.routed_by,
             duplicate_of,
-            version.blob_id,
-            version.key_id,
-            version.wrapped_key,
+            version.map(|v| v.blob_id),
+            version.map(|v| v.key_id),
+            version.map(|v| v.wrapped_key),
             body,
             status.as_str(),
             tags_text(item.tags),
@@ -123,11 +125,7 @@ pub fn unfiled(conn: &Connection) -> Result<Vec<UnfiledItem>, DomainError> {
             subfolder: r.get(2)?,
             received_at: r.get(3)?,
             size: r.get(4)?,
-            tags: tags
-                .split('\u{1f}')
-                .filter(|t| !t.is_empty())
-                .map(str::to_string)
-                .collect(),
+            tags: tags_of(&tags),
             duplicate_of: r.get(6)?,
         })
     })?;
@@ -193,11 +191,7 @@ pub fn file(conn: &Connection, item_id: i64, matter_id: i64) -> Result<i64, Doma
         params![item_id, id],
     )?;
     search::index(conn, id, &name, &name, &body, TextStatus::parse(&status))?;
-    let tags: Vec<String> = tags
-        .split('\u{1f}')
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
-        .collect();
+    let tags = tags_of(&tags);
     if !tags.is_empty() {
         documents::update(
             conn,

@@ -253,7 +253,7 @@ pub enum HoldTarget {
 }
 
 impl HoldTarget {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             HoldTarget::Client => "client",
             HoldTarget::Matter => "matter",
@@ -279,7 +279,7 @@ pub fn place_hold(
     target_id: i64,
     reason: &str,
     on: NaiveDate,
-) -> Result<i64, DomainError> {
+) -> Result<Hold, DomainError> {
     let reason = required("reason", "The reason for the hold", reason)?;
     let exists: bool = conn.query_row(
         match target {
@@ -300,7 +300,28 @@ pub fn place_hold(
         "INSERT INTO legal_holds (target, target_id, reason, placed_on, placed_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![target.as_str(), target_id, reason, on.to_string(), now()],
     )?;
-    Ok(conn.last_insert_rowid())
+    Ok(conn.query_row(
+        &format!("SELECT {HOLD_COLUMNS} FROM legal_holds WHERE id = ?1"),
+        [conn.last_insert_rowid()],
+        hold_row,
+    )?)
+}
+
+const HOLD_COLUMNS: &str = "id, target, target_id, reason, placed_on, placed_at";
+
+fn hold_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Hold> {
+    Ok(Hold {
+        id: r.get(0)?,
+        target: match r.get::<_, String>(1)?.as_str() {
+            "client" => HoldTarget::Client,
+            "matter" => HoldTarget::Matter,
+            _ => HoldTarget::Document,
+        },
+        target_id: r.get(2)?,
+        reason: r.get(3)?,
+        placed_on: r.get(4)?,
+        placed_at: r.get(5)?,
+    })
 }
 
 pub fn release_hold(conn: &Connection, id: i64) -> Result<Hold, DomainError> {
@@ -320,24 +341,10 @@ pub fn release_hold(conn: &Connection, id: i64) -> Result<Hold, DomainError> {
 
 /// Active holds.
 pub fn holds(conn: &Connection) -> Result<Vec<Hold>, DomainError> {
-    let mut stmt = conn.prepare(
-        "SELECT id, target, target_id, reason, placed_on, placed_at FROM legal_holds
-         WHERE released_at IS NULL ORDER BY id",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok(Hold {
-            id: r.get(0)?,
-            target: match r.get::<_, String>(1)?.as_str() {
-                "client" => HoldTarget::Client,
-                "matter" => HoldTarget::Matter,
-                _ => HoldTarget::Document,
-            },
-            target_id: r.get(2)?,
-            reason: r.get(3)?,
-            placed_on: r.get(4)?,
-            placed_at: r.get(5)?,
-        })
-    })?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {HOLD_COLUMNS} FROM legal_holds WHERE released_at IS NULL ORDER BY id"
+    ))?;
+    let rows = stmt.query_map([], hold_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

@@ -16,10 +16,11 @@
 //! link itself, never its target) to the quarantine.
 
 use std::fs;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use matterbox_vault::fsutil;
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -104,10 +105,7 @@ impl Folder {
                 )));
             }
             Ok(_) => {}
-            Err(_) => {
-                fs::create_dir_all(&root).map_err(io(&root))?;
-                private(&root)?;
-            }
+            Err(_) => create_private_dir(&root)?,
         }
         let folder = Self { root };
         for dir in [
@@ -115,8 +113,7 @@ impl Folder {
             folder.claimed_dir(),
             folder.quarantine_dir(),
         ] {
-            fs::create_dir_all(&dir).map_err(io(&dir))?;
-            private(&dir)?;
+            create_private_dir(&dir)?;
         }
         Ok(folder)
     }
@@ -168,8 +165,7 @@ impl Folder {
             )));
         }
         let dir = self.root.join(number);
-        fs::create_dir_all(&dir).map_err(io(&dir))?;
-        private(&dir)?;
+        create_private_dir(&dir)?;
         Ok(dir)
     }
 
@@ -274,8 +270,7 @@ impl Folder {
             .ok_or_else(|| FolderError::Refused("no file name".into()))?;
         let claim_id = uuid::Uuid::new_v4().simple().to_string();
         let dir = self.claimed_dir().join(&claim_id);
-        fs::create_dir(&dir).map_err(io(&dir))?;
-        private(&dir)?;
+        create_private_dir(&dir)?;
         if let Some(sub) = subfolder {
             // Remember the subfolder for routing after a crash.
             fs::write(dir.join(".subfolder"), sub).map_err(io(&dir))?;
@@ -330,20 +325,9 @@ impl Folder {
     /// folder. Called only once its encrypted copy is committed.
     pub fn destroy_claimed(&self, claimed: &Claimed) -> Result<(), FolderError> {
         if let Ok(mut file) = open_no_follow_write(&claimed.path)
-            && let Ok(meta) = file.metadata()
-            && meta.is_file()
-            && links(&meta) == 1
+            && file.metadata().is_ok_and(|m| m.is_file() && links(&m) == 1)
         {
-            let zeros = [0u8; 64 * 1024];
-            let mut left = meta.len();
-            while left > 0 {
-                let n = left.min(zeros.len() as u64) as usize;
-                if file.write_all(&zeros[..n]).is_err() {
-                    break;
-                }
-                left -= n as u64;
-            }
-            let _ = file.sync_all();
+            let _ = fsutil::zero_fill(&mut file);
         }
         let dir = claimed.path.parent().unwrap_or(&self.root).to_path_buf();
         match fs::remove_file(&claimed.path) {
@@ -471,24 +455,16 @@ fn links(_meta: &fs::Metadata) -> u64 {
     1
 }
 
-fn private(dir: &Path) -> Result<(), FolderError> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io(dir))?;
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
-    Ok(())
+fn create_private_dir(dir: &Path) -> Result<(), FolderError> {
+    fsutil::create_private_dir(dir).map_err(|e| match e {
+        matterbox_vault::VaultError::Io { path, source } => FolderError::Io { path, source },
+        other => FolderError::Refused(other.to_string()),
+    })
 }
 
+/// Best effort: a rename is still made, only its durability is at stake.
 fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Ok(d) = fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
+    let _ = fsutil::sync_dir(dir);
 }
 
 #[cfg(test)]

@@ -55,6 +55,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), VaultError> {
     sync_dir(dir)
 }
 
+/// Overwrites an open file's whole length with zeros and syncs it. Best
+/// effort as erasure: flash and copy-on-write disks may keep the old
+/// blocks, so what protects a destroyed document is its key being gone.
+pub fn zero_fill(file: &mut File) -> std::io::Result<()> {
+    let zeros = [0u8; 64 * 1024];
+    let mut left = file.metadata()?.len();
+    while left > 0 {
+        let n = left.min(zeros.len() as u64) as usize;
+        file.write_all(&zeros[..n])?;
+        left -= n as u64;
+    }
+    file.sync_all()
+}
+
 /// Makes a rename or create in `dir` durable (a no-op where folders cannot
 /// be opened, as on Windows).
 pub fn sync_dir(dir: &Path) -> Result<(), VaultError> {
