@@ -596,22 +596,24 @@ fn documents_are_edited_moved_versioned_and_trashed_through_the_cli() {
     );
 }
 
-/// A file larger than 2 GiB and 4 GiB boundaries would be costly to write;
-/// a sparse 2 GiB + 3 bytes file with marks at its edges crosses the
-/// 32-bit size boundary and hundreds of thousands of chunks cheaply.
+/// A sparse 96 MiB + 3 bytes file with marks at chunk edges goes through the
+/// whole stack: the importer, the blob store, the database and export. It
+/// needs about 200 MiB of free disk, because ciphertext is never sparse; the
+/// format's own test takes a 4 GiB + 3 bytes document through a pipe to
+/// cross the 32-bit boundaries without needing gigabytes of disk.
 #[test]
-fn a_multi_gib_sparse_file_round_trips() {
+fn a_large_sparse_file_round_trips_through_the_cli() {
     use sha2::Digest;
     use std::io::{Read, Seek, SeekFrom, Write};
     let (home, number) = setup();
     let dir = home.path().join("to-import");
     std::fs::create_dir_all(&dir).unwrap();
     let big = dir.join("disk-image.bin");
-    let len: u64 = (2 << 30) + 3;
+    let len: u64 = (96 << 20) + 3;
     {
         let mut f = std::fs::File::create(&big).unwrap();
         f.set_len(len).unwrap();
-        for at in [0, 65_535, 65_536, 1 << 31, len - 1] {
+        for at in [0, 65_535, 65_536, 48 << 20, len - 1] {
             f.seek(SeekFrom::Start(at)).unwrap();
             f.write_all(&[0xA5]).unwrap();
         }
