@@ -141,6 +141,10 @@ fn main() {
         "== Full-text search, {DOCS} documents of ~1 KB, {QUERIES} queries (1 word, 2 words, prefix), top 20 with snippets"
     );
     println!(
+        "(each query ranks the matches among the newest {} documents, and title, name, tag or note matches among all)",
+        search::RANKED_FIRST
+    );
+    println!(
         "indexing {DOCS} documents            {:8.1} s",
         indexing.as_secs_f64()
     );

@@ -127,31 +127,31 @@ pub fn to_query(text: &str) -> Option<String> {
     Some(q)
 }
 
+/// How many of the newest documents a search ranks first. Ranking costs
+/// a lookup per matching document, so a search ranks the matches among
+/// the newest this many documents, and title, file name, tag or note
+/// matches among all; only when that fills fewer than the hits asked for
+/// does it rank every match. So a search over a large vault stays quick
+/// however common the word; filters and more words reach older documents.
+pub const RANKED_FIRST: i64 = 10_000;
+
+/// The filters every ranking pass applies; `d` is the document, `m` its matter.
+const FILTERS: &str = "d.trashed_at IS NULL
+           AND (?2 IS NULL OR m.id = ?2)
+           AND (?3 IS NULL OR m.client_id = ?3)
+           AND (?5 IS NULL OR EXISTS (SELECT 1 FROM document_tags t
+                WHERE t.document_id = d.id AND t.tag = ?5 COLLATE NOCASE))
+           AND (?6 IS NULL OR d.created_at >= ?6)
+           AND (?7 IS NULL OR d.created_at < date(?7, '+1 day'))";
+
+/// The best matches for what the user typed, best first, each with a
+/// snippet of where it matched (see [`RANKED_FIRST`] for what is ranked).
 pub fn search(
     conn: &Connection,
     text: &str,
     filter: &SearchFilter,
 ) -> Result<Vec<SearchHit>, DomainError> {
     let query = to_query(text).ok_or_else(|| validation("query", "Type a word to search for."))?;
-    // Titles rank above file names above text.
-    let mut stmt = conn.prepare(
-        "SELECT d.id, d.title, m.id, m.number, c.name, d.original_name, d.created_at,
-                snippet(document_search, -1, '[', ']', '…', 12)
-         FROM document_search s
-         JOIN documents d ON d.id = s.rowid
-         JOIN matters m ON m.id = d.matter_id
-         JOIN clients c ON c.id = m.client_id
-         WHERE document_search MATCH ?1
-           AND d.trashed_at IS NULL
-           AND (?2 IS NULL OR m.id = ?2)
-           AND (?3 IS NULL OR m.client_id = ?3)
-           AND (?5 IS NULL OR EXISTS (SELECT 1 FROM document_tags t
-                WHERE t.document_id = d.id AND t.tag = ?5 COLLATE NOCASE))
-           AND (?6 IS NULL OR d.created_at >= ?6)
-           AND (?7 IS NULL OR d.created_at < date(?7, '+1 day'))
-         ORDER BY bm25(document_search, 5.0, 2.0, 1.0, 3.0)
-         LIMIT ?4",
-    )?;
     for (field, date) in [
         ("added_from", &filter.added_from),
         ("added_to", &filter.added_to),
@@ -165,41 +165,206 @@ pub fn search(
             ));
         }
     }
-    let hits = stmt
-        .query_map(
-            params![
-                query,
-                filter.matter_id,
-                filter.client_id,
-                i64::from(filter.limit.unwrap_or(50)),
-                filter
-                    .tag
-                    .as_deref()
-                    .map(str::trim)
-                    .filter(|t| !t.is_empty()),
-                filter.added_from,
-                filter.added_to,
-            ],
-            |r| {
-                Ok(SearchHit {
-                    document_id: r.get(0)?,
-                    title: r.get(1)?,
-                    matter_id: r.get(2)?,
-                    matter_number: r.get(3)?,
-                    client_name: r.get(4)?,
-                    original_name: r.get(5)?,
-                    created_at: r.get(6)?,
-                    snippet: r.get(7)?,
-                })
-            },
-        )?
-        .collect::<Result<_, _>>()?;
+    let limit = filter.limit.unwrap_or(50);
+    let tag = filter
+        .tag
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+
+    // The index drives every pass (CROSS JOIN keeps it the outer loop:
+    // otherwise SQLite may walk the documents and probe the index once per
+    // document). Titles weigh most, then tags and notes, file names, and
+    // the text. Ranking only ever walks the index in ascending order:
+    // walking it backwards costs far more with SQLCipher's memory wiping.
+    let mut rank = conn.prepare_cached(&format!(
+        "SELECT s.rowid, bm25(document_search, 5.0, 2.0, 1.0, 3.0) AS score
+         FROM document_search s
+         CROSS JOIN documents d ON d.id = s.rowid
+         CROSS JOIN matters m ON m.id = d.matter_id
+         WHERE document_search MATCH ?1 AND s.rowid > ?8 AND {FILTERS}
+         ORDER BY score, s.rowid
+         LIMIT ?4"
+    ))?;
+    let mut ranked: Vec<(i64, f64)> = Vec::new();
+    let mut pass =
+        |ranked: &mut Vec<(i64, f64)>, fts_query: &str, after: i64| -> Result<usize, DomainError> {
+            let rows = rank.query_map(
+                params![
+                    fts_query,
+                    filter.matter_id,
+                    filter.client_id,
+                    i64::from(limit),
+                    tag,
+                    filter.added_from,
+                    filter.added_to,
+                    after,
+                ],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, f64>(1)?)),
+            )?;
+            let mut found = 0;
+            for row in rows {
+                let (id, score) = row?;
+                found += 1;
+                match ranked.iter_mut().find(|(seen, _)| *seen == id) {
+                    Some(best) => best.1 = best.1.min(score),
+                    None => ranked.push((id, score)),
+                }
+            }
+            Ok(found)
+        };
+    let newest: i64 = conn.query_row("SELECT coalesce(max(id), 0) FROM documents", [], |r| {
+        r.get(0)
+    })?;
+    let window = newest - RANKED_FIRST;
+    if window <= 0 || pass(&mut ranked, &query, window)? < limit as usize {
+        ranked.clear();
+        pass(&mut ranked, &query, 0)?;
+    } else {
+        let names = format!("{{title original_name meta}} : ({query})");
+        pass(&mut ranked, &names, 0)?;
+    }
+    ranked.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+    ranked.truncate(limit as usize);
+    let (Some(low), Some(high)) = (
+        ranked.iter().map(|r| r.0).min(),
+        ranked.iter().map(|r| r.0).max(),
+    ) else {
+        return Ok(Vec::new());
+    };
+
+    // Then details and snippets for the few shown. A snippet re-reads and
+    // tokenizes a document's text, so it is made only for these; they are
+    // picked from one pass over the matches between the lowest and highest
+    // id (`+` keeps the id list a filter, not one index lookup per id).
+    let ids = format!(
+        "[{}]",
+        ranked
+            .iter()
+            .map(|r| r.0.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let mut details = conn.prepare_cached(
+        "SELECT d.id, d.title, m.id, m.number, c.name, d.original_name, d.created_at,
+                snippet(document_search, -1, '[', ']', '…', 12)
+         FROM document_search s
+         CROSS JOIN documents d ON d.id = s.rowid
+         CROSS JOIN matters m ON m.id = d.matter_id
+         CROSS JOIN clients c ON c.id = m.client_id
+         WHERE document_search MATCH ?1
+           AND s.rowid BETWEEN ?2 AND ?3
+           AND +s.rowid IN (SELECT value FROM json_each(?4))",
+    )?;
+    let mut hits = details
+        .query_map(params![query, low, high, ids], |r| {
+            Ok(SearchHit {
+                document_id: r.get(0)?,
+                title: r.get(1)?,
+                matter_id: r.get(2)?,
+                matter_number: r.get(3)?,
+                client_name: r.get(4)?,
+                original_name: r.get(5)?,
+                created_at: r.get(6)?,
+                snippet: r.get(7)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    hits.sort_by_key(|h| ranked.iter().position(|r| r.0 == h.document_id));
     Ok(hits)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clients::{self, ClientInput};
+    use crate::documents::{self, NewVersion};
+    use crate::matters::{self, MatterInput};
+    use crate::testutil::db;
+
+    fn document(conn: &Connection, matter: i64, title: &str, body: &str) -> i64 {
+        let blob_id = format!("blob-{title}");
+        let version = NewVersion {
+            blob_id: &blob_id,
+            key_id: &[0; 16],
+            wrapped_key: &[0; 60],
+            size: body.len() as u64,
+            sha256: &[0; 32],
+        };
+        let id = documents::create(conn, matter, title, "scan.txt", &version).unwrap();
+        index(conn, id, title, "scan.txt", body, TextStatus::Extracted).unwrap();
+        id
+    }
+
+    fn open_matter(conn: &Connection, title: &str) -> i64 {
+        let client = clients::create(
+            conn,
+            &ClientInput {
+                name: "Ada Fictional".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        matters::open(
+            conn,
+            &MatterInput {
+                title: title.into(),
+                client_id: client,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .0
+    }
+
+    /// The top hits come ranked, each with a snippet of its own text,
+    /// however many documents match; trashed documents are left out.
+    #[test]
+    fn hits_are_ranked_limited_and_carry_their_own_snippets() {
+        let (_d, conn) = db();
+        let matter = open_matter(&conn, "Lease");
+        let filler: Vec<i64> = (0..30)
+            .map(|i| {
+                document(
+                    &conn,
+                    matter,
+                    &format!("Note {i}"),
+                    &format!("memo {i} mentions the boundary in passing, item{i}"),
+                )
+            })
+            .collect();
+        let titled = document(&conn, matter, "Boundary survey", "a plan of the plot");
+        let trashed = document(&conn, matter, "Boundary draft", "old boundary draft");
+        documents::set_trashed(&conn, trashed, true).unwrap();
+
+        let filter = SearchFilter {
+            limit: Some(5),
+            ..Default::default()
+        };
+        let hits = search(&conn, "boundary", &filter).unwrap();
+        assert_eq!(hits.len(), 5);
+        assert_eq!(hits[0].document_id, titled, "a title match ranks first");
+        assert_eq!(hits[0].snippet, "[Boundary] survey");
+        assert!(hits.iter().all(|h| h.document_id != trashed));
+        for hit in &hits[1..] {
+            assert!(filler.contains(&hit.document_id));
+            let n = filler.iter().position(|&f| f == hit.document_id).unwrap();
+            assert!(
+                hit.snippet.contains("[boundary]") && hit.snippet.contains(&format!("item{n}")),
+                "{hit:?}"
+            );
+        }
+        let all = search(
+            &conn,
+            "boundary",
+            &SearchFilter {
+                limit: Some(100),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(all.len(), 31);
+    }
 
     #[test]
     fn queries_are_quoted_terms() {
@@ -214,5 +379,39 @@ mod tests {
         );
         check("*** --", None);
         check("Zürich", Some("\"Zürich\"*"));
+    }
+
+    /// A word in more documents than are ranked first: the matches among
+    /// the newest documents are ranked, an older title match still comes
+    /// first, and a filter reaches an older document the window left out.
+    #[test]
+    fn common_words_are_ranked_among_the_newest_documents_and_filters_reach_older_ones() {
+        let (_d, conn) = db();
+        let lease = open_matter(&conn, "Lease");
+        let estate = open_matter(&conn, "Estate");
+        let old_title = document(&conn, lease, "Boundary survey", "a plan of the plot");
+        // Would rank above every newer note, were it ranked at all.
+        let old_text = document(&conn, estate, "Old letter", "boundary, boundary, boundary");
+        conn.execute_batch("BEGIN").unwrap();
+        for i in 0..RANKED_FIRST {
+            document(&conn, lease, &format!("Note {i}"), "the boundary again");
+        }
+        conn.execute_batch("COMMIT").unwrap();
+        let everywhere = search(&conn, "boundary", &SearchFilter::default()).unwrap();
+        assert_eq!(everywhere.len(), 50);
+        assert_eq!(everywhere[0].document_id, old_title);
+        assert!(everywhere.iter().all(|h| h.document_id != old_text));
+        let in_estate = search(
+            &conn,
+            "boundary",
+            &SearchFilter {
+                matter_id: Some(estate),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(in_estate.len(), 1);
+        assert_eq!(in_estate[0].document_id, old_text);
+        assert_eq!(in_estate[0].snippet, "[boundary], [boundary], [boundary]");
     }
 }
