@@ -1,6 +1,8 @@
 //! Full-text search over documents: titles, file names, extracted text, tags and notes,
 //! in an FTS5 index inside the encrypted database.
 
+use std::collections::{HashMap, HashSet};
+
 use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -127,12 +129,13 @@ pub fn to_query(text: &str) -> Option<String> {
     Some(q)
 }
 
-/// How many of the newest documents a search ranks first. Ranking costs
-/// a lookup per matching document, so a search ranks the matches among
-/// the newest this many documents, and title, file name, tag or note
-/// matches among all; only when that fills fewer than the hits asked for
-/// does it rank every match. So a search over a large vault stays quick
-/// however common the word; filters and more words reach older documents.
+/// How many of the newest documents (by id) a search ranks first.
+/// Ranking costs a lookup per matching document, so in a larger vault a
+/// search takes its candidates from the matches among these documents and
+/// from title, file name, tag or note matches among all; only when the
+/// first finds fewer than the hits asked for (a rare word, a narrow
+/// filter) does it rank every match. So a search over a large vault stays
+/// quick however common the word; more words or filters reach older text.
 pub const RANKED_FIRST: i64 = 10_000;
 
 /// The filters every ranking pass applies; `d` is the document, `m` its matter.
@@ -175,8 +178,9 @@ pub fn search(
     // The index drives every pass (CROSS JOIN keeps it the outer loop:
     // otherwise SQLite may walk the documents and probe the index once per
     // document). Titles weigh most, then tags and notes, file names, and
-    // the text. Ranking only ever walks the index in ascending order:
+    // the text. Passes only ever walk the index in ascending order:
     // walking it backwards costs far more with SQLCipher's memory wiping.
+    // First the best `limit` of each pass, with their scores.
     let mut rank = conn.prepare_cached(&format!(
         "SELECT s.rowid, bm25(document_search, 5.0, 2.0, 1.0, 3.0) AS score
          FROM document_search s
@@ -186,65 +190,82 @@ pub fn search(
          ORDER BY score, s.rowid
          LIMIT ?4"
     ))?;
-    let mut ranked: Vec<(i64, f64)> = Vec::new();
-    let mut pass =
-        |ranked: &mut Vec<(i64, f64)>, fts_query: &str, after: i64| -> Result<usize, DomainError> {
-            let rows = rank.query_map(
-                params![
-                    fts_query,
-                    filter.matter_id,
-                    filter.client_id,
-                    i64::from(limit),
-                    tag,
-                    filter.added_from,
-                    filter.added_to,
-                    after,
-                ],
-                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, f64>(1)?)),
-            )?;
-            let mut found = 0;
-            for row in rows {
-                let (id, score) = row?;
-                found += 1;
-                match ranked.iter_mut().find(|(seen, _)| *seen == id) {
-                    Some(best) => best.1 = best.1.min(score),
-                    None => ranked.push((id, score)),
-                }
-            }
-            Ok(found)
-        };
+    let mut pass = |fts_query: &str, after: i64| -> Result<Vec<(i64, f64)>, DomainError> {
+        let rows = rank.query_map(
+            params![
+                fts_query,
+                filter.matter_id,
+                filter.client_id,
+                i64::from(limit),
+                tag,
+                filter.added_from,
+                filter.added_to,
+                after,
+            ],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    };
     let newest: i64 = conn.query_row("SELECT coalesce(max(id), 0) FROM documents", [], |r| {
         r.get(0)
     })?;
     let window = newest - RANKED_FIRST;
-    if window <= 0 || pass(&mut ranked, &query, window)? < limit as usize {
-        ranked.clear();
-        pass(&mut ranked, &query, 0)?;
+    let mut scores: HashMap<i64, f64> = HashMap::new();
+    let mut newest_hits = if window > 0 {
+        pass(&query, window)?
     } else {
+        Vec::new()
+    };
+    if newest_hits.len() < limit as usize {
+        newest_hits = pass(&query, 0)?;
+    } else {
+        // A column-filtered query scores on another scale (its word
+        // statistics cover those columns only), so its hits that the
+        // first pass did not score are scored again with the whole query.
         let names = format!("{{title original_name meta}} : ({query})");
-        pass(&mut ranked, &names, 0)?;
+        let scored: HashSet<i64> = newest_hits.iter().map(|(id, _)| *id).collect();
+        let unscored: Vec<i64> = pass(&names, 0)?
+            .into_iter()
+            .map(|(id, _)| id)
+            .filter(|id| !scored.contains(id))
+            .collect();
+        if !unscored.is_empty() {
+            let mut rescore = conn.prepare_cached(
+                "SELECT rowid, bm25(document_search, 5.0, 2.0, 1.0, 3.0)
+                 FROM document_search
+                 WHERE document_search MATCH ?1
+                   AND rowid BETWEEN ?2 AND ?3
+                   AND +rowid IN (SELECT value FROM json_each(?4))",
+            )?;
+            let rows = rescore.query_map(
+                params![
+                    query,
+                    unscored.iter().min(),
+                    unscored.iter().max(),
+                    id_list(&unscored)
+                ],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            for row in rows {
+                let (id, score) = row?;
+                scores.insert(id, score);
+            }
+        }
     }
+    scores.extend(newest_hits);
+    let mut ranked: Vec<(i64, f64)> = scores.into_iter().collect();
     ranked.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
     ranked.truncate(limit as usize);
-    let (Some(low), Some(high)) = (
-        ranked.iter().map(|r| r.0).min(),
-        ranked.iter().map(|r| r.0).max(),
-    ) else {
+    let place: HashMap<i64, usize> = ranked.iter().enumerate().map(|(i, r)| (r.0, i)).collect();
+    let ids: Vec<i64> = ranked.iter().map(|r| r.0).collect();
+    let (Some(low), Some(high)) = (ids.iter().min(), ids.iter().max()) else {
         return Ok(Vec::new());
     };
 
-    // Then details and snippets for the few shown. A snippet re-reads and
+    // Then details and snippets for the hits shown. A snippet re-reads and
     // tokenizes a document's text, so it is made only for these; they are
     // picked from one pass over the matches between the lowest and highest
     // id (`+` keeps the id list a filter, not one index lookup per id).
-    let ids = format!(
-        "[{}]",
-        ranked
-            .iter()
-            .map(|r| r.0.to_string())
-            .collect::<Vec<_>>()
-            .join(",")
-    );
     let mut details = conn.prepare_cached(
         "SELECT d.id, d.title, m.id, m.number, c.name, d.original_name, d.created_at,
                 snippet(document_search, -1, '[', ']', '…', 12)
@@ -257,7 +278,7 @@ pub fn search(
            AND +s.rowid IN (SELECT value FROM json_each(?4))",
     )?;
     let mut hits = details
-        .query_map(params![query, low, high, ids], |r| {
+        .query_map(params![query, low, high, id_list(&ids)], |r| {
             Ok(SearchHit {
                 document_id: r.get(0)?,
                 title: r.get(1)?,
@@ -270,8 +291,14 @@ pub fn search(
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
-    hits.sort_by_key(|h| ranked.iter().position(|r| r.0 == h.document_id));
+    hits.sort_by_key(|h| place.get(&h.document_id).copied());
     Ok(hits)
+}
+
+/// Ids as a JSON array, for `json_each`.
+fn id_list(ids: &[i64]) -> String {
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    format!("[{}]", list.join(","))
 }
 
 #[cfg(test)]
@@ -382,14 +409,17 @@ mod tests {
     }
 
     /// A word in more documents than are ranked first: the matches among
-    /// the newest documents are ranked, an older title match still comes
-    /// first, and a filter reaches an older document the window left out.
+    /// the newest documents are ranked, older title matches still come
+    /// (scored on the same scale as the rest, once each, never from the
+    /// trash), and a filter reaches an older document the window left out.
     #[test]
     fn common_words_are_ranked_among_the_newest_documents_and_filters_reach_older_ones() {
         let (_d, conn) = db();
         let lease = open_matter(&conn, "Lease");
         let estate = open_matter(&conn, "Estate");
         let old_title = document(&conn, lease, "Boundary survey", "a plan of the plot");
+        let old_trashed = document(&conn, lease, "Boundary draft", "a draft");
+        documents::set_trashed(&conn, old_trashed, true).unwrap();
         // Would rank above every newer note, were it ranked at all.
         let old_text = document(&conn, estate, "Old letter", "boundary, boundary, boundary");
         conn.execute_batch("BEGIN").unwrap();
@@ -397,10 +427,17 @@ mod tests {
             document(&conn, lease, &format!("Note {i}"), "the boundary again");
         }
         conn.execute_batch("COMMIT").unwrap();
+        // Found by both passes; its text hits put it above the title-only match.
+        let new_title = document(&conn, lease, "Boundary plan", "boundary, boundary");
         let everywhere = search(&conn, "boundary", &SearchFilter::default()).unwrap();
         assert_eq!(everywhere.len(), 50);
-        assert_eq!(everywhere[0].document_id, old_title);
-        assert!(everywhere.iter().all(|h| h.document_id != old_text));
+        let ids: Vec<i64> = everywhere.iter().map(|h| h.document_id).collect();
+        assert_eq!(ids[..2], [new_title, old_title]);
+        let mut unique = ids.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), 50);
+        assert!(!ids.contains(&old_text) && !ids.contains(&old_trashed));
         let in_estate = search(
             &conn,
             "boundary",
