@@ -138,6 +138,11 @@ pub fn to_query(text: &str) -> Option<String> {
 /// quick however common the word; more words or filters reach older text.
 pub const RANKED_FIRST: i64 = 10_000;
 
+/// How a match scores: titles weigh most, then tags and notes, file names,
+/// and the text (lower is better). Every score a search compares comes
+/// from this one expression over the whole query.
+const SCORE: &str = "bm25(document_search, 5.0, 2.0, 1.0, 3.0)";
+
 /// The filters every ranking pass applies; `d` is the document, `m` its matter.
 const FILTERS: &str = "d.trashed_at IS NULL
            AND (?2 IS NULL OR m.id = ?2)
@@ -177,12 +182,11 @@ pub fn search(
 
     // The index drives every pass (CROSS JOIN keeps it the outer loop:
     // otherwise SQLite may walk the documents and probe the index once per
-    // document). Titles weigh most, then tags and notes, file names, and
-    // the text. Passes only ever walk the index in ascending order:
+    // document). Passes only ever walk the index in ascending order:
     // walking it backwards costs far more with SQLCipher's memory wiping.
     // First the best `limit` of each pass, with their scores.
     let mut rank = conn.prepare_cached(&format!(
-        "SELECT s.rowid, bm25(document_search, 5.0, 2.0, 1.0, 3.0) AS score
+        "SELECT s.rowid, {SCORE} AS score
          FROM document_search s
          CROSS JOIN documents d ON d.id = s.rowid
          CROSS JOIN matters m ON m.id = d.matter_id
@@ -230,13 +234,13 @@ pub fn search(
             .filter(|id| !scored.contains(id))
             .collect();
         if !unscored.is_empty() {
-            let mut rescore = conn.prepare_cached(
-                "SELECT rowid, bm25(document_search, 5.0, 2.0, 1.0, 3.0)
+            let mut rescore = conn.prepare_cached(&format!(
+                "SELECT rowid, {SCORE}
                  FROM document_search
                  WHERE document_search MATCH ?1
                    AND rowid BETWEEN ?2 AND ?3
-                   AND +rowid IN (SELECT value FROM json_each(?4))",
-            )?;
+                   AND +rowid IN (SELECT value FROM json_each(?4))"
+            ))?;
             let rows = rescore.query_map(
                 params![
                     query,
