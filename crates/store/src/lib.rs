@@ -16,7 +16,39 @@ use zeroize::Zeroizing;
 
 pub use migrations::{LATEST_VERSION, MIGRATIONS, Migration, migrate_to};
 
-static MEMORY_SECURITY: std::sync::Once = std::sync::Once::new();
+static SQLCIPHER_STARTED: std::sync::Once = std::sync::Once::new();
+
+/// Starts SQLCipher once per process, on one thread, before any vault
+/// database is opened, and turns on its memory security.
+///
+/// SQLite marks itself initialised before SQLCipher's own start-up has run,
+/// so a second thread opening its first database at that moment could key it
+/// before SQLCipher was ready ("PRAGMA key requires a key…"). Every other
+/// thread waits here until the start-up is complete.
+///
+/// The start-up runs on whichever thread first touches SQLite, possibly one
+/// that opens a plain connection, so this waits until SQLCipher accepts a key
+/// on a scratch in-memory database, which it does only once it has started.
+///
+/// Memory security wipes SQLCipher's and SQLite's freed memory, so keys and
+/// pages do not linger. It is process-wide, so it is turned on here, before
+/// any vault connection allocates anything.
+fn start_sqlcipher() {
+    SQLCIPHER_STARTED.call_once(|| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while let Ok(c) = Connection::open_in_memory() {
+            if c.execute_batch("PRAGMA key = 'start';").is_ok() {
+                let _ = c.execute_batch("PRAGMA cipher_memory_security = ON;");
+                return;
+            }
+            if std::time::Instant::now() > deadline {
+                // Opening the vault will report what is wrong.
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    });
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -72,16 +104,8 @@ pub fn open_unmigrated(
         }
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
+    start_sqlcipher();
     let conn = Connection::open_with_flags(path, flags)?;
-    // Wipe SQLCipher's and SQLite's freed memory, so keys and pages do not
-    // linger. The setting is process-wide and swaps SQLite's allocator, so
-    // it is turned on exactly once, before this connection does anything,
-    // never while another thread is using a connection.
-    MEMORY_SECURITY.call_once(|| {
-        if let Ok(c) = Connection::open_in_memory() {
-            let _ = c.execute_batch("PRAGMA cipher_memory_security = ON;");
-        }
-    });
     // SQLCipher would print a line to stderr on a wrong key; the error is ours to report.
     conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
     {
