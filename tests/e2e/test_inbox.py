@@ -15,7 +15,7 @@ def open_first_matter(app):
 
 def test_files_dropped_into_the_inbox_folder_land_in_their_matter(app):
     create_vault(app)
-    new_matter(app)
+    new_matter(app, opened="2026-01-15")  # numbered 2026-0001 in any year
     folder = app.data_dir / "scanner-inbox"
 
     app.click("nav-settings")

@@ -5,7 +5,7 @@
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use matterbox_tests::Home;
@@ -22,8 +22,21 @@ fn setup(extra: &[&str]) -> Inbox {
     let run = |args: &[&str]| home.run("v", Some(PASS), args).ok();
     run(&["vault", "create", "--danger-device-secret-in-plain-file"]);
     run(&["client", "add", "--name", "Ada Fictional"]);
-    run(&["matter", "open", "--client", "1", "--title", "Estate"]);
-    run(&["matter", "open", "--client", "1", "--title", "Lease"]);
+    // Opened in 2026, so the numbers are 2026-0001 and 2026-0002 in any year.
+    let open = |title| {
+        [
+            "matter",
+            "open",
+            "--client",
+            "1",
+            "--title",
+            title,
+            "--opened",
+            "2026-01-15",
+        ]
+    };
+    run(&open("Estate"));
+    run(&open("Lease"));
     let dir = home.path().join("inbox");
     let mut args = vec![
         "inbox",
@@ -42,9 +55,15 @@ fn setup(extra: &[&str]) -> Inbox {
 struct Watcher {
     child: Child,
     lines: mpsc::Receiver<serde_json::Value>,
+    /// What the watcher said on stderr, for failure messages.
+    said: Arc<Mutex<Vec<String>>>,
+    /// Its "Watching <folder> (native events|polling…)" line.
+    watching: String,
 }
 
 impl Watcher {
+    /// Starts the watcher and returns once it is watching, so files written
+    /// after this arrive as events, not as the first scan's findings.
     fn start(inbox: &Inbox) -> Watcher {
         let mut cmd = inbox.home.cmd();
         cmd.arg("--vault")
@@ -52,7 +71,7 @@ impl Watcher {
             .args(["--json", "inbox", "watch"])
             .env("MATTERBOX_PASSPHRASE", PASS)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+            .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("start the watcher");
         let out = child.stdout.take().unwrap();
         let (tx, lines) = mpsc::channel();
@@ -63,7 +82,29 @@ impl Watcher {
                 }
             }
         });
-        Watcher { child, lines }
+        let err = child.stderr.take().unwrap();
+        let said = Arc::new(Mutex::new(Vec::new()));
+        let (ready_tx, ready) = mpsc::channel();
+        {
+            let said = Arc::clone(&said);
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+                    if line.starts_with("Watching ") {
+                        let _ = ready_tx.send(line.clone());
+                    }
+                    said.lock().unwrap().push(line);
+                }
+            });
+        }
+        let watching = ready
+            .recv_timeout(WAIT)
+            .unwrap_or_else(|_| panic!("the watcher did not start: {:?}", said.lock().unwrap()));
+        Watcher {
+            child,
+            lines,
+            said,
+            watching,
+        }
     }
 
     /// The next `n` events (ingested or quarantined), within `timeout`.
@@ -75,8 +116,9 @@ impl Watcher {
             match self.lines.recv_timeout(left) {
                 Ok(v) => out.push(v),
                 Err(_) => panic!(
-                    "only {} of {n} inbox events within {timeout:?}: {out:?}",
-                    out.len()
+                    "only {} of {n} inbox events within {timeout:?}: {out:?}; the watcher said {:?}",
+                    out.len(),
+                    self.said.lock().unwrap()
                 ),
             }
         }
@@ -157,16 +199,12 @@ fn left_in_inbox(dir: &Path) -> Vec<PathBuf> {
 
 const WAIT: Duration = Duration::from_secs(30);
 
-#[test]
-fn a_slow_writer_is_ingested_once_and_complete() {
-    let inbox = setup(&[]);
-    let w = Watcher::start(&inbox);
-    // A scanner writing a file in chunks, pausing longer than the quiet
-    // period between them; native events see it is still open.
-    // A text file: no end marker to wait for, only the writer closing it.
-    let path = inbox.dir.join("2026-0001_slow-scan.txt");
+/// A scanner writing a file in chunks, pausing longer than the quiet
+/// period (400 ms) between them. A text file: no end marker to wait for,
+/// only the writer closing it. Returns what was written.
+fn write_slowly(path: &Path) -> Vec<u8> {
     let mut content = b"Scanned letter, fictional\n".to_vec();
-    let mut file = std::fs::File::create(&path).unwrap();
+    let mut file = std::fs::File::create(path).unwrap();
     file.write_all(&content).unwrap();
     for i in 0..5 {
         std::thread::sleep(Duration::from_millis(700));
@@ -175,17 +213,44 @@ fn a_slow_writer_is_ingested_once_and_complete() {
         file.flush().unwrap();
         content.extend_from_slice(&chunk);
     }
-    drop(file);
+    content
+}
+
+/// The one document of `number` is `content`, and the inbox is empty.
+fn ingested_once_and_complete(inbox: &Inbox, w: &Watcher, number: &str, content: &[u8]) {
     let events = w.events(1, WAIT);
-    assert_eq!(
-        events[0]["ingested"]["matterNumber"], "2026-0001",
-        "{events:?}"
-    );
+    assert_eq!(events[0]["ingested"]["matterNumber"], number, "{events:?}");
     w.no_more(Duration::from_secs(2));
-    let list = docs(&inbox, "2026-0001");
+    let list = docs(inbox, number);
     assert_eq!(list.len(), 1);
-    assert_eq!(export(&inbox, &list[0]["id"]), content);
+    let exported = export(inbox, &list[0]["id"]);
+    assert!(
+        exported == content,
+        "exported {} bytes of the {} written",
+        exported.len(),
+        content.len()
+    );
     assert!(left_in_inbox(&inbox.dir).is_empty());
+}
+
+#[test]
+fn a_slow_writer_is_ingested_once_and_complete() {
+    let inbox = setup(&[]);
+    let w = Watcher::start(&inbox);
+    assert!(w.watching.contains("(native events"), "{}", w.watching);
+    // Native events see the writer still has it open.
+    let content = write_slowly(&inbox.dir.join("2026-0001_slow-scan.txt"));
+    ingested_once_and_complete(&inbox, &w, "2026-0001", &content);
+}
+
+#[test]
+fn polling_waits_for_a_slow_writer_that_still_has_the_file_open() {
+    let inbox = setup(&["--poll"]);
+    let w = Watcher::start(&inbox);
+    assert!(w.watching.contains("(polling"), "{}", w.watching);
+    // A poll sees no writer; the system's list of open files does.
+    let content = write_slowly(&inbox.dir.join("2026-0002_slow-scan.txt"));
+    ingested_once_and_complete(&inbox, &w, "2026-0002", &content);
 }
 
 #[test]
@@ -308,6 +373,7 @@ fn killed_at_any_moment_nothing_is_lost_or_duplicated() {
 fn polling_mode_ingests_without_native_events() {
     let inbox = setup(&["--poll"]);
     let w = Watcher::start(&inbox);
+    assert!(w.watching.contains("(polling"), "{}", w.watching);
     std::fs::write(inbox.dir.join("2026-0002_note.txt"), "polled, fictional").unwrap();
     let events = w.events(1, WAIT);
     assert_eq!(

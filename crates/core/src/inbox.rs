@@ -483,7 +483,13 @@ impl InboxRunner {
         }
         self.tracker.retain(&present);
         self.incomplete.retain(|p| present.contains(p));
-        for path in self.tracker.settled(now) {
+        let settled = self.tracker.settled(now);
+        let busy = matterbox_inbox::writers::open_for_writing(&settled);
+        for path in settled {
+            if busy.contains(&path) {
+                // Still being written, however long its writer pauses.
+                continue;
+            }
             match Folder::looks_complete(&path) {
                 Ok(true) => {}
                 Ok(false) => {

@@ -79,12 +79,18 @@ impl Watch {
     /// With `poll`, or when native watching cannot start, the folder is
     /// polled every `poll_every`.
     pub fn start(root: &Path, poll: bool, poll_every: Duration, tx: mpsc::Sender<Hint>) -> Watch {
-        let handler = {
+        let handler = |mode: Mode| {
             let tx = tx.clone();
             let root = root.to_path_buf();
             move |res: notify::Result<notify::Event>| match res {
                 Ok(event) => {
                     for h in hints(&root, event) {
+                        // A poll sees a new or grown file but never a
+                        // writer closing it: only "look now" is true.
+                        let h = match mode {
+                            Mode::Native => h,
+                            Mode::Polling => Hint::Changed,
+                        };
                         let _ = tx.send(h);
                     }
                 }
@@ -95,7 +101,7 @@ impl Watch {
         };
         let mut fallback_reason = None;
         if !poll {
-            match notify::recommended_watcher(handler.clone()) {
+            match notify::recommended_watcher(handler(Mode::Native)) {
                 Ok(mut w) => match w.watch(root, RecursiveMode::Recursive) {
                     Ok(()) => {
                         return Watch {
@@ -111,7 +117,7 @@ impl Watch {
         }
         let config = notify::Config::default().with_poll_interval(poll_every);
         let watcher: Box<dyn notify::Watcher + Send> =
-            match notify::PollWatcher::new(handler, config) {
+            match notify::PollWatcher::new(handler(Mode::Polling), config) {
                 Ok(mut w) => {
                     let _ = w.watch(root, RecursiveMode::Recursive);
                     Box::new(w)
@@ -173,5 +179,24 @@ mod tests {
             ),
             vec![Hint::Changed]
         );
+    }
+
+    #[test]
+    fn polling_only_ever_says_look_now() {
+        // A poll cannot see a writer close a file, so a "being written"
+        // mark from it would never be lifted and the file never taken.
+        let dir = tempfile::tempdir().unwrap();
+        let (tx, rx) = mpsc::channel();
+        let w = Watch::start(dir.path(), true, Duration::from_millis(20), tx);
+        assert_eq!(w.mode, Mode::Polling);
+        let path = dir.path().join("2026-0001_scan.pdf");
+        std::fs::write(&path, "first page").unwrap();
+        let first = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        std::fs::write(&path, "first page, second page").unwrap();
+        let mut seen = vec![first];
+        while let Ok(h) = rx.recv_timeout(Duration::from_millis(500)) {
+            seen.push(h);
+        }
+        assert!(seen.iter().all(|h| *h == Hint::Changed), "{seen:?}");
     }
 }
