@@ -104,7 +104,7 @@ def test_import_preview_search_and_export_in_the_app(app):
              what="the image to decode")
     app.click("close-document")
     row(app, "letter.txt").click()
-    assert "the zircon clause stands." in app.text("preview-text")
+    wait_for(lambda: "the zircon clause stands." in app.text("preview-text"), what="the text preview")
     app.click("close-document")
 
     # Search across matters finds the PDF's text layer, and opens the document.

@@ -45,8 +45,8 @@ def test_a_closed_matter_is_destroyed_with_approval_and_certified(app):
     notice = app.text("retention-notice")
     assert "Destroyed 1 document and 1 matter" in notice, notice
     certificate = notice.split("Certificate ")[1].rstrip(".")
-    register = app.text("register")
-    assert "boundary-survey.pdf" in register and certificate in register
+    wait_for(lambda: "boundary-survey.pdf" in app.text("register") and certificate in app.text("register"),
+             what="the register entry")
     app.find("due-empty")
     app.screenshot("16-retention-register")
 
@@ -54,7 +54,8 @@ def test_a_closed_matter_is_destroyed_with_approval_and_certified(app):
     out = app.data_dir / "certificate.html"
     app.click("export-certificate")
     app.file_dialog("Save the certificate of destruction", out, save=True)
-    wait_for(lambda: out.exists(), what="the certificate file")
+    # Written whole, not only created.
+    wait_for(lambda: out.exists() and "</html>" in out.read_text(), what="the certificate file")
     html = out.read_text()
     assert certificate in html and "Lark conveyancing" in html and "boundary-survey.pdf" in html
 

@@ -149,19 +149,24 @@ fn destroyed_documents_leave_no_text_and_no_key_in_the_vault() {
         std::fs::write(&f, format!("{m} privileged text\n").repeat(5000)).unwrap();
         // Titles stay in the destruction register by design; the markers
         // are in the content only.
+        let blobs = || -> std::collections::HashSet<std::path::PathBuf> {
+            std::fs::read_dir(dir.join("blobs"))
+                .unwrap()
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_file())
+                .collect()
+        };
+        let before = blobs();
         let d = s
             .import_document(doomed, &f, Some(&format!("Exhibit {i}")), false)
             .unwrap();
         keys.push(s.danger_document_key(d.id).unwrap());
-        // A copy of the encrypted file taken away before destruction.
-        let blob = std::fs::read_dir(dir.join("blobs"))
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.is_file())
-            .max_by_key(|p| std::fs::metadata(p).unwrap().modified().unwrap())
-            .unwrap();
-        copied.push(std::fs::read(&blob).unwrap());
+        // A copy of the encrypted file taken away before destruction: the
+        // one blob this import added.
+        let added: Vec<_> = blobs().difference(&before).cloned().collect();
+        assert_eq!(added.len(), 1, "{added:?}");
+        copied.push(std::fs::read(&added[0]).unwrap());
     }
     let f = src.join("kept.txt");
     std::fs::write(&f, format!("{KEPT} stays")).unwrap();

@@ -156,17 +156,38 @@ fn several_vaults_keep_separate_keychain_entries() {
     home.run("beta", Some(PASS), &["client", "list"]).ok();
 }
 
-/// A private session bus with no Secret Service on it.
+/// A private session bus with no Secret Service on it. Its configuration
+/// names no service folders: the standard session one would start
+/// gnome-keyring on demand where it is installed.
 struct BareBus {
     child: std::process::Child,
     address: String,
+    _config: tempfile::TempDir,
 }
+
+const BARE_BUS_CONFIG: &str = r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:tmpdir=/tmp</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#;
 
 impl BareBus {
     fn start() -> Self {
         use std::io::BufRead;
+        let config = tempfile::tempdir().unwrap();
+        let file = config.path().join("bare-session.conf");
+        std::fs::write(&file, BARE_BUS_CONFIG).unwrap();
         let mut child = Command::new("dbus-daemon")
-            .args(["--session", "--nofork", "--print-address"])
+            .arg(format!("--config-file={}", file.display()))
+            .args(["--nofork", "--print-address"])
             .stdout(std::process::Stdio::piped())
             .spawn()
             .expect("dbus-daemon (Debian dbus)");
@@ -174,9 +195,11 @@ impl BareBus {
         std::io::BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
+        assert!(!line.trim().is_empty(), "dbus-daemon printed no address");
         Self {
             child,
             address: line.trim().to_string(),
+            _config: config,
         }
     }
 }
