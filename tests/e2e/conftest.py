@@ -226,20 +226,35 @@ class App:
         way a user types a location. GTK completes paths inline as they are
         typed, so the path is typed without its leading slash (nothing to
         complete against) and the slash is added at the start afterwards."""
-        windows = wait_for(lambda: self._xdotool("search", "--onlyvisible", "--name", title).stdout.split(),
-                           timeout=20, what=f"the {title!r} dialog")
-        self._xdotool("windowfocus", "--sync", windows[-1])
-        time.sleep(0.5)
-        # Save dialogs focus the name field (pre-filled); open dialogs need Ctrl+L.
-        self._xdotool("key", "ctrl+a" if save else "ctrl+l")
-        time.sleep(0.3)
-        self._xdotool("type", "--delay", "15", str(path)[1:])
-        time.sleep(0.3)
-        self._xdotool("key", "Home", "slash")
-        time.sleep(0.3)
-        self._xdotool("key", "Return")
-        wait_for(lambda: not self._xdotool("search", "--onlyvisible", "--name", title).stdout.split(),
-                 timeout=20, what=f"the {title!r} dialog to close")
+        def open_dialogs():
+            return self._xdotool("search", "--onlyvisible", "--name", title).stdout.split()
+
+        windows = wait_for(open_dialogs, timeout=20, what=f"the {title!r} dialog")
+        # A slow machine can take keys before the field they are meant for
+        # has focus; then the dialog stays open and the path is typed again.
+        for attempt in range(3):
+            self._xdotool("windowfocus", "--sync", windows[-1])
+            time.sleep(0.5)
+            # Save dialogs focus the name field (pre-filled); open dialogs
+            # need Ctrl+L. Ctrl+A then selects whatever the field holds.
+            if not save:
+                self._xdotool("key", "ctrl+l")
+                time.sleep(0.3)
+            self._xdotool("key", "ctrl+a")
+            time.sleep(0.3)
+            self._xdotool("type", "--delay", "15", str(path)[1:])
+            time.sleep(0.3)
+            self._xdotool("key", "Home", "slash")
+            time.sleep(0.3)
+            self._xdotool("key", "Return")
+            try:
+                wait_for(lambda: not open_dialogs(), timeout=8 if attempt < 2 else 20,
+                         what=f"the {title!r} dialog to close")
+                return
+            except AssertionError:
+                windows = open_dialogs() or windows
+                if attempt == 2:
+                    raise
 
     def drop_files(self, paths, onto=(500, 350)):
         """Drags `paths` from a file-manager-like window onto the app at
@@ -266,10 +281,15 @@ class App:
                 time.sleep(0.05)
             time.sleep(0.3)
             self._xdotool("mouseup", "1")
-            time.sleep(0.5)
+            # The source quits when the drop has finished (it has handed
+            # over the files); ending it earlier could empty the drop.
+            source.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            pass
         finally:
-            source.terminate()
-            source.wait()
+            if source.poll() is None:
+                source.terminate()
+                source.wait()
 
     def screenshot(self, name):
         folder = os.environ.get("MATTERBOX_SCREENSHOTS")

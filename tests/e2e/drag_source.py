@@ -23,6 +23,8 @@ source = Gtk.Button(label=f"{len(uris)} files")
 source.drag_source_set(Gdk.ModifierType.BUTTON1_MASK, [], Gdk.DragAction.COPY)
 source.drag_source_add_uri_targets()
 source.connect("drag-data-get", lambda _w, _ctx, data, _info, _time: data.set_uris(uris))
+# Quit once the drop has finished, so the test knows the files were taken.
+source.connect("drag-end", lambda *_: Gtk.main_quit())
 window.add(source)
 window.connect("destroy", Gtk.main_quit)
 window.show_all()
