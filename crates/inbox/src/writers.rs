@@ -8,8 +8,12 @@
 //! writers on other machines (network shares) are not visible: for those
 //! the quiet period alone decides, as it does on other systems.
 
-use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+#[cfg(target_os = "linux")]
+use std::collections::HashMap;
+use std::collections::HashSet;
+#[cfg(target_os = "linux")]
+use std::path::Path;
+use std::path::PathBuf;
 
 /// The `paths` that some process has open for writing, as far as can be
 /// seen. One look at all processes, however many paths are asked about.
