@@ -18,6 +18,8 @@ packages+=(libwebkit2gtk-4.1-dev librsvg2-dev libxdo-dev file)
 if $want_test; then
   # The real app under a virtual display, driven over WebDriver; screenshots.
   packages+=(xvfb xauth webkit2gtk-driver at-spi2-core imagemagick fonts-dejavu-core procps xdotool python3-gi gir1.2-gtk-3.0)
+  # Fault injection: kill or fail the CLI at chosen system calls.
+  packages+=(strace)
   # A private Secret Service (gnome-keyring on its own D-Bus session) and
   # secret-tool to look into it from outside.
   packages+=(dbus gnome-keyring libsecret-tools)

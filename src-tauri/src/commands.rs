@@ -617,7 +617,7 @@ pub async fn document_search(
 /// removes what crashed imports left behind (older than a minute).
 #[tauri::command]
 pub async fn doctor_run(state: State<'_, AppState>, fix: bool, deep: bool) -> Res<DoctorReport> {
-    state.with_session(|s| s.doctor(fix, deep, Duration::from_secs(60)))
+    state.with_session(|s| s.doctor(fix, deep, Duration::from_secs(60), false))
 }
 
 // --- inbox -------------------------------------------------------------
@@ -654,8 +654,10 @@ pub async fn inbox_settings_get(state: State<'_, AppState>) -> Res<InboxSettings
 pub async fn inbox_settings_update(
     state: State<'_, AppState>,
     settings: InboxSettings,
+    take_existing_files: Option<bool>,
 ) -> Res<InboxSettings> {
-    let saved = state.with_session(|s| s.set_inbox_settings(&settings))?;
+    let take = take_existing_files.unwrap_or(false);
+    let saved = state.with_session(|s| s.set_inbox_settings(&settings, take))?;
     state.bump_inbox();
     Ok(saved)
 }

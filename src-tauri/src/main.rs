@@ -49,6 +49,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .setup(|app| {
             // Copies opened with other applications before a crash go now.
             app.state::<AppState>().wipe_open_copies();
+            // And what exports a crash interrupted left behind.
+            matterbox_core::wipe_interrupted_exports();
             let handle = app.handle().clone();
             // Idle auto-lock: checked every second.
             std::thread::Builder::new()

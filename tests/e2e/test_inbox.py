@@ -19,6 +19,19 @@ def test_files_dropped_into_the_inbox_folder_land_in_their_matter(app):
     folder = app.data_dir / "scanner-inbox"
 
     app.click("nav-settings")
+    # A folder that already holds someone's files is not taken without
+    # asking: everything in an inbox is encrypted and then removed.
+    occupied = app.data_dir / "family-photos"
+    occupied.mkdir()
+    (occupied / "holiday.txt").write_text("Not for the vault.\n")
+    app.type("inbox-folder", str(occupied))
+    app.click("save-inbox")
+    assert "already holds 1 file" in app.text("inbox-confirm")
+    app.click("inbox-confirm-cancel")
+    assert not app.find_all("inbox-confirm")
+    assert (occupied / "holiday.txt").read_text() == "Not for the vault.\n"
+    assert not (occupied / ".matterbox").exists()
+
     app.type("inbox-folder", str(folder))
     app.type("inbox-quiet", "300")
     app.click("save-inbox")

@@ -96,7 +96,21 @@ impl Home {
     /// A `matterbox` command with this home's folders and no inherited
     /// secrets. The Secret Service of the test session stays reachable.
     pub fn cmd(&self) -> Command {
-        let mut c = Command::new(matterbox_bin());
+        self.cmd_under(&[])
+    }
+
+    /// [`Home::cmd`] run under `wrapper` (for example `strace` with its
+    /// options): `wrapper[0] wrapper[1..] matterbox`, with the same
+    /// environment.
+    pub fn cmd_under(&self, wrapper: &[String]) -> Command {
+        let mut c = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(matterbox_bin());
+                c
+            }
+            None => Command::new(matterbox_bin()),
+        };
         c.env("HOME", self.path())
             .env("XDG_DATA_HOME", self.path().join("data"))
             .env(

@@ -104,8 +104,18 @@ fn the_device_secret_lives_in_the_keychain_and_the_recovery_key_reenrolls() {
         .env("MATTERBOX_NEW_PASSPHRASE", NEW_PASS);
     let run: Run = recover.output().unwrap().into();
     assert_eq!(run.ok().json()["reenrolled"], true);
-    let new_secret = keychain_value(&id).expect("a new device secret");
+    // The new device secret has an entry of its own, named in the header:
+    // it was written before the header switched to it.
+    let header: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(home.vault_dir("office").join("vault.json")).unwrap(),
+    )
+    .unwrap();
+    let tag = header["unlock_slot"]["device_secret_entry"]
+        .as_str()
+        .expect("a re-enrollment names its entry");
+    let new_secret = keychain_value(&format!("{id}-{tag}")).expect("a new device secret");
     assert_ne!(new_secret, secret);
+    assert_eq!(keychain_value(&id), None);
 
     let clients = home
         .run("office", Some(NEW_PASS), &["--json", "client", "list"])

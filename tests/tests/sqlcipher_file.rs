@@ -23,6 +23,7 @@ fn env(home: &Home) -> Environment {
         keychain_timeout: Duration::from_secs(5),
         device_secret_dir: home.path().join("device-secrets"),
         actor: "test:sqlcipher".into(),
+        attempts_mirror: Some(home.path().join("unlock-attempts")),
     }
 }
 

@@ -93,6 +93,21 @@ pub struct Anchor {
     pub anchor_mac: String,
 }
 
+/// Objects whose rows record the newest entry about them (`audit_seq`), by
+/// the kind named in the entry's object (`client:7`).
+const TIED_TABLES: [(&str, &str); 4] = [
+    ("client", "clients"),
+    ("matter", "matters"),
+    ("document", "documents"),
+    ("inbox_item", "inbox_items"),
+];
+
+fn tied_row(object: &str) -> Option<(&'static str, i64)> {
+    let (kind, id) = object.split_once(':')?;
+    let table = TIED_TABLES.iter().find(|(k, _)| *k == kind)?.1;
+    Some((table, id.parse().ok()?))
+}
+
 /// The action and object the first entry of every vault's log must have.
 pub const CREATED_ACTION: &str = "vault_created";
 
@@ -230,7 +245,37 @@ impl AuditLog {
              ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, mac = excluded.mac, head_mac = excluded.head_mac",
             params![seq, mac, self.head_mac(seq, &mac)],
         )?;
+        // Tie the row the entry is about to the entry: see `TIED_TABLES`.
+        if let Some((table, id)) = tied_row(&entry.object) {
+            conn.execute(
+                &format!("UPDATE {table} SET audit_seq = ?1 WHERE id = ?2"),
+                params![seq, id],
+            )?;
+        }
         Ok(seq)
+    }
+
+    /// A row that an entry beyond the log's end touched: the newest
+    /// entries were cut off (with the head, by someone holding the
+    /// database key and an older head).
+    fn row_newer_than(
+        &self,
+        conn: &Connection,
+        last: i64,
+    ) -> Result<Option<(String, i64, i64)>, AuditError> {
+        for (kind, table) in TIED_TABLES {
+            let newer: Option<(i64, i64)> = conn
+                .query_row(
+                    &format!("SELECT id, audit_seq FROM {table} WHERE audit_seq > ?1 ORDER BY audit_seq DESC LIMIT 1"),
+                    [last],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            if let Some((id, seq)) = newer {
+                return Ok(Some((kind.replace('_', " "), id, seq)));
+            }
+        }
+        Ok(None)
     }
 
     /// Walks the whole chain and checks it against the head record and, when
@@ -362,6 +407,13 @@ impl AuditLog {
                     Ok(Verification::Broken {
                         first_bad_seq: seq + 1,
                         reason: format!("entries after {seq} were added outside Matterbox"),
+                    })
+                } else if let Some((kind, id, newer)) = self.row_newer_than(conn, last)? {
+                    Ok(Verification::Broken {
+                        first_bad_seq: last + 1,
+                        reason: format!(
+                            "{kind} {id} was last changed by entry {newer}, but the log ends at entry {last}: the newest entries were cut off"
+                        ),
                     })
                 } else {
                     Ok(Verification::Intact { entries: last })
@@ -558,6 +610,63 @@ mod tests {
             f.log.verify(&f.conn, None).unwrap(),
             Verification::Broken { .. }
         ));
+    }
+
+    #[test]
+    fn a_log_cut_with_its_head_and_an_older_anchor_is_found_by_the_rows() {
+        let mut f = setup(1);
+        let now = "2026-01-01T00:00:00Z";
+        let add_client = |f: &Fixture, id: i64| {
+            f.conn
+                .execute(
+                    "INSERT INTO clients (id, kind, name, created_at, updated_at) VALUES (?1, 'person', 'Orrin Fictive', ?2, ?2)",
+                    rusqlite::params![id, now],
+                )
+                .unwrap();
+            f.log
+                .append(
+                    &f.conn,
+                    &NewEntry::new("tester", "client_created", format!("client:{id}")),
+                )
+                .unwrap();
+        };
+        for id in 1..=2 {
+            add_client(&f, id);
+        }
+        // What the attacker kept: the anchor and the head row at entry 3.
+        let old_anchor = f.log.anchor(&f.conn).unwrap();
+        let mac3: Vec<u8> = f
+            .conn
+            .query_row("SELECT mac FROM audit_log WHERE seq = 3", [], |r| r.get(0))
+            .unwrap();
+        for id in 3..=4 {
+            add_client(&f, id);
+        }
+        // Entries 4 and 5 cut off, the head and the anchor put back to 3;
+        // the clients those entries created are still there.
+        f.conn
+            .execute("DELETE FROM audit_log WHERE seq > 3", [])
+            .unwrap();
+        f.conn
+            .execute(
+                "UPDATE audit_head SET seq = 3, mac = ?1, head_mac = ?2",
+                rusqlite::params![mac3, f.log.head_mac(3, &mac3)],
+            )
+            .unwrap();
+        f.anchor = old_anchor;
+        match verify(&f) {
+            Verification::Broken {
+                first_bad_seq,
+                reason,
+            } => {
+                assert_eq!(first_bad_seq, 4);
+                assert!(
+                    reason.contains("client 4 was last changed by entry 5"),
+                    "{reason}"
+                );
+            }
+            other => panic!("not detected: {other:?}"),
+        }
     }
 
     #[test]

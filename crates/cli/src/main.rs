@@ -124,6 +124,12 @@ enum Command {
         /// import running right now).
         #[arg(long, default_value = "120", value_name = "SECONDS")]
         min_age_seconds: u64,
+        /// With --fix, remove orphaned encrypted files even when there are
+        /// many, or the database records no document. Only when you know
+        /// the database is right: a database that lost its records makes
+        /// every document look orphaned, and removing them destroys them.
+        #[arg(long, requires = "fix")]
+        i_know_the_orphans_are_not_documents: bool,
     },
 }
 
@@ -414,6 +420,10 @@ enum InboxCmd {
         /// Files larger than this go to the quarantine.
         #[arg(long, value_name = "MIB")]
         max_mib: Option<u64>,
+        /// The new folder already holds files: take them. Each is encrypted
+        /// into the vault and then REMOVED from the folder.
+        #[arg(long, requires = "folder")]
+        take_existing_files: bool,
     },
     /// Routing rules on file names, evaluated after subfolder and number.
     #[command(subcommand)]
@@ -682,20 +692,44 @@ impl Ctx {
     ) -> Result<T, Failure> {
         let mut session = self.unlock()?;
         let out = f(&mut session);
-        session.lock()?;
+        close(session);
         out
     }
 
+    /// Prints a command's result. It is called once the work is done, so a
+    /// failure to print says the command completed: a script must not
+    /// retry a change that was made.
     fn print<T: Serialize>(&self, value: &T, human: impl FnOnce(&T) -> String) -> Outcome {
         let mut out = std::io::stdout().lock();
-        if self.json {
+        let written = if self.json {
             serde_json::to_writer_pretty(&mut out, value)
-                .map_err(|e| Failure::Io(e.to_string()))?;
-            writeln!(out)?;
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(out))
         } else {
-            write!(out, "{}", human(value))?;
+            write!(out, "{}", human(value))
         }
-        Ok(())
+        .and_then(|()| out.flush());
+        written.map_err(|e| {
+            Failure::Io(format!(
+                "The command completed, but its result could not be written out: {e}."
+            ))
+        })
+    }
+}
+
+/// Ends a session: prints the warnings about changes that were saved but
+/// not completely tidied up after, then locks. The keys are dropped either
+/// way; a lock that cannot be recorded is a warning, never a failure of the
+/// command, whose work is done.
+fn close(mut session: Session) {
+    for warning in session.take_warnings() {
+        eprintln!("matterbox: warning: {warning}");
+    }
+    if let Err(e) = session.lock() {
+        eprintln!(
+            "matterbox: warning: the vault is locked, but the audit log could not record it: {}",
+            e.user_message()
+        );
     }
 }
 
@@ -747,9 +781,13 @@ fn describe(failure: &Failure) -> (u8, &'static str, String) {
                 ErrorCode::WrongSecret | ErrorCode::InvalidRecoveryKey => exit::WRONG_SECRET,
                 ErrorCode::KeychainUnavailable => exit::KEYCHAIN,
                 ErrorCode::VaultNotFound | ErrorCode::VaultExists => exit::VAULT,
-                ErrorCode::Validation | ErrorCode::Conflict => exit::INVALID,
+                ErrorCode::Validation | ErrorCode::Conflict | ErrorCode::ConfirmationNeeded => {
+                    exit::INVALID
+                }
                 ErrorCode::NotFound => exit::NOT_FOUND,
-                ErrorCode::DecryptionFailed | ErrorCode::UnsupportedVersion => exit::DAMAGED,
+                ErrorCode::DecryptionFailed
+                | ErrorCode::UnsupportedVersion
+                | ErrorCode::VaultDamaged => exit::DAMAGED,
                 ErrorCode::VaultLocked => exit::WRONG_SECRET,
             };
             (code, e.code().as_str(), e.user_message())
@@ -758,6 +796,8 @@ fn describe(failure: &Failure) -> (u8, &'static str, String) {
 }
 
 fn run(cli: Cli) -> Outcome {
+    // Decrypted leftovers of an export a crash interrupted go first.
+    matterbox_core::wipe_interrupted_exports();
     let vault_dir = match cli.vault {
         Some(v) => v,
         None => paths::default_vault_dir().map_err(CoreError::from)?,
@@ -809,7 +849,14 @@ fn run(cli: Cli) -> Outcome {
             fix,
             deep,
             min_age_seconds,
-        } => doctor_cmd(&ctx, fix, deep, min_age_seconds),
+            i_know_the_orphans_are_not_documents,
+        } => doctor_cmd(
+            &ctx,
+            fix,
+            deep,
+            min_age_seconds,
+            i_know_the_orphans_are_not_documents,
+        ),
     }
 }
 
@@ -844,7 +891,7 @@ fn vault_cmd(ctx: &Ctx, cmd: VaultCmd) -> Outcome {
                 argon2id_iterations: created.kdf.iterations,
                 argon2id_millis: created.kdf_time.map(|d| d.as_millis()),
             };
-            created.session.lock()?;
+            close(created.session);
             ctx.print(&out, |o| {
                 format!(
                     "Created the vault at {}.\n\n\
@@ -917,7 +964,7 @@ fn vault_cmd(ctx: &Ctx, cmd: VaultCmd) -> Outcome {
             })?;
             let session =
                 matterbox_core::change_passphrase(&ctx.env, &ctx.vault_dir, &current, &new)?;
-            session.lock()?;
+            close(session);
             ctx.print(&serde_json::json!({ "changed": true }), |_| {
                 "Passphrase changed. Nothing was re-encrypted; the recovery key is unchanged.\n"
                     .into()
@@ -945,7 +992,7 @@ fn vault_cmd(ctx: &Ctx, cmd: VaultCmd) -> Outcome {
             })?;
             let session =
                 matterbox_core::recover(&ctx.env, &ctx.vault_dir, &key, &new, storage.storage())?;
-            session.lock()?;
+            close(session);
             ctx.print(&serde_json::json!({ "recovered": true, "reenrolled": true }), |_| {
                 "Vault recovered. This computer is enrolled with the new passphrase; the recovery key stays the same.\n".into()
             })
@@ -1309,7 +1356,7 @@ fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
         })
     };
     ctx.with_session(|s| match cmd {
-        InboxCmd::Settings { folder, poll, native, quiet_ms, max_mib } => {
+        InboxCmd::Settings { folder, poll, native, quiet_ms, max_mib, take_existing_files } => {
             let mut settings = s.inbox_settings()?;
             let changed = folder.is_some() || poll || native || quiet_ms.is_some() || max_mib.is_some();
             if let Some(f) = folder {
@@ -1329,7 +1376,7 @@ fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
                 settings.max_bytes = m.saturating_mul(1 << 20);
             }
             if changed {
-                settings = s.set_inbox_settings(&settings)?;
+                settings = s.set_inbox_settings(&settings, take_existing_files)?;
             }
             ctx.print(&settings, show)
         }
@@ -1339,7 +1386,7 @@ fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
                 RuleCmd::List => {}
                 RuleCmd::Add { pattern, regex, matter, tags } => {
                     settings.rules.push(matterbox_core::inbox::Rule { pattern, regex, matter, tags });
-                    settings = s.set_inbox_settings(&settings)?;
+                    settings = s.set_inbox_settings(&settings, false)?;
                 }
                 RuleCmd::Remove { index } => {
                     if index == 0 || index > settings.rules.len() {
@@ -1348,7 +1395,7 @@ fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
                         ))));
                     }
                     settings.rules.remove(index - 1);
-                    settings = s.set_inbox_settings(&settings)?;
+                    settings = s.set_inbox_settings(&settings, false)?;
                 }
             }
             ctx.print(&settings.rules, |_| show(&settings))
@@ -1721,15 +1768,23 @@ fn pass_text(p: &matterbox_core::inbox::InboxPass) -> String {
     t
 }
 
-fn doctor_cmd(ctx: &Ctx, fix: bool, deep: bool, min_age_seconds: u64) -> Outcome {
+fn doctor_cmd(ctx: &Ctx, fix: bool, deep: bool, min_age_seconds: u64, allow_many: bool) -> Outcome {
     ctx.with_session(|s| {
-        let report = s.doctor(fix, deep, Duration::from_secs(min_age_seconds))?;
+        let report = s.doctor(fix, deep, Duration::from_secs(min_age_seconds), allow_many)?;
         ctx.print(&report, |r| {
             let mut out = format!("Checked {} document versions{}.\n", r.checked, if deep { ", decrypting each" } else { "" });
             if r.orphans_removed + r.temporary_removed > 0 {
                 out.push_str(&format!(
                     "Removed {} orphaned encrypted files and {} temporary files left by interrupted imports.\n",
                     r.orphans_removed, r.temporary_removed
+                ));
+            }
+            for p in &r.database_problems {
+                out.push_str(&format!("DATABASE DAMAGED: {p}\n"));
+            }
+            if let Some(why) = &r.fix_refused {
+                out.push_str(&format!(
+                    "Removed no orphaned encrypted file: {why}. Put back vault.db from a backup if it lost records; if you are sure these files belong to no document, run again with --i-know-the-orphans-are-not-documents.\n"
                 ));
             }
             if !r.orphans.is_empty() || r.temporary > 0 {
@@ -1750,7 +1805,14 @@ fn doctor_cmd(ctx: &Ctx, fix: bool, deep: bool, min_age_seconds: u64) -> Outcome
             }
             out
         })?;
-        if report.missing.is_empty() && report.damaged.is_empty() {
+        if !report.database_problems.is_empty() {
+            Err(Failure::Core(CoreError::Store(
+                matterbox_core::StoreError::Damaged(format!(
+                    "{} problem(s) in its pages (listed above)",
+                    report.database_problems.len()
+                )),
+            )))
+        } else if report.missing.is_empty() && report.damaged.is_empty() {
             Ok(())
         } else {
             Err(Failure::DocumentsDamaged(report.missing.len() + report.damaged.len()))

@@ -84,7 +84,7 @@ fn main() {
     let mut s = session(dir.path());
     let folder = dir.path().join("inbox");
     let saved = s
-        .set_inbox_settings(&settings(&folder, false))
+        .set_inbox_settings(&settings(&folder, false), false)
         .expect("inbox settings");
     let mut runner = InboxRunner::with_settings(saved.folder.as_deref().expect("folder"), &saved)
         .expect("runner");

@@ -56,6 +56,7 @@ fn main() {
         keychain_timeout: Duration::from_secs(20),
         device_secret_dir: dir.path().join("device-secrets"),
         actor: "bench".into(),
+        attempts_mirror: Some(dir.path().join("unlock-attempts")),
     };
     let pass = Passphrase::new("benchmark passphrase".into());
 

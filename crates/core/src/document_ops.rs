@@ -43,32 +43,76 @@ fn text_status(extraction: Extraction) -> (String, TextStatus) {
     }
 }
 
-/// The text of a file about to be imported. The bytes are read into
-/// memory that is wiped afterwards; the text only goes into the encrypted
-/// database. Plain text is indexed up to its first 16 MiB; other kinds
-/// larger than [`matterbox_extract::MAX_INPUT`] are not read at all, so
-/// memory stays bounded whatever the file's size.
-pub(crate) fn text_of_file(source: &Path, name: &str) -> (String, TextStatus) {
-    let kind = Kind::of(name);
-    if !kind.has_text() {
-        return text_status(matterbox_extract::extract(kind, &[]));
-    }
-    let limit = if kind == Kind::Text {
-        matterbox_extract::MAX_TEXT as u64
-    } else {
-        matterbox_extract::MAX_INPUT
-    };
-    let mut bytes = Zeroizing::new(Vec::new());
-    let read = std::fs::File::open(source).and_then(|f| {
-        if kind != Kind::Text && f.metadata()?.len() > limit {
-            return Err(std::io::Error::other("too large to extract"));
+/// Passes a file's bytes through to the sealer while keeping a copy of
+/// the first `limit` of them, in memory that is wiped when dropped, for the
+/// text extractor: an imported file is read once, and its text comes from
+/// exactly the bytes that were sealed.
+struct KeepPrefix<'a> {
+    inner: &'a mut (dyn Read + Send),
+    kept: Zeroizing<Vec<u8>>,
+    limit: usize,
+    /// More than `limit` bytes came through.
+    overflow: bool,
+}
+
+impl Read for KeepPrefix<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let room = self.limit.saturating_sub(self.kept.len());
+        if n > room {
+            self.overflow = true;
         }
-        f.take(limit).read_to_end(&mut bytes)
-    });
-    if read.is_err() {
-        return (String::new(), TextStatus::Unsupported);
+        self.kept.extend_from_slice(&buf[..n.min(room)]);
+        Ok(n)
     }
-    text_status(matterbox_extract::extract(kind, &bytes))
+}
+
+/// The text of an imported file from the bytes kept while it was sealed.
+/// Plain text is indexed up to its first 16 MiB; other kinds larger than
+/// [`matterbox_extract::MAX_INPUT`] are not searchable (their parsers
+/// need the whole file), so memory stays bounded whatever the size.
+fn text_of(kind: Kind, kept: &KeepPrefix<'_>) -> (String, TextStatus) {
+    if !kind.has_text() || (kind != Kind::Text && kept.overflow) {
+        let empty: &[u8] = &[];
+        return match kind.has_text() {
+            true => (String::new(), TextStatus::Unsupported),
+            false => text_status(matterbox_extract::extract(kind, empty)),
+        };
+    }
+    text_status(matterbox_extract::extract(kind, &kept.kept))
+}
+
+/// How much of an imported file of `kind` is kept for its text.
+fn text_limit(kind: Kind) -> usize {
+    match kind {
+        _ if !kind.has_text() => 0,
+        Kind::Text => matterbox_extract::MAX_TEXT,
+        _ => usize::try_from(matterbox_extract::MAX_INPUT).unwrap_or(usize::MAX),
+    }
+}
+
+/// Opens a file to import without waiting on it: anything but a regular
+/// file (a FIFO, a device, a folder) is refused before a byte is read, and
+/// the returned handle is the one that was checked.
+pub(crate) fn open_regular(source: &Path) -> Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Opening a FIFO for reading would wait for a writer.
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options
+        .open(source)
+        .map_err(|e| CoreError::File(format!("Cannot read {}: {e}.", source.display())))?;
+    if !file.metadata().map(|m| m.is_file()).unwrap_or(false) {
+        return Err(CoreError::File(format!(
+            "{} is not a regular file (a folder, a pipe or a device); only files can be imported.",
+            source.display()
+        )));
+    }
+    Ok(file)
 }
 
 /// A document from `source`, sealed into a new blob (durable, not yet
@@ -166,6 +210,10 @@ pub struct DoctorReport {
     pub temporary: usize,
     pub missing: Vec<DocumentProblem>,
     pub damaged: Vec<DocumentProblem>,
+    /// Pages of the database that fail SQLCipher's or SQLite's checks.
+    pub database_problems: Vec<String>,
+    /// Why `fix` removed nothing although there were orphans, if it did not.
+    pub fix_refused: Option<String>,
 }
 
 impl DoctorReport {
@@ -176,8 +224,14 @@ impl DoctorReport {
             && self.temporary == 0
             && self.missing.is_empty()
             && self.damaged.is_empty()
+            && self.database_problems.is_empty()
     }
 }
+
+/// `doctor --fix` removes at most this many orphaned documents on its own;
+/// more needs the caller's explicit `allow_many` (a database that lost its
+/// records makes every document look like an orphan).
+pub const MAX_ORPHANS_REMOVED_UNASKED: usize = 5;
 
 /// The private folder for decrypted copies opened with another
 /// application. Files are created 0600 in a 0700 folder and wiped
@@ -273,30 +327,67 @@ impl Session {
         }
     }
 
-    fn seal_file(&self, source: &Path) -> Result<Sealed> {
-        let mut file = std::fs::File::open(source)
-            .map_err(|e| CoreError::File(format!("Cannot read {}: {e}.", source.display())))?;
-        if !file.metadata().map(|m| m.is_file()).unwrap_or(false) {
-            return Err(CoreError::File(format!(
-                "{} is not a file.",
-                source.display()
-            )));
-        }
-        self.seal(&mut std::io::BufReader::new(&mut file))
+    /// Seals what `reader` yields, and extracts the text of a file named
+    /// `name` from the same bytes (one read of the file).
+    pub(crate) fn seal_with_text(
+        &self,
+        reader: &mut (dyn Read + Send),
+        name: &str,
+    ) -> Result<(Sealed, String, TextStatus)> {
+        let kind = Kind::of(name);
+        let mut keep = KeepPrefix {
+            inner: reader,
+            kept: Zeroizing::new(Vec::new()),
+            limit: text_limit(kind),
+            overflow: false,
+        };
+        let sealed = self.seal(&mut keep)?;
+        let (body, status) = text_of(kind, &keep);
+        Ok((sealed, body, status))
     }
 
-    /// Records a sealed blob with `record`; if that fails, no record points
-    /// at the blob, so it is removed (the doctor finds any left behind).
+    fn seal_file(&self, source: &Path, name: &str) -> Result<(Sealed, String, TextStatus)> {
+        let mut file = open_regular(source)?;
+        self.seal_with_text(&mut std::io::BufReader::new(&mut file), name)
+    }
+
+    /// Records a sealed blob with `record`. If that fails, the blob is
+    /// removed — but only when no record points at it: a failure that came
+    /// after the commit (or a commit whose outcome is unknown) must never
+    /// take away the file of a document that was recorded. The doctor
+    /// finds any orphan left behind.
     pub(crate) fn commit_sealed<T>(
         &mut self,
         sealed: &Sealed,
         record: impl FnOnce(&mut Self) -> Result<T>,
     ) -> Result<T> {
         let out = record(self);
-        if out.is_err() {
+        if out.is_err() && matches!(self.blob_recorded(&sealed.blob_id), Ok(false)) {
             let _ = self.blobs().remove(&sealed.blob_id);
         }
         out
+    }
+
+    /// Whether the audit log records more documents added (imported or
+    /// ingested) than destroyed: then a database without documents has
+    /// lost them.
+    fn log_says_documents_exist(&self) -> Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT count(*) FROM audit_log WHERE action IN ('document_imported', 'inbox_ingested'))
+                  > (SELECT count(*) FROM audit_log WHERE action = 'document_destroyed')",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Whether a document version or an Unfiled inbox item holds `blob_id`.
+    fn blob_recorded(&self, blob_id: &str) -> Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM document_versions WHERE blob_id = ?1)
+                 OR EXISTS (SELECT 1 FROM inbox_items WHERE blob_id = ?1)",
+            [blob_id],
+            |r| r.get(0),
+        )?)
     }
 
     /// The key of version `v`, unwrapped (a failure means damage).
@@ -356,8 +447,7 @@ impl Session {
         let title = title
             .map(str::to_string)
             .unwrap_or_else(|| original_name.clone());
-        let sealed = self.seal_file(source)?;
-        let (body, status) = text_of_file(source, &original_name);
+        let (sealed, body, status) = self.seal_file(source, &original_name)?;
         let id = self.commit_sealed(&sealed, |s| {
             s.write(|tx, rec| {
                 if !allow_duplicate
@@ -445,8 +535,7 @@ impl Session {
     /// its text replaces the old in the search index.
     pub fn add_document_version(&mut self, id: i64, source: &Path) -> Result<DocumentSummary> {
         let doc = documents::get(&self.conn, id)?;
-        let sealed = self.seal_file(source)?;
-        let (body, status) = text_of_file(source, &doc.original_name);
+        let (sealed, body, status) = self.seal_file(source, &doc.original_name)?;
         self.commit_sealed(&sealed, |s| {
             s.write(|tx, rec| {
                 let version = documents::add_version(tx, id, &sealed.version())?;
@@ -549,34 +638,33 @@ impl Session {
         self.write_verified_copy(&v, destination)
     }
 
-    /// Decrypts `v` to a hidden partial file beside `destination`, syncs it,
-    /// and only then links it into place (a link never replaces a file).
+    /// Decrypts `v` into a file no one sees until it is complete (an
+    /// unnamed file where the system has them; see [`crate::partial`]),
+    /// syncs it, and only then links it into place as `destination` — a
+    /// link never replaces a file. A damaged document, a full disk or a
+    /// crash leaves nothing readable behind.
     fn write_verified_copy(&self, v: &VersionKey, destination: &Path) -> Result<()> {
-        let partial = destination.with_file_name(format!(
-            ".{}.matterbox-partial",
-            destination
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        ));
-        let written = (|| -> Result<()> {
-            let file = matterbox_documents::blobs::create_new_private(&partial).map_err(|e| {
-                CoreError::File(format!("Cannot write {}: {e}.", partial.display()))
-            })?;
-            let mut out = std::io::BufWriter::new(file);
+        let records = matterbox_vault::paths::interrupted_exports_dir().ok();
+        let cannot = |e: std::io::Error| {
+            CoreError::File(format!("Cannot write {}: {e}.", destination.display()))
+        };
+        let mut partial =
+            crate::partial::Partial::create(destination, records.as_deref()).map_err(cannot)?;
+        {
+            let mut out = std::io::BufWriter::new(partial.file());
             self.decrypt_version(v, &mut out)?;
-            let file = out
-                .into_inner()
-                .map_err(|e| CoreError::File(e.to_string()))?;
-            file.sync_all()
-                .map_err(|e| CoreError::File(e.to_string()))?;
-            std::fs::hard_link(&partial, destination).map_err(|e| {
-                CoreError::File(format!("Cannot create {}: {e}.", destination.display()))
-            })?;
-            Ok(())
-        })();
-        let _ = std::fs::remove_file(&partial);
-        written
+            out.flush().map_err(cannot)?;
+        }
+        partial.finish(destination).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                CoreError::File(format!(
+                    "{} exists already; an export never overwrites a file.",
+                    destination.display()
+                ))
+            } else {
+                cannot(e)
+            }
+        })
     }
 
     /// A document's content for the in-app preview, decrypted in memory
@@ -645,23 +733,32 @@ impl Session {
         })
     }
 
-    /// Checks the blob area against the records: blobs no record points to
-    /// (an import that crashed before its record committed), temporary files
-    /// left by a crash, records whose blob is missing, and — with `deep` —
-    /// blobs that no longer decrypt to the content recorded at import. With
-    /// `fix`, orphans and temporary files older than `min_age` are removed
-    /// (younger ones may belong to an import running in another process).
+    /// Checks the database's pages and the blob area against the records:
+    /// blobs no record points to (an import that crashed before its record
+    /// committed), temporary files left by a crash, records whose blob is
+    /// missing, and — with `deep` — blobs that no longer decrypt to the
+    /// content recorded at import. With `fix`, orphans and temporary files
+    /// older than `min_age` are removed (younger ones may belong to an
+    /// import running in another process).
+    ///
+    /// Removing orphans destroys documents if the records are what is
+    /// wrong, so `fix` removes none when the database fails its checks,
+    /// when it records no document at all, or when there are more than
+    /// [`MAX_ORPHANS_REMOVED_UNASKED`] — unless `allow_many`; the report
+    /// says why in `fix_refused`.
     pub fn doctor(
         &mut self,
         fix: bool,
         deep: bool,
         min_age: std::time::Duration,
+        allow_many: bool,
     ) -> Result<DoctorReport> {
         let blobs = self.blobs();
         let matterbox_documents::blobs::Inventory {
             blobs: present,
             temporary,
         } = blobs.inventory().map_err(doc_err)?;
+        let database_problems = matterbox_store::integrity_problems(&self.conn, 20)?;
         let versions = documents::all_versions(&self.conn)?;
         // Files waiting in the inbox's Unfiled queue hold blobs too.
         let held = matterbox_domain::inbox::held_blobs(&self.conn)?;
@@ -672,13 +769,33 @@ impl Session {
             .collect();
         let mut report = DoctorReport {
             checked: versions.len(),
+            database_problems,
             ..Default::default()
         };
-        for (id, age) in &present {
-            if known.contains(id.as_str()) {
-                continue;
-            }
-            if fix && *age >= min_age {
+        let orphans: Vec<&(String, std::time::Duration)> = present
+            .iter()
+            .filter(|(id, _)| !known.contains(id.as_str()))
+            .collect();
+        let removable = orphans.iter().filter(|(_, age)| *age >= min_age).count();
+        let refusal = if !report.database_problems.is_empty() {
+            Some("the database itself fails its checks, so its records cannot be trusted to tell orphans from documents".to_string())
+        } else if known.is_empty() && removable > 0 && self.log_says_documents_exist()? {
+            Some(format!(
+                "the database records no document, though its audit log says documents were added and not destroyed, and {removable} encrypted files are there: it may have lost its records"
+            ))
+        } else if removable > MAX_ORPHANS_REMOVED_UNASKED {
+            Some(format!(
+                "{removable} encrypted files would be removed, more than the {MAX_ORPHANS_REMOVED_UNASKED} a crash leaves behind"
+            ))
+        } else {
+            None
+        };
+        let fix_orphans = fix && (refusal.is_none() || allow_many);
+        if fix && removable > 0 && !fix_orphans {
+            report.fix_refused = refusal;
+        }
+        for (id, age) in orphans {
+            if fix_orphans && *age >= min_age {
                 blobs.remove(id).map_err(doc_err)?;
                 report.orphans_removed += 1;
             } else {
@@ -712,6 +829,8 @@ impl Session {
             "orphans_removed": report.orphans_removed, "orphans_left": report.orphans.len(),
             "temporary_removed": report.temporary_removed,
             "missing": report.missing.len(), "damaged": report.damaged.len(),
+            "database_problems": report.database_problems.len(),
+            "fix_refused": report.fix_refused.is_some(),
         });
         self.write(|_, rec| rec.record("doctor_run", &object, counts))?;
         Ok(report)

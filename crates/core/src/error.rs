@@ -29,6 +29,15 @@ pub enum CoreError {
     File(String),
     #[error("{0}")]
     Unsafe(String),
+    /// A change took effect only in part; the message says exactly which
+    /// part, so the user is never told "nothing was changed" when it was.
+    #[error("{0}")]
+    PartlyDone(String),
+    /// The request would take or destroy something the user may not
+    /// expect; it is carried out only when asked again with the named
+    /// confirmation.
+    #[error("{0}")]
+    NeedsConfirmation(String),
 }
 
 impl From<matterbox_inbox::FolderError> for CoreError {
@@ -58,6 +67,12 @@ pub enum ErrorCode {
     Conflict,
     DecryptionFailed,
     UnsupportedVersion,
+    /// Asked again with an explicit confirmation, the request is carried
+    /// out (the message says what it would do).
+    ConfirmationNeeded,
+    /// The vault's files are damaged (an emptied, cut or replaced database,
+    /// a page that fails its check): restore from a backup.
+    VaultDamaged,
     Internal,
 }
 
@@ -75,13 +90,34 @@ impl ErrorCode {
             ErrorCode::Conflict => "conflict",
             ErrorCode::DecryptionFailed => "decryption_failed",
             ErrorCode::UnsupportedVersion => "unsupported_version",
+            ErrorCode::VaultDamaged => "vault_damaged",
+            ErrorCode::ConfirmationNeeded => "confirmation_needed",
             ErrorCode::Internal => "internal",
         }
     }
 }
 
 impl CoreError {
+    /// The database error inside this one, if any.
+    fn sqlite(&self) -> Option<&rusqlite::Error> {
+        match self {
+            CoreError::Store(StoreError::Sqlite(e))
+            | CoreError::Domain(DomainError::Sqlite(e))
+            | CoreError::Audit(AuditError::Sqlite(e)) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Whether the failure is a damaged database page, wherever it was met.
+    pub fn is_damage(&self) -> bool {
+        matches!(self, CoreError::Store(StoreError::Damaged(_)))
+            || self.sqlite().is_some_and(matterbox_store::is_damage)
+    }
+
     pub fn code(&self) -> ErrorCode {
+        if self.is_damage() {
+            return ErrorCode::VaultDamaged;
+        }
         match self {
             CoreError::VaultLocked => ErrorCode::VaultLocked,
             CoreError::Vault(v) => match v {
@@ -95,9 +131,11 @@ impl CoreError {
                 VaultError::UnsupportedVersion(_) => ErrorCode::UnsupportedVersion,
                 VaultError::Io { .. } | VaultError::Random(_) => ErrorCode::Internal,
             },
-            CoreError::Store(StoreError::WrongKey | StoreError::Missing) => {
-                ErrorCode::DecryptionFailed
-            }
+            // The master key opened, so a database it does not open is
+            // not this vault's: damaged or replaced, never a wrong guess.
+            CoreError::Store(
+                StoreError::WrongKey | StoreError::Missing | StoreError::Damaged(_),
+            ) => ErrorCode::VaultDamaged,
             CoreError::Store(StoreError::NewerSchema { .. }) => ErrorCode::UnsupportedVersion,
             CoreError::Store(_) | CoreError::Audit(_) => ErrorCode::Internal,
             CoreError::Domain(d) => match d {
@@ -109,14 +147,20 @@ impl CoreError {
             CoreError::Unsafe(_) => ErrorCode::Validation,
             CoreError::DocumentDamaged { .. } => ErrorCode::DecryptionFailed,
             CoreError::File(_) => ErrorCode::Validation,
+            CoreError::PartlyDone(_) => ErrorCode::Internal,
+            CoreError::NeedsConfirmation(_) => ErrorCode::ConfirmationNeeded,
         }
     }
 
     /// What to show a user: the error itself, except for internal errors,
     /// which get a generic message (the full chain belongs in the log).
     pub fn user_message(&self) -> String {
+        if self.is_damage() && !matches!(self, CoreError::Store(StoreError::Damaged(_))) {
+            return "The vault database is damaged: a page failed its integrity check. Nothing more was changed. Run `matterbox doctor` to see what is affected, and put back vault.db from a backup.".into();
+        }
         match self.code() {
             ErrorCode::Internal => match self {
+                CoreError::PartlyDone(m) => m.clone(),
                 CoreError::Vault(VaultError::Io { path, source }) => format!(
                     "Matterbox could not read or write {}: {source}. Check the folder's permissions and free space.",
                     path.display()

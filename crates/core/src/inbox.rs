@@ -25,7 +25,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use ts_rs::TS;
 
-use crate::document_ops::text_of_file;
 use crate::{CoreError, Result, Session};
 
 pub const INBOX_SETTINGS: &str = "inbox";
@@ -132,7 +131,16 @@ impl Session {
 
     /// Validates and stores the inbox settings (the folder is created,
     /// private, if missing); audited without the rules' patterns.
-    pub fn set_inbox_settings(&mut self, new: &InboxSettings) -> Result<InboxSettings> {
+    ///
+    /// Everything put in an inbox is encrypted and then removed from it,
+    /// so a new inbox folder is refused where that would take what is not
+    /// meant for it (see [`check_inbox_folder`]); an existing folder that
+    /// already holds files is taken only with `take_existing_files`.
+    pub fn set_inbox_settings(
+        &mut self,
+        new: &InboxSettings,
+        take_existing_files: bool,
+    ) -> Result<InboxSettings> {
         let mut new = new.clone();
         Router::new(&new.rules).map_err(|e| invalid("rules", e.to_string()))?;
         for rule in &new.rules {
@@ -164,11 +172,17 @@ impl Session {
                     "Give the inbox folder as a full path.".into(),
                 ));
             }
-            if path.starts_with(self.vault.dir()) || self.vault.dir().starts_with(&path) {
+            let vault_dir = crate::resolve_path(self.vault.dir());
+            let resolved = crate::resolve_path(&path);
+            if resolved.starts_with(&vault_dir) || vault_dir.starts_with(&resolved) {
                 return Err(invalid(
                     "folder",
                     "The inbox cannot be inside the vault folder, nor hold it.".into(),
                 ));
+            }
+            let current = self.inbox_settings()?.folder.map(PathBuf::from);
+            if current.as_deref() != Some(path.as_path()) {
+                check_inbox_folder(&resolved, take_existing_files)?;
             }
             Folder::open(&path).map_err(|e| invalid("folder", e.to_string()))?;
             new.folder = Some(path.display().to_string());
@@ -206,8 +220,11 @@ impl Session {
             return Ok(None);
         }
         let mut file = matterbox_inbox::folder::open_no_follow(&claimed.path)?;
-        let sealed = self.seal(&mut std::io::BufReader::new(&mut file) as &mut (dyn Read + Send))?;
-        let (body, status) = text_of_file(&claimed.path, &claimed.name);
+        // Sealed and indexed from the one handle that was checked.
+        let (sealed, body, status) = self.seal_with_text(
+            &mut std::io::BufReader::new(&mut file) as &mut (dyn Read + Send),
+            &claimed.name,
+        )?;
         let mut is_matter = |n: &str| matters::id_by_number(&self.conn, n).is_ok();
         let decision = router.route(claimed.subfolder.as_deref(), &claimed.name, &mut is_matter);
         let tags = documents::clean_tags(&decision.tags)?;
@@ -358,6 +375,91 @@ impl Session {
         })?;
         Ok(documents::get(&self.conn, id)?)
     }
+}
+
+/// Folders that hold the system or other people's files: never an inbox,
+/// nor anything inside them.
+const SYSTEM_TREES: &[&str] = &[
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/proc",
+    "/run",
+    "/sbin",
+    "/sys",
+    "/usr",
+    "/var",
+    "/System",
+    "/Library",
+    "/Applications",
+    "/private",
+];
+/// Folders that hold other folders of many kinds: never an inbox
+/// themselves (a folder inside them may be one).
+const SHARED_ROOTS: &[&str] = &[
+    "/", "/home", "/tmp", "/mnt", "/media", "/srv", "/opt", "/root", "/Users", "/Volumes",
+];
+
+/// Whether `folder` (resolved) may become an inbox. Everything in an inbox
+/// and its first level of subfolders is encrypted into the vault and then
+/// wiped from the folder, so the system's folders, the home folder and
+/// the folders above it, and Matterbox's own data folder are refused; an
+/// existing folder with anything in it is taken only when the user has
+/// confirmed (`take_existing_files`) that its files may go.
+pub fn check_inbox_folder(folder: &Path, take_existing_files: bool) -> Result<()> {
+    let refuse = |why: &str| {
+        Err(invalid(
+            "folder",
+            format!(
+                "{} cannot be the inbox: {why}. Choose a folder of its own, such as a new \u{201c}Scans\u{201d} folder in your home folder.",
+                folder.display()
+            ),
+        ))
+    };
+    if SYSTEM_TREES.iter().any(|t| folder.starts_with(t)) {
+        return refuse("it is one of the system's folders");
+    }
+    if SHARED_ROOTS.iter().any(|r| folder == Path::new(r)) {
+        return refuse("it holds other folders of every kind");
+    }
+    if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+        let home = crate::resolve_path(Path::new(&home));
+        if home.starts_with(folder) {
+            return refuse("it is your home folder, or holds it");
+        }
+    }
+    if let Ok(root) = matterbox_vault::paths::vaults_root()
+        && let Some(data) = root.parent()
+    {
+        let data = crate::resolve_path(data);
+        if folder.starts_with(&data) || data.starts_with(folder) {
+            return refuse("it is Matterbox's own data folder, or holds it");
+        }
+    }
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        // Missing: it will be created empty and private.
+        return Ok(());
+    };
+    let held = entries
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name();
+            name != matterbox_inbox::folder::STATE_DIR
+                && name != matterbox_inbox::folder::QUARANTINE_DIR
+        })
+        .count();
+    if held > 0 && !take_existing_files {
+        return Err(CoreError::NeedsConfirmation(format!(
+            "{} already holds {held} file(s) or folder(s). Everything in an inbox, and in its matter subfolders, is encrypted into the vault and then removed from the folder. Choose an empty or new folder, or confirm that these files may be taken and removed.",
+            folder.display()
+        )));
+    }
+    Ok(())
 }
 
 fn invalid(field: &str, message: String) -> CoreError {

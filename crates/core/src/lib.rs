@@ -7,6 +7,7 @@
 mod document_ops;
 mod error;
 pub mod inbox;
+mod partial;
 pub mod retention;
 
 use std::path::{Path, PathBuf};
@@ -29,9 +30,19 @@ use ts_rs::TS;
 use zeroize::Zeroizing;
 
 pub use document_ops::{DoctorReport, DocumentProblem, OpenCopies, Preview, PreviewKind};
+
+/// Wipes what exports interrupted by a crash left behind (only where the
+/// system had no unnamed files for them); both shells call it at start.
+/// Returns how many files were wiped.
+pub fn wipe_interrupted_exports() -> usize {
+    paths::interrupted_exports_dir()
+        .map(|d| partial::wipe_interrupted(&d))
+        .unwrap_or(0)
+}
 pub use error::{ApiError, CoreError, ErrorCode};
 pub use matterbox_audit as audit;
 pub use matterbox_domain as domain;
+pub use matterbox_store::StoreError;
 pub use matterbox_vault as vault;
 
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;
@@ -45,6 +56,9 @@ pub struct Environment {
     pub device_secret_dir: PathBuf,
     /// Recorded as the actor of every audit entry, e.g. `cli:ada`.
     pub actor: String,
+    /// Where the second copy of each vault's failed-unlock record lives
+    /// (outside the vault folders); `None` keeps only the one in the vault.
+    pub attempts_mirror: Option<PathBuf>,
 }
 
 impl Environment {
@@ -58,7 +72,13 @@ impl Environment {
             keychain_timeout: OsKeychain::default().timeout,
             device_secret_dir: paths::device_secret_dir()?,
             actor: format!("{program}:{user}"),
+            attempts_mirror: paths::attempts_mirror_dir().ok(),
         })
+    }
+
+    /// Opens the vault in `dir` with this machine's attempt record mirror.
+    fn open_vault(&self, dir: &Path) -> Result<Vault> {
+        Ok(Vault::open(dir)?.with_attempts_mirror(self.attempts_mirror.clone()))
     }
 
     fn store(&self, storage: DeviceSecretStorage) -> Box<dyn DeviceSecretStore> {
@@ -79,28 +99,7 @@ impl Environment {
         if storage != DeviceSecretStorage::DangerPlainFile {
             return Ok(());
         }
-        let resolve = |p: &Path| {
-            // Resolve the longest existing ancestor, keep the rest as written.
-            let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-            let mut existing = abs.as_path();
-            let mut rest = Vec::new();
-            while !existing.exists() {
-                match (existing.parent(), existing.file_name()) {
-                    (Some(parent), Some(name)) => {
-                        rest.push(name.to_os_string());
-                        existing = parent;
-                    }
-                    _ => break,
-                }
-            }
-            let mut out = existing
-                .canonicalize()
-                .unwrap_or_else(|_| existing.to_path_buf());
-            for name in rest.iter().rev() {
-                out.push(name);
-            }
-            out
-        };
+        let resolve = resolve_path;
         let secrets = resolve(&self.device_secret_dir);
         let vault = resolve(vault_dir);
         // The data folder holds the vaults folder: backing it up takes both.
@@ -117,6 +116,34 @@ impl Environment {
         Ok(())
     }
 }
+
+/// `p` made absolute with `..` and symbolic links resolved as far as it
+/// exists; the part that does not exist yet is kept as written.
+pub(crate) fn resolve_path(p: &Path) -> PathBuf {
+    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut existing = abs.as_path();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => break,
+        }
+    }
+    let mut out = existing
+        .canonicalize()
+        .unwrap_or_else(|_| existing.to_path_buf());
+    for name in rest.iter().rev() {
+        out.push(name);
+    }
+    out
+}
+
+/// The vault's recovery slot as created, kept in the database to check and
+/// repair the header's copy at every unlock.
+const RECOVERY_SLOT_SETTING: &str = "recovery_slot";
 
 /// How to choose the Argon2id cost of a new unlock slot.
 #[derive(Clone, Copy, Debug)]
@@ -178,7 +205,7 @@ pub struct VaultInfo {
 }
 
 pub fn vault_info(dir: &Path) -> Result<VaultInfo> {
-    let vault = Vault::open(dir)?;
+    let vault = Vault::open(dir)?.with_attempts_mirror(paths::attempts_mirror_dir().ok());
     let h: &VaultHeader = vault.header();
     Ok(VaultInfo {
         path: vault.dir().to_path_buf(),
@@ -206,6 +233,10 @@ pub struct Session {
     /// (an older database restored, the anchor edited or removed): the
     /// anchor is then left as it was, so `verify` keeps reporting it.
     anchor_trusted: bool,
+    /// What went wrong after a change had committed (the anchor could not
+    /// be brought up to date): the change stands, the user is told, and
+    /// the next write repairs it. See [`Session::take_warnings`].
+    warnings: Vec<String>,
 }
 
 impl std::fmt::Debug for Session {
@@ -230,6 +261,14 @@ pub fn create_vault(
     if dir.join(matterbox_vault::vault::HEADER_FILE).exists() {
         return Err(matterbox_vault::VaultError::AlreadyExists(dir.to_path_buf()).into());
     }
+    // Test support: the repository's slow suites (fault injection runs
+    // hundreds of commands) create vaults at the floor cost instead of
+    // calibrating. Never in a release build (see ARCHITECTURE.md).
+    #[cfg(feature = "test-support")]
+    let kdf = match std::env::var_os("MATTERBOX_DANGER_TEST_KDF_FLOOR") {
+        Some(_) => KdfChoice::Fixed(KdfCost::MINIMUM),
+        None => kdf,
+    };
     let (cost, took) = match kdf {
         KdfChoice::Calibrate => {
             let (c, t) = KdfCost::calibrate(KdfCost::TARGET)?;
@@ -238,23 +277,41 @@ pub fn create_vault(
         KdfChoice::Fixed(c) => (c, None),
     };
     let store = env.store(storage);
-    let created = Vault::create(dir, name, passphrase, store.as_ref(), cost)?;
+    // The vault is built in a hidden folder and renamed into place only
+    // once its database holds the creation entry and the anchor is
+    // written: a crash leaves no half-made vault behind.
+    let created = Vault::create_with(
+        dir,
+        name,
+        passphrase,
+        store.as_ref(),
+        cost,
+        |staged, master| -> Result<()> {
+            let mut session = Session::open(staged.clone(), master.clone(), env, true)?;
+            let object = session.vault_object();
+            session.write(|_, rec| {
+                rec.record(
+                    "vault_created",
+                    &object,
+                    json!({
+                        "device_secret_storage": storage,
+                        "argon2id": { "memory_kib": cost.memory_kib, "iterations": cost.iterations, "parallelism": cost.parallelism },
+                    }),
+                )
+            })?;
+            if storage == DeviceSecretStorage::DangerPlainFile {
+                session.audit_danger_storage()?;
+            }
+            // Not complete without its anchor: verify would fail forever.
+            session.write_anchor()?;
+            Ok(())
+        },
+    )?;
     let recovery_key = created.recovery_key.display();
-    let mut session = Session::open(created.vault, created.master, env, true)?;
-    let object = session.vault_object();
-    session.write(|_, rec| {
-        rec.record(
-            "vault_created",
-            &object,
-            json!({
-                "device_secret_storage": storage,
-                "argon2id": { "memory_kib": cost.memory_kib, "iterations": cost.iterations, "parallelism": cost.parallelism },
-            }),
-        )
-    })?;
-    if storage == DeviceSecretStorage::DangerPlainFile {
-        session.audit_danger_storage()?;
-    }
+    let vault = created
+        .vault
+        .with_attempts_mirror(env.attempts_mirror.clone());
+    let session = Session::open(vault, created.master, env, false)?;
     Ok(NewVault {
         session,
         recovery_key,
@@ -266,7 +323,7 @@ pub fn create_vault(
 /// Unlocks the vault in `dir` with the passphrase and this computer's
 /// device secret.
 pub fn unlock(env: &Environment, dir: &Path, passphrase: &Passphrase) -> Result<Session> {
-    let vault = Vault::open(dir)?;
+    let vault = env.open_vault(dir)?;
     let store = env.store(vault.header().device_secret_storage);
     let unlocked = vault.unlock(passphrase, store.as_ref())?;
     Session::after_unlock(
@@ -275,11 +332,17 @@ pub fn unlock(env: &Environment, dir: &Path, passphrase: &Passphrase) -> Result<
         env,
         "vault_unlocked",
         json!({ "method": "passphrase" }),
+        None,
     )
 }
 
 /// Opens the vault with its recovery key and enrolls this computer: a new
 /// device secret in `storage` and a new passphrase.
+///
+/// At every moment exactly one enrollment works: the new device secret is
+/// stored under a new entry, the header switches to it in one atomic
+/// replace (in the same step as the audit entry), and only then is the old
+/// entry removed.
 pub fn recover(
     env: &Environment,
     dir: &Path,
@@ -289,33 +352,57 @@ pub fn recover(
 ) -> Result<Session> {
     env.check_secret_dir(dir, storage)?;
     let key = RecoveryKey::parse(recovery_key)?;
-    let mut vault = Vault::open(dir)?;
+    let vault = env.open_vault(dir)?;
     let store = env.store(storage);
-    let unlocked = vault.recover(&key, new_passphrase, store.as_ref())?;
-    let mut session = Session::after_unlock(
+    let (unlocked, pending) = vault.prepare_recovery(&key, new_passphrase, store.as_ref())?;
+    let header = pending.header.clone();
+    let session = Session::after_unlock(
         vault,
         unlocked,
         env,
         "recovery_key_used",
         json!({ "device_secret_storage": storage, "reenrolled": true }),
-    )?;
+        Some(header),
+    );
+    let mut session = match session {
+        Ok(s) => s,
+        Err(e) => {
+            // The header is the old one unless the error says otherwise.
+            if !matches!(e, CoreError::PartlyDone(_)) {
+                env.open_vault(dir)?
+                    .abandon_enrollment(&pending, store.as_ref());
+            }
+            return Err(e);
+        }
+    };
+    session.vault.finish_enrollment(&pending, store.as_ref());
     if storage == DeviceSecretStorage::DangerPlainFile {
         session.audit_danger_storage()?;
     }
     Ok(session)
 }
 
-/// Changes the passphrase: the master key is re-wrapped, nothing else.
+/// Changes the passphrase: the master key is re-wrapped, nothing else. The
+/// new header and the `passphrase_changed` entry land together: if either
+/// cannot be written, the old passphrase still works, and the error says
+/// exactly that.
 pub fn change_passphrase(
     env: &Environment,
     dir: &Path,
     current: &Passphrase,
     new: &Passphrase,
 ) -> Result<Session> {
-    let mut vault = Vault::open(dir)?;
+    let vault = env.open_vault(dir)?;
     let store = env.store(vault.header().device_secret_storage);
-    let unlocked = vault.change_passphrase(current, new, store.as_ref())?;
-    Session::after_unlock(vault, unlocked, env, "passphrase_changed", json!({}))
+    let (unlocked, pending) = vault.prepare_passphrase_change(current, new, store.as_ref())?;
+    Session::after_unlock(
+        vault,
+        unlocked,
+        env,
+        "passphrase_changed",
+        json!({}),
+        Some(pending.header),
+    )
 }
 
 impl Session {
@@ -338,8 +425,15 @@ impl Session {
             env: env.clone(),
             master,
             anchor_trusted: create,
+            warnings: Vec::new(),
         };
         if !create {
+            session.check_identity()?;
+            // Temporary files of header and anchor writes a crash cut short.
+            matterbox_vault::fsutil::remove_stale_temporaries(
+                session.vault.dir(),
+                Duration::from_secs(60),
+            );
             session.anchor_trusted = match session.read_anchor() {
                 Some(anchor) => session.audit.anchor_matches(&session.conn, &anchor)?,
                 None => false,
@@ -348,14 +442,51 @@ impl Session {
         Ok(session)
     }
 
+    /// The database must be this vault's: its audit log begins with this
+    /// vault's creation. (The key derives from the vault id, so another
+    /// vault's database does not even open; this catches a database that
+    /// lost its contents.)
+    fn check_identity(&self) -> Result<()> {
+        let first: Option<String> = self
+            .conn
+            .query_row("SELECT object FROM audit_log WHERE seq = 1", [], |r| {
+                r.get(0)
+            })
+            .map(Some)
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                e => Err(e),
+            })?;
+        match first {
+            Some(object) if object == self.vault_object() => Ok(()),
+            Some(_) => Err(matterbox_store::StoreError::Damaged(
+                "vault.db belongs to another vault".into(),
+            )
+            .into()),
+            None => Err(matterbox_store::StoreError::Damaged(
+                "vault.db has no record of this vault's creation: it was emptied or replaced"
+                    .into(),
+            )
+            .into()),
+        }
+    }
+
     /// Opens the database, records the failed attempts the vault kept
     /// since the last unlock, then this unlock, and clears the attempts.
+    ///
+    /// With `new_header` (a passphrase change or re-enrollment), the header
+    /// is replaced inside the transaction that records it, just before the
+    /// commit: if the header cannot be written nothing was changed; if the
+    /// commit then fails, the old header is put back; only if that fails
+    /// too is the change in effect without its entry
+    /// ([`CoreError::PartlyDone`] says so).
     fn after_unlock(
         vault: Vault,
         unlocked: Unlocked,
         env: &Environment,
         action: &str,
         details: serde_json::Value,
+        new_header: Option<VaultHeader>,
     ) -> Result<Self> {
         let Unlocked {
             master,
@@ -363,17 +494,77 @@ impl Session {
         } = unlocked;
         let mut session = Self::open(vault, master, env, false)?;
         let object = session.vault_object();
-        session.write(|_, rec| {
-            for attempt in &failed_attempts {
-                rec.record_as(
-                    "unknown",
-                    "unlock_failed",
-                    &object,
-                    json!({ "attempted_at": attempt.at.to_rfc3339(), "method": attempt.method }),
-                )?;
+        let old_header = session.vault.header().clone();
+        let tx = session
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let rec = Recorder {
+            conn: &tx,
+            audit: &session.audit,
+            actor: &session.actor,
+        };
+        for attempt in &failed_attempts {
+            rec.record_as(
+                "unknown",
+                "unlock_failed",
+                &object,
+                json!({ "attempted_at": attempt.at.to_rfc3339(), "method": attempt.method }),
+            )?;
+        }
+        rec.record(action, &object, details)?;
+        // The recovery slot is checked against the copy kept in the
+        // database (authenticated, unlike the header): a damaged one is
+        // put back now, not found when the recovery key is needed.
+        let mut new_header = new_header;
+        let in_header = &new_header.as_ref().unwrap_or(&old_header).recovery_slot;
+        match settings::get(&tx, RECOVERY_SLOT_SETTING)?
+            .and_then(|v| serde_json::from_str::<matterbox_vault::header::RecoverySlot>(&v).ok())
+        {
+            None => {
+                let copy =
+                    serde_json::to_string(in_header).map_err(|e| CoreError::File(e.to_string()))?;
+                settings::set(&tx, RECOVERY_SLOT_SETTING, &copy)?;
             }
-            rec.record(action, &object, details)
-        })?;
+            Some(kept) if &kept == in_header => {}
+            Some(kept) => {
+                let mut repaired = new_header.clone().unwrap_or_else(|| old_header.clone());
+                repaired.recovery_slot = kept;
+                new_header = Some(repaired);
+                rec.record("recovery_slot_repaired", &object, json!({}))?;
+                session.warnings.push(
+                    "The recovery key's slot in vault.json was damaged or changed; it was put back from the copy inside the vault. Check your backups of vault.json.".into(),
+                );
+            }
+        }
+        if let Some(header) = &new_header {
+            header.write(
+                &session
+                    .vault
+                    .dir()
+                    .join(matterbox_vault::vault::HEADER_FILE),
+            )?;
+        }
+        if let Err(e) = tx.commit() {
+            if new_header.is_some() {
+                old_header
+                    .write(&session.vault.dir().join(matterbox_vault::vault::HEADER_FILE))
+                    .map_err(|put_back| {
+                        CoreError::PartlyDone(format!(
+                            "The new passphrase is in effect and the old one no longer works, but the audit log could not record the change ({e}), and putting the old header back failed too ({put_back})."
+                        ))
+                    })?;
+            }
+            return Err(e.into());
+        }
+        if let Some(header) = new_header {
+            session.vault.adopt_header(header);
+        }
+        if let Err(e) = session.write_anchor() {
+            session.warnings.push(format!(
+                "The audit log's record beside the database could not be updated ({}); it will be at the next change.",
+                e.user_message()
+            ));
+        }
         session.vault.acknowledge_failed_attempts()?;
         // A destruction a crash interrupted is finished first.
         session.finish_destruction()?;
@@ -402,6 +593,13 @@ impl Session {
     /// second process (the CLI beside the app) waits instead of failing
     /// half-way. After the commit the audit anchor beside the database is
     /// brought up to date.
+    ///
+    /// **Once the commit succeeded, this returns `Ok`.** Whatever fails
+    /// after it (writing the anchor on a full disk) is a warning, never an
+    /// error: callers clean up on error, and undoing the side effects of a
+    /// change that stands would lose data. A stale anchor still names an
+    /// entry the log holds, so it stays valid; the next write brings it up
+    /// to date.
     fn write<T>(
         &mut self,
         change: impl FnOnce(&Connection, &Recorder<'_>) -> Result<T>,
@@ -418,11 +616,22 @@ impl Session {
             },
         )?;
         tx.commit()?;
-        self.write_anchor()?;
+        if let Err(e) = self.write_anchor() {
+            self.warnings.push(format!(
+                "The change was saved, but the audit log's record beside the database could not be updated ({}); it will be at the next change.",
+                e.user_message()
+            ));
+        }
         Ok(out)
     }
 
-    fn write_anchor(&self) -> Result<()> {
+    /// Warnings about changes that were saved but not completely tidied
+    /// up after (see [`Session::write`]); each is returned once.
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
+    }
+
+    pub(crate) fn write_anchor(&self) -> Result<()> {
         if !self.anchor_trusted {
             return Ok(());
         }

@@ -21,6 +21,7 @@ fn fixture() -> Fixture {
         keychain_timeout: Duration::from_secs(5),
         device_secret_dir: dir.path().join("device-secrets"),
         actor: "test:ada".into(),
+        attempts_mirror: Some(dir.path().join("unlock-attempts")),
     };
     let vault_dir = dir.path().join("vault");
     Fixture {
@@ -445,7 +446,7 @@ fn versions_are_added_restored_and_each_stays_readable() {
         ErrorCode::NotFound
     );
     // Three versions, three blobs, nothing else: the doctor agrees.
-    let report = s.doctor(false, true, Duration::ZERO).unwrap();
+    let report = s.doctor(false, true, Duration::ZERO, false).unwrap();
     assert!(report.healthy(), "{report:?}");
     assert_eq!(report.checked, 3);
     let log = actions(&s);
@@ -484,7 +485,7 @@ fn restoring_a_damaged_version_adds_nothing() {
         ErrorCode::DecryptionFailed
     );
     assert_eq!(s.document(d.id).unwrap().versions, 2);
-    let report = s.doctor(false, false, Duration::ZERO).unwrap();
+    let report = s.doctor(false, false, Duration::ZERO, false).unwrap();
     assert!(
         report.orphans.is_empty() && report.temporary == 0,
         "{report:?}"
@@ -787,7 +788,7 @@ mod retention_tests {
                 .unwrap()
                 .is_empty()
         );
-        let report_doctor = s.doctor(false, true, Duration::ZERO).unwrap();
+        let report_doctor = s.doctor(false, true, Duration::ZERO, false).unwrap();
         assert!(report_doctor.healthy(), "{report_doctor:?}");
 
         let register = s.destruction_register().unwrap();
@@ -947,3 +948,5 @@ mod retention_tests {
         assert_eq!(left, 0);
     }
 }
+
+mod faults;

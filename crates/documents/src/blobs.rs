@@ -7,6 +7,18 @@ use std::path::{Path, PathBuf};
 
 use crate::{DocumentKey, FormatError, Summary, decrypt, encrypt};
 
+/// Creates `dir` (and missing parents) readable by the user alone.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
 /// Where temporary files go while a blob is written (inside the vault, so
 /// the final rename never crosses file systems).
 pub const TMP_DIR: &str = "tmp";
@@ -78,7 +90,7 @@ impl BlobStore {
         key_id: [u8; 16],
     ) -> Result<(String, Summary), FormatError> {
         let tmp_dir = self.dir.join(TMP_DIR);
-        fs::create_dir_all(&tmp_dir)?;
+        private_dir(&tmp_dir)?;
         let id = random_id()?;
         let tmp = tmp_dir.join(format!("{id}.part"));
         let result = (|| {

@@ -104,7 +104,8 @@ impl Folder {
                     root.display()
                 )));
             }
-            Ok(_) => {}
+            // Staff drop client files here: readable by this user alone.
+            Ok(m) => make_private(&root, &m)?,
             Err(_) => create_private_dir(&root)?,
         }
         let folder = Self { root };
@@ -453,6 +454,25 @@ fn links(meta: &fs::Metadata) -> u64 {
 #[cfg(not(unix))]
 fn links(_meta: &fs::Metadata) -> u64 {
     1
+}
+
+#[cfg(unix)]
+fn make_private(dir: &Path, meta: &fs::Metadata) -> Result<(), FolderError> {
+    use std::os::unix::fs::PermissionsExt;
+    if meta.permissions().mode() & 0o077 != 0 {
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(|e| {
+            FolderError::Refused(format!(
+                "The inbox {} is open to other users and cannot be made private ({e}); choose a folder of your own.",
+                dir.display()
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn make_private(_dir: &Path, _meta: &fs::Metadata) -> Result<(), FolderError> {
+    Ok(())
 }
 
 fn create_private_dir(dir: &Path) -> Result<(), FolderError> {

@@ -63,6 +63,13 @@ pub enum StoreError {
     NewerSchema { found: i64, known: i64 },
     #[error("The vault's database file is missing.")]
     Missing,
+    /// The file is there but is not this vault's database any more: empty,
+    /// cut short, replaced, or a page that fails its check. Never treated
+    /// as a new vault.
+    #[error(
+        "The vault database is damaged: {0}. Nothing was changed. Put back vault.db from a backup; `matterbox doctor` lists what is affected."
+    )]
+    Damaged(String),
     #[error("A database file already exists where a new vault's database was to be created.")]
     Exists,
     #[error("SQLCipher did not turn on {0}; refusing to use the database without it.")]
@@ -74,13 +81,78 @@ pub enum StoreError {
 /// Opens the existing database at `path` with `key`, and migrates it to the
 /// latest schema. A missing database is an error, never a fresh empty one:
 /// deleting `vault.db` must not turn into an empty vault with a clean log.
+///
+/// A file that is empty, cut short to less than a page, or holds no
+/// schema (SQLCipher would happily start a new database in it) is
+/// [`StoreError::Damaged`]: a sync tool, a failed copy or a full disk must
+/// never turn a vault into an empty one whose documents look like orphans.
 pub fn open(path: &Path, key: &DerivedKey) -> Result<Connection, StoreError> {
-    if !path.is_file() {
-        return Err(StoreError::Missing);
+    let meta = match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => m,
+        Ok(_) => return Err(StoreError::Damaged("vault.db is not a file".into())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(StoreError::Missing),
+        Err(e) => {
+            return Err(StoreError::Damaged(format!(
+                "vault.db cannot be read ({e})"
+            )));
+        }
+    };
+    if meta.len() < PAGE_SIZE {
+        return Err(StoreError::Damaged(format!(
+            "vault.db is {} bytes long, less than one page: it was emptied or cut short",
+            meta.len()
+        )));
     }
     let mut conn = open_unmigrated(path, key, false)?;
+    if schema_version(&conn)? == 0 {
+        return Err(StoreError::Damaged(
+            "vault.db holds no vault (no schema): it was emptied or replaced".into(),
+        ));
+    }
     migrate_to(&mut conn, LATEST_VERSION)?;
     Ok(conn)
+}
+
+/// SQLCipher 4's page size: a database file is never shorter than a page.
+const PAGE_SIZE: u64 = 4096;
+
+/// Whether a database error means the file itself is damaged (a page that
+/// fails SQLCipher's HMAC or SQLite's structure checks), not a bug or a
+/// busy database.
+pub fn is_damage(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+    )
+}
+
+/// Reads every page: SQLCipher's `cipher_integrity_check` (each page's
+/// HMAC) and SQLite's `integrity_check` (the b-trees and indexes). Returns
+/// the problems found, at most `max` of them; empty when the file is sound.
+pub fn integrity_problems(conn: &Connection, max: usize) -> Result<Vec<String>, StoreError> {
+    let mut problems = Vec::new();
+    let mut collect = |sql: &str, ok: Option<&str>| -> Result<(), StoreError> {
+        let rows = conn.prepare(sql).and_then(|mut stmt| {
+            stmt.query_map([], |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<String>, _>>()
+        });
+        match rows {
+            Ok(rows) => problems.extend(
+                rows.into_iter()
+                    .filter(|r| Some(r.as_str()) != ok)
+                    .take(max.saturating_sub(problems.len())),
+            ),
+            Err(e) if is_damage(&e) => problems.push(format!("{sql}: {e}")),
+            Err(e) => return Err(e.into()),
+        }
+        Ok(())
+    };
+    collect("PRAGMA cipher_integrity_check", None)?;
+    collect(
+        &format!("PRAGMA integrity_check({})", max.max(1)),
+        Some("ok"),
+    )?;
+    Ok(problems)
 }
 
 /// Creates a new database at `path` (which must not exist) with `key`.
@@ -105,6 +177,10 @@ pub fn open_unmigrated(
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
     start_sqlcipher();
+    if create {
+        // Created private, before SQLite opens it: it never exists 0644.
+        crate::private_file(path)?;
+    }
     let conn = Connection::open_with_flags(path, flags)?;
     // SQLCipher would print a line to stderr on a wrong key; the error is ours to report.
     conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
@@ -133,6 +209,9 @@ pub fn open_unmigrated(
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(StoreError::MissingProtection("write-ahead logging"));
     }
+    // SQLite creates the -wal and -shm files with the database's mode; keep
+    // all three readable by the user alone, whatever made them before.
+    restrict_files(path);
     conn.execute_batch(
         "PRAGMA foreign_keys = ON;
          PRAGMA secure_delete = ON;
@@ -141,6 +220,49 @@ pub fn open_unmigrated(
          PRAGMA cache_size = -65536;",
     )?;
     Ok(conn)
+}
+
+/// Creates an empty file readable by the user alone for SQLite to fill.
+fn private_file(path: &Path) -> Result<(), StoreError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path).map(drop).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            StoreError::Exists
+        } else {
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                Some(format!("cannot create {}: {e}", path.display())),
+            ))
+        }
+    })
+}
+
+/// Makes the database and its -wal and -shm files 0600 (best effort: a
+/// file that is not there yet is created by SQLite with the database's
+/// mode).
+fn restrict_files(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let name = path.as_os_str().to_owned();
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = name.clone();
+            p.push(suffix);
+            if let Ok(m) = std::fs::metadata(&p)
+                && m.permissions().mode() & 0o077 != 0
+            {
+                let _ = std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600));
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 /// The schema version recorded in the database.

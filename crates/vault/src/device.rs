@@ -306,6 +306,11 @@ pub struct MemoryStore {
 }
 
 impl MemoryStore {
+    /// How many secrets are stored (tests check nothing is left behind).
+    pub fn entries(&self) -> usize {
+        self.secrets.lock().map(|s| s.len()).unwrap_or(0)
+    }
+
     fn check(&self) -> Result<(), VaultError> {
         let fail = *self.fail_with.lock().map_err(|_| poisoned())?;
         match fail {

@@ -36,8 +36,16 @@ pub fn create_private_file(path: &Path) -> Result<File, VaultError> {
     options.open(path).map_err(|e| io_err(path, e))
 }
 
+/// The suffix of [`write_atomic`]'s temporary files.
+pub const TEMP_SUFFIX: &str = ".matterbox-tmp";
+
 /// Writes `bytes` to `path` so that a crash leaves either the old file or
 /// the new one: temporary file, fsync, rename, fsync of the folder.
+///
+/// Each call writes its own temporary file (`.<name>.<random>.matterbox-tmp`,
+/// created new, never truncating another's), so writers in several
+/// processes never clobber each other's; a failed write removes its own.
+/// A crash may leave one behind: [`remove_stale_temporaries`] tidies them.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), VaultError> {
     let dir = path
         .parent()
@@ -45,14 +53,63 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), VaultError> {
     let name = path
         .file_name()
         .ok_or_else(|| io_err(path, std::io::Error::other("no file name")))?;
-    let tmp = dir.join(format!(".{}.tmp", name.to_string_lossy()));
-    let mut file = create_private_file(&tmp)?;
-    file.write_all(bytes)
+    let mut nonce = [0u8; 8];
+    crate::secret::random_bytes(&mut nonce)?;
+    let tmp = dir.join(format!(
+        ".{}.{}{TEMP_SUFFIX}",
+        name.to_string_lossy(),
+        hex::encode(nonce)
+    ));
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(&tmp).map_err(|e| io_err(&tmp, e))?;
+    let written = file
+        .write_all(bytes)
         .and_then(|()| file.sync_all())
-        .map_err(|e| io_err(&tmp, e))?;
-    drop(file);
-    fs::rename(&tmp, path).map_err(|e| io_err(path, e))?;
+        .map_err(|e| io_err(&tmp, e))
+        .and_then(|()| {
+            drop(file);
+            fs::rename(&tmp, path).map_err(|e| io_err(path, e))
+        });
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
     sync_dir(dir)
+}
+
+/// Removes the temporary files [`write_atomic`] left in `dir` when a
+/// process was killed mid-way, if older than `min_age` (a younger one may
+/// belong to a write in progress in another process). Returns how many.
+pub fn remove_stale_temporaries(dir: &Path, min_age: std::time::Duration) -> usize {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        // The pattern of write_atomic, and of the one-name-for-all
+        // temporaries of earlier versions (`.<name>.tmp`).
+        let ours =
+            name.starts_with('.') && (name.ends_with(TEMP_SUFFIX) || name.ends_with(".json.tmp"));
+        let old = entry
+            .metadata()
+            .ok()
+            .filter(std::fs::Metadata::is_file)
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= min_age);
+        if ours && old && fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// Overwrites an open file's whole length with zeros and syncs it. Best

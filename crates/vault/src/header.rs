@@ -26,6 +26,36 @@ pub struct UnlockSlot {
     pub wrapped: WrappedKey,
     /// When this computer was enrolled (at creation or by recovery).
     pub enrolled_at: DateTime<Utc>,
+    /// Which device-secret entry this slot was made with: absent for the
+    /// first enrollment (entry `<vault id>`), a fresh 16-hex-digit tag for
+    /// each re-enrollment (entry `<vault id>-<tag>`). A new enrollment
+    /// writes a new entry and switches to it only by the header's atomic
+    /// replace, so a crash in between leaves the old one working.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_secret_entry: Option<String>,
+}
+
+impl UnlockSlot {
+    /// The name under which this slot's device secret is stored.
+    pub fn device_entry(&self, vault_id: &str) -> String {
+        match &self.device_secret_entry {
+            None => vault_id.to_string(),
+            Some(tag) => format!("{vault_id}-{tag}"),
+        }
+    }
+}
+
+/// A vault id as written by [`crate::Vault::create`]: a lowercase UUID. It
+/// names keychain entries and files, so nothing else is accepted.
+pub fn valid_vault_id(id: &str) -> bool {
+    uuid::Uuid::parse_str(id).is_ok_and(|u| u.hyphenated().to_string() == id)
+}
+
+fn valid_entry_tag(tag: &str) -> bool {
+    tag.len() == 16
+        && tag
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +99,20 @@ impl VaultHeader {
         }
         if header.version != FORMAT_VERSION {
             return Err(VaultError::UnsupportedVersion(header.version));
+        }
+        if !valid_vault_id(&header.vault_id) {
+            return Err(VaultError::HeaderInvalid(format!(
+                "{}: the vault id is not one Matterbox writes",
+                path.display()
+            )));
+        }
+        if let Some(tag) = &header.unlock_slot.device_secret_entry
+            && !valid_entry_tag(tag)
+        {
+            return Err(VaultError::HeaderInvalid(format!(
+                "{}: the device secret entry is not one Matterbox writes",
+                path.display()
+            )));
         }
         header.unlock_slot.kdf.check_floor()?;
         Ok(header)

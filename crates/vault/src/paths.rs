@@ -56,3 +56,21 @@ pub fn device_secret_dir() -> Result<PathBuf, VaultError> {
         .unwrap_or_else(|| dirs.config_local_dir().to_path_buf());
     Ok(base.join("device-secrets"))
 }
+
+/// The second copy of each vault's failed-unlock record, outside the vault
+/// folders (Linux: `~/.local/state/matterbox/unlock-attempts`).
+pub fn attempts_mirror_dir() -> Result<PathBuf, VaultError> {
+    let dirs = project_dirs()?;
+    let base = dirs
+        .state_dir()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| dirs.config_local_dir().to_path_buf());
+    Ok(base.join("unlock-attempts"))
+}
+
+/// Records of decrypted files being written where the system has no
+/// unnamed files, so that the next start wipes what a crash left
+/// (Linux: `~/.local/state/matterbox/interrupted-exports`).
+pub fn interrupted_exports_dir() -> Result<PathBuf, VaultError> {
+    Ok(attempts_mirror_dir()?.with_file_name("interrupted-exports"))
+}

@@ -49,6 +49,26 @@ pub fn failure_delay(failures: u32) -> Duration {
     (Duration::from_millis(500) * (1u32 << shift)).min(MAX_DELAY)
 }
 
+/// Takes the OS lock that serialises unlock attempts on one vault across
+/// processes; it is held until the returned file is dropped (and released
+/// by the OS if the process dies).
+pub fn lock(path: &Path) -> Result<fs::File, VaultError> {
+    let io = |e| VaultError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let mut options = fs::OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let file = options.open(path).map_err(io)?;
+    file.lock().map_err(io)?;
+    Ok(file)
+}
+
 impl AttemptState {
     pub fn load(path: &Path) -> Result<Self, VaultError> {
         match fs::read(path) {
@@ -65,7 +85,48 @@ impl AttemptState {
     pub fn save(&self, path: &Path) -> Result<(), VaultError> {
         let json =
             serde_json::to_vec(self).map_err(|e| VaultError::HeaderInvalid(e.to_string()))?;
+        if let Some(dir) = path.parent() {
+            fsutil::create_private_dir(dir)?;
+        }
         fsutil::write_atomic(path, &json)
+    }
+
+    /// The record kept in several places, merged: the larger count and the
+    /// later failure win, and every unaudited attempt of either is kept.
+    /// Removing one copy therefore resets nothing.
+    pub fn load_all(paths: &[std::path::PathBuf]) -> Result<Self, VaultError> {
+        let mut merged = Self::default();
+        for path in paths {
+            let s = Self::load(path)?;
+            merged.consecutive_failures = merged.consecutive_failures.max(s.consecutive_failures);
+            merged.last_failure_at = merged.last_failure_at.max(s.last_failure_at);
+            merged.unaudited.extend(s.unaudited);
+        }
+        merged.unaudited.sort_by_key(|a| (a.at, a.method as u8));
+        merged.unaudited.dedup();
+        merged.unaudited.truncate(MAX_UNAUDITED);
+        Ok(merged)
+    }
+
+    /// Writes the record to every place; fails only if it could be written
+    /// nowhere, so an attempt that cannot be counted is not made, while a
+    /// vault on a read-only or full disk still opens when the user's own
+    /// folder can keep the count.
+    pub fn save_all(&self, paths: &[std::path::PathBuf]) -> Result<(), VaultError> {
+        let mut first_error = None;
+        let mut saved = false;
+        for p in paths {
+            match self.save(p) {
+                Ok(()) => saved = true,
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        match (saved, first_error) {
+            (false, Some(e)) => Err(e),
+            _ => Ok(()),
+        }
     }
 
     /// How long the next attempt must still wait at `now`.

@@ -19,6 +19,8 @@ pub const HEADER_FILE: &str = "vault.json";
 pub const DATABASE_FILE: &str = "vault.db";
 pub const BLOBS_DIR: &str = "blobs";
 pub const ATTEMPTS_FILE: &str = "unlock-attempts.json";
+/// Held (an OS file lock) while an unlock attempt is counted and tried.
+pub const ATTEMPTS_LOCK_FILE: &str = "unlock-attempts.lock";
 /// The audit log's head, MACed, kept beside the database (see the audit crate).
 pub const AUDIT_ANCHOR_FILE: &str = "audit-anchor.json";
 
@@ -27,6 +29,27 @@ pub const AUDIT_ANCHOR_FILE: &str = "audit-anchor.json";
 pub struct Vault {
     dir: PathBuf,
     header: VaultHeader,
+    /// A second copy of the failed-attempt record, outside the vault
+    /// folder (see [`Vault::with_attempts_mirror`]).
+    attempts_mirror: Option<PathBuf>,
+}
+
+/// Renames the finished vault `staging` to `dir` (which may exist only as
+/// an empty folder) and makes the rename durable.
+fn publish(staging: &Path, dir: &Path) -> Result<(), VaultError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| VaultError::Io { path, source }
+    };
+    if dir.exists() {
+        // Only an empty folder can be taken over; a non-empty one fails here.
+        fs::remove_dir(dir).map_err(|_| VaultError::AlreadyExists(dir.to_path_buf()))?;
+    }
+    fs::rename(staging, dir).map_err(io(dir))?;
+    if let Some(parent) = dir.parent() {
+        fsutil::sync_dir(parent)?;
+    }
+    Ok(())
 }
 
 /// What a new vault gives its creator once: the master key and the
@@ -59,6 +82,7 @@ fn new_unlock_slot(
     passphrase: &Passphrase,
     device: &DeviceSecret,
     kdf: KdfCost,
+    device_secret_entry: Option<String>,
 ) -> Result<UnlockSlot, VaultError> {
     let argon_salt = random16()?;
     let hkdf_salt = random16()?;
@@ -69,13 +93,86 @@ fn new_unlock_slot(
         hkdf_salt,
         wrapped: slot::wrap(&kek, master, vault_id, SlotKind::Unlock)?,
         enrolled_at: Utc::now(),
+        device_secret_entry,
     })
+}
+
+/// A re-enrollment whose new device secret is stored but whose header is
+/// not written yet. Until [`Vault::install_header`] replaces the header,
+/// the old enrollment keeps working; then [`Vault::finish_enrollment`]
+/// removes the old secret, or [`Vault::abandon_enrollment`] the new one.
+#[derive(Debug)]
+pub struct PendingEnrollment {
+    pub header: VaultHeader,
+    old_entry: String,
+    new_entry: String,
+}
+
+/// A change of passphrase computed but not written: the new header.
+#[derive(Debug)]
+pub struct PendingHeader {
+    pub header: VaultHeader,
+}
+
+/// The folder a vault is built in before it is renamed into place.
+fn staging_dir(dir: &Path) -> Result<PathBuf, VaultError> {
+    let (parent, name) = parent_and_name(dir)?;
+    let mut tag = [0u8; 8];
+    random_bytes(&mut tag)?;
+    Ok(parent.join(format!(".{name}{STAGING_MARK}{}", hex::encode(tag))))
+}
+
+fn parent_and_name(dir: &Path) -> Result<(PathBuf, String), VaultError> {
+    let abs = std::path::absolute(dir).map_err(|e| VaultError::Io {
+        path: dir.to_path_buf(),
+        source: e,
+    })?;
+    match (abs.parent(), abs.file_name()) {
+        (Some(p), Some(n)) => Ok((p.to_path_buf(), n.to_string_lossy().into_owned())),
+        _ => Err(VaultError::Io {
+            path: dir.to_path_buf(),
+            source: std::io::Error::other("a vault needs a folder of its own"),
+        }),
+    }
+}
+
+/// Marks a folder holding a vault under construction: `.<name>.creating-<tag>`.
+pub const STAGING_MARK: &str = ".creating-";
+/// A creation older than this was interrupted (creating takes seconds).
+const STALE_CREATION: Duration = Duration::from_secs(15 * 60);
+
+/// Removes the folders of creations of `dir` that a crash interrupted,
+/// and their device secrets. They hold no client data: a header, and at
+/// most an empty database.
+fn remove_interrupted_creations(dir: &Path, store: &dyn DeviceSecretStore) {
+    let Ok((parent, name)) = parent_and_name(dir) else {
+        return;
+    };
+    let Ok(entries) = fs::read_dir(&parent) else {
+        return;
+    };
+    let prefix = format!(".{name}{STAGING_MARK}");
+    for entry in entries.flatten() {
+        let stale = entry.file_name().to_string_lossy().starts_with(&prefix)
+            && entry
+                .metadata()
+                .ok()
+                .and_then(|m| m.modified().ok())
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age >= STALE_CREATION);
+        if stale {
+            if let Ok(h) = VaultHeader::read(&entry.path().join(HEADER_FILE)) {
+                let _ = store.delete(&h.unlock_slot.device_entry(&h.vault_id));
+            }
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 impl Vault {
     /// Creates a vault in `dir`, which must not exist or be empty. The
     /// device secret goes to `store` first: if the keychain refuses,
-    /// nothing is written.
+    /// nothing is written. See [`Vault::create_with`].
     pub fn create(
         dir: &Path,
         name: &str,
@@ -83,10 +180,26 @@ impl Vault {
         store: &dyn DeviceSecretStore,
         kdf: KdfCost,
     ) -> Result<Created, VaultError> {
+        Self::create_with(dir, name, passphrase, store, kdf, |_, _| Ok(()))
+    }
+
+    /// Creates a vault in `dir` all or nothing: the vault is built in a
+    /// hidden folder beside `dir` (header, blob area, and whatever `fill`
+    /// adds — the core's database and audit log), and only a complete
+    /// vault is renamed into place. A crash leaves no half-made vault at
+    /// `dir`, only a hidden folder that a later creation removes.
+    pub fn create_with<E: From<VaultError>>(
+        dir: &Path,
+        name: &str,
+        passphrase: &Passphrase,
+        store: &dyn DeviceSecretStore,
+        kdf: KdfCost,
+        fill: impl FnOnce(&Vault, &MasterKey) -> Result<(), E>,
+    ) -> Result<Created, E> {
         passphrase.validate_new()?;
         kdf.check_floor()?;
         if dir.join(HEADER_FILE).exists() {
-            return Err(VaultError::AlreadyExists(dir.to_path_buf()));
+            return Err(VaultError::AlreadyExists(dir.to_path_buf()).into());
         }
         if dir.exists() {
             let mut entries = fs::read_dir(dir).map_err(|e| VaultError::Io {
@@ -94,14 +207,15 @@ impl Vault {
                 source: e,
             })?;
             if entries.next().is_some() {
-                return Err(VaultError::AlreadyExists(dir.to_path_buf()));
+                return Err(VaultError::AlreadyExists(dir.to_path_buf()).into());
             }
         }
+        remove_interrupted_creations(dir, store);
         let vault_id = uuid::Uuid::new_v4().to_string();
         let master = MasterKey::generate()?;
         let device = DeviceSecret::generate()?;
         let recovery_key = RecoveryKey::generate()?;
-        let unlock_slot = new_unlock_slot(&vault_id, &master, passphrase, &device, kdf)?;
+        let unlock_slot = new_unlock_slot(&vault_id, &master, passphrase, &device, kdf, None)?;
         let recovery_hkdf_salt = random16()?;
         let recovery_slot = RecoverySlot {
             hkdf_salt: recovery_hkdf_salt,
@@ -123,19 +237,38 @@ impl Vault {
             recovery_slot,
         };
 
+        let staging = staging_dir(dir)?;
         store.save(&vault_id, &device)?;
-        let written = fsutil::create_private_dir(dir)
-            .and_then(|()| fsutil::create_private_dir(&dir.join(BLOBS_DIR)))
-            .and_then(|()| header.write(&dir.join(HEADER_FILE)));
-        if let Err(e) = written {
+        let staged = Vault {
+            dir: staging.clone(),
+            header,
+            attempts_mirror: None,
+        };
+        let built = (|| -> Result<(), E> {
+            if let Some(parent) = staging.parent() {
+                fs::create_dir_all(parent).map_err(|e| VaultError::Io {
+                    path: parent.to_path_buf(),
+                    source: e,
+                })?;
+            }
+            fsutil::create_private_dir(&staging)?;
+            fsutil::create_private_dir(&staging.join(BLOBS_DIR))?;
+            staged.header.write(&staging.join(HEADER_FILE))?;
+            fill(&staged, &master)?;
+            publish(&staging, dir)?;
+            Ok(())
+        })();
+        if let Err(e) = built {
             // Best effort: the vault was not created, so its secret is of no use.
+            let _ = fs::remove_dir_all(&staging);
             let _ = store.delete(&vault_id);
             return Err(e);
         }
         Ok(Created {
             vault: Vault {
                 dir: dir.to_path_buf(),
-                header,
+                header: staged.header,
+                attempts_mirror: None,
             },
             master,
             recovery_key,
@@ -148,7 +281,16 @@ impl Vault {
         Ok(Vault {
             dir: dir.to_path_buf(),
             header,
+            attempts_mirror: None,
         })
+    }
+
+    /// Keeps a second copy of the failed-attempt record in `dir` (outside
+    /// the vault folder, e.g. the user's state folder): the delay then
+    /// holds unless both copies are removed, and the larger count wins.
+    pub fn with_attempts_mirror(mut self, dir: Option<PathBuf>) -> Self {
+        self.attempts_mirror = dir;
+        self
     }
 
     pub fn id(&self) -> &str {
@@ -175,50 +317,93 @@ impl Vault {
         self.dir.join(AUDIT_ANCHOR_FILE)
     }
 
-    fn attempts_path(&self) -> PathBuf {
-        self.dir.join(ATTEMPTS_FILE)
+    /// Where the failed-attempt record is kept: in the vault folder, and
+    /// in the mirror folder when there is one.
+    fn attempts_paths(&self) -> Vec<PathBuf> {
+        let mut paths = vec![self.dir.join(ATTEMPTS_FILE)];
+        if let Some(mirror) = &self.attempts_mirror {
+            paths.push(mirror.join(format!("{}.json", self.id())));
+        }
+        paths
     }
 
-    /// Failed attempts not yet written to the audit log.
+    /// Failed attempts not yet written to the audit log (the larger of the
+    /// two records).
     pub fn pending_failed_attempts(&self) -> Result<AttemptState, VaultError> {
-        AttemptState::load(&self.attempts_path())
+        AttemptState::load_all(&self.attempts_paths())
     }
 
-    /// Waits out the delay from earlier failures, runs `attempt`, and
-    /// records a failure if it was the wrong secret.
+    /// Waits out the delay from earlier failures, counts this attempt as a
+    /// failure *before* trying it, runs `attempt`, and takes the count back
+    /// only if the secret was right (or the keychain, not the guess,
+    /// failed). All of it happens under a lock on the vault's attempt
+    /// record, so parallel guesses from several processes wait their turn
+    /// and each is counted; a guess that cannot be counted (a full disk) is
+    /// not tried.
     fn throttled(
         &self,
         method: UnlockMethod,
         attempt: impl FnOnce() -> Result<MasterKey, VaultError>,
     ) -> Result<Unlocked, VaultError> {
-        let mut state = AttemptState::load(&self.attempts_path())?;
-        let wait = state.wait_at(Utc::now());
+        let _lock = self.attempts_lock()?;
+        let paths = self.attempts_paths();
+        let before = AttemptState::load_all(&paths)?;
+        let wait = before.wait_at(Utc::now());
         if wait > Duration::ZERO {
             std::thread::sleep(wait);
         }
+        let mut counted = before.clone();
+        counted.record_failure(Utc::now(), method);
+        counted.save_all(&paths)?;
         match attempt() {
-            Ok(master) => Ok(Unlocked {
-                master,
-                failed_attempts: state.unaudited,
-            }),
-            Err(VaultError::WrongSecret) => {
-                state.record_failure(Utc::now(), method);
-                state.save(&self.attempts_path())?;
-                Err(VaultError::WrongSecret)
+            Ok(master) => {
+                before.save_all(&paths)?;
+                Ok(Unlocked {
+                    master,
+                    failed_attempts: before.unaudited,
+                })
             }
-            Err(other) => Err(other),
+            Err(VaultError::WrongSecret) => Err(VaultError::WrongSecret),
+            Err(other) => {
+                before.save_all(&paths)?;
+                Err(other)
+            }
         }
     }
 
     /// Called once the failed attempts are in the audit log: resets the
     /// delay and the list.
     pub fn acknowledge_failed_attempts(&self) -> Result<(), VaultError> {
-        match fs::remove_file(self.attempts_path()) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(VaultError::Io {
-                path: self.attempts_path(),
+        let _lock = self.attempts_lock()?;
+        for path in self.attempts_paths() {
+            if fs::symlink_metadata(&path).is_err() {
+                continue;
+            }
+            fs::remove_file(&path).map_err(|e| VaultError::Io {
+                path: path.clone(),
                 source: e,
-            }),
-            _ => fsutil::sync_dir(&self.dir),
+            })?;
+            if let Some(dir) = path.parent() {
+                fsutil::sync_dir(dir)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The lock that serialises unlock attempts: in the vault folder, or
+    /// beside the mirrored record when the vault folder cannot be written
+    /// (a read-only copy).
+    fn attempts_lock(&self) -> Result<fs::File, VaultError> {
+        match (
+            crate::throttle::lock(&self.dir.join(ATTEMPTS_LOCK_FILE)),
+            &self.attempts_mirror,
+        ) {
+            (Ok(lock), _) => Ok(lock),
+            (Err(_), Some(mirror)) => {
+                fsutil::create_private_dir(mirror)?;
+                crate::throttle::lock(&mirror.join(format!("{}.lock", self.id())))
+            }
+            (Err(e), None) => Err(e),
         }
     }
 
@@ -227,8 +412,8 @@ impl Vault {
         passphrase: &Passphrase,
         store: &dyn DeviceSecretStore,
     ) -> Result<(MasterKey, DeviceSecret), VaultError> {
-        let device = store.load(self.id())?;
         let s = &self.header.unlock_slot;
+        let device = store.load(&s.device_entry(self.id()))?;
         let kek = slot::unlock_kek(passphrase, &device, &s.kdf, &s.argon_salt, &s.hkdf_salt)?;
         let master = slot::unwrap(&kek, &s.wrapped, self.id(), SlotKind::Unlock)?;
         Ok((master, device))
@@ -256,6 +441,24 @@ impl Vault {
         new_passphrase: &Passphrase,
         store: &dyn DeviceSecretStore,
     ) -> Result<Unlocked, VaultError> {
+        let (unlocked, pending) = self.prepare_recovery(recovery_key, new_passphrase, store)?;
+        if let Err(e) = self.install_header(pending.header.clone()) {
+            self.abandon_enrollment(&pending, store);
+            return Err(e);
+        }
+        self.finish_enrollment(&pending, store);
+        Ok(unlocked)
+    }
+
+    /// The first half of [`Vault::recover`]: checks the recovery key,
+    /// stores a new device secret under a new entry (the old entry is left
+    /// alone) and computes the new header, without writing it.
+    pub fn prepare_recovery(
+        &self,
+        recovery_key: &RecoveryKey,
+        new_passphrase: &Passphrase,
+        store: &dyn DeviceSecretStore,
+    ) -> Result<(Unlocked, PendingEnrollment), VaultError> {
         new_passphrase.validate_new()?;
         let unlocked = self.throttled(UnlockMethod::RecoveryKey, || {
             let r = &self.header.recovery_slot;
@@ -263,20 +466,43 @@ impl Vault {
             slot::unwrap(&kek, &r.wrapped, self.id(), SlotKind::Recovery)
         })?;
         let device = DeviceSecret::generate()?;
+        let mut tag = [0u8; 8];
+        random_bytes(&mut tag)?;
         let unlock_slot = new_unlock_slot(
             self.id(),
             &unlocked.master,
             new_passphrase,
             &device,
             self.header.unlock_slot.kdf,
+            Some(hex::encode(tag)),
         )?;
-        store.save(self.id(), &device)?;
+        let new_entry = unlock_slot.device_entry(self.id());
+        store.save(&new_entry, &device)?;
         let mut header = self.header.clone();
         header.unlock_slot = unlock_slot;
         header.device_secret_storage = store.storage();
-        header.write(&self.dir.join(HEADER_FILE))?;
-        self.header = header;
-        Ok(unlocked)
+        Ok((
+            unlocked,
+            PendingEnrollment {
+                header,
+                old_entry: self.header.unlock_slot.device_entry(self.id()),
+                new_entry,
+            },
+        ))
+    }
+
+    /// After the new header is in place: the old device secret is removed
+    /// (best effort; it no longer opens anything).
+    pub fn finish_enrollment(&self, pending: &PendingEnrollment, store: &dyn DeviceSecretStore) {
+        if pending.old_entry != pending.new_entry {
+            let _ = store.delete(&pending.old_entry);
+        }
+    }
+
+    /// When the new header could not be written: the new device secret is
+    /// removed (best effort) and the old enrollment stays as it was.
+    pub fn abandon_enrollment(&self, pending: &PendingEnrollment, store: &dyn DeviceSecretStore) {
+        let _ = store.delete(&pending.new_entry);
     }
 
     /// Re-wraps the master key under a new passphrase. Nothing else is
@@ -287,7 +513,25 @@ impl Vault {
         new: &Passphrase,
         store: &dyn DeviceSecretStore,
     ) -> Result<Unlocked, VaultError> {
+        let (unlocked, pending) = self.prepare_passphrase_change(current, new, store)?;
+        self.install_header(pending.header)?;
+        Ok(unlocked)
+    }
+
+    /// The first half of [`Vault::change_passphrase`]: checks the current
+    /// passphrase and computes the new header, without writing it.
+    pub fn prepare_passphrase_change(
+        &self,
+        current: &Passphrase,
+        new: &Passphrase,
+        store: &dyn DeviceSecretStore,
+    ) -> Result<(Unlocked, PendingHeader), VaultError> {
         new.validate_new()?;
+        if new.expose() == current.expose() {
+            return Err(VaultError::WeakPassphrase(
+                "the new passphrase is the same as the current one".into(),
+            ));
+        }
         let mut device = None;
         let unlocked = self.throttled(UnlockMethod::Passphrase, || {
             let (m, d) = self.unwrap_unlock_slot(current, store)?;
@@ -302,10 +546,21 @@ impl Vault {
             new,
             &device,
             self.header.unlock_slot.kdf,
+            self.header.unlock_slot.device_secret_entry.clone(),
         )?;
+        Ok((unlocked, PendingHeader { header }))
+    }
+
+    /// Takes `header` as this vault's, once the caller has written it.
+    pub fn adopt_header(&mut self, header: VaultHeader) {
+        self.header = header;
+    }
+
+    /// Replaces the header file atomically with `header` and adopts it.
+    pub fn install_header(&mut self, header: VaultHeader) -> Result<(), VaultError> {
         header.write(&self.dir.join(HEADER_FILE))?;
         self.header = header;
-        Ok(unlocked)
+        Ok(())
     }
 
     /// Test support: the master key from the recovery slot, without
@@ -346,6 +601,8 @@ pub fn list_vaults(root: &Path) -> Result<Vec<Vault>, VaultError> {
     };
     let mut vaults: Vec<Vault> = entries
         .filter_map(Result::ok)
+        // Hidden folders are vaults under construction (or not vaults).
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
         .filter(|e| e.path().join(HEADER_FILE).is_file())
         .filter_map(|e| Vault::open(&e.path()).ok())
         .collect();
@@ -470,7 +727,9 @@ mod tests {
             .recover(&created.recovery_key, &pass("second passphrase"), &store)
             .unwrap();
         assert_eq!(unlocked.master, created.master);
-        assert_ne!(store.load(v.id()).unwrap(), old_device);
+        let entry = v.header().unlock_slot.device_entry(v.id());
+        assert_ne!(entry, v.id(), "a re-enrollment uses a new entry");
+        assert_ne!(store.load(&entry).unwrap(), old_device);
         let reopened = Vault::open(v.dir()).unwrap();
         assert_eq!(
             reopened
@@ -480,6 +739,30 @@ mod tests {
             created.master
         );
         assert!(reopened.unlock(&pass("first passphrase"), &store).is_err());
+    }
+
+    #[test]
+    fn a_recovery_whose_header_cannot_be_written_leaves_the_old_enrollment_working() {
+        let (_d, store, created) = new_vault();
+        let mut v = created.vault.clone();
+        let header = v.dir().join(HEADER_FILE);
+        let kept = fs::read(&header).unwrap();
+        // The header cannot be replaced (a folder in its place).
+        fs::remove_file(&header).unwrap();
+        fs::create_dir(&header).unwrap();
+        fs::write(header.join("x"), b"x").unwrap();
+        assert!(
+            v.recover(&created.recovery_key, &pass("second passphrase"), &store)
+                .is_err()
+        );
+        fs::remove_dir_all(&header).unwrap();
+        fs::write(&header, kept).unwrap();
+        // The old passphrase still opens it, the new one does not, and the
+        // new device secret was removed again.
+        let reopened = Vault::open(v.dir()).unwrap();
+        assert!(reopened.unlock(&pass("first passphrase"), &store).is_ok());
+        assert!(reopened.unlock(&pass("second passphrase"), &store).is_err());
+        assert_eq!(store.entries(), 1);
     }
 
     #[test]

@@ -122,7 +122,8 @@ export const api = {
   inboxStatus: () => call<InboxStatus>("inbox_status"),
   inboxPending: (path: string) => call<number>("inbox_pending", { path }),
   inboxSettings: () => call<InboxSettings>("inbox_settings_get"),
-  updateInboxSettings: (settings: InboxSettings) => call<InboxSettings>("inbox_settings_update", { settings }),
+  updateInboxSettings: (settings: InboxSettings, takeExistingFiles = false) =>
+    call<InboxSettings>("inbox_settings_update", { settings, takeExistingFiles }),
   pickInboxFolder: () => call<string | null>("inbox_pick_folder"),
   scanInbox: () => call<null>("inbox_scan_now"),
   unfiled: () => call<UnfiledItem[]>("inbox_unfiled"),

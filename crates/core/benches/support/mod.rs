@@ -18,6 +18,7 @@ pub fn vault_with_client(dir: &Path, name: &str) -> (Session, i64) {
         keychain_timeout: Duration::from_secs(5),
         device_secret_dir: dir.join("device-secrets"),
         actor: "bench".into(),
+        attempts_mirror: Some(dir.join("unlock-attempts")),
     };
     let mut s = create_vault(
         &env,

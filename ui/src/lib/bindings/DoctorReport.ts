@@ -12,4 +12,12 @@ checked: number, orphansRemoved: number,
 /**
  * Blobs no record points to, left in place (too recent, or not fixing).
  */
-orphans: Array<string>, temporaryRemoved: number, temporary: number, missing: Array<DocumentProblem>, damaged: Array<DocumentProblem>, };
+orphans: Array<string>, temporaryRemoved: number, temporary: number, missing: Array<DocumentProblem>, damaged: Array<DocumentProblem>, 
+/**
+ * Pages of the database that fail SQLCipher's or SQLite's checks.
+ */
+databaseProblems: Array<string>, 
+/**
+ * Why `fix` removed nothing although there were orphans, if it did not.
+ */
+fixRefused: string | null, };
