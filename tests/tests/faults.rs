@@ -685,12 +685,19 @@ fn syscall_counts(lab: &Lab, s: &Scenario) -> BTreeMap<String, usize> {
     counts
 }
 
+/// The invocations tried of a call made `max` times: [`SAMPLES`] of them,
+/// or as many as `MATTERBOX_FAULTS_SAMPLES` says (a longer run by hand).
 fn samples(max: usize) -> Vec<usize> {
-    if max <= SAMPLES {
+    let wanted = std::env::var("MATTERBOX_FAULTS_SAMPLES")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(SAMPLES)
+        .max(2);
+    if max <= wanted {
         return (1..=max).collect();
     }
-    let mut v: Vec<usize> = (0..SAMPLES)
-        .map(|i| 1 + i * (max - 1) / (SAMPLES - 1))
+    let mut v: Vec<usize> = (0..wanted)
+        .map(|i| 1 + i * (max - 1) / (wanted - 1))
         .collect();
     v.dedup();
     v
@@ -794,11 +801,21 @@ fn on_small_disk(test: &str, dir: &Path, size: &str, f: impl FnOnce()) {
     }
     std::fs::create_dir_all(dir).unwrap();
     let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700"), "tmpfs"])
+        .args([
+            "-t",
+            "tmpfs",
+            "-o",
+            &format!("size={size},mode=0700"),
+            "tmpfs",
+        ])
         .arg(dir)
         .status()
         .unwrap();
-    assert!(mounted.success(), "cannot mount a small file system at {}", dir.display());
+    assert!(
+        mounted.success(),
+        "cannot mount a small file system at {}",
+        dir.display()
+    );
     let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
     let _ = Command::new("umount").arg("-l").arg(dir).status();
     if let Err(e) = out {
@@ -840,12 +857,21 @@ fn a_full_disk_loses_nothing_and_every_command_says_what_happened() {
             let added = lab.run(PASS, &["client", "add", "--name", "Orrin Fictive"]);
             let big = lab.path("src/big.txt");
             std::fs::write(&big, format!("{CANARY}\n").repeat(100_000)).unwrap();
-            let imported = lab.run(PASS, &["doc", "add", lab.value("m2"), big.to_str().unwrap()]);
+            let imported = lab.run(
+                PASS,
+                &["doc", "add", lab.value("m2"), big.to_str().unwrap()],
+            );
             assert_ne!(imported.code, 0, "{ctx}: 3.7 MB imported onto a full disk?");
             let out = lab.path("out/letter.txt");
             let exported = lab.run(
                 PASS,
-                &["doc", "export", lab.value("doc"), "--output", out.to_str().unwrap()],
+                &[
+                    "doc",
+                    "export",
+                    lab.value("doc"),
+                    "--output",
+                    out.to_str().unwrap(),
+                ],
             );
             // A wrong guess is counted in the user's own folder when the
             // vault's disk is full...
@@ -861,7 +887,11 @@ fn a_full_disk_loses_nothing_and_every_command_says_what_happened() {
                     ("XDG_STATE_HOME", state.display().to_string()),
                 ],
             );
-            assert_eq!(guess.code, 1, "{ctx}: an uncounted guess was tried: {}", guess.stderr);
+            assert_eq!(
+                guess.code, 1,
+                "{ctx}: an uncounted guess was tried: {}",
+                guess.stderr
+            );
             assert!(guess.stderr.contains("space"), "{ctx}: {}", guess.stderr);
             let changed = lab.run_under(
                 &[],
@@ -882,7 +912,11 @@ fn a_full_disk_loses_nothing_and_every_command_says_what_happened() {
             let pass = if new { NEW } else { PASS };
             let clients = lab.count(pass, &["client", "list"]);
             assert_reported(&added, clients == 2, ctx);
-            assert_eq!(lab.count(pass, &["doc", "list", lab.value("m2")]), 0, "{ctx}");
+            assert_eq!(
+                lab.count(pass, &["doc", "list", lab.value("m2")]),
+                0,
+                "{ctx}"
+            );
             assert_reported(&exported, out.exists(), ctx);
             let deep = lab.run(pass, &["doctor", "--deep", "--min-age-seconds", "0"]);
             assert!(
@@ -895,4 +929,58 @@ fn a_full_disk_loses_nothing_and_every_command_says_what_happened() {
             lab.assert_no_plaintext(&[out.clone()], ctx);
         },
     );
+}
+
+#[test]
+fn twenty_writers_at_once_each_report_what_they_did() {
+    let mut lab = Lab {
+        home: Home::new(),
+        pristine: tempfile::tempdir().unwrap(),
+        values: BTreeMap::new(),
+    };
+    setup_vault(&mut lab);
+    let runs: Vec<Run> = std::thread::scope(|scope| {
+        let lab = &lab;
+        let handles: Vec<_> = (0..20)
+            .map(|i| {
+                scope.spawn(move || {
+                    lab.run(
+                        PASS,
+                        &["client", "add", "--name", &format!("Fictive Writer {i}")],
+                    )
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let failed: Vec<&Run> = runs.iter().filter(|r| r.code != 0).collect();
+    let clients = lab.count(PASS, &["client", "list"]);
+    // Each writer that says it added its client did, and only those.
+    assert_eq!(
+        clients,
+        1 + runs.len() - failed.len(),
+        "{}",
+        failed
+            .iter()
+            .map(|r| r.stderr.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(
+        failed.is_empty(),
+        "parallel writers failed: {}",
+        failed
+            .iter()
+            .map(|r| r.stderr.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    lab.assert_sound(PASS, "after twenty writers");
+    // No temporary file of theirs is left.
+    let left: Vec<_> = std::fs::read_dir(lab.home.vault_dir("v"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains("tmp"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }

@@ -144,6 +144,109 @@ pub(crate) fn resolve_path(p: &Path) -> PathBuf {
 /// The vault's recovery slot as created, kept in the database to check and
 /// repair the header's copy at every unlock.
 const RECOVERY_SLOT_SETTING: &str = "recovery_slot";
+/// A change of the unlock slot recorded before the header is replaced
+/// (see [`Session::after_unlock`]).
+const PENDING_SLOT_CHANGE: &str = "pending_unlock_slot_change";
+
+/// A new header that changes the unlock slot, and for a re-enrollment the
+/// keychain entries of the old and the new device secret.
+struct SlotChange {
+    header: VaultHeader,
+    old_entry: Option<(DeviceSecretStorage, String)>,
+    new_entry: Option<(DeviceSecretStorage, String)>,
+}
+
+/// What the database keeps of a [`SlotChange`] while the header is
+/// replaced: enough to audit it, or to undo its keychain entry, later.
+#[derive(Serialize, serde::Deserialize)]
+struct PendingSlotChange {
+    slot: matterbox_vault::header::UnlockSlot,
+    action: String,
+    details: serde_json::Value,
+    started_at: String,
+    old_entry: Option<(DeviceSecretStorage, String)>,
+    new_entry: Option<(DeviceSecretStorage, String)>,
+}
+
+impl SlotChange {
+    fn pending(&self, action: &str, details: &serde_json::Value) -> Result<String> {
+        serde_json::to_string(&PendingSlotChange {
+            slot: self.header.unlock_slot.clone(),
+            action: action.into(),
+            details: details.clone(),
+            started_at: chrono::Utc::now().to_rfc3339(),
+            old_entry: self.old_entry.clone(),
+            new_entry: self.new_entry.clone(),
+        })
+        .map_err(|e| CoreError::File(e.to_string()))
+    }
+}
+
+fn clear_pending(tx: &Connection) -> Result<()> {
+    tx.execute("DELETE FROM settings WHERE key = ?1", [PENDING_SLOT_CHANGE])?;
+    Ok(())
+}
+
+/// Finishes a change of the unlock slot that a crash interrupted: audited
+/// as made when the header holds its slot, as not completed otherwise.
+/// Returns the keychain entry no longer in use, for the caller to remove.
+fn finish_slot_change(
+    tx: &Connection,
+    rec: &Recorder<'_>,
+    header: &VaultHeader,
+    object: &str,
+) -> Result<Option<(DeviceSecretStorage, String)>> {
+    let Some(text) = settings::get(tx, PENDING_SLOT_CHANGE)? else {
+        return Ok(None);
+    };
+    clear_pending(tx)?;
+    let Ok(p) = serde_json::from_str::<PendingSlotChange>(&text) else {
+        return Ok(None);
+    };
+    if p.slot == header.unlock_slot {
+        let mut details = p.details;
+        if let Some(d) = details.as_object_mut() {
+            d.insert("started_at".into(), p.started_at.into());
+            d.insert("recorded_at_next_unlock".into(), true.into());
+        }
+        rec.record(&p.action, object, details)?;
+        Ok(p.old_entry.filter(|old| Some(old) != p.new_entry.as_ref()))
+    } else {
+        rec.record(
+            "unlock_slot_change_not_completed",
+            object,
+            json!({ "action": p.action, "started_at": p.started_at }),
+        )?;
+        Ok(p.new_entry)
+    }
+}
+
+/// The recovery slot is checked against the copy kept in the database
+/// (authenticated, unlike the header): a damaged one is returned to be put
+/// back now, not found when the recovery key is needed. The first unlock
+/// keeps the copy.
+fn check_recovery_slot(
+    tx: &Connection,
+    rec: &Recorder<'_>,
+    header: &VaultHeader,
+    object: &str,
+) -> Result<Option<matterbox_vault::header::RecoverySlot>> {
+    let kept = settings::get(tx, RECOVERY_SLOT_SETTING)?
+        .and_then(|v| serde_json::from_str::<matterbox_vault::header::RecoverySlot>(&v).ok());
+    match kept {
+        None => {
+            let copy = serde_json::to_string(&header.recovery_slot)
+                .map_err(|e| CoreError::File(e.to_string()))?;
+            settings::set(tx, RECOVERY_SLOT_SETTING, &copy)?;
+            Ok(None)
+        }
+        Some(kept) if kept == header.recovery_slot => Ok(None),
+        Some(kept) => {
+            rec.record("recovery_slot_repaired", object, json!({}))?;
+            Ok(Some(kept))
+        }
+    }
+}
 
 /// How to choose the Argon2id cost of a new unlock slot.
 #[derive(Clone, Copy, Debug)]
@@ -355,14 +458,19 @@ pub fn recover(
     let vault = env.open_vault(dir)?;
     let store = env.store(storage);
     let (unlocked, pending) = vault.prepare_recovery(&key, new_passphrase, store.as_ref())?;
-    let header = pending.header.clone();
+    let old_storage = vault.header().device_secret_storage;
+    let change = SlotChange {
+        header: pending.header.clone(),
+        old_entry: Some((old_storage, pending.old_entry().to_string())),
+        new_entry: Some((storage, pending.new_entry().to_string())),
+    };
     let session = Session::after_unlock(
         vault,
         unlocked,
         env,
         "recovery_key_used",
         json!({ "device_secret_storage": storage, "reenrolled": true }),
-        Some(header),
+        Some(change),
     );
     let mut session = match session {
         Ok(s) => s,
@@ -395,13 +503,18 @@ pub fn change_passphrase(
     let vault = env.open_vault(dir)?;
     let store = env.store(vault.header().device_secret_storage);
     let (unlocked, pending) = vault.prepare_passphrase_change(current, new, store.as_ref())?;
+    let change = SlotChange {
+        header: pending.header,
+        old_entry: None,
+        new_entry: None,
+    };
     Session::after_unlock(
         vault,
         unlocked,
         env,
         "passphrase_changed",
         json!({}),
-        Some(pending.header),
+        Some(change),
     )
 }
 
@@ -474,19 +587,24 @@ impl Session {
     /// Opens the database, records the failed attempts the vault kept
     /// since the last unlock, then this unlock, and clears the attempts.
     ///
-    /// With `new_header` (a passphrase change or re-enrollment), the header
-    /// is replaced inside the transaction that records it, just before the
-    /// commit: if the header cannot be written nothing was changed; if the
-    /// commit then fails, the old header is put back; only if that fails
-    /// too is the change in effect without its entry
-    /// ([`CoreError::PartlyDone`] says so).
+    /// With `change` (a passphrase change or re-enrollment) the header is
+    /// replaced in three steps, so that a crash at any point is told
+    /// truthfully by the audit log: the new unlock slot is first recorded
+    /// in the database as a pending change, then the header is replaced
+    /// (atomically), then the change is audited and the pending record
+    /// removed. The next unlock finishes a pending change: audited as made
+    /// if the header holds its slot, as not completed otherwise (and the
+    /// unused keychain entry is removed). If the header cannot be written
+    /// nothing changed; if the last step fails the old header is put back;
+    /// only if that fails too does [`CoreError::PartlyDone`] say the change
+    /// is in effect (its entry then comes with the next unlock).
     fn after_unlock(
         vault: Vault,
         unlocked: Unlocked,
         env: &Environment,
         action: &str,
         details: serde_json::Value,
-        new_header: Option<VaultHeader>,
+        change: Option<SlotChange>,
     ) -> Result<Self> {
         let Unlocked {
             master,
@@ -495,75 +613,78 @@ impl Session {
         let mut session = Self::open(vault, master, env, false)?;
         let object = session.vault_object();
         let old_header = session.vault.header().clone();
-        let tx = session
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let rec = Recorder {
-            conn: &tx,
-            audit: &session.audit,
-            actor: &session.actor,
-        };
-        for attempt in &failed_attempts {
-            rec.record_as(
-                "unknown",
-                "unlock_failed",
-                &object,
-                json!({ "attempted_at": attempt.at.to_rfc3339(), "method": attempt.method }),
-            )?;
-        }
-        rec.record(action, &object, details)?;
-        // The recovery slot is checked against the copy kept in the
-        // database (authenticated, unlike the header): a damaged one is
-        // put back now, not found when the recovery key is needed.
-        let mut new_header = new_header;
-        let in_header = &new_header.as_ref().unwrap_or(&old_header).recovery_slot;
-        match settings::get(&tx, RECOVERY_SLOT_SETTING)?
-            .and_then(|v| serde_json::from_str::<matterbox_vault::header::RecoverySlot>(&v).ok())
-        {
-            None => {
-                let copy =
-                    serde_json::to_string(in_header).map_err(|e| CoreError::File(e.to_string()))?;
-                settings::set(&tx, RECOVERY_SLOT_SETTING, &copy)?;
+        let header_path = session
+            .vault
+            .dir()
+            .join(matterbox_vault::vault::HEADER_FILE);
+        let pending = change
+            .as_ref()
+            .map(|c| c.pending(action, &details))
+            .transpose()?;
+        let (finished, repaired) = session.write(|tx, rec| {
+            let finished = finish_slot_change(tx, rec, &old_header, &object)?;
+            for attempt in &failed_attempts {
+                rec.record_as(
+                    "unknown",
+                    "unlock_failed",
+                    &object,
+                    json!({ "attempted_at": attempt.at.to_rfc3339(), "method": attempt.method }),
+                )?;
             }
-            Some(kept) if &kept == in_header => {}
-            Some(kept) => {
-                let mut repaired = new_header.clone().unwrap_or_else(|| old_header.clone());
-                repaired.recovery_slot = kept;
-                new_header = Some(repaired);
-                rec.record("recovery_slot_repaired", &object, json!({}))?;
-                session.warnings.push(
-                    "The recovery key's slot in vault.json was damaged or changed; it was put back from the copy inside the vault. Check your backups of vault.json.".into(),
-                );
+            match &pending {
+                Some(p) => settings::set(tx, PENDING_SLOT_CHANGE, p)?,
+                None => rec.record(action, &object, details.clone())?,
             }
+            let repaired = check_recovery_slot(tx, rec, &old_header, &object)?;
+            Ok((finished, repaired))
+        })?;
+        if let Some((storage, entry)) = finished {
+            let _ = env.store(storage).delete(&entry);
         }
-        if let Some(header) = &new_header {
-            header.write(
-                &session
-                    .vault
-                    .dir()
-                    .join(matterbox_vault::vault::HEADER_FILE),
-            )?;
+        if repaired.is_some() {
+            session.warnings.push(
+                "The recovery key's slot in vault.json was damaged or changed; it was put back from the copy inside the vault. Check your backups of vault.json.".into(),
+            );
         }
-        if let Err(e) = tx.commit() {
-            if new_header.is_some() {
-                old_header
-                    .write(&session.vault.dir().join(matterbox_vault::vault::HEADER_FILE))
-                    .map_err(|put_back| {
+        match change {
+            Some(c) => {
+                let mut header = c.header;
+                if let Some(slot) = repaired {
+                    header.recovery_slot = slot;
+                }
+                if let Err(e) = header.write(&header_path) {
+                    // Nothing changed: the pending record goes (or the next
+                    // unlock finds it not taken).
+                    let _ = session.write(|tx, _| clear_pending(tx));
+                    return Err(e.into());
+                }
+                let recorded = session.write(|tx, rec| {
+                    rec.record(action, &object, details)?;
+                    clear_pending(tx)
+                });
+                if let Err(e) = recorded {
+                    old_header.write(&header_path).map_err(|put_back| {
                         CoreError::PartlyDone(format!(
-                            "The new passphrase is in effect and the old one no longer works, but the audit log could not record the change ({e}), and putting the old header back failed too ({put_back})."
+                            "The new passphrase is in effect and the old one no longer works, but the audit log could not record the change ({}) and putting the old header back failed too ({put_back}); the change is recorded at the next unlock.",
+                            e.user_message()
                         ))
                     })?;
+                    return Err(e);
+                }
+                session.vault.adopt_header(header);
             }
-            return Err(e.into());
-        }
-        if let Some(header) = new_header {
-            session.vault.adopt_header(header);
-        }
-        if let Err(e) = session.write_anchor() {
-            session.warnings.push(format!(
-                "The audit log's record beside the database could not be updated ({}); it will be at the next change.",
-                e.user_message()
-            ));
+            None => {
+                if let Some(slot) = repaired {
+                    let mut header = old_header.clone();
+                    header.recovery_slot = slot;
+                    match header.write(&header_path) {
+                        Ok(()) => session.vault.adopt_header(header),
+                        Err(e) => session.warnings.push(format!(
+                            "The damaged recovery slot in vault.json could not be put back ({e}); it will be tried at the next unlock."
+                        )),
+                    }
+                }
+            }
         }
         session.vault.acknowledge_failed_attempts()?;
         // A destruction a crash interrupted is finished first.

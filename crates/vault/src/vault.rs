@@ -108,6 +108,18 @@ pub struct PendingEnrollment {
     new_entry: String,
 }
 
+impl PendingEnrollment {
+    /// The keychain entry of the device secret in use until the switch.
+    pub fn old_entry(&self) -> &str {
+        &self.old_entry
+    }
+
+    /// The keychain entry of the new device secret.
+    pub fn new_entry(&self) -> &str {
+        &self.new_entry
+    }
+}
+
 /// A change of passphrase computed but not written: the new header.
 #[derive(Debug)]
 pub struct PendingHeader {
