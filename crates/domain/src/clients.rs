@@ -322,6 +322,15 @@ mod tests {
                 "aliases",
             ),
             (input(&"x".repeat(501)), "name"),
+            // Only invisible characters: as empty as a blank name.
+            (input("\u{200b}\u{202e}\u{2066}"), "name"),
+            (
+                ClientInput {
+                    aliases: vec!["\u{feff}".into()],
+                    ..input("A")
+                },
+                "aliases",
+            ),
         ] {
             match create(&conn, &bad) {
                 Err(DomainError::Validation { field: f, .. }) => assert_eq!(f, field),
