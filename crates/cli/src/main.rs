@@ -469,7 +469,7 @@ enum RetentionCmd {
         #[arg(long, value_name = "DATE")]
         today: Option<NaiveDate>,
     },
-    /// Put a due matter or document off until a date.
+    /// Put a due matter or document off until a date after today.
     Defer {
         #[arg(long, conflicts_with = "document")]
         matter: Option<String>,
@@ -477,6 +477,8 @@ enum RetentionCmd {
         document: Option<i64>,
         #[arg(long, value_name = "DATE")]
         until: NaiveDate,
+        #[arg(long, value_name = "DATE")]
+        today: Option<NaiveDate>,
     },
     /// Destroy due matters and documents for good (asks for the passphrase
     /// again). Writes register entries and a certificate.
@@ -1495,7 +1497,7 @@ fn trigger_of(s: &str) -> Result<matterbox_core::domain::retention::Trigger, Fai
 }
 
 fn retention_cmd(ctx: &Ctx, cmd: RetentionCmd) -> Outcome {
-    use matterbox_core::domain::retention::{HoldTarget, PolicyInput};
+    use matterbox_core::domain::retention::{HoldTarget, PolicyInput, Trigger};
     use matterbox_core::retention::Disposal;
     let today = |d: Option<NaiveDate>| d.unwrap_or_else(|| chrono::Local::now().date_naive());
     let policy_line = |p: &matterbox_core::domain::retention::Policy| {
@@ -1548,16 +1550,22 @@ fn retention_cmd(ctx: &Ctx, cmd: RetentionCmd) -> Outcome {
                 .into_iter()
                 .find(|p| p.id == id)
                 .ok_or_else(|| Failure::from(matterbox_core::CoreError::File(format!("No retention policy {id}."))))?;
+            let trigger = match trigger {
+                Some(t) => trigger_of(&t)?,
+                None => old.trigger,
+            };
+            // A policy made permanent drops its period unless one is given
+            // (a permanent policy with a period is refused).
+            let kept = |given: Option<u32>, old: u32| {
+                given.unwrap_or(if trigger == Trigger::Permanent { 0 } else { old })
+            };
             let p = s.update_retention_policy(
                 id,
                 &PolicyInput {
                     name: name.unwrap_or(old.name),
-                    trigger: Some(match trigger {
-                        Some(t) => trigger_of(&t)?,
-                        None => old.trigger,
-                    }),
-                    years: years.unwrap_or(old.years),
-                    months: months.unwrap_or(old.months),
+                    trigger: Some(trigger),
+                    years: kept(years, old.years),
+                    months: kept(months, old.months),
                     danger_destroy_without_approval: danger_destroy_without_approval
                         .unwrap_or(old.danger_destroy_without_approval),
                 },
@@ -1608,7 +1616,7 @@ fn retention_cmd(ctx: &Ctx, cmd: RetentionCmd) -> Outcome {
             let items = s.retention_due(today(t))?;
             ctx.print(&items, due_text)
         }
-        RetentionCmd::Defer { matter, document, until } => {
+        RetentionCmd::Defer { matter, document, until, today: t } => {
             let item = match (matter, document) {
                 (Some(m), _) => Disposal { kind: "matter".into(), id: s.matter_id(&m)? },
                 (_, Some(d)) => Disposal { kind: "document".into(), id: d },
@@ -1618,7 +1626,7 @@ fn retention_cmd(ctx: &Ctx, cmd: RetentionCmd) -> Outcome {
                     )));
                 }
             };
-            s.defer_disposal(&item, until)?;
+            s.defer_disposal(&item, until, today(t))?;
             ctx.print(&serde_json::json!({ "deferred": item, "until": until }), |_| format!("Deferred until {until}.\n"))
         }
         RetentionCmd::Destroy { matters, documents, today: t } => {

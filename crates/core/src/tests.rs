@@ -670,15 +670,17 @@ mod retention_tests {
         assert!(due_ids(&s, "2036-02-29").is_empty());
         assert_eq!(due_ids(&s, "2036-03-01").len(), 1);
 
-        // Deferred: not due until the new date.
-        s.defer_disposal(
-            &Disposal {
-                kind: "matter".into(),
-                id: estate,
-            },
-            day("2037-01-01"),
-        )
-        .unwrap();
+        // Deferred: not due until the new date, which must be ahead.
+        let estate_item = Disposal {
+            kind: "matter".into(),
+            id: estate,
+        };
+        let past = s
+            .defer_disposal(&estate_item, day("2036-05-31"), day("2036-06-01"))
+            .unwrap_err();
+        assert_eq!(past.code(), ErrorCode::Validation, "{past}");
+        s.defer_disposal(&estate_item, day("2037-01-01"), day("2036-06-01"))
+            .unwrap();
         assert!(due_ids(&s, "2036-06-01").is_empty());
         assert_eq!(due_ids(&s, "2037-01-01").len(), 1);
         let log = actions(&s);
