@@ -485,8 +485,15 @@ fn passphrase_change_and_audit_export() {
     ] {
         assert!(text.contains(action), "{action} missing from\n{text}");
     }
-    // An export never overwrites a file.
-    fails_with(home.run("v", new, &export_csv), 2, "never overwrites");
+    // An export never overwrites a file, and says so as `doc export`
+    // does: invalid input, exit code 6 (it was 2, a usage error).
+    let before = std::fs::read(&csv).unwrap();
+    fails_with(
+        home.run("v", new, &export_csv),
+        6,
+        "exists already; an export never overwrites a file",
+    );
+    assert_eq!(std::fs::read(&csv).unwrap(), before);
     let jsonl = home.run("v", new, &["audit", "export"]).ok();
     let last: serde_json::Value =
         serde_json::from_str(jsonl.stdout.lines().last().unwrap()).unwrap();

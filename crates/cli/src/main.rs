@@ -1714,11 +1714,12 @@ fn retention_cmd(ctx: &Ctx, cmd: RetentionCmd) -> Outcome {
             })
         }
         RetentionCmd::Certificate { certificate, output } => {
-            if output.exists() {
-                return Err(Failure::from(matterbox_core::CoreError::File(format!("{} exists already.", output.display()))));
+            if output.symlink_metadata().is_ok() {
+                return Err(exists_already(&output));
             }
             let html = s.destruction_certificate(&certificate)?;
-            std::fs::write(&output, html)?;
+            // Never over a file made meanwhile (std::fs::write would be).
+            write_new_file(&output, html.as_bytes())?;
             ctx.print(&serde_json::json!({ "written": output }), |_| format!("Wrote {}.\n", shown_path(&output)))
         }
     })
@@ -1822,6 +1823,10 @@ fn audit_cmd(ctx: &Ctx, cmd: AuditCmd) -> Outcome {
             }
         }
         AuditCmd::Export { format, output } => {
+            // Refused before it is recorded, as `doc export` is.
+            if let Some(path) = output.as_deref().filter(|p| p.symlink_metadata().is_ok()) {
+                return Err(exists_already(path));
+            }
             let entries = s.audit_entries()?;
             let mut buf = Vec::new();
             let name = match format {
@@ -1847,7 +1852,17 @@ fn audit_cmd(ctx: &Ctx, cmd: AuditCmd) -> Outcome {
     })
 }
 
-/// Writes an export without overwriting anything that exists.
+/// The refusal of an export onto an existing file: the same error, and so
+/// the same exit code (6), as the core's `doc export` gives.
+fn exists_already(path: &Path) -> Failure {
+    Failure::Core(CoreError::File(format!(
+        "{} exists already; an export never overwrites a file.",
+        path.display()
+    )))
+}
+
+/// Writes an export without overwriting anything that exists; a write
+/// that fails part-way removes what it created.
 fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     let mut file = std::fs::OpenOptions::new()
         .write(true)
@@ -1855,15 +1870,15 @@ fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
         .open(path)
         .map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
-                Failure::Input(InputError(format!(
-                    "{} exists already; an export never overwrites a file, choose another name",
-                    path.display()
-                )))
+                exists_already(path)
             } else {
                 Failure::Io(format!("cannot create {}: {e}", path.display()))
             }
         })?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
+    if let Err(e) = file.write_all(bytes).and_then(|()| file.sync_all()) {
+        drop(file);
+        let _ = std::fs::remove_file(path);
+        return Err(Failure::Io(format!("cannot write {}: {e}", path.display())));
+    }
     Ok(())
 }
