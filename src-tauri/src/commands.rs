@@ -814,7 +814,7 @@ pub async fn retention_defer(
     item: Disposal,
     until: chrono::NaiveDate,
 ) -> Res<()> {
-    state.with_session(|s| s.defer_disposal(&item, until))
+    state.with_session(|s| s.defer_disposal(&item, until, today()))
 }
 
 /// Destroys approved items; the passphrase is asked again. Opened copies

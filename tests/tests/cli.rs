@@ -485,8 +485,15 @@ fn passphrase_change_and_audit_export() {
     ] {
         assert!(text.contains(action), "{action} missing from\n{text}");
     }
-    // An export never overwrites a file.
-    fails_with(home.run("v", new, &export_csv), 2, "never overwrites");
+    // An export never overwrites a file, and says so as `doc export`
+    // does: invalid input, exit code 6 (it was 2, a usage error).
+    let before = std::fs::read(&csv).unwrap();
+    fails_with(
+        home.run("v", new, &export_csv),
+        6,
+        "exists already; an export never overwrites a file",
+    );
+    assert_eq!(std::fs::read(&csv).unwrap(), before);
     let jsonl = home.run("v", new, &["audit", "export"]).ok();
     let last: serde_json::Value =
         serde_json::from_str(jsonl.stdout.lines().last().unwrap()).unwrap();
@@ -570,4 +577,220 @@ fn a_copied_vault_folder_does_not_open_with_the_passphrase_alone() {
         .ok()
         .json();
     assert_eq!(clients[0]["name"], "Ada Fictional");
+}
+
+/// True if `text` holds a character a terminal would obey or reorder by.
+fn raw_controls(text: &str) -> Vec<char> {
+    text.chars()
+        .filter(|&c| {
+            (c.is_control() && c != '\n')
+                || ('\u{202a}'..='\u{202e}').contains(&c)
+                || ('\u{2066}'..='\u{2069}').contains(&c)
+        })
+        .collect()
+}
+
+#[test]
+fn names_are_printed_with_control_and_bidi_characters_escaped() {
+    let home = Home::new();
+    // A vault name with a bidi override and an escape sequence (names
+    // come from whoever created the vault, or edited its header).
+    let vault_name = "Fictional\u{202e}oC & \u{1b}[2J";
+    home.run(
+        "v",
+        Some(PASS),
+        &[
+            "vault",
+            "create",
+            "--name",
+            vault_name,
+            "--danger-device-secret-in-plain-file",
+        ],
+    )
+    .ok();
+    let info = home.run("v", None, &["vault", "info"]).ok();
+    assert_eq!(raw_controls(&info.stdout), [], "{}", info.stdout);
+    assert!(
+        info.stdout
+            .contains("Name:           Fictional\\u{202e}oC & \\u{1b}[2J\n"),
+        "{}",
+        info.stdout
+    );
+    // --json stays exact.
+    let json = home
+        .run("v", None, &["--json", "vault", "info"])
+        .ok()
+        .json();
+    assert_eq!(json["name"], vault_name);
+
+    // A client name, a matter title and an inbox file name.
+    let client = "Ada\u{2066}\u{202e}nosnhoJ\u{2069}";
+    let id = add_client(&home, client);
+    let number = home
+        .run(
+            "v",
+            Some(PASS),
+            &[
+                "--json",
+                "matter",
+                "open",
+                "--client",
+                &id.to_string(),
+                "--title",
+                "Lease\u{202d}31",
+            ],
+        )
+        .ok()
+        .json()["number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let list = home.run("v", Some(PASS), &["matter", "list"]).ok();
+    assert_eq!(raw_controls(&list.stdout), [], "{}", list.stdout);
+    assert!(
+        list.stdout
+            .contains("Lease\\u{202d}31  Ada\\u{2066}\\u{202e}nosnhoJ\\u{2069}"),
+        "{}",
+        list.stdout
+    );
+    let inbox = home.path().join("inbox");
+    home.run(
+        "v",
+        Some(PASS),
+        &[
+            "inbox",
+            "settings",
+            "--folder",
+            inbox.to_str().unwrap(),
+            "--quiet-ms",
+            "200",
+        ],
+    )
+    .ok();
+    std::fs::write(inbox.join("invoice\u{202e}fdp.exe"), b"fictional").unwrap();
+    home.run("v", Some(PASS), &["inbox", "scan", "--wait", "20"])
+        .ok();
+    let unfiled = home.run("v", Some(PASS), &["inbox", "unfiled"]).ok();
+    assert_eq!(raw_controls(&unfiled.stdout), [], "{}", unfiled.stdout);
+    assert!(
+        unfiled.stdout.contains("invoice\\u{202e}fdp.exe"),
+        "{}",
+        unfiled.stdout
+    );
+    // Errors quote what was typed: escaped too.
+    let run = home.run(
+        "v",
+        Some(PASS),
+        &["matter", "show", &format!("{number}\u{1b}[2J")],
+    );
+    assert_eq!(run.code, 7, "{}", run.stderr);
+    assert_eq!(raw_controls(&run.stderr), [], "{}", run.stderr);
+    assert!(run.stderr.contains("\\u{1b}[2J"), "{}", run.stderr);
+}
+
+#[test]
+fn bad_input_is_refused_with_a_clear_error_and_nothing_changes() {
+    let home = Home::new();
+    new_vault(&home, "v");
+    let run = |args: &[&str]| home.run("v", Some(PASS), args);
+    let ada = add_client(&home, "Ada Fictional").to_string();
+
+    // Number schemes: bounded, and making numbers a folder can take.
+    let huge = format!("{}{{seq}}", "A".repeat(100_000));
+    fails_with(
+        run(&["settings", "number-scheme", &huge]),
+        6,
+        "at most 100 characters",
+    );
+    let long_prefix = format!("{}-{{seq}}", "A".repeat(70));
+    fails_with(
+        run(&["settings", "number-scheme", &long_prefix]),
+        6,
+        "names its inbox folder",
+    );
+    assert_eq!(
+        run(&["--json", "settings", "number-scheme"]).ok().json()["numberScheme"],
+        "{year}-{seq:04}"
+    );
+    // Reserved folder names, whatever their case.
+    for reserved in ["quarantine", "QUARANTINE", "nul"] {
+        fails_with(
+            run(&[
+                "matter", "open", "--client", &ada, "--title", "T", "--number", reserved,
+            ]),
+            6,
+            "reserved folder name",
+        );
+    }
+    // Names that show nothing.
+    fails_with(
+        run(&["client", "add", "--name", "\u{200b}\u{202e}"]),
+        6,
+        "only invisible characters",
+    );
+    // Inbox rules to a matter that does not exist, or with no pattern.
+    let inbox = home.path().join("inbox");
+    run(&["inbox", "settings", "--folder", inbox.to_str().unwrap()]).ok();
+    fails_with(
+        run(&[
+            "inbox",
+            "rule",
+            "add",
+            "--pattern",
+            "*invoice*",
+            "--matter",
+            "1999-0001",
+        ]),
+        6,
+        "which does not exist",
+    );
+    fails_with(
+        run(&["inbox", "rule", "add", "--pattern", "", "--tag", "x"]),
+        6,
+        "it is empty",
+    );
+    assert_eq!(
+        run(&["--json", "inbox", "rule", "list"]).ok().json(),
+        serde_json::json!([])
+    );
+    // Retention: a permanent policy with a period; a deferral in the past.
+    fails_with(
+        run(&[
+            "retention",
+            "policy",
+            "add",
+            "--name",
+            "Forever",
+            "--trigger",
+            "permanent",
+            "--years",
+            "7",
+        ]),
+        6,
+        "has no period",
+    );
+    let number = run(&[
+        "--json", "matter", "open", "--client", &ada, "--title", "Lease",
+    ])
+    .ok()
+    .json()["number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    fails_with(
+        run(&[
+            "retention",
+            "defer",
+            "--matter",
+            &number,
+            "--until",
+            "2020-01-01",
+        ]),
+        6,
+        "has passed",
+    );
+    assert_eq!(
+        run(&["--json", "retention", "policy", "list"]).ok().json(),
+        serde_json::json!([])
+    );
 }

@@ -489,8 +489,11 @@ fn odd_names_are_kept_as_they_were() {
     // Not UTF-8 at all (Latin-1 bytes).
     let raw = std::ffi::OsStr::from_bytes(b"Stra\xdfe-\xe9t\xe9.txt");
     std::fs::write(sub.join(raw), "latin-1 name").unwrap();
+    // Control characters (an escape sequence): no title may hold them, so
+    // they become U+FFFD; the file used to stop every pass.
+    std::fs::write(sub.join("red\u{1b}[31m.txt"), "escape in the name").unwrap();
     let w = Watcher::start(&inbox);
-    w.events(names.len() + 1, WAIT);
+    w.events(names.len() + 2, WAIT);
     let mut titles: Vec<String> = docs(&inbox, "2026-0001")
         .iter()
         .map(|d| d["title"].as_str().unwrap().to_string())
@@ -498,6 +501,7 @@ fn odd_names_are_kept_as_they_were() {
     titles.sort();
     let mut expected: Vec<String> = names.iter().map(|n| n.trim().to_string()).collect();
     expected.push("Stra\u{fffd}e-\u{fffd}t\u{fffd}.txt".into());
+    expected.push("red\u{fffd}[31m.txt".into());
     expected.sort();
     assert_eq!(titles, expected);
     assert!(left_in_inbox(&inbox.dir).is_empty());

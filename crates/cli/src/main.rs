@@ -3,6 +3,7 @@
 //! environment variable or the terminal, never from the command line.
 
 mod secrets;
+mod shown;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use matterbox_core::audit::Verification;
+use matterbox_core::domain::text::size_text;
 use matterbox_core::domain::{
     ClientInput, ClientKind, ClientPatch, MatterFilter, MatterInput, MatterPatch, MatterStatus,
     PartyInput, PartySide,
@@ -21,6 +23,7 @@ use matterbox_core::{CoreError, Environment, ErrorCode, KdfChoice, Session};
 use serde::Serialize;
 
 use secrets::{InputError, Source};
+use shown::{shown, shown_lines, shown_path};
 
 /// Exit codes, stable for scripts.
 mod exit {
@@ -479,7 +482,7 @@ enum RetentionCmd {
         #[arg(long, value_name = "DATE")]
         today: Option<NaiveDate>,
     },
-    /// Put a due matter or document off until a date.
+    /// Put a due matter or document off until a date after today.
     Defer {
         #[arg(long, conflicts_with = "document")]
         matter: Option<String>,
@@ -487,6 +490,8 @@ enum RetentionCmd {
         document: Option<i64>,
         #[arg(long, value_name = "DATE")]
         until: NaiveDate,
+        #[arg(long, value_name = "DATE")]
+        today: Option<NaiveDate>,
     },
     /// Destroy due matters and documents for good (asks for the passphrase
     /// again). Writes register entries and a certificate.
@@ -745,7 +750,8 @@ fn main() -> ExitCode {
                 let body = serde_json::json!({ "error": { "code": label, "message": message } });
                 eprintln!("{body}");
             } else {
-                eprintln!("matterbox: {message}");
+                // Messages quote names, patterns and paths.
+                eprintln!("matterbox: {}", shown(&message));
             }
             ExitCode::from(code)
         }
@@ -899,7 +905,7 @@ fn vault_cmd(ctx: &Ctx, cmd: VaultCmd) -> Outcome {
                      somewhere safe away from this computer. It opens the vault if you forget\n\
                      the passphrase or lose this computer's keychain.\n\n    {}\n\n\
                      Argon2id: {} MiB, {} passes{}.\n",
-                    o.path.display(),
+                    shown_path(&o.path),
                     o.recovery_key,
                     o.argon2id_memory_kib / 1024,
                     o.argon2id_iterations,
@@ -914,9 +920,9 @@ fn vault_cmd(ctx: &Ctx, cmd: VaultCmd) -> Outcome {
             ctx.print(&info, |i| {
                 format!(
                     "Vault:          {}\nName:           {}\nId:             {}\nCreated:        {}\nDevice secret:  {}\nArgon2id:       {} MiB, {} passes, {} lane(s)\nEnrolled here:  {}\nFailed unlocks since the last unlock: {}\n",
-                    i.path.display(),
-                    i.name,
-                    i.id,
+                    shown_path(&i.path),
+                    shown(&i.name),
+                    shown(&i.id),
                     i.created_at,
                     match i.device_secret_storage {
                         DeviceSecretStorage::OsKeychain => "OS keychain",
@@ -941,11 +947,11 @@ fn vault_cmd(ctx: &Ctx, cmd: VaultCmd) -> Outcome {
                 if list.is_empty() {
                     format!(
                         "No vaults in {}. Create one with `matterbox vault create`.\n",
-                        root.display()
+                        shown_path(&root)
                     )
                 } else {
                     list.iter()
-                        .map(|i| format!("{}\t{}\n", i.name, i.path.display()))
+                        .map(|i| format!("{}\t{}\n", shown(&i.name), shown_path(&i.path)))
                         .collect()
                 }
             })
@@ -1004,9 +1010,9 @@ fn client_line(c: &matterbox_core::domain::Client) -> String {
     let aliases = if c.aliases.is_empty() {
         String::new()
     } else {
-        format!(" (also: {})", c.aliases.join(", "))
+        format!(" (also: {})", shown(&c.aliases.join(", ")))
     };
-    format!("{:>6}  {}{}\n", c.id, c.name, aliases)
+    format!("{:>6}  {}{}\n", c.id, shown(&c.name), aliases)
 }
 
 fn client_cmd(ctx: &Ctx, cmd: ClientCmd) -> Outcome {
@@ -1021,7 +1027,7 @@ fn client_cmd(ctx: &Ctx, cmd: ClientCmd) -> Outcome {
                 address,
                 notes,
             })?;
-            ctx.print(&c, |c| format!("Added client {}: {}\n", c.id, c.name))
+            ctx.print(&c, |c| format!("Added client {}: {}\n", c.id, shown(&c.name)))
         }
         ClientCmd::List { search } => {
             let list = s.clients(search.as_deref())?;
@@ -1040,16 +1046,16 @@ fn client_cmd(ctx: &Ctx, cmd: ClientCmd) -> Outcome {
             ctx.print(&value, |_| {
                 let mut out = format!(
                     "{} ({})\nAliases: {}\nEmail:   {}\nPhone:   {}\nAddress: {}\nNotes:   {}\nMatters:\n",
-                    client.name,
+                    shown(&client.name),
                     client.kind.as_str(),
-                    client.aliases.join(", "),
-                    client.email,
-                    client.phone,
-                    client.address,
-                    client.notes
+                    shown(&client.aliases.join(", ")),
+                    shown(&client.email),
+                    shown(&client.phone),
+                    shown_lines(&client.address, "         "),
+                    shown_lines(&client.notes, "         ")
                 );
                 for m in &matters {
-                    out.push_str(&format!("  {}  {}  [{}]\n", m.number, m.title, m.status.as_str()));
+                    out.push_str(&format!("  {}  {}  [{}]\n", shown(&m.number), shown(&m.title), m.status.as_str()));
                 }
                 out
             })
@@ -1071,7 +1077,7 @@ fn client_cmd(ctx: &Ctx, cmd: ClientCmd) -> Outcome {
                 notes,
             };
             let c = s.update_client(id, &patch)?;
-            ctx.print(&c, |c| format!("Updated client {}: {}\n", c.id, c.name))
+            ctx.print(&c, |c| format!("Updated client {}: {}\n", c.id, shown(&c.name)))
         }
     })
 }
@@ -1080,11 +1086,11 @@ fn matter_text(m: &matterbox_core::domain::Matter) -> String {
     let s = &m.summary;
     let mut out = format!(
         "{}  {}\nClient:   {} (id {})\nArea:     {}\nStatus:   {}\nOpened:   {}\n",
-        s.number,
-        s.title,
-        s.client_name,
+        shown(&s.number),
+        shown(&s.title),
+        shown(&s.client_name),
         s.client_id,
-        s.practice_area,
+        shown(&s.practice_area),
         s.status.as_str(),
         s.opened_on
     );
@@ -1093,7 +1099,8 @@ fn matter_text(m: &matterbox_core::domain::Matter) -> String {
     }
     out.push_str(&format!(
         "Lawyer:   {}\nNotes:    {}\n",
-        s.responsible_lawyer, m.notes
+        shown(&s.responsible_lawyer),
+        shown_lines(&m.notes, "          ")
     ));
     if !m.parties.is_empty() {
         out.push_str("Parties:\n");
@@ -1102,12 +1109,17 @@ fn matter_text(m: &matterbox_core::domain::Matter) -> String {
                 PartySide::Adverse => "adverse",
                 PartySide::Related => "related",
             };
-            out.push_str(&format!("  [{}] {} — {} ({side})\n", p.id, p.name, p.role));
+            out.push_str(&format!(
+                "  [{}] {} — {} ({side})\n",
+                p.id,
+                shown(&p.name),
+                shown(&p.role)
+            ));
         }
     }
     out.push_str("Timeline:\n");
     for e in &m.timeline {
-        out.push_str(&format!("  {}  {}\n", e.occurred_on, e.description));
+        out.push_str(&format!("  {}  {}\n", e.occurred_on, shown(&e.description)));
     }
     out
 }
@@ -1143,7 +1155,7 @@ fn matter_cmd(ctx: &Ctx, cmd: MatterCmd) -> Outcome {
                         "No matters match. Open one with `matterbox matter open --client ID --title TITLE`.\n".into()
                     } else {
                         l.iter()
-                            .map(|m| format!("{}  {}  {}  [{}]\n", m.number, m.title, m.client_name, m.status.as_str()))
+                            .map(|m| format!("{}  {}  {}  [{}]\n", shown(&m.number), shown(&m.title), shown(&m.client_name), m.status.as_str()))
                             .collect()
                     }
                 });
@@ -1194,12 +1206,13 @@ fn doc_cmd(ctx: &Ctx, cmd: DocCmd) -> Outcome {
         DocCmd::Add { number, file, title, allow_duplicate } => {
             let matter = s.matter_id(&number)?;
             let d = s.import_document(matter, &file, title.as_deref(), allow_duplicate)?;
-            ctx.print(&d, |d| format!("Imported document {}: {} ({} bytes, encrypted)\n", d.id, d.title, d.size))
+            ctx.print(&d, |d| format!("Imported document {}: {} ({} bytes, encrypted)\n", d.id, shown(&d.title), d.size))
         }
         DocCmd::List { number, trash } => {
             let matter = s.matter_id(&number)?;
             let list = if trash { s.trashed_documents(matter)? } else { s.documents(matter)? };
             ctx.print(&list, |l| {
+                let number = shown(&number);
                 if l.is_empty() && trash {
                     format!("The trash of {number} is empty.\n")
                 } else if l.is_empty() {
@@ -1215,9 +1228,9 @@ fn doc_cmd(ctx: &Ctx, cmd: DocCmd) -> Outcome {
             let out = serde_json::json!({ "document": d, "versions": versions });
             ctx.print(&out, |_| {
                 let mut t = document_line(&d);
-                t.push_str(&format!("        file: {}  text: {}\n", d.original_name, d.text_status));
+                t.push_str(&format!("        file: {}  text: {}\n", shown(&d.original_name), d.text_status));
                 if !d.notes.is_empty() {
-                    t.push_str(&format!("        notes: {}\n", d.notes));
+                    t.push_str(&format!("        notes: {}\n", shown_lines(&d.notes, "               ")));
                 }
                 for v in &versions {
                     t.push_str(&format!("        version {}  {}  {} bytes  sha256 {}\n", v.version, v.created_at, v.size, v.sha256));
@@ -1237,7 +1250,7 @@ fn doc_cmd(ctx: &Ctx, cmd: DocCmd) -> Outcome {
         DocCmd::Move { id, to } => {
             let matter = s.matter_id(&to)?;
             let d = s.move_document(id, matter)?;
-            ctx.print(&d, |d| format!("Moved to {to}:\n{}", document_line(d)))
+            ctx.print(&d, |d| format!("Moved to {}:\n{}", shown(&to), document_line(d)))
         }
         DocCmd::AddVersion { id, file } => {
             let d = s.add_document_version(id, &file)?;
@@ -1249,16 +1262,16 @@ fn doc_cmd(ctx: &Ctx, cmd: DocCmd) -> Outcome {
         }
         DocCmd::Trash { id } => {
             let d = s.set_document_trashed(id, true)?;
-            ctx.print(&d, |d| format!("Moved to the trash: {}\n", d.title))
+            ctx.print(&d, |d| format!("Moved to the trash: {}\n", shown(&d.title)))
         }
         DocCmd::Untrash { id } => {
             let d = s.set_document_trashed(id, false)?;
-            ctx.print(&d, |d| format!("Restored from the trash: {}\n", d.title))
+            ctx.print(&d, |d| format!("Restored from the trash: {}\n", shown(&d.title)))
         }
         DocCmd::Export { id, output, version } => {
             s.export_document(id, version, &output)?;
             ctx.print(&serde_json::json!({ "exported": output }), |_| {
-                format!("Wrote a decrypted copy to {}. It is not protected by Matterbox.\n", output.display())
+                format!("Wrote a decrypted copy to {}. It is not protected by Matterbox.\n", shown_path(&output))
             })
         }
     })
@@ -1268,7 +1281,7 @@ fn document_line(d: &matterbox_core::domain::documents::DocumentSummary) -> Stri
     let tags = if d.tags.is_empty() {
         String::new()
     } else {
-        format!("  [{}]", d.tags.join(", "))
+        format!("  [{}]", shown(&d.tags.join(", ")))
     };
     let versions = if d.versions > 1 {
         format!(", {} versions", d.versions)
@@ -1277,7 +1290,9 @@ fn document_line(d: &matterbox_core::domain::documents::DocumentSummary) -> Stri
     };
     format!(
         "{:>6}  {}  ({} bytes{versions}){tags}\n",
-        d.id, d.title, d.size
+        d.id,
+        shown(&d.title),
+        d.size
     )
 }
 
@@ -1299,9 +1314,9 @@ fn search_cmd(
                         format!(
                             "{:>6}  {}  {}\n        {}\n",
                             d.document_id,
-                            d.matter_number,
-                            d.title,
-                            d.snippet.replace('\n', " ")
+                            shown(&d.matter_number),
+                            shown(&d.title),
+                            shown(&d.snippet.replace('\n', " "))
                         )
                     })
                     .collect()
@@ -1317,25 +1332,26 @@ fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
             "Inbox folder: {}\nWatching: {}  quiet period: {} ms  size limit: {} MiB\n",
             s.folder
                 .as_deref()
-                .unwrap_or("(none; set one with `matterbox inbox settings --folder DIR`)"),
+                .map(shown)
+                .unwrap_or("(none; set one with `matterbox inbox settings --folder DIR`)".into()),
             if s.poll { "polling" } else { "native events" },
             s.quiet_ms,
-            s.max_bytes >> 20
+            size_text(s.max_bytes)
         );
         for (i, r) in s.rules.iter().enumerate() {
             t.push_str(&format!(
                 "rule {}: {} {}{}{}\n",
                 i + 1,
                 if r.regex { "regex" } else { "glob" },
-                r.pattern,
+                shown(&r.pattern),
                 r.matter
                     .as_deref()
-                    .map(|m| format!(" -> {m}"))
+                    .map(|m| format!(" -> {}", shown(m)))
                     .unwrap_or_default(),
                 if r.tags.is_empty() {
                     String::new()
                 } else {
-                    format!(" tags {}", r.tags.join(", "))
+                    format!(" tags {}", shown(&r.tags.join(", ")))
                 }
             ));
         }
@@ -1405,7 +1421,7 @@ fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
             let dir = folder_of(s)?.create_subfolder(&number)
                 .map_err(matterbox_core::CoreError::from)?;
             ctx.print(&serde_json::json!({ "folder": dir }), |_| {
-                format!("Files dropped into {} go to matter {number}.\n", dir.display())
+                format!("Files dropped into {} go to matter {}.\n", shown_path(&dir), shown(&number))
             })
         }
         InboxCmd::Status => {
@@ -1453,12 +1469,12 @@ fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
             let watching = Watching::start(&r, settings.poll);
             eprintln!(
                 "Watching {} ({}{}). Stopping at any moment loses nothing.",
-                r.folder.root.display(),
+                shown_path(&r.folder.root),
                 match watching.mode() {
                     matterbox_core::inbox::Mode::Native => "native events",
                     matterbox_core::inbox::Mode::Polling => "polling",
                 },
-                watching.fallback_reason().map(|e| format!("; native watching failed: {e}")).unwrap_or_default()
+                watching.fallback_reason().map(|e| format!("; native watching failed: {}", shown(e))).unwrap_or_default()
             );
             let mut hinted = true;
             loop {
@@ -1498,7 +1514,7 @@ fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
                         format!(
                             "{:>6}  {}  ({} bytes){}\n",
                             i.id,
-                            i.original_name,
+                            shown(&i.original_name),
                             i.size,
                             i.duplicate_of.map(|d| format!("  same content as document {d}")).unwrap_or_default()
                         )
@@ -1509,7 +1525,7 @@ fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
         InboxCmd::File { item, number } => {
             let matter = s.matter_id(&number)?;
             let d = s.file_unfiled(item, matter)?;
-            ctx.print(&d, |d| format!("Filed into {number}:\n{}", document_line(d)))
+            ctx.print(&d, |d| format!("Filed into {}:\n{}", shown(&number), document_line(d)))
         }
         InboxCmd::Quarantine => {
             let q = folder_of(s)?.quarantined().map_err(matterbox_core::CoreError::from)?;
@@ -1517,13 +1533,13 @@ fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
                 if q.is_empty() {
                     return "The quarantine is empty.\n".into();
                 }
-                q.iter().map(|x| format!("{}\n    {}\n", x.name, x.reason)).collect()
+                q.iter().map(|x| format!("{}\n    {}\n", shown(&x.name), shown_lines(&x.reason, "    "))).collect()
             })
         }
         InboxCmd::Retry { name } => {
             folder_of(s)?.retry(&name).map_err(matterbox_core::CoreError::from)?;
             ctx.print(&serde_json::json!({ "retried": name }), |_| {
-                format!("{name} is back in the inbox and will be tried again.\n")
+                format!("{} is back in the inbox and will be tried again.\n", shown(&name))
             })
         }
     })
@@ -1542,14 +1558,14 @@ fn trigger_of(s: &str) -> Result<matterbox_core::domain::retention::Trigger, Fai
 }
 
 fn retention_cmd(ctx: &Ctx, cmd: RetentionCmd) -> Outcome {
-    use matterbox_core::domain::retention::{HoldTarget, PolicyInput};
+    use matterbox_core::domain::retention::{HoldTarget, PolicyInput, Trigger};
     use matterbox_core::retention::Disposal;
     let today = |d: Option<NaiveDate>| d.unwrap_or_else(|| chrono::Local::now().date_naive());
     let policy_line = |p: &matterbox_core::domain::retention::Policy| {
         format!(
             "{:>4}  {}  ({:?}, {} y {} m){}\n",
             p.id,
-            p.name,
+            shown(&p.name),
             p.trigger,
             p.years,
             p.months,
@@ -1569,7 +1585,12 @@ fn retention_cmd(ctx: &Ctx, cmd: RetentionCmd) -> Outcome {
             .map(|d| {
                 format!(
                     "{} {:>6}  {}  {}  due {}\n        {}\n",
-                    d.kind, d.id, d.matter_number, d.title, d.due_on, d.reason
+                    d.kind,
+                    d.id,
+                    shown(&d.matter_number),
+                    shown(&d.title),
+                    d.due_on,
+                    shown(&d.reason)
                 )
             })
             .collect()
@@ -1595,16 +1616,22 @@ fn retention_cmd(ctx: &Ctx, cmd: RetentionCmd) -> Outcome {
                 .into_iter()
                 .find(|p| p.id == id)
                 .ok_or_else(|| Failure::from(matterbox_core::CoreError::File(format!("No retention policy {id}."))))?;
+            let trigger = match trigger {
+                Some(t) => trigger_of(&t)?,
+                None => old.trigger,
+            };
+            // A policy made permanent drops its period unless one is given
+            // (a permanent policy with a period is refused).
+            let kept = |given: Option<u32>, old: u32| {
+                given.unwrap_or(if trigger == Trigger::Permanent { 0 } else { old })
+            };
             let p = s.update_retention_policy(
                 id,
                 &PolicyInput {
                     name: name.unwrap_or(old.name),
-                    trigger: Some(match trigger {
-                        Some(t) => trigger_of(&t)?,
-                        None => old.trigger,
-                    }),
-                    years: years.unwrap_or(old.years),
-                    months: months.unwrap_or(old.months),
+                    trigger: Some(trigger),
+                    years: kept(years, old.years),
+                    months: kept(months, old.months),
                     danger_destroy_without_approval: danger_destroy_without_approval
                         .unwrap_or(old.danger_destroy_without_approval),
                 },
@@ -1614,14 +1641,14 @@ fn retention_cmd(ctx: &Ctx, cmd: RetentionCmd) -> Outcome {
         RetentionCmd::Area { area, policy, none: _ } => {
             s.set_practice_area_policy(&area, policy)?;
             ctx.print(&serde_json::json!({ "practiceArea": area, "policy": policy }), |_| {
-                format!("Practice area {area}: policy {}.\n", policy.map(|p| p.to_string()).unwrap_or("none".into()))
+                format!("Practice area {}: policy {}.\n", shown(&area), policy.map(|p| p.to_string()).unwrap_or("none".into()))
             })
         }
         RetentionCmd::Matter { number, policy, none: _ } => {
             let id = s.matter_id(&number)?;
             s.set_matter_policy(id, policy)?;
             ctx.print(&serde_json::json!({ "matter": number, "policy": policy }), |_| {
-                format!("Matter {number}: policy {}.\n", policy.map(|p| p.to_string()).unwrap_or("from its practice area".into()))
+                format!("Matter {}: policy {}.\n", shown(&number), policy.map(|p| p.to_string()).unwrap_or("from its practice area".into()))
             })
         }
         RetentionCmd::Hold(HoldCmd::List) => {
@@ -1630,7 +1657,7 @@ fn retention_cmd(ctx: &Ctx, cmd: RetentionCmd) -> Outcome {
                 if h.is_empty() {
                     return "No legal holds.\n".into();
                 }
-                h.iter().map(|h| format!("{:>4}  {:?} {}  since {}: {}\n", h.id, h.target, h.target_id, h.placed_on, h.reason)).collect()
+                h.iter().map(|h| format!("{:>4}  {:?} {}  since {}: {}\n", h.id, h.target, h.target_id, h.placed_on, shown(&h.reason))).collect()
             })
         }
         RetentionCmd::Hold(HoldCmd::Place { client, matter, document, reason, on }) => {
@@ -1655,7 +1682,7 @@ fn retention_cmd(ctx: &Ctx, cmd: RetentionCmd) -> Outcome {
             let items = s.retention_due(today(t))?;
             ctx.print(&items, due_text)
         }
-        RetentionCmd::Defer { matter, document, until } => {
+        RetentionCmd::Defer { matter, document, until, today: t } => {
             let item = match (matter, document) {
                 (Some(m), _) => Disposal { kind: "matter".into(), id: s.matter_id(&m)? },
                 (_, Some(d)) => Disposal { kind: "document".into(), id: d },
@@ -1665,7 +1692,7 @@ fn retention_cmd(ctx: &Ctx, cmd: RetentionCmd) -> Outcome {
                     )));
                 }
             };
-            s.defer_disposal(&item, until)?;
+            s.defer_disposal(&item, until, today(t))?;
             ctx.print(&serde_json::json!({ "deferred": item, "until": until }), |_| format!("Deferred until {until}.\n"))
         }
         RetentionCmd::Destroy { matters, documents, today: t } => {
@@ -1728,18 +1755,19 @@ fn retention_cmd(ctx: &Ctx, cmd: RetentionCmd) -> Outcome {
                 e.iter()
                     .map(|e| format!(
                         "{:>5}  {}  {}  {}  destroyed {}  policy {}  certificate {}\n",
-                        e.id, e.kind, e.matter_number, e.title.as_deref().unwrap_or(&e.title_sha256), e.destroyed_at, e.policy, e.certificate
+                        e.id, e.kind, shown(&e.matter_number), shown(e.title.as_deref().unwrap_or(&e.title_sha256)), e.destroyed_at, shown(&e.policy), e.certificate
                     ))
                     .collect()
             })
         }
         RetentionCmd::Certificate { certificate, output } => {
-            if output.exists() {
-                return Err(Failure::from(matterbox_core::CoreError::File(format!("{} exists already.", output.display()))));
+            if output.symlink_metadata().is_ok() {
+                return Err(exists_already(&output));
             }
             let html = s.destruction_certificate(&certificate)?;
-            std::fs::write(&output, html)?;
-            ctx.print(&serde_json::json!({ "written": output }), |_| format!("Wrote {}.\n", output.display()))
+            // Never over a file made meanwhile (std::fs::write would be).
+            write_new_file(&output, html.as_bytes())?;
+            ctx.print(&serde_json::json!({ "written": output }), |_| format!("Wrote {}.\n", shown_path(&output)))
         }
     })
 }
@@ -1748,16 +1776,22 @@ fn pass_text(p: &matterbox_core::inbox::InboxPass) -> String {
     let mut t = String::new();
     for i in &p.ingested {
         match (&i.matter_number, i.duplicate_of) {
-            (Some(m), _) => t.push_str(&format!("Ingested {} into {m}.\n", i.name)),
+            (Some(m), _) => {
+                t.push_str(&format!("Ingested {} into {}.\n", shown(&i.name), shown(m)))
+            }
             (None, Some(d)) => t.push_str(&format!(
                 "Ingested {} into Unfiled: same content as document {d}.\n",
-                i.name
+                shown(&i.name)
             )),
-            (None, None) => t.push_str(&format!("Ingested {} into Unfiled.\n", i.name)),
+            (None, None) => t.push_str(&format!("Ingested {} into Unfiled.\n", shown(&i.name))),
         }
     }
     for (name, reason) in &p.quarantined {
-        t.push_str(&format!("Quarantined {name}: {reason}\n"));
+        t.push_str(&format!(
+            "Quarantined {}: {}\n",
+            shown(name),
+            shown_lines(reason, "    ")
+        ));
     }
     if p.waiting > 0 {
         t.push_str(&format!(
@@ -1795,10 +1829,10 @@ fn doctor_cmd(ctx: &Ctx, fix: bool, deep: bool, min_age_seconds: u64, allow_many
                 ));
             }
             for d in &r.missing {
-                out.push_str(&format!("MISSING: document {} \u{201c}{}\u{201d} has no encrypted file.\n", d.id, d.title));
+                out.push_str(&format!("MISSING: document {} \u{201c}{}\u{201d} has no encrypted file.\n", d.id, shown(&d.title)));
             }
             for d in &r.damaged {
-                out.push_str(&format!("DAMAGED: document {} \u{201c}{}\u{201d} does not verify.\n", d.id, d.title));
+                out.push_str(&format!("DAMAGED: document {} \u{201c}{}\u{201d} does not verify.\n", d.id, shown(&d.title)));
             }
             if r.healthy() {
                 out.push_str("All documents are in order.\n");
@@ -1828,7 +1862,7 @@ fn settings_cmd(ctx: &Ctx, cmd: SettingsCmd) -> Outcome {
                 None => s.number_scheme()?,
             };
             ctx.print(&serde_json::json!({ "numberScheme": value }), |_| {
-                format!("{value}\n")
+                format!("{}\n", shown(&value))
             })
         }
     })
@@ -1851,6 +1885,10 @@ fn audit_cmd(ctx: &Ctx, cmd: AuditCmd) -> Outcome {
             }
         }
         AuditCmd::Export { format, output } => {
+            // Refused before it is recorded, as `doc export` is.
+            if let Some(path) = output.as_deref().filter(|p| p.symlink_metadata().is_ok()) {
+                return Err(exists_already(path));
+            }
             let entries = s.audit_entries()?;
             let mut buf = Vec::new();
             let name = match format {
@@ -1876,7 +1914,17 @@ fn audit_cmd(ctx: &Ctx, cmd: AuditCmd) -> Outcome {
     })
 }
 
-/// Writes an export without overwriting anything that exists.
+/// The refusal of an export onto an existing file: the same error, and so
+/// the same exit code (6), as the core's `doc export` gives.
+fn exists_already(path: &Path) -> Failure {
+    Failure::Core(CoreError::File(format!(
+        "{} exists already; an export never overwrites a file.",
+        path.display()
+    )))
+}
+
+/// Writes an export without overwriting anything that exists; a write
+/// that fails part-way removes what it created.
 fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     let mut file = std::fs::OpenOptions::new()
         .write(true)
@@ -1884,15 +1932,15 @@ fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
         .open(path)
         .map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
-                Failure::Input(InputError(format!(
-                    "{} exists already; an export never overwrites a file, choose another name",
-                    path.display()
-                )))
+                exists_already(path)
             } else {
                 Failure::Io(format!("cannot create {}: {e}", path.display()))
             }
         })?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
+    if let Err(e) = file.write_all(bytes).and_then(|()| file.sync_all()) {
+        drop(file);
+        let _ = std::fs::remove_file(path);
+        return Err(Failure::Io(format!("cannot write {}: {e}", path.display())));
+    }
     Ok(())
 }

@@ -416,9 +416,12 @@ impl Session {
             .unwrap_or_default();
         if u64::try_from(size).unwrap_or(u64::MAX) > max {
             return Err(CoreError::File(format!(
-                "\u{201c}{}\u{201d} is {} MiB, too large to show here; export it or open it with another application.",
+                "\u{201c}{}\u{201d} is {}, too large to show here; export it or open it with another application.",
                 v.title,
-                size >> 20
+                matterbox_domain::text::over_limit_text(
+                    u64::try_from(size).unwrap_or(u64::MAX),
+                    max
+                )
             )));
         }
         let mut bytes = Zeroizing::new(Vec::with_capacity(usize::try_from(size).unwrap_or(0)));
@@ -440,10 +443,14 @@ impl Session {
         allow_duplicate: bool,
     ) -> Result<DocumentSummary> {
         matters::get(&self.conn, matter_id)?;
-        let original_name = source
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        // A name with control characters is kept legible (they become
+        // U+FFFD), so the file can still be imported.
+        let original_name = matterbox_domain::text::name_from_file(
+            &source
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        );
         let title = title
             .map(str::to_string)
             .unwrap_or_else(|| original_name.clone());

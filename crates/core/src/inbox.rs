@@ -113,9 +113,8 @@ fn refusal(claimed: &Claimed, max_bytes: u64) -> Option<String> {
             Err(e) => Some(format!("It cannot be read: {e}.")),
             Ok(m) if m.len() == 0 => Some("The file is empty.".into()),
             Ok(m) if m.len() > max_bytes => Some(format!(
-                "The file is {} MiB, over the inbox's limit of {} MiB.",
-                m.len() >> 20,
-                max_bytes >> 20
+                "The file is {} set for this inbox.",
+                matterbox_domain::text::over_limit_text(m.len(), max_bytes)
             )),
             Ok(_) => None,
         },
@@ -127,6 +126,41 @@ impl Session {
         Ok(settings::get(&self.conn, INBOX_SETTINGS)?
             .and_then(|v| serde_json::from_str(&v).ok())
             .unwrap_or_default())
+    }
+
+    /// Checks inbox rules about to be saved: valid, non-empty patterns
+    /// (see [`matterbox_inbox::routing::check_rules`]), tags a document may
+    /// carry, and matters that exist — a rule sending files to a number
+    /// no matter has would quietly leave them in Unfiled.
+    pub fn validate_rules(&self, rules: &[Rule]) -> Result<()> {
+        matterbox_inbox::routing::check_rules(rules)
+            .map_err(|e| invalid("rules", e.to_string()))?;
+        for rule in rules {
+            if rule.tags.len() > MAX_TAGS {
+                return Err(invalid(
+                    "rules",
+                    format!("A rule adds at most {MAX_TAGS} tags."),
+                ));
+            }
+            documents::clean_tags(&rule.tags)?;
+            let Some(number) = &rule.matter else {
+                continue;
+            };
+            if let Err(e) = matters::id_by_number(&self.conn, number) {
+                let matterbox_domain::DomainError::NotFound { .. } = e else {
+                    return Err(e.into());
+                };
+                return Err(invalid(
+                    "rules",
+                    format!(
+                        "The inbox rule \u{201c}{}\u{201d} sends files to matter {}, which does not exist; open the matter first or correct the number.",
+                        rule.pattern,
+                        number.trim()
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Validates and stores the inbox settings (the folder is created,
@@ -142,16 +176,7 @@ impl Session {
         take_existing_files: bool,
     ) -> Result<InboxSettings> {
         let mut new = new.clone();
-        Router::new(&new.rules).map_err(|e| invalid("rules", e.to_string()))?;
-        for rule in &new.rules {
-            if rule.tags.len() > MAX_TAGS {
-                return Err(invalid(
-                    "rules",
-                    format!("A rule adds at most {MAX_TAGS} tags."),
-                ));
-            }
-            documents::clean_tags(&rule.tags)?;
-        }
+        self.validate_rules(&new.rules)?;
         if !(200..=600_000).contains(&new.quiet_ms) {
             return Err(invalid(
                 "quiet_ms",
@@ -234,7 +259,10 @@ impl Session {
             RouteBy::Rule => "rule",
             RouteBy::Unfiled => "unfiled",
         };
-        let name = claimed.name.clone();
+        // File systems allow names no document title may have (control
+        // characters): the document gets a cleaned name, never a refusal
+        // that would leave the claim stuck.
+        let name = matterbox_domain::text::name_from_file(&claimed.name);
         self.commit_sealed(&sealed, |s| {
             s.write(|tx, rec| {
                 let item = NewItem {

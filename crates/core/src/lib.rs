@@ -360,6 +360,9 @@ pub fn create_vault(
     kdf: KdfChoice,
 ) -> Result<NewVault> {
     passphrase.validate_new()?;
+    // Checked before anything is written or the keychain is touched.
+    let name = matterbox_domain::vault_name(name)?;
+    let name = name.as_str();
     env.check_secret_dir(dir, storage)?;
     if dir.join(matterbox_vault::vault::HEADER_FILE).exists() {
         return Err(matterbox_vault::VaultError::AlreadyExists(dir.to_path_buf()).into());

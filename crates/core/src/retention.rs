@@ -320,9 +320,16 @@ impl Session {
         Ok(retention::due(&self.conn, today)?)
     }
 
-    pub fn defer_disposal(&mut self, item: &Disposal, until: NaiveDate) -> Result<()> {
+    /// Puts a matter or document off until `until`, a date after `today`
+    /// (the caller's clock); audited.
+    pub fn defer_disposal(
+        &mut self,
+        item: &Disposal,
+        until: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<()> {
         self.write(|tx, rec| {
-            retention::defer(tx, &item.kind, item.id, until)?;
+            retention::defer(tx, &item.kind, item.id, until, today)?;
             rec.record(
                 "disposal_deferred",
                 &format!("{}:{}", item.kind, item.id),

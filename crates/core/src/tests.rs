@@ -671,15 +671,17 @@ mod retention_tests {
         assert!(due_ids(&s, "2036-02-29").is_empty());
         assert_eq!(due_ids(&s, "2036-03-01").len(), 1);
 
-        // Deferred: not due until the new date.
-        s.defer_disposal(
-            &Disposal {
-                kind: "matter".into(),
-                id: estate,
-            },
-            day("2037-01-01"),
-        )
-        .unwrap();
+        // Deferred: not due until the new date, which must be ahead.
+        let estate_item = Disposal {
+            kind: "matter".into(),
+            id: estate,
+        };
+        let past = s
+            .defer_disposal(&estate_item, day("2036-05-31"), day("2036-06-01"))
+            .unwrap_err();
+        assert_eq!(past.code(), ErrorCode::Validation, "{past}");
+        s.defer_disposal(&estate_item, day("2037-01-01"), day("2036-06-01"))
+            .unwrap();
         assert!(due_ids(&s, "2036-06-01").is_empty());
         assert_eq!(due_ids(&s, "2037-01-01").len(), 1);
         let log = actions(&s);
@@ -950,3 +952,132 @@ mod retention_tests {
 }
 
 mod faults;
+
+mod inbox_tests {
+    use super::*;
+    use crate::inbox::{InboxPass, InboxRunner, InboxSettings, Rule};
+    use std::time::Instant;
+
+    /// A vault with two matters and an inbox folder; returns the session,
+    /// the inbox folder and the first matter's id and number.
+    fn with_inbox(f: &Fixture, max_bytes: u64) -> (Session, tempfile::TempDir, i64, String) {
+        let mut s = create(f).session;
+        let (estate, _) = with_two_matters(&mut s);
+        let number = s.matter(estate).unwrap().summary.number;
+        let inbox = tempfile::tempdir().unwrap();
+        s.set_inbox_settings(
+            &InboxSettings {
+                folder: Some(inbox.path().display().to_string()),
+                max_bytes,
+                ..Default::default()
+            },
+            false,
+        )
+        .unwrap();
+        (s, inbox, estate, number)
+    }
+
+    /// Two passes a quiet period apart (the clock is passed in).
+    fn take(s: &mut Session) -> Result<InboxPass> {
+        let mut runner = InboxRunner::new(s)?.unwrap();
+        let t0 = Instant::now();
+        let mut out = runner.pass(s, t0)?;
+        let later = runner.pass(s, t0 + Duration::from_secs(5))?;
+        out.ingested.extend(later.ingested);
+        out.quarantined.extend(later.quarantined);
+        Ok(out)
+    }
+
+    #[test]
+    fn a_file_name_with_control_characters_is_taken_under_a_clean_name() {
+        let f = fixture();
+        let (mut s, inbox, estate, number) = with_inbox(&f, 1 << 20);
+        write_file(
+            inbox.path(),
+            &format!("{number} a\u{1b}[31mred.txt"),
+            b"fictional",
+        );
+        // Before: "The document title contains control characters", on
+        // every pass, with the file stuck in its claim.
+        let pass = take(&mut s).unwrap();
+        assert_eq!(pass.ingested.len(), 1, "{pass:?}");
+        let docs = s.documents(estate).unwrap();
+        assert_eq!(docs.len(), 1);
+        assert_eq!(docs[0].title, format!("{number} a\u{fffd}[31mred.txt"));
+        assert!(inbox.path().read_dir().unwrap().all(|e| {
+            let name = e.unwrap().file_name();
+            name == ".matterbox" || name == "quarantine"
+        }));
+    }
+
+    #[test]
+    fn an_oversized_file_is_quarantined_with_sizes_that_make_sense() {
+        let f = fixture();
+        let (mut s, inbox, _, _) = with_inbox(&f, 1 << 20);
+        // 1.9 MiB: the old message said "1 MiB, over the inbox's limit of 1 MiB".
+        write_file(inbox.path(), "big.txt", &vec![b'x'; 1_992_295]);
+        let pass = take(&mut s).unwrap();
+        assert_eq!(pass.quarantined.len(), 1, "{pass:?}");
+        assert_eq!(
+            pass.quarantined[0].1,
+            "The file is 1.9 MiB, over the limit of 1 MiB set for this inbox."
+        );
+    }
+
+    #[test]
+    fn rules_that_cannot_work_are_refused_when_saved() {
+        let f = fixture();
+        let (mut s, _inbox, _, number) = with_inbox(&f, 1 << 20);
+        let before = s.inbox_settings().unwrap();
+        let with_rule = |pattern: &str, matter: Option<&str>, tags: &[&str]| InboxSettings {
+            rules: vec![Rule {
+                pattern: pattern.into(),
+                regex: false,
+                matter: matter.map(str::to_string),
+                tags: tags.iter().map(|t| t.to_string()).collect(),
+            }],
+            ..before.clone()
+        };
+        let refused = |s: &mut Session, settings: InboxSettings, expect: &str| {
+            let e = s.set_inbox_settings(&settings, false).unwrap_err();
+            assert_eq!(e.code(), ErrorCode::Validation, "{e}");
+            assert!(e.to_string().contains(expect), "{e}");
+        };
+        refused(
+            &mut s,
+            with_rule("*invoice*", Some("1999-0001"), &[]),
+            "matter 1999-0001, which does not exist",
+        );
+        refused(&mut s, with_rule("", Some(&number), &[]), "it is empty");
+        refused(
+            &mut s,
+            with_rule("*.pdf", None, &[]),
+            "neither a matter nor tags",
+        );
+        refused(
+            &mut s,
+            with_rule("*.pdf", None, &["\u{200b}"]),
+            "only invisible",
+        );
+        assert_eq!(s.inbox_settings().unwrap(), before, "nothing was saved");
+        let saved = s
+            .set_inbox_settings(&with_rule("*invoice*", Some(&number), &["invoice"]), false)
+            .unwrap();
+        assert_eq!(saved.rules.len(), 1);
+    }
+
+    #[test]
+    fn matter_numbers_never_take_the_inbox_folders_or_outgrow_file_name_routing() {
+        use matterbox_inbox::folder::{QUARANTINE_DIR, STATE_DIR};
+        for name in [QUARANTINE_DIR, STATE_DIR, &QUARANTINE_DIR.to_uppercase()] {
+            assert!(
+                matterbox_domain::numbering::check_number(name).is_err(),
+                "{name}"
+            );
+        }
+        assert_eq!(
+            matterbox_domain::numbering::MAX_NUMBER,
+            matterbox_inbox::routing::MAX_NUMBER_IN_NAME
+        );
+    }
+}

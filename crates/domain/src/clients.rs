@@ -112,7 +112,16 @@ fn check_email(email: &str) -> Result<String, DomainError> {
     Ok(e)
 }
 
+/// The most aliases a client has.
+pub const MAX_ALIASES: usize = 50;
+
 fn check_aliases(aliases: &[String]) -> Result<Vec<String>, DomainError> {
+    if aliases.len() > MAX_ALIASES {
+        return Err(validation(
+            "aliases",
+            format!("A client has at most {MAX_ALIASES} aliases."),
+        ));
+    }
     let mut out: Vec<String> = Vec::new();
     for a in aliases {
         let a = required("aliases", "An alias", a)?;
@@ -322,6 +331,22 @@ mod tests {
                 "aliases",
             ),
             (input(&"x".repeat(501)), "name"),
+            // Only invisible characters: as empty as a blank name.
+            (input("\u{200b}\u{202e}\u{2066}"), "name"),
+            (
+                ClientInput {
+                    aliases: vec!["\u{feff}".into()],
+                    ..input("A")
+                },
+                "aliases",
+            ),
+            (
+                ClientInput {
+                    aliases: (0..=MAX_ALIASES).map(|i| format!("Alias {i}")).collect(),
+                    ..input("A")
+                },
+                "aliases",
+            ),
         ] {
             match create(&conn, &bad) {
                 Err(DomainError::Validation { field: f, .. }) => assert_eq!(f, field),

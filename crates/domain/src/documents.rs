@@ -164,12 +164,26 @@ pub fn clean_tags(tags: &[String]) -> Result<Vec<String>, DomainError> {
         if t.is_empty() {
             continue;
         }
-        if t.chars().count() > MAX_TAG || t.chars().any(|c| c.is_control() || c == ',') {
+        if t.chars().count() > MAX_TAG {
+            // Not echoed whole: the message would be as long as the tag.
+            let start: String = t.chars().take(20).collect();
             return Err(crate::validation(
                 "tags",
                 format!(
-                    "The tag \u{201c}{t}\u{201d} is longer than {MAX_TAG} characters or contains a comma or control character."
+                    "The tag \u{201c}{start}\u{2026}\u{201d} is longer than {MAX_TAG} characters."
                 ),
+            ));
+        }
+        if t.chars().any(|c| c.is_control() || c == ',') {
+            return Err(crate::validation(
+                "tags",
+                format!("The tag \u{201c}{t}\u{201d} contains a comma or control character."),
+            ));
+        }
+        if !crate::text::has_visible(t) {
+            return Err(crate::validation(
+                "tags",
+                "A tag has only invisible characters; type one that shows.",
             ));
         }
         if !out.iter().any(|o| o.eq_ignore_ascii_case(t)) {
@@ -434,4 +448,37 @@ pub fn all_versions(conn: &Connection) -> Result<Vec<VersionKey>, DomainError> {
     )?;
     let rows = stmt.query_map([], version_key_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tags(list: &[&str]) -> Result<Vec<String>, DomainError> {
+        clean_tags(&list.iter().map(|t| t.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn tags_are_trimmed_deduplicated_and_checked() {
+        assert_eq!(
+            tags(&[" Urgent", "urgent ", "", "Court"]).unwrap(),
+            ["Court", "Urgent"]
+        );
+        let refused = |list: &[&str], expect: &str| match tags(list) {
+            Err(DomainError::Validation { field, message }) => {
+                assert_eq!(field, "tags");
+                assert!(message.contains(expect), "{list:?}: {message}");
+            }
+            other => panic!("{list:?}: {other:?}"),
+        };
+        refused(&["a,b"], "comma or control");
+        refused(&["a\u{1b}b"], "comma or control");
+        refused(&["\u{200b}"], "only invisible");
+        refused(&["\u{202e}\u{2066}"], "only invisible");
+        let long = "x".repeat(10_000);
+        refused(&[&long], "longer than 60");
+        // The message names the tag's start, not all of it.
+        let Err(e) = tags(&[&long]) else { panic!() };
+        assert!(e.to_string().len() < 200, "{e}");
+    }
 }

@@ -11,6 +11,7 @@ pub mod numbering;
 pub mod retention;
 pub mod search;
 pub mod settings;
+pub mod text;
 
 pub use clients::{Client, ClientInput, ClientKind, ClientPatch};
 pub use matters::{
@@ -44,13 +45,27 @@ pub(crate) fn validation(field: &str, message: impl Into<String>) -> DomainError
 pub(crate) const MAX_SHORT: usize = 500;
 pub(crate) const MAX_NOTES: usize = 100_000;
 
-/// Trims and checks a required short text field.
+/// Trims and checks a required short text field: something must show, so
+/// a name of only invisible characters (zero-width spaces, bidirectional
+/// controls) is as empty as a blank one.
 pub(crate) fn required(field: &str, label: &str, value: &str) -> Result<String, DomainError> {
     let v = value.trim();
     if v.is_empty() {
         return Err(validation(field, format!("{label} cannot be empty.")));
     }
+    if !text::has_visible(v) {
+        return Err(validation(
+            field,
+            format!("{label} has only invisible characters; type a name that shows."),
+        ));
+    }
     optional(field, label, v)
+}
+
+/// Checks a vault's name (kept in its header and shown before unlocking)
+/// by the rules of every other name; returns it trimmed.
+pub fn vault_name(name: &str) -> Result<String, DomainError> {
+    required("name", "The vault name", name)
 }
 
 /// Trims and checks an optional short text field.
@@ -106,5 +121,39 @@ pub(crate) mod testutil {
             matterbox_store::create(&dir.path().join("v.db"), &DerivedKey::from_bytes([1; 32]))
                 .unwrap();
         (dir, conn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_must_show_something() {
+        let check = |value: &str, expect: Result<&str, &str>| {
+            let got = required("name", "The name", value);
+            match (got, expect) {
+                (Ok(v), Ok(e)) => assert_eq!(v, e, "{value:?}"),
+                (Err(DomainError::Validation { message, .. }), Err(e)) => {
+                    assert!(message.contains(e), "{value:?}: {message}")
+                }
+                (got, expect) => panic!("{value:?}: got {got:?}, expected {expect:?}"),
+            }
+        };
+        check("  Ada Fictional ", Ok("Ada Fictional"));
+        check("\u{202e}Ada", Ok("\u{202e}Ada"));
+        check("\u{5d0}\u{5d1}", Ok("\u{5d0}\u{5d1}"));
+        check("   ", Err("cannot be empty"));
+        check("\u{200b}", Err("only invisible characters"));
+        check(
+            " \u{202e}\u{2066}\u{2069} ",
+            Err("only invisible characters"),
+        );
+        check("\u{feff}\u{200d}\u{3164}", Err("only invisible characters"));
+        check("\u{2800}", Err("only invisible characters"));
+        check("a\u{1b}[2J", Err("control characters"));
+        check(&"x".repeat(501), Err("longer than 500"));
+        assert!(vault_name("\u{200b}\u{200b}").is_err());
+        assert_eq!(vault_name(" Fictional & Co ").unwrap(), "Fictional & Co");
     }
 }

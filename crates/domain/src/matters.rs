@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::numbering::NumberScheme;
+use crate::numbering::{NumberScheme, check_number};
 use crate::{
     DomainError, clients, like_pattern, notes, now, optional, required, settings, validation,
 };
@@ -170,36 +170,20 @@ fn not_found(key: String) -> DomainError {
     }
 }
 
-fn check_number(number: &str) -> Result<String, DomainError> {
-    let n = required("number", "The matter number", number)?;
-    // Numbers name inbox folders and files: never "." or "..", never hidden.
-    if !n.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-        return Err(validation(
-            "number",
-            "A matter number must begin with a letter or a digit.",
-        ));
-    }
-    if let Some(bad) = n
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-    {
-        return Err(validation(
-            "number",
-            format!(
-                "'{bad}' cannot be part of a matter number; use letters, digits, '-', '_' or '.'"
-            ),
-        ));
-    }
-    Ok(n)
+/// The number of a matter whose number is `number`, ignoring case: inbox
+/// folders `ACME-1` and `acme-1` are one folder on Windows and macOS.
+fn number_taken_as(conn: &Connection, number: &str) -> Result<Option<String>, DomainError> {
+    Ok(conn
+        .query_row(
+            "SELECT number FROM matters WHERE number = ?1 COLLATE NOCASE ORDER BY number = ?1 DESC LIMIT 1",
+            [number],
+            |r| r.get(0),
+        )
+        .optional()?)
 }
 
 fn number_taken(conn: &Connection, number: &str) -> Result<bool, DomainError> {
-    Ok(conn
-        .query_row("SELECT 1 FROM matters WHERE number = ?1", [number], |_| {
-            Ok(())
-        })
-        .optional()?
-        .is_some())
+    Ok(number_taken_as(conn, number)?.is_some())
 }
 
 /// The next free number of the scheme for a matter opened on `date`, and
@@ -224,6 +208,17 @@ fn next_number(
         seq += 1;
         number = scheme.render(date, seq);
     }
+    // A scheme kept from before the limits, or a sequence grown past its
+    // width, can make a number no folder can take: refused, never stored.
+    check_number(&number).map_err(|e| {
+        validation(
+            "matter_number_scheme",
+            format!(
+                "The number scheme \u{201c}{}\u{201d} makes {number} for this matter, which cannot be used: {e} Change the scheme in the settings, or give the number yourself.",
+                scheme.template()
+            ),
+        )
+    })?;
     conn.execute(
         "INSERT INTO matter_counters (scope, next) VALUES (?1, ?2)
          ON CONFLICT (scope) DO UPDATE SET next = excluded.next",
@@ -275,10 +270,18 @@ pub fn open(conn: &Connection, input: &MatterInput) -> Result<(i64, String), Dom
     let number = match input.number.as_deref().map(str::trim) {
         Some(n) if !n.is_empty() => {
             let n = check_number(n)?;
-            if number_taken(conn, &n)? {
-                return Err(DomainError::Conflict(format!(
-                    "Matter number {n} is already in use; choose another or leave it empty for the next free one."
-                )));
+            match number_taken_as(conn, &n)? {
+                Some(taken) if taken == n => {
+                    return Err(DomainError::Conflict(format!(
+                        "Matter number {n} is already in use; choose another or leave it empty for the next free one."
+                    )));
+                }
+                Some(taken) => {
+                    return Err(DomainError::Conflict(format!(
+                        "Matter number {n} is already in use as {taken}: inbox folders ignore case on Windows and macOS. Choose another or leave it empty for the next free one."
+                    )));
+                }
+                None => {}
             }
             n
         }
@@ -677,6 +680,43 @@ mod tests {
         }
         assert_eq!(list(&conn, &MatterFilter::default()).unwrap().len(), 1);
         assert_eq!(get(&conn, id).unwrap().summary.status, MatterStatus::Open);
+    }
+
+    #[test]
+    fn numbers_fit_inbox_folders() {
+        let (_d, conn) = db();
+        let c = client(&conn, "Ada Fictional");
+        let numbered = |n: &str| MatterInput {
+            number: Some(n.into()),
+            ..matter(c, "Lease", "2026-02-01")
+        };
+        let refused = |input: &MatterInput, expect: &str| match open(&conn, input) {
+            Err(e @ (DomainError::Validation { .. } | DomainError::Conflict(_))) => {
+                assert!(e.to_string().contains(expect), "{:?}: {e}", input.number)
+            }
+            other => panic!("{:?}: {other:?}", input.number),
+        };
+        // The inbox's quarantine folder, whatever the case; a device name.
+        refused(&numbered("quarantine"), "reserved folder name");
+        refused(&numbered("Quarantine"), "reserved folder name");
+        refused(&numbered("nul"), "reserved folder name");
+        refused(&numbered(&"7".repeat(65)), "at most 64 characters");
+        // One folder on Windows and macOS: refused, naming the one in use.
+        open(&conn, &numbered("ACME-1")).unwrap();
+        refused(&numbered("acme-1"), "already in use as ACME-1");
+        // A scheme stored before the limits reads, but the number it makes
+        // is refused with what to do, and nothing is written.
+        let long = format!("{}-{{seq}}", "A".repeat(70));
+        settings::set(&conn, settings::MATTER_NUMBER_SCHEME, &long).unwrap();
+        assert_eq!(settings::number_scheme(&conn).unwrap().template(), long);
+        refused(&matter(c, "Will", "2026-03-01"), "Change the scheme");
+        assert_eq!(list(&conn, &MatterFilter::default()).unwrap().len(), 1);
+        let counters: i64 = conn
+            .query_row("SELECT count(*) FROM matter_counters", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(counters, 0);
+        // Setting such a scheme now is refused.
+        assert!(settings::set_number_scheme(&conn, &long).is_err());
     }
 
     #[test]

@@ -1,15 +1,100 @@
-//! Matter number schemes such as `{year}-{seq:04}`.
+//! Matter numbers and the schemes that make them, such as `{year}-{seq:04}`.
 //!
 //! Tokens: `{year}` (2026), `{yy}` (26), `{seq}` or `{seq:N}` (sequence,
 //! zero-padded to N digits). Exactly one sequence token is required. Literal
 //! text may use letters, digits and `-`, `_`, `.`, so a number is always
 //! safe as a file or folder name (the inbox routes by it).
+//!
+//! A number names an inbox folder, so [`check_number`] also keeps it short
+//! (the inbox finds numbers of up to [`MAX_NUMBER`] characters in file
+//! names) and away from the names the inbox and Windows reserve. Every
+//! number a scheme makes passes it: [`NumberScheme::parse`] refuses a
+//! scheme whose numbers could not.
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::DomainError;
+use crate::{DomainError, required, validation};
 
 pub const DEFAULT_SCHEME: &str = "{year}-{seq:04}";
+
+/// The longest matter number, in characters (all ASCII). The inbox looks
+/// for numbers of up to this length in file names; folder names allow 255.
+pub const MAX_NUMBER: usize = 64;
+
+/// The longest scheme template accepted.
+pub const MAX_SCHEME: usize = 100;
+
+/// Folder names in the inbox that a matter number may not take, compared
+/// ignoring case: the inbox's own folders (`quarantine`; `.matterbox`
+/// cannot be a number, which never starts with '.'), and the device names
+/// Windows reserves, alone or before a '.' (`CON`, `NUL.1`).
+const RESERVED: [&str; 2] = ["quarantine", ".matterbox"];
+const WINDOWS_DEVICES: [&str; 4] = ["con", "prn", "aux", "nul"];
+
+fn reserved(number: &str) -> bool {
+    let lower = number.to_ascii_lowercase();
+    if RESERVED.contains(&lower.as_str()) {
+        return true;
+    }
+    let stem = lower.split('.').next().unwrap_or_default();
+    WINDOWS_DEVICES.contains(&stem)
+        || (stem.len() == 4
+            && (stem.starts_with("com") || stem.starts_with("lpt"))
+            && stem.ends_with(|c: char| c.is_ascii_digit()))
+}
+
+/// Checks a matter number; returns it trimmed. A number names an inbox
+/// folder: letters, digits, `-`, `_`, `.`; it begins with a letter or a
+/// digit and does not end with '.' (Windows drops it); at most
+/// [`MAX_NUMBER`] characters; never a reserved folder name.
+pub fn check_number(number: &str) -> Result<String, DomainError> {
+    let n = required("number", "The matter number", number)?;
+    // Numbers name inbox folders and files: never "." or "..", never hidden.
+    if !n.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Err(validation(
+            "number",
+            "A matter number must begin with a letter or a digit.",
+        ));
+    }
+    if let Some(bad) = n
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(validation(
+            "number",
+            format!(
+                "'{}' cannot be part of a matter number; use letters, digits, '-', '_' or '.'",
+                bad.escape_debug()
+            ),
+        ));
+    }
+    if n.len() > MAX_NUMBER {
+        return Err(validation(
+            "number",
+            format!(
+                "A matter number names its inbox folder and is at most {MAX_NUMBER} characters; this one has {}.",
+                n.len()
+            ),
+        ));
+    }
+    if n.ends_with('.') {
+        return Err(validation(
+            "number",
+            format!(
+                "{n} ends with '.', which folder names on Windows lose; end it with a letter or a digit."
+            ),
+        ));
+    }
+    if reserved(&n) {
+        return Err(validation(
+            "number",
+            format!(
+                "{n} is a reserved folder name (the inbox's quarantine, or a Windows device name); choose another number."
+            ),
+        ));
+    }
+    Ok(n)
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Part {
@@ -33,7 +118,56 @@ fn invalid(message: String) -> DomainError {
 }
 
 impl NumberScheme {
+    /// Parses a new scheme: its syntax, and the numbers it makes (short
+    /// enough, never reserved; see [`check_number`]).
     pub fn parse(template: &str) -> Result<Self, DomainError> {
+        let length = template.trim().chars().count();
+        if length > MAX_SCHEME {
+            return Err(invalid(format!(
+                "A scheme is at most {MAX_SCHEME} characters; this one has {length}."
+            )));
+        }
+        let scheme = Self::parse_syntax(template)?;
+        let longest = scheme.longest();
+        if longest > MAX_NUMBER {
+            return Err(invalid(format!(
+                "\"{}\" makes numbers of up to {longest} characters (with a 4-digit year and a 6-digit sequence); a matter number names its inbox folder and is at most {MAX_NUMBER}: shorten the fixed text.",
+                scheme.template
+            )));
+        }
+        let sample = scheme.render(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default(), 1);
+        check_number(&sample).map_err(|e| {
+            invalid(format!(
+                "\"{}\" makes numbers like {sample}, which cannot be used: {e}",
+                scheme.template
+            ))
+        })?;
+        Ok(scheme)
+    }
+
+    /// Parses a scheme already kept in a vault: its syntax only. A scheme
+    /// stored before the limits on length existed still reads (so it can
+    /// be shown and replaced); a number it makes that is too long is
+    /// refused when a matter is opened with it.
+    pub fn parse_stored(template: &str) -> Result<Self, DomainError> {
+        Self::parse_syntax(template)
+    }
+
+    /// The longest number the scheme makes with a 4-digit year and a
+    /// sequence of up to six digits (or its width, if wider).
+    fn longest(&self) -> usize {
+        self.parts
+            .iter()
+            .map(|p| match p {
+                Part::Literal(s) => s.len(),
+                Part::Year => 4,
+                Part::YearShort => 2,
+                Part::Seq { width } => (*width).max(6),
+            })
+            .sum()
+    }
+
+    fn parse_syntax(template: &str) -> Result<Self, DomainError> {
         let mut parts = Vec::new();
         let mut rest = template.trim();
         let mut seqs = 0;
@@ -76,7 +210,8 @@ impl NumberScheme {
                     .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
                 {
                     return Err(invalid(format!(
-                        "'{bad}' cannot be part of a matter number; use letters, digits, '-', '_' or '.'"
+                        "'{}' cannot be part of a matter number; use letters, digits, '-', '_' or '.'",
+                        bad.escape_debug()
                     )));
                 }
                 parts.push(Part::Literal(literal.to_string()));
@@ -181,6 +316,66 @@ mod tests {
         check_err("A B {seq}", "' ' cannot be part");
         check_err(".{seq}", "must begin with");
         check_err("-{seq}", "must begin with");
+        // Numbers name inbox folders: short, never reserved.
+        check_err(
+            &"A".repeat(100_000),
+            "at most 100 characters; this one has 100000",
+        );
+        check_err(
+            &format!("{}-{{seq}}", "A".repeat(58)),
+            "up to 65 characters",
+        );
+        check_err(
+            &format!("{}{{seq}}", "{year}".repeat(15)),
+            "up to 66 characters",
+        );
+        check_err("CON.{seq}", "reserved folder name");
+        check_err("COM{seq}", "reserved folder name");
+        check_err("{seq}.", "ends with '.'");
+        // The longest that fits: 57 letters, '-', six digits.
+        check(
+            &format!("{}-{{seq}}", "A".repeat(57)),
+            (2026, 1, 1),
+            1,
+            &format!("{}-1", "A".repeat(57)),
+        );
+    }
+
+    #[test]
+    fn numbers_are_checked_as_folder_names() {
+        let ok = |n: &str| assert_eq!(check_number(n).unwrap(), n.trim(), "{n}");
+        let refused = |n: &str, expect: &str| match check_number(n) {
+            Err(DomainError::Validation { field, message }) => {
+                assert_eq!(field, "number");
+                assert!(message.contains(expect), "{n}: {message}");
+            }
+            other => panic!("{n}: {other:?}"),
+        };
+        ok("2026-0042");
+        ok(" ACME-12 ");
+        ok("M09.007");
+        ok(&"7".repeat(MAX_NUMBER));
+        ok("CONTRACT-1");
+        ok("COM10");
+        ok("quarantine-1");
+        ok("console");
+        refused(
+            &"7".repeat(MAX_NUMBER + 1),
+            "at most 64 characters; this one has 65",
+        );
+        refused("quarantine", "reserved folder name");
+        refused("QUARANTINE", "reserved folder name");
+        refused("Quarantine", "reserved folder name");
+        refused("con", "reserved folder name");
+        refused("NUL.2026", "reserved folder name");
+        refused("Aux", "reserved folder name");
+        refused("com1", "reserved folder name");
+        refused("LPT9.A", "reserved folder name");
+        refused("2026.", "ends with '.'");
+        refused(".matterbox", "must begin with");
+        refused("\u{200b}", "only invisible");
+        refused("2026/1", "'/' cannot be part");
+        refused("2026\u{1b}1", "control characters");
     }
 
     #[test]
@@ -204,6 +399,20 @@ mod tests {
             let (a, b) = (scheme.render(d, seq_a), scheme.render(d, seq_b));
             prop_assert_eq!(a == b, seq_a == seq_b);
             prop_assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        }
+
+        #[test]
+        fn every_number_an_accepted_scheme_makes_is_a_valid_number(
+            prefix in "[A-Za-z0-9][A-Za-z0-9._-]{0,70}", suffix in "[A-Za-z0-9_-]{0,8}",
+            year_token in prop_oneof![Just(""), Just("{year}"), Just("{yy}")],
+            width in 1usize..9, seq in 1u64..1_000_000, year in 1000i32..=9999,
+        ) {
+            let template = format!("{prefix}{year_token}{{seq:{width}}}{suffix}");
+            if let Ok(scheme) = NumberScheme::parse(&template) {
+                let d = NaiveDate::from_ymd_opt(year, 6, 1).unwrap();
+                let n = scheme.render(d, seq);
+                prop_assert!(check_number(&n).is_ok(), "{template} made {n}: {:?}", check_number(&n));
+            }
         }
     }
 }

@@ -154,7 +154,13 @@ fn check_input(input: &PolicyInput) -> Result<(String, Trigger), DomainError> {
             "Give how long to keep: years and/or months, or choose \u{201c}keep permanently\u{201d}.",
         ));
     }
-    if input.years > 200 || input.months > 1200 {
+    if trigger == Trigger::Permanent && (input.years > 0 || input.months > 0) {
+        return Err(validation(
+            "years",
+            "A permanent policy keeps forever, so it has no period: leave years and months at 0, or choose when the clock starts.",
+        ));
+    }
+    if u64::from(input.years) * 12 + u64::from(input.months) > 200 * 12 {
         return Err(validation("years", "That period is longer than 200 years."));
     }
     if trigger == Trigger::Permanent && input.danger_destroy_without_approval {
@@ -488,13 +494,53 @@ fn period_words(p: &Policy) -> String {
     parts.join(" and ")
 }
 
-/// Puts a due item off until `until`.
-pub fn defer(conn: &Connection, kind: &str, id: i64, until: NaiveDate) -> Result<(), DomainError> {
-    if kind != "matter" && kind != "document" {
+/// Puts a matter or document off until `until`, which must come after
+/// `today` (the caller's clock): an item deferred until today or before
+/// is due anyway, so such a date is a mistake.
+pub fn defer(
+    conn: &Connection,
+    kind: &str,
+    id: i64,
+    until: NaiveDate,
+    today: NaiveDate,
+) -> Result<(), DomainError> {
+    let table = match kind {
+        "matter" => "matters",
+        "document" => "documents",
+        _ => {
+            return Err(validation(
+                "kind",
+                "Only matters and documents are deferred.",
+            ));
+        }
+    };
+    if until <= today {
         return Err(validation(
-            "kind",
-            "Only matters and documents are deferred.",
+            "until",
+            format!(
+                "Defer until a date after today ({today}); {until} {} already.",
+                if until < today {
+                    "has passed"
+                } else {
+                    "is today"
+                }
+            ),
         ));
+    }
+    let exists: bool = conn.query_row(
+        &format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE id = ?1)"),
+        [id],
+        |r| r.get(0),
+    )?;
+    if !exists {
+        return Err(DomainError::NotFound {
+            what: if kind == "matter" {
+                "matter"
+            } else {
+                "document"
+            },
+            key: format!("id {id}"),
+        });
     }
     conn.execute(
         "INSERT INTO retention_deferrals (kind, target_id, until) VALUES (?1, ?2, ?3)
@@ -573,6 +619,80 @@ mod tests {
             due_on(&policy(Trigger::Permanent, 0, 0), Some(d("1990-01-01"))),
             None
         );
+    }
+
+    #[test]
+    fn policies_say_how_long_or_keep_forever_never_both() {
+        let input = |trigger: Trigger, years: u32, months: u32| PolicyInput {
+            name: "Estates".into(),
+            trigger: Some(trigger),
+            years,
+            months,
+            danger_destroy_without_approval: false,
+        };
+        let refused = |i: PolicyInput, expect: &str| match check_input(&i) {
+            Err(DomainError::Validation { message, .. }) => {
+                assert!(message.contains(expect), "{i:?}: {message}")
+            }
+            other => panic!("{i:?}: {other:?}"),
+        };
+        check_input(&input(Trigger::Permanent, 0, 0)).unwrap();
+        check_input(&input(Trigger::MatterClosed, 7, 0)).unwrap();
+        check_input(&input(Trigger::DateAdded, 0, 18)).unwrap();
+        check_input(&input(Trigger::MatterClosed, 199, 12)).unwrap();
+        refused(input(Trigger::Permanent, 7, 0), "has no period");
+        refused(input(Trigger::Permanent, 0, 1), "has no period");
+        refused(input(Trigger::MatterClosed, 0, 0), "how long to keep");
+        refused(input(Trigger::DateAdded, 0, 0), "how long to keep");
+        refused(
+            input(Trigger::MatterClosed, 200, 1200),
+            "longer than 200 years",
+        );
+        refused(
+            input(Trigger::MatterClosed, 0, 2401),
+            "longer than 200 years",
+        );
+    }
+
+    #[test]
+    fn deferring_takes_a_date_after_today_and_something_that_exists() {
+        let (_d, conn) = crate::testutil::db();
+        let c = crate::clients::create(
+            &conn,
+            &crate::ClientInput {
+                name: "Ada Fictional".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let (m, _) = crate::matters::open(
+            &conn,
+            &crate::MatterInput {
+                title: "Lease".into(),
+                client_id: c,
+                opened_on: Some(d("2020-01-01")),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let today = d("2026-06-15");
+        let refused = |kind: &str, id: i64, until: &str, expect: &str| {
+            let e = defer(&conn, kind, id, d(until), today).unwrap_err();
+            assert!(e.to_string().contains(expect), "{kind} {id} {until}: {e}");
+        };
+        refused("matter", m, "2026-06-14", "has passed");
+        refused("matter", m, "2001-01-01", "has passed");
+        refused("matter", m, "2026-06-15", "is today");
+        refused("matter", 999, "2027-01-01", "No matter with id 999");
+        refused("document", 999, "2027-01-01", "No document with id 999");
+        refused("client", c, "2027-01-01", "Only matters and documents");
+        let deferrals = |conn: &Connection| -> i64 {
+            conn.query_row("SELECT count(*) FROM retention_deferrals", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(deferrals(&conn), 0, "nothing refused was written");
+        defer(&conn, "matter", m, d("2026-06-16"), today).unwrap();
+        assert_eq!(deferrals(&conn), 1);
     }
 
     #[test]

@@ -32,7 +32,9 @@ pub fn set(conn: &Connection, key: &str, value: &str) -> Result<(), DomainError>
 
 pub fn number_scheme(conn: &Connection) -> Result<NumberScheme, DomainError> {
     match get(conn, MATTER_NUMBER_SCHEME)? {
-        Some(t) => NumberScheme::parse(&t),
+        // Stored before today's limits, perhaps: readable, so it can be
+        // shown and replaced (its numbers are still checked when used).
+        Some(t) => NumberScheme::parse_stored(&t),
         None => Ok(NumberScheme::default()),
     }
 }

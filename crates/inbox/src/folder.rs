@@ -165,6 +165,13 @@ impl Folder {
                 "{number} cannot be a folder name."
             )));
         }
+        // The quarantine is never scanned: files dropped there would wait
+        // forever. Compared ignoring case, as Windows and macOS do.
+        if number.eq_ignore_ascii_case(QUARANTINE_DIR) {
+            return Err(FolderError::Refused(format!(
+                "{number} is the inbox's quarantine folder; it cannot be a matter's folder."
+            )));
+        }
         let dir = self.root.join(number);
         create_private_dir(&dir)?;
         Ok(dir)
@@ -538,6 +545,12 @@ mod tests {
         );
         assert!(f.create_subfolder("../escape").is_err());
         assert!(f.create_subfolder(".matterbox").is_err());
+        for q in ["quarantine", "Quarantine", "QUARANTINE"] {
+            assert!(
+                matches!(f.create_subfolder(q), Err(FolderError::Refused(m)) if m.contains("quarantine folder")),
+                "{q}"
+            );
+        }
     }
 
     #[cfg(unix)]

@@ -49,6 +49,76 @@ pub struct Decision {
     pub tags: Vec<String>,
 }
 
+/// The most rules an inbox keeps, and the longest pattern.
+pub const MAX_RULES: usize = 100;
+pub const MAX_PATTERN: usize = 500;
+
+/// The longest matter number looked for in a file name (the domain's
+/// matter numbers are no longer than this).
+pub const MAX_NUMBER_IN_NAME: usize = 64;
+
+fn refused(pattern: &str, reason: impl Into<String>) -> RuleError {
+    // A pattern is named in the message, but not all of a very long one.
+    let mut shown: String = pattern.chars().take(60).collect();
+    if shown.len() < pattern.len() {
+        shown.push('\u{2026}');
+    }
+    RuleError {
+        pattern: shown,
+        reason: reason.into(),
+    }
+}
+
+/// Checks rules about to be saved, beyond compiling (which
+/// [`Router::new`] does): a pattern is not empty, not too long, and a glob
+/// can match a file name; a rule names a matter or tags, and there are
+/// not too many rules. Rules saved before these checks still load.
+pub fn check_rules(rules: &[Rule]) -> Result<(), RuleError> {
+    if rules.len() > MAX_RULES {
+        return Err(RuleError {
+            pattern: String::new(),
+            reason: format!("an inbox keeps at most {MAX_RULES} rules"),
+        });
+    }
+    for r in rules {
+        let length = r.pattern.chars().count();
+        if r.pattern.trim().is_empty() {
+            return Err(refused(
+                &r.pattern,
+                "it is empty; give a file name pattern such as *invoice*.pdf",
+            ));
+        }
+        if length > MAX_PATTERN {
+            return Err(refused(
+                &r.pattern,
+                format!("it has {length} characters; a pattern has at most {MAX_PATTERN}"),
+            ));
+        }
+        if r.pattern.chars().any(char::is_control) {
+            return Err(refused(&r.pattern, "it contains control characters"));
+        }
+        if !r.regex && r.pattern.contains('/') {
+            return Err(refused(
+                &r.pattern,
+                "a file name never contains '/'; a rule matches the name only, not its folder",
+            ));
+        }
+        if r.matter.as_deref().is_some_and(|m| m.trim().is_empty()) {
+            return Err(refused(
+                &r.pattern,
+                "its matter number is empty; give one or leave it out",
+            ));
+        }
+        if r.matter.is_none() && r.tags.iter().all(|t| t.trim().is_empty()) {
+            return Err(refused(
+                &r.pattern,
+                "it gives neither a matter nor tags, so it would do nothing",
+            ));
+        }
+    }
+    Router::new(rules).map(|_| ())
+}
+
 /// Rules compiled once.
 pub struct Router {
     rules: Vec<(regex::Regex, Rule)>,
@@ -155,7 +225,7 @@ pub fn number_in_name(name: &str, is_matter: &mut dyn FnMut(&str) -> bool) -> Op
     let mut candidates: Vec<&str> = Vec::new();
     for &s in &starts {
         for &e in &ends {
-            if e > s && e - s <= 64 {
+            if e > s && e - s <= MAX_NUMBER_IN_NAME {
                 let c = &stem[s..e];
                 if c.starts_with(|ch: char| ch.is_ascii_alphanumeric())
                     && c.chars()
@@ -275,6 +345,50 @@ mod tests {
         );
         // 4. A rule naming a matter that does not exist: Unfiled.
         check(None, "letter.docx", None, RouteBy::Unfiled, &[]);
+    }
+
+    #[test]
+    fn rules_are_checked_before_they_are_saved() {
+        let refused = |rules: &[Rule], expect: &str| match check_rules(rules) {
+            Err(e) => assert!(e.to_string().contains(expect), "{rules:?}: {e}"),
+            Ok(()) => panic!("{rules:?} accepted"),
+        };
+        let fine = rule("*invoice*.pdf", false, Some("ACME-12"), &[]);
+        check_rules(std::slice::from_ref(&fine)).unwrap();
+        check_rules(&[rule(r"^scan_\d+\.pdf$", true, None, &["scanner"])]).unwrap();
+        refused(&[rule("", false, Some("ACME-12"), &[])], "it is empty");
+        refused(&[rule("  ", true, None, &["x"])], "it is empty");
+        refused(&[rule("(", true, None, &["x"])], "not a valid pattern");
+        refused(
+            &[rule("a\u{1b}b", false, None, &["x"])],
+            "control characters",
+        );
+        refused(
+            &[rule("scans/*.pdf", false, None, &["x"])],
+            "never contains '/'",
+        );
+        refused(
+            &[rule("*.pdf", false, Some(" "), &[])],
+            "matter number is empty",
+        );
+        refused(
+            &[rule("*.pdf", false, None, &[])],
+            "neither a matter nor tags",
+        );
+        refused(
+            &[rule("*.pdf", false, None, &[" "])],
+            "neither a matter nor tags",
+        );
+        let long = "x".repeat(100_000);
+        refused(&[rule(&long, false, None, &["x"])], "has 100000 characters");
+        let Err(e) = check_rules(&[rule(&long, false, None, &["x"])]) else {
+            panic!()
+        };
+        assert!(
+            e.to_string().len() < 300,
+            "the message names the start: {e}"
+        );
+        refused(&vec![fine; MAX_RULES + 1], "at most 100 rules");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseTags, size, snippetParts } from "./format";
+import { parseTags, size, snippetParts, tomorrow } from "./format";
 
 describe("format", () => {
   it("sizes read like a file manager's", () => {
@@ -18,6 +18,12 @@ describe("format", () => {
       { text: "</b> 7", hit: false },
     ]);
     expect(snippetParts("no match")).toEqual([{ text: "no match", hit: false }]);
+  });
+
+  it("tomorrow crosses month and year ends", () => {
+    expect(tomorrow(new Date(2026, 11, 31))).toBe("2027-01-01");
+    expect(tomorrow(new Date(2028, 1, 28))).toBe("2028-02-29");
+    expect(tomorrow(new Date(2026, 5, 15))).toBe("2026-06-16");
   });
 
   it("tags are split on commas and trimmed", () => {

@@ -1,9 +1,18 @@
 // Small display helpers shared by the views.
 
-export function today(): string {
-  const d = new Date();
+function ymd(d: Date): string {
   const pad = (n: number) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+export function today(): string {
+  return ymd(new Date());
+}
+
+/** The day after `from` (today by default): the earliest date a deferral can run to. */
+export function tomorrow(from: Date = new Date()): string {
+  const d = new Date(from.getFullYear(), from.getMonth(), from.getDate() + 1);
+  return ymd(d);
 }
 
 export function lockMessage(reason: string): string {

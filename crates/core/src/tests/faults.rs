@@ -547,3 +547,22 @@ fn a_damaged_recovery_slot_is_put_back_at_unlock_not_found_when_needed() {
     )
     .unwrap();
 }
+
+#[test]
+fn a_vault_name_that_shows_nothing_is_refused_before_anything_is_written() {
+    for name in ["", "\u{200b}\u{202e}", "   "] {
+        let f = fixture();
+        let e = create_vault(
+            &f.env,
+            &f.vault_dir,
+            name,
+            &pass("first passphrase"),
+            DeviceSecretStorage::DangerPlainFile,
+            KdfChoice::Fixed(KdfCost::MINIMUM),
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::Validation, "{name:?}");
+        assert!(!f.vault_dir.exists());
+        assert!(!f.env.device_secret_dir.exists());
+    }
+}
