@@ -926,7 +926,7 @@ fn a_full_disk_loses_nothing_and_every_command_says_what_happened() {
                 deep.stderr
             );
             lab.assert_sound(pass, ctx);
-            lab.assert_no_plaintext(&[out.clone()], ctx);
+            lab.assert_no_plaintext(std::slice::from_ref(&out), ctx);
         },
     );
 }

@@ -417,7 +417,17 @@ pub fn create_vault(
     let vault = created
         .vault
         .with_attempts_mirror(env.attempts_mirror.clone());
-    let session = Session::open(vault, created.master, env, false)?;
+    // The vault exists from here on: a failure to open it now must not
+    // read as "not created", and its recovery key must still be shown.
+    let mut session = Session::open(vault, created.master, env, false).map_err(|e| {
+        CoreError::PartlyDone(format!(
+            "Creating the vault at {} completed, but opening it right after failed ({}). Its RECOVERY KEY, shown this once — write it down: {}",
+            dir.display(),
+            e.user_message(),
+            recovery_key.as_str()
+        ))
+    })?;
+    session.warnings.extend(created.warning);
     Ok(NewVault {
         session,
         recovery_key,

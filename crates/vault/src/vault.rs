@@ -35,8 +35,9 @@ pub struct Vault {
 }
 
 /// Renames the finished vault `staging` to `dir` (which may exist only as
-/// an empty folder) and makes the rename durable.
-fn publish(staging: &Path, dir: &Path) -> Result<(), VaultError> {
+/// an empty folder) and makes the rename durable; returns a warning if
+/// that last step failed (the vault exists all the same).
+fn publish(staging: &Path, dir: &Path) -> Result<Option<String>, VaultError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| VaultError::Io { path, source }
@@ -46,10 +47,12 @@ fn publish(staging: &Path, dir: &Path) -> Result<(), VaultError> {
         fs::remove_dir(dir).map_err(|_| VaultError::AlreadyExists(dir.to_path_buf()))?;
     }
     fs::rename(staging, dir).map_err(io(dir))?;
-    if let Some(parent) = dir.parent() {
-        fsutil::sync_dir(parent)?;
-    }
-    Ok(())
+    // From here the vault exists: a failure to make the rename durable is
+    // a warning for the caller, never a reason to take the vault apart.
+    Ok(dir
+        .parent()
+        .and_then(|parent| fsutil::sync_dir(parent).err())
+        .map(|e| format!("The new vault's folder could not be synced to disk ({e}); if the computer loses power now, the vault may not be there afterwards.")))
 }
 
 /// What a new vault gives its creator once: the master key and the
@@ -59,6 +62,8 @@ pub struct Created {
     pub vault: Vault,
     pub master: MasterKey,
     pub recovery_key: RecoveryKey,
+    /// Something that went wrong after the vault was complete and in place.
+    pub warning: Option<String>,
 }
 
 /// A successful unlock: the master key, and the failed attempts since the
@@ -256,7 +261,7 @@ impl Vault {
             header,
             attempts_mirror: None,
         };
-        let built = (|| -> Result<(), E> {
+        let built = (|| -> Result<Option<String>, E> {
             if let Some(parent) = staging.parent() {
                 fs::create_dir_all(parent).map_err(|e| VaultError::Io {
                     path: parent.to_path_buf(),
@@ -267,15 +272,17 @@ impl Vault {
             fsutil::create_private_dir(&staging.join(BLOBS_DIR))?;
             staged.header.write(&staging.join(HEADER_FILE))?;
             fill(&staged, &master)?;
-            publish(&staging, dir)?;
-            Ok(())
+            Ok(publish(&staging, dir)?)
         })();
-        if let Err(e) = built {
-            // Best effort: the vault was not created, so its secret is of no use.
-            let _ = fs::remove_dir_all(&staging);
-            let _ = store.delete(&vault_id);
-            return Err(e);
-        }
+        let warning = match built {
+            Ok(w) => w,
+            Err(e) => {
+                // Best effort: the vault was not created, so its secret is of no use.
+                let _ = fs::remove_dir_all(&staging);
+                let _ = store.delete(&vault_id);
+                return Err(e);
+            }
+        };
         Ok(Created {
             vault: Vault {
                 dir: dir.to_path_buf(),
@@ -284,6 +291,7 @@ impl Vault {
             },
             master,
             recovery_key,
+            warning,
         })
     }
 
