@@ -642,7 +642,20 @@ impl Session {
                 json!({ "version": v.version }),
             )
         })?;
-        self.write_verified_copy(&v, destination)
+        // Recorded before the first byte is written, so even a crash leaves
+        // a trace; a failure is recorded too, so the log says what happened.
+        let written = self.write_verified_copy(&v, destination);
+        if let Err(e) = &written {
+            let code = e.code();
+            let _ = self.write(|_, rec| {
+                rec.record(
+                    "document_export_failed",
+                    &format!("document:{id}"),
+                    json!({ "version": v.version, "error": code }),
+                )
+            });
+        }
+        written
     }
 
     /// Decrypts `v` into a file no one sees until it is complete (an

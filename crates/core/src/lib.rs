@@ -144,6 +144,8 @@ pub(crate) fn resolve_path(p: &Path) -> PathBuf {
 /// The vault's recovery slot as created, kept in the database to check and
 /// repair the header's copy at every unlock.
 const RECOVERY_SLOT_SETTING: &str = "recovery_slot";
+/// The time of the newest failed unlock the log has recorded.
+const FAILURES_AUDITED_THROUGH: &str = "failed_unlocks_audited_through";
 /// A change of the unlock slot recorded before the header is replaced
 /// (see [`Session::after_unlock`]).
 const PENDING_SLOT_CHANGE: &str = "pending_unlock_slot_change";
@@ -636,7 +638,19 @@ impl Session {
             .transpose()?;
         let (finished, repaired) = session.write(|tx, rec| {
             let finished = finish_slot_change(tx, rec, &old_header, &object)?;
-            for attempt in &failed_attempts {
+            // Failures already recorded (their record could not be cleared
+            // after an earlier unlock) are not recorded twice.
+            let through = settings::get(tx, FAILURES_AUDITED_THROUGH)?
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+                .map(|t| t.to_utc());
+            let new_failures: Vec<_> = failed_attempts
+                .iter()
+                .filter(|a| through.is_none_or(|t| a.at > t))
+                .collect();
+            if let Some(last) = new_failures.iter().map(|a| a.at).max() {
+                settings::set(tx, FAILURES_AUDITED_THROUGH, &last.to_rfc3339())?;
+            }
+            for attempt in new_failures {
                 rec.record_as(
                     "unknown",
                     "unlock_failed",
@@ -666,10 +680,20 @@ impl Session {
                     header.recovery_slot = slot;
                 }
                 if let Err(e) = header.write(&header_path) {
-                    // Nothing changed: the pending record goes (or the next
-                    // unlock finds it not taken).
-                    let _ = session.write(|tx, _| clear_pending(tx));
-                    return Err(e.into());
+                    // The replace may have happened before the error (a
+                    // failed sync of the folder after the rename): what is
+                    // on disk decides.
+                    let on_disk = VaultHeader::read(&header_path).ok();
+                    if on_disk.as_ref() != Some(&header) {
+                        // Nothing changed: the pending record goes (or the
+                        // next unlock finds it not taken).
+                        let _ = session.write(|tx, _| clear_pending(tx));
+                        return Err(e.into());
+                    }
+                    session.warnings.push(format!(
+                        "The new header is in place but could not be synced to disk ({}); if the computer loses power now, the old passphrase may be the one that works.",
+                        CoreError::from(e).user_message()
+                    ));
                 }
                 let recorded = session.write(|tx, rec| {
                     rec.record(action, &object, details)?;
@@ -699,9 +723,22 @@ impl Session {
                 }
             }
         }
-        session.vault.acknowledge_failed_attempts()?;
+        // The unlock is done: what cannot be tidied now is a warning (the
+        // log knows which failures it has recorded, and a destruction is
+        // finished at the next unlock), never a failure of the unlock.
+        if let Err(e) = session.vault.acknowledge_failed_attempts() {
+            session.warnings.push(format!(
+                "The record of failed unlocks could not be cleared ({}); the wait before the next try may be longer than it should.",
+                CoreError::from(e).user_message()
+            ));
+        }
         // A destruction a crash interrupted is finished first.
-        session.finish_destruction()?;
+        if let Err(e) = session.finish_destruction() {
+            session.warnings.push(format!(
+                "A destruction that was cut short could not be finished yet ({}); it is tried again at the next unlock.",
+                e.user_message()
+            ));
+        }
         Ok(session)
     }
 
