@@ -79,13 +79,15 @@ if $want_test; then
   # The external SQLCipher 4 client that reads the vault file in the tests
   # (Debian's sqlcipher CLI is 3.x and cannot open SQLCipher 4 files).
   venv=target/test-python
+  # pip runs as `python -m pip`: a venv's bin/pip names the venv's old path
+  # and would install into that one if target/ was copied or moved.
   if ! "$venv/bin/python" -c "import sqlcipher3" 2>/dev/null; then
     echo "setup: installing sqlcipher3-binary into $venv"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "sqlcipher3-binary==0.6.0"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "sqlcipher3-binary==0.6.0"
   fi
   if ! "$venv/bin/python" -c "import selenium, pytest" 2>/dev/null; then
     echo "setup: installing selenium and pytest into $venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "selenium==4.50.0" "pytest==9.2.0"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "selenium==4.50.0" "pytest==9.2.0"
   fi
 fi
