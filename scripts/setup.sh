@@ -86,8 +86,11 @@ if $want_test; then
     python3 -m venv "$venv"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "sqlcipher3-binary==0.6.0"
   fi
-  if ! "$venv/bin/python" -c "import selenium, pytest" 2>/dev/null; then
-    echo "setup: installing selenium and pytest into $venv"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "selenium==4.50.0" "pytest==9.2.0"
+  # pytest-timeout bounds each end-to-end test (pytest.ini), so a hang fails
+  # that test instead of running into CI's time limit.
+  if ! "$venv/bin/python" -c "import selenium, pytest, pytest_timeout" 2>/dev/null; then
+    echo "setup: installing selenium, pytest and pytest-timeout into $venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+      "selenium==4.50.0" "pytest==9.2.0" "pytest-timeout==2.4.0"
   fi
 fi
