@@ -19,7 +19,8 @@ if $want_test; then
   # The real app under a virtual display, driven over WebDriver; screenshots.
   packages+=(xvfb xauth webkit2gtk-driver at-spi2-core imagemagick fonts-dejavu-core procps xdotool python3-gi gir1.2-gtk-3.0)
   # A private Secret Service (gnome-keyring on its own D-Bus session) and
-  # secret-tool to look into it from outside.
+  # secret-tool to look into it from outside. python3-gi above also runs
+  # tests/python/silent_secret_service.py, a Secret Service that never answers.
   packages+=(dbus gnome-keyring libsecret-tools)
   python3 -m venv --help >/dev/null 2>&1 || packages+=(python3 python3-venv)
 fi
