@@ -54,7 +54,7 @@ def _free_port():
 
 def _read_log(path):
     try:
-        return Path(path).read_text(errors="replace")
+        return Path(path).read_text(errors="replace") or "(empty)"
     except FileNotFoundError:
         return "(no log was written)"
 
@@ -78,7 +78,7 @@ class XServer:
         if not self.alive():
             pytest.fail(
                 f"the X server {self.display} has died (exit code {self.process.returncode}); "
-                f"no app can start without it. Xvfb's log:\n{self.log()}",
+                f"no app can run without it. Xvfb's log: {self.log_path}",
                 pytrace=False,
             )
 
@@ -156,12 +156,15 @@ def check_x_server():
         _x_server.check()
 
 
-def wait_for(predicate, timeout=20.0, interval=0.1, what="condition"):
-    """Polls until predicate() is truthy; returns its value. No fixed sleeps."""
+def wait_for(predicate, timeout=20.0, interval=0.1, what="condition", check_x=True):
+    """Polls until predicate() is truthy; returns its value. No fixed sleeps.
+    Fails at once if the X server dies meanwhile (unless `check_x` is off,
+    as when cleaning up)."""
     deadline = time.monotonic() + timeout
     last_error = None
     while time.monotonic() < deadline:
-        check_x_server()
+        if check_x:
+            check_x_server()
         try:
             value = predicate()
             if value:
@@ -327,7 +330,7 @@ class App:
         def app_gone():
             return subprocess.run(["pgrep", "-f", str(self.application)], capture_output=True).returncode != 0
 
-        wait_for(app_gone, timeout=15, what="the app to exit")
+        wait_for(app_gone, timeout=15, what="the app to exit", check_x=False)
 
     def stop(self):
         self._stop_driver()

@@ -60,7 +60,7 @@ def test_a_dead_x_server_fails_the_test_at_once_with_its_log(tmp_path, monkeypat
     with pytest.raises(pytest.fail.Exception, match=f"the X server {server.display} has died") as failure:
         wait_for(lambda: False, timeout=60, what="something that never comes")
     assert time.monotonic() - started < 5
-    assert "Xvfb's log" in str(failure.value)
+    assert str(server.log_path) in str(failure.value)
 
 
 def _session_fails_in_time(app, attempts, request_timeout):
@@ -95,21 +95,13 @@ def test_a_program_that_exits_at_once_fails_the_session_in_time(tmp_path):
         x.stop()
 
 
-def test_a_hanging_test_fails_in_time_and_shows_the_app_output(tmp_path, pytestconfig):
-    # The suite's own setting: every test has a bound, enforced by a signal
-    # so that teardown runs.
-    assert float(pytestconfig.getini("timeout") or 0) > 0, "pytest.ini sets no per-test timeout"
-    assert pytestconfig.getini("timeout_method") == "signal"
-    # A whole pytest run with this harness and the project's pytest.ini
-    # (its per-test timeout lowered): the test hangs after the app started.
-    (tmp_path / "test_hangs.py").write_text(
-        "import time\n"
-        "def test_hangs(app):\n"
-        "    time.sleep(3600)\n"
-    )
+def _pytest_run(tmp_path, test_source, timeout):
+    """A whole pytest run of `test_source` with this harness (conftest.py)
+    and the project's pytest.ini, its per-test timeout set to `timeout`."""
+    (tmp_path / "test_sample.py").write_text(test_source)
     env = dict(os.environ, PYTHONPATH=str(conftest.ROOT / "tests" / "e2e"))
     command = [sys.executable, "-m", "pytest", "-c", str(conftest.ROOT / "pytest.ini"), "--rootdir", str(tmp_path),
-               "-p", "no:cacheprovider", "-p", "conftest", "-o", "timeout=10", str(tmp_path / "test_hangs.py")]
+               "-p", "no:cacheprovider", "-p", "conftest", "-o", f"timeout={timeout}", str(tmp_path / "test_sample.py")]
     run = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            text=True, start_new_session=True)
     started = time.monotonic()
@@ -119,12 +111,39 @@ def test_a_hanging_test_fails_in_time_and_shows_the_app_output(tmp_path, pytestc
         if run.poll() is None:
             os.killpg(run.pid, signal.SIGKILL)
             run.wait()
-    elapsed = time.monotonic() - started
-    assert run.returncode == 1, output
+    return run.returncode, output, time.monotonic() - started
+
+
+def test_a_hanging_test_fails_in_time_and_shows_the_app_output(tmp_path, pytestconfig):
+    # The suite's own setting: every test has a bound, enforced by a signal
+    # so that teardown runs.
+    assert float(pytestconfig.getini("timeout") or 0) > 0, "pytest.ini sets no per-test timeout"
+    assert pytestconfig.getini("timeout_method") == "signal"
+    # The test hangs after the app started.
+    code, output, took = _pytest_run(tmp_path, "import time\n\ndef test_hangs(app):\n    time.sleep(3600)\n", 10)
+    assert code == 1, output
     assert "Timeout (>10.0s) from pytest-timeout" in output, output
     assert "tauri-driver and app output" in output, output
-    assert elapsed < 45, f"took {elapsed:.0f} s:\n{output}"
+    assert took < 45, f"took {took:.0f} s:\n{output}"
     # Its teardown ran: no app is left behind.
+    assert subprocess.run(["pgrep", "-f", str(APP)], capture_output=True).returncode != 0
+
+
+def test_an_x_server_dying_during_a_test_fails_it_at_once_and_shows_its_log(tmp_path):
+    # The app is running and the test waits for an element when Xvfb dies.
+    code, output, took = _pytest_run(tmp_path, (
+        "def test_x_dies(app, x_server):\n"
+        "    x_server.process.kill()\n"
+        "    app.find('never-there', timeout=60)\n"
+        "\n"
+        "def test_next(app):\n"
+        "    pass\n"
+    ), 60)
+    assert code == 1, output
+    assert output.count("has died") >= 2, output  # the test, and the next one at its start
+    assert "Xvfb log" in output, output
+    assert "1 failed" in output and "error" in output, output
+    assert took < 40, f"took {took:.0f} s:\n{output}"
     assert subprocess.run(["pgrep", "-f", str(APP)], capture_output=True).returncode != 0
 
 
