@@ -21,7 +21,8 @@ if $want_test; then
   # Fault injection: kill or fail the CLI at chosen system calls.
   packages+=(strace)
   # A private Secret Service (gnome-keyring on its own D-Bus session) and
-  # secret-tool to look into it from outside.
+  # secret-tool to look into it from outside. python3-gi above also runs
+  # tests/python/silent_secret_service.py, a Secret Service that never answers.
   packages+=(dbus gnome-keyring libsecret-tools)
   python3 -m venv --help >/dev/null 2>&1 || packages+=(python3 python3-venv)
 fi
@@ -81,13 +82,18 @@ if $want_test; then
   # The external SQLCipher 4 client that reads the vault file in the tests
   # (Debian's sqlcipher CLI is 3.x and cannot open SQLCipher 4 files).
   venv=target/test-python
+  # pip runs as `python -m pip`: a venv's bin/pip names the venv's old path
+  # and would install into that one if target/ was copied or moved.
   if ! "$venv/bin/python" -c "import sqlcipher3" 2>/dev/null; then
     echo "setup: installing sqlcipher3-binary into $venv"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "sqlcipher3-binary==0.6.0"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "sqlcipher3-binary==0.6.0"
   fi
-  if ! "$venv/bin/python" -c "import selenium, pytest" 2>/dev/null; then
-    echo "setup: installing selenium and pytest into $venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "selenium==4.50.0" "pytest==9.2.0"
+  # pytest-timeout bounds each end-to-end test (pytest.ini), so a hang fails
+  # that test instead of running into CI's time limit.
+  if ! "$venv/bin/python" -c "import selenium, pytest, pytest_timeout" 2>/dev/null; then
+    echo "setup: installing selenium, pytest and pytest-timeout into $venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+      "selenium==4.50.0" "pytest==9.2.0" "pytest-timeout==2.4.0"
   fi
 fi

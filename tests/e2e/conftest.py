@@ -4,9 +4,20 @@ WebView, driven by tauri-driver + WebKitWebDriver under a private Xvfb.
 Each test gets a fresh data folder. The Secret Service comes from the test
 command (scripts/with-secret-service.sh); without it these tests fail
 rather than skip.
+
+Nothing here waits without a bound: the X server is checked before and
+after each test and whenever a test polls; every WebDriver request (the
+session request included) and tauri-driver's start have timeouts; and
+pytest-timeout bounds each whole test (pytest.ini). A test that fails or
+times out shows tauri-driver's log, which holds the app's output, and the
+X server's log if it died. Child processes write to files, never to
+pytest's stdout: an orphan holding that pipe would keep the `tee` in
+scripts/test.sh waiting forever.
 """
 import os
+import select
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -14,13 +25,25 @@ import time
 from pathlib import Path
 
 import pytest
+import urllib3
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.remote.client_config import ClientConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = Path(os.environ.get("MATTERBOX_APP", ROOT / "target" / "debug" / "matterbox-desktop"))
+
+# Upper bounds in seconds. A session normally starts in about 2 s and a
+# command answers in milliseconds: these only turn a hang into a failure.
+X_SERVER_START_TIMEOUT = 30
+TAURI_DRIVER_START_TIMEOUT = 30
+# One HTTP request to tauri-driver, the session request included. Longer
+# than the script and page-load timeouts, so those report first.
+WEBDRIVER_REQUEST_TIMEOUT = 60
+SCRIPT_TIMEOUT = 30
+PAGE_LOAD_TIMEOUT = 30
 
 
 def _free_port():
@@ -29,11 +52,119 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def wait_for(predicate, timeout=20.0, interval=0.1, what="condition"):
-    """Polls until predicate() is truthy; returns its value. No fixed sleeps."""
+def _read_log(path):
+    try:
+        return Path(path).read_text(errors="replace") or "(empty)"
+    except FileNotFoundError:
+        return "(no log was written)"
+
+
+class XServer:
+    """A private Xvfb and its log file."""
+
+    def __init__(self, process, display, log_path):
+        self.process = process
+        self.display = display
+        self.log_path = Path(log_path)
+
+    def alive(self):
+        return self.process.poll() is None
+
+    def log(self):
+        return _read_log(self.log_path)
+
+    def check(self):
+        """Fails the running test at once, with Xvfb's log, if Xvfb has exited."""
+        if not self.alive():
+            pytest.fail(
+                f"the X server {self.display} has died (exit code {self.process.returncode}); "
+                f"no app can run without it. Xvfb's log: {self.log_path}",
+                pytrace=False,
+            )
+
+    def stop(self):
+        if self.alive():
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.process.wait()
+
+
+def start_x_server(log_path, timeout=X_SERVER_START_TIMEOUT):
+    """Starts Xvfb on a free display and returns it.
+
+    Xvfb reports its display number on a pipe (`-displayfd`) in two writes:
+    the number, then a newline. The pipe is read up to the newline before it
+    is closed; closing it after the digits alone makes the second write fail,
+    and Xvfb exits with "Cannot write display number to fd N"."""
+    read, write = os.pipe()
+    try:
+        with open(log_path, "ab") as log:
+            xvfb = subprocess.Popen(
+                ["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+                pass_fds=(write,),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+            )
+    finally:
+        os.close(write)
+    server = XServer(xvfb, None, log_path)
+    try:
+        received = b""
+        deadline = time.monotonic() + timeout
+        while not received.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"Xvfb gave no display number within {timeout} s. Its log:\n{server.log()}")
+            if not select.select([read], [], [], left)[0]:
+                continue
+            chunk = os.read(read, 64)
+            if not chunk:
+                xvfb.wait(timeout=10)
+                raise AssertionError(
+                    f"Xvfb exited (code {xvfb.returncode}) without a display number. Its log:\n{server.log()}"
+                )
+            received += chunk
+    except BaseException:
+        server.stop()
+        raise
+    finally:
+        os.close(read)
+    server.display = f":{received.decode().strip()}"
+    return server
+
+
+def webdriver_client_config(url, timeout):
+    """Selenium's HTTP settings: each request to the driver gives up after
+    `timeout` seconds. urllib3 would send a GET or DELETE that got no answer
+    three more times (four times the wait); here it is not repeated."""
+    no_read_retries = {"retries": urllib3.Retry(total=3, read=0)}
+    return ClientConfig(remote_server_addr=url, timeout=timeout,
+                        init_args_for_pool_manager={"init_args_for_pool_manager": no_read_retries})
+
+
+# The session's X server once it runs; `wait_for` checks it while polling.
+_x_server = None
+
+
+def check_x_server():
+    """Fails the running test at once if the session's X server has died."""
+    if _x_server is not None:
+        _x_server.check()
+
+
+def wait_for(predicate, timeout=20.0, interval=0.1, what="condition", check_x=True):
+    """Polls until predicate() is truthy; returns its value. No fixed sleeps.
+    Fails at once if the X server dies meanwhile (unless `check_x` is off,
+    as when cleaning up)."""
     deadline = time.monotonic() + timeout
     last_error = None
     while time.monotonic() < deadline:
+        if check_x:
+            check_x_server()
         try:
             value = predicate()
             if value:
@@ -45,36 +176,53 @@ def wait_for(predicate, timeout=20.0, interval=0.1, what="condition"):
 
 
 @pytest.fixture(scope="session")
-def display():
+def x_server(tmp_path_factory):
+    global _x_server
+    server = start_x_server(tmp_path_factory.mktemp("xvfb") / "xvfb.log")
+    _x_server = server
+    yield server
+    _x_server = None
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def display(x_server):
     assert os.environ.get("MATTERBOX_TEST_SECRET_SERVICE"), (
         "the end-to-end tests need the private Secret Service that ./scripts/test.sh starts"
     )
     assert APP.exists(), f"{APP} is missing: build it with cargo build -p matterbox-desktop"
     assert shutil.which("tauri-driver"), "tauri-driver is missing: ./scripts/setup.sh --test installs it"
     assert shutil.which("WebKitWebDriver"), "WebKitWebDriver is missing (Debian webkit2gtk-driver)"
-    read, write = os.pipe()
-    xvfb = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        pass_fds=(write,),
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write)
-    number = os.read(read, 16).decode().strip()
-    os.close(read)
-    yield f":{number}"
-    xvfb.terminate()
-    xvfb.wait()
+    return x_server.display
+
+
+@pytest.fixture(autouse=True)
+def _x_server_alive(request):
+    """Before and after each test on the display: the X server still runs."""
+    if "display" not in request.fixturenames:
+        yield
+        return
+    server = request.getfixturevalue("x_server")
+    server.check()
+    yield
+    server.check()
 
 
 class App:
     """One data folder; `start()` launches the app on it (again after `stop()`)."""
 
-    def __init__(self, display, data_dir, extra_env=None):
+    def __init__(self, display, data_dir, extra_env=None, request_timeout=WEBDRIVER_REQUEST_TIMEOUT,
+                 application=APP):
         self.display = display
+        self.application = application
         self.data_dir = data_dir
         self.extra_env = extra_env or {}
+        self.request_timeout = request_timeout
         self.driver = None
         self.tauri_driver = None
+        # tauri-driver's output; WebKitWebDriver and the app write there too.
+        self.log_path = data_dir / "tauri-driver.log"
+        self._kept_log = None
         # The app's private runtime folder (where opened copies go).
         self.runtime_dir = data_dir / "runtime"
         self.runtime_dir.mkdir(mode=0o700, exist_ok=True)
@@ -93,60 +241,96 @@ class App:
         env.update(self.extra_env)
         return env
 
+    def log(self):
+        return self._kept_log if self._kept_log is not None else _read_log(self.log_path)
+
+    def keep_log(self):
+        """Keeps the log in memory, for a report made after the data folder is gone."""
+        self._kept_log = _read_log(self.log_path)
+
     def start(self, attempts=3):
         """Launches the app. WebKitWebDriver occasionally drops the very first
         session request while the WebView process starts; that is retried
-        with a fresh driver, and the last failure is raised."""
+        with a fresh driver, and the last failure is raised. A dead X server
+        is not retried."""
         for attempt in range(1, attempts + 1):
             try:
                 return self._start_once()
             except Exception:  # noqa: BLE001 - re-raised on the last attempt
                 self._stop_driver()
+                check_x_server()
                 if attempt == attempts:
                     raise
         return self
 
     def _start_once(self):
-        port = _free_port()
+        port, native_port = _free_port(), _free_port()
         env = self.env()
-        log = open(self.data_dir / "tauri-driver.log", "ab")
-        self.tauri_driver = subprocess.Popen(
-            ["tauri-driver", "--port", str(port), "--native-port", str(_free_port())],
-            env=env,
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
-        )
+        with open(self.log_path, "ab") as log:
+            self.tauri_driver = subprocess.Popen(
+                ["tauri-driver", "--port", str(port), "--native-port", str(native_port)],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
         options = ArgOptions()
         options.set_capability("browserName", "wry")
-        options.set_capability("tauri:options", {"application": str(APP)})
+        options.set_capability("tauri:options", {"application": str(self.application)})
 
         def listening():
-            with socket.socket() as s:
-                return s.connect_ex(("127.0.0.1", port)) == 0
+            if self.tauri_driver.poll() is not None:
+                raise AssertionError(f"tauri-driver exited with code {self.tauri_driver.returncode}")
+            for p in (port, native_port):
+                with socket.socket() as s:
+                    if s.connect_ex(("127.0.0.1", p)) != 0:
+                        return False
+            return True
 
-        wait_for(listening, timeout=30, interval=0.1, what="tauri-driver to listen")
-        self.driver = webdriver.Remote(command_executor=f"http://127.0.0.1:{port}", options=options)
+        # tauri-driver answers a request that comes before WebKitWebDriver
+        # (which it starts) listens by closing the connection: wait for both.
+        wait_for(listening, timeout=TAURI_DRIVER_START_TIMEOUT, interval=0.1,
+                 what="tauri-driver and WebKitWebDriver to listen")
+        url = f"http://127.0.0.1:{port}"
+        try:
+            self.driver = webdriver.Remote(command_executor=url, options=options,
+                                           client_config=webdriver_client_config(url, self.request_timeout))
+        except Exception as e:  # noqa: BLE001 - said plainly, with where to look
+            raise AssertionError(
+                f"no WebDriver session within {self.request_timeout} s; did the app start? "
+                f"Its output is in {self.log_path}. ({type(e).__name__}: {e})"
+            ) from e
+        self.driver.set_script_timeout(SCRIPT_TIMEOUT)
+        self.driver.set_page_load_timeout(PAGE_LOAD_TIMEOUT)
         return self
 
     def _stop_driver(self):
         if self.driver:
             try:
                 self.driver.quit()
-            except WebDriverException:
+            except Exception:  # noqa: BLE001 - gone or hung; its process group is killed next
                 pass
             self.driver = None
         if self.tauri_driver:
-            try:
-                os.killpg(self.tauri_driver.pid, 15)
-            except ProcessLookupError:
-                pass
-            self.tauri_driver.wait()
+            # Its process group holds WebKitWebDriver and the app.
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                try:
+                    os.killpg(self.tauri_driver.pid, sig)
+                except ProcessLookupError:
+                    pass
+                try:
+                    self.tauri_driver.wait(timeout=10)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
             self.tauri_driver = None
         # The app must be gone before the next launch, or the single-instance
         # guard would hand the new launch to it.
-        wait_for(lambda: subprocess.run(["pgrep", "-f", str(APP)], capture_output=True).returncode != 0,
-                 timeout=15, what="the app to exit")
+        def app_gone():
+            return subprocess.run(["pgrep", "-f", str(self.application)], capture_output=True).returncode != 0
+
+        wait_for(app_gone, timeout=15, what="the app to exit", check_x=False)
 
     def stop(self):
         self._stop_driver()
@@ -321,6 +505,10 @@ def opener():
     shutil.rmtree(folder, ignore_errors=True)
 
 
+# The apps a test started, for the report of a failure.
+APPS = pytest.StashKey[list]()
+
+
 @pytest.fixture
 def app(display, request):
     data_dir = Path(tempfile.mkdtemp(prefix="matterbox-e2e-"))
@@ -331,7 +519,26 @@ def app(display, request):
     if "system_bus" in request.fixturenames:
         extra["DBUS_SYSTEM_BUS_ADDRESS"] = request.getfixturevalue("system_bus")
     a = App(display, data_dir, extra)
-    a.start()
-    yield a
-    a.stop()
-    shutil.rmtree(data_dir, ignore_errors=True)
+    request.node.stash[APPS] = [*request.node.stash.get(APPS, []), a]
+    try:
+        a.start()
+        yield a
+    finally:
+        # Also after a failed or timed-out start: no driver or app outlives its test.
+        try:
+            a.stop()
+        finally:
+            a.keep_log()
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed or timed-out test shows what the app and the X server said."""
+    report = yield
+    if report.failed:
+        for a in item.stash.get(APPS, []):
+            report.sections.append((f"tauri-driver and app output ({a.log_path})", a.log()))
+        if _x_server is not None and not _x_server.alive():
+            report.sections.append((f"Xvfb log ({_x_server.log_path})", _x_server.log()))
+    return report

@@ -2,12 +2,18 @@
 //! test command starts. The device secret lands in the keychain under the
 //! vault's id; deleting it with `secret-tool` locks the user out until the
 //! recovery key re-enrolls this computer; a missing keychain service gives
-//! a clear error at once, never a hang.
+//! a clear error at once, and one that never answers gives it once the
+//! keychain timeout has passed, never a hang.
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use matterbox_tests::{Home, Run, require_secret_service};
+use matterbox_tests::{Home, Run, require_secret_service, run_within};
+use matterbox_vault::OsKeychain;
+
+/// No CLI run here may take longer: past it the run is killed and the test
+/// fails, so a hang can never stall the suite.
+const HARD_LIMIT: Duration = Duration::from_secs(60);
 
 const PASS: &str = "first keychain passphrase";
 const NEW_PASS: &str = "second keychain passphrase";
@@ -235,14 +241,13 @@ fn a_missing_keychain_service_is_a_clear_error_at_once() {
         ),
         ("a bus without a Secret Service", bare.address.clone()),
     ] {
-        let started = Instant::now();
         let mut cmd = home.cmd();
         cmd.arg("--vault")
             .arg(home.vault_dir("v"))
             .args(["client", "list"])
             .env("MATTERBOX_PASSPHRASE", PASS)
             .env("DBUS_SESSION_BUS_ADDRESS", &address);
-        let run: Run = cmd.output().unwrap().into();
+        let (run, took) = run_within(&mut cmd, HARD_LIMIT);
         assert_eq!(run.code, 4, "{label}: {}", run.stderr);
         assert!(
             run.stderr.contains("Cannot use the keychain"),
@@ -254,11 +259,7 @@ fn a_missing_keychain_service_is_a_clear_error_at_once() {
             "{label}: {}",
             run.stderr
         );
-        assert!(
-            started.elapsed() < Duration::from_secs(15),
-            "{label}: took {:?}",
-            started.elapsed()
-        );
+        assert!(took < Duration::from_secs(15), "{label}: took {took:?}");
 
         // Creating a vault there fails the same way and leaves nothing behind.
         let mut cmd = home.cmd();
@@ -267,7 +268,7 @@ fn a_missing_keychain_service_is_a_clear_error_at_once() {
             .args(["vault", "create"])
             .env("MATTERBOX_PASSPHRASE", PASS)
             .env("DBUS_SESSION_BUS_ADDRESS", &address);
-        let run: Run = cmd.output().unwrap().into();
+        let (run, _) = run_within(&mut cmd, HARD_LIMIT);
         assert_eq!(run.code, 4, "{label}: {}", run.stderr);
         assert!(
             !home.vault_dir("other").exists(),
@@ -287,4 +288,114 @@ fn a_missing_keychain_service_is_a_clear_error_at_once() {
         );
     let run: Run = cmd.output().unwrap().into();
     run.ok();
+}
+
+/// A Secret Service that owns its name on a private bus and never answers
+/// a call (tests/python/silent_secret_service.py, on Debian's python3-gi).
+struct SilentSecretService {
+    child: std::process::Child,
+}
+
+impl SilentSecretService {
+    fn start(bus: &BareBus) -> Self {
+        use std::io::BufRead;
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/python/silent_secret_service.py"
+        );
+        // Debian's interpreter: python3-gi is installed for it, not for
+        // whatever python3 comes first on PATH.
+        let mut child = Command::new("/usr/bin/python3")
+            .arg(script)
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("/usr/bin/python3 with python3-gi (./scripts/setup.sh --test)");
+        // It says "ready" once it owns the name; wait for that, with a bound.
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let service = Self { child };
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the silent Secret Service did not start within 30 s");
+        assert_eq!(
+            line.trim(),
+            "ready",
+            "the silent Secret Service did not start"
+        );
+        service
+    }
+}
+
+impl Drop for SilentSecretService {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_keychain_that_never_answers_is_a_clear_error_within_the_timeout() {
+    require_secret_service();
+    let home = Home::new();
+    // Made with the real keychain, then unlocked where the keychain is silent.
+    let (_id, _) = create(&home, "v");
+
+    let bus = BareBus::start();
+    let _silent = SilentSecretService::start(&bus);
+    // The Secret Service store gives up on its own after its D-Bus timeout
+    // (about 2 s): a 1 s keychain timeout shows the CLI's own bound at work,
+    // and the default shows what a user gets.
+    for timeout in [Some(1), None] {
+        for (action, vault, args) in [
+            ("vault create", "new", &["vault", "create"][..]),
+            ("unlock", "v", &["client", "list"][..]),
+        ] {
+            let label = format!("{action}, keychain timeout {timeout:?}");
+            let mut cmd = home.cmd();
+            cmd.arg("--vault")
+                .arg(home.vault_dir(vault))
+                .args(args)
+                .env("MATTERBOX_PASSPHRASE", PASS)
+                .env("DBUS_SESSION_BUS_ADDRESS", &bus.address);
+            if let Some(secs) = timeout {
+                cmd.env("MATTERBOX_KEYCHAIN_TIMEOUT_SECS", secs.to_string());
+            } else {
+                cmd.env_remove("MATTERBOX_KEYCHAIN_TIMEOUT_SECS");
+            }
+            let (run, took) = run_within(&mut cmd, HARD_LIMIT);
+            assert_eq!(run.code, 4, "{label}: {}", run.stderr);
+            assert!(
+                run.stderr.contains("Cannot use the keychain"),
+                "{label}: {}",
+                run.stderr
+            );
+            assert!(
+                run.stderr.contains("recovery key"),
+                "{label}: {}",
+                run.stderr
+            );
+            // The timeout, plus the key derivation and the start.
+            let keychain_timeout =
+                timeout.map_or(OsKeychain::default().timeout, Duration::from_secs);
+            let bound = keychain_timeout + Duration::from_secs(10);
+            assert!(took < bound, "{label}: took {took:?}");
+            if timeout.is_some() {
+                assert!(
+                    run.stderr.contains("did not answer in time"),
+                    "{label}: {}",
+                    run.stderr
+                );
+            }
+        }
+        assert!(
+            !home.vault_dir("new").exists(),
+            "a half-made vault was left"
+        );
+    }
 }

@@ -112,7 +112,10 @@ fn map_keyring(err: keyring_core::Error) -> VaultError {
                 || text.contains("DBUS_SESSION_BUS_ADDRESS")
             {
                 KeychainProblem::NotAvailable
-            } else if text.contains("NoReply") || text.contains("Timeout") {
+            } else if text.contains("NoReply")
+                || text.contains("Timeout")
+                || text.contains("Did not receive a reply")
+            {
                 KeychainProblem::NoAnswer
             } else {
                 KeychainProblem::Failed
