@@ -596,7 +596,8 @@ fn names_are_printed_with_control_and_bidi_characters_escaped() {
     // A vault name with a bidi override and an escape sequence (names
     // come from whoever created the vault, or edited its header).
     let vault_name = "Fictional\u{202e}oC & \u{1b}[2J";
-    home.run(
+    // Creating one with a control character is refused...
+    let refused = home.run(
         "v",
         Some(PASS),
         &[
@@ -606,8 +607,26 @@ fn names_are_printed_with_control_and_bidi_characters_escaped() {
             vault_name,
             "--danger-device-secret-in-plain-file",
         ],
+    );
+    assert_eq!(refused.code, 6, "{}", refused.stderr);
+    home.run(
+        "v",
+        Some(PASS),
+        &[
+            "vault",
+            "create",
+            "--name",
+            "Fictional",
+            "--danger-device-secret-in-plain-file",
+        ],
     )
     .ok();
+    // ...but a header can be edited: what it says is still shown safely.
+    let header_path = home.vault_dir("v").join("vault.json");
+    let mut header: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&header_path).unwrap()).unwrap();
+    header["name"] = vault_name.into();
+    std::fs::write(&header_path, serde_json::to_vec_pretty(&header).unwrap()).unwrap();
     let info = home.run("v", None, &["vault", "info"]).ok();
     assert_eq!(raw_controls(&info.stdout), [], "{}", info.stdout);
     assert!(

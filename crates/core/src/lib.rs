@@ -499,8 +499,15 @@ pub fn recover(
         }
     };
     session.vault.finish_enrollment(&pending, store.as_ref());
-    if storage == DeviceSecretStorage::DangerPlainFile {
-        session.audit_danger_storage()?;
+    // The recovery is done (its entry names the storage); failing to add
+    // the warning entry must not read as a failed recovery.
+    if storage == DeviceSecretStorage::DangerPlainFile
+        && let Err(e) = session.audit_danger_storage()
+    {
+        session.warnings.push(format!(
+            "The audit log could not record that the device secret is kept in a plain file ({}).",
+            e.user_message()
+        ));
     }
     Ok(session)
 }
