@@ -490,7 +490,16 @@ impl Session {
             }
             Ok(report)
         })?;
-        self.finish_destruction()?;
+        // The destruction is committed: keys, records and search entries
+        // are gone. What follows (vacuum, overwriting the files) resumes at
+        // the next unlock if it cannot finish now — a warning, never a
+        // report that nothing was destroyed.
+        if let Err(e) = self.finish_destruction() {
+            self.warnings.push(format!(
+                "The documents are destroyed (their keys and records are gone), but rebuilding the database and overwriting their encrypted files could not finish ({}); that continues at the next unlock.",
+                e.user_message()
+            ));
+        }
         Ok(report)
     }
 
