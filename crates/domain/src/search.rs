@@ -114,6 +114,83 @@ pub fn refresh_names(conn: &Connection, document_id: i64) -> Result<(), DomainEr
     Ok(())
 }
 
+/// How destroyed documents left the index (see [`erase`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Erased {
+    /// Entry by entry, with FTS5's `secure-delete`.
+    InPlace,
+    /// The index was rewritten without them.
+    Rewritten,
+}
+
+/// Destroyed documents with up to this many bytes of indexed text per row
+/// of the index's data (rows are pages of about 4 KB) leave the index entry
+/// by entry; beyond it, rewriting the index costs less (measured: three
+/// 4 MB transcripts in place took 20 to 30 s, a rewrite of an index of
+/// 100,000 documents under 2 s).
+const IN_PLACE_BYTES_PER_INDEX_ROW: i64 = 200;
+
+/// Whether erasing `text` bytes of indexed text from an index of
+/// `index_rows` data rows rewrites the index.
+fn rewrites_index(text: i64, index_rows: i64) -> bool {
+    text > index_rows.saturating_mul(IN_PLACE_BYTES_PER_INDEX_ROW)
+}
+
+/// Removes documents from the index for good, for their destruction: no
+/// trace of their words is left in the index's pages once the caller's
+/// transaction commits (freed pages are zeroed by `secure_delete`; the
+/// caller vacuums and truncates the write-ahead log after).
+///
+/// FTS5's `secure-delete`, on for every change, edits every segment for
+/// every distinct word of a deleted document, and each lookup pays
+/// SQLCipher's memory security (an `mlock`, a `munlock` and a random fill
+/// per allocation): cheap for a few letters, 20 to 30 s for three 4 MB
+/// transcripts with tens of thousands of distinct words. So when the
+/// destroyed text is large beside the index, its entries are deleted
+/// plainly (FTS5 records delete markers) and the whole index is merged into
+/// one new segment (`optimize`), which keeps neither the destroyed entries
+/// nor the markers; the old segments are deleted. That costs a pass over
+/// the index, as the vacuum that follows costs one over the database.
+/// `secure-delete` is on again before this returns, in the same
+/// transaction, so a rollback leaves it on too.
+pub fn erase(conn: &Connection, document_ids: &[i64]) -> Result<Erased, DomainError> {
+    let mut text = 0;
+    let mut size = conn.prepare_cached(
+        "SELECT length(title) + length(original_name) + length(body) + length(meta)
+         FROM document_search WHERE rowid = ?1",
+    )?;
+    for id in document_ids {
+        let bytes: Option<i64> = size.query_row([id], |r| r.get(0)).optional()?;
+        text += bytes.unwrap_or(0);
+    }
+    let index_rows: i64 = conn.query_row("SELECT count(*) FROM document_search_data", [], |r| {
+        r.get(0)
+    })?;
+    let mut delete = conn.prepare_cached("DELETE FROM document_search WHERE rowid = ?1")?;
+    if !rewrites_index(text, index_rows) {
+        for id in document_ids {
+            delete.execute([id])?;
+        }
+        return Ok(Erased::InPlace);
+    }
+    let secure_delete = |on: bool| {
+        conn.execute(
+            "INSERT INTO document_search (document_search, rank) VALUES ('secure-delete', ?1)",
+            [i64::from(on)],
+        )
+    };
+    secure_delete(false)?;
+    for id in document_ids {
+        delete.execute([id])?;
+    }
+    conn.execute(
+        "INSERT INTO document_search (document_search) VALUES ('optimize')",
+        [],
+    )?;
+    secure_delete(true)?;
+    Ok(Erased::Rewritten)
+}
+
 /// The terms of what a user typed: its runs of letters and digits.
 fn terms(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
@@ -518,5 +595,100 @@ mod tests {
             "{}",
             hits[0].snippet
         );
+    }
+
+    /// Every page of the index, as stored.
+    fn index_pages(conn: &Connection) -> Vec<Vec<u8>> {
+        let mut pages = conn
+            .prepare("SELECT block FROM document_search_data UNION ALL SELECT term FROM document_search_idx")
+            .unwrap();
+        pages
+            .query_map([], |r| r.get::<_, Vec<u8>>(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    fn in_index(conn: &Connection, word: &str) -> bool {
+        index_pages(conn)
+            .iter()
+            .any(|p| p.windows(word.len()).any(|w| w == word.as_bytes()))
+    }
+
+    /// Erased documents leave none of their words in the index's pages
+    /// (not even in delete markers), whichever way they go, others stay
+    /// searchable, and FTS5's secure-delete is on for every other change.
+    #[test]
+    fn erased_documents_leave_no_word_in_the_index() {
+        let (_d, conn) = db();
+        let matter = open_matter(&conn, "Estate");
+        let kept = document(&conn, matter, "Kept", "pangolin privileged text");
+        let add = |word: &str, lines: usize| {
+            let text = format!("{word} privileged text ").repeat(lines);
+            document(&conn, matter, &format!("Exhibit {word}"), &text)
+        };
+        let large = [add("quokka", 2000), add("narwhal", 2000)];
+        let small = add("axolotl", 1);
+        for w in ["quokka", "narwhal", "axolotl", "pangolin"] {
+            assert!(
+                in_index(&conn, w),
+                "{w} not in the index before: the check would prove nothing"
+            );
+        }
+        // A plain delete would leave the words in the index's pages.
+        conn.execute_batch("SAVEPOINT plain").unwrap();
+        conn.execute(
+            "INSERT INTO document_search (document_search, rank) VALUES ('secure-delete', 0)",
+            [],
+        )
+        .unwrap();
+        conn.execute("DELETE FROM document_search WHERE rowid = ?1", [large[0]])
+            .unwrap();
+        assert!(in_index(&conn, "quokka"));
+        conn.execute_batch("ROLLBACK TO plain; RELEASE plain")
+            .unwrap();
+
+        for (ids, way, words) in [
+            (&[small][..], Erased::InPlace, &["axolotl"][..]),
+            (&large[..], Erased::Rewritten, &["quokka", "narwhal"][..]),
+        ] {
+            conn.execute_batch("BEGIN").unwrap();
+            assert_eq!(erase(&conn, ids).unwrap(), way);
+            conn.execute_batch("COMMIT").unwrap();
+            for w in words {
+                assert!(!in_index(&conn, w), "{w} left in the index ({way:?})");
+            }
+            let secure: i64 = conn
+                .query_row(
+                    "SELECT v FROM document_search_config WHERE k = 'secure-delete'",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(secure, 1);
+        }
+        assert!(in_index(&conn, "pangolin"));
+        let hits = search(&conn, "privileged", &SearchFilter::default()).unwrap();
+        assert_eq!(
+            hits.iter().map(|h| h.document_id).collect::<Vec<_>>(),
+            [kept]
+        );
+    }
+
+    #[test]
+    fn large_destructions_rewrite_the_index_and_small_ones_do_not() {
+        let check = |text: i64, rows: i64, expect: bool| {
+            assert_eq!(
+                rewrites_index(text, rows),
+                expect,
+                "{text} bytes, {rows} rows"
+            )
+        };
+        check(0, 0, false);
+        check(3_000, 13_742, false);
+        check(200 * 13_742, 13_742, false);
+        check(12 << 20, 13_742, true);
+        check(12 << 20, 1_000, true);
+        check(100, 0, true);
     }
 }
