@@ -1,8 +1,9 @@
 //! Retention's forensic test: documents carrying marker strings are
-//! destroyed, and then neither their text nor their keys can be found
-//! anywhere in the vault folder — not in the files as stored, and not in
-//! any page of the database or its write-ahead log *decrypted with the
-//! database key* (freed pages included). A blob copied away beforehand
+//! destroyed, and then neither their text, nor their words as the search
+//! index keeps them, nor their keys can be found anywhere in the vault
+//! folder — not in the files as stored, and not in any page of the
+//! database or its write-ahead log *decrypted with the database key* (freed
+//! pages included). A blob copied away beforehand
 //! cannot be decrypted with anything left in the vault. Plus the CLI flow.
 
 use std::path::Path;
@@ -96,9 +97,26 @@ const MARKERS: [&str; 3] = [
     "Destroy-Marker-Axolotl-1207",
 ];
 const KEPT: &str = "Kept-Marker-Pangolin-4410";
+/// Words of the markers as the search index keeps them (lower case, one
+/// token each): found in the index's pages only, never in the text.
+const INDEXED: [&str; 3] = ["quokka", "narwhal", "axolotl"];
 
+/// Large documents leave the search index by a rewrite of the index.
 #[test]
 fn destroyed_documents_leave_no_text_and_no_key_in_the_vault() {
+    // Larger than a chunk, the marker throughout.
+    destroy_and_look_for_traces(5000);
+}
+
+/// Small ones leave it entry by entry (FTS5's secure-delete).
+#[test]
+fn destroyed_small_documents_leave_no_text_and_no_key_in_the_vault() {
+    destroy_and_look_for_traces(1);
+}
+
+/// Destroys a matter of three documents of `lines` lines each carrying a
+/// marker, and looks for the markers and the keys everywhere.
+fn destroy_and_look_for_traces(lines: usize) {
     let home = Home::new();
     let dir = home.vault_dir("main");
     let created = create_vault(
@@ -146,8 +164,7 @@ fn destroyed_documents_leave_no_text_and_no_key_in_the_vault() {
     let mut copied = Vec::new();
     for (i, m) in MARKERS.iter().enumerate() {
         let f = src.join(format!("exhibit-{i}.txt"));
-        // Larger than a chunk, the marker throughout.
-        std::fs::write(&f, format!("{m} privileged text\n").repeat(5000)).unwrap();
+        std::fs::write(&f, format!("{m} privileged text\n").repeat(lines)).unwrap();
         // Titles stay in the destruction register by design; the markers
         // are in the content only.
         let blobs = || -> std::collections::HashSet<std::path::PathBuf> {
@@ -183,7 +200,7 @@ fn destroyed_documents_leave_no_text_and_no_key_in_the_vault() {
         .unwrap();
     // The decryptor works: the text and keys are there before destruction.
     s.lock().unwrap();
-    for m in MARKERS {
+    for m in MARKERS.iter().chain(&INDEXED) {
         assert!(
             !found_anywhere(&dir, &db_key, m.as_bytes()).is_empty(),
             "{m} not found before: the check would prove nothing"
@@ -217,7 +234,7 @@ fn destroyed_documents_leave_no_text_and_no_key_in_the_vault() {
     assert_eq!(report.documents, 3);
     s.lock().unwrap();
 
-    for m in MARKERS {
+    for m in MARKERS.iter().chain(&INDEXED) {
         let hits = found_anywhere(&dir, &db_key, m.as_bytes());
         assert!(hits.is_empty(), "{m} still in {hits:?}");
     }

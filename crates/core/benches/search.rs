@@ -1,14 +1,18 @@
 //! Full-text search over 100,000 synthetic documents of about 1 KB of text
 //! each: time to index them, and query latency p50/p95 beside the same
-//! queries on an unencrypted SQLite copy of the same index.
+//! queries on an unencrypted SQLite copy of the same index. Then a search
+//! whose hit is a long document repeating the word on each of its 30,000
+//! lines, beside the same search whose hit is a 1 KB document.
 //!
 //! Run with `scripts/bench.sh` (it runs every benchmark of the core).
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 #[path = "support/mod.rs"]
 mod support;
 
+use matterbox_core::Session;
 use matterbox_core::domain::search::{self, SearchFilter, TextStatus};
 
 const DOCS: usize = 100_000;
@@ -157,5 +161,63 @@ fn main() {
         "query p95 (SQLCipher)            {}   | same index, plain SQLite   {}",
         ms(percentile(&ours, 0.95)),
         ms(percentile(&reference, 0.95))
+    );
+    long_document(&dir.path().join("long"));
+}
+
+/// The median time of `runs` searches for `word` in one matter.
+fn median_search(s: &mut Session, word: &str, matter: i64, runs: usize) -> Duration {
+    let filter = SearchFilter {
+        matter_id: Some(matter),
+        ..Default::default()
+    };
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            let hits = s.search(word, &filter).expect("search");
+            assert_eq!(hits.len(), 1, "one document per matter");
+            assert!(hits[0].snippet.contains('['), "{:?}", hits[0].snippet);
+            t.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[runs / 2]
+}
+
+/// A transcript or a log repeats its words: one search whose hit is a
+/// document of 30,000 lines each holding the word, beside the same search
+/// whose hit is an ordinary 1 KB document holding it once. Both documents
+/// are imported as text files, each into its own matter of a new vault.
+fn long_document(dir: &Path) {
+    const LINES: usize = 30_000;
+    const RUNS: usize = 3;
+    std::fs::create_dir_all(dir).expect("folder");
+    let (mut s, client) = support::vault_with_client(dir, "long");
+    let long: String = (0..LINES)
+        .map(|i| format!("Line {i:05}: objection.\n"))
+        .collect();
+    let mut words = Words::new();
+    let short = format!("{} objection {}", words.text(500), words.text(500));
+    let mut import = |name: &str, text: &str| {
+        let matter = support::open_matter(&mut s, client, name);
+        let file = dir.join(name);
+        std::fs::write(&file, text).expect("text file");
+        s.import_document(matter, &file, None, false)
+            .expect("import");
+        matter
+    };
+    let long_matter = import("transcript.txt", &long);
+    let short_matter = import("letter.txt", &short);
+    let long_time = median_search(&mut s, "objection", long_matter, RUNS);
+    let short_time = median_search(&mut s, "objection", short_matter, RUNS);
+    println!(
+        "== One search whose hit is a {} KB document repeating the word on each of its {LINES} lines (median of {RUNS})",
+        long.len() / 1000
+    );
+    println!(
+        "long document                    {}   | same search, a {} KB document holding it once {}",
+        ms(long_time),
+        short.len() / 1000,
+        ms(short_time)
     );
 }

@@ -3,12 +3,12 @@
 //!
 //! Destroying is a crypto-erase: the document's keys (wrapped in the
 //! database) and every row that describes it go in one transaction with
-//! `secure_delete` on (freed pages are zeroed) and FTS5 secure-delete (its
-//! words leave the index); the write-ahead log is then checkpointed and
-//! truncated and the database vacuumed, so no freed page keeps a key. Its
-//! blobs, unreadable from then on, are overwritten and removed; their ids
-//! wait in `destruction_jobs` so a crash mid-way resumes at the next
-//! unlock.
+//! `secure_delete` on (freed pages are zeroed), and its words leave the
+//! search index (`search::erase`: the index is rewritten without them);
+//! the write-ahead log is then checkpointed and truncated and the database
+//! vacuumed, so no freed page keeps a key. Its blobs, unreadable from then
+//! on, are overwritten and removed; their ids wait in `destruction_jobs`
+//! so a crash mid-way resumes at the next unlock.
 
 use chrono::NaiveDate;
 use matterbox_domain::retention::{self, DueItem, Hold, HoldTarget, Policy, PolicyInput};
@@ -67,7 +67,7 @@ pub struct DestructionReport {
     pub certificate: String,
 }
 
-const METHOD: &str = "crypto-erase: document keys and records deleted (secure_delete, FTS5 secure-delete, WAL truncated, vacuum); encrypted files overwritten and removed";
+const METHOD: &str = "crypto-erase: document keys and records deleted (secure_delete, search index rewritten without them, WAL truncated, vacuum); encrypted files overwritten and removed";
 
 fn sha_hex(s: &str) -> String {
     hex::encode(sha2::Sha256::digest(s.as_bytes()))
@@ -122,7 +122,9 @@ fn doc_facts(conn: &Connection, id: i64) -> Result<DocFacts> {
     })
 }
 
-/// Removes every row describing document `id` and queues its blobs.
+/// Removes every row describing document `id` and queues its blobs; its
+/// search index entry goes with the others of the destruction
+/// (`search::erase`).
 fn erase_document_rows(conn: &Connection, id: i64, blobs: &[String]) -> Result<()> {
     for b in blobs {
         conn.execute(
@@ -130,7 +132,6 @@ fn erase_document_rows(conn: &Connection, id: i64, blobs: &[String]) -> Result<(
             [b],
         )?;
     }
-    conn.execute("DELETE FROM document_search WHERE rowid = ?1", [id])?;
     conn.execute("DELETE FROM document_tags WHERE document_id = ?1", [id])?;
     conn.execute(
         "UPDATE inbox_items SET duplicate_of = NULL WHERE duplicate_of = ?1",
@@ -415,6 +416,7 @@ impl Session {
                 certificate: certificate.clone(),
                 ..Default::default()
             };
+            let mut erased: Vec<i64> = Vec::new();
             let register = |facts_title: &str, kind: &str, number: &str, content: Option<&[u8]>, opened: Option<&str>, closed: Option<&str>, added: Option<&str>, policy: &str| -> Result<i64> {
                 tx.execute(
                     "INSERT INTO destruction_register (kind, matter_number, title, title_sha256, content_sha256,
@@ -439,6 +441,7 @@ impl Session {
                         let f = doc_facts(tx, item.id)?;
                         let entry = register(&f.title, "document", &f.matter_number, Some(&f.content_sha256), Some(&f.opened_on), f.closed_on.as_deref(), Some(&f.added_on), &policy)?;
                         erase_document_rows(tx, item.id, &f.blobs)?;
+                        erased.push(item.id);
                         rec.record("document_destroyed", &format!("document:{}", item.id), json!({ "register": entry, "automatic": automatic }))?;
                         report.register.push(entry);
                         report.documents += 1;
@@ -460,6 +463,7 @@ impl Session {
                             let f = doc_facts(tx, d)?;
                             let entry = register(&f.title, "document", &f.matter_number, Some(&f.content_sha256), Some(&f.opened_on), f.closed_on.as_deref(), Some(&f.added_on), &policy)?;
                             erase_document_rows(tx, d, &f.blobs)?;
+                            erased.push(d);
                             rec.record("document_destroyed", &format!("document:{d}"), json!({ "register": entry, "automatic": automatic }))?;
                             report.register.push(entry);
                             report.documents += 1;
@@ -488,6 +492,7 @@ impl Session {
                     }
                 }
             }
+            matterbox_domain::search::erase(tx, &erased)?;
             Ok(report)
         })?;
         // The destruction is committed: keys, records and search entries

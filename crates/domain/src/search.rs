@@ -3,11 +3,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::{DomainError, validation};
+
+mod snippet;
 
 /// Whether a document's text could be indexed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -112,15 +114,96 @@ pub fn refresh_names(conn: &Connection, document_id: i64) -> Result<(), DomainEr
     Ok(())
 }
 
+/// How destroyed documents left the index (see [`erase`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Erased {
+    /// Entry by entry, with FTS5's `secure-delete`.
+    InPlace,
+    /// The index was rewritten without them.
+    Rewritten,
+}
+
+/// Destroyed documents with up to this many bytes of indexed text per row
+/// of the index's data (rows are pages of about 4 KB) leave the index entry
+/// by entry; beyond it, rewriting the index costs less (measured: three
+/// 4 MB transcripts in place took 20 to 30 s, a rewrite of an index of
+/// 100,000 documents under 2 s).
+const IN_PLACE_BYTES_PER_INDEX_ROW: i64 = 200;
+
+/// Whether erasing `text` bytes of indexed text from an index of
+/// `index_rows` data rows rewrites the index.
+fn rewrites_index(text: i64, index_rows: i64) -> bool {
+    text > index_rows.saturating_mul(IN_PLACE_BYTES_PER_INDEX_ROW)
+}
+
+/// Removes documents from the index for good, for their destruction: no
+/// trace of their words is left in the index's pages once the caller's
+/// transaction commits (freed pages are zeroed by `secure_delete`; the
+/// caller vacuums and truncates the write-ahead log after).
+///
+/// FTS5's `secure-delete`, on for every change, edits every segment for
+/// every distinct word of a deleted document, and each lookup pays
+/// SQLCipher's memory security (an `mlock`, a `munlock` and a random fill
+/// per allocation): cheap for a few letters, 20 to 30 s for three 4 MB
+/// transcripts with tens of thousands of distinct words. So when the
+/// destroyed text is large beside the index, its entries are deleted
+/// plainly (FTS5 records delete markers) and the whole index is merged into
+/// one new segment (`optimize`), which keeps neither the destroyed entries
+/// nor the markers; the old segments are deleted. That costs a pass over
+/// the index, as the vacuum that follows costs one over the database.
+/// `secure-delete` is on again before this returns, in the same
+/// transaction, so a rollback leaves it on too.
+pub fn erase(conn: &Connection, document_ids: &[i64]) -> Result<Erased, DomainError> {
+    let mut text = 0;
+    let mut size = conn.prepare_cached(
+        "SELECT length(title) + length(original_name) + length(body) + length(meta)
+         FROM document_search WHERE rowid = ?1",
+    )?;
+    for id in document_ids {
+        let bytes: Option<i64> = size.query_row([id], |r| r.get(0)).optional()?;
+        text += bytes.unwrap_or(0);
+    }
+    let index_rows: i64 = conn.query_row("SELECT count(*) FROM document_search_data", [], |r| {
+        r.get(0)
+    })?;
+    let mut delete = conn.prepare_cached("DELETE FROM document_search WHERE rowid = ?1")?;
+    if !rewrites_index(text, index_rows) {
+        for id in document_ids {
+            delete.execute([id])?;
+        }
+        return Ok(Erased::InPlace);
+    }
+    let secure_delete = |on: bool| {
+        conn.execute(
+            "INSERT INTO document_search (document_search, rank) VALUES ('secure-delete', ?1)",
+            [i64::from(on)],
+        )
+    };
+    secure_delete(false)?;
+    for id in document_ids {
+        delete.execute([id])?;
+    }
+    conn.execute(
+        "INSERT INTO document_search (document_search) VALUES ('optimize')",
+        [],
+    )?;
+    secure_delete(true)?;
+    Ok(Erased::Rewritten)
+}
+
+/// The terms of what a user typed: its runs of letters and digits.
+fn terms(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// Turns what a user typed into an FTS5 query of quoted terms, all of
 /// which must match (prefix match on the last). Operators in the input
 /// are treated as text, so no input is a syntax error.
 pub fn to_query(text: &str) -> Option<String> {
-    let terms: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|t| !t.is_empty())
-        .map(|t| format!("\"{t}\""))
-        .collect();
+    let terms: Vec<String> = terms(text).iter().map(|t| format!("\"{t}\"")).collect();
     if terms.is_empty() {
         return None;
     }
@@ -272,29 +355,37 @@ pub fn search(
     let mut ranked: Vec<(i64, f64)> = scores.into_iter().collect();
     ranked.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
     ranked.truncate(limit as usize);
-    let place: HashMap<i64, usize> = ranked.iter().enumerate().map(|(i, r)| (r.0, i)).collect();
-    let ids: Vec<i64> = ranked.iter().map(|r| r.0).collect();
-    let (Some(low), Some(high)) = (ids.iter().min(), ids.iter().max()) else {
+    if ranked.is_empty() {
         return Ok(Vec::new());
-    };
+    }
 
-    // Then details and snippets for the hits shown. A snippet re-reads and
-    // tokenizes a document's text, so it is made only for these; they are
-    // picked from one pass over the matches between the lowest and highest
-    // id (`+` keeps the id list a filter, not one index lookup per id).
+    // Then details and snippets for the hits shown, each read by its id.
+    // A snippet is made from bounded windows of the document's columns
+    // (see `snippet.rs`), never by FTS5's `snippet()` over the whole
+    // document, whose cost grows with the square of a word's repetitions.
+    let mut snippets = snippet::Snippets::new(&terms(text))?;
     let mut details = conn.prepare_cached(
         "SELECT d.id, d.title, m.id, m.number, c.name, d.original_name, d.created_at,
-                snippet(document_search, -1, '[', ']', '…', 12)
+                s.title, s.original_name, s.body, s.meta
          FROM document_search s
          CROSS JOIN documents d ON d.id = s.rowid
          CROSS JOIN matters m ON m.id = d.matter_id
          CROSS JOIN clients c ON c.id = m.client_id
-         WHERE document_search MATCH ?1
-           AND s.rowid BETWEEN ?2 AND ?3
-           AND +s.rowid IN (SELECT value FROM json_each(?4))",
+         WHERE s.rowid = ?1",
     )?;
-    let mut hits = details
-        .query_map(params![query, low, high, id_list(&ids)], |r| {
+    let mut hits = Vec::with_capacity(ranked.len());
+    for (id, _) in &ranked {
+        let hit = details.query_row([id], |r| {
+            // The columns are read in place (no copy of a long text).
+            let mut columns = Vec::with_capacity(4);
+            for i in 7..11 {
+                let bytes = match r.get_ref(i)? {
+                    rusqlite::types::ValueRef::Text(t) => t,
+                    _ => &[],
+                };
+                columns.push(String::from_utf8_lossy(bytes));
+            }
+            let columns: Vec<&str> = columns.iter().map(|c| c.as_ref()).collect();
             Ok(SearchHit {
                 document_id: r.get(0)?,
                 title: r.get(1)?,
@@ -303,11 +394,14 @@ pub fn search(
                 client_name: r.get(4)?,
                 original_name: r.get(5)?,
                 created_at: r.get(6)?,
-                snippet: r.get(7)?,
+                snippet: snippets.make(&columns)?,
             })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    hits.sort_by_key(|h| place.get(&h.document_id).copied());
+        });
+        // Gone since it was ranked (another process destroyed it): skipped.
+        if let Some(hit) = hit.optional()? {
+            hits.push(hit);
+        }
+    }
     Ok(hits)
 }
 
@@ -483,5 +577,147 @@ mod tests {
         assert_eq!(in_estate.len(), 1);
         assert_eq!(in_estate[0].document_id, old_text);
         assert_eq!(in_estate[0].snippet, "[boundary], [boundary], [boundary]");
+    }
+
+    /// A transcript or a log repeats its words: a document with the word
+    /// on each of 30,000 lines is found, and its snippet shows the word.
+    /// (FTS5's `snippet()` took seconds on it, growing with the square of
+    /// the repetitions; `snippet.rs` shows the work is now bounded.)
+    #[test]
+    fn a_document_repeating_the_word_on_every_line_is_found_with_a_snippet() {
+        let (_d, conn) = db();
+        let matter = open_matter(&conn, "Hearing");
+        let text: String = (0..30_000)
+            .map(|i| format!("Line {i:05}: objection.\n"))
+            .collect();
+        let long = document(&conn, matter, "Transcript", &text);
+        let short = document(&conn, matter, "Letter", "no objection to the date");
+        let hits = search(&conn, "objection", &SearchFilter::default()).unwrap();
+        let ids: Vec<i64> = hits.iter().map(|h| h.document_id).collect();
+        assert_eq!(ids.len(), 2);
+        assert!(ids.contains(&long) && ids.contains(&short));
+        let long_hit = &hits[ids.iter().position(|&i| i == long).unwrap()];
+        assert!(
+            long_hit.snippet.contains("[objection]") && long_hit.snippet.len() < 200,
+            "{}",
+            long_hit.snippet
+        );
+    }
+
+    /// A snippet is made from the first places the words occur, however
+    /// long the document: a passage showing more of them further on is
+    /// not looked for. (Looking for it is what made a snippet's cost grow
+    /// with the document; FTS5's `snippet()` would show the later one.)
+    #[test]
+    fn a_snippet_comes_from_near_the_first_match_not_from_anywhere_in_a_long_document() {
+        let (_d, conn) = db();
+        let matter = open_matter(&conn, "Hearing");
+        let filler = "the parties met and talked at length. ".repeat(3000);
+        let text = format!("First the alpha clause. {filler} Later the alpha and omega clauses.");
+        let id = document(&conn, matter, "Minutes", &text);
+        let hits = search(&conn, "alpha omega", &SearchFilter::default()).unwrap();
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].document_id, id);
+        assert!(
+            hits[0].snippet.starts_with("First the [alpha] clause.")
+                && !hits[0].snippet.contains("omega"),
+            "{}",
+            hits[0].snippet
+        );
+    }
+
+    /// Every page of the index, as stored.
+    fn index_pages(conn: &Connection) -> Vec<Vec<u8>> {
+        let mut pages = conn
+            .prepare("SELECT block FROM document_search_data UNION ALL SELECT term FROM document_search_idx")
+            .unwrap();
+        pages
+            .query_map([], |r| r.get::<_, Vec<u8>>(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    fn in_index(conn: &Connection, word: &str) -> bool {
+        index_pages(conn)
+            .iter()
+            .any(|p| p.windows(word.len()).any(|w| w == word.as_bytes()))
+    }
+
+    /// Erased documents leave none of their words in the index's pages
+    /// (not even in delete markers), whichever way they go, others stay
+    /// searchable, and FTS5's secure-delete is on for every other change.
+    #[test]
+    fn erased_documents_leave_no_word_in_the_index() {
+        let (_d, conn) = db();
+        let matter = open_matter(&conn, "Estate");
+        let kept = document(&conn, matter, "Kept", "pangolin privileged text");
+        let add = |word: &str, lines: usize| {
+            let text = format!("{word} privileged text ").repeat(lines);
+            document(&conn, matter, &format!("Exhibit {word}"), &text)
+        };
+        let large = [add("quokka", 2000), add("narwhal", 2000)];
+        let small = add("axolotl", 1);
+        for w in ["quokka", "narwhal", "axolotl", "pangolin"] {
+            assert!(
+                in_index(&conn, w),
+                "{w} not in the index before: the check would prove nothing"
+            );
+        }
+        // A plain delete would leave the words in the index's pages.
+        conn.execute_batch("SAVEPOINT plain").unwrap();
+        conn.execute(
+            "INSERT INTO document_search (document_search, rank) VALUES ('secure-delete', 0)",
+            [],
+        )
+        .unwrap();
+        conn.execute("DELETE FROM document_search WHERE rowid = ?1", [large[0]])
+            .unwrap();
+        assert!(in_index(&conn, "quokka"));
+        conn.execute_batch("ROLLBACK TO plain; RELEASE plain")
+            .unwrap();
+
+        for (ids, way, words) in [
+            (&[small][..], Erased::InPlace, &["axolotl"][..]),
+            (&large[..], Erased::Rewritten, &["quokka", "narwhal"][..]),
+        ] {
+            conn.execute_batch("BEGIN").unwrap();
+            assert_eq!(erase(&conn, ids).unwrap(), way);
+            conn.execute_batch("COMMIT").unwrap();
+            for w in words {
+                assert!(!in_index(&conn, w), "{w} left in the index ({way:?})");
+            }
+            let secure: i64 = conn
+                .query_row(
+                    "SELECT v FROM document_search_config WHERE k = 'secure-delete'",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(secure, 1);
+        }
+        assert!(in_index(&conn, "pangolin"));
+        let hits = search(&conn, "privileged", &SearchFilter::default()).unwrap();
+        assert_eq!(
+            hits.iter().map(|h| h.document_id).collect::<Vec<_>>(),
+            [kept]
+        );
+    }
+
+    #[test]
+    fn large_destructions_rewrite_the_index_and_small_ones_do_not() {
+        let check = |text: i64, rows: i64, expect: bool| {
+            assert_eq!(
+                rewrites_index(text, rows),
+                expect,
+                "{text} bytes, {rows} rows"
+            )
+        };
+        check(0, 0, false);
+        check(3_000, 13_742, false);
+        check(200 * 13_742, 13_742, false);
+        check(12 << 20, 13_742, true);
+        check(12 << 20, 1_000, true);
+        check(100, 0, true);
     }
 }
