@@ -72,12 +72,11 @@ impl Read for KeepPrefix<'_> {
 /// [`matterbox_extract::MAX_INPUT`] are not searchable (their parsers
 /// need the whole file), so memory stays bounded whatever the size.
 fn text_of(kind: Kind, kept: &KeepPrefix<'_>) -> (String, TextStatus) {
-    if !kind.has_text() || (kind != Kind::Text && kept.overflow) {
-        let empty: &[u8] = &[];
-        return match kind.has_text() {
-            true => (String::new(), TextStatus::Unsupported),
-            false => text_status(matterbox_extract::extract(kind, empty)),
-        };
+    if !kind.has_text() {
+        return text_status(matterbox_extract::extract(kind, &[]));
+    }
+    if kind != Kind::Text && kept.overflow {
+        return (String::new(), TextStatus::Unsupported);
     }
     text_status(matterbox_extract::extract(kind, &kept.kept))
 }

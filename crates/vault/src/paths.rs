@@ -49,28 +49,28 @@ pub fn device_secret_dir() -> Result<PathBuf, VaultError> {
     if let Some(dir) = std::env::var_os(DEVICE_SECRET_DIR_ENV) {
         return Ok(PathBuf::from(dir));
     }
+    Ok(state_dir()?.join("device-secrets"))
+}
+
+/// Matterbox's per-user state folder, apart from the data folder: on Linux
+/// `~/.local/state/matterbox`, elsewhere the local configuration folder.
+fn state_dir() -> Result<PathBuf, VaultError> {
     let dirs = project_dirs()?;
-    let base = dirs
+    Ok(dirs
         .state_dir()
         .map(PathBuf::from)
-        .unwrap_or_else(|| dirs.config_local_dir().to_path_buf());
-    Ok(base.join("device-secrets"))
+        .unwrap_or_else(|| dirs.config_local_dir().to_path_buf()))
 }
 
 /// The second copy of each vault's failed-unlock record, outside the vault
 /// folders (Linux: `~/.local/state/matterbox/unlock-attempts`).
 pub fn attempts_mirror_dir() -> Result<PathBuf, VaultError> {
-    let dirs = project_dirs()?;
-    let base = dirs
-        .state_dir()
-        .map(PathBuf::from)
-        .unwrap_or_else(|| dirs.config_local_dir().to_path_buf());
-    Ok(base.join("unlock-attempts"))
+    Ok(state_dir()?.join("unlock-attempts"))
 }
 
 /// Records of decrypted files being written where the system has no
 /// unnamed files, so that the next start wipes what a crash left
 /// (Linux: `~/.local/state/matterbox/interrupted-exports`).
 pub fn interrupted_exports_dir() -> Result<PathBuf, VaultError> {
-    Ok(attempts_mirror_dir()?.with_file_name("interrupted-exports"))
+    Ok(state_dir()?.join("interrupted-exports"))
 }
