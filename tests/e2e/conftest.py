@@ -22,6 +22,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -208,6 +209,31 @@ def _x_server_alive(request):
     server.check()
 
 
+def live_processes_marked(mark):
+    """(pid, command line) of every live process whose environment holds
+    `mark` ("NAME=value"). Zombies are left out: they hold nothing, and in a
+    container whose first process does not reap them they never go away."""
+    wanted = mark.encode()
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                state = f.read().rsplit(b")", 1)[1].split()[0]
+            if state in (b"Z", b"X"):
+                continue
+            with open(f"/proc/{entry.name}/environ", "rb") as f:
+                if wanted not in f.read().split(b"\0"):
+                    continue
+            with open(f"/proc/{entry.name}/cmdline", "rb") as f:
+                command = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+        except (FileNotFoundError, ProcessLookupError, PermissionError, IndexError):
+            continue  # gone meanwhile, or not ours to read
+        found.append((int(entry.name), command))
+    return found
+
+
 class App:
     """One data folder; `start()` launches the app on it (again after `stop()`)."""
 
@@ -217,6 +243,9 @@ class App:
         self.application = application
         self.data_dir = data_dir
         self.extra_env = extra_env or {}
+        # Marks every process this App launches (tauri-driver, WebKitWebDriver
+        # and the app inherit it), so `stop()` waits for exactly those.
+        self.launch_mark = f"MATTERBOX_TEST_LAUNCH={uuid.uuid4().hex}"
         self.request_timeout = request_timeout
         self.driver = None
         self.tauri_driver = None
@@ -239,7 +268,15 @@ class App:
             XDG_RUNTIME_DIR=str(self.runtime_dir),
         )
         env.update(self.extra_env)
+        name, value = self.launch_mark.split("=", 1)
+        env[name] = value
         return env
+
+    def running_processes(self):
+        """Live processes (zombies aside) this App launched: found by the mark
+        in their environment, never by a command line another program could
+        share."""
+        return live_processes_marked(self.launch_mark)
 
     def log(self):
         return self._kept_log if self._kept_log is not None else _read_log(self.log_path)
@@ -327,10 +364,21 @@ class App:
             self.tauri_driver = None
         # The app must be gone before the next launch, or the single-instance
         # guard would hand the new launch to it.
+        # Anything it launched that left the group (a new session, say) is
+        # still marked, and ends here too.
         def app_gone():
-            return subprocess.run(["pgrep", "-f", str(self.application)], capture_output=True).returncode != 0
+            remaining = self.running_processes()
+            for pid, _ in remaining:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            return not remaining
 
-        wait_for(app_gone, timeout=15, what="the app to exit", check_x=False)
+        try:
+            wait_for(app_gone, timeout=15, what="the app to exit", check_x=False)
+        except AssertionError as e:
+            raise AssertionError(f"{e}; still running: {self.running_processes()}") from None
 
     def stop(self):
         self._stop_driver()

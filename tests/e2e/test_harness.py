@@ -184,3 +184,24 @@ def test_a_webdriver_request_without_an_answer_fails_after_one_timeout():
         released.set()
         server.shutdown()
         server.server_close()
+
+
+def test_the_harness_waits_for_its_own_processes_only_and_not_for_zombies():
+    # `App.stop()` waits until nothing it launched is alive. It recognises
+    # its processes by a mark in their environment, so another program with
+    # the same command line cannot hold it up, and an unreaped zombie (which
+    # a container's first process may never reap) does not count.
+    mark = "MATTERBOX_TEST_LAUNCH=harness-self-test"
+    unmarked = subprocess.Popen(["sleep", "60"])
+    marked = subprocess.Popen(["sleep", "60"], env=dict(os.environ, MATTERBOX_TEST_LAUNCH="harness-self-test"))
+    try:
+        assert [pid for pid, _ in conftest.live_processes_marked(mark)] == [marked.pid]
+        marked.kill()
+        # Not yet reaped: a zombie until wait() below.
+        wait_for(lambda: open(f"/proc/{marked.pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z",
+                 timeout=10, what="the marked process to become a zombie", check_x=False)
+        assert conftest.live_processes_marked(mark) == []
+    finally:
+        for process in (unmarked, marked):
+            process.kill()
+            process.wait()
