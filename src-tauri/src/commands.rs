@@ -70,10 +70,10 @@ pub fn emit_locked(app: &AppHandle, reason: LockReason) {
 fn vault_path(state: &AppState, path: &str) -> Res<PathBuf> {
     let path = PathBuf::from(path);
     if !state.vault_path_allowed(&path) {
-        return Err(ApiError {
-            code: matterbox_core::ErrorCode::Validation,
-            message: "That vault is not in Matterbox's vault folder.".into(),
-        });
+        return Err(matterbox_core::CoreError::Invalid(
+            "That vault is not in Matterbox's vault folder.".into(),
+        )
+        .to_api());
     }
     Ok(path)
 }
@@ -418,12 +418,12 @@ pub async fn document_import_staged(
                 state.unstage(token)?;
                 outcome.imported.push(doc);
             }
-            Err(e) if e.code == ErrorCode::VaultLocked => return Err(e),
+            Err(e) if e.code() == ErrorCode::VaultLocked => return Err(e),
             Err(e) => outcome.problems.push(ImportProblem {
                 token,
                 name,
-                duplicate: e.code == ErrorCode::Conflict,
-                message: e.message,
+                duplicate: e.code() == ErrorCode::Conflict,
+                message: e.message().to_string(),
             }),
         }
     }
@@ -573,11 +573,13 @@ pub async fn document_export(
 #[tauri::command]
 pub async fn document_open_external(state: State<'_, AppState>, id: i64) -> Res<()> {
     let path = state.with_session(|s| s.open_copy(id, &state.open_copies))?;
-    open_with_system(&path).map_err(|e| ApiError {
-        code: ErrorCode::Validation,
-        message: format!(
-            "No application could open the copy: {e}. It will be wiped when the vault locks."
-        ),
+    open_with_system(&path).map_err(|e| {
+        matterbox_core::CoreError::UserFile {
+            action: "open the copy with another application (it will be wiped when the vault locks)",
+            path,
+            source: e,
+        }
+        .to_api()
     })
 }
 
@@ -732,7 +734,7 @@ pub async fn inbox_mkdir(state: State<'_, AppState>, matter_id: i64) -> Res<Stri
     state.with_session(|s| {
         let number = s.matter(matter_id)?.summary.number;
         let folder = s.inbox_folder()?.ok_or_else(|| {
-            matterbox_core::CoreError::File("Choose an inbox folder in Settings first.".into())
+            matterbox_core::CoreError::Invalid("Choose an inbox folder in Settings first.".into())
         })?;
         folder
             .create_subfolder(&number)
@@ -844,10 +846,8 @@ pub async fn retention_certificate(
     state: State<'_, AppState>,
     certificate: String,
 ) -> Res<Option<String>> {
-    state.with_session(|s| {
-        s.destruction_register()
-            .map(|r| r.iter().any(|e| e.certificate == certificate))
-    })?;
+    // Asked first, so no save dialog opens for a certificate that does not exist.
+    state.with_session(|s| s.certificate_entries(&certificate).map(|_| ()))?;
     let picked = app
         .dialog()
         .file()
@@ -857,11 +857,7 @@ pub async fn retention_certificate(
     let Some(path) = dialog_paths(picked.map(|p| vec![p])).pop() else {
         return Ok(None);
     };
-    let html = state.with_session(|s| s.destruction_certificate(&certificate))?;
-    std::fs::write(&path, html).map_err(|e| ApiError {
-        code: ErrorCode::Validation,
-        message: format!("Cannot write {}: {e}.", path.display()),
-    })?;
+    state.with_session(|s| s.export_destruction_certificate(&certificate, &path))?;
     Ok(Some(path.display().to_string()))
 }
 

@@ -167,7 +167,7 @@ fn run(app: AppHandle) {
                     }
                     set_status(&app, status);
                 }
-                Err(e) if e.code == ErrorCode::VaultLocked => {
+                Err(e) if e.code() == ErrorCode::VaultLocked => {
                     current = None;
                     set_status(&app, paused_status(&state));
                     continue;
@@ -177,7 +177,7 @@ fn run(app: AppHandle) {
                         &app,
                         InboxStatus {
                             state: InboxState::Failing,
-                            message: Some(e.message),
+                            message: Some(e.message().to_string()),
                             ..status_of(&app)
                         },
                     );

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use matterbox_core::{ApiError, CoreError, Environment, ErrorCode, OpenCopies, Session};
+use matterbox_core::{ApiError, CoreError, Environment, OpenCopies, Session};
 
 /// Why the vault was locked, sent to the UI with the `vault-locked` event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
@@ -72,10 +72,8 @@ fn locked() -> ApiError {
 }
 
 fn poisoned() -> ApiError {
-    ApiError {
-        code: ErrorCode::Internal,
-        message: "Matterbox hit an internal error; please restart it.".into(),
-    }
+    CoreError::Internal("a lock of the app's state was poisoned by a panic; restart the app")
+        .to_api()
 }
 
 impl AppState {

@@ -477,6 +477,11 @@ fn passphrase_change_and_audit_export() {
     home.run("v", new, &export_csv).ok();
     let text = std::fs::read_to_string(&csv).unwrap();
     assert!(text.starts_with("seq,at,actor,action,object,details,mac\r\n"));
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&csv).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "an audit export is the user's alone");
+    }
     for action in [
         "vault_created",
         "danger_device_secret_in_plain_file",

@@ -650,3 +650,109 @@ fn a_large_sparse_file_round_trips_through_the_cli() {
     assert_eq!(std::fs::metadata(&out).unwrap().len(), len);
     assert_eq!(hash(&out), expected);
 }
+
+/// An internal failure (here the vault's folder for encrypted files in the
+/// making is a plain file) shows the user a generic message with an
+/// incident id and exit code 1; the incident log, private to the user,
+/// says what failed and holds no passphrase, client name, file name,
+/// title or document text.
+#[test]
+fn an_internal_error_gives_an_incident_id_and_its_log_holds_no_data() {
+    const CLIENT: &str = "Canary Client Quill7 Ltd";
+    const TEXT: &str = "canary-document-text-9f3e51";
+    const TITLE: &str = "Canary Title Wren4";
+    let home = Home::new();
+    home.run(
+        "v",
+        Some(PASS),
+        &["vault", "create", "--danger-device-secret-in-plain-file"],
+    )
+    .ok();
+    home.run("v", Some(PASS), &["client", "add", "--name", CLIENT])
+        .ok();
+    let number = open_matter(&home, "Estate");
+    let folder = home.path().join("Canary Client Quill7 Ltd papers");
+    std::fs::create_dir_all(&folder).unwrap();
+    let source = folder.join("canary-file-name-Heron2.txt");
+    std::fs::write(&source, TEXT).unwrap();
+    let tmp = home.vault_dir("v").join("blobs").join("tmp");
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::write(&tmp, b"not a folder").unwrap();
+
+    let run = home.run(
+        "v",
+        Some(PASS),
+        &[
+            "--json",
+            "doc",
+            "add",
+            &number,
+            source.to_str().unwrap(),
+            "--title",
+            TITLE,
+        ],
+    );
+    assert_eq!(
+        run.code, 1,
+        "stdout: {}\nstderr: {}",
+        run.stdout, run.stderr
+    );
+    let error: serde_json::Value = serde_json::from_str(run.stderr.trim()).unwrap();
+    assert_eq!(error["error"]["code"], "internal");
+    let message = error["error"]["message"].as_str().unwrap();
+    let id = message
+        .split("incident ")
+        .nth(1)
+        .map(|rest| &rest[..8])
+        .unwrap_or_else(|| panic!("no incident id in {message:?}"));
+    assert!(id.chars().all(|c| c.is_ascii_hexdigit()), "{message}");
+    assert!(
+        !message.contains("blobs") && !message.contains("Heron2"),
+        "{message}"
+    );
+
+    let log_path = home.path().join(".local/state/matterbox/incidents.log");
+    let log = std::fs::read_to_string(&log_path).expect("the incident log");
+    let line = log
+        .lines()
+        .find(|l| l.contains(&format!("incident {id} internal:")))
+        .unwrap_or_else(|| panic!("incident {id} is not in the log:\n{log}"));
+    // What failed is there: the step and the system's error kind.
+    assert!(
+        line.contains("sealing") && line.contains("os error"),
+        "{line}"
+    );
+    for canary in [
+        PASS,
+        CLIENT,
+        "Quill7",
+        TEXT,
+        TITLE,
+        "Heron2",
+        "papers",
+        home.path().to_str().unwrap(),
+    ] {
+        assert!(
+            !log.contains(canary),
+            "the incident log holds {canary:?}:\n{log}"
+        );
+    }
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&log_path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the incident log is readable by others");
+    }
+    // Nothing was recorded, and with the folder back the import works.
+    std::fs::remove_file(&tmp).unwrap();
+    let list = home
+        .run("v", Some(PASS), &["--json", "doc", "list", &number])
+        .ok()
+        .json();
+    assert_eq!(list.as_array().unwrap().len(), 0);
+    home.run(
+        "v",
+        Some(PASS),
+        &["doc", "add", &number, source.to_str().unwrap()],
+    )
+    .ok();
+}

@@ -308,7 +308,27 @@ fn the_cli_destroys_only_with_the_passphrase_and_writes_a_certificate() {
         "6",
     ])
     .ok();
-    run(&["retention", "matter", number, "--policy", "1"]).ok();
+    // No flag shows the policy and changes nothing (it once cleared it).
+    for _ in 0..2 {
+        run(&["retention", "matter", number, "--policy", "1"]).ok();
+        let shown = run(&["--json", "retention", "matter", number]).ok().json();
+        assert_eq!(shown["policy"]["id"], 1, "{shown}");
+        assert_eq!(shown["ownPolicy"], true, "{shown}");
+        let text = run(&["retention", "matter", number]).ok().stdout;
+        assert!(
+            text.contains("policy 1 (Estates - 6 years) (its own)"),
+            "{text}"
+        );
+    }
+    run(&["retention", "area", "Probate", "--policy", "1"]).ok();
+    let area = run(&["--json", "retention", "area", "probate"]).ok().json();
+    assert_eq!(area["policy"]["name"], "Estates - 6 years", "{area}");
+    run(&["retention", "area", "Probate", "--none"]).ok();
+    let area = run(&["--json", "retention", "area", "Probate"]).ok().json();
+    assert!(area["policy"].is_null(), "{area}");
+    // A policy that does not exist is "not found" (7), not bad input.
+    let missing = run(&["retention", "policy", "edit", "9", "--years", "3"]);
+    assert_eq!(missing.code, 7, "{}", missing.stderr);
     run(&["matter", "close", number, "--on", "2019-05-01"]).ok();
     let due = run(&["--json", "retention", "due", "--today", "2025-05-01"])
         .ok()
@@ -342,6 +362,7 @@ fn the_cli_destroys_only_with_the_passphrase_and_writes_a_certificate() {
             .is_empty()
     );
     let refused = run(&[
+        "--json",
         "retention",
         "destroy",
         "--matter",
@@ -350,6 +371,11 @@ fn the_cli_destroys_only_with_the_passphrase_and_writes_a_certificate() {
         "2025-05-01",
     ]);
     assert_eq!(refused.code, 6, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("\"retention_hold\""),
+        "{}",
+        refused.stderr
+    );
     run(&["retention", "hold", "release", "1"]).ok();
 
     run(&["retention", "register-titles", "--hash-only"]).ok();
@@ -387,6 +413,31 @@ fn the_cli_destroys_only_with_the_passphrase_and_writes_a_certificate() {
     ])
     .ok();
     let html = std::fs::read_to_string(&out).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "a certificate is the user's alone");
+    }
+    // Never over an existing file; an unknown certificate is not found.
+    let again = run(&[
+        "retention",
+        "certificate",
+        &cert,
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(again.code, 6, "{}", again.stderr);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), html);
+    let other = home.path().join("other.html");
+    let unknown = run(&[
+        "retention",
+        "certificate",
+        "MBX-20250501-NOSUCH00",
+        "--output",
+        other.to_str().unwrap(),
+    ]);
+    assert_eq!(unknown.code, 7, "{}", unknown.stderr);
+    assert!(!other.exists());
     assert!(html.contains(&cert) && html.contains("Estates - 6 years"));
     assert!(
         !html.contains("will.txt"),

@@ -6,7 +6,7 @@ mod secrets;
 mod shown;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -19,7 +19,7 @@ use matterbox_core::domain::{
     PartyInput, PartySide,
 };
 use matterbox_core::vault::{DeviceSecretStorage, paths};
-use matterbox_core::{CoreError, Environment, ErrorCode, KdfChoice, Session};
+use matterbox_core::{AuditFormat, CoreError, Environment, ErrorCode, KdfChoice, Session};
 use serde::Serialize;
 
 use secrets::{InputError, Source};
@@ -37,6 +37,7 @@ mod exit {
     pub const NOT_FOUND: u8 = 7;
     pub const AUDIT_BROKEN: u8 = 8;
     pub const DAMAGED: u8 = 9;
+    pub const FILE: u8 = 10;
 }
 
 const AFTER_HELP: &str = "\
@@ -47,9 +48,11 @@ Secrets are never taken from the command line. The passphrase comes from
 
 Exit codes: 0 done; 1 internal error; 2 usage (bad arguments, no way to read
 a secret); 3 wrong passphrase or recovery key; 4 keychain unavailable;
-5 no vault there, or one exists already; 6 invalid input or conflict;
+5 no vault there, or one exists already; 6 invalid input, a conflict or a
+legal hold;
 7 not found; 8 audit log verification failed; 9 vault damaged, unreadable,
-or made by a newer Matterbox.";
+or made by a newer Matterbox; 10 a file or folder you named cannot be read
+or written.";
 
 #[derive(Parser)]
 #[command(name = "matterbox", version, about = "Matterbox: encrypted client files for law practices.", after_help = AFTER_HELP)]
@@ -458,7 +461,7 @@ enum RetentionCmd {
     /// Retention policies.
     #[command(subcommand)]
     Policy(PolicyCmd),
-    /// The policy for a practice area (`--none` clears it).
+    /// A practice area's policy: shown, set with `--policy ID`, or cleared with `--none`.
     Area {
         area: String,
         #[arg(long, conflicts_with = "none")]
@@ -466,7 +469,8 @@ enum RetentionCmd {
         #[arg(long)]
         none: bool,
     },
-    /// A matter's own policy, overriding its practice area's (`--none` clears it).
+    /// A matter's policy: shown, set with `--policy ID` (overriding its
+    /// practice area's), or cleared with `--none`.
     Matter {
         number: String,
         #[arg(long, conflicts_with = "none")]
@@ -782,22 +786,34 @@ fn describe(failure: &Failure) -> (u8, &'static str, String) {
             (exit::AUDIT_BROKEN, "audit_broken", msg)
         }
         Failure::Core(e) => {
-            let code = match e.code() {
-                ErrorCode::Internal => exit::INTERNAL,
-                ErrorCode::WrongSecret | ErrorCode::InvalidRecoveryKey => exit::WRONG_SECRET,
-                ErrorCode::KeychainUnavailable => exit::KEYCHAIN,
-                ErrorCode::VaultNotFound | ErrorCode::VaultExists => exit::VAULT,
-                ErrorCode::Validation | ErrorCode::Conflict | ErrorCode::ConfirmationNeeded => {
-                    exit::INVALID
-                }
-                ErrorCode::NotFound => exit::NOT_FOUND,
-                ErrorCode::DecryptionFailed
-                | ErrorCode::UnsupportedVersion
-                | ErrorCode::VaultDamaged => exit::DAMAGED,
-                ErrorCode::VaultLocked => exit::WRONG_SECRET,
-            };
-            (code, e.code().as_str(), e.user_message())
+            let api = e.to_api();
+            (
+                exit_code(api.code()),
+                api.code().as_str(),
+                api.message().to_string(),
+            )
         }
+    }
+}
+
+/// The exit code of each core error code (the after-help lists them).
+fn exit_code(code: ErrorCode) -> u8 {
+    match code {
+        ErrorCode::Internal => exit::INTERNAL,
+        ErrorCode::WrongSecret | ErrorCode::InvalidRecoveryKey | ErrorCode::VaultLocked => {
+            exit::WRONG_SECRET
+        }
+        ErrorCode::KeychainUnavailable => exit::KEYCHAIN,
+        ErrorCode::VaultNotFound | ErrorCode::VaultExists => exit::VAULT,
+        ErrorCode::Validation
+        | ErrorCode::Conflict
+        | ErrorCode::ConfirmationNeeded
+        | ErrorCode::RetentionHold => exit::INVALID,
+        ErrorCode::NotFound => exit::NOT_FOUND,
+        ErrorCode::DecryptionFailed | ErrorCode::UnsupportedVersion | ErrorCode::VaultDamaged => {
+            exit::DAMAGED
+        }
+        ErrorCode::FileUnavailable => exit::FILE,
     }
 }
 
@@ -1359,14 +1375,14 @@ fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
     };
     let runner = |s: &Session| -> Result<InboxRunner, Failure> {
         InboxRunner::new(s)?.ok_or_else(|| {
-            Failure::from(matterbox_core::CoreError::File(
+            Failure::from(matterbox_core::CoreError::Invalid(
                 "No inbox folder is set: `matterbox inbox settings --folder DIR`.".into(),
             ))
         })
     };
     let folder_of = |s: &Session| -> Result<matterbox_core::inbox::Folder, Failure> {
         s.inbox_folder()?.ok_or_else(|| {
-            Failure::from(matterbox_core::CoreError::File(
+            Failure::from(matterbox_core::CoreError::Invalid(
                 "No inbox folder is set: `matterbox inbox settings --folder DIR`.".into(),
             ))
         })
@@ -1406,7 +1422,7 @@ fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
                 }
                 RuleCmd::Remove { index } => {
                     if index == 0 || index > settings.rules.len() {
-                        return Err(Failure::from(matterbox_core::CoreError::File(format!(
+                        return Err(Failure::from(matterbox_core::CoreError::NotFound(format!(
                             "There is no rule {index}; `matterbox inbox rule list` shows them."
                         ))));
                     }
@@ -1551,7 +1567,7 @@ fn trigger_of(s: &str) -> Result<matterbox_core::domain::retention::Trigger, Fai
         "matter-closed" => Ok(Trigger::MatterClosed),
         "date-added" => Ok(Trigger::DateAdded),
         "permanent" => Ok(Trigger::Permanent),
-        other => Err(Failure::from(matterbox_core::CoreError::File(format!(
+        other => Err(Failure::from(matterbox_core::CoreError::Invalid(format!(
             "{other} is not a trigger: use matter-closed, date-added or permanent."
         )))),
     }
@@ -1615,7 +1631,7 @@ fn retention_cmd(ctx: &Ctx, cmd: RetentionCmd) -> Outcome {
                 .retention_policies()?
                 .into_iter()
                 .find(|p| p.id == id)
-                .ok_or_else(|| Failure::from(matterbox_core::CoreError::File(format!("No retention policy {id}."))))?;
+                .ok_or_else(|| Failure::from(matterbox_core::CoreError::NotFound(format!("No retention policy {id}."))))?;
             let trigger = match trigger {
                 Some(t) => trigger_of(&t)?,
                 None => old.trigger,
@@ -1637,6 +1653,24 @@ fn retention_cmd(ctx: &Ctx, cmd: RetentionCmd) -> Outcome {
                 },
             )?;
             ctx.print(&p, |p| policy_line(p))
+        }
+        RetentionCmd::Area { area, policy: None, none: false } => {
+            let policy = s.practice_area_policy(&area)?;
+            ctx.print(&serde_json::json!({ "practiceArea": area, "policy": policy }), |_| {
+                format!("Practice area {}: {}.\n", shown(&area), policy_text(policy.as_ref()))
+            })
+        }
+        RetentionCmd::Matter { number, policy: None, none: false } => {
+            let r = s.matter_retention(s.matter_id(&number)?)?;
+            ctx.print(&serde_json::json!({ "matter": number, "policy": r.policy, "ownPolicy": r.own_policy, "dueOn": r.due_on }), |_| {
+                let from = match (&r.policy, r.own_policy) {
+                    (None, _) => "",
+                    (Some(_), true) => " (its own)",
+                    (Some(_), false) => " (from its practice area)",
+                };
+                let due = r.due_on.as_deref().map(|d| format!("; due on {d}")).unwrap_or_default();
+                format!("Matter {}: {}{from}{due}.\n", shown(&number), policy_text(r.policy.as_ref()))
+            })
         }
         RetentionCmd::Area { area, policy, none: _ } => {
             s.set_practice_area_policy(&area, policy)?;
@@ -1666,7 +1700,7 @@ fn retention_cmd(ctx: &Ctx, cmd: RetentionCmd) -> Outcome {
                 (_, Some(m), _) => (HoldTarget::Matter, s.matter_id(&m)?),
                 (_, _, Some(d)) => (HoldTarget::Document, d),
                 _ => {
-                    return Err(Failure::from(matterbox_core::CoreError::File(
+                    return Err(Failure::from(matterbox_core::CoreError::Invalid(
                         "Say what to hold: --client ID, --matter NUMBER or --document ID.".into(),
                     )));
                 }
@@ -1687,7 +1721,7 @@ fn retention_cmd(ctx: &Ctx, cmd: RetentionCmd) -> Outcome {
                 (Some(m), _) => Disposal { kind: "matter".into(), id: s.matter_id(&m)? },
                 (_, Some(d)) => Disposal { kind: "document".into(), id: d },
                 _ => {
-                    return Err(Failure::from(matterbox_core::CoreError::File(
+                    return Err(Failure::from(matterbox_core::CoreError::Invalid(
                         "Say what to defer: --matter NUMBER or --document ID.".into(),
                     )));
                 }
@@ -1702,7 +1736,7 @@ fn retention_cmd(ctx: &Ctx, cmd: RetentionCmd) -> Outcome {
             }
             items.extend(documents.iter().map(|d| Disposal { kind: "document".into(), id: *d }));
             if items.is_empty() {
-                return Err(Failure::from(matterbox_core::CoreError::File(
+                return Err(Failure::from(matterbox_core::CoreError::Invalid(
                     "Say what to destroy: --matter NUMBER and/or --document ID.".into(),
                 )));
             }
@@ -1761,15 +1795,18 @@ fn retention_cmd(ctx: &Ctx, cmd: RetentionCmd) -> Outcome {
             })
         }
         RetentionCmd::Certificate { certificate, output } => {
-            if output.symlink_metadata().is_ok() {
-                return Err(exists_already(&output));
-            }
-            let html = s.destruction_certificate(&certificate)?;
-            // Never over a file made meanwhile (std::fs::write would be).
-            write_new_file(&output, html.as_bytes())?;
+            s.export_destruction_certificate(&certificate, &output)?;
             ctx.print(&serde_json::json!({ "written": output }), |_| format!("Wrote {}.\n", shown_path(&output)))
         }
     })
+}
+
+/// "policy 3 (Closed files: 7 years after closing)", or "no policy".
+fn policy_text(p: Option<&matterbox_core::domain::retention::Policy>) -> String {
+    match p {
+        None => "no policy".into(),
+        Some(p) => format!("policy {} ({})", p.id, shown(&p.name)),
+    }
 }
 
 fn pass_text(p: &matterbox_core::inbox::InboxPass) -> String {
@@ -1885,62 +1922,58 @@ fn audit_cmd(ctx: &Ctx, cmd: AuditCmd) -> Outcome {
             }
         }
         AuditCmd::Export { format, output } => {
-            // Refused before it is recorded, as `doc export` is.
-            if let Some(path) = output.as_deref().filter(|p| p.symlink_metadata().is_ok()) {
-                return Err(exists_already(path));
-            }
-            let entries = s.audit_entries()?;
-            let mut buf = Vec::new();
-            let name = match format {
-                ExportFormat::Jsonl => {
-                    matterbox_core::audit::export_jsonl(&entries, &mut buf)
-                        .map_err(CoreError::from)?;
-                    "jsonl"
-                }
-                ExportFormat::Csv => {
-                    matterbox_core::audit::export_csv(&entries, &mut buf)
-                        .map_err(CoreError::from)?;
-                    "csv"
-                }
+            let format = match format {
+                ExportFormat::Jsonl => AuditFormat::Jsonl,
+                ExportFormat::Csv => AuditFormat::Csv,
             };
-            // Recorded first: an export that cannot be recorded does not happen.
-            s.record_audit_export(name, entries.len())?;
             match output {
-                Some(path) => write_new_file(&path, &buf)?,
-                None => std::io::stdout().lock().write_all(&buf)?,
+                Some(path) => s.export_audit_to(format, &path)?,
+                None => std::io::stdout()
+                    .lock()
+                    .write_all(&s.export_audit(format)?)?,
             }
             Ok(())
         }
     })
 }
 
-/// The refusal of an export onto an existing file: the same error, and so
-/// the same exit code (6), as the core's `doc export` gives.
-fn exists_already(path: &Path) -> Failure {
-    Failure::Core(CoreError::File(format!(
-        "{} exists already; an export never overwrites a file.",
-        path.display()
-    )))
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Writes an export without overwriting anything that exists; a write
-/// that fails part-way removes what it created.
-fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                exists_already(path)
-            } else {
-                Failure::Io(format!("cannot create {}: {e}", path.display()))
-            }
-        })?;
-    if let Err(e) = file.write_all(bytes).and_then(|()| file.sync_all()) {
-        drop(file);
-        let _ = std::fs::remove_file(path);
-        return Err(Failure::Io(format!("cannot write {}: {e}", path.display())));
+    /// Every error code of the core, its serialized name and its exit code:
+    /// the contract scripts rely on. A new code must be added here.
+    const CODES: [(ErrorCode, &str, u8); 16] = [
+        (ErrorCode::VaultLocked, "vault_locked", 3),
+        (ErrorCode::VaultNotFound, "vault_not_found", 5),
+        (ErrorCode::VaultExists, "vault_exists", 5),
+        (ErrorCode::WrongSecret, "wrong_secret", 3),
+        (ErrorCode::InvalidRecoveryKey, "invalid_recovery_key", 3),
+        (ErrorCode::KeychainUnavailable, "keychain_unavailable", 4),
+        (ErrorCode::Validation, "validation", 6),
+        (ErrorCode::NotFound, "not_found", 7),
+        (ErrorCode::Conflict, "conflict", 6),
+        (ErrorCode::RetentionHold, "retention_hold", 6),
+        (ErrorCode::FileUnavailable, "file_unavailable", 10),
+        (ErrorCode::DecryptionFailed, "decryption_failed", 9),
+        (ErrorCode::UnsupportedVersion, "unsupported_version", 9),
+        (ErrorCode::ConfirmationNeeded, "confirmation_needed", 6),
+        (ErrorCode::VaultDamaged, "vault_damaged", 9),
+        (ErrorCode::Internal, "internal", 1),
+    ];
+
+    #[test]
+    fn every_error_code_has_one_name_and_one_documented_exit_code() {
+        assert_eq!(CODES.len(), ErrorCode::ALL.len());
+        for (code, (listed, name, exit)) in ErrorCode::ALL.into_iter().zip(CODES) {
+            assert_eq!(code, listed, "the table follows ErrorCode::ALL");
+            assert_eq!(code.as_str(), name);
+            assert_eq!(serde_json::to_value(code).unwrap(), name);
+            assert_eq!(exit_code(code), exit, "{name}");
+            assert!(
+                AFTER_HELP.contains(&format!("{exit} ")),
+                "exit code {exit} is not in the help"
+            );
+        }
     }
-    Ok(())
 }

@@ -28,10 +28,18 @@ pub const MAX_PREVIEW: u64 = 256 << 20;
 
 fn doc_err(e: matterbox_documents::FormatError) -> CoreError {
     match e {
-        matterbox_documents::FormatError::Io(io) => {
-            CoreError::File(format!("Cannot write the encrypted copy: {io}."))
+        matterbox_documents::FormatError::Io(io) => CoreError::Io {
+            doing: "sealing, listing or removing encrypted document files",
+            source: io,
+        },
+        matterbox_documents::FormatError::Random => {
+            CoreError::Internal("the system's random number generator failed")
         }
-        other => CoreError::File(other.to_string()),
+        matterbox_documents::FormatError::DecryptionFailed
+        | matterbox_documents::FormatError::NotADocument
+        | matterbox_documents::FormatError::UnsupportedVersion(_) => {
+            CoreError::Internal("an encrypted document file did not read back")
+        }
     }
 }
 
@@ -104,9 +112,9 @@ pub(crate) fn open_regular(source: &Path) -> Result<std::fs::File> {
     }
     let file = options
         .open(source)
-        .map_err(|e| CoreError::File(format!("Cannot read {}: {e}.", source.display())))?;
+        .map_err(CoreError::user_file("read", source))?;
     if !file.metadata().map(|m| m.is_file()).unwrap_or(false) {
-        return Err(CoreError::File(format!(
+        return Err(CoreError::Invalid(format!(
             "{} is not a regular file (a folder, a pipe or a device); only files can be imported.",
             source.display()
         )));
@@ -282,10 +290,10 @@ impl OpenCopies {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
             Err(e) => {
-                return Err(CoreError::File(format!(
-                    "Cannot wipe the opened copies in {}: {e}.",
-                    self.dir.display()
-                )));
+                return Err(CoreError::Io {
+                    doing: "wiping the opened copies",
+                    source: e,
+                });
             }
         }
         Ok(count)
@@ -414,7 +422,7 @@ impl Session {
             .map(|i| i.size)
             .unwrap_or_default();
         if u64::try_from(size).unwrap_or(u64::MAX) > max {
-            return Err(CoreError::File(format!(
+            return Err(CoreError::Invalid(format!(
                 "\u{201c}{}\u{201d} is {}, too large to show here; export it or open it with another application.",
                 v.title,
                 matterbox_domain::text::over_limit_text(
@@ -564,7 +572,7 @@ impl Session {
         let old = documents::version_key(&self.conn, id, Some(version))?;
         let doc = documents::get(&self.conn, id)?;
         let (mut reader, mut writer) =
-            std::io::pipe().map_err(|e| CoreError::File(e.to_string()))?;
+            std::io::pipe().map_err(CoreError::io("making a pipe to re-encrypt a version"))?;
         let key = self.version_key(&old)?;
         let blobs = self.blobs();
         let sealed = std::thread::scope(|scope| {
@@ -577,7 +585,7 @@ impl Session {
             drop(reader);
             let decrypted = decrypting
                 .join()
-                .unwrap_or_else(|_| Err(CoreError::File("The decrypting thread failed.".into())));
+                .unwrap_or_else(|_| Err(CoreError::Internal("the decrypting thread failed")));
             match (sealed, decrypted) {
                 (Ok(s), Ok(())) => Ok(s),
                 (Ok(s), Err(e)) => {
@@ -629,10 +637,7 @@ impl Session {
     ) -> Result<()> {
         let v = documents::version_key(&self.conn, id, version)?;
         if destination.exists() {
-            return Err(CoreError::File(format!(
-                "{} exists already; an export never overwrites a file.",
-                destination.display()
-            )));
+            return Err(CoreError::Exists(destination.to_path_buf()));
         }
         self.write(|_, rec| {
             rec.record(
@@ -664,9 +669,7 @@ impl Session {
     /// crash leaves nothing readable behind.
     fn write_verified_copy(&self, v: &VersionKey, destination: &Path) -> Result<()> {
         let records = matterbox_vault::paths::interrupted_exports_dir().ok();
-        let cannot = |e: std::io::Error| {
-            CoreError::File(format!("Cannot write {}: {e}.", destination.display()))
-        };
+        let cannot = |e: std::io::Error| CoreError::user_file("write", destination)(e);
         let mut partial =
             crate::partial::Partial::create(destination, records.as_deref()).map_err(cannot)?;
         {
@@ -676,10 +679,7 @@ impl Session {
         }
         partial.finish(destination).map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
-                CoreError::File(format!(
-                    "{} exists already; an export never overwrites a file.",
-                    destination.display()
-                ))
+                CoreError::Exists(destination.to_path_buf())
             } else {
                 cannot(e)
             }
@@ -823,7 +823,8 @@ impl Session {
         }
         for (path, age) in &temporary {
             if fix && *age >= min_age {
-                std::fs::remove_file(path).map_err(|e| CoreError::File(e.to_string()))?;
+                std::fs::remove_file(path)
+                    .map_err(CoreError::io("removing a stale temporary file"))?;
                 report.temporary_removed += 1;
             } else {
                 report.temporary += 1;

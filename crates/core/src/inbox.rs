@@ -212,7 +212,8 @@ impl Session {
             Folder::open(&path).map_err(|e| invalid("folder", e.to_string()))?;
             new.folder = Some(path.display().to_string());
         }
-        let value = serde_json::to_string(&new).map_err(|e| CoreError::File(e.to_string()))?;
+        let value = serde_json::to_string(&new)
+            .map_err(|_| CoreError::Internal("the inbox settings did not serialize"))?;
         self.write(|tx, rec| {
             settings::set(tx, INBOX_SETTINGS, &value)?;
             rec.record(
@@ -225,7 +226,7 @@ impl Session {
         let location = serde_json::to_vec(&InboxLocation {
             folder: new.folder.clone(),
         })
-        .map_err(|e| CoreError::File(e.to_string()))?;
+        .map_err(|_| CoreError::Internal("the inbox location did not serialize"))?;
         matterbox_vault::fsutil::write_atomic(
             &self.vault.dir().join(INBOX_LOCATION_FILE),
             &location,

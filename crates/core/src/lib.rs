@@ -7,6 +7,7 @@
 mod document_ops;
 mod error;
 pub mod inbox;
+pub mod incident;
 mod partial;
 pub mod retention;
 
@@ -180,7 +181,7 @@ impl SlotChange {
             old_entry: self.old_entry.clone(),
             new_entry: self.new_entry.clone(),
         })
-        .map_err(|e| CoreError::File(e.to_string()))
+        .map_err(|_| CoreError::Internal("a pending change did not serialize"))
     }
 }
 
@@ -238,7 +239,7 @@ fn check_recovery_slot(
     match kept {
         None => {
             let copy = serde_json::to_string(&header.recovery_slot)
-                .map_err(|e| CoreError::File(e.to_string()))?;
+                .map_err(|_| CoreError::Internal("the recovery slot did not serialize"))?;
             settings::set(tx, RECOVERY_SLOT_SETTING, &copy)?;
             Ok(None)
         }
@@ -1044,16 +1045,53 @@ impl Session {
         Ok(self.audit.entries(&self.conn)?)
     }
 
-    /// Records that the audit log was exported (writing the file is the caller's).
-    pub fn record_audit_export(&mut self, format: &str, entries: usize) -> Result<()> {
+    /// The whole audit log in `format`, for the caller to print; the
+    /// export is recorded first (an export that cannot be recorded does
+    /// not happen).
+    pub fn export_audit(&mut self, format: AuditFormat) -> Result<Vec<u8>> {
+        let entries = self.audit_entries()?;
+        let mut out = Vec::new();
+        match format {
+            AuditFormat::Jsonl => matterbox_audit::export_jsonl(&entries, &mut out)?,
+            AuditFormat::Csv => matterbox_audit::export_csv(&entries, &mut out)?,
+        }
         let object = self.vault_object();
         self.write(|_, rec| {
             rec.record(
                 "audit_exported",
                 &object,
-                json!({ "format": format, "entries": entries }),
+                json!({ "format": format.name(), "entries": entries.len() }),
             )
-        })
+        })?;
+        Ok(out)
+    }
+
+    /// Writes the audit log to `destination`: a new file only the user can
+    /// read, never over an existing one (refused before anything is
+    /// recorded).
+    pub fn export_audit_to(&mut self, format: AuditFormat, destination: &Path) -> Result<()> {
+        if destination.symlink_metadata().is_ok() {
+            return Err(CoreError::Exists(destination.to_path_buf()));
+        }
+        let bytes = self.export_audit(format)?;
+        partial::write_new_private(destination, &bytes)
+    }
+}
+
+/// The formats the audit log is exported in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditFormat {
+    /// One JSON object per line.
+    Jsonl,
+    Csv,
+}
+
+impl AuditFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            AuditFormat::Jsonl => "jsonl",
+            AuditFormat::Csv => "csv",
+        }
     }
 }
 

@@ -173,6 +173,28 @@ impl Drop for Partial {
     }
 }
 
+/// Writes `bytes` as the new file `destination`, readable by the user
+/// alone, the way every export is written: invisible until complete and
+/// synced, never over an existing file (then [`CoreError::Exists`]), and
+/// nothing left behind when it fails.
+pub(crate) fn write_new_private(destination: &Path, bytes: &[u8]) -> crate::Result<()> {
+    use crate::CoreError;
+    if destination.symlink_metadata().is_ok() {
+        return Err(CoreError::Exists(destination.to_path_buf()));
+    }
+    let records = matterbox_vault::paths::interrupted_exports_dir().ok();
+    let cannot = |e: io::Error| {
+        if e.kind() == io::ErrorKind::AlreadyExists {
+            CoreError::Exists(destination.to_path_buf())
+        } else {
+            CoreError::user_file("write", destination)(e)
+        }
+    };
+    let mut partial = Partial::create(destination, records.as_deref()).map_err(cannot)?;
+    io::Write::write_all(partial.file(), bytes).map_err(cannot)?;
+    partial.finish(destination).map_err(cannot)
+}
+
 /// Wipes the named partial files that a crash left behind, as listed in
 /// `records`, and the records. Returns how many files were wiped.
 pub fn wipe_interrupted(records: &Path) -> usize {

@@ -10,6 +10,8 @@
 //! on, are overwritten and removed; their ids wait in `destruction_jobs`
 //! so a crash mid-way resumes at the next unlock.
 
+use std::path::Path;
+
 use chrono::NaiveDate;
 use matterbox_domain::retention::{self, DueItem, Hold, HoldTarget, Policy, PolicyInput};
 use matterbox_vault::Passphrase;
@@ -259,6 +261,11 @@ impl Session {
         })
     }
 
+    /// The policy of a practice area, if it has one.
+    pub fn practice_area_policy(&self, area: &str) -> Result<Option<Policy>> {
+        Ok(retention::area_policy(&self.conn, area)?)
+    }
+
     pub fn set_practice_area_policy(&mut self, area: &str, policy: Option<i64>) -> Result<()> {
         self.write(|tx, rec| {
             retention::set_area_policy(tx, area, policy)?;
@@ -395,6 +402,13 @@ impl Session {
         for item in items {
             let listed = due.iter().any(|d| d.kind == item.kind && d.id == item.id);
             if !listed {
+                let is_held = match item.kind.as_str() {
+                    "document" => retention::document_held(&self.conn, item.id)?,
+                    _ => retention::matter_held(&self.conn, item.id)?,
+                };
+                if is_held {
+                    return Err(held());
+                }
                 return Err(CoreError::Domain(matterbox_domain::DomainError::Conflict(
                     format!(
                         "The {} with id {} is not due for destruction today (not yet due, held, deferred or already destroyed); nothing was destroyed.",
@@ -530,9 +544,10 @@ impl Session {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                     Err(e) => {
-                        return Err(CoreError::File(format!(
-                            "Cannot remove an encrypted file: {e}."
-                        )));
+                        return Err(CoreError::Io {
+                            doing: "removing a destroyed document's encrypted file",
+                            source: e,
+                        });
                     }
                 }
             }
@@ -576,6 +591,22 @@ impl Session {
     /// A certificate of destruction as a standalone HTML page (print it to
     /// PDF from any browser). Exporting it is audited.
     pub fn destruction_certificate(&mut self, certificate: &str) -> Result<String> {
+        let entries = self.certificate_entries(certificate)?;
+        let vault_name = self.vault.header().name.clone();
+        let object = self.vault_object();
+        self.write(|_, rec| {
+            rec.record(
+                "certificate_exported",
+                &object,
+                json!({ "certificate": certificate }),
+            )
+        })?;
+        Ok(certificate_html(&vault_name, certificate, &entries))
+    }
+
+    /// The register entries a certificate covers; `not_found` when there
+    /// is no such certificate (the app asks before it offers to save one).
+    pub fn certificate_entries(&self, certificate: &str) -> Result<Vec<RegisterEntry>> {
         let entries: Vec<RegisterEntry> = self
             .destruction_register()?
             .into_iter()
@@ -587,16 +618,22 @@ impl Session {
                 key: certificate.to_string(),
             }));
         }
-        let vault_name = self.vault.header().name.clone();
-        let object = self.vault_object();
-        self.write(|_, rec| {
-            rec.record(
-                "certificate_exported",
-                &object,
-                json!({ "certificate": certificate }),
-            )
-        })?;
-        Ok(certificate_html(&vault_name, certificate, &entries))
+        Ok(entries)
+    }
+
+    /// Writes a certificate of destruction to `destination`: a new file
+    /// only the user can read, never over an existing one. The export is
+    /// recorded first; a refused destination records nothing.
+    pub fn export_destruction_certificate(
+        &mut self,
+        certificate: &str,
+        destination: &Path,
+    ) -> Result<()> {
+        if destination.symlink_metadata().is_ok() {
+            return Err(CoreError::Exists(destination.to_path_buf()));
+        }
+        let html = self.destruction_certificate(certificate)?;
+        crate::partial::write_new_private(destination, html.as_bytes())
     }
 
     /// Test support: the raw key of a document's current version, so the
@@ -614,15 +651,13 @@ impl Session {
             &v.wrapped_key,
             &v.blob_id,
         )
-        .map_err(|e| CoreError::File(e.to_string()))?;
+        .map_err(|_| CoreError::Internal("a destroyed version's key did not unwrap"))?;
         Ok(key.expose().to_vec())
     }
 }
 
 fn held() -> CoreError {
-    CoreError::Domain(matterbox_domain::DomainError::Conflict(
-        "A legal hold applies; nothing was destroyed.".into(),
-    ))
+    CoreError::Held("A legal hold applies; nothing was destroyed.".into())
 }
 
 fn policy_details(p: &Policy) -> serde_json::Value {

@@ -759,7 +759,7 @@ mod retention_tests {
             )
             .unwrap_err()
             .code(),
-            ErrorCode::Conflict,
+            ErrorCode::RetentionHold,
             "a hold on one document holds its matter"
         );
         s.release_hold(h.id).unwrap();

@@ -206,6 +206,18 @@ pub fn update_policy(conn: &Connection, id: i64, input: &PolicyInput) -> Result<
     Ok(())
 }
 
+/// The policy of a practice area, if it has one.
+pub fn area_policy(conn: &Connection, area: &str) -> Result<Option<Policy>, DomainError> {
+    let id: Option<i64> = conn
+        .query_row(
+            "SELECT policy_id FROM practice_area_policies WHERE practice_area = ?1 COLLATE NOCASE",
+            [area.trim()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    id.map(|id| policy(conn, id)).transpose()
+}
+
 /// Sets (or clears) the policy of a practice area.
 pub fn set_area_policy(
     conn: &Connection,

@@ -62,6 +62,12 @@ fn state_dir() -> Result<PathBuf, VaultError> {
         .unwrap_or_else(|| dirs.config_local_dir().to_path_buf()))
 }
 
+/// The private log of internal errors: each line an incident id, its time
+/// and what failed, never data (Linux: `~/.local/state/matterbox/incidents.log`).
+pub fn incident_log() -> Result<PathBuf, VaultError> {
+    Ok(state_dir()?.join("incidents.log"))
+}
+
 /// The second copy of each vault's failed-unlock record, outside the vault
 /// folders (Linux: `~/.local/state/matterbox/unlock-attempts`).
 pub fn attempts_mirror_dir() -> Result<PathBuf, VaultError> {

@@ -2,6 +2,7 @@
 import type { ErrorCode } from "./ErrorCode";
 
 /**
- * The error that crosses process boundaries (IPC, `--json` output).
+ * The error that crosses process boundaries (IPC, `--json` output). Made
+ * only by [`CoreError::to_api`].
  */
 export type ApiError = { code: ErrorCode, message: string, };
