@@ -1,0 +1,143 @@
+//! `matterbox doctor`, `matterbox settings …` and `matterbox audit …`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Subcommand, ValueEnum};
+use matterbox_core::audit::Verification;
+use matterbox_core::{AuditFormat, CoreError};
+
+use crate::ctx::Ctx;
+use crate::failure::{Failure, Outcome};
+use crate::shown::shown;
+
+#[derive(Subcommand)]
+pub(crate) enum SettingsCmd {
+    /// Show or set the matter number scheme, e.g. "{year}-{seq:04}".
+    NumberScheme { template: Option<String> },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum ExportFormat {
+    Jsonl,
+    Csv,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum AuditCmd {
+    /// Check the whole chain; exit code 8 names a broken log.
+    Verify,
+    /// Write the log as JSON lines or CSV.
+    Export {
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: ExportFormat,
+        /// Write here instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+pub(crate) fn doctor_cmd(
+    ctx: &Ctx,
+    fix: bool,
+    deep: bool,
+    min_age_seconds: u64,
+    allow_many: bool,
+) -> Outcome {
+    ctx.with_session(|s| {
+        let report = s.doctor(fix, deep, Duration::from_secs(min_age_seconds), allow_many)?;
+        ctx.print(&report, |r| {
+            let mut out = format!("Checked {} document versions{}.\n", r.checked, if deep { ", decrypting each" } else { "" });
+            if r.orphans_removed + r.temporary_removed > 0 {
+                out.push_str(&format!(
+                    "Removed {} orphaned encrypted files and {} temporary files left by interrupted imports.\n",
+                    r.orphans_removed, r.temporary_removed
+                ));
+            }
+            for p in &r.database_problems {
+                out.push_str(&format!("DATABASE DAMAGED: {p}\n"));
+            }
+            if let Some(why) = &r.fix_refused {
+                out.push_str(&format!(
+                    "Removed no orphaned encrypted file: {why}. Put back vault.db from a backup if it lost records; if you are sure these files belong to no document, run again with --i-know-the-orphans-are-not-documents.\n"
+                ));
+            }
+            if !r.orphans.is_empty() || r.temporary > 0 {
+                out.push_str(&format!(
+                    "{} orphaned and {} temporary files remain (recent, or run with --fix).\n",
+                    r.orphans.len(),
+                    r.temporary
+                ));
+            }
+            for d in &r.missing {
+                out.push_str(&format!("MISSING: document {} \u{201c}{}\u{201d} has no encrypted file.\n", d.id, shown(&d.title)));
+            }
+            for d in &r.damaged {
+                out.push_str(&format!("DAMAGED: document {} \u{201c}{}\u{201d} does not verify.\n", d.id, shown(&d.title)));
+            }
+            if r.healthy() {
+                out.push_str("All documents are in order.\n");
+            }
+            out
+        })?;
+        if !report.database_problems.is_empty() {
+            Err(Failure::Core(CoreError::Store(
+                matterbox_core::StoreError::Damaged(format!(
+                    "{} problem(s) in its pages (listed above)",
+                    report.database_problems.len()
+                )),
+            )))
+        } else if report.missing.is_empty() && report.damaged.is_empty() {
+            Ok(())
+        } else {
+            Err(Failure::DocumentsDamaged(report.missing.len() + report.damaged.len()))
+        }
+    })
+}
+
+pub(crate) fn settings_cmd(ctx: &Ctx, cmd: SettingsCmd) -> Outcome {
+    ctx.with_session(|s| match cmd {
+        SettingsCmd::NumberScheme { template } => {
+            let value = match template {
+                Some(t) => s.set_number_scheme(&t)?,
+                None => s.number_scheme()?,
+            };
+            ctx.print(&serde_json::json!({ "numberScheme": value }), |_| {
+                format!("{}\n", shown(&value))
+            })
+        }
+    })
+}
+
+pub(crate) fn audit_cmd(ctx: &Ctx, cmd: AuditCmd) -> Outcome {
+    ctx.with_session(|s| match cmd {
+        AuditCmd::Verify => {
+            let v = s.verify_audit()?;
+            match v {
+                Verification::Intact { entries } => ctx.print(&v, |_| {
+                    format!("The audit log is intact: {entries} entries, every link checked.\n")
+                }),
+                broken => {
+                    if ctx.json {
+                        ctx.print(&broken, |_| String::new())?;
+                    }
+                    Err(Failure::AuditBroken(broken))
+                }
+            }
+        }
+        AuditCmd::Export { format, output } => {
+            let format = match format {
+                ExportFormat::Jsonl => AuditFormat::Jsonl,
+                ExportFormat::Csv => AuditFormat::Csv,
+            };
+            match output {
+                Some(path) => s.export_audit_to(format, &path)?,
+                None => std::io::stdout()
+                    .lock()
+                    .write_all(&s.export_audit(format)?)?,
+            }
+            Ok(())
+        }
+    })
+}

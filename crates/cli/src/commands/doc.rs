@@ -1,0 +1,193 @@
+//! `matterbox doc …` and `matterbox search`.
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+
+use crate::ctx::Ctx;
+use crate::failure::Outcome;
+use crate::shown::{shown, shown_lines, shown_path};
+
+#[derive(Subcommand)]
+pub(crate) enum DocCmd {
+    /// Import a file into a matter, encrypted. The original is left as it is.
+    Add {
+        /// The matter number.
+        number: String,
+        file: PathBuf,
+        /// Title shown in the matter [default: the file name].
+        #[arg(long)]
+        title: Option<String>,
+        /// Keep a second copy when the matter already holds the same content.
+        #[arg(long)]
+        allow_duplicate: bool,
+    },
+    /// List a matter's documents.
+    List {
+        number: String,
+        /// List the matter's trash instead.
+        #[arg(long)]
+        trash: bool,
+    },
+    /// Show a document's details and version history.
+    Show { id: i64 },
+    /// Write a decrypted copy of a document (recorded in the audit log).
+    Export {
+        id: i64,
+        /// Where to write it; must not exist.
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
+        /// An older version instead of the current one.
+        #[arg(long)]
+        version: Option<i64>,
+    },
+    /// Change a document's title, notes or tags.
+    Edit {
+        id: i64,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        notes: Option<String>,
+        /// Replace the tags (comma-separated; empty clears them).
+        #[arg(long)]
+        tags: Option<String>,
+    },
+    /// Move a document to another matter.
+    Move {
+        id: i64,
+        /// The number of the matter it goes to.
+        to: String,
+    },
+    /// Add a file as the document's new current version.
+    AddVersion { id: i64, file: PathBuf },
+    /// Make an old version current again (as a new version).
+    RestoreVersion { id: i64, version: i64 },
+    /// Move a document to the trash (its bytes stay until retention destroys them).
+    Trash { id: i64 },
+    /// Take a document out of the trash.
+    Untrash { id: i64 },
+}
+
+pub(crate) fn doc_cmd(ctx: &Ctx, cmd: DocCmd) -> Outcome {
+    ctx.with_session(|s| match cmd {
+        DocCmd::Add { number, file, title, allow_duplicate } => {
+            let matter = s.matter_id(&number)?;
+            let d = s.import_document(matter, &file, title.as_deref(), allow_duplicate)?;
+            ctx.print(&d, |d| format!("Imported document {}: {} ({} bytes, encrypted)\n", d.id, shown(&d.title), d.size))
+        }
+        DocCmd::List { number, trash } => {
+            let matter = s.matter_id(&number)?;
+            let list = if trash { s.trashed_documents(matter)? } else { s.documents(matter)? };
+            ctx.print(&list, |l| {
+                let number = shown(&number);
+                if l.is_empty() && trash {
+                    format!("The trash of {number} is empty.\n")
+                } else if l.is_empty() {
+                    format!("No documents in {number} yet. Add one with `matterbox doc add {number} FILE`.\n")
+                } else {
+                    l.iter().map(document_line).collect()
+                }
+            })
+        }
+        DocCmd::Show { id } => {
+            let d = s.document(id)?;
+            let versions = s.document_versions(id)?;
+            let out = serde_json::json!({ "document": d, "versions": versions });
+            ctx.print(&out, |_| {
+                let mut t = document_line(&d);
+                t.push_str(&format!("        file: {}  text: {}\n", shown(&d.original_name), d.text_status));
+                if !d.notes.is_empty() {
+                    t.push_str(&format!("        notes: {}\n", shown_lines(&d.notes, "               ")));
+                }
+                for v in &versions {
+                    t.push_str(&format!("        version {}  {}  {} bytes  sha256 {}\n", v.version, v.created_at, v.size, v.sha256));
+                }
+                t
+            })
+        }
+        DocCmd::Edit { id, title, notes, tags } => {
+            let patch = matterbox_core::domain::documents::DocumentPatch {
+                title,
+                notes,
+                tags: tags.map(|t| t.split(',').map(str::to_string).collect()),
+            };
+            let d = s.update_document(id, &patch)?;
+            ctx.print(&d, document_line)
+        }
+        DocCmd::Move { id, to } => {
+            let matter = s.matter_id(&to)?;
+            let d = s.move_document(id, matter)?;
+            ctx.print(&d, |d| format!("Moved to {}:\n{}", shown(&to), document_line(d)))
+        }
+        DocCmd::AddVersion { id, file } => {
+            let d = s.add_document_version(id, &file)?;
+            ctx.print(&d, |d| format!("Added version {}:\n{}", d.versions, document_line(d)))
+        }
+        DocCmd::RestoreVersion { id, version } => {
+            let d = s.restore_document_version(id, version)?;
+            ctx.print(&d, |d| format!("Version {version} is current again as version {}:\n{}", d.versions, document_line(d)))
+        }
+        DocCmd::Trash { id } => {
+            let d = s.set_document_trashed(id, true)?;
+            ctx.print(&d, |d| format!("Moved to the trash: {}\n", shown(&d.title)))
+        }
+        DocCmd::Untrash { id } => {
+            let d = s.set_document_trashed(id, false)?;
+            ctx.print(&d, |d| format!("Restored from the trash: {}\n", shown(&d.title)))
+        }
+        DocCmd::Export { id, output, version } => {
+            s.export_document(id, version, &output)?;
+            ctx.print(&serde_json::json!({ "exported": output }), |_| {
+                format!("Wrote a decrypted copy to {}. It is not protected by Matterbox.\n", shown_path(&output))
+            })
+        }
+    })
+}
+
+pub(crate) fn document_line(d: &matterbox_core::domain::documents::DocumentSummary) -> String {
+    let tags = if d.tags.is_empty() {
+        String::new()
+    } else {
+        format!("  [{}]", shown(&d.tags.join(", ")))
+    };
+    let versions = if d.versions > 1 {
+        format!(", {} versions", d.versions)
+    } else {
+        String::new()
+    };
+    format!(
+        "{:>6}  {}  ({} bytes{versions}){tags}\n",
+        d.id,
+        shown(&d.title),
+        d.size
+    )
+}
+
+pub(crate) fn search_cmd(
+    ctx: &Ctx,
+    text: &str,
+    matter: Option<String>,
+    mut filter: matterbox_core::domain::search::SearchFilter,
+) -> Outcome {
+    ctx.with_session(|s| {
+        filter.matter_id = matter.map(|n| s.matter_id(&n)).transpose()?;
+        let hits = s.search(text, &filter)?;
+        ctx.print(&hits, |h| {
+            if h.is_empty() {
+                "No document matches.\n".into()
+            } else {
+                h.iter()
+                    .map(|d| {
+                        format!(
+                            "{:>6}  {}  {}\n        {}\n",
+                            d.document_id,
+                            shown(&d.matter_number),
+                            shown(&d.title),
+                            shown(&d.snippet.replace('\n', " "))
+                        )
+                    })
+                    .collect()
+            }
+        })
+    })
+}

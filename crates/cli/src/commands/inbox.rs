@@ -1,0 +1,333 @@
+//! `matterbox inbox …`: the watched folder, its rules and the Unfiled queue.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::Subcommand;
+use matterbox_core::Session;
+use matterbox_core::domain::text::size_text;
+
+use crate::commands::doc::document_line;
+use crate::ctx::Ctx;
+use crate::failure::{Failure, Outcome};
+use crate::shown::{shown, shown_lines, shown_path};
+
+#[derive(Subcommand)]
+pub(crate) enum InboxCmd {
+    /// Show the inbox settings, or change them.
+    Settings {
+        /// The folder to watch (created, private, if missing).
+        #[arg(long, value_name = "DIR")]
+        folder: Option<PathBuf>,
+        /// Poll instead of native events (for network shares).
+        #[arg(long, conflicts_with = "native")]
+        poll: bool,
+        /// Use native events again.
+        #[arg(long)]
+        native: bool,
+        /// How long a file must stay unchanged before it is taken.
+        #[arg(long, value_name = "MS")]
+        quiet_ms: Option<u32>,
+        /// Files larger than this go to the quarantine.
+        #[arg(long, value_name = "MIB")]
+        max_mib: Option<u64>,
+        /// The new folder already holds files: take them. Each is encrypted
+        /// into the vault and then REMOVED from the folder.
+        #[arg(long, requires = "folder")]
+        take_existing_files: bool,
+    },
+    /// Routing rules on file names, evaluated after subfolder and number.
+    #[command(subcommand)]
+    Rule(RuleCmd),
+    /// Create the inbox subfolder for a matter (files dropped there go to it).
+    Mkdir { number: String },
+    /// Where things stand: folder, files waiting, Unfiled, quarantine.
+    Status,
+    /// Take what is in the inbox now (waits for files to settle, at most --wait seconds).
+    Scan {
+        #[arg(long, default_value = "30")]
+        wait: u64,
+    },
+    /// Watch the inbox and ingest until stopped. Stopping it at any moment
+    /// (even kill -9) loses nothing: the next start resumes.
+    Watch,
+    /// The files no rule could place.
+    Unfiled,
+    /// File an Unfiled item into a matter.
+    File { item: i64, number: String },
+    /// Files that could not be ingested, with the reason.
+    Quarantine,
+    /// Put a quarantined file back into the inbox.
+    Retry { name: String },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum RuleCmd {
+    List,
+    /// Add a rule: a glob (or --regex) on the file name, to a matter and/or tags.
+    Add {
+        #[arg(long)]
+        pattern: String,
+        #[arg(long)]
+        regex: bool,
+        #[arg(long)]
+        matter: Option<String>,
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+    },
+    /// Remove the rule at this position (from `rule list`).
+    Remove {
+        index: usize,
+    },
+}
+
+pub(crate) fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
+    use matterbox_core::inbox::{InboxRunner, InboxSettings, Watching};
+    let show = |s: &InboxSettings| {
+        let mut t = format!(
+            "Inbox folder: {}\nWatching: {}  quiet period: {} ms  size limit: {} MiB\n",
+            s.folder
+                .as_deref()
+                .map(shown)
+                .unwrap_or("(none; set one with `matterbox inbox settings --folder DIR`)".into()),
+            if s.poll { "polling" } else { "native events" },
+            s.quiet_ms,
+            size_text(s.max_bytes)
+        );
+        for (i, r) in s.rules.iter().enumerate() {
+            t.push_str(&format!(
+                "rule {}: {} {}{}{}\n",
+                i + 1,
+                if r.regex { "regex" } else { "glob" },
+                shown(&r.pattern),
+                r.matter
+                    .as_deref()
+                    .map(|m| format!(" -> {}", shown(m)))
+                    .unwrap_or_default(),
+                if r.tags.is_empty() {
+                    String::new()
+                } else {
+                    format!(" tags {}", shown(&r.tags.join(", ")))
+                }
+            ));
+        }
+        t
+    };
+    let runner = |s: &Session| -> Result<InboxRunner, Failure> {
+        InboxRunner::new(s)?.ok_or_else(|| {
+            Failure::from(matterbox_core::CoreError::Invalid(
+                "No inbox folder is set: `matterbox inbox settings --folder DIR`.".into(),
+            ))
+        })
+    };
+    let folder_of = |s: &Session| -> Result<matterbox_core::inbox::Folder, Failure> {
+        s.inbox_folder()?.ok_or_else(|| {
+            Failure::from(matterbox_core::CoreError::Invalid(
+                "No inbox folder is set: `matterbox inbox settings --folder DIR`.".into(),
+            ))
+        })
+    };
+    ctx.with_session(|s| match cmd {
+        InboxCmd::Settings { folder, poll, native, quiet_ms, max_mib, take_existing_files } => {
+            let mut settings = s.inbox_settings()?;
+            let changed = folder.is_some() || poll || native || quiet_ms.is_some() || max_mib.is_some();
+            if let Some(f) = folder {
+                let abs = std::path::absolute(&f).unwrap_or(f);
+                settings.folder = Some(abs.display().to_string());
+            }
+            if poll {
+                settings.poll = true;
+            }
+            if native {
+                settings.poll = false;
+            }
+            if let Some(q) = quiet_ms {
+                settings.quiet_ms = q;
+            }
+            if let Some(m) = max_mib {
+                settings.max_bytes = m.saturating_mul(1 << 20);
+            }
+            if changed {
+                settings = s.set_inbox_settings(&settings, take_existing_files)?;
+            }
+            ctx.print(&settings, show)
+        }
+        InboxCmd::Rule(rule) => {
+            let mut settings = s.inbox_settings()?;
+            match rule {
+                RuleCmd::List => {}
+                RuleCmd::Add { pattern, regex, matter, tags } => {
+                    settings.rules.push(matterbox_core::inbox::Rule { pattern, regex, matter, tags });
+                    settings = s.set_inbox_settings(&settings, false)?;
+                }
+                RuleCmd::Remove { index } => {
+                    if index == 0 || index > settings.rules.len() {
+                        return Err(Failure::from(matterbox_core::CoreError::NotFound(format!(
+                            "There is no rule {index}; `matterbox inbox rule list` shows them."
+                        ))));
+                    }
+                    settings.rules.remove(index - 1);
+                    settings = s.set_inbox_settings(&settings, false)?;
+                }
+            }
+            ctx.print(&settings.rules, |_| show(&settings))
+        }
+        InboxCmd::Mkdir { number } => {
+            s.matter_id(&number)?;
+            let dir = folder_of(s)?.create_subfolder(&number)
+                .map_err(matterbox_core::CoreError::from)?;
+            ctx.print(&serde_json::json!({ "folder": dir }), |_| {
+                format!("Files dropped into {} go to matter {}.\n", shown_path(&dir), shown(&number))
+            })
+        }
+        InboxCmd::Status => {
+            let settings = s.inbox_settings()?;
+            let waiting = settings
+                .folder
+                .as_deref()
+                .map(|f| matterbox_core::inbox::pending_files(std::path::Path::new(f)))
+                .unwrap_or(0);
+            let unfiled = s.unfiled()?.len();
+            let quarantined = match folder_of(s) {
+                Ok(f) => f.quarantined().map(|q| q.len()).unwrap_or(0),
+                Err(_) => 0,
+            };
+            let status = serde_json::json!({
+                "folder": settings.folder, "poll": settings.poll, "waiting": waiting,
+                "unfiled": unfiled, "quarantined": quarantined,
+            });
+            ctx.print(&status, |_| {
+                format!(
+                    "{}{waiting} waiting in the inbox, {unfiled} in Unfiled, {quarantined} in quarantine.\n",
+                    show(&settings)
+                )
+            })
+        }
+        InboxCmd::Scan { wait } => {
+            let mut r = runner(s)?;
+            let deadline = Instant::now() + Duration::from_secs(wait);
+            let mut total = matterbox_core::inbox::InboxPass::default();
+            loop {
+                let pass = r.pass(s, Instant::now())?;
+                total.ingested.extend(pass.ingested);
+                total.quarantined.extend(pass.quarantined);
+                total.waiting = pass.waiting;
+                if pass.waiting == 0 || Instant::now() >= deadline {
+                    break;
+                }
+                std::thread::sleep(r.tick_interval());
+            }
+            ctx.print(&total, pass_text)
+        }
+        InboxCmd::Watch => {
+            let settings = s.inbox_settings()?;
+            let mut r = runner(s)?;
+            let watching = Watching::start(&r, settings.poll);
+            eprintln!(
+                "Watching {} ({}{}). Stopping at any moment loses nothing.",
+                shown_path(&r.folder.root),
+                match watching.mode() {
+                    matterbox_core::inbox::Mode::Native => "native events",
+                    matterbox_core::inbox::Mode::Polling => "polling",
+                },
+                watching.fallback_reason().map(|e| format!("; native watching failed: {}", shown(e))).unwrap_or_default()
+            );
+            let mut hinted = true;
+            loop {
+                if !r.due(hinted, Instant::now()) {
+                    let interval = r.tick_interval();
+                    hinted = watching.wait(&mut r, interval);
+                    continue;
+                }
+                let pass = r.pass(s, Instant::now())?;
+                if !pass.ingested.is_empty() || !pass.quarantined.is_empty() {
+                    let mut out = std::io::stdout().lock();
+                    if ctx.json {
+                        for i in &pass.ingested {
+                            writeln!(out, "{}", serde_json::json!({ "ingested": i }))?;
+                        }
+                        for (name, reason) in &pass.quarantined {
+                            writeln!(out, "{}", serde_json::json!({ "quarantined": name, "reason": reason }))?;
+                        }
+                    } else {
+                        write!(out, "{}", pass_text(&pass))?;
+                    }
+                    out.flush()?;
+                }
+                let interval = r.tick_interval();
+                hinted = watching.wait(&mut r, interval);
+            }
+        }
+        InboxCmd::Unfiled => {
+            let items = s.unfiled()?;
+            ctx.print(&items, |items| {
+                if items.is_empty() {
+                    return "Nothing is waiting in Unfiled.\n".into();
+                }
+                items
+                    .iter()
+                    .map(|i| {
+                        format!(
+                            "{:>6}  {}  ({} bytes){}\n",
+                            i.id,
+                            shown(&i.original_name),
+                            i.size,
+                            i.duplicate_of.map(|d| format!("  same content as document {d}")).unwrap_or_default()
+                        )
+                    })
+                    .collect()
+            })
+        }
+        InboxCmd::File { item, number } => {
+            let matter = s.matter_id(&number)?;
+            let d = s.file_unfiled(item, matter)?;
+            ctx.print(&d, |d| format!("Filed into {}:\n{}", shown(&number), document_line(d)))
+        }
+        InboxCmd::Quarantine => {
+            let q = folder_of(s)?.quarantined().map_err(matterbox_core::CoreError::from)?;
+            ctx.print(&q, |q| {
+                if q.is_empty() {
+                    return "The quarantine is empty.\n".into();
+                }
+                q.iter().map(|x| format!("{}\n    {}\n", shown(&x.name), shown_lines(&x.reason, "    "))).collect()
+            })
+        }
+        InboxCmd::Retry { name } => {
+            folder_of(s)?.retry(&name).map_err(matterbox_core::CoreError::from)?;
+            ctx.print(&serde_json::json!({ "retried": name }), |_| {
+                format!("{} is back in the inbox and will be tried again.\n", shown(&name))
+            })
+        }
+    })
+}
+
+pub(crate) fn pass_text(p: &matterbox_core::inbox::InboxPass) -> String {
+    let mut t = String::new();
+    for i in &p.ingested {
+        match (&i.matter_number, i.duplicate_of) {
+            (Some(m), _) => {
+                t.push_str(&format!("Ingested {} into {}.\n", shown(&i.name), shown(m)))
+            }
+            (None, Some(d)) => t.push_str(&format!(
+                "Ingested {} into Unfiled: same content as document {d}.\n",
+                shown(&i.name)
+            )),
+            (None, None) => t.push_str(&format!("Ingested {} into Unfiled.\n", shown(&i.name))),
+        }
+    }
+    for (name, reason) in &p.quarantined {
+        t.push_str(&format!(
+            "Quarantined {}: {}\n",
+            shown(name),
+            shown_lines(reason, "    ")
+        ));
+    }
+    if p.waiting > 0 {
+        t.push_str(&format!(
+            "{} files are still being written or settling.\n",
+            p.waiting
+        ));
+    }
+    t
+}

@@ -1,0 +1,10 @@
+//! One module per command group: its arguments, what it does, how its
+//! results read.
+
+pub(crate) mod admin;
+pub(crate) mod client;
+pub(crate) mod doc;
+pub(crate) mod inbox;
+pub(crate) mod matter;
+pub(crate) mod retention;
+pub(crate) mod vault;
