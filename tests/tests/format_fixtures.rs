@@ -2,7 +2,8 @@
 //! in `tests/fixtures/format/` (made by earlier code, see the README there)
 //! are opened with the current code. Each set holds a document blob with
 //! its wrapped key, and a whole small vault with its passphrase, device
-//! secret and recovery key (all TEST DATA).
+//! secret and recovery key (all TEST DATA). The vault's database is also
+//! opened by an external SQLCipher 4 client (`MATTERBOX_TEST_PYTHON`).
 //!
 //! The vault is only ever opened in a temporary copy: unlocking writes
 //! (audit entries, the anchor, migrations), and the committed files must
@@ -15,9 +16,10 @@ use std::time::Duration;
 
 use matterbox_core::audit::Verification;
 use matterbox_core::domain::search::SearchFilter;
-use matterbox_core::vault::{DeviceSecretStorage, Passphrase, VaultHeader};
+use matterbox_core::vault::{DeviceSecretStorage, Passphrase, RecoveryKey, Vault, VaultHeader};
 use matterbox_core::{Environment, ErrorCode, Session};
 use matterbox_documents::blobs::BlobStore;
+use matterbox_tests::sqlcipher_python;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -398,5 +400,53 @@ fn a_wrong_passphrase_does_not_open_a_fixture() {
         )
         .unwrap_err();
         assert_eq!(err.code(), ErrorCode::WrongSecret);
+    }
+}
+
+/// The fixture's database is real SQLCipher 4, readable in years by a
+/// standard client that is not Matterbox, given the key derived from the
+/// master key (here from the recovery slot).
+#[test]
+fn the_fixture_database_opens_in_an_external_sqlcipher_4_client() {
+    for set in sets() {
+        let e = expected(&set);
+        // The client may add -wal and -shm files: only ever a copy.
+        let copy = copy_of(&set, &e);
+        let vault = Vault::open(&copy.vault).unwrap();
+        let key = RecoveryKey::parse(&secret_file(&set, &e, "recovery_key_file")).unwrap();
+        let master = vault.danger_master_key_from_recovery(&key).unwrap();
+        let db_key = vault.danger_database_key_hex(&master);
+        let out = std::process::Command::new(sqlcipher_python())
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/python/sqlcipher_check.py"
+            ))
+            .arg(copy.vault.join("vault.db"))
+            .arg(db_key.as_str())
+            .output()
+            .expect("run the Python SQLCipher client");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let with_key = &report["with_key"];
+        assert_eq!(with_key["opened"], true, "{report}");
+        assert_eq!(
+            with_key["clients"],
+            serde_json::json!([e["client"]["name"]])
+        );
+        assert_eq!(
+            with_key["matters"],
+            serde_json::json!([e["matter"]["title"]])
+        );
+        assert!(
+            text(&with_key["cipher_version"]).starts_with('4'),
+            "{report}"
+        );
+        for attempt in ["with_wrong_key", "without_key", "key_as_passphrase"] {
+            assert_eq!(report[attempt]["opened"], false, "{attempt}: {report}");
+        }
     }
 }
