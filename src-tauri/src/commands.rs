@@ -15,10 +15,10 @@ use matterbox_core::domain::{
 };
 use matterbox_core::inbox::{InboxSettings, Quarantined};
 use matterbox_core::retention::{DestructionReport, Disposal, MatterRetention, RegisterEntry};
-use matterbox_core::vault::{DeviceSecretStorage, Passphrase, list_vaults};
+use matterbox_core::vault::{DeviceSecretStorage, Passphrase};
 use matterbox_core::{
     ApiError, AppSettings, DoctorReport, ErrorCode, KdfChoice, PreviewKind, SettingsPatch,
-    VaultInfo, vault_info,
+    UnreadableVault, VaultInfo, VaultListing, list_vaults, vault_info,
 };
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, State};
@@ -34,6 +34,8 @@ type Res<T> = Result<T, ApiError>;
 #[serde(rename_all = "camelCase")]
 pub struct AppStatus {
     pub vaults: Vec<VaultInfo>,
+    /// Vault folders that cannot be read, with why: shown, never hidden.
+    pub unreadable_vaults: Vec<UnreadableVault>,
     /// The folder of the unlocked vault, if one is unlocked.
     pub unlocked: Option<String>,
 }
@@ -92,13 +94,16 @@ pub async fn app_status(state: State<'_, AppState>) -> Res<AppStatus> {
         }
         .into())
     })?;
-    let vaults = list_vaults(&state.vaults_root)
-        .map_err(|e| api(e.into()))?
-        .iter()
-        .map(|v| vault_info(v.dir()).map_err(api))
-        .collect::<Res<Vec<_>>>()?;
+    let (mut vaults, mut unreadable_vaults) = (Vec::new(), Vec::new());
+    for listed in list_vaults(&state.vaults_root).map_err(api)? {
+        match listed {
+            VaultListing::Readable(info) => vaults.push(info),
+            VaultListing::Unreadable(u) => unreadable_vaults.push(u),
+        }
+    }
     Ok(AppStatus {
         vaults,
+        unreadable_vaults,
         unlocked: state.unlocked_vault().map(|p| p.display().to_string()),
     })
 }

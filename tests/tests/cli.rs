@@ -81,6 +81,53 @@ fn the_default_vault_lives_in_the_users_data_folder() {
 }
 
 #[test]
+fn a_vault_whose_header_does_not_read_is_listed_as_unreadable_with_the_reason() {
+    let home = Home::new();
+    let root = home.path().join("data/matterbox/vaults");
+    for name in ["good", "broken"] {
+        let mut cmd = home.cmd();
+        cmd.arg("--vault")
+            .arg(root.join(name))
+            .args(["vault", "create", "--name", name])
+            .arg("--danger-device-secret-in-plain-file")
+            .env("MATTERBOX_PASSPHRASE", PASS)
+            .env("MATTERBOX_DANGER_TEST_KDF_FLOOR", "1");
+        Run::from(cmd.output().unwrap()).ok();
+    }
+    std::fs::write(root.join("broken/vault.json"), "{ not a header").unwrap();
+
+    let mut list = home.cmd();
+    list.args(["--json", "vault", "list"]);
+    let json = Run::from(list.output().unwrap()).ok().json();
+    assert_eq!(json.as_array().unwrap().len(), 2, "{json}");
+    assert_eq!(json[0]["status"], "readable");
+    assert_eq!(json[0]["name"], "good");
+    assert_eq!(json[1]["status"], "unreadable");
+    assert_eq!(json[1]["path"], root.join("broken").to_str().unwrap());
+    assert_eq!(json[1]["error"]["code"], "decryption_failed");
+    assert!(
+        json[1]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("header is damaged"),
+        "{json}"
+    );
+
+    let mut list = home.cmd();
+    list.args(["vault", "list"]);
+    let text = Run::from(list.output().unwrap()).ok().stdout;
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].starts_with("good\t"), "{text}");
+    assert!(
+        lines[1].starts_with("(cannot be read)\t")
+            && lines[1].contains(root.join("broken").to_str().unwrap())
+            && lines[1].contains("header is damaged"),
+        "{text}"
+    );
+}
+
+#[test]
 fn secrets_come_from_files_or_the_environment_and_never_hang_without_a_terminal() {
     let home = Home::new();
     // No terminal, no file, no variable: a usage error naming the ways in.

@@ -326,6 +326,66 @@ pub fn vault_info(dir: &Path) -> Result<VaultInfo> {
     })
 }
 
+/// One vault folder as [`list_vaults`] found it.
+#[derive(Clone, Debug, Serialize, TS)]
+#[serde(tag = "status", rename_all = "camelCase")]
+pub enum VaultListing {
+    /// Its header reads: the same facts as [`vault_info`].
+    Readable(VaultInfo),
+    /// A folder with a header that cannot be read: shown, never left out.
+    Unreadable(UnreadableVault),
+}
+
+/// A vault folder whose header (or failed-unlock record) cannot be read:
+/// damaged, edited, a newer format, or a file the user cannot read.
+#[derive(Clone, Debug, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct UnreadableVault {
+    pub path: PathBuf,
+    /// Why, as the error opening it would give.
+    pub error: ApiError,
+}
+
+/// The vault folders below `root` (the vaults folder): readable ones by
+/// name, then those that cannot be read, each with its error. One vault
+/// that cannot be read never fails the list; only an unreadable `root`
+/// does.
+pub fn list_vaults(root: &Path) -> Result<Vec<VaultListing>> {
+    let listed: Vec<VaultListing> = matterbox_vault::list_vaults(root)?
+        .into_iter()
+        .map(|listed| match listed {
+            matterbox_vault::Listed::Vault(v) => match vault_info(v.dir()) {
+                Ok(info) => VaultListing::Readable(info),
+                Err(e) => VaultListing::Unreadable(UnreadableVault {
+                    path: v.dir().to_path_buf(),
+                    error: e.to_api(),
+                }),
+            },
+            matterbox_vault::Listed::Unreadable { dir, error } => {
+                VaultListing::Unreadable(UnreadableVault {
+                    path: dir,
+                    error: CoreError::from(error).to_api(),
+                })
+            }
+        })
+        .collect();
+    let (readable, mut unreadable): (Vec<_>, Vec<_>) = listed
+        .into_iter()
+        .partition(|l| matches!(l, VaultListing::Readable(_)));
+    unreadable.sort_by(|a, b| a.path().cmp(b.path()));
+    Ok(readable.into_iter().chain(unreadable).collect())
+}
+
+impl VaultListing {
+    /// The vault's folder.
+    pub fn path(&self) -> &Path {
+        match self {
+            VaultListing::Readable(info) => &info.path,
+            VaultListing::Unreadable(u) => &u.path,
+        }
+    }
+}
+
 /// An unlocked vault. Dropping it closes the database and zeroizes the
 /// keys; [`Session::lock`] does the same and records it.
 pub struct Session {

@@ -1081,3 +1081,53 @@ mod inbox_tests {
         );
     }
 }
+
+#[test]
+fn vaults_that_cannot_be_read_are_listed_with_their_error() {
+    let f = fixture();
+    let root = f.vault_dir.parent().unwrap().join("vaults");
+    for name in ["good", "damaged", "attempts"] {
+        create_vault(
+            &f.env,
+            &root.join(name),
+            &format!("{name} practice"),
+            &pass("first passphrase"),
+            DeviceSecretStorage::DangerPlainFile,
+            KdfChoice::Fixed(KdfCost::MINIMUM),
+        )
+        .unwrap()
+        .session
+        .lock()
+        .unwrap();
+    }
+    std::fs::write(root.join("damaged/vault.json"), b"{ not a header").unwrap();
+    // The header reads, but the failed-unlock record does not.
+    std::fs::write(root.join("attempts/unlock-attempts.json"), b"garbage").unwrap();
+
+    let listed = list_vaults(&root).unwrap();
+    assert_eq!(listed.len(), 3, "{listed:?}");
+    assert!(matches!(&listed[0], VaultListing::Readable(i) if i.name == "good practice"));
+    let unreadable: Vec<(&Path, &ApiError)> = listed[1..]
+        .iter()
+        .map(|l| match l {
+            VaultListing::Unreadable(u) => (u.path.as_path(), &u.error),
+            VaultListing::Readable(i) => panic!("{i:?}"),
+        })
+        .collect();
+    assert_eq!(unreadable[0].0, root.join("attempts"));
+    assert_eq!(unreadable[1].0, root.join("damaged"));
+    assert_eq!(unreadable[1].1.code(), ErrorCode::DecryptionFailed);
+    assert!(
+        unreadable[1].1.message().contains("header is damaged"),
+        "{}",
+        unreadable[1].1.message()
+    );
+    // As JSON, for the CLI and the app: a status, and the error's code.
+    let json = serde_json::to_value(&listed).unwrap();
+    assert_eq!(json[0]["status"], "readable");
+    assert_eq!(json[0]["name"], "good practice");
+    assert_eq!(json[2]["status"], "unreadable");
+    assert_eq!(json[2]["error"]["code"], "decryption_failed");
+
+    assert!(list_vaults(&root.join("none")).unwrap().is_empty());
+}

@@ -13,7 +13,11 @@
 //! substitution and appended data all fail authentication, and so does any
 //! change to the header. **Each document version has its own random key,
 //! used for exactly one stream: a nonce is never reused under a key.**
-//! Memory use is one chunk, whatever the document's size.
+//!
+//! Memory use is a few chunks, whatever the document's size: [`decrypt`]
+//! holds two sealed chunks (the one being opened and the whole next one,
+//! read ahead to learn whether the current one is the last); [`encrypt`]
+//! at most seven (four queued between its reading and sealing threads).
 
 pub mod blobs;
 
@@ -185,8 +189,10 @@ fn read_full(input: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
 /// Encrypts everything `input` yields into `output` under `key`.
 ///
 /// Two threads share the work: one reads the input and computes its
-/// SHA-256, the caller's thread seals and writes chunks. At most a few
-/// chunks are in flight, so memory stays constant.
+/// SHA-256, the caller's thread seals and writes chunks. At most seven
+/// chunks are alive (one being read, four queued, the one received and
+/// the full one held back until the next shows whether it is the last),
+/// so memory stays constant.
 pub fn encrypt(
     input: &mut (dyn Read + Send),
     output: &mut dyn Write,
@@ -298,6 +304,10 @@ pub fn read_header(input: &mut dyn Read) -> Result<([u8; HEADER_SIZE], [u8; 16])
 /// authenticated before its plaintext is written; a failure anywhere is
 /// [`FormatError::DecryptionFailed`]. Callers that must never expose
 /// partial plaintext write to a temporary place and discard it on error.
+///
+/// Two sealed chunks are held: the current one and the next, read whole
+/// ahead of it. A chunk is opened as the last exactly when no byte
+/// follows it (a short chunk means the input ended).
 pub fn decrypt(
     input: &mut dyn Read,
     output: &mut dyn Write,
@@ -316,7 +326,8 @@ pub fn decrypt(
         return Err(FormatError::DecryptionFailed);
     }
     loop {
-        // One byte of look-ahead tells whether this chunk is the last.
+        // The next chunk, read whole, tells whether this one is the last:
+        // it is exactly when no byte follows it (a short read is the end).
         let mut next = vec![0u8; sealed];
         let next_len = if len == sealed {
             read_full(input, &mut next)?

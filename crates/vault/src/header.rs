@@ -124,3 +124,64 @@ impl VaultHeader {
         fsutil::write_atomic(path, &json)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(id: &str, accepted: bool) {
+        assert_eq!(valid_vault_id(id), accepted, "{id:?}");
+    }
+
+    #[test]
+    fn vault_ids_are_lowercase_uuids_only() {
+        check("8cb6c0c8-fbf4-417c-886a-844ef268dc70", true);
+        // Ids name keychain entries and files: nothing else is one.
+        check("8CB6C0C8-FBF4-417C-886A-844EF268DC70", false);
+        check("8cb6c0c8fbf4417c886a844ef268dc70", false);
+        check("{8cb6c0c8-fbf4-417c-886a-844ef268dc70}", false);
+        check("urn:uuid:8cb6c0c8-fbf4-417c-886a-844ef268dc70", false);
+        check("../../8cb6c0c8-fbf4-417c-886a-844ef268dc70", false);
+        check("8cb6c0c8-fbf4-417c-886a-844ef268dc70/..", false);
+        check("8cb6c0c8-fbf4-417c-886a-844ef268dc70\n", false);
+        check("..", false);
+        check("", false);
+    }
+
+    /// A header written by this version, with its vault id replaced.
+    fn header_with_id(dir: &Path, id: &str) -> std::path::PathBuf {
+        let store = crate::MemoryStore::default();
+        let created = crate::Vault::create(
+            &dir.join("v"),
+            "Test practice",
+            &crate::Passphrase::new("first passphrase".into()),
+            &store,
+            KdfCost::MINIMUM,
+        )
+        .unwrap();
+        let path = created.vault.dir().join(crate::vault::HEADER_FILE);
+        let mut json: serde_json::Value =
+            serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+        json["vault_id"] = id.into();
+        fs::write(&path, serde_json::to_vec(&json).unwrap()).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_header_whose_vault_id_is_a_path_is_refused_when_read() {
+        let dir = tempfile::tempdir().unwrap();
+        for id in [
+            "../../../etc/passwd",
+            "../other-vault",
+            "8CB6C0C8-FBF4-417C-886A-844EF268DC70",
+        ] {
+            let path = header_with_id(dir.path(), id);
+            let err = VaultHeader::read(&path).unwrap_err();
+            assert!(
+                matches!(&err, VaultError::HeaderInvalid(m) if m.contains("vault id")),
+                "{id:?}: {err:?}"
+            );
+            fs::remove_dir_all(dir.path().join("v")).unwrap();
+        }
+    }
+}

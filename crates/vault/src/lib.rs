@@ -31,7 +31,7 @@ pub use kdf::KdfCost;
 pub use recovery::RecoveryKey;
 pub use secret::{DerivedKey, DeviceSecret, KeyPurpose, MasterKey, Passphrase};
 pub use throttle::{FailedAttempt, UnlockMethod};
-pub use vault::{Created, Unlocked, Vault, list_vaults};
+pub use vault::{Created, Listed, Unlocked, Vault, list_vaults};
 
 /// Everything that can go wrong with a vault's folder or keys.
 #[derive(Debug, thiserror::Error)]

@@ -607,8 +607,24 @@ impl Vault {
     }
 }
 
-/// Lists the vault folders directly below `root` (for the vault picker).
-pub fn list_vaults(root: &Path) -> Result<Vec<Vault>, VaultError> {
+/// A folder below the vaults folder that holds a header, as
+/// [`list_vaults`] found it.
+#[derive(Debug)]
+pub enum Listed {
+    Vault(Box<Vault>),
+    /// The header is there but cannot be read (damaged, edited, a newer
+    /// format, unreadable file): the folder, and why. Listed rather than
+    /// left out, so a vault never silently disappears from the picker.
+    Unreadable {
+        dir: PathBuf,
+        error: VaultError,
+    },
+}
+
+/// Lists the vault folders directly below `root` (for the vault picker):
+/// readable vaults by name, then the folders whose header does not read,
+/// by folder name. Only a `root` that cannot be read fails the list.
+pub fn list_vaults(root: &Path) -> Result<Vec<Listed>, VaultError> {
     let entries = match fs::read_dir(root) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -619,15 +635,32 @@ pub fn list_vaults(root: &Path) -> Result<Vec<Vault>, VaultError> {
             });
         }
     };
-    let mut vaults: Vec<Vault> = entries
+    let mut vaults = Vec::new();
+    let mut unreadable = Vec::new();
+    for dir in entries
         .filter_map(Result::ok)
         // Hidden folders are vaults under construction (or not vaults).
         .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-        .filter(|e| e.path().join(HEADER_FILE).is_file())
-        .filter_map(|e| Vault::open(&e.path()).ok())
-        .collect();
+        // A header that is there but not a file (a folder, a dangling
+        // link) makes the folder a vault that cannot be read.
+        .filter(|e| fs::symlink_metadata(e.path().join(HEADER_FILE)).is_ok())
+        .map(|e| e.path())
+    {
+        match Vault::open(&dir) {
+            Ok(v) => vaults.push(v),
+            Err(error) => unreadable.push(Listed::Unreadable { dir, error }),
+        }
+    }
     vaults.sort_by(|a, b| a.header.name.cmp(&b.header.name));
-    Ok(vaults)
+    unreadable.sort_by(|a, b| match (a, b) {
+        (Listed::Unreadable { dir: a, .. }, Listed::Unreadable { dir: b, .. }) => a.cmp(b),
+        _ => std::cmp::Ordering::Equal,
+    });
+    Ok(vaults
+        .into_iter()
+        .map(|v| Listed::Vault(Box::new(v)))
+        .chain(unreadable)
+        .collect())
 }
 
 #[cfg(test)]
@@ -910,8 +943,74 @@ mod tests {
         let names: Vec<String> = list_vaults(root.path())
             .unwrap()
             .iter()
-            .map(|v| v.header().name.clone())
+            .map(|v| match v {
+                Listed::Vault(v) => v.header().name.clone(),
+                Listed::Unreadable { dir, error } => panic!("{}: {error}", dir.display()),
+            })
             .collect();
         assert_eq!(names, ["Alpha", "Zeta"]);
+    }
+
+    #[test]
+    fn vaults_whose_header_does_not_read_are_listed_with_the_reason() {
+        let root = tempfile::tempdir().unwrap();
+        let store = MemoryStore::default();
+        for name in ["alpha", "damaged", "edited", "newer"] {
+            Vault::create(
+                &root.path().join(name),
+                name,
+                &pass("first passphrase"),
+                &store,
+                KdfCost::MINIMUM,
+            )
+            .unwrap();
+        }
+        let header = |name: &str| root.path().join(name).join(HEADER_FILE);
+        fs::write(header("damaged"), b"{ not json").unwrap();
+        let text = fs::read_to_string(header("edited")).unwrap();
+        fs::write(
+            header("edited"),
+            text.replace("\"memory_kib\": 65536", "\"memory_kib\": 8"),
+        )
+        .unwrap();
+        let text = fs::read_to_string(header("newer")).unwrap();
+        fs::write(
+            header("newer"),
+            text.replace("\"version\": 1", "\"version\": 2"),
+        )
+        .unwrap();
+        // A header that is not a file at all.
+        fs::create_dir_all(root.path().join("folder").join(HEADER_FILE)).unwrap();
+
+        let listed = list_vaults(root.path()).unwrap();
+        assert_eq!(listed.len(), 5);
+        assert!(matches!(&listed[0], Listed::Vault(v) if v.header().name == "alpha"));
+        let unreadable: Vec<(String, String)> = listed[1..]
+            .iter()
+            .map(|l| match l {
+                Listed::Unreadable { dir, error } => (
+                    dir.file_name().unwrap().to_string_lossy().into_owned(),
+                    error.to_string(),
+                ),
+                Listed::Vault(v) => panic!("{} read", v.dir().display()),
+            })
+            .collect();
+        let names: Vec<&str> = unreadable.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["damaged", "edited", "folder", "newer"]);
+        assert!(
+            unreadable[0].1.contains("damaged or was edited"),
+            "{}",
+            unreadable[0].1
+        );
+        assert!(
+            unreadable[1].1.contains("below the minimum"),
+            "{}",
+            unreadable[1].1
+        );
+        assert!(
+            unreadable[3].1.contains("format version 2"),
+            "{}",
+            unreadable[3].1
+        );
     }
 }

@@ -106,4 +106,28 @@ describe("Unlock", () => {
     expect(unlocked).not.toBeNull();
     unmount(app);
   });
+  it("lists vault folders that cannot be read, with the reason", () => {
+    mockIPC(() => 0);
+    const app = mount(Unlock, {
+      target: document.body,
+      props: {
+        vaults: [vault("Office", "/v/a")],
+        unreadable: [
+          {
+            path: "/v/broken",
+            error: { code: "decryption_failed", message: "The vault header is damaged or was edited: expected value." },
+          },
+        ],
+        notice: null,
+        onunlocked: () => {},
+        oncreate: () => {},
+      },
+    });
+    flushSync();
+    const items = document.querySelectorAll('[data-testid="unreadable-vault"]');
+    expect(items).toHaveLength(1);
+    expect(items[0]?.textContent).toContain("/v/broken");
+    expect(items[0]?.textContent).toContain("header is damaged");
+    unmount(app);
+  });
 });

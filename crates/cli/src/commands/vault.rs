@@ -132,12 +132,9 @@ pub(crate) fn vault_cmd(ctx: &Ctx, cmd: VaultCmd) -> Outcome {
         }
         VaultCmd::List => {
             let root = paths::vaults_root().map_err(CoreError::from)?;
-            let vaults = matterbox_core::vault::list_vaults(&root).map_err(CoreError::from)?;
-            let infos: Vec<_> = vaults
-                .iter()
-                .map(|v| matterbox_core::vault_info(v.dir()))
-                .collect::<Result<_, _>>()?;
-            ctx.print(&infos, |list| {
+            // A vault that cannot be read is listed with why, never left out.
+            let listed = matterbox_core::list_vaults(&root)?;
+            ctx.print(&listed, |list| {
                 if list.is_empty() {
                     format!(
                         "No vaults in {}. Create one with `matterbox vault create`.\n",
@@ -145,7 +142,16 @@ pub(crate) fn vault_cmd(ctx: &Ctx, cmd: VaultCmd) -> Outcome {
                     )
                 } else {
                     list.iter()
-                        .map(|i| format!("{}\t{}\n", shown(&i.name), shown_path(&i.path)))
+                        .map(|l| match l {
+                            matterbox_core::VaultListing::Readable(i) => {
+                                format!("{}\t{}\n", shown(&i.name), shown_path(&i.path))
+                            }
+                            matterbox_core::VaultListing::Unreadable(u) => format!(
+                                "(cannot be read)\t{}\t{}\n",
+                                shown_path(&u.path),
+                                shown(u.error.message())
+                            ),
+                        })
                         .collect()
                 }
             })
