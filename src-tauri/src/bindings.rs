@@ -9,16 +9,13 @@ use std::path::{Path, PathBuf};
 use matterbox_core::domain::{
     ClientInput, ClientPatch, Matter, MatterFilter, MatterInput, MatterPatch, PartyInput,
 };
-use matterbox_core::{ApiError, AppSettings, SettingsPatch};
+use matterbox_core::{ApiError, AppSettings, ClientDetail, DocumentDetail, SettingsPatch};
 use ts_rs::{Config, TS};
 
 use matterbox_core::domain::documents::DocumentPatch;
 use matterbox_core::domain::search::{SearchFilter, SearchHit};
 
-use crate::commands::{
-    AppStatus, ClientDetail, CreatedVault, DocumentDetail, FilesDroppedEvent, ImportOutcome,
-    LockedEvent,
-};
+use crate::commands::{AppStatus, CreatedVault, FilesDroppedEvent, ImportOutcome, LockedEvent};
 
 fn export_all(dir: &Path) {
     let cfg = Config::new().with_large_int("number").with_out_dir(dir);

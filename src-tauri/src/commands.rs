@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use matterbox_core::domain::documents::{DocumentPatch, DocumentSummary, VersionInfo};
+use matterbox_core::domain::documents::{DocumentPatch, DocumentSummary};
 use matterbox_core::domain::inbox::UnfiledItem;
 use matterbox_core::domain::retention::{DueItem, Hold, HoldTarget, Policy, PolicyInput};
 use matterbox_core::domain::search::{SearchFilter, SearchHit};
@@ -17,8 +17,8 @@ use matterbox_core::inbox::{InboxSettings, Quarantined};
 use matterbox_core::retention::{DestructionReport, Disposal, MatterRetention, RegisterEntry};
 use matterbox_core::vault::{DeviceSecretStorage, Passphrase};
 use matterbox_core::{
-    ApiError, AppSettings, DoctorReport, ErrorCode, KdfChoice, PreviewKind, SettingsPatch,
-    UnreadableVault, VaultInfo, VaultListing, list_vaults, vault_info,
+    ApiError, AppSettings, ClientDetail, DoctorReport, DocumentDetail, ErrorCode, KdfChoice,
+    SettingsPatch, UnreadableVault, VaultInfo, VaultListing, list_vaults, vault_info,
 };
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, State};
@@ -46,13 +46,6 @@ pub struct CreatedVault {
     pub info: VaultInfo,
     /// Shown once, to be written down; never stored.
     pub recovery_key: String,
-}
-
-#[derive(Clone, Debug, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct ClientDetail {
-    pub client: Client,
-    pub matters: Vec<MatterSummary>,
 }
 
 /// The event sent to the UI whenever the vault locks.
@@ -87,13 +80,7 @@ fn auto_lock(settings: &AppSettings) -> Duration {
 #[tauri::command]
 pub async fn app_status(state: State<'_, AppState>) -> Res<AppStatus> {
     // The vaults folder exists from the start, so paths into it canonicalize.
-    std::fs::create_dir_all(&state.vaults_root).map_err(|e| {
-        api(matterbox_core::vault::VaultError::Io {
-            path: state.vaults_root.clone(),
-            source: e,
-        }
-        .into())
-    })?;
+    matterbox_core::create_vaults_folder(&state.vaults_root).map_err(api)?;
     let (mut vaults, mut unreadable_vaults) = (Vec::new(), Vec::new());
     for listed in list_vaults(&state.vaults_root).map_err(api)? {
         match listed {
@@ -114,7 +101,7 @@ pub async fn vault_create(
     name: String,
     passphrase: String,
 ) -> Res<CreatedVault> {
-    let dir = new_vault_dir(&state.vaults_root, &name);
+    let dir = matterbox_core::new_vault_dir(&state.vaults_root, &name);
     let epoch = state.lock_epoch()?;
     let created = matterbox_core::create_vault(
         &state.env,
@@ -132,37 +119,6 @@ pub async fn vault_create(
         info: vault_info(&dir).map_err(api)?,
         recovery_key,
     })
-}
-
-/// `vaults/default` for the first vault, then a folder named after the vault.
-fn new_vault_dir(root: &std::path::Path, name: &str) -> PathBuf {
-    if !root.join("default").exists() {
-        return root.join("default");
-    }
-    let slug: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect::<String>()
-        .trim_matches('-')
-        .to_string();
-    let base = if slug.is_empty() {
-        "vault".to_string()
-    } else {
-        slug
-    };
-    let mut candidate = root.join(&base);
-    let mut n = 2;
-    while candidate.exists() {
-        candidate = root.join(format!("{base}-{n}"));
-        n += 1;
-    }
-    candidate
 }
 
 #[tauri::command]
@@ -224,15 +180,7 @@ pub async fn client_list(state: State<'_, AppState>, search: Option<String>) -> 
 #[tauri::command]
 pub async fn client_get(state: State<'_, AppState>, id: i64) -> Res<ClientDetail> {
     // Opening a client is recorded in the audit log (Session::client).
-    state.with_session(|s| {
-        Ok(ClientDetail {
-            client: s.client(id)?,
-            matters: s.matters(&MatterFilter {
-                client_id: Some(id),
-                ..Default::default()
-            })?,
-        })
-    })
+    state.with_session(|s| s.client_detail(id))
 }
 
 #[tauri::command]
@@ -323,15 +271,6 @@ pub async fn settings_update(state: State<'_, AppState>, patch: SettingsPatch) -
 }
 
 // --- documents ---------------------------------------------------------
-
-/// A document with what its detail view needs.
-#[derive(Clone, Debug, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct DocumentDetail {
-    pub document: DocumentSummary,
-    pub versions: Vec<VersionInfo>,
-    pub preview_kind: PreviewKind,
-}
 
 /// A staged file that was not imported, and why.
 #[derive(Clone, Debug, Serialize, TS)]
@@ -450,18 +389,9 @@ pub async fn document_list(
     })
 }
 
-fn detail(s: &mut matterbox_core::Session, id: i64) -> matterbox_core::Result<DocumentDetail> {
-    let document = s.document(id)?;
-    Ok(DocumentDetail {
-        preview_kind: PreviewKind::of(&document.original_name),
-        versions: s.document_versions(id)?,
-        document,
-    })
-}
-
 #[tauri::command]
 pub async fn document_get(state: State<'_, AppState>, id: i64) -> Res<DocumentDetail> {
-    state.with_session(|s| detail(s, id))
+    state.with_session(|s| s.document_detail(id))
 }
 
 /// The content to preview, decrypted in memory and sent as raw bytes over
@@ -484,7 +414,7 @@ pub async fn document_update(
 ) -> Res<DocumentDetail> {
     state.with_session(|s| {
         s.update_document(id, &patch)?;
-        detail(s, id)
+        s.document_detail(id)
     })
 }
 
@@ -496,7 +426,7 @@ pub async fn document_move(
 ) -> Res<DocumentDetail> {
     state.with_session(|s| {
         s.move_document(id, matter_id)?;
-        detail(s, id)
+        s.document_detail(id)
     })
 }
 
@@ -508,7 +438,7 @@ pub async fn document_trash(
 ) -> Res<DocumentDetail> {
     state.with_session(|s| {
         s.set_document_trashed(id, trashed)?;
-        detail(s, id)
+        s.document_detail(id)
     })
 }
 
@@ -532,7 +462,7 @@ pub async fn document_add_version(
     state
         .with_session(|s| {
             s.add_document_version(id, &path)?;
-            detail(s, id)
+            s.document_detail(id)
         })
         .map(Some)
 }
@@ -545,7 +475,7 @@ pub async fn document_restore_version(
 ) -> Res<DocumentDetail> {
     state.with_session(|s| {
         s.restore_document_version(id, version)?;
-        detail(s, id)
+        s.document_detail(id)
     })
 }
 

@@ -4,10 +4,10 @@
 //! in, and pauses while the vault is locked (files wait in the folder).
 //! Its session calls are background work: they never delay auto-lock.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use matterbox_core::ErrorCode;
-use matterbox_core::inbox::{InboxRunner, Ingested, Mode, Watching};
+use matterbox_core::inbox::{InboxDriver, Ingested, Mode};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager};
 use ts_rs::TS;
@@ -71,8 +71,7 @@ fn status_of(app: &AppHandle) -> InboxStatus {
 }
 
 struct Running {
-    runner: InboxRunner,
-    watching: Watching,
+    driver: InboxDriver,
     folder: String,
 }
 
@@ -86,41 +85,30 @@ pub fn spawn(app: AppHandle) -> std::io::Result<()> {
 fn run(app: AppHandle) {
     let mut current: Option<Running> = None;
     let mut generation = u64::MAX;
-    let mut hinted = true;
     loop {
         let state = app.state::<AppState>();
         let now_generation = state.inbox_generation();
         if now_generation != generation {
             generation = now_generation;
             current = None;
-            let started = state.with_session_in_background(|s| {
-                let settings = s.inbox_settings()?;
-                Ok(InboxRunner::new(s)?.map(|r| (r, settings)))
-            });
-            match started {
-                Ok(Some((runner, settings))) => {
-                    let watching = Watching::start(&runner, settings.poll);
-                    let folder = settings.folder.unwrap_or_default();
+            match state.with_session_in_background(|s| InboxDriver::start(s)) {
+                Ok(Some(driver)) => {
+                    let folder = driver.folder().display().to_string();
                     set_status(
                         &app,
                         InboxStatus {
-                            state: match watching.mode() {
+                            state: match driver.mode() {
                                 Mode::Native => InboxState::Watching,
                                 Mode::Polling => InboxState::Polling,
                             },
                             folder: Some(folder.clone()),
-                            message: watching
+                            message: driver
                                 .fallback_reason()
                                 .map(|r| format!("Native watching failed ({r}); polling instead.")),
                             ..status_of(&app)
                         },
                     );
-                    current = Some(Running {
-                        runner,
-                        watching,
-                        folder,
-                    });
-                    hinted = true;
+                    current = Some(Running { driver, folder });
                 }
                 Ok(None) => set_status(
                     &app,
@@ -139,15 +127,15 @@ fn run(app: AppHandle) {
         let asked = state
             .inbox_scan_requested
             .swap(false, std::sync::atomic::Ordering::SeqCst);
-        if running.runner.due(hinted || asked, Instant::now()) {
-            let runner = &mut running.runner;
-            match state.with_session_in_background(|s| runner.pass(s, Instant::now())) {
+        if running.driver.due(asked) {
+            let driver = &mut running.driver;
+            match state.with_session_in_background(|s| driver.pass(s)) {
                 Ok(pass) => {
                     let mut status = status_of(&app);
                     status.waiting = pass.waiting;
                     status.folder = Some(running.folder.clone());
                     if status.state == InboxState::Failing {
-                        status.state = match running.watching.mode() {
+                        status.state = match running.driver.mode() {
                             Mode::Native => InboxState::Watching,
                             Mode::Polling => InboxState::Polling,
                         };
@@ -188,8 +176,7 @@ fn run(app: AppHandle) {
         let Some(running) = current.as_mut() else {
             continue;
         };
-        let interval = running.runner.tick_interval();
-        hinted = running.watching.wait(&mut running.runner, interval);
+        running.driver.wait();
     }
 }
 

@@ -144,6 +144,15 @@ impl Sealed {
     }
 }
 
+/// A document with what its detail view needs.
+#[derive(Clone, Debug, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentDetail {
+    pub document: DocumentSummary,
+    pub versions: Vec<VersionInfo>,
+    pub preview_kind: PreviewKind,
+}
+
 /// How the app shows a document.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -503,6 +512,16 @@ impl Session {
 
     pub fn document_versions(&self, id: i64) -> Result<Vec<VersionInfo>> {
         Ok(documents::versions(&self.conn, id)?)
+    }
+
+    /// A document with what its detail view needs.
+    pub fn document_detail(&self, id: i64) -> Result<DocumentDetail> {
+        let document = self.document(id)?;
+        Ok(DocumentDetail {
+            preview_kind: PreviewKind::of(&document.original_name),
+            versions: self.document_versions(id)?,
+            document,
+        })
     }
 
     /// Renames, re-tags or annotates a document (audited by field names).

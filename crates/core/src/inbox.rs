@@ -59,6 +59,23 @@ impl Default for InboxSettings {
     }
 }
 
+/// A change to the inbox settings: `None` leaves a setting as it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct InboxSettingsPatch {
+    /// A full path; a relative one is taken from the current folder.
+    pub folder: Option<String>,
+    pub quiet_ms: Option<u32>,
+    pub max_bytes: Option<u64>,
+    pub poll: Option<bool>,
+}
+
+impl InboxSettingsPatch {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
 /// Where the inbox of a vault is, readable without unlocking it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -232,6 +249,54 @@ impl Session {
             &location,
         )?;
         Ok(new)
+    }
+
+    /// Applies `patch` to the inbox settings (see [`Session::set_inbox_settings`]
+    /// for the checks); an empty patch changes and records nothing.
+    pub fn update_inbox_settings(
+        &mut self,
+        patch: &InboxSettingsPatch,
+        take_existing_files: bool,
+    ) -> Result<InboxSettings> {
+        let mut settings = self.inbox_settings()?;
+        if patch.is_empty() {
+            return Ok(settings);
+        }
+        if let Some(folder) = &patch.folder {
+            let path = PathBuf::from(folder.trim());
+            let path = std::path::absolute(&path).unwrap_or(path);
+            settings.folder = Some(path.display().to_string());
+        }
+        if let Some(poll) = patch.poll {
+            settings.poll = poll;
+        }
+        if let Some(quiet_ms) = patch.quiet_ms {
+            settings.quiet_ms = quiet_ms;
+        }
+        if let Some(max_bytes) = patch.max_bytes {
+            settings.max_bytes = max_bytes;
+        }
+        self.set_inbox_settings(&settings, take_existing_files)
+    }
+
+    /// Adds a routing rule after the others (it is checked first).
+    pub fn add_inbox_rule(&mut self, rule: Rule) -> Result<InboxSettings> {
+        let mut settings = self.inbox_settings()?;
+        settings.rules.push(rule);
+        self.set_inbox_settings(&settings, false)
+    }
+
+    /// Removes the rule at `position` (counted from 1, as rules are listed).
+    pub fn remove_inbox_rule(&mut self, position: usize) -> Result<InboxSettings> {
+        let mut settings = self.inbox_settings()?;
+        if position == 0 || position > settings.rules.len() {
+            return Err(CoreError::NotFound(format!(
+                "There is no rule {position}; there are {}.",
+                settings.rules.len()
+            )));
+        }
+        settings.rules.remove(position - 1);
+        self.set_inbox_settings(&settings, false)
     }
 
     /// Ingests a claimed file: sealed, routed, recorded with its claim id.
@@ -698,6 +763,63 @@ fn record_quarantine(session: &mut Session, _name: &str, reason: &str) -> Result
         .collect::<Vec<_>>()
         .join(" ");
     session.write(|_, rec| rec.record("inbox_quarantined", &object, json!({ "reason": kind })))
+}
+
+/// The loop both shells drive: a runner and its watcher. Call
+/// [`InboxDriver::due`], [`InboxDriver::pass`] when it is, then
+/// [`InboxDriver::wait`], over and over. Only the pass needs the session,
+/// so a shell can let go of it while waiting.
+pub struct InboxDriver {
+    runner: InboxRunner,
+    watching: Watching,
+    /// Whether the last wait brought news from the watcher.
+    hinted: bool,
+}
+
+impl InboxDriver {
+    /// Starts watching the session's inbox; `None` when no folder is set.
+    pub fn start(session: &Session) -> Result<Option<Self>> {
+        let settings = session.inbox_settings()?;
+        let Some(runner) = InboxRunner::new(session)? else {
+            return Ok(None);
+        };
+        let watching = Watching::start(&runner, settings.poll);
+        Ok(Some(Self {
+            runner,
+            watching,
+            hinted: true,
+        }))
+    }
+
+    pub fn folder(&self) -> &Path {
+        &self.runner.folder.root
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.watching.mode()
+    }
+
+    /// Why native watching failed, when it fell back to polling.
+    pub fn fallback_reason(&self) -> Option<&str> {
+        self.watching.fallback_reason()
+    }
+
+    /// Whether to pass over the folder now: the watcher saw something,
+    /// files are settling, the safety interval has passed, or `asked`.
+    pub fn due(&self, asked: bool) -> bool {
+        self.runner.due(self.hinted || asked, Instant::now())
+    }
+
+    /// One pass (see [`InboxRunner::pass`]).
+    pub fn pass(&mut self, session: &mut Session) -> Result<InboxPass> {
+        self.runner.pass(session, Instant::now())
+    }
+
+    /// Waits for the watcher's news or the next look at settling files.
+    pub fn wait(&mut self) {
+        let interval = self.runner.tick_interval();
+        self.hinted = self.watching.wait(&mut self.runner, interval);
+    }
 }
 
 /// A watcher on an inbox folder feeding its hints to a runner.

@@ -30,7 +30,9 @@ use serde_json::json;
 use ts_rs::TS;
 use zeroize::Zeroizing;
 
-pub use document_ops::{DoctorReport, DocumentProblem, OpenCopies, Preview, PreviewKind};
+pub use document_ops::{
+    DoctorReport, DocumentDetail, DocumentProblem, OpenCopies, Preview, PreviewKind,
+};
 
 /// Wipes what exports interrupted by a crash left behind (only where the
 /// system had no unnamed files for them); both shells call it at start.
@@ -344,6 +346,44 @@ pub struct UnreadableVault {
     pub path: PathBuf,
     /// Why, as the error opening it would give.
     pub error: ApiError,
+}
+
+/// Where a new vault named `name` goes in `root`: `default` for the
+/// first, then a folder named after the vault (lowercase letters and
+/// digits, `-` for the rest), numbered if taken.
+pub fn new_vault_dir(root: &Path, name: &str) -> PathBuf {
+    if !root.join("default").exists() {
+        return root.join("default");
+    }
+    let slug: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect::<String>()
+        .trim_matches('-')
+        .to_string();
+    let base = if slug.is_empty() {
+        "vault".to_string()
+    } else {
+        slug
+    };
+    let mut candidate = root.join(&base);
+    let mut n = 2;
+    while candidate.exists() {
+        candidate = root.join(format!("{base}-{n}"));
+        n += 1;
+    }
+    candidate
+}
+
+/// Creates the folder that holds the vaults, readable by the user alone.
+pub fn create_vaults_folder(root: &Path) -> Result<()> {
+    Ok(matterbox_vault::fsutil::create_private_dir(root)?)
 }
 
 /// The vault folders below `root` (the vaults folder): readable ones by
@@ -933,6 +973,17 @@ impl Session {
     }
 
     /// A client's record; opening it is recorded in the audit log.
+    /// A client with their matters; recorded as viewed, as [`Session::client`].
+    pub fn client_detail(&mut self, id: i64) -> Result<ClientDetail> {
+        Ok(ClientDetail {
+            client: self.client(id)?,
+            matters: self.matters(&MatterFilter {
+                client_id: Some(id),
+                ..Default::default()
+            })?,
+        })
+    }
+
     pub fn client(&mut self, id: i64) -> Result<Client> {
         self.write(|tx, rec| {
             let client = clients::get(tx, id)?;
@@ -1136,6 +1187,14 @@ impl Session {
         let bytes = self.export_audit(format)?;
         partial::write_new_private(destination, &bytes)
     }
+}
+
+/// A client with what their page shows.
+#[derive(Clone, Debug, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientDetail {
+    pub client: Client,
+    pub matters: Vec<MatterSummary>,
 }
 
 /// The formats the audit log is exported in.

@@ -265,6 +265,45 @@ fn internal_errors_show_a_generic_message() {
 }
 
 /// A session with one client and two matters; returns the matter ids.
+#[test]
+fn details_bring_what_a_page_shows_and_opening_a_client_is_audited() {
+    let f = fixture();
+    let mut s = create(&f).session;
+    let (estate, lease) = with_two_matters(&mut s);
+    let client = s.matter(estate).unwrap().summary.client_id;
+    let detail = s.client_detail(client).unwrap();
+    let mut ids: Vec<i64> = detail.matters.iter().map(|m| m.id).collect();
+    ids.sort();
+    assert_eq!(ids, vec![estate, lease]);
+    assert_eq!(actions(&s).last().unwrap(), "client_viewed");
+    let src = tempfile::tempdir().unwrap();
+    let file = write_file(src.path(), "scan.pdf", b"%PDF-1.4 fictional\n%%EOF\n");
+    let d = s.import_document(estate, &file, None, false).unwrap();
+    let detail = s.document_detail(d.id).unwrap();
+    assert_eq!(detail.document.id, d.id);
+    assert_eq!(detail.versions.len(), 1);
+    assert_eq!(detail.preview_kind, PreviewKind::Pdf);
+}
+
+#[test]
+fn a_new_vault_folder_is_default_first_then_named_after_the_vault() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path().join("vaults");
+    create_vaults_folder(&root).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&root).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+    }
+    assert_eq!(new_vault_dir(&root, "Ada & Co"), root.join("default"));
+    std::fs::create_dir(root.join("default")).unwrap();
+    assert_eq!(new_vault_dir(&root, "Ada & Co."), root.join("ada---co"));
+    std::fs::create_dir(root.join("ada---co")).unwrap();
+    assert_eq!(new_vault_dir(&root, "Ada & Co."), root.join("ada---co-2"));
+    assert_eq!(new_vault_dir(&root, "../../etc"), root.join("etc"));
+    assert_eq!(new_vault_dir(&root, "\u{202e}"), root.join("vault"));
+}
+
 fn with_two_matters(s: &mut Session) -> (i64, i64) {
     let c = s
         .create_client(&ClientInput {
@@ -986,6 +1025,99 @@ mod inbox_tests {
         out.ingested.extend(later.ingested);
         out.quarantined.extend(later.quarantined);
         Ok(out)
+    }
+
+    #[test]
+    fn settings_and_rules_change_by_typed_patches_and_an_empty_patch_records_nothing() {
+        use crate::inbox::InboxSettingsPatch;
+        let f = fixture();
+        let (mut s, _inbox, _, number) = with_inbox(&f, 1 << 20);
+        let entries = |s: &Session| s.audit_entries().unwrap().len();
+        let before = s.inbox_settings().unwrap();
+        let count = entries(&s);
+        assert_eq!(
+            s.update_inbox_settings(&InboxSettingsPatch::default(), false)
+                .unwrap(),
+            before
+        );
+        assert_eq!(entries(&s), count, "an empty patch is not a change");
+        let after = s
+            .update_inbox_settings(
+                &InboxSettingsPatch {
+                    poll: Some(true),
+                    quiet_ms: Some(900),
+                    ..Default::default()
+                },
+                false,
+            )
+            .unwrap();
+        assert_eq!((after.poll, after.quiet_ms), (true, 900));
+        assert_eq!(
+            (after.folder, after.max_bytes),
+            (before.folder, before.max_bytes)
+        );
+        assert_eq!(s.inbox_settings().unwrap().quiet_ms, 900);
+        // The same checks as a whole settings write: a bad value changes nothing.
+        let refused = s.update_inbox_settings(
+            &InboxSettingsPatch {
+                quiet_ms: Some(1),
+                ..Default::default()
+            },
+            false,
+        );
+        assert_eq!(refused.unwrap_err().code(), ErrorCode::Validation);
+        assert_eq!(s.inbox_settings().unwrap().quiet_ms, 900);
+
+        let rule = |pattern: &str| Rule {
+            pattern: pattern.into(),
+            regex: false,
+            matter: Some(number.clone()),
+            tags: vec![],
+        };
+        s.add_inbox_rule(rule("*.invoice.pdf")).unwrap();
+        let two = s.add_inbox_rule(rule("scan-*")).unwrap();
+        assert_eq!(two.rules.len(), 2);
+        let missing = s.remove_inbox_rule(3).unwrap_err();
+        assert_eq!(missing.code(), ErrorCode::NotFound);
+        assert_eq!(
+            s.remove_inbox_rule(0).unwrap_err().code(),
+            ErrorCode::NotFound
+        );
+        let one = s.remove_inbox_rule(1).unwrap();
+        assert_eq!(one.rules, vec![rule("scan-*")]);
+    }
+
+    #[test]
+    fn the_driver_takes_a_settled_file_after_the_watcher_sees_it() {
+        let f = fixture();
+        let (mut s, inbox, estate, number) = with_inbox(&f, 1 << 20);
+        s.update_inbox_settings(
+            &crate::inbox::InboxSettingsPatch {
+                quiet_ms: Some(200),
+                ..Default::default()
+            },
+            false,
+        )
+        .unwrap();
+        let mut driver = crate::inbox::InboxDriver::start(&s).unwrap().unwrap();
+        assert_eq!(driver.folder(), inbox.path());
+        assert!(driver.due(false), "the first pass is due at once");
+        assert!(driver.pass(&mut s).unwrap().ingested.is_empty());
+        write_file(
+            inbox.path(),
+            &format!("{number} letter.txt"),
+            b"fictional letter",
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut taken = Vec::new();
+        while taken.is_empty() && Instant::now() < deadline {
+            driver.wait();
+            if driver.due(false) {
+                taken = driver.pass(&mut s).unwrap().ingested;
+            }
+        }
+        assert_eq!(taken.len(), 1, "the file was not taken within 30 s");
+        assert_eq!(s.documents(estate).unwrap().len(), 1);
     }
 
     #[test]

@@ -83,7 +83,7 @@ pub(crate) enum RuleCmd {
 }
 
 pub(crate) fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
-    use matterbox_core::inbox::{InboxRunner, InboxSettings, Watching};
+    use matterbox_core::inbox::{InboxDriver, InboxRunner, InboxSettings, InboxSettingsPatch};
     let show = |s: &InboxSettings| {
         let mut t = format!(
             "Inbox folder: {}\nWatching: {}  quiet period: {} ms  size limit: {} MiB\n",
@@ -114,63 +114,32 @@ pub(crate) fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
         }
         t
     };
-    let runner = |s: &Session| -> Result<InboxRunner, Failure> {
-        InboxRunner::new(s)?.ok_or_else(|| {
-            Failure::from(matterbox_core::CoreError::Invalid(
-                "No inbox folder is set: `matterbox inbox settings --folder DIR`.".into(),
-            ))
-        })
+    let no_folder = || {
+        Failure::from(matterbox_core::CoreError::Invalid(
+            "No inbox folder is set: `matterbox inbox settings --folder DIR`.".into(),
+        ))
     };
-    let folder_of = |s: &Session| -> Result<matterbox_core::inbox::Folder, Failure> {
-        s.inbox_folder()?.ok_or_else(|| {
-            Failure::from(matterbox_core::CoreError::Invalid(
-                "No inbox folder is set: `matterbox inbox settings --folder DIR`.".into(),
-            ))
-        })
-    };
+    let runner = |s: &Session| InboxRunner::new(s)?.ok_or_else(no_folder);
+    let folder_of = |s: &Session| s.inbox_folder()?.ok_or_else(no_folder);
     ctx.with_session(|s| match cmd {
         InboxCmd::Settings { folder, poll, native, quiet_ms, max_mib, take_existing_files } => {
-            let mut settings = s.inbox_settings()?;
-            let changed = folder.is_some() || poll || native || quiet_ms.is_some() || max_mib.is_some();
-            if let Some(f) = folder {
-                let abs = std::path::absolute(&f).unwrap_or(f);
-                settings.folder = Some(abs.display().to_string());
-            }
-            if poll {
-                settings.poll = true;
-            }
-            if native {
-                settings.poll = false;
-            }
-            if let Some(q) = quiet_ms {
-                settings.quiet_ms = q;
-            }
-            if let Some(m) = max_mib {
-                settings.max_bytes = m.saturating_mul(1 << 20);
-            }
-            if changed {
-                settings = s.set_inbox_settings(&settings, take_existing_files)?;
-            }
+            let patch = InboxSettingsPatch {
+                folder: folder.map(|f| f.display().to_string()),
+                poll: (poll || native).then_some(poll),
+                quiet_ms,
+                max_bytes: max_mib.map(|m| m.saturating_mul(1 << 20)),
+            };
+            let settings = s.update_inbox_settings(&patch, take_existing_files)?;
             ctx.print(&settings, show)
         }
         InboxCmd::Rule(rule) => {
-            let mut settings = s.inbox_settings()?;
-            match rule {
-                RuleCmd::List => {}
+            let settings = match rule {
+                RuleCmd::List => s.inbox_settings()?,
                 RuleCmd::Add { pattern, regex, matter, tags } => {
-                    settings.rules.push(matterbox_core::inbox::Rule { pattern, regex, matter, tags });
-                    settings = s.set_inbox_settings(&settings, false)?;
+                    s.add_inbox_rule(matterbox_core::inbox::Rule { pattern, regex, matter, tags })?
                 }
-                RuleCmd::Remove { index } => {
-                    if index == 0 || index > settings.rules.len() {
-                        return Err(Failure::from(matterbox_core::CoreError::NotFound(format!(
-                            "There is no rule {index}; `matterbox inbox rule list` shows them."
-                        ))));
-                    }
-                    settings.rules.remove(index - 1);
-                    settings = s.set_inbox_settings(&settings, false)?;
-                }
-            }
+                RuleCmd::Remove { index } => s.remove_inbox_rule(index)?,
+            };
             ctx.print(&settings.rules, |_| show(&settings))
         }
         InboxCmd::Mkdir { number } => {
@@ -221,26 +190,22 @@ pub(crate) fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
             ctx.print(&total, pass_text)
         }
         InboxCmd::Watch => {
-            let settings = s.inbox_settings()?;
-            let mut r = runner(s)?;
-            let watching = Watching::start(&r, settings.poll);
+            let mut d = InboxDriver::start(s)?.ok_or_else(no_folder)?;
             eprintln!(
                 "Watching {} ({}{}). Stopping at any moment loses nothing.",
-                shown_path(&r.folder.root),
-                match watching.mode() {
+                shown_path(d.folder()),
+                match d.mode() {
                     matterbox_core::inbox::Mode::Native => "native events",
                     matterbox_core::inbox::Mode::Polling => "polling",
                 },
-                watching.fallback_reason().map(|e| format!("; native watching failed: {}", shown(e))).unwrap_or_default()
+                d.fallback_reason().map(|e| format!("; native watching failed: {}", shown(e))).unwrap_or_default()
             );
-            let mut hinted = true;
             loop {
-                if !r.due(hinted, Instant::now()) {
-                    let interval = r.tick_interval();
-                    hinted = watching.wait(&mut r, interval);
+                if !d.due(false) {
+                    d.wait();
                     continue;
                 }
-                let pass = r.pass(s, Instant::now())?;
+                let pass = d.pass(s)?;
                 if !pass.ingested.is_empty() || !pass.quarantined.is_empty() {
                     let mut out = std::io::stdout().lock();
                     if ctx.json {
@@ -255,8 +220,7 @@ pub(crate) fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
                     }
                     out.flush()?;
                 }
-                let interval = r.tick_interval();
-                hinted = watching.wait(&mut r, interval);
+                d.wait();
             }
         }
         InboxCmd::Unfiled => {

@@ -2,4 +2,7 @@
 import type { Client } from "./Client";
 import type { MatterSummary } from "./MatterSummary";
 
+/**
+ * A client with what their page shows.
+ */
 export type ClientDetail = { client: Client, matters: Array<MatterSummary>, };
