@@ -18,7 +18,7 @@ use matterbox_core::retention::{DestructionReport, Disposal, MatterRetention, Re
 use matterbox_core::vault::{DeviceSecretStorage, Passphrase};
 use matterbox_core::{
     ApiError, AppSettings, ClientDetail, DoctorReport, DocumentDetail, ErrorCode, KdfChoice,
-    SettingsPatch, UnreadableVault, VaultInfo, VaultListing, list_vaults, vault_info,
+    SecretText, SettingsPatch, UnreadableVault, VaultInfo, VaultListing, list_vaults, vault_info,
 };
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, State};
@@ -45,7 +45,8 @@ pub struct AppStatus {
 pub struct CreatedVault {
     pub info: VaultInfo,
     /// Shown once, to be written down; never stored.
-    pub recovery_key: String,
+    #[ts(type = "string")]
+    pub recovery_key: SecretText,
 }
 
 /// The event sent to the UI whenever the vault locks.
@@ -113,7 +114,7 @@ pub async fn vault_create(
     )
     .map_err(api)?;
     let settings = created.session.settings().map_err(api)?;
-    let recovery_key = created.recovery_key.to_string();
+    let recovery_key = created.recovery_key;
     state.set_session(created.session, auto_lock(&settings), epoch)?;
     Ok(CreatedVault {
         info: vault_info(&dir).map_err(api)?,
@@ -140,7 +141,7 @@ pub async fn vault_unlock(
 pub async fn vault_recover(
     state: State<'_, AppState>,
     path: String,
-    recovery_key: String,
+    recovery_key: SecretText,
     new_passphrase: String,
 ) -> Res<VaultInfo> {
     let dir = vault_path(&state, &path)?;
@@ -148,7 +149,7 @@ pub async fn vault_recover(
     let session = matterbox_core::recover(
         &state.env,
         &dir,
-        &recovery_key,
+        recovery_key.expose(),
         &Passphrase::new(new_passphrase),
         DeviceSecretStorage::OsKeychain,
     )

@@ -128,7 +128,7 @@ fn destroy_and_look_for_traces(lines: usize) {
         KdfChoice::Fixed(KdfCost::MINIMUM),
     )
     .unwrap();
-    let recovery = created.recovery_key.to_string();
+    let recovery = created.recovery_key.expose().to_string();
     let mut s = created.session;
     let c = s
         .create_client(&ClientInput {

@@ -66,7 +66,7 @@ fn vault_with_markers(home: &Home) -> String {
         );
     }
     s.lock().unwrap();
-    created.recovery_key.to_string()
+    created.recovery_key.expose().to_string()
 }
 
 fn database_key_hex(home: &Home, recovery_key: &str) -> String {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use matterbox_core::{Environment, Session};
 use serde::Serialize;
+use zeroize::Zeroizing;
 
 use crate::failure::{Failure, Outcome};
 use crate::secrets::{self, Source};
@@ -72,7 +73,8 @@ impl Ctx {
                 .map_err(std::io::Error::from)
                 .and_then(|()| writeln!(out))
         } else {
-            write!(out, "{}", human(value))
+            // Human output may hold a secret (a new vault's recovery key).
+            write!(out, "{}", *Zeroizing::new(human(value)))
         }
         .and_then(|()| out.flush());
         written.map_err(|e| {

@@ -266,7 +266,7 @@ pub enum KdfChoice {
 /// to be shown once and never stored.
 pub struct NewVault {
     pub session: Session,
-    pub recovery_key: Zeroizing<String>,
+    pub recovery_key: SecretText,
     pub kdf: KdfCost,
     pub kdf_time: Option<Duration>,
 }
@@ -533,7 +533,7 @@ pub fn create_vault(
     session.warnings.extend(created.warning);
     Ok(NewVault {
         session,
-        recovery_key,
+        recovery_key: SecretText::new(recovery_key),
         kdf: cost,
         kdf_time: took,
     })
@@ -1186,6 +1186,44 @@ impl Session {
         }
         let bytes = self.export_audit(format)?;
         partial::write_new_private(destination, &bytes)
+    }
+}
+
+/// A secret as text (a recovery key being shown or typed) on its way
+/// between the user and the core: zeroized when dropped, `[redacted]` in
+/// `Debug`, and (de)serialized as a plain string for IPC and `--json`
+/// without an extra copy.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SecretText(Zeroizing<String>);
+
+impl SecretText {
+    pub fn new(text: Zeroizing<String>) -> Self {
+        Self(text)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretText([redacted])")
+    }
+}
+
+impl Serialize for SecretText {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SecretText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        String::deserialize(d).map(|s| Self(Zeroizing::new(s)))
     }
 }
 

@@ -55,7 +55,7 @@ fn actions(s: &Session) -> Vec<String> {
 fn the_life_of_a_vault_is_audited() {
     let f = fixture();
     let created = create(&f);
-    assert_eq!(created.recovery_key.split('-').count(), 8);
+    assert_eq!(created.recovery_key.expose().split('-').count(), 8);
     created.session.lock().unwrap();
 
     let err = unlock(&f.env, &f.vault_dir, &pass("wrong passphrase")).unwrap_err();
@@ -190,7 +190,7 @@ fn a_refused_change_leaves_no_trace_and_no_row() {
 fn recovery_and_passphrase_change() {
     let f = fixture();
     let created = create(&f);
-    let key = created.recovery_key.to_string();
+    let key = created.recovery_key.expose().to_string();
     created.session.lock().unwrap();
 
     // Lose this computer's device secret.
@@ -1262,4 +1262,16 @@ fn vaults_that_cannot_be_read_are_listed_with_their_error() {
     assert_eq!(json[2]["error"]["code"], "decryption_failed");
 
     assert!(list_vaults(&root.join("none")).unwrap().is_empty());
+}
+
+#[test]
+fn a_secret_text_crosses_ipc_as_a_string_and_never_prints() {
+    let key = SecretText::new(zeroize::Zeroizing::new("ABCD-EFGH".into()));
+    assert_eq!(format!("{key:?}"), "SecretText([redacted])");
+    assert_eq!(serde_json::to_value(&key).unwrap(), "ABCD-EFGH");
+    let back: SecretText = serde_json::from_str("\"ABCD-EFGH\"").unwrap();
+    assert_eq!(back, key);
+    let f = fixture();
+    let created = create(&f);
+    assert!(!format!("{created:?}").contains(created.recovery_key.expose()));
 }

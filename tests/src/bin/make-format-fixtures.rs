@@ -195,7 +195,7 @@ fn vault(out: &Path) {
     fs::write(out.join("passphrase.txt"), format!("{PASSPHRASE}\n")).unwrap();
     fs::write(
         out.join("recovery-key.txt"),
-        format!("{}\n", created.recovery_key.as_str()),
+        format!("{}\n", created.recovery_key.expose()),
     )
     .unwrap();
     let expected = json!({

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use matterbox_core::vault::{DeviceSecretStorage, paths};
-use matterbox_core::{CoreError, KdfChoice};
+use matterbox_core::{CoreError, KdfChoice, SecretText};
 use serde::Serialize;
 
 use crate::ctx::{Ctx, close};
@@ -65,7 +65,7 @@ pub(crate) enum VaultCmd {
 pub(crate) struct CreatedOut {
     path: PathBuf,
     vault_id: String,
-    recovery_key: String,
+    recovery_key: SecretText,
     argon2id_memory_kib: u32,
     argon2id_iterations: u32,
     argon2id_millis: Option<u128>,
@@ -86,7 +86,7 @@ pub(crate) fn vault_cmd(ctx: &Ctx, cmd: VaultCmd) -> Outcome {
             let out = CreatedOut {
                 path: ctx.vault_dir.clone(),
                 vault_id: created.session.vault().id().to_string(),
-                recovery_key: created.recovery_key.to_string(),
+                recovery_key: created.recovery_key,
                 argon2id_memory_kib: created.kdf.memory_kib,
                 argon2id_iterations: created.kdf.iterations,
                 argon2id_millis: created.kdf_time.map(|d| d.as_millis()),
@@ -100,7 +100,7 @@ pub(crate) fn vault_cmd(ctx: &Ctx, cmd: VaultCmd) -> Outcome {
                      the passphrase or lose this computer's keychain.\n\n    {}\n\n\
                      Argon2id: {} MiB, {} passes{}.\n",
                     shown_path(&o.path),
-                    o.recovery_key,
+                    o.recovery_key.expose(),
                     o.argon2id_memory_kib / 1024,
                     o.argon2id_iterations,
                     o.argon2id_millis

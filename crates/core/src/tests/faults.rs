@@ -283,7 +283,7 @@ fn a_passphrase_change_and_its_audit_entry_land_together() {
 fn recovery_switches_to_a_new_device_entry_only_with_the_header() {
     let f = fixture();
     let created = create(&f);
-    let recovery = created.recovery_key.to_string();
+    let recovery = created.recovery_key.expose().to_string();
     created.session.lock().unwrap();
     let secrets = |f: &Fixture| {
         let mut names: Vec<String> = std::fs::read_dir(&f.env.device_secret_dir)
@@ -503,7 +503,7 @@ fn vault_files_are_private() {
 fn a_damaged_recovery_slot_is_put_back_at_unlock_not_found_when_needed() {
     let f = fixture();
     let created = create(&f);
-    let recovery = created.recovery_key.to_string();
+    let recovery = created.recovery_key.expose().to_string();
     created.session.lock().unwrap();
     // The first unlock keeps its copy; then the header's slot is damaged.
     unlock(&f.env, &f.vault_dir, &pass("first passphrase"))
