@@ -16,10 +16,11 @@ use std::time::Duration;
 
 use matterbox_core::audit::Verification;
 use matterbox_core::domain::search::SearchFilter;
-use matterbox_core::vault::{DeviceSecretStorage, Passphrase, RecoveryKey, Vault, VaultHeader};
+use matterbox_core::vault::{DeviceSecretStorage, Passphrase};
 use matterbox_core::{Environment, ErrorCode, Session};
 use matterbox_documents::blobs::BlobStore;
 use matterbox_tests::sqlcipher_python;
+use matterbox_vault::{RecoveryKey, Vault, VaultHeader};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 

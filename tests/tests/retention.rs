@@ -14,9 +14,10 @@ use chrono::NaiveDate;
 use matterbox_core::domain::retention::{PolicyInput, Trigger};
 use matterbox_core::domain::{ClientInput, MatterInput, MatterPatch};
 use matterbox_core::retention::Disposal;
-use matterbox_core::vault::{DeviceSecretStorage, KdfCost, Passphrase, RecoveryKey, Vault};
+use matterbox_core::vault::{DeviceSecretStorage, KdfCost, Passphrase};
 use matterbox_core::{Environment, KdfChoice, create_vault, unlock};
 use matterbox_tests::Home;
+use matterbox_vault::{RecoveryKey, Vault};
 
 const PAGE: usize = 4096;
 /// SQLCipher 4's reserve at the end of each page: IV (16) + HMAC-SHA512 (64).

@@ -7,9 +7,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use matterbox_core::domain::{ClientInput, ClientKind, MatterInput};
-use matterbox_core::vault::{DeviceSecretStorage, KdfCost, Passphrase, RecoveryKey, Vault};
+use matterbox_core::vault::{DeviceSecretStorage, KdfCost, Passphrase};
 use matterbox_core::{Environment, KdfChoice, create_vault};
 use matterbox_tests::{Home, files_containing, sqlcipher_python};
+use matterbox_vault::{RecoveryKey, Vault};
 
 const MARKERS: [&str; 4] = [
     "Quetzal-Fictional-Client-7731",

@@ -20,9 +20,10 @@ mod support;
 use chrono::NaiveDate;
 use matterbox_core::Session;
 use matterbox_core::domain::MatterPatch;
-use matterbox_core::domain::retention::{self, PolicyInput, Trigger};
+use matterbox_core::domain::retention::{PolicyInput, Trigger};
 use matterbox_core::retention::Disposal;
 use matterbox_core::vault::Passphrase;
+use matterbox_domain::retention;
 
 const DOCS: usize = 1_000_000;
 const PER_MATTER: usize = 1_000;

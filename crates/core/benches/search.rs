@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 mod support;
 
 use matterbox_core::Session;
-use matterbox_core::domain::search::{self, SearchFilter, TextStatus};
+use matterbox_core::domain::search::{SearchFilter, TextStatus};
+use matterbox_domain::search;
 
 const DOCS: usize = 100_000;
 const QUERIES: usize = 300;

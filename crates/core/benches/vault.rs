@@ -11,11 +11,11 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use matterbox_core::domain::{ClientInput, MatterFilter, MatterStatus, matters};
-use matterbox_core::vault::{
-    DeviceSecretStorage, DeviceSecretStore, KdfCost, OsKeychain, Passphrase, Vault,
-};
+use matterbox_core::domain::{ClientInput, MatterFilter, MatterStatus};
+use matterbox_core::vault::{DeviceSecretStorage, KdfCost, Passphrase};
 use matterbox_core::{Environment, KdfChoice, create_vault, unlock};
+use matterbox_domain::matters;
+use matterbox_vault::{DeviceSecretStore, OsKeychain, Vault};
 
 const RUNS: usize = 7;
 const MATTERS: usize = 100_000;

@@ -43,10 +43,59 @@ pub fn wipe_interrupted_exports() -> usize {
         .unwrap_or(0)
 }
 pub use error::{ApiError, CoreError, ErrorCode};
-pub use matterbox_audit as audit;
-pub use matterbox_domain as domain;
 pub use matterbox_store::StoreError;
-pub use matterbox_vault as vault;
+
+// The facade is closed: callers get the core's own functions and the
+// types named below, never a lower crate's queries or vault operations.
+
+/// The records callers pass in and get back (clients, matters, documents,
+/// search, retention, the Unfiled queue).
+pub mod domain {
+    pub use matterbox_domain::{
+        Client, ClientInput, ClientKind, ClientPatch, DomainError, Matter, MatterEvent,
+        MatterFilter, MatterInput, MatterPatch, MatterStatus, MatterSummary, NumberScheme, Party,
+        PartyInput, PartySide,
+    };
+
+    pub mod documents {
+        pub use matterbox_domain::documents::{DocumentPatch, DocumentSummary, VersionInfo};
+    }
+
+    pub mod search {
+        pub use matterbox_domain::search::{SearchFilter, SearchHit, TextStatus};
+    }
+
+    pub mod retention {
+        pub use matterbox_domain::retention::{
+            DueItem, Hold, HoldTarget, Policy, PolicyInput, Trigger,
+        };
+    }
+
+    pub mod inbox {
+        pub use matterbox_domain::inbox::UnfiledItem;
+    }
+
+    /// How sizes and limits read, and which characters are bidirectional
+    /// controls (for shells that print names).
+    pub mod text {
+        pub use matterbox_domain::text::{is_bidi_control, size_text};
+    }
+}
+
+/// The vault types callers name: how the device secret is kept, the
+/// passphrase, the Argon2id cost, and where vaults live by default.
+pub mod vault {
+    pub use matterbox_vault::{DeviceSecretStorage, KdfCost, Passphrase, VaultError};
+
+    pub mod paths {
+        pub use matterbox_vault::paths::{VAULT_ENV, default_vault_dir, vaults_root};
+    }
+}
+
+/// What an audit log check finds, and the entries an export holds.
+pub mod audit {
+    pub use matterbox_audit::{Entry, Verification};
+}
 
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;
 

@@ -18,9 +18,10 @@ use std::time::Duration;
 
 use matterbox_core::domain::documents::DocumentPatch;
 use matterbox_core::domain::{ClientInput, ClientKind, MatterInput};
-use matterbox_core::vault::{DeviceSecretStorage, KdfCost, Passphrase, VaultHeader};
+use matterbox_core::vault::{DeviceSecretStorage, KdfCost, Passphrase};
 use matterbox_core::{Environment, KdfChoice, create_vault, unlock};
 use matterbox_documents::{DocumentKey, encrypt, new_key_id, wrap_key};
+use matterbox_vault::VaultHeader;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
