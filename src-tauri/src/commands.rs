@@ -509,7 +509,7 @@ pub async fn document_export(
 #[tauri::command]
 pub async fn document_open_external(state: State<'_, AppState>, id: i64) -> Res<()> {
     let path = state.with_session(|s| s.open_copy(id, &state.open_copies))?;
-    open_with_system(&path).map_err(|e| {
+    crate::platform::open_with_system(&path).map_err(|e| {
         matterbox_core::CoreError::UserFile {
             action: "open the copy with another application (it will be wiped when the vault locks)",
             path,
@@ -517,29 +517,6 @@ pub async fn document_open_external(state: State<'_, AppState>, id: i64) -> Res<
         }
         .to_api()
     })
-}
-
-/// Starts the desktop's default application for `path`, without a shell.
-/// `MATTERBOX_OPEN_WITH` names another program (used by the tests).
-fn open_with_system(path: &std::path::Path) -> std::io::Result<()> {
-    use std::process::{Command, Stdio};
-    let mut cmd = if let Some(program) = std::env::var_os("MATTERBOX_OPEN_WITH") {
-        Command::new(program)
-    } else if cfg!(target_os = "macos") {
-        Command::new("open")
-    } else if cfg!(windows) {
-        let mut c = Command::new("explorer");
-        c.arg("/open,");
-        c
-    } else {
-        Command::new("xdg-open")
-    };
-    cmd.arg(path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map(|_| ())
 }
 
 #[tauri::command]

@@ -11,6 +11,7 @@
 mod commands;
 mod inbox;
 mod os_lock;
+mod platform;
 mod retention;
 mod state;
 
