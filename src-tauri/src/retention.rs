@@ -1,9 +1,10 @@
 //! The retention scheduler of the desktop app: a tokio task that, after
 //! every unlock and then every hour (so a laptop that was off for months
-//! catches up at once), finishes interrupted destructions, destroys what a
-//! policy explicitly marked "destroy without approval" covers, and tells
-//! the UI how many items wait for approval. It never destroys anything
-//! else. Its session calls are background work (no effect on auto-lock).
+//! catches up at once), runs the core's sweep (`Session::retention_sweep`:
+//! finishes interrupted destructions, destroys what a policy explicitly
+//! marked "destroy without approval" covers, nothing else) and tells the
+//! UI how many items wait for approval. Its session calls are background
+//! work (no effect on auto-lock).
 
 use std::time::Duration;
 
@@ -45,18 +46,12 @@ pub fn spawn(app: AppHandle) {
 fn sweep(app: &AppHandle) {
     let state = app.state::<AppState>();
     let today = chrono::Local::now().date_naive();
-    let result = state.with_session_in_background(|s| {
-        s.finish_destruction()?;
-        let destroyed = s.destroy_due_without_approval(today)?;
-        let due = s.retention_due(today)?;
-        Ok((destroyed.documents + destroyed.matters, due.len()))
-    });
-    if let Ok((destroyed, due)) = result {
+    if let Ok(r) = state.with_session_in_background(|s| s.retention_sweep(today)) {
         let _ = app.emit(
             DUE_EVENT,
             RetentionDueEvent {
-                due,
-                destroyed_without_approval: destroyed,
+                due: r.awaiting_approval.len(),
+                destroyed_without_approval: r.destroyed.documents + r.destroyed.matters,
             },
         );
     }

@@ -13,7 +13,7 @@ use aes::cipher::{BlockDecryptMut, KeyIvInit};
 use chrono::NaiveDate;
 use matterbox_core::domain::retention::{PolicyInput, Trigger};
 use matterbox_core::domain::{ClientInput, MatterInput, MatterPatch};
-use matterbox_core::retention::Disposal;
+use matterbox_core::retention::{Disposal, DisposalKind};
 use matterbox_core::vault::{DeviceSecretStorage, KdfCost, Passphrase};
 use matterbox_core::{Environment, KdfChoice, create_vault, unlock};
 use matterbox_tests::Home;
@@ -225,7 +225,7 @@ fn destroy_and_look_for_traces(lines: usize) {
     let report = s
         .destroy_approved(
             &[Disposal {
-                kind: "matter".into(),
+                kind: DisposalKind::Matter,
                 id: doomed,
             }],
             &Passphrase::new(PASS.into()),
@@ -330,6 +330,58 @@ fn the_cli_destroys_only_with_the_passphrase_and_writes_a_certificate() {
     // A policy that does not exist is "not found" (7), not bad input.
     let missing = run(&["retention", "policy", "edit", "9", "--years", "3"]);
     assert_eq!(missing.code, 7, "{}", missing.stderr);
+    // An edit changes only what it names; made permanent, a policy drops
+    // its period, unless one is given (refused: nothing changes).
+    run(&[
+        "retention",
+        "policy",
+        "add",
+        "--name",
+        "Drafts",
+        "--years",
+        "3",
+        "--months",
+        "2",
+    ])
+    .ok();
+    let edit = |args: &[&str]| {
+        let mut all = vec!["--json", "retention", "policy", "edit", "2"];
+        all.extend_from_slice(args);
+        run(&all)
+    };
+    let renamed = edit(&["--name", "Drafts kept"]).ok().json();
+    assert_eq!(
+        (
+            &renamed["name"],
+            &renamed["trigger"],
+            &renamed["years"],
+            &renamed["months"]
+        ),
+        (
+            &"Drafts kept".into(),
+            &"matter_closed".into(),
+            &3.into(),
+            &2.into()
+        ),
+        "{renamed}"
+    );
+    let refused = edit(&["--trigger", "permanent", "--years", "1"]);
+    assert_eq!(refused.code, 6, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("\"validation\""),
+        "{}",
+        refused.stderr
+    );
+    let permanent = edit(&["--trigger", "permanent"]).ok().json();
+    assert_eq!(
+        (
+            &permanent["trigger"],
+            &permanent["years"],
+            &permanent["months"]
+        ),
+        (&"permanent".into(), &0.into(), &0.into()),
+        "{permanent}"
+    );
     run(&["matter", "close", number, "--on", "2019-05-01"]).ok();
     let due = run(&["--json", "retention", "due", "--today", "2025-05-01"])
         .ok()
@@ -344,6 +396,17 @@ fn the_cli_destroys_only_with_the_passphrase_and_writes_a_certificate() {
             .is_empty()
     );
 
+    // The sweep destroys nothing under a policy that needs approval: the
+    // matter waits for it.
+    let sweep = run(&["--json", "retention", "sweep", "--today", "2025-05-01"])
+        .ok()
+        .json();
+    assert_eq!(sweep["resumed"], 0, "{sweep}");
+    assert_eq!(sweep["destroyed"]["matters"], 0, "{sweep}");
+    let waiting = sweep["awaitingApproval"].as_array().unwrap();
+    assert_eq!(waiting.len(), 1, "{sweep}");
+    assert_eq!(waiting[0]["kind"], "matter", "{sweep}");
+    assert_eq!(waiting[0]["matterNumber"], number, "{sweep}");
     run(&[
         "retention",
         "hold",

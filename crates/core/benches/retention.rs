@@ -21,7 +21,7 @@ use chrono::NaiveDate;
 use matterbox_core::Session;
 use matterbox_core::domain::MatterPatch;
 use matterbox_core::domain::retention::{PolicyInput, Trigger};
-use matterbox_core::retention::Disposal;
+use matterbox_core::retention::{Disposal, DisposalKind};
 use matterbox_core::vault::Passphrase;
 use matterbox_domain::retention;
 
@@ -135,7 +135,7 @@ fn main() {
         .iter()
         .take(DESTROY)
         .map(|d| Disposal {
-            kind: d.kind.clone(),
+            kind: d.kind,
             id: d.id,
         })
         .collect();
@@ -268,7 +268,7 @@ fn large_documents(dir: &Path) {
         let report = s
             .destroy_approved(
                 &[Disposal {
-                    kind: "matter".into(),
+                    kind: DisposalKind::Matter,
                     id: matter,
                 }],
                 &pass,

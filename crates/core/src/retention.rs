@@ -13,9 +13,11 @@
 use std::path::Path;
 
 use chrono::NaiveDate;
-use matterbox_domain::retention::{self, DueItem, Hold, HoldTarget, Policy, PolicyInput};
+use matterbox_domain::retention::{
+    self, DueItem, Hold, HoldTarget, NewRegisterEntry, Policy, PolicyInput,
+};
+pub use matterbox_domain::retention::{DisposalKind, PolicyPatch, RegisterEntry};
 use matterbox_vault::Passphrase;
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::Digest;
@@ -30,31 +32,8 @@ pub const REGISTER_TITLES: &str = "retention_register_titles";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Disposal {
-    /// `matter` or `document`.
-    pub kind: String,
+    pub kind: DisposalKind,
     pub id: i64,
-}
-
-/// A destruction register entry.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct RegisterEntry {
-    pub id: i64,
-    pub kind: String,
-    pub matter_number: String,
-    /// `None` when the vault keeps only titles' hashes.
-    pub title: Option<String>,
-    pub title_sha256: String,
-    pub content_sha256: Option<String>,
-    pub opened_on: Option<String>,
-    pub closed_on: Option<String>,
-    pub added_on: Option<String>,
-    pub policy: String,
-    pub approved_by: String,
-    pub approved_at: String,
-    pub destroyed_at: String,
-    pub method: String,
-    pub certificate: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, TS)]
@@ -69,84 +48,22 @@ pub struct DestructionReport {
     pub certificate: String,
 }
 
+/// What a retention sweep did (`Session::retention_sweep`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SweepReport {
+    /// Blobs of an interrupted destruction wiped now.
+    pub resumed: usize,
+    /// Destroyed under policies that need no approval.
+    pub destroyed: DestructionReport,
+    /// Due, and waiting for someone to approve their destruction.
+    pub awaiting_approval: Vec<DueItem>,
+}
+
 const METHOD: &str = "crypto-erase: document keys and records deleted (secure_delete, search index rewritten without them, WAL truncated, vacuum); encrypted files overwritten and removed";
 
 fn sha_hex(s: &str) -> String {
     hex::encode(sha2::Sha256::digest(s.as_bytes()))
-}
-
-struct DocFacts {
-    title: String,
-    matter_number: String,
-    opened_on: String,
-    closed_on: Option<String>,
-    added_on: String,
-    content_sha256: Vec<u8>,
-    blobs: Vec<String>,
-}
-
-fn doc_facts(conn: &Connection, id: i64) -> Result<DocFacts> {
-    let (title, matter_number, opened_on, closed_on, added_on): (
-        String,
-        String,
-        String,
-        Option<String>,
-        String,
-    ) = conn
-        .query_row(
-            "SELECT d.title, m.number, m.opened_on, m.closed_on, substr(d.created_at, 1, 10)
-             FROM documents d JOIN matters m ON m.id = d.matter_id WHERE d.id = ?1",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-        )
-        .optional()?
-        .ok_or_else(|| matterbox_domain::DomainError::NotFound {
-            what: "document",
-            key: format!("id {id}"),
-        })?;
-    let content_sha256: Vec<u8> = conn.query_row(
-        "SELECT sha256 FROM document_versions WHERE document_id = ?1 ORDER BY version DESC LIMIT 1",
-        [id],
-        |r| r.get(0),
-    )?;
-    let mut stmt = conn.prepare("SELECT blob_id FROM document_versions WHERE document_id = ?1")?;
-    let blobs = stmt
-        .query_map([id], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<String>>>()?;
-    Ok(DocFacts {
-        title,
-        matter_number,
-        opened_on,
-        closed_on,
-        added_on,
-        content_sha256,
-        blobs,
-    })
-}
-
-/// Removes every row describing document `id` and queues its blobs; its
-/// search index entry goes with the others of the destruction
-/// (`search::erase`).
-fn erase_document_rows(conn: &Connection, id: i64, blobs: &[String]) -> Result<()> {
-    for b in blobs {
-        conn.execute(
-            "INSERT OR IGNORE INTO destruction_jobs (blob_id) VALUES (?1)",
-            [b],
-        )?;
-    }
-    conn.execute("DELETE FROM document_tags WHERE document_id = ?1", [id])?;
-    conn.execute(
-        "UPDATE inbox_items SET duplicate_of = NULL WHERE duplicate_of = ?1",
-        [id],
-    )?;
-    conn.execute("DELETE FROM inbox_items WHERE document_id = ?1", [id])?;
-    conn.execute(
-        "DELETE FROM retention_deferrals WHERE kind = 'document' AND target_id = ?1",
-        [id],
-    )?;
-    conn.execute("DELETE FROM document_versions WHERE document_id = ?1", [id])?;
-    conn.execute("DELETE FROM documents WHERE id = ?1", [id])?;
-    Ok(())
 }
 
 /// A matter's retention status, for its page.
@@ -164,23 +81,10 @@ pub struct MatterRetention {
 impl Session {
     pub fn matter_retention(&self, matter_id: i64) -> Result<MatterRetention> {
         let m = matterbox_domain::matters::get(&self.conn, matter_id)?;
-        let own: Option<i64> = self.conn.query_row(
-            "SELECT retention_policy_id FROM matters WHERE id = ?1",
-            [matter_id],
-            |r| r.get(0),
-        )?;
-        let area: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT policy_id FROM practice_area_policies WHERE practice_area = ?1 COLLATE NOCASE",
-                [&m.summary.practice_area],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let policy = own
-            .or(area)
-            .map(|id| retention::policy(&self.conn, id))
-            .transpose()?;
+        let (policy, own_policy) = match retention::matter_policy(&self.conn, matter_id)? {
+            Some((p, own)) => (Some(p), own),
+            None => (None, false),
+        };
         let due_on = policy.as_ref().and_then(|p| match p.trigger {
             retention::Trigger::MatterClosed => {
                 retention::due_on(p, m.summary.closed_on).map(|d| d.to_string())
@@ -196,7 +100,7 @@ impl Session {
             .collect();
         Ok(MatterRetention {
             policy,
-            own_policy: own.is_some(),
+            own_policy,
             due_on,
             holds,
         })
@@ -247,10 +151,18 @@ impl Session {
         })
     }
 
-    /// Changes a policy; due dates follow at once (they are computed, not stored).
+    /// Replaces every field of a policy (the app's policy form).
     pub fn update_retention_policy(&mut self, id: i64, input: &PolicyInput) -> Result<Policy> {
+        self.edit_retention_policy(id, &PolicyPatch::replacing(input))
+    }
+
+    /// Changes the fields of a policy that `patch` gives, checked merged
+    /// with the others as a new policy would be; a policy made permanent
+    /// drops its period unless one is given. Due dates follow at once
+    /// (they are computed, not stored).
+    pub fn edit_retention_policy(&mut self, id: i64, patch: &PolicyPatch) -> Result<Policy> {
         self.write(|tx, rec| {
-            retention::update_policy(tx, id, input)?;
+            retention::edit_policy(tx, id, patch)?;
             let p = retention::policy(tx, id)?;
             rec.record(
                 "retention_policy_changed",
@@ -301,14 +213,9 @@ impl Session {
     ) -> Result<Hold> {
         self.write(|tx, rec| {
             let hold = retention::place_hold(tx, target, id, reason, on)?;
-            let kind = match target {
-                HoldTarget::Client => "client",
-                HoldTarget::Matter => "matter",
-                HoldTarget::Document => "document",
-            };
             rec.record(
                 "hold_placed",
-                &format!("{kind}:{id}"),
+                &format!("{}:{id}", target.as_str()),
                 json!({ "hold": hold.id, "on": on }),
             )?;
             Ok(hold)
@@ -337,7 +244,7 @@ impl Session {
         today: NaiveDate,
     ) -> Result<()> {
         self.write(|tx, rec| {
-            retention::defer(tx, &item.kind, item.id, until, today)?;
+            retention::defer(tx, item.kind, item.id, until, today)?;
             rec.record(
                 "disposal_deferred",
                 &format!("{}:{}", item.kind, item.id),
@@ -368,9 +275,25 @@ impl Session {
         self.destroy(items, today, &approver, false)
     }
 
+    /// The scheduler's run, the same for the app (after every unlock, then
+    /// hourly) and `matterbox retention sweep`: finishes an interrupted
+    /// destruction, destroys what is due on `today` under policies marked
+    /// to destroy without approval — nothing else — and lists what is due
+    /// and waits for approval.
+    pub fn retention_sweep(&mut self, today: NaiveDate) -> Result<SweepReport> {
+        let resumed = self.finish_destruction()?;
+        let destroyed = self.destroy_due_without_approval(today)?;
+        let awaiting_approval = self.retention_due(today)?;
+        Ok(SweepReport {
+            resumed,
+            destroyed,
+            awaiting_approval,
+        })
+    }
+
     /// Destroys what is due under policies marked to destroy without
-    /// approval (the scheduler's job); nothing else.
-    pub fn destroy_due_without_approval(&mut self, today: NaiveDate) -> Result<DestructionReport> {
+    /// approval; nothing else.
+    fn destroy_due_without_approval(&mut self, today: NaiveDate) -> Result<DestructionReport> {
         let items: Vec<Disposal> = self
             .retention_due(today)?
             .into_iter()
@@ -402,9 +325,9 @@ impl Session {
         for item in items {
             let listed = due.iter().any(|d| d.kind == item.kind && d.id == item.id);
             if !listed {
-                let is_held = match item.kind.as_str() {
-                    "document" => retention::document_held(&self.conn, item.id)?,
-                    _ => retention::matter_held(&self.conn, item.id)?,
+                let is_held = match item.kind {
+                    DisposalKind::Document => retention::document_held(&self.conn, item.id)?,
+                    DisposalKind::Matter => retention::matter_held(&self.conn, item.id)?,
                 };
                 if is_held {
                     return Err(held());
@@ -431,76 +354,105 @@ impl Session {
                 ..Default::default()
             };
             let mut erased: Vec<i64> = Vec::new();
-            let register = |facts_title: &str, kind: &str, number: &str, content: Option<&[u8]>, opened: Option<&str>, closed: Option<&str>, added: Option<&str>, policy: &str| -> Result<i64> {
-                tx.execute(
-                    "INSERT INTO destruction_register (kind, matter_number, title, title_sha256, content_sha256,
-                        opened_on, closed_on, added_on, policy, approved_by, approved_at, destroyed_at, method, certificate)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13)",
-                    params![kind, number, titles.then_some(facts_title), sha_hex(facts_title), content.map(hex::encode),
-                            opened, closed, added, policy, approver, now, METHOD, certificate],
-                )?;
-                Ok(tx.last_insert_rowid())
+            let register = |kind: DisposalKind,
+                            title: &str,
+                            number: &str,
+                            content: Option<&[u8]>,
+                            opened: Option<&str>,
+                            closed: Option<&str>,
+                            added: Option<&str>,
+                            policy: &str|
+             -> Result<i64> {
+                let content = content.map(hex::encode);
+                Ok(retention::add_register_entry(
+                    tx,
+                    &NewRegisterEntry {
+                        kind,
+                        matter_number: number,
+                        title: titles.then_some(title),
+                        title_sha256: &sha_hex(title),
+                        content_sha256: content.as_deref(),
+                        opened_on: opened,
+                        closed_on: closed,
+                        added_on: added,
+                        policy,
+                        approved_by: &approver,
+                        approved_at: &now,
+                        method: METHOD,
+                        certificate: &certificate,
+                    },
+                )?)
             };
+            let mut destroy_document =
+                |id: i64, policy: &str, report: &mut DestructionReport| -> Result<()> {
+                    let f = retention::document_facts(tx, id)?;
+                    let entry = register(
+                        DisposalKind::Document,
+                        &f.title,
+                        &f.matter_number,
+                        Some(&f.content_sha256),
+                        Some(&f.opened_on),
+                        f.closed_on.as_deref(),
+                        Some(&f.added_on),
+                        policy,
+                    )?;
+                    retention::erase_document(tx, id, &f.blobs)?;
+                    erased.push(id);
+                    rec.record(
+                        "document_destroyed",
+                        &format!("document:{id}"),
+                        json!({ "register": entry, "automatic": automatic }),
+                    )?;
+                    report.register.push(entry);
+                    report.documents += 1;
+                    Ok(())
+                };
             for item in items {
                 let policy = due
                     .iter()
                     .find(|d| d.kind == item.kind && d.id == item.id)
                     .map(|d| d.policy.clone())
                     .unwrap_or_default();
-                match item.kind.as_str() {
-                    "document" => {
+                match item.kind {
+                    DisposalKind::Document => {
                         if retention::document_held(tx, item.id)? {
                             return Err(held());
                         }
-                        let f = doc_facts(tx, item.id)?;
-                        let entry = register(&f.title, "document", &f.matter_number, Some(&f.content_sha256), Some(&f.opened_on), f.closed_on.as_deref(), Some(&f.added_on), &policy)?;
-                        erase_document_rows(tx, item.id, &f.blobs)?;
-                        erased.push(item.id);
-                        rec.record("document_destroyed", &format!("document:{}", item.id), json!({ "register": entry, "automatic": automatic }))?;
-                        report.register.push(entry);
-                        report.documents += 1;
+                        destroy_document(item.id, &policy, &mut report)?;
                     }
-                    _ => {
+                    DisposalKind::Matter => {
                         if retention::matter_held(tx, item.id)? {
                             return Err(held());
                         }
-                        let (number, title, opened, closed, client): (String, String, String, Option<String>, i64) = tx.query_row(
-                            "SELECT number, title, opened_on, closed_on, client_id FROM matters WHERE id = ?1",
-                            [item.id],
-                            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-                        )?;
-                        let docs: Vec<i64> = tx
-                            .prepare("SELECT id FROM documents WHERE matter_id = ?1")?
-                            .query_map([item.id], |r| r.get(0))?
-                            .collect::<rusqlite::Result<_>>()?;
-                        for d in docs {
-                            let f = doc_facts(tx, d)?;
-                            let entry = register(&f.title, "document", &f.matter_number, Some(&f.content_sha256), Some(&f.opened_on), f.closed_on.as_deref(), Some(&f.added_on), &policy)?;
-                            erase_document_rows(tx, d, &f.blobs)?;
-                            erased.push(d);
-                            rec.record("document_destroyed", &format!("document:{d}"), json!({ "register": entry, "automatic": automatic }))?;
-                            report.register.push(entry);
-                            report.documents += 1;
+                        let m = retention::matter_facts(tx, item.id)?;
+                        for &d in &m.documents {
+                            destroy_document(d, &policy, &mut report)?;
                         }
-                        let entry = register(&title, "matter", &number, None, Some(&opened), closed.as_deref(), None, &policy)?;
-                        tx.execute("DELETE FROM retention_deferrals WHERE kind = 'matter' AND target_id = ?1", [item.id])?;
-                        tx.execute("DELETE FROM matter_parties WHERE matter_id = ?1", [item.id])?;
-                        tx.execute("DELETE FROM matter_events WHERE matter_id = ?1", [item.id])?;
-                        tx.execute("DELETE FROM matters WHERE id = ?1", [item.id])?;
-                        rec.record("matter_destroyed", &format!("matter:{}", item.id), json!({ "register": entry, "automatic": automatic }))?;
+                        let entry = register(
+                            DisposalKind::Matter,
+                            &m.title,
+                            &m.number,
+                            None,
+                            Some(&m.opened_on),
+                            m.closed_on.as_deref(),
+                            None,
+                            &policy,
+                        )?;
+                        retention::erase_matter(tx, item.id)?;
+                        rec.record(
+                            "matter_destroyed",
+                            &format!("matter:{}", item.id),
+                            json!({ "register": entry, "automatic": automatic }),
+                        )?;
                         report.register.push(entry);
                         report.matters += 1;
                         // The client goes with its last matter (unless held).
-                        let left: i64 = tx.query_row("SELECT count(*) FROM matters WHERE client_id = ?1", [client], |r| r.get(0))?;
-                        let client_held: bool = tx.query_row(
-                            "SELECT EXISTS (SELECT 1 FROM legal_holds WHERE released_at IS NULL AND target = 'client' AND target_id = ?1)",
-                            [client],
-                            |r| r.get(0),
-                        )?;
-                        if left == 0 && !client_held {
-                            tx.execute("DELETE FROM client_aliases WHERE client_id = ?1", [client])?;
-                            tx.execute("DELETE FROM clients WHERE id = ?1", [client])?;
-                            rec.record("client_destroyed", &format!("client:{client}"), json!({ "with_last_matter": format!("matter:{}", item.id) }))?;
+                        if retention::erase_client_without_matters(tx, m.client_id)? {
+                            rec.record(
+                                "client_destroyed",
+                                &format!("client:{}", m.client_id),
+                                json!({ "with_last_matter": format!("matter:{}", item.id) }),
+                            )?;
                             report.clients += 1;
                         }
                     }
@@ -525,17 +477,11 @@ impl Session {
     /// The second half of a destruction, also run at unlock to finish one a
     /// crash interrupted: no freed page may keep a key, then the blobs go.
     pub fn finish_destruction(&mut self) -> Result<usize> {
-        let jobs: Vec<String> = self
-            .conn
-            .prepare("SELECT blob_id FROM destruction_jobs")?
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+        let jobs = retention::destruction_jobs(&self.conn)?;
         if jobs.is_empty() {
             return Ok(0);
         }
-        self.conn.execute_batch("VACUUM;")?;
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        retention::vacuum(&self.conn)?;
         let blobs = matterbox_documents::blobs::BlobStore::new(self.vault.blobs_dir());
         for id in &jobs {
             if let Ok(path) = blobs.path(id) {
@@ -551,41 +497,15 @@ impl Session {
                     }
                 }
             }
-            self.conn
-                .execute("DELETE FROM destruction_jobs WHERE blob_id = ?1", [id])?;
+            retention::finish_destruction_job(&self.conn, id)?;
         }
         let _ = matterbox_vault::fsutil::sync_dir(&self.vault.blobs_dir());
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        retention::truncate_wal(&self.conn)?;
         Ok(jobs.len())
     }
 
     pub fn destruction_register(&self) -> Result<Vec<RegisterEntry>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, kind, matter_number, title, title_sha256, content_sha256, opened_on, closed_on,
-                    added_on, policy, approved_by, approved_at, destroyed_at, method, certificate
-             FROM destruction_register ORDER BY id",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(RegisterEntry {
-                id: r.get(0)?,
-                kind: r.get(1)?,
-                matter_number: r.get(2)?,
-                title: r.get(3)?,
-                title_sha256: r.get(4)?,
-                content_sha256: r.get(5)?,
-                opened_on: r.get(6)?,
-                closed_on: r.get(7)?,
-                added_on: r.get(8)?,
-                policy: r.get(9)?,
-                approved_by: r.get(10)?,
-                approved_at: r.get(11)?,
-                destroyed_at: r.get(12)?,
-                method: r.get(13)?,
-                certificate: r.get(14)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(retention::register(&self.conn)?)
     }
 
     /// A certificate of destruction as a standalone HTML page (print it to
@@ -687,7 +607,7 @@ fn certificate_html(vault: &str, certificate: &str, entries: &[RegisterEntry]) -
             format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>\n",
                 e.id,
-                esc(&e.kind),
+                e.kind,
                 esc(&e.matter_number),
                 e.title.as_deref().map(esc).unwrap_or_else(|| format!("<code>sha256 {}</code>", e.title_sha256)),
                 esc(e.closed_on.as_deref().or(e.added_on.as_deref()).unwrap_or("")),

@@ -598,7 +598,7 @@ fn previews_by_kind_and_opened_copies_are_private_and_wiped() {
 
 mod retention_tests {
     use super::*;
-    use crate::retention::Disposal;
+    use crate::retention::{Disposal, DisposalKind, PolicyPatch};
     use matterbox_domain::retention::{HoldTarget, PolicyInput, Trigger};
 
     fn import(
@@ -645,7 +645,7 @@ mod retention_tests {
         .unwrap();
     }
 
-    fn due_ids(s: &Session, today: &str) -> Vec<(String, i64)> {
+    fn due_ids(s: &Session, today: &str) -> Vec<(DisposalKind, i64)> {
         s.retention_due(day(today))
             .unwrap()
             .into_iter()
@@ -669,7 +669,10 @@ mod retention_tests {
         opened_long_ago(&mut s, estate);
         s.close_matter(estate, Some(day("2019-01-10"))).unwrap();
         assert!(due_ids(&s, "2026-01-09").is_empty());
-        assert_eq!(due_ids(&s, "2026-01-10"), vec![("matter".into(), estate)]);
+        assert_eq!(
+            due_ids(&s, "2026-01-10"),
+            vec![(DisposalKind::Matter, estate)]
+        );
         // Months later (the laptop was off): still due, once.
         assert_eq!(due_ids(&s, "2027-06-01").len(), 1);
 
@@ -712,7 +715,7 @@ mod retention_tests {
 
         // Deferred: not due until the new date, which must be ahead.
         let estate_item = Disposal {
-            kind: "matter".into(),
+            kind: DisposalKind::Matter,
             id: estate,
         };
         let past = s
@@ -761,7 +764,7 @@ mod retention_tests {
         opened_long_ago(&mut s, estate);
         s.close_matter(estate, Some(day("2020-02-29"))).unwrap();
         let item = Disposal {
-            kind: "matter".into(),
+            kind: DisposalKind::Matter,
             id: estate,
         };
         let today = day("2021-02-28");
@@ -879,7 +882,7 @@ mod retention_tests {
         let r = s
             .destroy_approved(
                 &[Disposal {
-                    kind: "matter".into(),
+                    kind: DisposalKind::Matter,
                     id: lease,
                 }],
                 &pass("first passphrase"),
@@ -913,15 +916,25 @@ mod retention_tests {
         assert!(due_ids(&s, &due.pred_opt().unwrap().to_string()).is_empty());
         assert_eq!(
             due_ids(&s, &due.to_string()),
-            vec![("document".into(), d.id)]
+            vec![(DisposalKind::Document, d.id)]
         );
     }
 
     #[test]
-    fn the_scheduler_destroys_only_under_policies_that_say_so() {
+    fn the_sweep_destroys_only_under_policies_that_say_so() {
         let f = fixture();
         let mut s = create(&f).session;
         let (estate, lease) = with_two_matters(&mut s);
+        let src = tempfile::tempdir().unwrap();
+        let gone = import(&mut s, lease, src.path(), "gone.txt", b"fictional");
+        let kept = import(&mut s, estate, src.path(), "kept.txt", b"fictional too");
+        let blob = |s: &Session, id: i64| {
+            let b = matterbox_domain::documents::version_key(&s.conn, id, None)
+                .unwrap()
+                .blob_id;
+            f.vault_dir.join("blobs").join(b)
+        };
+        let (gone_blob, kept_blob) = (blob(&s, gone.id), blob(&s, kept.id));
         let careful = policy(&mut s, "Careful", Trigger::MatterClosed, 1, 0);
         let automatic = s
             .create_retention_policy(&PolicyInput {
@@ -937,14 +950,33 @@ mod retention_tests {
             opened_long_ago(&mut s, m);
             s.close_matter(m, Some(day("2020-01-01"))).unwrap();
         }
-        let report = s.destroy_due_without_approval(day("2026-01-01")).unwrap();
-        assert_eq!(report.matters, 1);
-        assert_eq!(s.matter(lease).unwrap_err().code(), ErrorCode::NotFound);
+        // Nothing due yet: the sweep destroys nothing and nothing waits.
+        let early = s.retention_sweep(day("2020-12-31")).unwrap();
+        assert_eq!(early, crate::retention::SweepReport::default());
+        let report = s.retention_sweep(day("2026-01-01")).unwrap();
         assert_eq!(
-            due_ids(&s, "2026-01-01"),
-            vec![("matter".into(), estate)],
+            (report.destroyed.matters, report.destroyed.documents),
+            (1, 1)
+        );
+        assert_eq!(report.resumed, 0, "nothing was left from before");
+        assert!(!gone_blob.exists() && kept_blob.exists());
+        assert_eq!(s.matter(lease).unwrap_err().code(), ErrorCode::NotFound);
+        let waiting: Vec<_> = report
+            .awaiting_approval
+            .iter()
+            .map(|d| (d.kind, d.id))
+            .collect();
+        assert_eq!(
+            waiting,
+            vec![(DisposalKind::Matter, estate)],
             "the careful one waits for approval"
         );
+        assert_eq!(due_ids(&s, "2026-01-01"), waiting);
+        assert!(s.matter(estate).is_ok() && s.document(kept.id).is_ok());
+        // Run again: nothing more is destroyed, the careful one still waits.
+        let again = s.retention_sweep(day("2026-01-02")).unwrap();
+        assert_eq!(again.destroyed, Default::default());
+        assert_eq!(again.awaiting_approval.len(), 1);
         let register = s.destruction_register().unwrap();
         assert!(register[0].approved_by.contains("scheduler"));
         // A permanent policy may not destroy without approval.
@@ -957,6 +989,100 @@ mod retention_tests {
         assert_eq!(
             s.create_retention_policy(&bad).unwrap_err().code(),
             ErrorCode::Validation
+        );
+    }
+
+    #[test]
+    fn the_sweep_finishes_a_destruction_cut_short() {
+        let f = fixture();
+        let mut s = create(&f).session;
+        let (estate, _) = with_two_matters(&mut s);
+        let src = tempfile::tempdir().unwrap();
+        let d = import(&mut s, estate, src.path(), "gone.txt", b"fictional");
+        let blob = matterbox_domain::documents::version_key(&s.conn, d.id, None)
+            .unwrap()
+            .blob_id;
+        s.conn
+            .execute(
+                "INSERT INTO destruction_jobs (blob_id) VALUES (?1)",
+                [&blob],
+            )
+            .unwrap();
+        let report = s.retention_sweep(day("2026-01-01")).unwrap();
+        assert_eq!(report.resumed, 1);
+        assert_eq!(report.destroyed, Default::default());
+        assert!(!f.vault_dir.join("blobs").join(&blob).exists());
+    }
+
+    #[test]
+    fn a_policy_patch_changes_only_what_it_gives() {
+        let f = fixture();
+        let mut s = create(&f).session;
+        let p = s
+            .create_retention_policy(&PolicyInput {
+                name: "Litigation".into(),
+                trigger: Some(Trigger::MatterClosed),
+                years: 7,
+                months: 6,
+                danger_destroy_without_approval: true,
+            })
+            .unwrap();
+        let renamed = s
+            .edit_retention_policy(
+                p.id,
+                &PolicyPatch {
+                    name: Some("Litigation, 7.5 years".into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            (renamed.trigger, renamed.years, renamed.months),
+            (Trigger::MatterClosed, 7, 6)
+        );
+        assert!(renamed.danger_destroy_without_approval);
+        // A permanent policy never destroys: refused while the flag is on.
+        let permanent = PolicyPatch {
+            trigger: Some(Trigger::Permanent),
+            ..Default::default()
+        };
+        let refused = s.edit_retention_policy(p.id, &permanent).unwrap_err();
+        assert_eq!(refused.code(), ErrorCode::Validation, "{refused}");
+        assert_eq!(s.retention_policies().unwrap()[0], renamed, "unchanged");
+        // Made permanent, the policy drops its period.
+        let made = s
+            .edit_retention_policy(
+                p.id,
+                &PolicyPatch {
+                    danger_destroy_without_approval: Some(false),
+                    ..permanent.clone()
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            (made.trigger, made.years, made.months),
+            (Trigger::Permanent, 0, 0)
+        );
+        // Unless it is given one, which a permanent policy cannot have.
+        let with_period = PolicyPatch {
+            years: Some(3),
+            ..Default::default()
+        };
+        assert_eq!(
+            s.edit_retention_policy(p.id, &with_period)
+                .unwrap_err()
+                .code(),
+            ErrorCode::Validation
+        );
+        let missing = s.edit_retention_policy(999, &with_period).unwrap_err();
+        assert_eq!(missing.code(), ErrorCode::NotFound, "{missing}");
+        let log = actions(&s);
+        assert_eq!(
+            log.iter()
+                .filter(|a| *a == "retention_policy_changed")
+                .count(),
+            2,
+            "only the changes that were made are recorded"
         );
     }
 

@@ -65,6 +65,54 @@ pub struct PolicyInput {
     pub danger_destroy_without_approval: bool,
 }
 
+/// A change to a policy: each field `None` leaves it as it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyPatch {
+    pub name: Option<String>,
+    pub trigger: Option<Trigger>,
+    pub years: Option<u32>,
+    pub months: Option<u32>,
+    pub danger_destroy_without_approval: Option<bool>,
+}
+
+impl PolicyPatch {
+    /// A patch that replaces every field with `input`'s (a missing trigger
+    /// is "after the matter closes", as when a policy is created).
+    pub fn replacing(input: &PolicyInput) -> PolicyPatch {
+        PolicyPatch {
+            name: Some(input.name.clone()),
+            trigger: Some(input.trigger.unwrap_or(Trigger::MatterClosed)),
+            years: Some(input.years),
+            months: Some(input.months),
+            danger_destroy_without_approval: Some(input.danger_destroy_without_approval),
+        }
+    }
+
+    /// What `old` becomes (not yet validated). A policy made permanent
+    /// drops its period unless the patch gives one (which is then refused:
+    /// a permanent policy has no period).
+    pub fn apply(&self, old: &Policy) -> PolicyInput {
+        let trigger = self.trigger.unwrap_or(old.trigger);
+        let kept = |given: Option<u32>, old: u32| {
+            given.unwrap_or(if trigger == Trigger::Permanent {
+                0
+            } else {
+                old
+            })
+        };
+        PolicyInput {
+            name: self.name.clone().unwrap_or_else(|| old.name.clone()),
+            trigger: Some(trigger),
+            years: kept(self.years, old.years),
+            months: kept(self.months, old.months),
+            danger_destroy_without_approval: self
+                .danger_destroy_without_approval
+                .unwrap_or(old.danger_destroy_without_approval),
+        }
+    }
+}
+
 /// `date` plus a number of years and months; a day past the end of the
 /// target month becomes its last day (29 February + 1 year = 28 February).
 pub fn add_period(date: NaiveDate, years: u32, months: u32) -> NaiveDate {
@@ -204,6 +252,43 @@ pub fn update_policy(conn: &Connection, id: i64, input: &PolicyInput) -> Result<
         ],
     )?;
     Ok(())
+}
+
+/// Changes policy `id` by `patch`, merged with what it is now and
+/// checked as a whole (as a new policy would be).
+pub fn edit_policy(conn: &Connection, id: i64, patch: &PolicyPatch) -> Result<(), DomainError> {
+    let old = policy(conn, id)?;
+    update_policy(conn, id, &patch.apply(&old))
+}
+
+/// A matter's effective policy and whether it is the matter's own (`true`)
+/// or its practice area's.
+pub fn matter_policy(
+    conn: &Connection,
+    matter_id: i64,
+) -> Result<Option<(Policy, bool)>, DomainError> {
+    let (own, area): (Option<i64>, String) = conn
+        .query_row(
+            "SELECT retention_policy_id, practice_area FROM matters WHERE id = ?1",
+            [matter_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .ok_or_else(|| DomainError::NotFound {
+            what: "matter",
+            key: format!("id {matter_id}"),
+        })?;
+    if let Some(id) = own {
+        return Ok(Some((policy(conn, id)?, true)));
+    }
+    let area: Option<i64> = conn
+        .query_row(
+            "SELECT policy_id FROM practice_area_policies WHERE practice_area = ?1 COLLATE NOCASE",
+            [&area],
+            |r| r.get(0),
+        )
+        .optional()?;
+    area.map(|id| Ok((policy(conn, id)?, false))).transpose()
 }
 
 /// The policy of a practice area, if it has one.
@@ -366,12 +451,51 @@ pub fn holds(conn: &Connection) -> Result<Vec<Hold>, DomainError> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// What retention disposes of: a whole matter (with all its documents) or
+/// one document. Stored as `matter` / `document` (deferrals, the register).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum DisposalKind {
+    Matter,
+    Document,
+}
+
+impl DisposalKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisposalKind::Matter => "matter",
+            DisposalKind::Document => "document",
+        }
+    }
+}
+
+impl std::fmt::Display for DisposalKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl rusqlite::types::ToSql for DisposalKind {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(self.as_str().into())
+    }
+}
+
+impl rusqlite::types::FromSql for DisposalKind {
+    fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        match v.as_str()? {
+            "matter" => Ok(DisposalKind::Matter),
+            "document" => Ok(DisposalKind::Document),
+            _ => Err(rusqlite::types::FromSqlError::InvalidType),
+        }
+    }
+}
+
 /// A matter or document due for destruction.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct DueItem {
-    /// `matter` (with all its documents) or `document`.
-    pub kind: String,
+    pub kind: DisposalKind,
     pub id: i64,
     pub matter_id: i64,
     pub matter_number: String,
@@ -419,7 +543,7 @@ pub fn due(conn: &Connection, today: NaiveDate) -> Result<Vec<DueItem>, DomainEr
                     && due <= today
                 {
                     out.push(DueItem {
-                        kind: "matter".into(),
+                        kind: DisposalKind::Matter,
                         id,
                         matter_id: id,
                         matter_number: number.clone(),
@@ -465,7 +589,7 @@ pub fn due(conn: &Connection, today: NaiveDate) -> Result<Vec<DueItem>, DomainEr
                         .map(|d| d.to_string())
                         .unwrap_or_default();
                     out.push(DueItem {
-                        kind: "document".into(),
+                        kind: DisposalKind::Document,
                         id: doc,
                         matter_id: id,
                         matter_number: number.clone(),
@@ -511,21 +635,11 @@ fn period_words(p: &Policy) -> String {
 /// is due anyway, so such a date is a mistake.
 pub fn defer(
     conn: &Connection,
-    kind: &str,
+    kind: DisposalKind,
     id: i64,
     until: NaiveDate,
     today: NaiveDate,
 ) -> Result<(), DomainError> {
-    let table = match kind {
-        "matter" => "matters",
-        "document" => "documents",
-        _ => {
-            return Err(validation(
-                "kind",
-                "Only matters and documents are deferred.",
-            ));
-        }
-    };
     if until <= today {
         return Err(validation(
             "until",
@@ -540,17 +654,16 @@ pub fn defer(
         ));
     }
     let exists: bool = conn.query_row(
-        &format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE id = ?1)"),
+        match kind {
+            DisposalKind::Matter => "SELECT EXISTS (SELECT 1 FROM matters WHERE id = ?1)",
+            DisposalKind::Document => "SELECT EXISTS (SELECT 1 FROM documents WHERE id = ?1)",
+        },
         [id],
         |r| r.get(0),
     )?;
     if !exists {
         return Err(DomainError::NotFound {
-            what: if kind == "matter" {
-                "matter"
-            } else {
-                "document"
-            },
+            what: kind.as_str(),
             key: format!("id {id}"),
         });
     }
@@ -583,6 +696,273 @@ pub fn matter_held(conn: &Connection, matter_id: i64) -> Result<bool, DomainErro
         [matter_id],
         |r| r.get(0),
     )?)
+}
+
+/// A destruction register entry: what was destroyed, under which policy,
+/// approved by whom. The table refuses UPDATE and DELETE (triggers).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterEntry {
+    pub id: i64,
+    pub kind: DisposalKind,
+    pub matter_number: String,
+    /// `None` when the vault keeps only titles' hashes.
+    pub title: Option<String>,
+    pub title_sha256: String,
+    pub content_sha256: Option<String>,
+    pub opened_on: Option<String>,
+    pub closed_on: Option<String>,
+    pub added_on: Option<String>,
+    pub policy: String,
+    pub approved_by: String,
+    pub approved_at: String,
+    pub destroyed_at: String,
+    pub method: String,
+    pub certificate: String,
+}
+
+/// A register entry to write; its destruction time is its approval time.
+pub struct NewRegisterEntry<'a> {
+    pub kind: DisposalKind,
+    pub matter_number: &'a str,
+    pub title: Option<&'a str>,
+    pub title_sha256: &'a str,
+    pub content_sha256: Option<&'a str>,
+    pub opened_on: Option<&'a str>,
+    pub closed_on: Option<&'a str>,
+    pub added_on: Option<&'a str>,
+    pub policy: &'a str,
+    pub approved_by: &'a str,
+    pub approved_at: &'a str,
+    pub method: &'a str,
+    pub certificate: &'a str,
+}
+
+/// Writes a register entry; returns its id.
+pub fn add_register_entry(conn: &Connection, e: &NewRegisterEntry<'_>) -> Result<i64, DomainError> {
+    conn.execute(
+        "INSERT INTO destruction_register (kind, matter_number, title, title_sha256, content_sha256,
+            opened_on, closed_on, added_on, policy, approved_by, approved_at, destroyed_at, method, certificate)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13)",
+        params![
+            e.kind,
+            e.matter_number,
+            e.title,
+            e.title_sha256,
+            e.content_sha256,
+            e.opened_on,
+            e.closed_on,
+            e.added_on,
+            e.policy,
+            e.approved_by,
+            e.approved_at,
+            e.method,
+            e.certificate
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// The whole destruction register, oldest first.
+pub fn register(conn: &Connection) -> Result<Vec<RegisterEntry>, DomainError> {
+    let mut stmt = conn.prepare(
+        "SELECT id, kind, matter_number, title, title_sha256, content_sha256, opened_on, closed_on,
+                added_on, policy, approved_by, approved_at, destroyed_at, method, certificate
+         FROM destruction_register ORDER BY id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(RegisterEntry {
+            id: r.get(0)?,
+            kind: r.get(1)?,
+            matter_number: r.get(2)?,
+            title: r.get(3)?,
+            title_sha256: r.get(4)?,
+            content_sha256: r.get(5)?,
+            opened_on: r.get(6)?,
+            closed_on: r.get(7)?,
+            added_on: r.get(8)?,
+            policy: r.get(9)?,
+            approved_by: r.get(10)?,
+            approved_at: r.get(11)?,
+            destroyed_at: r.get(12)?,
+            method: r.get(13)?,
+            certificate: r.get(14)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// What the register keeps of a document, and the blobs to wipe.
+pub struct DocumentFacts {
+    pub title: String,
+    pub matter_number: String,
+    pub opened_on: String,
+    pub closed_on: Option<String>,
+    /// The date it was added (`YYYY-MM-DD`).
+    pub added_on: String,
+    /// SHA-256 of its current version's content.
+    pub content_sha256: Vec<u8>,
+    /// Every version's blob.
+    pub blobs: Vec<String>,
+}
+
+pub fn document_facts(conn: &Connection, id: i64) -> Result<DocumentFacts, DomainError> {
+    let (title, matter_number, opened_on, closed_on, added_on): (
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+    ) = conn
+        .query_row(
+            "SELECT d.title, m.number, m.opened_on, m.closed_on, substr(d.created_at, 1, 10)
+             FROM documents d JOIN matters m ON m.id = d.matter_id WHERE d.id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .optional()?
+        .ok_or_else(|| DomainError::NotFound {
+            what: "document",
+            key: format!("id {id}"),
+        })?;
+    let content_sha256: Vec<u8> = conn.query_row(
+        "SELECT sha256 FROM document_versions WHERE document_id = ?1 ORDER BY version DESC LIMIT 1",
+        [id],
+        |r| r.get(0),
+    )?;
+    let mut stmt = conn.prepare("SELECT blob_id FROM document_versions WHERE document_id = ?1")?;
+    let blobs = stmt
+        .query_map([id], |r| r.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    Ok(DocumentFacts {
+        title,
+        matter_number,
+        opened_on,
+        closed_on,
+        added_on,
+        content_sha256,
+        blobs,
+    })
+}
+
+/// Removes every row describing document `id` (with its wrapped keys) and
+/// queues `blobs` in `destruction_jobs`. Its search index entry is the
+/// caller's (`search::erase`, once for a whole destruction).
+pub fn erase_document(conn: &Connection, id: i64, blobs: &[String]) -> Result<(), DomainError> {
+    for b in blobs {
+        conn.execute(
+            "INSERT OR IGNORE INTO destruction_jobs (blob_id) VALUES (?1)",
+            [b],
+        )?;
+    }
+    conn.execute("DELETE FROM document_tags WHERE document_id = ?1", [id])?;
+    conn.execute(
+        "UPDATE inbox_items SET duplicate_of = NULL WHERE duplicate_of = ?1",
+        [id],
+    )?;
+    conn.execute("DELETE FROM inbox_items WHERE document_id = ?1", [id])?;
+    conn.execute(
+        "DELETE FROM retention_deferrals WHERE kind = 'document' AND target_id = ?1",
+        [id],
+    )?;
+    conn.execute("DELETE FROM document_versions WHERE document_id = ?1", [id])?;
+    conn.execute("DELETE FROM documents WHERE id = ?1", [id])?;
+    Ok(())
+}
+
+/// What the register keeps of a matter.
+pub struct MatterFacts {
+    pub number: String,
+    pub title: String,
+    pub opened_on: String,
+    pub closed_on: Option<String>,
+    pub client_id: i64,
+    pub documents: Vec<i64>,
+}
+
+pub fn matter_facts(conn: &Connection, id: i64) -> Result<MatterFacts, DomainError> {
+    let (number, title, opened_on, closed_on, client_id) = conn
+        .query_row(
+            "SELECT number, title, opened_on, closed_on, client_id FROM matters WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .optional()?
+        .ok_or_else(|| DomainError::NotFound {
+            what: "matter",
+            key: format!("id {id}"),
+        })?;
+    let documents = conn
+        .prepare("SELECT id FROM documents WHERE matter_id = ?1")?
+        .query_map([id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(MatterFacts {
+        number,
+        title,
+        opened_on,
+        closed_on,
+        client_id,
+        documents,
+    })
+}
+
+/// Removes the rows of matter `id`; its documents must be erased first.
+pub fn erase_matter(conn: &Connection, id: i64) -> Result<(), DomainError> {
+    conn.execute(
+        "DELETE FROM retention_deferrals WHERE kind = 'matter' AND target_id = ?1",
+        [id],
+    )?;
+    conn.execute("DELETE FROM matter_parties WHERE matter_id = ?1", [id])?;
+    conn.execute("DELETE FROM matter_events WHERE matter_id = ?1", [id])?;
+    conn.execute("DELETE FROM matters WHERE id = ?1", [id])?;
+    Ok(())
+}
+
+/// Removes client `id` if it has no matter left and no active hold;
+/// returns whether it did.
+pub fn erase_client_without_matters(conn: &Connection, id: i64) -> Result<bool, DomainError> {
+    let left: i64 = conn.query_row(
+        "SELECT count(*) FROM matters WHERE client_id = ?1",
+        [id],
+        |r| r.get(0),
+    )?;
+    let held: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM legal_holds WHERE released_at IS NULL AND target = 'client' AND target_id = ?1)",
+        [id],
+        |r| r.get(0),
+    )?;
+    if left > 0 || held {
+        return Ok(false);
+    }
+    conn.execute("DELETE FROM client_aliases WHERE client_id = ?1", [id])?;
+    conn.execute("DELETE FROM clients WHERE id = ?1", [id])?;
+    Ok(true)
+}
+
+/// Blobs of destroyed documents still to overwrite and remove.
+pub fn destruction_jobs(conn: &Connection) -> Result<Vec<String>, DomainError> {
+    let mut stmt = conn.prepare("SELECT blob_id FROM destruction_jobs")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// A blob is gone: its job is done.
+pub fn finish_destruction_job(conn: &Connection, blob_id: &str) -> Result<(), DomainError> {
+    conn.execute("DELETE FROM destruction_jobs WHERE blob_id = ?1", [blob_id])?;
+    Ok(())
+}
+
+/// Rebuilds the database so no freed page keeps a destroyed key or row
+/// (`VACUUM`), then empties the write-ahead log. Not in a transaction.
+pub fn vacuum(conn: &Connection) -> Result<(), DomainError> {
+    conn.execute_batch("VACUUM;")?;
+    truncate_wal(conn)
+}
+
+/// Checkpoints the write-ahead log and truncates it to nothing.
+pub fn truncate_wal(conn: &Connection) -> Result<(), DomainError> {
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -667,6 +1047,97 @@ mod tests {
     }
 
     #[test]
+    fn a_patch_changes_what_it_gives_and_permanent_drops_the_period() {
+        let old = Policy {
+            danger_destroy_without_approval: true,
+            ..policy(Trigger::DateAdded, 7, 6)
+        };
+        let check = |patch: PolicyPatch, expect: (&str, Trigger, u32, u32, bool)| {
+            let got = patch.apply(&old);
+            assert_eq!(
+                (
+                    got.name.as_str(),
+                    got.trigger.unwrap(),
+                    got.years,
+                    got.months,
+                    got.danger_destroy_without_approval
+                ),
+                expect,
+                "{patch:?}"
+            );
+        };
+        use Trigger::*;
+        check(PolicyPatch::default(), ("p", DateAdded, 7, 6, true));
+        let name = PolicyPatch {
+            name: Some("q".into()),
+            ..Default::default()
+        };
+        check(name, ("q", DateAdded, 7, 6, true));
+        let trigger = |t: Trigger| PolicyPatch {
+            trigger: Some(t),
+            ..Default::default()
+        };
+        check(trigger(MatterClosed), ("p", MatterClosed, 7, 6, true));
+        check(trigger(Permanent), ("p", Permanent, 0, 0, true));
+        let months = PolicyPatch {
+            months: Some(1),
+            ..trigger(Permanent)
+        };
+        check(months, ("p", Permanent, 0, 1, true));
+        let years = PolicyPatch {
+            years: Some(2),
+            danger_destroy_without_approval: Some(false),
+            ..Default::default()
+        };
+        check(years, ("p", DateAdded, 2, 6, false));
+        // A full input replaces everything; no trigger is "after closing".
+        let input = PolicyInput {
+            name: "r".into(),
+            trigger: None,
+            years: 1,
+            months: 0,
+            danger_destroy_without_approval: false,
+        };
+        check(
+            PolicyPatch::replacing(&input),
+            ("r", MatterClosed, 1, 0, false),
+        );
+    }
+
+    #[test]
+    fn editing_a_policy_checks_the_merged_result() {
+        let (_d, conn) = crate::testutil::db();
+        let id = create_policy(
+            &conn,
+            &PolicyInput {
+                name: "Estates".into(),
+                trigger: Some(Trigger::MatterClosed),
+                years: 6,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let made_permanent = PolicyPatch {
+            trigger: Some(Trigger::Permanent),
+            ..Default::default()
+        };
+        edit_policy(&conn, id, &made_permanent).unwrap();
+        let p = super::policy(&conn, id).unwrap();
+        assert_eq!((p.trigger, p.years, p.months), (Trigger::Permanent, 0, 0));
+        let with_period = PolicyPatch {
+            years: Some(6),
+            ..made_permanent
+        };
+        let e = edit_policy(&conn, id, &with_period).unwrap_err();
+        assert!(e.to_string().contains("has no period"), "{e}");
+        assert_eq!(super::policy(&conn, id).unwrap(), p, "nothing changed");
+        assert!(matches!(
+            edit_policy(&conn, 999, &PolicyPatch::default()),
+            Err(DomainError::NotFound { .. })
+        ));
+    }
+
+    #[test]
     fn deferring_takes_a_date_after_today_and_something_that_exists() {
         let (_d, conn) = crate::testutil::db();
         let c = crate::clients::create(
@@ -688,22 +1159,30 @@ mod tests {
         )
         .unwrap();
         let today = d("2026-06-15");
-        let refused = |kind: &str, id: i64, until: &str, expect: &str| {
+        let refused = |kind: DisposalKind, id: i64, until: &str, expect: &str| {
             let e = defer(&conn, kind, id, d(until), today).unwrap_err();
             assert!(e.to_string().contains(expect), "{kind} {id} {until}: {e}");
         };
-        refused("matter", m, "2026-06-14", "has passed");
-        refused("matter", m, "2001-01-01", "has passed");
-        refused("matter", m, "2026-06-15", "is today");
-        refused("matter", 999, "2027-01-01", "No matter with id 999");
-        refused("document", 999, "2027-01-01", "No document with id 999");
-        refused("client", c, "2027-01-01", "Only matters and documents");
+        use DisposalKind::{Document, Matter};
+        refused(Matter, m, "2026-06-14", "has passed");
+        refused(Matter, m, "2001-01-01", "has passed");
+        refused(Matter, m, "2026-06-15", "is today");
+        refused(Matter, 999, "2027-01-01", "No matter with id 999");
+        refused(Document, 999, "2027-01-01", "No document with id 999");
+        // Only matters and documents are deferred: a client is not a kind.
+        assert!(serde_json::from_str::<DisposalKind>("\"client\"").is_err());
         let deferrals = |conn: &Connection| -> i64 {
             conn.query_row("SELECT count(*) FROM retention_deferrals", [], |r| r.get(0))
                 .unwrap()
         };
         assert_eq!(deferrals(&conn), 0, "nothing refused was written");
-        defer(&conn, "matter", m, d("2026-06-16"), today).unwrap();
+        defer(&conn, Matter, m, d("2026-06-16"), today).unwrap();
+        let stored: (DisposalKind, String) = conn
+            .query_row("SELECT kind, until FROM retention_deferrals", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!(stored, (Matter, "2026-06-16".to_string()));
         assert_eq!(deferrals(&conn), 1);
     }
 

@@ -102,6 +102,8 @@ pub(crate) enum PolicyCmd {
         #[arg(long)]
         danger_destroy_without_approval: bool,
     },
+    /// Change a policy: only the options given change. A policy made
+    /// permanent drops its period unless one is given (then refused).
     Edit {
         id: i64,
         #[arg(long)]
@@ -150,8 +152,8 @@ pub(crate) fn trigger_of(s: &str) -> Result<matterbox_core::domain::retention::T
 }
 
 pub(crate) fn retention_cmd(ctx: &Ctx, cmd: RetentionCmd) -> Outcome {
-    use matterbox_core::domain::retention::{HoldTarget, PolicyInput, Trigger};
-    use matterbox_core::retention::Disposal;
+    use matterbox_core::domain::retention::{HoldTarget, PolicyInput};
+    use matterbox_core::retention::{Disposal, DisposalKind, PolicyPatch};
     let today = |d: Option<NaiveDate>| d.unwrap_or_else(|| chrono::Local::now().date_naive());
     let policy_line = |p: &matterbox_core::domain::retention::Policy| {
         format!(
@@ -203,29 +205,14 @@ pub(crate) fn retention_cmd(ctx: &Ctx, cmd: RetentionCmd) -> Outcome {
             ctx.print(&p, |p| policy_line(p))
         }
         RetentionCmd::Policy(PolicyCmd::Edit { id, name, trigger, years, months, danger_destroy_without_approval }) => {
-            let old = s
-                .retention_policies()?
-                .into_iter()
-                .find(|p| p.id == id)
-                .ok_or_else(|| Failure::from(matterbox_core::CoreError::NotFound(format!("No retention policy {id}."))))?;
-            let trigger = match trigger {
-                Some(t) => trigger_of(&t)?,
-                None => old.trigger,
-            };
-            // A policy made permanent drops its period unless one is given
-            // (a permanent policy with a period is refused).
-            let kept = |given: Option<u32>, old: u32| {
-                given.unwrap_or(if trigger == Trigger::Permanent { 0 } else { old })
-            };
-            let p = s.update_retention_policy(
+            let p = s.edit_retention_policy(
                 id,
-                &PolicyInput {
-                    name: name.unwrap_or(old.name),
-                    trigger: Some(trigger),
-                    years: kept(years, old.years),
-                    months: kept(months, old.months),
-                    danger_destroy_without_approval: danger_destroy_without_approval
-                        .unwrap_or(old.danger_destroy_without_approval),
+                &PolicyPatch {
+                    name,
+                    trigger: trigger.as_deref().map(trigger_of).transpose()?,
+                    years,
+                    months,
+                    danger_destroy_without_approval,
                 },
             )?;
             ctx.print(&p, |p| policy_line(p))
@@ -294,8 +281,8 @@ pub(crate) fn retention_cmd(ctx: &Ctx, cmd: RetentionCmd) -> Outcome {
         }
         RetentionCmd::Defer { matter, document, until, today: t } => {
             let item = match (matter, document) {
-                (Some(m), _) => Disposal { kind: "matter".into(), id: s.matter_id(&m)? },
-                (_, Some(d)) => Disposal { kind: "document".into(), id: d },
+                (Some(m), _) => Disposal { kind: DisposalKind::Matter, id: s.matter_id(&m)? },
+                (_, Some(d)) => Disposal { kind: DisposalKind::Document, id: d },
                 _ => {
                     return Err(Failure::from(matterbox_core::CoreError::Invalid(
                         "Say what to defer: --matter NUMBER or --document ID.".into(),
@@ -308,9 +295,9 @@ pub(crate) fn retention_cmd(ctx: &Ctx, cmd: RetentionCmd) -> Outcome {
         RetentionCmd::Destroy { matters, documents, today: t } => {
             let mut items = Vec::new();
             for m in &matters {
-                items.push(Disposal { kind: "matter".into(), id: s.matter_id(m)? });
+                items.push(Disposal { kind: DisposalKind::Matter, id: s.matter_id(m)? });
             }
-            items.extend(documents.iter().map(|d| Disposal { kind: "document".into(), id: *d }));
+            items.extend(documents.iter().map(|d| Disposal { kind: DisposalKind::Document, id: *d }));
             if items.is_empty() {
                 return Err(Failure::from(matterbox_core::CoreError::Invalid(
                     "Say what to destroy: --matter NUMBER and/or --document ID.".into(),
@@ -327,19 +314,17 @@ pub(crate) fn retention_cmd(ctx: &Ctx, cmd: RetentionCmd) -> Outcome {
             })
         }
         RetentionCmd::Sweep { today: t } => {
-            let finished = s.finish_destruction()?;
-            let report = s.destroy_due_without_approval(today(t))?;
-            let waiting = s.retention_due(today(t))?;
-            let out = serde_json::json!({ "resumed": finished, "destroyed": report, "awaitingApproval": waiting });
-            ctx.print(&out, |_| {
+            let sweep = s.retention_sweep(today(t))?;
+            ctx.print(&sweep, |r| {
                 let mut t = String::new();
-                if report.documents + report.matters > 0 {
+                let d = &r.destroyed;
+                if d.documents + d.matters > 0 {
                     t.push_str(&format!(
                         "Destroyed without approval (policy says so): {} documents, {} matters. Certificate {}.\n",
-                        report.documents, report.matters, report.certificate
+                        d.documents, d.matters, d.certificate
                     ));
                 }
-                t.push_str(&due_text(&waiting));
+                t.push_str(&due_text(&r.awaiting_approval));
                 t
             })
         }
