@@ -79,6 +79,11 @@ if $want_test; then
     echo "setup: installing tauri-driver"
     cargo install tauri-driver --version 2.1.0 --locked --quiet
   fi
+  # cargo-fuzz: the test command runs every fuzz target briefly (scripts/fuzz.sh).
+  if ! command -v cargo-fuzz >/dev/null; then
+    echo "setup: installing cargo-fuzz"
+    cargo install cargo-fuzz --version 0.13.2 --locked --quiet
+  fi
   # The external SQLCipher 4 client that reads the vault file in the tests
   # (Debian's sqlcipher CLI is 3.x and cannot open SQLCipher 4 files).
   venv=target/test-python

@@ -31,6 +31,9 @@ echo "== Rust tests (inside a private Secret Service)"
 echo "== end-to-end: the real app under Xvfb via tauri-driver (inside a private Secret Service)"
 ./scripts/with-secret-service.sh "$MATTERBOX_TEST_PYTHON" -m pytest -p no:cacheprovider tests/e2e 2>&1 | tee -a "$log"
 
+echo "== fuzzing: every parser of hostile input, briefly (scripts/fuzz.sh)"
+MATTERBOX_FUZZ_SECONDS="${MATTERBOX_FUZZ_SECONDS:-20}" ./scripts/fuzz.sh 2>&1 | tee -a "$log"
+
 # One closing line over every test binary.
 # Rust: "test result: ok. N passed; M failed"; Vitest: "Tests  N passed (N)";
 # pytest: "N passed in …" (and "M failed").
@@ -38,6 +41,7 @@ awk '
   /^test result:/ { p += $4; f += $6 }
   /^ *Tests +[0-9]+ (passed|failed)/ { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
   /^=* *[0-9]+ (passed|failed).* in [0-9.]+s/ { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+  /^fuzz: [0-9]+ targets passed/ { p += $2 }
   END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
 
 echo "== all checks passed in $(( $(date +%s) - started )) s"

@@ -89,7 +89,14 @@ impl VaultHeader {
                 }
             }
         })?;
-        let header: VaultHeader = serde_json::from_slice(&bytes)
+        Self::from_bytes(&bytes, path)
+    }
+
+    /// Parses and checks a header's bytes (`path` names it in messages):
+    /// the same checks as [`VaultHeader::read`], for callers and fuzzers
+    /// that hold the bytes.
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Self, VaultError> {
+        let header: VaultHeader = serde_json::from_slice(bytes)
             .map_err(|e| VaultError::HeaderInvalid(format!("{}: {e}", path.display())))?;
         if header.format != FORMAT_NAME {
             return Err(VaultError::HeaderInvalid(format!(
