@@ -111,6 +111,20 @@ pub fn create_new_private(path: &Path) -> Result<File, FormatError> {
     Ok(options.open(path)?)
 }
 
+/// Removes a temporary file whose writing failed or was cancelled. The
+/// name goes at once, while `file` is still open, so nothing is left in
+/// the folder; the space is freed when the last handle closes, which for
+/// a large file on disk waits for the writeback in flight (hundreds of
+/// milliseconds for a GiB), so that close happens on a thread of its own:
+/// a lock that cancelled the import is not kept waiting by it. The
+/// ciphertext is useless without its key, which is not in the file.
+fn discard(tmp: &Path, file: File) {
+    let _ = fs::remove_file(tmp);
+    let _ = std::thread::Builder::new()
+        .name("discard".into())
+        .spawn(move || drop(file));
+}
+
 /// A blob id is 32 lowercase hex digits: nothing else names a file here.
 pub fn valid_id(id: &str) -> bool {
     id.len() == 32
@@ -143,25 +157,32 @@ impl BlobStore {
         private_dir(&tmp_dir)?;
         let id = random_id()?;
         let tmp = tmp_dir.join(format!("{id}.part"));
-        let result = (|| {
-            let file = create_new_private(&tmp)?;
-            // The sealer writes whole batches (1 MiB): no buffer needed.
-            let mut out = WriteBehind {
-                file,
-                written: 0,
-                handed: 0,
-            };
+        let file = create_new_private(&tmp)?;
+        // The sealer writes whole batches (1 MiB): no buffer needed.
+        let mut out = WriteBehind {
+            file,
+            written: 0,
+            handed: 0,
+        };
+        let sealed = (|| {
             let summary = encrypt(input, &mut out, key, key_id)?;
             out.hand_to_disk();
-            let file = out.file;
-            file.sync_all()?;
-            drop(file);
-            fs::rename(&tmp, self.dir.join(&id))?;
-            sync_dir(&self.dir)?;
+            out.file.sync_all()?;
             Ok(summary)
         })();
-        match result {
-            Ok(summary) => Ok((id, summary)),
+        let summary = match sealed {
+            Ok(summary) => summary,
+            Err(e) => {
+                discard(&tmp, out.file);
+                return Err(e);
+            }
+        };
+        drop(out);
+        let placed = fs::rename(&tmp, self.dir.join(&id))
+            .map_err(FormatError::from)
+            .and_then(|()| sync_dir(&self.dir));
+        match placed {
+            Ok(()) => Ok((id, summary)),
             Err(e) => {
                 let _ = fs::remove_file(&tmp);
                 Err(e)
@@ -241,5 +262,33 @@ mod tests {
         assert!(store.path("../etc/passwd").is_err());
         store.remove(&id).unwrap();
         assert!(!dir.join(&id).exists());
+    }
+
+    /// A source that fails (as a cancelled import's does) after 20 MiB,
+    /// past several write-behind windows.
+    struct FailsLate(usize);
+
+    impl Read for FailsLate {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.0 >= 20 << 20 {
+                return Err(std::io::Error::other("stopped"));
+            }
+            let n = buf.len().min((20 << 20) - self.0);
+            buf[..n].fill(5);
+            self.0 += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_failed_write_leaves_neither_blob_nor_temporary_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
+        let store = BlobStore::new(&dir);
+        let key = DocumentKey::from_bytes([3; 32]);
+        let err = store.write_new(&mut FailsLate(0), &key, [1; 16]);
+        assert!(err.is_err());
+        assert_eq!(fs::read_dir(dir.join(TMP_DIR)).unwrap().count(), 0);
+        assert!(store.inventory().unwrap().blobs.is_empty());
     }
 }
