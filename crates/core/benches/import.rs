@@ -112,9 +112,8 @@ fn measure(root: &Path, size_mib: u64, on_disk: bool, recipient: &str) -> Figure
             f.import = t;
             f.cpus = c.as_secs_f64() / t.as_secs_f64();
         }
-        f.cp = f
-            .cp
-            .min(timed(&cp_out, Command::new("cp").arg(&input).arg(&cp_out)));
+        f.cp =
+            f.cp.min(timed(&cp_out, Command::new("cp").arg(&input).arg(&cp_out)));
         f.age = f.age.min(timed(
             &age_out,
             Command::new("age")
