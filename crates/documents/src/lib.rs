@@ -13,7 +13,8 @@
 //! substitution and appended data all fail authentication, and so does any
 //! change to the header. **Each document version has its own random key,
 //! used for exactly one stream: a nonce is never reused under a key.**
-//! Memory use is one chunk, whatever the document's size.
+//! Memory use does not grow with the document: reading keeps one chunk,
+//! writing a few batches of 16 chunks (about 6 MiB; see [`encrypt`]).
 
 pub mod blobs;
 
@@ -190,8 +191,9 @@ fn read_full(input: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
 const BATCH_CHUNKS: usize = 16;
 /// How many batch buffers exist at most (recycled between the threads):
 /// memory is `BUFFERS * BATCH_CHUNKS * (CHUNK_SIZE + TAG_SIZE)`, about
-/// 4 MiB, whatever the document's size.
-const BUFFERS: usize = 4;
+/// 6 MiB, whatever the document's size. Enough for each of the three
+/// stages to hold one while others wait in the channels.
+const BUFFERS: usize = 6;
 const SLOT: usize = CHUNK_SIZE + TAG_SIZE;
 
 /// Chunks read and hashed, on their way to be sealed.
@@ -240,17 +242,28 @@ impl aes_gcm::aead::Buffer for SlotBuffer<'_> {
     }
 }
 
-/// The reading stage of [`encrypt`]: fills batches from `input`, hashes
-/// each chunk as it arrives, and sends the batches on. A batch is sent only
-/// once it is known whether its last chunk is the stream's last (one chunk
-/// of look-ahead, read into the next batch), because the last chunk carries
-/// the last-chunk flag. Returns the SHA-256 and length of the input.
+impl Batch {
+    /// How many plaintext bytes slot `i` holds.
+    fn chunk_len(&self, i: usize) -> usize {
+        if i + 1 == self.chunks {
+            self.last_len
+        } else {
+            CHUNK_SIZE
+        }
+    }
+}
+
+/// The reading stage of [`encrypt`]: fills batches from `input` and sends
+/// them on. A batch is sent only once it is known whether its last chunk
+/// is the stream's last (one chunk of look-ahead, read into the next
+/// batch), because the last chunk carries the last-chunk flag. Returns
+/// the input's length, or `None` when it stopped early (an error, sent
+/// on, or a later stage that stopped).
 fn read_batches(
     input: &mut (dyn Read + Send),
     batches: &std::sync::mpsc::SyncSender<io::Result<Batch>>,
     free: &std::sync::mpsc::Receiver<Vec<u8>>,
-) -> Option<([u8; 32], u64)> {
-    let mut hasher = Sha256::new();
+) -> Option<u64> {
     let mut total = 0u64;
     let mut made = 0;
     // A recycled buffer, or a new one while fewer than BUFFERS exist, or
@@ -279,7 +292,6 @@ fn read_batches(
             Ok(n) => n,
             Err(e) => return fail(e),
         };
-        hasher.update(&batch.buf[at..at + n]);
         total += n as u64;
         // A short read is the end of the input. An empty one after a full
         // chunk of this batch makes that chunk the last; otherwise (an
@@ -315,7 +327,6 @@ fn read_batches(
             let _ = batches.send(Ok(batch));
             break;
         }
-        hasher.update(&next.buf[..m]);
         total += m as u64;
         next.chunks = 1;
         next.last_len = m;
@@ -329,16 +340,48 @@ fn read_batches(
             break;
         }
     }
-    Some((hasher.finalize().into(), total))
+    Some(total)
+}
+
+/// The hashing stage of [`encrypt`]: the SHA-256 of every chunk in
+/// order, before the sealing stage overwrites it with ciphertext. Passes
+/// errors on; returns `None` if the stream did not end (an error, or the
+/// sealer stopped).
+fn hash_batches(
+    batches: &std::sync::mpsc::Receiver<io::Result<Batch>>,
+    hashed: &std::sync::mpsc::SyncSender<io::Result<Batch>>,
+) -> Option<[u8; 32]> {
+    let mut hasher = Sha256::new();
+    loop {
+        let batch = match batches.recv().ok()? {
+            Ok(batch) => batch,
+            Err(e) => {
+                let _ = hashed.send(Err(e));
+                return None;
+            }
+        };
+        for i in 0..batch.chunks {
+            let at = i * SLOT;
+            hasher.update(&batch.buf[at..at + batch.chunk_len(i)]);
+        }
+        let last = batch.last;
+        hashed.send(Ok(batch)).ok()?;
+        if last {
+            return Some(hasher.finalize().into());
+        }
+    }
 }
 
 /// Encrypts everything `input` yields into `output` under `key`.
 ///
-/// Two threads share the work: one reads the input and computes its
-/// SHA-256, the caller's thread seals and writes. They hand over batches
-/// of 16 chunks (1 MiB) in a few recycled buffers, so they run in parallel
-/// and memory stays constant (about 4 MiB). The input is read exactly once,
-/// in order, and each byte sealed is a byte that was hashed.
+/// Three stages share the work, each on its own thread: one reads the
+/// input, one computes its SHA-256, and the caller's thread seals and
+/// writes. They hand over batches of 16 chunks (1 MiB) in a few recycled
+/// buffers, so they run in parallel (hashing, which cannot be split, is
+/// alone on its thread: it sets the pace when there are CPUs for all
+/// three) and memory stays constant (about 6 MiB). The input is read
+/// exactly once, in order, and each byte sealed is a byte that was hashed
+/// (a batch is sealed in place only after it was hashed).
 ///
 /// An error reading `input` (for example one its reader returns to cancel
 /// the work) stops both threads and is returned; `output` then holds an
@@ -357,21 +400,19 @@ pub fn encrypt(
 
     std::thread::scope(|scope| {
         let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<io::Result<Batch>>(BUFFERS);
+        let (hashed_tx, hashed_rx) = std::sync::mpsc::sync_channel::<io::Result<Batch>>(BUFFERS);
         let (free_tx, free_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(BUFFERS);
         let reader = scope.spawn(move || read_batches(input, &batch_tx, &free_rx));
+        let hasher = scope.spawn(move || hash_batches(&batch_rx, &hashed_tx));
 
         let sealed = (|| -> Result<(), FormatError> {
             loop {
-                let mut batch = batch_rx
+                let mut batch = hashed_rx
                     .recv()
                     .map_err(|_| io::Error::other("the reader stopped"))??;
                 for i in 0..batch.chunks {
                     let last_in_batch = i + 1 == batch.chunks;
-                    let len = if last_in_batch {
-                        batch.last_len
-                    } else {
-                        CHUNK_SIZE
-                    };
+                    let len = batch.chunk_len(i);
                     let mut slot = SlotBuffer {
                         slot: &mut batch.buf[i * SLOT..(i + 1) * SLOT],
                         len,
@@ -401,13 +442,15 @@ pub fn encrypt(
                 let _ = free_tx.try_send(batch.buf);
             }
         })();
-        drop(batch_rx);
+        drop(hashed_rx);
         drop(free_tx);
-        let summary = reader
-            .join()
-            .map_err(|_| FormatError::Io(io::Error::other("the reader thread failed")))?;
+        let failed = |_| FormatError::Io(io::Error::other("a sealing thread failed"));
+        let sha256 = hasher.join().map_err(failed)?;
+        let total = reader.join().map_err(failed)?;
         sealed?;
-        let (sha256, total) = summary.ok_or_else(|| io::Error::other("the reader stopped"))?;
+        let (Some(sha256), Some(total)) = (sha256, total) else {
+            return Err(io::Error::other("the reader stopped").into());
+        };
         output.flush()?;
         Ok(Summary {
             key_id,
