@@ -20,6 +20,8 @@ if $want_test; then
   packages+=(xvfb xauth webkit2gtk-driver at-spi2-core imagemagick fonts-dejavu-core procps xdotool python3-gi gir1.2-gtk-3.0)
   # Fault injection: kill or fail the CLI at chosen system calls.
   packages+=(strace)
+  # Benchmarks: import throughput is printed beside age (X25519 recipient).
+  packages+=(age)
   # A private Secret Service (gnome-keyring on its own D-Bus session) and
   # secret-tool to look into it from outside. python3-gi above also runs
   # tests/python/silent_secret_service.py, a Secret Service that never answers.

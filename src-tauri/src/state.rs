@@ -2,12 +2,19 @@
 //! session, the time of the user's last activity, and the auto-lock delay.
 //! Every data command goes through [`AppState::with_session`], which answers
 //! `vault_locked` when there is no session.
+//!
+//! Locking takes effect at once, even during long work: the session's
+//! [`Cancel`] and the lock epoch live outside the session's mutex (in
+//! `Control`), so [`AppState::lock`] sets them without waiting for the
+//! running command. From that moment new commands are refused, the running
+//! one stops between chunks (`Cancelled`, nothing kept), and as soon as it
+//! returns the session is taken out and dropped: its keys zeroize.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use matterbox_core::{ApiError, CoreError, Environment, OpenCopies, Session};
+use matterbox_core::{ApiError, Cancel, CoreError, Environment, OpenCopies, Session};
 
 /// Why the vault was locked, sent to the UI with the `vault-locked` event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
@@ -23,9 +30,18 @@ struct Inner {
     session: Option<Session>,
     last_activity: Instant,
     auto_lock: Duration,
+}
+
+/// What a lock request changes without waiting for the session's mutex
+/// (held by a running command for as long as it runs). Never held for
+/// long, and never while waiting for `inner`.
+#[derive(Default)]
+struct Control {
     /// Counts lock requests. An unlock that started before a lock request
     /// (sleep, screen lock) finished is not installed.
     lock_epoch: u64,
+    /// The installed session's cancellation; `None` when locked.
+    cancel: Option<Cancel>,
 }
 
 pub struct AppState {
@@ -34,6 +50,7 @@ pub struct AppState {
     /// Decrypted copies opened with other applications; wiped on every lock.
     pub open_copies: OpenCopies,
     inner: Mutex<Inner>,
+    control: Mutex<Control>,
     staged: Mutex<Staged>,
     inbox_generation: std::sync::atomic::AtomicU64,
     /// What the inbox watcher last reported (for `inbox_status`).
@@ -91,19 +108,39 @@ impl AppState {
                 session: None,
                 last_activity: Instant::now(),
                 auto_lock: DEFAULT_AUTO_LOCK,
-                lock_epoch: 0,
             }),
+            control: Mutex::new(Control::default()),
         }
     }
 
-    /// Runs `f` on the unlocked session and counts as user activity.
+    /// `vault_locked` at once, without waiting for a running command, when
+    /// no session is installed or a lock was requested.
+    fn refuse_if_locking(&self) -> Result<(), ApiError> {
+        let control = self.control.lock().map_err(|_| poisoned())?;
+        match &control.cancel {
+            Some(cancel) if !cancel.is_cancelled() => Ok(()),
+            _ => Err(locked()),
+        }
+    }
+
+    /// The session, unless none is installed or a lock was requested while
+    /// this command waited for the one before it.
+    fn usable(inner: &mut Inner) -> Result<&mut Session, ApiError> {
+        match inner.session.as_mut() {
+            Some(s) if !s.lock_requested() => Ok(s),
+            _ => Err(locked()),
+        }
+    }
+
+    /// Runs `f` on the unlocked session and counts as user activity. A
+    /// lock requested while `f` runs stops it (`vault_locked`).
     pub fn with_session<T>(
         &self,
         f: impl FnOnce(&mut Session) -> Result<T, CoreError>,
     ) -> Result<T, ApiError> {
+        self.refuse_if_locking()?;
         let mut inner = self.inner.lock().map_err(|_| poisoned())?;
-        let session = inner.session.as_mut().ok_or_else(locked)?;
-        let out = f(session).map_err(api)?;
+        let out = f(Self::usable(&mut inner)?).map_err(api)?;
         inner.last_activity = Instant::now();
         Ok(out)
     }
@@ -114,9 +151,9 @@ impl AppState {
         &self,
         f: impl FnOnce(&mut Session) -> Result<T, CoreError>,
     ) -> Result<T, ApiError> {
+        self.refuse_if_locking()?;
         let mut inner = self.inner.lock().map_err(|_| poisoned())?;
-        let session = inner.session.as_mut().ok_or_else(locked)?;
-        f(session).map_err(api)
+        f(Self::usable(&mut inner)?).map_err(api)
     }
 
     /// Counts sessions and inbox setting changes: the inbox watcher starts
@@ -133,7 +170,7 @@ impl AppState {
 
     /// The current lock epoch: take it before a slow unlock starts.
     pub fn lock_epoch(&self) -> Result<u64, ApiError> {
-        Ok(self.inner.lock().map_err(|_| poisoned())?.lock_epoch)
+        Ok(self.control.lock().map_err(|_| poisoned())?.lock_epoch)
     }
 
     /// Installs a freshly unlocked session, replacing (and locking) any other.
@@ -145,12 +182,28 @@ impl AppState {
         auto_lock: Duration,
         epoch: u64,
     ) -> Result<(), ApiError> {
-        let mut inner = self.inner.lock().map_err(|_| poisoned())?;
-        if inner.lock_epoch != epoch {
-            drop(inner);
+        let refuse = |session: Session| {
             // Dropping the session zeroizes its keys even if recording fails.
             let _ = session.lock();
-            return Err(locked());
+            Err(locked())
+        };
+        {
+            let mut control = self.control.lock().map_err(|_| poisoned())?;
+            if control.lock_epoch != epoch {
+                drop(control);
+                return refuse(session);
+            }
+            // The session being replaced stops its running command.
+            if let Some(old) = control.cancel.replace(session.cancel_handle()) {
+                old.cancel();
+            }
+        }
+        let mut inner = self.inner.lock().map_err(|_| poisoned())?;
+        // A lock requested while this waited for `inner` cancelled the new
+        // session (a lock that already finished could not take it out).
+        if session.lock_requested() {
+            drop(inner);
+            return refuse(session);
         }
         let old = inner.session.take();
         self.finish_lock(old);
@@ -185,13 +238,26 @@ impl AppState {
     /// Locks if unlocked: drops the session and its keys, recording the
     /// lock in the audit log as a best effort (a full disk must not keep a
     /// vault open). Returns whether a session was locked.
+    ///
+    /// The request takes effect before this waits for anything: new
+    /// commands are refused and a running one is cancelled (it stops
+    /// between chunks); the session is taken out as soon as that command
+    /// returns.
     pub fn lock(&self) -> Result<bool, ApiError> {
-        let session = {
-            let mut inner = self.inner.lock().map_err(|_| poisoned())?;
-            inner.lock_epoch += 1;
-            inner.session.take()
-        };
+        self.request_lock()?;
+        let session = self.inner.lock().map_err(|_| poisoned())?.session.take();
         Ok(self.finish_lock(session))
+    }
+
+    /// The part of a lock that never waits: counts the request (an unlock
+    /// running now will not be installed) and cancels the session's work.
+    fn request_lock(&self) -> Result<(), ApiError> {
+        let mut control = self.control.lock().map_err(|_| poisoned())?;
+        control.lock_epoch += 1;
+        if let Some(cancel) = control.cancel.take() {
+            cancel.cancel();
+        }
+        Ok(())
     }
 
     /// Records the lock (best effort; dropping the session zeroizes the
@@ -257,9 +323,11 @@ impl AppState {
     }
 
     /// Locks when the user has been idle longer than the auto-lock delay.
+    /// A command still running is activity: then nothing is locked, and
+    /// this never waits for it.
     pub fn lock_if_idle(&self, now: Instant) -> bool {
         let session = {
-            let Ok(mut inner) = self.inner.lock() else {
+            let Ok(mut inner) = self.inner.try_lock() else {
                 return false;
             };
             let idle = now.saturating_duration_since(inner.last_activity);
@@ -268,6 +336,18 @@ impl AppState {
             }
             inner.session.take()
         };
+        // Taken out already; cancelling it refuses the commands that come
+        // next at once instead of after waiting for `inner`. A session
+        // installed meanwhile keeps its own.
+        if let Some(s) = &session {
+            let cancel = s.cancel_handle();
+            cancel.cancel();
+            if let Ok(mut control) = self.control.lock()
+                && control.cancel.as_ref().is_some_and(|c| c.same_as(&cancel))
+            {
+                control.cancel = None;
+            }
+        }
         self.finish_lock(session)
     }
 
@@ -278,5 +358,225 @@ impl AppState {
             (Ok(p), Ok(root)) => p.starts_with(&root) && p != root,
             _ => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+    use std::sync::mpsc::{channel, sync_channel};
+    use std::time::{Duration, Instant};
+
+    use matterbox_core::vault::{DeviceSecretStorage, KdfCost, Passphrase};
+    use matterbox_core::{CoreError, Environment, ErrorCode, KdfChoice, OpenCopies, Session};
+
+    use super::AppState;
+
+    /// Long enough that only a hang reaches it: it turns a deadlock into a
+    /// failure instead of a stuck suite.
+    const HANG: Duration = Duration::from_secs(60);
+
+    fn env(dir: &Path) -> Environment {
+        Environment {
+            keychain_timeout: Duration::from_secs(5),
+            device_secret_dir: dir.join("device-secrets"),
+            actor: "test".into(),
+            attempts_mirror: Some(dir.join("unlock-attempts")),
+        }
+    }
+
+    fn state(dir: &Path) -> Arc<AppState> {
+        Arc::new(AppState::new(
+            env(dir),
+            dir.join("vaults"),
+            OpenCopies::new(dir.join("open-copies")),
+        ))
+    }
+
+    fn session(dir: &Path, name: &str) -> Session {
+        matterbox_core::create_vault(
+            &env(dir),
+            &dir.join("vaults").join(name),
+            name,
+            &Passphrase::new("correct horse battery staple".into()),
+            DeviceSecretStorage::DangerPlainFile,
+            KdfChoice::Fixed(KdfCost::MINIMUM),
+        )
+        .unwrap()
+        .session
+    }
+
+    fn unlocked(dir: &Path, auto_lock: Duration) -> Arc<AppState> {
+        let state = state(dir);
+        let epoch = state.lock_epoch().unwrap();
+        state
+            .set_session(session(dir, "one"), auto_lock, epoch)
+            .unwrap();
+        state
+    }
+
+    fn code<T>(r: Result<T, matterbox_core::ApiError>) -> Option<ErrorCode> {
+        r.err().map(|e| e.code())
+    }
+
+    #[test]
+    fn without_a_session_every_command_is_vault_locked() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = state(dir.path());
+        assert_eq!(
+            code(state.with_session(|_| Ok(()))),
+            Some(ErrorCode::VaultLocked)
+        );
+        assert_eq!(
+            code(state.with_session_in_background(|_| Ok(()))),
+            Some(ErrorCode::VaultLocked)
+        );
+        assert!(!state.lock().unwrap());
+    }
+
+    /// The rule of the issue: a lock during long work cancels it at once,
+    /// refuses new commands without waiting for it, and takes the session
+    /// (with its keys) out as soon as it returns.
+    #[test]
+    fn a_lock_during_a_long_command_cancels_it_and_refuses_new_ones_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = unlocked(dir.path(), Duration::from_secs(600));
+        let (started_tx, started) = channel();
+        let (saw_tx, saw) = channel();
+        let (go, go_rx) = channel::<()>();
+        // A long command: it works until asked to stop, as the core's
+        // import does between chunks, then waits for the test to let it
+        // return, so the test can act while it still holds the session.
+        let long = std::thread::spawn({
+            let state = Arc::clone(&state);
+            move || {
+                state.with_session(|s| {
+                    started_tx.send(()).unwrap();
+                    let deadline = Instant::now() + HANG;
+                    while !s.lock_requested() && Instant::now() < deadline {
+                        std::thread::yield_now();
+                    }
+                    saw_tx.send(s.lock_requested()).unwrap();
+                    let _ = go_rx.recv_timeout(HANG);
+                    if s.lock_requested() {
+                        Err(CoreError::Cancelled)
+                    } else {
+                        Ok(())
+                    }
+                })
+            }
+        });
+        started.recv_timeout(HANG).unwrap();
+        let locking = std::thread::spawn({
+            let state = Arc::clone(&state);
+            move || state.lock()
+        });
+        // The running command sees the request while it still runs: the
+        // lock did not wait for it.
+        assert!(
+            saw.recv_timeout(HANG).unwrap(),
+            "the lock never reached the command"
+        );
+        // A new command is refused while the long one still holds the
+        // session (it answers before the test lets the long one go).
+        let (answer_tx, answer) = sync_channel(1);
+        let newcomer = std::thread::spawn({
+            let state = Arc::clone(&state);
+            move || {
+                answer_tx
+                    .send(code(state.with_session(|_| Ok(()))))
+                    .unwrap()
+            }
+        });
+        assert_eq!(
+            answer.recv_timeout(HANG).unwrap(),
+            Some(ErrorCode::VaultLocked),
+            "a new command waited for the running one"
+        );
+        assert!(
+            !locking.is_finished(),
+            "the lock finished before the command returned"
+        );
+        go.send(()).unwrap();
+        assert_eq!(code(long.join().unwrap()), Some(ErrorCode::VaultLocked));
+        assert!(locking.join().unwrap().unwrap(), "no session was locked");
+        newcomer.join().unwrap();
+        // The session is gone: nothing answers but vault_locked.
+        assert_eq!(state.unlocked_vault(), None);
+        assert_eq!(
+            code(state.with_session(|_| Ok(()))),
+            Some(ErrorCode::VaultLocked)
+        );
+    }
+
+    #[test]
+    fn an_unlock_that_started_before_a_lock_is_not_installed() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = state(dir.path());
+        let epoch = state.lock_epoch().unwrap();
+        // The computer slept while Argon2id ran.
+        state.lock().unwrap();
+        let refused =
+            state.set_session(session(dir.path(), "one"), Duration::from_secs(600), epoch);
+        assert_eq!(code(refused), Some(ErrorCode::VaultLocked));
+        assert_eq!(
+            code(state.with_session(|_| Ok(()))),
+            Some(ErrorCode::VaultLocked)
+        );
+        // An unlock after the lock is installed.
+        let epoch = state.lock_epoch().unwrap();
+        state
+            .set_session(session(dir.path(), "two"), Duration::from_secs(600), epoch)
+            .unwrap();
+        assert!(state.with_session(|_| Ok(())).is_ok());
+    }
+
+    #[test]
+    fn idle_time_follows_the_given_clock_and_a_running_command_is_not_idle() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = unlocked(dir.path(), Duration::from_secs(60));
+        let now = Instant::now();
+        assert!(!state.lock_if_idle(now + Duration::from_secs(30)));
+        assert!(state.with_session(|_| Ok(())).is_ok());
+
+        // While a command runs the idle check neither locks nor waits.
+        let (started_tx, started) = channel();
+        let (go, go_rx) = channel::<()>();
+        let long = std::thread::spawn({
+            let state = Arc::clone(&state);
+            move || {
+                state.with_session(|_| {
+                    started_tx.send(()).unwrap();
+                    let _ = go_rx.recv_timeout(HANG);
+                    Ok(())
+                })
+            }
+        });
+        started.recv_timeout(HANG).unwrap();
+        assert!(!state.lock_if_idle(Instant::now() + Duration::from_secs(3600)));
+        go.send(()).unwrap();
+        long.join().unwrap().unwrap();
+
+        assert!(state.lock_if_idle(Instant::now() + Duration::from_secs(61)));
+        assert_eq!(
+            code(state.with_session(|_| Ok(()))),
+            Some(ErrorCode::VaultLocked)
+        );
+        assert!(!state.lock_if_idle(Instant::now() + Duration::from_secs(3600)));
+    }
+
+    #[test]
+    fn a_new_session_replaces_the_old_and_stops_its_work() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = unlocked(dir.path(), Duration::from_secs(600));
+        let old = state.with_session(|s| Ok(s.cancel_handle())).unwrap();
+        let epoch = state.lock_epoch().unwrap();
+        state
+            .set_session(session(dir.path(), "two"), Duration::from_secs(600), epoch)
+            .unwrap();
+        assert!(old.is_cancelled());
+        assert!(state.unlocked_vault().unwrap().ends_with("two"));
+        assert!(state.with_session(|s| Ok(!s.lock_requested())).unwrap());
     }
 }

@@ -20,6 +20,7 @@ use serde_json::json;
 use ts_rs::TS;
 use zeroize::Zeroizing;
 
+use crate::cancel::{Cancel, Checked};
 use crate::{CoreError, Result, Session};
 
 /// The largest document shown in the app's preview (it is decrypted into
@@ -79,14 +80,46 @@ impl Read for KeepPrefix<'_> {
 /// Plain text is indexed up to its first 16 MiB; other kinds larger than
 /// [`matterbox_extract::MAX_INPUT`] are not searchable (their parsers
 /// need the whole file), so memory stays bounded whatever the size.
-fn text_of(kind: Kind, kept: &KeepPrefix<'_>) -> (String, TextStatus) {
+fn text_of(
+    kind: Kind,
+    kept: Zeroizing<Vec<u8>>,
+    overflow: bool,
+    cancel: &Cancel,
+) -> Result<(String, TextStatus)> {
     if !kind.has_text() {
-        return text_status(matterbox_extract::extract(kind, &[]));
+        return Ok(text_status(matterbox_extract::extract(kind, &[])));
     }
-    if kind != Kind::Text && kept.overflow {
-        return (String::new(), TextStatus::Unsupported);
+    if kind != Kind::Text && overflow {
+        return Ok((String::new(), TextStatus::Unsupported));
     }
-    text_status(matterbox_extract::extract(kind, &kept.kept))
+    Ok(text_status(extract_unless_cancelled(kind, kept, cancel)?))
+}
+
+/// Extracts text, stopping with `Cancelled` as soon as `cancel` is set.
+/// A parser cannot be interrupted, so PDFs, DOCX and e-mail are parsed on
+/// their own thread while this one watches `cancel` and the time limit
+/// ([`matterbox_extract::time_limit`]); when `cancel` is set, the caller
+/// returns at once (and the session's keys can go) while the parser
+/// finishes on its own and drops its copy of the bytes, which is wiped. A
+/// file whose parsing outlasts the limit is imported without text.
+/// Plain text is only decoded, fast enough to do here.
+fn extract_unless_cancelled(
+    kind: Kind,
+    bytes: Zeroizing<Vec<u8>>,
+    cancel: &Cancel,
+) -> Result<Extraction> {
+    cancel.check()?;
+    if kind == Kind::Text || !kind.has_text() {
+        return Ok(matterbox_extract::extract(kind, &bytes));
+    }
+    let limit = matterbox_extract::time_limit(bytes.len());
+    let stop = || cancel.check().is_err();
+    match matterbox_extract::extract_within(kind, bytes, limit, &stop)
+        .map_err(CoreError::io("starting the text extraction thread"))?
+    {
+        Some(extraction) => Ok(extraction),
+        None => Err(CoreError::Cancelled),
+    }
 }
 
 /// How much of an imported file of `kind` is kept for its text.
@@ -197,8 +230,13 @@ fn decrypt_with(
     key: &DocumentKey,
     v: &VersionKey,
     out: &mut dyn Write,
+    cancel: &Cancel,
 ) -> Result<()> {
-    let summary = blobs.read(&v.blob_id, key, out).map_err(|_| damaged(v))?;
+    cancel.check()?;
+    let mut out = Checked { inner: out, cancel };
+    let summary = blobs
+        .read(&v.blob_id, key, &mut out)
+        .map_err(|_| cancel.explain(damaged(v)))?;
     if summary.sha256.as_slice() != v.sha256.as_slice() {
         return Err(damaged(v));
     }
@@ -321,11 +359,26 @@ impl Session {
 
     /// Encrypts what `reader` yields with a fresh key into a new, durable
     /// blob, and wraps the key for the database.
+    ///
+    /// A lock requested meanwhile stops it within a chunk with
+    /// `Cancelled`; the temporary file is removed, and so is a blob that
+    /// was complete when the lock came: nothing is left to record.
     pub(crate) fn seal(&self, reader: &mut (dyn Read + Send)) -> Result<Sealed> {
+        self.cancel.check()?;
         let key = DocumentKey::generate().map_err(doc_err)?;
         let key_id = matterbox_documents::new_key_id().map_err(doc_err)?;
         let blobs = self.blobs();
-        let (blob_id, summary) = blobs.write_new(reader, &key, key_id).map_err(doc_err)?;
+        let mut input = Checked {
+            inner: reader,
+            cancel: &self.cancel,
+        };
+        let (blob_id, summary) = blobs
+            .write_new(&mut input, &key, key_id)
+            .map_err(|e| self.cancel.explain(doc_err(e)))?;
+        if self.cancel.is_cancelled() {
+            let _ = blobs.remove(&blob_id);
+            return Err(CoreError::Cancelled);
+        }
         let wrapped =
             matterbox_documents::wrap_key(self.document_wrapping_key().expose(), &key, &blob_id);
         match wrapped {
@@ -358,8 +411,14 @@ impl Session {
             overflow: false,
         };
         let sealed = self.seal(&mut keep)?;
-        let (body, status) = text_of(kind, &keep);
-        Ok((sealed, body, status))
+        let KeepPrefix { kept, overflow, .. } = keep;
+        match text_of(kind, kept, overflow, &self.cancel) {
+            Ok((body, status)) => Ok((sealed, body, status)),
+            Err(e) => {
+                let _ = self.blobs().remove(&sealed.blob_id);
+                Err(e)
+            }
+        }
     }
 
     fn seal_file(&self, source: &Path, name: &str) -> Result<(Sealed, String, TextStatus)> {
@@ -420,7 +479,7 @@ impl Session {
     /// SHA-256 recorded at import. On error `out` may hold a verified
     /// prefix: callers write to a place they discard on error.
     fn decrypt_version(&self, v: &VersionKey, out: &mut dyn Write) -> Result<()> {
-        decrypt_with(&self.blobs(), &self.version_key(v)?, v, out)
+        decrypt_with(&self.blobs(), &self.version_key(v)?, v, out, &self.cancel)
     }
 
     /// Version `v` decrypted into memory that is wiped when dropped.
@@ -470,7 +529,26 @@ impl Session {
         let title = title
             .map(str::to_string)
             .unwrap_or_else(|| original_name.clone());
-        let (sealed, body, status) = self.seal_file(source, &original_name)?;
+        let mut file = open_regular(source)?;
+        self.import_from(
+            matter_id,
+            &mut std::io::BufReader::new(&mut file),
+            &original_name,
+            &title,
+            allow_duplicate,
+        )
+    }
+
+    /// [`Session::import_document`] once its source is open.
+    pub(crate) fn import_from(
+        &mut self,
+        matter_id: i64,
+        source: &mut (dyn Read + Send),
+        original_name: &str,
+        title: &str,
+        allow_duplicate: bool,
+    ) -> Result<DocumentSummary> {
+        let (sealed, body, status) = self.seal_with_text(source, original_name)?;
         let id = self.commit_sealed(&sealed, |s| {
             s.write(|tx, rec| {
                 if !allow_duplicate
@@ -481,8 +559,8 @@ impl Session {
                         "This matter already holds the same content as document {id}, \u{201c}{existing}\u{201d}. Import it again choosing to keep both if you want a second copy."
                     ))));
                 }
-                let id = documents::create(tx, matter_id, &title, &original_name, &sealed.version())?;
-                search::index(tx, id, &title, &original_name, &body, status)?;
+                let id = documents::create(tx, matter_id, title, original_name, &sealed.version())?;
+                search::index(tx, id, title, original_name, &body, status)?;
                 rec.record(
                     "document_imported",
                     &format!("document:{id}"),
@@ -594,9 +672,10 @@ impl Session {
             std::io::pipe().map_err(CoreError::io("making a pipe to re-encrypt a version"))?;
         let key = self.version_key(&old)?;
         let blobs = self.blobs();
+        let cancel = self.cancel.clone();
         let sealed = std::thread::scope(|scope| {
             let decrypting = scope.spawn(|| {
-                let out = decrypt_with(&blobs, &key, &old, &mut writer);
+                let out = decrypt_with(&blobs, &key, &old, &mut writer, &cancel);
                 drop(writer);
                 out
             });
@@ -621,8 +700,13 @@ impl Session {
             match documents::version_key(&self.conn, id, Some(version))
                 .map_err(CoreError::from)
                 .and_then(|old| self.decrypt_to_memory(&old, matterbox_extract::MAX_INPUT))
+                .and_then(|bytes| extract_unless_cancelled(kind, bytes, &self.cancel))
             {
-                Ok(bytes) => text_status(matterbox_extract::extract(kind, &bytes)),
+                Ok(extraction) => text_status(extraction),
+                Err(CoreError::Cancelled) => {
+                    let _ = blobs.remove(&sealed.blob_id);
+                    return Err(CoreError::Cancelled);
+                }
                 Err(_) => (String::new(), TextStatus::Unsupported),
             }
         } else {
@@ -654,6 +738,7 @@ impl Session {
         version: Option<i64>,
         destination: &Path,
     ) -> Result<()> {
+        self.cancel.check()?;
         let v = documents::version_key(&self.conn, id, version)?;
         if destination.exists() {
             return Err(CoreError::Exists(destination.to_path_buf()));
@@ -708,6 +793,7 @@ impl Session {
     /// A document's content for the in-app preview, decrypted in memory
     /// (never on disk). Viewing is audited.
     pub fn preview_document(&mut self, id: i64, version: Option<i64>) -> Result<Preview> {
+        self.cancel.check()?;
         let v = documents::version_key(&self.conn, id, version)?;
         let kind = PreviewKind::of(&v.original_name);
         self.write(|_, rec| {
@@ -721,7 +807,7 @@ impl Session {
             PreviewKind::None => Zeroizing::new(Vec::new()),
             PreviewKind::ExtractedText => {
                 let raw = self.decrypt_to_memory(&v, matterbox_extract::MAX_INPUT)?;
-                match matterbox_extract::extract(Kind::of(&v.original_name), &raw) {
+                match extract_unless_cancelled(Kind::of(&v.original_name), raw, &self.cancel)? {
                     Extraction::Text(t) => Zeroizing::new(t.into_bytes()),
                     _ => Zeroizing::new(Vec::new()),
                 }
@@ -737,6 +823,7 @@ impl Session {
     /// private folder of `copies` for another application to open, and
     /// returns its path. Audited; the copy is wiped on lock, exit and start.
     pub fn open_copy(&mut self, id: i64, copies: &OpenCopies) -> Result<PathBuf> {
+        self.cancel.check()?;
         let v = documents::version_key(&self.conn, id, None)?;
         // A fresh private folder per copy keeps the original file name
         // (applications show it) without clashes.
@@ -791,6 +878,7 @@ impl Session {
         min_age: std::time::Duration,
         allow_many: bool,
     ) -> Result<DoctorReport> {
+        self.cancel.check()?;
         let blobs = self.blobs();
         let matterbox_documents::blobs::Inventory {
             blobs: present,
@@ -832,6 +920,9 @@ impl Session {
         if fix && removable > 0 && !fix_orphans {
             report.fix_refused = refusal;
         }
+        // A lock stops the doctor before it removes anything, and between
+        // two documents (within one chunk when it decrypts them).
+        self.cancel.check()?;
         for (id, age) in orphans {
             if fix_orphans && *age >= min_age {
                 blobs.remove(id).map_err(doc_err)?;
@@ -852,14 +943,19 @@ impl Session {
         let present: std::collections::HashSet<&str> =
             present.iter().map(|(id, _)| id.as_str()).collect();
         for v in &versions {
+            self.cancel.check()?;
             let problem = DocumentProblem {
                 id: v.document_id,
                 title: v.title.clone(),
             };
             if !present.contains(v.blob_id.as_str()) {
                 report.missing.push(problem);
-            } else if deep && self.decrypt_version(v, &mut std::io::sink()).is_err() {
-                report.damaged.push(problem);
+            } else if deep {
+                match self.decrypt_version(v, &mut std::io::sink()) {
+                    Ok(()) => {}
+                    Err(CoreError::Cancelled) => return Err(CoreError::Cancelled),
+                    Err(_) => report.damaged.push(problem),
+                }
             }
         }
         let object = self.vault_object();

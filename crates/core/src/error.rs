@@ -27,6 +27,12 @@ pub enum CoreError {
     Audit(#[from] AuditError),
     #[error("The vault is locked. Unlock it to continue.")]
     VaultLocked,
+    /// The vault was locked while a long operation ran: it stopped and
+    /// left nothing behind (see `cancel.rs`). Its code is `vault_locked`.
+    #[error(
+        "The vault was locked while this was running, so it was stopped and nothing was kept. Unlock it and try again."
+    )]
+    Cancelled,
     /// A document's blob failed authentication or is missing.
     #[error(
         "The document \u{201c}{title}\u{201d} is damaged: its encrypted file is missing or does not verify. Nothing was written."
@@ -208,7 +214,7 @@ impl CoreError {
             return ErrorCode::VaultDamaged;
         }
         match self {
-            CoreError::VaultLocked => ErrorCode::VaultLocked,
+            CoreError::VaultLocked | CoreError::Cancelled => ErrorCode::VaultLocked,
             CoreError::Vault(v) => match v {
                 VaultError::WrongSecret => ErrorCode::WrongSecret,
                 VaultError::Keychain { .. } => ErrorCode::KeychainUnavailable,

@@ -4,6 +4,7 @@
 //! together with its audit entry, and maps every failure to one
 //! [`CoreError`] with a stable code.
 
+mod cancel;
 mod document_ops;
 mod error;
 pub mod inbox;
@@ -30,6 +31,7 @@ use serde_json::json;
 use ts_rs::TS;
 use zeroize::Zeroizing;
 
+pub use cancel::Cancel;
 pub use document_ops::{
     DoctorReport, DocumentDetail, DocumentProblem, OpenCopies, Preview, PreviewKind,
 };
@@ -492,6 +494,9 @@ pub struct Session {
     /// be brought up to date): the change stands, the user is told, and
     /// the next write repairs it. See [`Session::take_warnings`].
     warnings: Vec<String>,
+    /// Set by whoever locks the vault, without waiting for the session:
+    /// long operations check it between chunks and stop.
+    cancel: Cancel,
 }
 
 impl std::fmt::Debug for Session {
@@ -711,6 +716,7 @@ impl Session {
             master,
             anchor_trusted: create,
             warnings: Vec::new(),
+            cancel: Cancel::new(),
         };
         if !create {
             session.check_identity()?;
@@ -986,6 +992,19 @@ impl Session {
     #[cfg(feature = "test-support")]
     pub fn danger_connection(&self) -> &Connection {
         &self.conn
+    }
+
+    /// The session's cancellation: setting it (from any thread, without
+    /// waiting for the session) stops its running long operation between
+    /// chunks with [`CoreError::Cancelled`], and every later one before it
+    /// starts. Locking the vault sets it first.
+    pub fn cancel_handle(&self) -> Cancel {
+        self.cancel.clone()
+    }
+
+    /// Whether a lock asked this session to stop.
+    pub fn lock_requested(&self) -> bool {
+        self.cancel.is_cancelled()
     }
 
     /// Locks: records it, then drops the keys and closes the database.

@@ -531,6 +531,124 @@ fn restoring_a_damaged_version_adds_nothing() {
     );
 }
 
+/// A large source that asks the session to stop once `cancel_at` bytes
+/// went through (as the desktop app's lock does from another thread),
+/// and counts what it gave.
+struct CancelsAt {
+    cancel: Cancel,
+    cancel_at: u64,
+    len: u64,
+    at: u64,
+}
+
+impl std::io::Read for CancelsAt {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.at >= self.cancel_at {
+            self.cancel.cancel();
+        }
+        let n = buf.len().min((self.len - self.at) as usize);
+        buf[..n].fill(b'x');
+        self.at += n as u64;
+        Ok(n)
+    }
+}
+
+fn files_in(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_file())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A lock during an import stops it between chunks: `Cancelled` (which
+/// the app shows as `vault_locked`), no record, no audit entry, and no
+/// blob or temporary file left — also when the lock comes after the last
+/// byte was read, while the blob is being made durable.
+#[test]
+fn a_lock_during_an_import_stops_it_and_leaves_nothing() {
+    let len: u64 = 256 << 20;
+    for cancel_at in [3 << 20, len / 2, len] {
+        let f = fixture();
+        let mut s = create(&f).session;
+        let (matter, _) = with_two_matters(&mut s);
+        let before = actions(&s);
+        let mut source = CancelsAt {
+            cancel: s.cancel_handle(),
+            cancel_at,
+            len,
+            at: 0,
+        };
+        let out = s.import_from(matter, &mut source, "transcript.txt", "Transcript", false);
+        assert!(
+            matches!(out, Err(CoreError::Cancelled)),
+            "{cancel_at}: {out:?}"
+        );
+        assert_eq!(out.unwrap_err().code(), ErrorCode::VaultLocked);
+        if cancel_at < len {
+            // Stopped within a few chunks, not at the end of the source.
+            assert!(
+                source.at < cancel_at + (8 << 20),
+                "{cancel_at}: read {}",
+                source.at
+            );
+        }
+        let blobs = s.vault().blobs_dir();
+        assert_eq!(files_in(&blobs), Vec::<PathBuf>::new(), "{cancel_at}");
+        assert_eq!(
+            files_in(&blobs.join("tmp")),
+            Vec::<PathBuf>::new(),
+            "{cancel_at}"
+        );
+        assert!(s.documents(matter).unwrap().is_empty());
+        assert_eq!(actions(&s), before);
+        // Every later long operation is refused before it starts, and the
+        // lock itself is still recorded.
+        let file = write_file(f._dir.path(), "later.txt", b"later");
+        assert!(matches!(
+            s.import_document(matter, &file, None, false),
+            Err(CoreError::Cancelled)
+        ));
+        assert!(matches!(
+            s.doctor(false, true, Duration::ZERO, false),
+            Err(CoreError::Cancelled)
+        ));
+        s.lock().unwrap();
+    }
+}
+
+#[test]
+fn a_lock_stops_exports_and_deep_checks_leaving_no_copy() {
+    let f = fixture();
+    let mut s = create(&f).session;
+    let (matter, _) = with_two_matters(&mut s);
+    let file = write_file(f._dir.path(), "letter.txt", &vec![b'a'; 3 << 20]);
+    let doc = s.import_document(matter, &file, None, false).unwrap().id;
+    s.cancel_handle().cancel();
+    let destination = f._dir.path().join("exported.txt");
+    let out = s.export_document(doc, None, &destination);
+    assert!(matches!(out, Err(CoreError::Cancelled)), "{out:?}");
+    assert!(!destination.exists());
+    assert!(matches!(
+        s.doctor(false, true, Duration::ZERO, false),
+        Err(CoreError::Cancelled)
+    ));
+    assert!(matches!(
+        s.preview_document(doc, None),
+        Err(CoreError::Cancelled)
+    ));
+    s.lock().unwrap();
+    // Nothing was damaged: the next session reads it whole.
+    let mut s = unlock(&f.env, &f.vault_dir, &pass("first passphrase")).unwrap();
+    s.export_document(doc, None, &destination).unwrap();
+    assert_eq!(std::fs::read(&destination).unwrap(), vec![b'a'; 3 << 20]);
+    let report = s.doctor(false, true, Duration::ZERO, false).unwrap();
+    assert!(report.healthy(), "{report:?}");
+}
+
 #[test]
 fn previews_by_kind_and_opened_copies_are_private_and_wiped() {
     let f = fixture();

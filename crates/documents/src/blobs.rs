@@ -2,7 +2,7 @@
 //! random id, written so that a crash leaves no blob or a complete one.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::{DocumentKey, FormatError, Summary, decrypt, encrypt};
@@ -17,6 +17,56 @@ fn private_dir(dir: &Path) -> std::io::Result<()> {
         builder.mode(0o700);
     }
     builder.create(dir)
+}
+
+/// How much of a blob is written before it is handed to the disk.
+const WRITE_BEHIND: u64 = 8 << 20;
+
+/// A blob file being written, whose bytes start going to disk while the
+/// rest is still being sealed: every [`WRITE_BEHIND`] bytes, what was
+/// written since the last time is handed to the kernel's writeback
+/// (`posix_fadvise(DONTNEED)` starts it without waiting, and lets the
+/// pages go from the cache once they are clean: a new blob is not read
+/// back soon). The final fsync then waits only for the last few MiB
+/// instead of the whole file, so sealing and the disk work in parallel,
+/// dirty memory stays small, and a lock is not kept waiting by a long
+/// fsync. On file systems without writeback (tmpfs) the advice does nothing.
+struct WriteBehind {
+    file: File,
+    written: u64,
+    handed: u64,
+}
+
+impl WriteBehind {
+    fn hand_to_disk(&mut self) {
+        #[cfg(target_os = "linux")]
+        if let Some(len) = std::num::NonZeroU64::new(self.written - self.handed) {
+            // Advice only: the fsync that follows is what makes the blob
+            // durable, so a refusal changes nothing.
+            let _ = rustix::fs::fadvise(
+                &self.file,
+                self.handed,
+                Some(len),
+                rustix::fs::Advice::DontNeed,
+            );
+        }
+        self.handed = self.written;
+    }
+}
+
+impl Write for WriteBehind {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.written += n as u64;
+        if self.written - self.handed >= WRITE_BEHIND {
+            self.hand_to_disk();
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
 }
 
 /// Where temporary files go while a blob is written (inside the vault, so
@@ -61,6 +111,20 @@ pub fn create_new_private(path: &Path) -> Result<File, FormatError> {
     Ok(options.open(path)?)
 }
 
+/// Removes a temporary file whose writing failed or was cancelled. The
+/// name goes at once, while `file` is still open, so nothing is left in
+/// the folder; the space is freed when the last handle closes, which for
+/// a large file on disk waits for the writeback in flight (hundreds of
+/// milliseconds for a GiB), so that close happens on a thread of its own:
+/// a lock that cancelled the import is not kept waiting by it. The
+/// ciphertext is useless without its key, which is not in the file.
+fn discard(tmp: &Path, file: File) {
+    let _ = fs::remove_file(tmp);
+    let _ = std::thread::Builder::new()
+        .name("discard".into())
+        .spawn(move || drop(file));
+}
+
 /// A blob id is 32 lowercase hex digits: nothing else names a file here.
 pub fn valid_id(id: &str) -> bool {
     id.len() == 32
@@ -93,19 +157,32 @@ impl BlobStore {
         private_dir(&tmp_dir)?;
         let id = random_id()?;
         let tmp = tmp_dir.join(format!("{id}.part"));
-        let result = (|| {
-            let file = create_new_private(&tmp)?;
-            let mut out = BufWriter::new(file);
+        let file = create_new_private(&tmp)?;
+        // The sealer writes whole batches (1 MiB): no buffer needed.
+        let mut out = WriteBehind {
+            file,
+            written: 0,
+            handed: 0,
+        };
+        let sealed = (|| {
             let summary = encrypt(input, &mut out, key, key_id)?;
-            let file = out.into_inner().map_err(|e| e.into_error())?;
-            file.sync_all()?;
-            drop(file);
-            fs::rename(&tmp, self.dir.join(&id))?;
-            sync_dir(&self.dir)?;
+            out.hand_to_disk();
+            out.file.sync_all()?;
             Ok(summary)
         })();
-        match result {
-            Ok(summary) => Ok((id, summary)),
+        let summary = match sealed {
+            Ok(summary) => summary,
+            Err(e) => {
+                discard(&tmp, out.file);
+                return Err(e);
+            }
+        };
+        drop(out);
+        let placed = fs::rename(&tmp, self.dir.join(&id))
+            .map_err(FormatError::from)
+            .and_then(|()| sync_dir(&self.dir));
+        match placed {
+            Ok(()) => Ok((id, summary)),
             Err(e) => {
                 let _ = fs::remove_file(&tmp);
                 Err(e)
@@ -185,5 +262,33 @@ mod tests {
         assert!(store.path("../etc/passwd").is_err());
         store.remove(&id).unwrap();
         assert!(!dir.join(&id).exists());
+    }
+
+    /// A source that fails (as a cancelled import's does) after 20 MiB,
+    /// past several write-behind windows.
+    struct FailsLate(usize);
+
+    impl Read for FailsLate {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.0 >= 20 << 20 {
+                return Err(std::io::Error::other("stopped"));
+            }
+            let n = buf.len().min((20 << 20) - self.0);
+            buf[..n].fill(5);
+            self.0 += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_failed_write_leaves_neither_blob_nor_temporary_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
+        let store = BlobStore::new(&dir);
+        let key = DocumentKey::from_bytes([3; 32]);
+        let err = store.write_new(&mut FailsLate(0), &key, [1; 16]);
+        assert!(err.is_err());
+        assert_eq!(fs::read_dir(dir.join(TMP_DIR)).unwrap().count(), 0);
+        assert!(store.inventory().unwrap().blobs.is_empty());
     }
 }

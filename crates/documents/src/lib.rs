@@ -14,10 +14,10 @@
 //! change to the header. **Each document version has its own random key,
 //! used for exactly one stream: a nonce is never reused under a key.**
 //!
-//! Memory use is a few chunks, whatever the document's size: [`decrypt`]
-//! holds two sealed chunks (the one being opened and the whole next one,
-//! read ahead to learn whether the current one is the last); [`encrypt`]
-//! at most seven (four queued between its reading and sealing threads).
+//! Memory use does not grow with the document: [`decrypt`] holds two
+//! sealed chunks (the one being opened and the whole next one, read
+//! ahead to learn whether the current one is the last); [`encrypt`] a
+//! few batches of 16 chunks (about 6 MiB).
 
 pub mod blobs;
 
@@ -186,13 +186,209 @@ fn read_full(input: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
+/// How many chunks the reading thread hands to the sealing thread at a
+/// time. Each batch is one buffer of `BATCH_CHUNKS` slots of
+/// `CHUNK_SIZE + TAG_SIZE` bytes: a chunk is read into its slot, sealed in
+/// place (its tag fills the slot's end), and the whole batch is written
+/// with one call, so no byte is copied between reading and writing.
+const BATCH_CHUNKS: usize = 16;
+/// How many batch buffers exist at most (recycled between the threads):
+/// memory is `BUFFERS * BATCH_CHUNKS * (CHUNK_SIZE + TAG_SIZE)`, about
+/// 6 MiB, whatever the document's size. Enough for each of the three
+/// stages to hold one while others wait in the channels.
+const BUFFERS: usize = 6;
+const SLOT: usize = CHUNK_SIZE + TAG_SIZE;
+
+/// Chunks read and hashed, on their way to be sealed.
+struct Batch {
+    buf: Vec<u8>,
+    /// Slots filled, from the first.
+    chunks: usize,
+    /// Length of the last filled slot's plaintext (the others are full).
+    last_len: usize,
+    /// The last filled slot holds the stream's last chunk.
+    last: bool,
+}
+
+/// One slot of a batch as an in-place AEAD buffer: the plaintext at its
+/// start, room for the tag after it.
+struct SlotBuffer<'a> {
+    slot: &'a mut [u8],
+    len: usize,
+}
+
+impl AsRef<[u8]> for SlotBuffer<'_> {
+    fn as_ref(&self) -> &[u8] {
+        &self.slot[..self.len]
+    }
+}
+
+impl AsMut<[u8]> for SlotBuffer<'_> {
+    fn as_mut(&mut self) -> &mut [u8] {
+        &mut self.slot[..self.len]
+    }
+}
+
+impl aes_gcm::aead::Buffer for SlotBuffer<'_> {
+    fn extend_from_slice(&mut self, other: &[u8]) -> aes_gcm::aead::Result<()> {
+        let end = self.len + other.len();
+        if end > self.slot.len() {
+            return Err(aes_gcm::aead::Error);
+        }
+        self.slot[self.len..end].copy_from_slice(other);
+        self.len = end;
+        Ok(())
+    }
+
+    fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
+}
+
+impl Batch {
+    /// How many plaintext bytes slot `i` holds.
+    fn chunk_len(&self, i: usize) -> usize {
+        if i + 1 == self.chunks {
+            self.last_len
+        } else {
+            CHUNK_SIZE
+        }
+    }
+}
+
+/// The reading stage of [`encrypt`]: fills batches from `input` and sends
+/// them on. A batch is sent only once it is known whether its last chunk
+/// is the stream's last (one chunk of look-ahead, read into the next
+/// batch), because the last chunk carries the last-chunk flag. Returns
+/// the input's length, or `None` when it stopped early (an error, sent
+/// on, or a later stage that stopped).
+fn read_batches(
+    input: &mut (dyn Read + Send),
+    batches: &std::sync::mpsc::SyncSender<io::Result<Batch>>,
+    free: &std::sync::mpsc::Receiver<Vec<u8>>,
+) -> Option<u64> {
+    let mut total = 0u64;
+    let mut made = 0;
+    // A recycled buffer, or a new one while fewer than BUFFERS exist, or
+    // else wait for the sealer to give one back (None: it stopped).
+    let mut take = || match free.try_recv() {
+        Ok(buf) => Some(buf),
+        Err(_) if made < BUFFERS => {
+            made += 1;
+            Some(vec![0u8; BATCH_CHUNKS * SLOT])
+        }
+        Err(_) => free.recv().ok(),
+    };
+    let mut batch = Batch {
+        buf: take()?,
+        chunks: 0,
+        last_len: 0,
+        last: false,
+    };
+    let fail = |e: io::Error| {
+        let _ = batches.send(Err(e));
+        None
+    };
+    loop {
+        let at = batch.chunks * SLOT;
+        let n = match read_full(input, &mut batch.buf[at..at + CHUNK_SIZE]) {
+            Ok(n) => n,
+            Err(e) => return fail(e),
+        };
+        total += n as u64;
+        // A short read is the end of the input. An empty one after a full
+        // chunk of this batch makes that chunk the last; otherwise (an
+        // empty document) the empty chunk is the one and last chunk.
+        if n < CHUNK_SIZE {
+            if n > 0 || batch.chunks == 0 {
+                batch.chunks += 1;
+                batch.last_len = n;
+            }
+            batch.last = true;
+            let _ = batches.send(Ok(batch));
+            break;
+        }
+        batch.chunks += 1;
+        batch.last_len = n;
+        if batch.chunks < BATCH_CHUNKS {
+            continue;
+        }
+        // A full batch: read the next chunk into the next buffer to learn
+        // whether this batch ends the stream.
+        let mut next = Batch {
+            buf: take()?,
+            chunks: 0,
+            last_len: 0,
+            last: false,
+        };
+        let m = match read_full(input, &mut next.buf[..CHUNK_SIZE]) {
+            Ok(m) => m,
+            Err(e) => return fail(e),
+        };
+        if m == 0 {
+            batch.last = true;
+            let _ = batches.send(Ok(batch));
+            break;
+        }
+        total += m as u64;
+        next.chunks = 1;
+        next.last_len = m;
+        if batches.send(Ok(batch)).is_err() {
+            return None;
+        }
+        batch = next;
+        if m < CHUNK_SIZE {
+            batch.last = true;
+            let _ = batches.send(Ok(batch));
+            break;
+        }
+    }
+    Some(total)
+}
+
+/// The hashing stage of [`encrypt`]: the SHA-256 of every chunk in
+/// order, before the sealing stage overwrites it with ciphertext. Passes
+/// errors on; returns `None` if the stream did not end (an error, or the
+/// sealer stopped).
+fn hash_batches(
+    batches: &std::sync::mpsc::Receiver<io::Result<Batch>>,
+    hashed: &std::sync::mpsc::SyncSender<io::Result<Batch>>,
+) -> Option<[u8; 32]> {
+    let mut hasher = Sha256::new();
+    loop {
+        let batch = match batches.recv().ok()? {
+            Ok(batch) => batch,
+            Err(e) => {
+                let _ = hashed.send(Err(e));
+                return None;
+            }
+        };
+        for i in 0..batch.chunks {
+            let at = i * SLOT;
+            hasher.update(&batch.buf[at..at + batch.chunk_len(i)]);
+        }
+        let last = batch.last;
+        hashed.send(Ok(batch)).ok()?;
+        if last {
+            return Some(hasher.finalize().into());
+        }
+    }
+}
+
 /// Encrypts everything `input` yields into `output` under `key`.
 ///
-/// Two threads share the work: one reads the input and computes its
-/// SHA-256, the caller's thread seals and writes chunks. At most seven
-/// chunks are alive (one being read, four queued, the one received and
-/// the full one held back until the next shows whether it is the last),
-/// so memory stays constant.
+/// Three stages share the work, each on its own thread: one reads the
+/// input, one computes its SHA-256, and the caller's thread seals and
+/// writes. They hand over batches of 16 chunks (1 MiB) in a few recycled
+/// buffers, so they run in parallel (hashing, which cannot be split, is
+/// alone on its thread: it sets the pace when there are CPUs for all
+/// three) and memory stays constant (about 6 MiB). The input is read
+/// exactly once, in order, and each byte sealed is a byte that was hashed
+/// (a batch is sealed in place only after it was hashed).
+///
+/// An error reading `input` (for example one its reader returns to cancel
+/// the work) stops both threads and is returned; `output` then holds an
+/// incomplete stream that the caller discards.
 pub fn encrypt(
     input: &mut (dyn Read + Send),
     output: &mut dyn Write,
@@ -203,76 +399,61 @@ pub fn encrypt(
     getrandom::fill(&mut nonce).map_err(|_| FormatError::Random)?;
     let header = header(&key_id, &nonce);
     output.write_all(&header)?;
-    let mut stream = EncryptorBE32::from_aead(key.cipher(), &nonce.into());
+    let mut stream = Some(EncryptorBE32::from_aead(key.cipher(), &nonce.into()));
 
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(4);
-        let reader = scope.spawn(move || {
-            let mut hasher = Sha256::new();
-            let mut total = 0u64;
-            loop {
-                let mut chunk = Vec::with_capacity(CHUNK_SIZE + TAG_SIZE);
-                chunk.resize(CHUNK_SIZE, 0);
-                match read_full(input, &mut chunk) {
-                    Ok(n) => {
-                        chunk.truncate(n);
-                        hasher.update(&chunk);
-                        total += n as u64;
-                        // A short (or empty) chunk is the end of the input.
-                        if tx.send(Ok(chunk)).is_err() || n < CHUNK_SIZE {
-                            break;
-                        }
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                        break;
-                    }
-                }
-            }
-            (<[u8; 32]>::from(hasher.finalize()), total)
-        });
+        let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<io::Result<Batch>>(BUFFERS);
+        let (hashed_tx, hashed_rx) = std::sync::mpsc::sync_channel::<io::Result<Batch>>(BUFFERS);
+        let (free_tx, free_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(BUFFERS);
+        let reader = scope.spawn(move || read_batches(input, &batch_tx, &free_rx));
+        let hasher = scope.spawn(move || hash_batches(&batch_rx, &hashed_tx));
 
-        // A full chunk is sealed only once the next one shows whether it was
-        // the last, because the last chunk carries the last-chunk flag.
-        let mut pending: Option<Vec<u8>> = None;
         let sealed = (|| -> Result<(), FormatError> {
             loop {
-                let mut chunk = rx
+                let mut batch = hashed_rx
                     .recv()
                     .map_err(|_| io::Error::other("the reader stopped"))??;
-                let end = chunk.len() < CHUNK_SIZE;
-                if end {
-                    let mut last = match pending.take() {
-                        // An empty end after a full chunk: that chunk is the last.
-                        Some(full) if chunk.is_empty() => full,
-                        Some(mut full) => {
-                            stream
-                                .encrypt_next_in_place(&header, &mut full)
-                                .map_err(|_| FormatError::DecryptionFailed)?;
-                            output.write_all(&full)?;
-                            chunk
-                        }
-                        None => chunk,
+                for i in 0..batch.chunks {
+                    let last_in_batch = i + 1 == batch.chunks;
+                    let len = batch.chunk_len(i);
+                    let mut slot = SlotBuffer {
+                        slot: &mut batch.buf[i * SLOT..(i + 1) * SLOT],
+                        len,
                     };
-                    stream
-                        .encrypt_last_in_place(&header, &mut last)
-                        .map_err(|_| FormatError::DecryptionFailed)?;
-                    output.write_all(&last)?;
+                    // Sealing the last chunk consumes the encryptor: no
+                    // chunk can follow it.
+                    let sealing = if last_in_batch && batch.last {
+                        stream
+                            .take()
+                            .ok_or(FormatError::DecryptionFailed)?
+                            .encrypt_last_in_place(&header, &mut slot)
+                    } else {
+                        stream
+                            .as_mut()
+                            .ok_or(FormatError::DecryptionFailed)?
+                            .encrypt_next_in_place(&header, &mut slot)
+                    };
+                    sealing.map_err(|_| FormatError::DecryptionFailed)?;
+                }
+                let bytes = (batch.chunks - 1) * SLOT + batch.last_len + TAG_SIZE;
+                output.write_all(&batch.buf[..bytes])?;
+                if batch.last {
                     return Ok(());
                 }
-                if let Some(mut full) = pending.replace(std::mem::take(&mut chunk)) {
-                    stream
-                        .encrypt_next_in_place(&header, &mut full)
-                        .map_err(|_| FormatError::DecryptionFailed)?;
-                    output.write_all(&full)?;
-                }
+                // The reader may have stopped: a buffer not taken back is
+                // simply dropped.
+                let _ = free_tx.try_send(batch.buf);
             }
         })();
-        drop(rx);
-        let (sha256, total) = reader
-            .join()
-            .map_err(|_| FormatError::Io(io::Error::other("the reader thread failed")))?;
+        drop(hashed_rx);
+        drop(free_tx);
+        let failed = |_| FormatError::Io(io::Error::other("a sealing thread failed"));
+        let sha256 = hasher.join().map_err(failed)?;
+        let total = reader.join().map_err(failed)?;
         sealed?;
+        let (Some(sha256), Some(total)) = (sha256, total) else {
+            return Err(io::Error::other("the reader stopped").into());
+        };
         output.flush()?;
         Ok(Summary {
             key_id,

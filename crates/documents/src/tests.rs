@@ -152,6 +152,16 @@ fn round_trips_at_and_around_the_chunk_boundary() {
         CHUNK_SIZE + 1,
         2 * CHUNK_SIZE,
         3 * CHUNK_SIZE + 7,
+        // The reader hands over batches of BATCH_CHUNKS chunks and looks
+        // one chunk ahead across a batch's end.
+        BATCH_CHUNKS * CHUNK_SIZE - 1,
+        BATCH_CHUNKS * CHUNK_SIZE,
+        BATCH_CHUNKS * CHUNK_SIZE + 1,
+        (BATCH_CHUNKS + 1) * CHUNK_SIZE,
+        2 * BATCH_CHUNKS * CHUNK_SIZE,
+        2 * BATCH_CHUNKS * CHUNK_SIZE + 5,
+        // More batches than buffers: they are recycled.
+        (BUFFERS + 2) * BATCH_CHUNKS * CHUNK_SIZE + 3,
     ] {
         let plain = plaintext(len);
         let sealed = seal(&plain);
@@ -163,6 +173,92 @@ fn round_trips_at_and_around_the_chunk_boundary() {
         assert_eq!(summary.plaintext_len, len as u64);
         assert_eq!(summary.key_id, KEY_ID);
         assert_eq!(summary.sha256, <[u8; 32]>::from(Sha256::digest(&plain)));
+    }
+}
+
+/// Yields its bytes in reads of uneven sizes, as pipes and sockets do.
+struct Uneven<'a> {
+    data: &'a [u8],
+    step: usize,
+}
+
+impl Read for Uneven<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.step = (self.step * 7 + 3) % 5000 + 1;
+        let n = buf.len().min(self.step).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+#[test]
+fn uneven_reads_seal_the_same_stream_as_whole_ones() {
+    for len in [
+        CHUNK_SIZE + 1,
+        BATCH_CHUNKS * CHUNK_SIZE,
+        40 * CHUNK_SIZE + 9,
+    ] {
+        let plain = plaintext(len);
+        let mut sealed = Vec::new();
+        let mut input = Uneven {
+            data: &plain,
+            step: 1,
+        };
+        let summary = encrypt(
+            &mut input,
+            &mut sealed,
+            &DocumentKey::from_bytes(KEY),
+            KEY_ID,
+        )
+        .unwrap();
+        assert_eq!(summary.plaintext_len, len as u64);
+        assert_eq!(summary.sha256, <[u8; 32]>::from(Sha256::digest(&plain)));
+        assert_eq!(open_with(&sealed, KEY).unwrap(), plain, "{len}");
+    }
+}
+
+/// Fails once `fail_at` bytes have been read.
+struct FailsAt {
+    at: usize,
+    fail_at: usize,
+}
+
+impl Read for FailsAt {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.at >= self.fail_at {
+            return Err(io::Error::other("stopped by the test"));
+        }
+        let n = buf.len().min(self.fail_at - self.at);
+        buf[..n].fill(1);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+#[test]
+fn an_input_error_stops_the_stream_with_that_error_and_no_last_chunk() {
+    // Before the first batch is full, at its end, and several batches in.
+    for fail_at in [
+        10,
+        BATCH_CHUNKS * CHUNK_SIZE,
+        5 * BATCH_CHUNKS * CHUNK_SIZE + 77,
+    ] {
+        let mut sealed = Vec::new();
+        let mut input = FailsAt { at: 0, fail_at };
+        let err = encrypt(
+            &mut input,
+            &mut sealed,
+            &DocumentKey::from_bytes(KEY),
+            KEY_ID,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("stopped by the test"), "{err}");
+        // What was written is never a complete document.
+        assert!(matches!(
+            open_with(&sealed, KEY),
+            Err(FormatError::DecryptionFailed)
+        ));
     }
 }
 

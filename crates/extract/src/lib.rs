@@ -87,6 +87,54 @@ pub fn extract(kind: Kind, bytes: &[u8]) -> Extraction {
     }
 }
 
+/// How long extraction of a file of `len` bytes may take before it is
+/// given up: 30 s, plus 1 s per MiB.
+pub fn time_limit(len: usize) -> std::time::Duration {
+    std::time::Duration::from_secs(30 + (len >> 20) as u64)
+}
+
+/// [`extract`] on a thread of its own, given up after `limit`: some
+/// malformed files make a parser run forever (a 1 KB PDF that pdf-extract
+/// never finishes was found by fuzzing), and such a file must not hold up
+/// an import. A file given up on is `Unsupported`, like any file that
+/// could not be parsed. `stop` is asked every 10 ms; when it says so, the
+/// wait ends with `None` (a lock: the caller stops its work).
+///
+/// A parser cannot be interrupted: the thread given up on runs on until
+/// it ends or the process exits, and then drops `bytes`.
+pub fn extract_within<B: AsRef<[u8]> + Send + 'static>(
+    kind: Kind,
+    bytes: B,
+    limit: std::time::Duration,
+    stop: &dyn Fn() -> bool,
+) -> std::io::Result<Option<Extraction>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("extract".into())
+        .spawn(move || {
+            let _ = tx.send(extract(kind, bytes.as_ref()));
+        })?;
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if stop() {
+            return Ok(None);
+        }
+        match rx.recv_timeout(std::time::Duration::from_millis(10)) {
+            Ok(extraction) => return Ok(Some(extraction)),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                if std::time::Instant::now() >= deadline {
+                    return Ok(Some(Extraction::Unsupported));
+                }
+            }
+            // `extract` turns a parser's panic into `Unsupported`; a
+            // thread gone without an answer means the same.
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                return Ok(Some(Extraction::Unsupported));
+            }
+        }
+    }
+}
+
 /// Caps the text at [`MAX_TEXT`] on a character boundary and drops NULs.
 fn tidy(mut text: String) -> String {
     if text.len() > MAX_TEXT {

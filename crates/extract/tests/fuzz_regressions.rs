@@ -21,7 +21,10 @@ fn every_input_the_fuzzer_found_is_handled() {
         };
         let got = extract(kind, bytes);
         assert!(
-            matches!(got, Extraction::Text(_) | Extraction::NoText | Extraction::Unsupported),
+            matches!(
+                got,
+                Extraction::Text(_) | Extraction::NoText | Extraction::Unsupported
+            ),
             "{}",
             path.display()
         );
@@ -37,4 +40,39 @@ fn a_pdf_with_a_missing_font_is_unsupported_not_a_crash() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-regressions");
     let data = std::fs::read(dir.join("pdf-missing-font-panics-in-pdf-extract")).unwrap();
     assert_eq!(extract(Kind::Pdf, &data[1..]), Extraction::Unsupported);
+}
+
+/// `extract_within` gives a parse up at its time limit, and a lock
+/// (`stop`) ends the wait at once. (The PDF that pdf-extract never
+/// finishes is a seed of the `extract_text` fuzz target, which runs it in
+/// a release build through `extract_within`: in a debug build its
+/// recursion overflows the stack, which no thread can contain.)
+#[test]
+fn extraction_is_given_up_at_its_time_limit_or_when_stopped() {
+    use std::time::{Duration, Instant};
+    let text = matterbox_extract::extract_within(
+        Kind::Text,
+        b"Fictional note".to_vec(),
+        Duration::from_secs(2),
+        &|| false,
+    )
+    .unwrap();
+    assert_eq!(text, Some(Extraction::Text("Fictional note".into())));
+    let stopped = matterbox_extract::extract_within(
+        Kind::Text,
+        b"Fictional note".to_vec(),
+        Duration::from_secs(600),
+        &|| true,
+    )
+    .unwrap();
+    assert_eq!(stopped, None);
+    // A zero limit gives up on anything not answered at once.
+    let started = Instant::now();
+    let big = "Fictional line of a long transcript\n"
+        .repeat(400_000)
+        .into_bytes();
+    let got =
+        matterbox_extract::extract_within(Kind::Email, big, Duration::ZERO, &|| false).unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(matches!(got, Some(_)));
 }

@@ -12,14 +12,19 @@ use matterbox_core::{Environment, KdfChoice, Session, create_vault};
 
 pub const PASSPHRASE: &str = "benchmark passphrase";
 
-/// A new vault named `name` under `dir`, unlocked, and its client's id.
-pub fn vault_with_client(dir: &Path, name: &str) -> (Session, i64) {
-    let env = Environment {
+/// The environment of the vaults made under `dir`.
+pub fn environment(dir: &Path) -> Environment {
+    Environment {
         keychain_timeout: Duration::from_secs(5),
         device_secret_dir: dir.join("device-secrets"),
         actor: "bench".into(),
         attempts_mirror: Some(dir.join("unlock-attempts")),
-    };
+    }
+}
+
+/// A new vault named `name` under `dir`, unlocked, and its client's id.
+pub fn vault_with_client(dir: &Path, name: &str) -> (Session, i64) {
+    let env = environment(dir);
     let mut s = create_vault(
         &env,
         &dir.join("vaults").join(name),
