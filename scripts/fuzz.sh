@@ -5,14 +5,13 @@
 #   ./scripts/fuzz.sh                 # each target 20 s (the test command's smoke run)
 #   MATTERBOX_FUZZ_SECONDS=600 ./scripts/fuzz.sh [TARGET…]   # a longer run
 #
-# The machine's stable Rust builds the targets: `--sanitizer none` needs no
-# nightly compiler, and RUSTC_BOOTSTRAP lets cargo fuzz pass the
-# coverage flags libFuzzer needs. A crash leaves its input in
-# fuzz/artifacts/<target>/; make it a regression test.
+# The machine's stable Rust builds the targets: with `--sanitizer none`
+# cargo fuzz passes only stable compiler options (coverage counters for
+# libFuzzer). A crash leaves its input in fuzz/artifacts/<target>/; make it
+# a regression test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${MATTERBOX_FUZZ_SECONDS:-20}"
-export RUSTC_BOOTSTRAP=1
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(cargo fuzz list)
