@@ -22,6 +22,8 @@ if $want_test; then
   packages+=(strace)
   # Benchmarks: import throughput is printed beside age (X25519 recipient).
   packages+=(age)
+  # Backups: the real restic CLI lists, checks and restores what Matterbox wrote.
+  packages+=(restic)
   # A private Secret Service (gnome-keyring on its own D-Bus session) and
   # secret-tool to look into it from outside. python3-gi above also runs
   # tests/python/silent_secret_service.py, a Secret Service that never answers.
@@ -49,14 +51,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Rust: the machine's toolchain (rustup). The workspace needs 1.90 or newer.
+# Rust: the machine's toolchain (rustup). The workspace needs 1.91 or newer.
 if ! command -v cargo >/dev/null; then
-  echo "setup: cargo is missing. Install Rust 1.90 or newer with rustup (https://rustup.rs), then run this again." >&2
+  echo "setup: cargo is missing. Install Rust 1.91 or newer with rustup (https://rustup.rs), then run this again." >&2
   exit 1
 fi
 rust_minor=$(rustc --version | sed -E 's/^rustc 1\.([0-9]+).*/\1/')
-if [ "$rust_minor" -lt 90 ]; then
-  echo "setup: Rust $(rustc --version) is too old; Matterbox needs 1.90 or newer (rustup update)." >&2
+if [ "$rust_minor" -lt 91 ]; then
+  echo "setup: Rust $(rustc --version) is too old; Matterbox needs 1.91 or newer (rustup update)." >&2
   exit 1
 fi
 

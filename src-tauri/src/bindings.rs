@@ -54,6 +54,9 @@ fn export_all(dir: &Path) {
     matterbox_core::retention::RegisterEntry::export_all(&cfg).unwrap();
     crate::retention::RetentionDueEvent::export_all(&cfg).unwrap();
     matterbox_core::retention::MatterRetention::export_all(&cfg).unwrap();
+    crate::backup::BackupStatus::export_all(&cfg).unwrap();
+    matterbox_core::backup::DrillReport::export_all(&cfg).unwrap();
+    matterbox_core::backup::BackupSnapshot::export_all(&cfg).unwrap();
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

@@ -8,6 +8,7 @@
 // No console window next to the app on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod backup;
 mod commands;
 mod inbox;
 mod os_lock;
@@ -47,6 +48,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         }))
         .plugin(tauri_plugin_dialog::init())
         .manage(AppState::new(env, vaults_root, open_copies))
+        .manage(backup::Backups::default())
         .setup(|app| {
             // Copies opened with other applications before a crash go now.
             app.state::<AppState>().wipe_open_copies();
@@ -66,6 +68,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 })?;
             inbox::spawn(app.handle().clone())?;
             retention::spawn(app.handle().clone());
+            backup::spawn(app.handle().clone());
             let handle = app.handle().clone();
             os_lock::watch(move |reason| {
                 if handle.state::<AppState>().lock().unwrap_or(false) {
@@ -133,6 +136,13 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             commands::inbox_quarantine,
             commands::inbox_retry,
             commands::inbox_mkdir,
+            backup::backup_status,
+            backup::backup_run,
+            backup::backup_cancel,
+            backup::backup_drill,
+            backup::backup_pick_folder,
+            backup::restore_list,
+            backup::restore_backup,
             commands::retention_policies,
             commands::retention_policy_save,
             commands::retention_set_area_policy,

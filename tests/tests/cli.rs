@@ -3,7 +3,7 @@
 //! a terminal), `--json`, and the documented exit codes. The device secret
 //! goes to the plain-file store here; `secret_service.rs` covers the keychain.
 
-use matterbox_tests::{Home, Run};
+use matterbox_tests::{Home, Run, copy_dir};
 
 const PASS: &str = "a long test passphrase";
 
@@ -560,18 +560,6 @@ fn passphrase_change_and_audit_export() {
         .ok()
         .json();
     assert_eq!(info["deviceSecretStorage"], "danger_plain_file");
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 #[test]

@@ -18,6 +18,7 @@ pub(crate) mod exit {
     pub const AUDIT_BROKEN: u8 = 8;
     pub const DAMAGED: u8 = 9;
     pub const FILE: u8 = 10;
+    pub const BACKUP: u8 = 11;
 }
 
 /// Everything that ends a command early.
@@ -101,6 +102,7 @@ pub(crate) fn exit_code(code: ErrorCode) -> u8 {
             exit::DAMAGED
         }
         ErrorCode::FileUnavailable => exit::FILE,
+        ErrorCode::BackupFailed => exit::BACKUP,
     }
 }
 
@@ -110,7 +112,7 @@ mod tests {
 
     /// Every error code of the core, its serialized name and its exit code:
     /// the contract scripts rely on. A new code must be added here.
-    const CODES: [(ErrorCode, &str, u8); 16] = [
+    const CODES: [(ErrorCode, &str, u8); 17] = [
         (ErrorCode::VaultLocked, "vault_locked", 3),
         (ErrorCode::VaultNotFound, "vault_not_found", 5),
         (ErrorCode::VaultExists, "vault_exists", 5),
@@ -126,6 +128,7 @@ mod tests {
         (ErrorCode::UnsupportedVersion, "unsupported_version", 9),
         (ErrorCode::ConfirmationNeeded, "confirmation_needed", 6),
         (ErrorCode::VaultDamaged, "vault_damaged", 9),
+        (ErrorCode::BackupFailed, "backup_failed", 11),
         (ErrorCode::Internal, "internal", 1),
     ];
 

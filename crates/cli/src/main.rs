@@ -17,6 +17,7 @@ use matterbox_core::vault::paths;
 use matterbox_core::{CoreError, Environment};
 
 use commands::admin::{AuditCmd, SettingsCmd, audit_cmd, doctor_cmd, settings_cmd};
+use commands::backup::{BackupCmd, backup_cmd};
 use commands::client::{ClientCmd, client_cmd};
 use commands::doc::{DocCmd, doc_cmd, search_cmd};
 use commands::inbox::{InboxCmd, inbox_cmd};
@@ -39,7 +40,7 @@ a secret); 3 wrong passphrase or recovery key; 4 keychain unavailable;
 legal hold;
 7 not found; 8 audit log verification failed; 9 vault damaged, unreadable,
 or made by a newer Matterbox; 10 a file or folder you named cannot be read
-or written.";
+or written; 11 a backup could not be made, verified or restored.";
 
 #[derive(Parser)]
 #[command(name = "matterbox", version, about = "Matterbox: encrypted client files for law practices.", after_help = AFTER_HELP)]
@@ -105,6 +106,9 @@ enum Command {
     /// Retention: policies, legal holds, what is due, destruction, the register.
     #[command(subcommand)]
     Retention(RetentionCmd),
+    /// Backups: run and verify them, list them, restore with the recovery key.
+    #[command(subcommand)]
+    Backup(BackupCmd),
     /// Check documents against their encrypted files; remove leftovers of crashes.
     Doctor {
         /// Remove orphaned encrypted files and temporary files.
@@ -196,6 +200,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Inbox(cmd) => inbox_cmd(&ctx, cmd),
         Command::Retention(cmd) => retention_cmd(&ctx, cmd),
         Command::Audit(cmd) => audit_cmd(&ctx, cmd),
+        Command::Backup(cmd) => backup_cmd(&ctx, cmd),
         Command::Doctor {
             fix,
             deep,

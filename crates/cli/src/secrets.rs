@@ -69,3 +69,26 @@ pub fn read(source: &Source<'_>) -> Result<Zeroizing<String>, InputError> {
 pub fn passphrase(source: &Source<'_>) -> Result<Passphrase, InputError> {
     read(source).map(|s| Passphrase::new(s.to_string()))
 }
+
+/// What a recovery asks for: the recovery key, then the new passphrase for
+/// this computer (confirmed on a terminal).
+pub fn recovery_and_new_passphrase(
+    recovery_key_file: Option<&std::path::Path>,
+    new_passphrase_file: Option<&std::path::Path>,
+) -> Result<(Zeroizing<String>, Passphrase), InputError> {
+    let key = read(&Source {
+        file: recovery_key_file,
+        env: "MATTERBOX_RECOVERY_KEY",
+        flag: "--recovery-key-file",
+        prompt: "Recovery key: ",
+        confirm: false,
+    })?;
+    let new = passphrase(&Source {
+        file: new_passphrase_file,
+        env: "MATTERBOX_NEW_PASSPHRASE",
+        flag: "--new-passphrase-file",
+        prompt: "New passphrase for this computer: ",
+        confirm: true,
+    })?;
+    Ok((key, new))
+}

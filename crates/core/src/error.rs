@@ -81,6 +81,10 @@ pub enum CoreError {
     /// confirmation.
     #[error("{0}")]
     NeedsConfirmation(String),
+    /// A backup could not be made, verified or restored; the message says
+    /// what failed and where.
+    #[error("{0}")]
+    Backup(String),
 }
 
 impl CoreError {
@@ -145,12 +149,14 @@ pub enum ErrorCode {
     /// The vault's files are damaged (an emptied, cut or replaced database,
     /// a page that fails its check): restore from a backup.
     VaultDamaged,
+    /// A backup could not be made, verified or restored.
+    BackupFailed,
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, for tables and tests.
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 17] = [
         ErrorCode::VaultLocked,
         ErrorCode::VaultNotFound,
         ErrorCode::VaultExists,
@@ -166,6 +172,7 @@ impl ErrorCode {
         ErrorCode::UnsupportedVersion,
         ErrorCode::ConfirmationNeeded,
         ErrorCode::VaultDamaged,
+        ErrorCode::BackupFailed,
         ErrorCode::Internal,
     ];
 
@@ -187,6 +194,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedVersion => "unsupported_version",
             ErrorCode::VaultDamaged => "vault_damaged",
             ErrorCode::ConfirmationNeeded => "confirmation_needed",
+            ErrorCode::BackupFailed => "backup_failed",
             ErrorCode::Internal => "internal",
         }
     }
@@ -253,6 +261,7 @@ impl CoreError {
                 ErrorCode::Internal
             }
             CoreError::NeedsConfirmation(_) => ErrorCode::ConfirmationNeeded,
+            CoreError::Backup(_) => ErrorCode::BackupFailed,
         }
     }
 
@@ -412,7 +421,8 @@ mod tests {
             ErrorCode::UnsupportedVersion => 12,
             ErrorCode::ConfirmationNeeded => 13,
             ErrorCode::VaultDamaged => 14,
-            ErrorCode::Internal => 15,
+            ErrorCode::BackupFailed => 15,
+            ErrorCode::Internal => 16,
         }
     }
 

@@ -4,6 +4,7 @@
 //! together with its audit entry, and maps every failure to one
 //! [`CoreError`] with a stable code.
 
+pub mod backup;
 mod cancel;
 mod document_ops;
 mod error;
@@ -725,6 +726,8 @@ impl Session {
                 session.vault.dir(),
                 Duration::from_secs(60),
             );
+            // An encrypted database copy an interrupted backup left.
+            backup::remove_interrupted(session.vault.dir());
             session.anchor_trusted = match session.read_anchor() {
                 Some(anchor) => session.audit.anchor_matches(&session.conn, &anchor)?,
                 None => false,

@@ -354,6 +354,7 @@ impl Session {
                 ..Default::default()
             };
             let mut erased: Vec<i64> = Vec::new();
+            let mut added: Vec<NaiveDate> = Vec::new();
             let register = |kind: DisposalKind,
                             title: &str,
                             number: &str,
@@ -398,6 +399,10 @@ impl Session {
                     )?;
                     retention::erase_document(tx, id, &f.blobs)?;
                     erased.push(id);
+                    added.push(
+                        NaiveDate::parse_from_str(&f.added_on, "%Y-%m-%d")
+                            .unwrap_or(NaiveDate::MIN),
+                    );
                     rec.record(
                         "document_destroyed",
                         &format!("document:{id}"),
@@ -459,6 +464,18 @@ impl Session {
                 }
             }
             matterbox_domain::search::erase(tx, &erased)?;
+            // Backups taken while any of this existed hold it: the next
+            // backup removes them (see backup.rs). A matter takes its
+            // records and perhaps its client with it, which may be older
+            // than any document: then every earlier backup goes.
+            let since = if report.matters > 0 {
+                Some(NaiveDate::MIN)
+            } else {
+                added.iter().min().copied()
+            };
+            if let Some(since) = since {
+                crate::backup::note_destruction(tx, since, chrono::Utc::now())?;
+            }
             Ok(report)
         })?;
         // The destruction is committed: keys, records and search entries

@@ -222,6 +222,60 @@ pub fn open_unmigrated(
     Ok(conn)
 }
 
+/// Copies the database file and its write-ahead log, as they are on disk
+/// (encrypted), into `into` while holding the write lock, and runs
+/// `during` (for example reading the audit head) under the same lock.
+///
+/// No commit can happen meanwhile, so the copy is one consistent state:
+/// the database file is copied first and the log after it, and a
+/// checkpoint by another connection moves only pages that stay in the log
+/// until a writer restarts it — which the lock prevents. The pages are
+/// copied unchanged, so a page that did not change is byte for byte the
+/// same as in the last backup and deduplicates; `VACUUM INTO` or the
+/// backup API would re-encrypt every page with a fresh IV.
+pub fn copy_locked<T>(
+    conn: &Connection,
+    path: &Path,
+    into: &Path,
+    during: impl FnOnce() -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    // Best effort: fold the log into the database first, so the copy's
+    // log is short and the database file changes only where pages did.
+    let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let copied = (|| -> Result<T, StoreError> {
+        let name = |p: &Path| p.file_name().map(std::ffi::OsStr::to_os_string);
+        let Some(db_name) = name(path) else {
+            return Err(StoreError::Damaged("the database has no file name".into()));
+        };
+        let wal = path.with_file_name(format!("{}-wal", db_name.to_string_lossy()));
+        let io = |what: &Path| {
+            let what = what.to_path_buf();
+            move |e: std::io::Error| {
+                StoreError::Sqlite(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR),
+                    Some(format!("cannot copy {}: {e}", what.display())),
+                ))
+            }
+        };
+        for (from, to) in [
+            (path.to_path_buf(), into.join(&db_name)),
+            (wal.clone(), into.join(wal.file_name().unwrap_or_default())),
+        ] {
+            if from == wal && !wal.exists() {
+                continue;
+            }
+            private_file(&to)?;
+            std::fs::copy(&from, &to).map_err(io(&from))?;
+        }
+        during()
+    })();
+    let ended = conn.execute_batch("ROLLBACK");
+    let out = copied?;
+    ended?;
+    Ok(out)
+}
+
 /// Creates an empty file readable by the user alone for SQLite to fill.
 fn private_file(path: &Path) -> Result<(), StoreError> {
     let mut options = std::fs::OpenOptions::new();
@@ -276,6 +330,55 @@ mod tests {
 
     fn key(b: u8) -> DerivedKey {
         DerivedKey::from_bytes([b; 32])
+    }
+
+    #[test]
+    fn a_locked_copy_holds_every_commit_and_is_encrypted_like_the_original() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("vault.db");
+        let conn = create(&db, &key(3)).unwrap();
+        // Still in the write-ahead log, not yet in the database file.
+        conn.execute(
+            "INSERT INTO settings (key, value) VALUES ('marker', 'Fictional Client Ltd')",
+            [],
+        )
+        .unwrap();
+        let into = dir.path().join("copy");
+        std::fs::create_dir(&into).unwrap();
+        let seen = copy_locked(&conn, &db, &into, || {
+            // Under the lock, another writer must wait.
+            let other = open(&db, &key(3)).unwrap();
+            other.execute_batch("PRAGMA busy_timeout = 0").unwrap();
+            Ok(other
+                .execute("INSERT INTO settings (key, value) VALUES ('x', 'y')", [])
+                .is_err())
+        })
+        .unwrap();
+        assert!(seen, "a writer got in while the copy was made");
+        for f in ["vault.db", "vault.db-wal"] {
+            let bytes = std::fs::read(into.join(f)).unwrap();
+            assert!(!bytes.starts_with(b"SQLite format 3"));
+            assert!(!bytes.windows(9).any(|w| w == b"Fictional"));
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(into.join(f))
+                    .unwrap()
+                    .permissions()
+                    .mode();
+                assert_eq!(mode & 0o777, 0o600, "{f}");
+            }
+        }
+        let copy = open(&into.join("vault.db"), &key(3)).unwrap();
+        let value: String = copy
+            .query_row("SELECT value FROM settings WHERE key = 'marker'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(value, "Fictional Client Ltd");
+        // The lock is released: writing works again.
+        conn.execute("INSERT INTO settings (key, value) VALUES ('z', 'z')", [])
+            .unwrap();
     }
 
     #[test]

@@ -85,13 +85,16 @@ pub enum KeyPurpose {
     AuditChain,
     /// Wraps the per-document keys kept in the database.
     DocumentKeyWrap,
+    /// The password of the vault's backup repository (restic format).
+    BackupRepository,
 }
 
 impl KeyPurpose {
-    pub const ALL: [KeyPurpose; 3] = [
+    pub const ALL: [KeyPurpose; 4] = [
         KeyPurpose::Database,
         KeyPurpose::AuditChain,
         KeyPurpose::DocumentKeyWrap,
+        KeyPurpose::BackupRepository,
     ];
 
     fn label(self) -> &'static [u8] {
@@ -99,6 +102,7 @@ impl KeyPurpose {
             KeyPurpose::Database => b"matterbox/v1/sqlcipher-database-key",
             KeyPurpose::AuditChain => b"matterbox/v1/audit-chain-mac-key",
             KeyPurpose::DocumentKeyWrap => b"matterbox/v1/document-key-wrap",
+            KeyPurpose::BackupRepository => b"matterbox/v1/backup-repository-password",
         }
     }
 }

@@ -590,9 +590,7 @@ impl Vault {
         &self,
         recovery_key: &RecoveryKey,
     ) -> Result<MasterKey, VaultError> {
-        let r = &self.header.recovery_slot;
-        let kek = slot::recovery_kek(recovery_key, &r.hkdf_salt);
-        slot::unwrap(&kek, &r.wrapped, self.id(), SlotKind::Recovery)
+        master_key_from_recovery(&self.header, recovery_key)
     }
 
     /// Test support: the hex SQLCipher key of this vault, for the
@@ -605,6 +603,18 @@ impl Vault {
                 .expose(),
         ))
     }
+}
+
+/// The master key from a header's recovery slot, enrolling nothing: for a
+/// restore from a backup, whose repository password derives from it before
+/// any vault folder exists. A wrong key is [`VaultError::WrongSecret`].
+pub fn master_key_from_recovery(
+    header: &VaultHeader,
+    recovery_key: &RecoveryKey,
+) -> Result<MasterKey, VaultError> {
+    let r = &header.recovery_slot;
+    let kek = slot::recovery_kek(recovery_key, &r.hkdf_salt);
+    slot::unwrap(&kek, &r.wrapped, &header.vault_id, SlotKind::Recovery)
 }
 
 /// A folder below the vaults folder that holds a header, as

@@ -45,6 +45,9 @@ import type { PolicyInput } from "./bindings/PolicyInput";
 import type { RegisterEntry } from "./bindings/RegisterEntry";
 import type { RetentionDueEvent } from "./bindings/RetentionDueEvent";
 import type { MatterRetention } from "./bindings/MatterRetention";
+import type { BackupStatus } from "./bindings/BackupStatus";
+import type { DrillReport } from "./bindings/DrillReport";
+import type { SnapshotInfo } from "./bindings/SnapshotInfo";
 
 /** Raised in the page when any command answers `vault_locked`. */
 export const LOCAL_LOCKED_EVENT = "matterbox-vault-locked";
@@ -147,7 +150,29 @@ export const api = {
   registerTitles: (titles: boolean | null) => call<boolean>("retention_register_titles", { titles }),
   matterRetention: (matterId: number) => call<MatterRetention>("retention_matter", { matterId }),
   exportCertificate: (certificate: string) => call<string | null>("retention_certificate", { certificate }),
+  backupStatus: () => call<BackupStatus>("backup_status"),
+  /** Starts a backup; `destination` sets the backup folder. */
+  runBackup: (destination: string | null) => call<null>("backup_run", { destination }),
+  cancelBackup: () => call<null>("backup_cancel"),
+  drill: () => call<DrillReport>("backup_drill"),
+  pickBackupFolder: () => call<string | null>("backup_pick_folder"),
+  restoreList: (from: string, recoveryKey: string) => call<SnapshotInfo[]>("restore_list", { from, recoveryKey }),
+  restoreBackup: (from: string, snapshot: string | null, name: string, recoveryKey: string, newPassphrase: string) =>
+    call<VaultInfo>("restore_backup", { from, snapshot, name, recoveryKey, newPassphrase }),
 };
+
+/** A backup or restore drill started or ended. */
+export function onBackupChanged(callback: () => void): Promise<UnlistenFn> {
+  return listen("backup-changed", () => callback());
+}
+
+/** "today", "yesterday", "3 days ago" for an age in hours. */
+export function backupAge(hours: number | null): string {
+  if (hours === null) return "never";
+  if (hours < 24) return "today";
+  const days = Math.floor(hours / 24);
+  return days === 1 ? "yesterday" : `${days} days ago`;
+}
 
 /** The inbox watcher's state, whenever it changes. */
 export function onInboxStatus(callback: (status: InboxStatus) => void): Promise<UnlistenFn> {

@@ -2,6 +2,7 @@
 //! results read.
 
 pub(crate) mod admin;
+pub(crate) mod backup;
 pub(crate) mod client;
 pub(crate) mod doc;
 pub(crate) mod inbox;

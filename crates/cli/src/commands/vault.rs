@@ -22,7 +22,7 @@ pub(crate) struct StorageArgs {
 }
 
 impl StorageArgs {
-    fn storage(&self) -> DeviceSecretStorage {
+    pub(crate) fn storage(&self) -> DeviceSecretStorage {
         if self.danger_device_secret_in_plain_file {
             DeviceSecretStorage::DangerPlainFile
         } else {
@@ -182,20 +182,10 @@ pub(crate) fn vault_cmd(ctx: &Ctx, cmd: VaultCmd) -> Outcome {
             storage,
         } => {
             matterbox_core::vault_info(&ctx.vault_dir)?;
-            let key = secrets::read(&Source {
-                file: recovery_key_file.as_deref(),
-                env: "MATTERBOX_RECOVERY_KEY",
-                flag: "--recovery-key-file",
-                prompt: "Recovery key: ",
-                confirm: false,
-            })?;
-            let new = secrets::passphrase(&Source {
-                file: new_passphrase_file.as_deref(),
-                env: "MATTERBOX_NEW_PASSPHRASE",
-                flag: "--new-passphrase-file",
-                prompt: "New passphrase for this computer: ",
-                confirm: true,
-            })?;
+            let (key, new) = secrets::recovery_and_new_passphrase(
+                recovery_key_file.as_deref(),
+                new_passphrase_file.as_deref(),
+            )?;
             let session =
                 matterbox_core::recover(&ctx.env, &ctx.vault_dir, &key, &new, storage.storage())?;
             close(session);

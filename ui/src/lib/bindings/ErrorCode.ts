@@ -3,4 +3,4 @@
 /**
  * Stable, snake_case error codes. [`ErrorCode::ALL`] lists every one.
  */
-export type ErrorCode = "vault_locked" | "vault_not_found" | "vault_exists" | "wrong_secret" | "invalid_recovery_key" | "keychain_unavailable" | "validation" | "not_found" | "conflict" | "retention_hold" | "file_unavailable" | "decryption_failed" | "unsupported_version" | "confirmation_needed" | "vault_damaged" | "internal";
+export type ErrorCode = "vault_locked" | "vault_not_found" | "vault_exists" | "wrong_secret" | "invalid_recovery_key" | "keychain_unavailable" | "validation" | "not_found" | "conflict" | "retention_hold" | "file_unavailable" | "decryption_failed" | "unsupported_version" | "confirmation_needed" | "vault_damaged" | "backup_failed" | "internal";

@@ -1,0 +1,434 @@
+//! Backups in the desktop app: run on demand or by the scheduler, with
+//! progress and a cancel button, and restored from the first screen.
+//!
+//! A backup holds the session only to stage the vault
+//! (`Session::prepare_backup`, seconds) and to record the result
+//! (`Session::record_backup`); saving and verifying run on a thread of
+//! their own with the repository password alone, which opens nothing but
+//! the vault's ciphertext — so the app stays usable and a lock does not
+//! wait. A result that arrives while the vault is locked is recorded at
+//! the next unlock. The scheduler starts a backup when the last verified
+//! one is a day old (catching up after sleep or days off), retries an
+//! unreachable destination every hour, and runs the restore drill monthly.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use matterbox_core::backup::{
+    Activity, BackupCanceller, BackupReport, BackupSnapshot, BackupState, DrillReport,
+    RestoreRequest,
+};
+use matterbox_core::vault::{DeviceSecretStorage, Passphrase};
+use matterbox_core::{ApiError, CoreError, SecretText, VaultInfo};
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, Manager, State};
+use tauri_plugin_dialog::DialogExt;
+use ts_rs::TS;
+
+use crate::state::{AppState, api};
+
+/// Sent when a backup or drill starts or ends (the UI then asks for the
+/// status; while one runs it asks every second for the progress).
+pub const BACKUP_EVENT: &str = "backup-changed";
+
+/// A day: the scheduler's backup interval.
+const DAILY: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+/// An unreachable destination is tried again after this long.
+const RETRY: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+/// The restore drill's interval.
+const MONTHLY: chrono::TimeDelta = chrono::TimeDelta::days(30);
+
+/// How old the last verified backup may be before the app says so.
+const WARN_AFTER: chrono::TimeDelta = chrono::TimeDelta::days(2);
+const ALARM_AFTER: chrono::TimeDelta = chrono::TimeDelta::days(7);
+
+type Outcome = Result<BackupReport, CoreError>;
+
+struct Running {
+    watch: std::sync::Arc<Activity>,
+    canceller: BackupCanceller,
+    destination: PathBuf,
+}
+
+/// The app's backup jobs: at most one at a time.
+#[derive(Default)]
+pub struct Backups {
+    running: Mutex<Option<Running>>,
+    drilling: std::sync::atomic::AtomicBool,
+    /// Results that came in while the vault was locked.
+    unrecorded: Mutex<Vec<(PathBuf, Outcome)>>,
+    /// The last result, for the UI.
+    last: Mutex<Option<Finished>>,
+}
+
+/// How the last backup in this app ended.
+#[derive(Clone, Debug, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Finished {
+    pub ok: bool,
+    /// What to tell the user (the backup's report, or why it failed).
+    pub message: String,
+    pub report: Option<BackupReport>,
+}
+
+/// How current the backups are, for the status bar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum BackupLevel {
+    /// No backup folder is set.
+    NotSet,
+    /// Verified within two days.
+    Current,
+    /// Older than two days, or never verified.
+    Warn,
+    /// Older than seven days.
+    Overdue,
+}
+
+#[derive(Clone, Debug, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupProgress {
+    pub destination: String,
+    #[ts(type = "number")]
+    pub bytes_done: u64,
+    #[ts(type = "number")]
+    pub bytes_total: u64,
+}
+
+#[derive(Clone, Debug, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupStatus {
+    pub state: BackupState,
+    pub level: BackupLevel,
+    /// Hours since the last verified backup.
+    #[ts(type = "number | null")]
+    pub age_hours: Option<i64>,
+    pub running: Option<BackupProgress>,
+    pub drilling: bool,
+    pub last: Option<Finished>,
+}
+
+fn level(state: &BackupState, now: DateTime<Utc>) -> BackupLevel {
+    if state.destination.is_none() {
+        return BackupLevel::NotSet;
+    }
+    match state.last_verified_at.map(|t| now - t) {
+        Some(age) if age > ALARM_AFTER => BackupLevel::Overdue,
+        Some(age) if age > WARN_AFTER => BackupLevel::Warn,
+        Some(_) => BackupLevel::Current,
+        None => BackupLevel::Warn,
+    }
+}
+
+fn invalid(message: &str) -> ApiError {
+    CoreError::Invalid(message.into()).to_api()
+}
+
+impl Backups {
+    fn is_running(&self) -> bool {
+        self.running.lock().map(|r| r.is_some()).unwrap_or(true)
+    }
+
+    /// Records results that waited for an unlock.
+    fn record_waiting(&self, state: &AppState) {
+        let Ok(mut waiting) = self.unrecorded.lock() else {
+            return;
+        };
+        while let Some((root, outcome)) = waiting.pop() {
+            if state
+                .with_session_in_background(|s| {
+                    s.record_backup(&root, &outcome);
+                    Ok(())
+                })
+                .is_err()
+            {
+                waiting.push((root, outcome));
+                return;
+            }
+        }
+    }
+}
+
+/// Starts a backup to `destination` (or the folder set) on a thread of its
+/// own. Fails at once when the vault is locked, a backup runs, or the
+/// vault side cannot be prepared (that failure is recorded).
+fn start(app: &AppHandle, destination: Option<PathBuf>, check_all: bool) -> Result<(), ApiError> {
+    let backups = app.state::<Backups>();
+    let state = app.state::<AppState>();
+    let mut running = backups
+        .running
+        .lock()
+        .map_err(|_| invalid("the backup state is unusable; restart the app"))?;
+    if running.is_some() {
+        return Err(invalid("A backup is running already."));
+    }
+    let prepared = state.with_session_in_background(|s| {
+        let root = s.backup_root(destination.as_deref())?;
+        match s.prepare_backup(&root) {
+            Ok(p) => Ok(Ok(p)),
+            Err(e) => {
+                let api = e.to_api();
+                let failed: Outcome = Err(e);
+                s.record_backup(&root, &failed);
+                Ok(Err(api))
+            }
+        }
+    })??;
+    let watch = std::sync::Arc::new(Activity::default());
+    let root = prepared.root().to_path_buf();
+    *running = Some(Running {
+        watch: watch.clone(),
+        canceller: prepared.canceller(&watch),
+        destination: root.clone(),
+    });
+    drop(running);
+    let _ = app.emit(BACKUP_EVENT, ());
+    let handle = app.clone();
+    std::thread::Builder::new()
+        .name("backup".into())
+        .spawn(move || {
+            let outcome = prepared.run(check_all, watch);
+            let backups = handle.state::<Backups>();
+            let finished = Finished {
+                ok: outcome.is_ok(),
+                message: match &outcome {
+                    Ok(r) => match &r.rollback {
+                        Some(warning) => format!("Backup saved and verified. {warning}"),
+                        None => "Backup saved and verified.".into(),
+                    },
+                    Err(e) => e.to_api().message().to_string(),
+                },
+                report: outcome.as_ref().ok().cloned(),
+            };
+            if let Ok(mut last) = backups.last.lock() {
+                *last = Some(finished);
+            }
+            if let Ok(mut waiting) = backups.unrecorded.lock() {
+                waiting.push((root, outcome));
+            }
+            backups.record_waiting(&handle.state::<AppState>());
+            if let Ok(mut running) = backups.running.lock() {
+                *running = None;
+            }
+            let _ = handle.emit(BACKUP_EVENT, ());
+        })
+        .map_err(|_| CoreError::Internal("the backup thread could not be started").to_api())?;
+    Ok(())
+}
+
+/// The scheduler: every minute while unlocked, records results that
+/// waited, starts the daily backup when due and the monthly drill.
+pub fn spawn(app: AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let handle = app.clone();
+            let _ = tauri::async_runtime::spawn_blocking(move || tick(&handle)).await;
+            tokio::time::sleep(Duration::from_secs(60)).await;
+        }
+    });
+}
+
+fn tick(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    let backups = app.state::<Backups>();
+    if state.unlocked_vault().is_none() {
+        return;
+    }
+    backups.record_waiting(&state);
+    if backups.is_running() || backups.drilling.load(std::sync::atomic::Ordering::SeqCst) {
+        return;
+    }
+    let Ok(current) = state.with_session_in_background(|s| s.backup_state()) else {
+        return;
+    };
+    if current.destination.is_none() {
+        return;
+    }
+    let now = Utc::now();
+    let stale = current.last_verified_at.is_none_or(|t| now - t >= DAILY);
+    let tried_lately = current.last_attempt_at.is_some_and(|t| now - t < RETRY);
+    if stale && !tried_lately {
+        let _ = start(app, None, false);
+        return;
+    }
+    let drill_due = current.last_verified_at.is_some()
+        && current.last_drill_at.is_none_or(|t| now - t >= MONTHLY)
+        && current.last_drill_problem.is_none()
+        && !tried_lately;
+    if drill_due {
+        drill(app);
+    }
+}
+
+fn drill(app: &AppHandle) -> Option<Result<DrillReport, ApiError>> {
+    let backups = app.state::<Backups>();
+    if backups
+        .drilling
+        .swap(true, std::sync::atomic::Ordering::SeqCst)
+    {
+        return None;
+    }
+    let _ = app.emit(BACKUP_EVENT, ());
+    let out = app
+        .state::<AppState>()
+        .with_session_in_background(|s| s.backup_drill(None));
+    backups
+        .drilling
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    let _ = app.emit(BACKUP_EVENT, ());
+    Some(out)
+}
+
+#[tauri::command]
+pub async fn backup_status(
+    state: State<'_, AppState>,
+    backups: State<'_, Backups>,
+) -> Result<BackupStatus, ApiError> {
+    let current = state.with_session_in_background(|s| s.backup_state())?;
+    let now = Utc::now();
+    let running = backups.running.lock().ok().and_then(|r| {
+        r.as_ref().map(|r| BackupProgress {
+            destination: r.destination.display().to_string(),
+            bytes_done: r
+                .watch
+                .bytes_done
+                .load(std::sync::atomic::Ordering::Relaxed),
+            bytes_total: r
+                .watch
+                .bytes_total
+                .load(std::sync::atomic::Ordering::Relaxed),
+        })
+    });
+    Ok(BackupStatus {
+        level: level(&current, now),
+        age_hours: current
+            .last_verified_at
+            .map(|t| (now - t).num_hours().max(0)),
+        state: current,
+        running,
+        drilling: backups.drilling.load(std::sync::atomic::Ordering::SeqCst),
+        last: backups.last.lock().ok().and_then(|l| l.clone()),
+    })
+}
+
+/// Starts a backup now; `destination` sets the backup folder.
+#[tauri::command]
+pub async fn backup_run(app: AppHandle, destination: Option<String>) -> Result<(), ApiError> {
+    let destination = destination
+        .map(|d| d.trim().to_string())
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from);
+    if let Some(d) = &destination
+        && !d.is_absolute()
+    {
+        return Err(invalid(
+            "Give the backup folder as a full path (or choose it).",
+        ));
+    }
+    start(&app, destination, false)
+}
+
+/// Stops the running backup after the file it is reading; nothing of it
+/// is kept as a backup.
+#[tauri::command]
+pub async fn backup_cancel(backups: State<'_, Backups>) -> Result<(), ApiError> {
+    if let Ok(running) = backups.running.lock()
+        && let Some(r) = running.as_ref()
+    {
+        r.canceller.cancel();
+    }
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn backup_drill(app: AppHandle) -> Result<DrillReport, ApiError> {
+    if app.state::<Backups>().is_running() {
+        return Err(invalid(
+            "A backup is running; run the drill when it has finished.",
+        ));
+    }
+    drill(&app).unwrap_or_else(|| Err(invalid("A restore drill is running already.")))
+}
+
+/// Shows the system folder picker for a backup folder (or, before a
+/// restore, the folder that holds a backup); returns the folder chosen.
+#[tauri::command]
+pub async fn backup_pick_folder(app: AppHandle) -> Result<Option<String>, ApiError> {
+    let picked = app
+        .dialog()
+        .file()
+        .set_title("Choose the backup folder")
+        .blocking_pick_folder();
+    Ok(picked
+        .and_then(|p| p.into_path().ok())
+        .map(|p| p.display().to_string()))
+}
+
+/// The backups at a folder, opened with the recovery key (first screen).
+#[tauri::command]
+pub async fn restore_list(
+    from: String,
+    recovery_key: SecretText,
+) -> Result<Vec<BackupSnapshot>, ApiError> {
+    matterbox_core::backup::backup_snapshots_with_recovery_key(
+        &PathBuf::from(from),
+        recovery_key.expose(),
+    )
+    .map_err(api)
+}
+
+/// Restores a backup into a new vault in Matterbox's vaults folder and
+/// unlocks it, enrolled on this computer with the new passphrase.
+#[tauri::command]
+pub async fn restore_backup(
+    state: State<'_, AppState>,
+    from: String,
+    snapshot: Option<String>,
+    name: String,
+    recovery_key: SecretText,
+    new_passphrase: String,
+) -> Result<VaultInfo, ApiError> {
+    let to = matterbox_core::new_vault_dir(&state.vaults_root, &name);
+    matterbox_core::create_vaults_folder(&state.vaults_root).map_err(api)?;
+    let epoch = state.lock_epoch()?;
+    let passphrase = Passphrase::new(new_passphrase);
+    let request = RestoreRequest {
+        from: &PathBuf::from(from),
+        snapshot: snapshot.as_deref(),
+        recovery_key: recovery_key.expose(),
+        to: &to,
+        new_passphrase: &passphrase,
+        storage: DeviceSecretStorage::OsKeychain,
+    };
+    let (session, _) =
+        matterbox_core::backup::restore_backup(&state.env, &request, None).map_err(api)?;
+    let settings = session.settings().map_err(api)?;
+    state.set_session(
+        session,
+        Duration::from_secs(u64::from(settings.auto_lock_seconds)),
+        epoch,
+    )?;
+    matterbox_core::vault_info(&to).map_err(api)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_status_bar_warns_after_two_days_and_alarms_after_seven() {
+        let now = Utc::now();
+        let mut s = BackupState::default();
+        assert_eq!(level(&s, now), BackupLevel::NotSet);
+        s.destination = Some("/media/drive".into());
+        assert_eq!(level(&s, now), BackupLevel::Warn);
+        s.last_verified_at = Some(now - chrono::TimeDelta::hours(47));
+        assert_eq!(level(&s, now), BackupLevel::Current);
+        s.last_verified_at = Some(now - chrono::TimeDelta::hours(49));
+        assert_eq!(level(&s, now), BackupLevel::Warn);
+        s.last_verified_at = Some(now - chrono::TimeDelta::days(8));
+        assert_eq!(level(&s, now), BackupLevel::Overdue);
+    }
+}
