@@ -1477,8 +1477,9 @@ fn vaults_that_cannot_be_read_are_listed_with_their_error() {
         .unwrap();
     }
     std::fs::write(root.join("damaged/vault.json"), b"{ not a header").unwrap();
-    // The header reads, but the failed-unlock record does not.
-    std::fs::write(root.join("attempts/unlock-attempts.json"), b"garbage").unwrap();
+    // The header reads, but the failed-unlock record cannot be read (one
+    // that reads but does not check counts as the maximum delay instead).
+    std::fs::create_dir(root.join("attempts/unlock-attempts.json")).unwrap();
 
     let listed = list_vaults(&root).unwrap();
     assert_eq!(listed.len(), 3, "{listed:?}");

@@ -206,6 +206,18 @@ fn parallel_wrong_guesses_are_each_counted_and_one_copy_resets_nothing() {
     // Deleting the record in the vault folder resets nothing.
     std::fs::remove_file(f.vault_dir.join("unlock-attempts.json")).unwrap();
     assert_eq!(counted(&f).consecutive_failures, 4);
+    // Nor does deleting both files: the device-secret store keeps a copy.
+    let vault_id = Vault::open(&f.vault_dir).unwrap().id().to_string();
+    let mirror = f.env.attempts_mirror.clone().unwrap();
+    std::fs::remove_file(mirror.join(format!("{vault_id}.json"))).unwrap();
+    let store = f.env.store(DeviceSecretStorage::DangerPlainFile);
+    let checked = Vault::open(&f.vault_dir)
+        .unwrap()
+        .with_attempts_mirror(f.env.attempts_mirror.clone())
+        .failed_attempts_checked(store.as_ref())
+        .unwrap();
+    assert_eq!(checked.consecutive_failures, 4);
+    assert_eq!(checked.unaudited.len(), 4);
     // Every failure is audited at the next unlock, then the count resets.
     let s = unlock(&f.env, &f.vault_dir, &pass("first passphrase")).unwrap();
     assert_eq!(
@@ -224,7 +236,11 @@ fn a_guess_that_cannot_be_counted_is_not_tried() {
     let mirror = f.env.attempts_mirror.clone().unwrap();
     let record = f.vault_dir.join("unlock-attempts.json");
     let mirrored = mirror.join(format!("{vault_id}.json"));
-    for r in [&record, &mirrored] {
+    let in_store = f
+        .env
+        .device_secret_dir
+        .join(format!("{vault_id}.unlock-attempts"));
+    for r in [&record, &mirrored, &in_store] {
         std::fs::create_dir_all(r).unwrap();
         std::fs::write(r.join("x"), b"x").unwrap();
     }
@@ -236,6 +252,7 @@ fn a_guess_that_cannot_be_counted_is_not_tried() {
     // tests/faults.rs opens a vault on a full disk.)
     std::fs::remove_dir_all(&mirrored).unwrap();
     std::fs::remove_dir_all(&record).unwrap();
+    std::fs::remove_dir_all(&in_store).unwrap();
     unlock(&f.env, &f.vault_dir, &pass("first passphrase")).unwrap();
 }
 
