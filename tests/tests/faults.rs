@@ -49,17 +49,33 @@ const KILL_AT: &[&str] = &[
     "mkdirat",
     "ftruncate",
 ];
-/// The system calls an error (ENOSPC; EIO for syncs) is injected into.
+/// The system calls an error (ENOSPC, EIO) is injected into.
 const FAIL_AT: &[&str] = &[
     "write",
     "pwrite64",
     "fsync",
     "fdatasync",
     "rename",
+    "renameat",
     "renameat2",
     "linkat",
     "mkdir",
 ];
+/// Where EIO is injected: at every sampled invocation of a sync (a failed
+/// sync is the classic lost write), and at one invocation (the middle
+/// sample) of a write or rename, whose error paths are the ENOSPC ones
+/// with another message: one point each keeps the suite's time small.
+fn eio_samples(name: &str, max: usize) -> Vec<usize> {
+    let all = samples(max);
+    if name.contains("sync") {
+        all
+    } else if name.starts_with("write") || name.starts_with("pwrite") || name.starts_with("rename")
+    {
+        all.get(all.len() / 2).copied().into_iter().collect()
+    } else {
+        Vec::new()
+    }
+}
 /// At most this many invocations of one system call are tried per fault
 /// kind: the first, the last, and evenly spread ones between.
 const SAMPLES: usize = 3;
@@ -432,6 +448,59 @@ fn scenarios() -> Vec<Scenario> {
             },
         },
         Scenario {
+            name: "client edit",
+            setup: setup_vault,
+            args: |_| strings(&["client", "edit", "1", "--name", "Ada Renamed"]),
+            env: pass_env,
+            check: |lab, r, ctx| {
+                let clients = lab.json(PASS, &["client", "list"]);
+                let name = clients[0]["name"].as_str().unwrap_or_default().to_string();
+                assert_eq!(clients.as_array().map_or(0, Vec::len), 1, "{ctx}");
+                assert!(
+                    name == "Ada Fictional" || name == "Ada Renamed",
+                    "{ctx}: {name}"
+                );
+                assert_reported(r, name == "Ada Renamed", ctx);
+                lab.assert_sound(PASS, ctx);
+            },
+        },
+        Scenario {
+            name: "matter close",
+            setup: setup_matters,
+            args: |lab| strings(&["matter", "close", lab.value("m1"), "--on", "2020-01-31"]),
+            env: pass_env,
+            check: |lab, r, ctx| {
+                let m = lab.json(PASS, &["matter", "show", lab.value("m1")]);
+                let status = matter_status(&m);
+                assert!(status == "open" || status == "closed", "{ctx}: {m}");
+                assert_reported(r, status == "closed", ctx);
+                lab.assert_sound(PASS, ctx);
+            },
+        },
+        Scenario {
+            name: "matter add-party",
+            setup: setup_matters,
+            args: |lab| {
+                strings(&[
+                    "matter",
+                    "add-party",
+                    lab.value("m1"),
+                    "--name",
+                    "Bertram Opposing",
+                    "--side",
+                    "adverse",
+                ])
+            },
+            env: pass_env,
+            check: |lab, r, ctx| {
+                let m = lab.json(PASS, &["matter", "show", lab.value("m1")]);
+                let parties = m["parties"].as_array().map_or(0, Vec::len);
+                assert!(parties <= 1, "{ctx}: {m}");
+                assert_reported(r, parties == 1, ctx);
+                lab.assert_sound(PASS, ctx);
+            },
+        },
+        Scenario {
             name: "matter open",
             setup: setup_vault,
             args: |_| {
@@ -630,6 +699,15 @@ fn scenarios() -> Vec<Scenario> {
     ]
 }
 
+/// A matter's status as `matter show --json` gives it.
+fn matter_status(m: &serde_json::Value) -> String {
+    m["status"]
+        .as_str()
+        .or_else(|| m["matter"]["status"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
 fn one_passphrase_works(lab: &Lab, r: &Run, ctx: &str) {
     let new = lab.opens(NEW, ctx) == Some(true);
     let old = lab.opens(PASS, ctx) == Some(true);
@@ -715,6 +793,7 @@ fn new_lab(s: &Scenario) -> Lab {
 }
 
 fn run_scenario(s: &Scenario) -> usize {
+    let started = std::time::Instant::now();
     let lab = new_lab(s);
     let counts = syscall_counts(&lab, s);
     let mut faults: Vec<String> = Vec::new();
@@ -726,10 +805,8 @@ fn run_scenario(s: &Scenario) -> usize {
             for n in samples(max) {
                 faults.push(format!("{name}:error=ENOSPC:when={n}"));
             }
-            if name.contains("sync") {
-                for n in samples(max) {
-                    faults.push(format!("{name}:error=EIO:when={n}"));
-                }
+            for n in eio_samples(name, max) {
+                faults.push(format!("{name}:error=EIO:when={n}"));
             }
         }
     }
@@ -755,9 +832,10 @@ fn run_scenario(s: &Scenario) -> usize {
         }
     });
     eprintln!(
-        "fault injection: {}: {} fault points over {:?} (most calls by one thread)",
+        "fault injection: {}: {} fault points in {:.0} s over {:?} (most calls by one thread)",
         s.name,
         faults.len(),
+        started.elapsed().as_secs_f64(),
         counts
     );
     faults.len()
@@ -771,57 +849,84 @@ fn every_mutating_command_survives_kills_and_failures_at_its_system_calls() {
         "strace is missing: ./scripts/setup.sh --test installs it"
     );
     let only = std::env::var("MATTERBOX_FAULTS_ONLY").ok();
-    let mut total = 0;
+    let started = std::time::Instant::now();
+    let mut table = Vec::new();
     for s in scenarios() {
         if only.as_deref().is_some_and(|o| !s.name.contains(o)) {
             continue;
         }
-        total += run_scenario(&s);
+        let t = std::time::Instant::now();
+        let points = run_scenario(&s);
+        table.push((s.name, points, t.elapsed().as_secs_f64()));
     }
-    eprintln!("fault injection: {total} fault points in all");
+    let total: usize = table.iter().map(|(_, n, _)| n).sum();
+    eprintln!("fault injection: fault points per command");
+    for (name, points, secs) in &table {
+        eprintln!("  {name:<28} {points:>4} points {secs:>6.0} s");
+    }
+    eprintln!(
+        "fault injection: {total} fault points in all, {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
     assert!(total > 0);
 }
 
-/// Runs `f` with `dir` on a small file system of its own (tmpfs of `size`),
-/// which a test can fill. As root it mounts directly; otherwise the test
-/// runs itself again inside a user and mount namespace (`unshare -rm`),
-/// where mounting is allowed.
-fn on_small_disk(test: &str, dir: &Path, size: &str, f: impl FnOnce()) {
+/// Whether this process may mount file systems. As root it may; otherwise
+/// the test `test` runs itself again inside a user and mount namespace
+/// (`unshare -rm`), where mounting is allowed, and this returns `false`
+/// once that run has passed.
+fn in_mount_namespace(test: &str) -> bool {
     let root = Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
-    if !root {
-        let exe = std::env::current_exe().unwrap();
-        let status = Command::new("unshare")
-            .args(["--user", "--map-root-user", "--mount"])
-            .arg(exe)
-            .args(["--exact", test, "--nocapture", "--test-threads", "1"])
-            .status()
-            .expect("unshare (util-linux) runs the test in a mount namespace");
-        assert!(status.success(), "{test} failed inside its mount namespace");
-        return;
+    if root {
+        return true;
     }
-    std::fs::create_dir_all(dir).unwrap();
-    let mounted = Command::new("mount")
-        .args([
-            "-t",
-            "tmpfs",
-            "-o",
-            &format!("size={size},mode=0700"),
-            "tmpfs",
-        ])
-        .arg(dir)
+    let exe = std::env::current_exe().unwrap();
+    let status = Command::new("unshare")
+        .args(["--user", "--map-root-user", "--mount"])
+        .arg(exe)
+        .args(["--exact", test, "--nocapture", "--test-threads", "1"])
         .status()
-        .unwrap();
-    assert!(
-        mounted.success(),
-        "cannot mount a small file system at {}",
-        dir.display()
-    );
-    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-    let _ = Command::new("umount").arg("-l").arg(dir).status();
-    if let Err(e) = out {
-        std::panic::resume_unwind(e);
+        .expect("unshare (util-linux) runs the test in a mount namespace");
+    assert!(status.success(), "{test} failed inside its mount namespace");
+    false
+}
+
+/// A small file system (tmpfs of `size`) mounted at a folder until dropped,
+/// which a test can fill.
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: &Path, size: &str) -> Self {
+        std::fs::create_dir_all(dir).unwrap();
+        let mounted = Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
+            .arg(dir)
+            .status()
+            .unwrap();
+        assert!(
+            mounted.success(),
+            "cannot mount a small file system at {}",
+            dir.display()
+        );
+        Self(dir.to_path_buf())
     }
 }
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// The room left on the small disk for each command of the suite: none,
+/// and a little (enough for the unlock's audit entry, not for much more).
+const FULL_DISK_ROOM: &[u64] = &[0, 64 * 1024];
 
 /// Fills the file system holding `dir` to the last byte; returns the filler.
 fn fill(dir: &Path) -> PathBuf {
@@ -836,99 +941,116 @@ fn fill(dir: &Path) -> PathBuf {
     filler
 }
 
-#[test]
-fn a_full_disk_loses_nothing_and_every_command_says_what_happened() {
-    let mut lab = Lab {
+fn empty_lab() -> Lab {
+    Lab {
         home: Home::new(),
         pristine: tempfile::tempdir().unwrap(),
         values: BTreeMap::new(),
-    };
-    let disk = lab.home.path().join("vaults");
-    on_small_disk(
-        "a_full_disk_loses_nothing_and_every_command_says_what_happened",
-        &disk,
-        "8m",
-        || {
-            setup_document(&mut lab);
+    }
+}
+
+#[test]
+fn a_full_disk_loses_nothing_and_every_command_says_what_happened() {
+    if !in_mount_namespace("a_full_disk_loses_nothing_and_every_command_says_what_happened") {
+        return;
+    }
+    // Every command of the suite, with the vault on a disk filled after
+    // its setup: to the last byte (the unlock's own audit entry already
+    // fails), and with a little room left (the unlock passes and the
+    // command's own writes meet the full disk); then room again, and the
+    // same invariants as after a fault.
+    for s in scenarios() {
+        for room in FULL_DISK_ROOM {
+            let mut lab = empty_lab();
+            let disk = lab.home.path().join("vaults");
+            let _mounted = SmallDisk::mount(&disk, "8m");
+            (s.setup)(&mut lab);
             let filler = fill(&disk);
-            let ctx = "on a full disk";
-
-            // Each command either does its work or says it did not.
-            let added = lab.run(PASS, &["client", "add", "--name", "Orrin Fictive"]);
-            let big = lab.path("src/big.txt");
-            std::fs::write(&big, format!("{CANARY}\n").repeat(100_000)).unwrap();
-            let imported = lab.run(
-                PASS,
-                &["doc", "add", lab.value("m2"), big.to_str().unwrap()],
-            );
-            assert_ne!(imported.code, 0, "{ctx}: 3.7 MB imported onto a full disk?");
-            let out = lab.path("out/letter.txt");
-            let exported = lab.run(
-                PASS,
-                &[
-                    "doc",
-                    "export",
-                    lab.value("doc"),
-                    "--output",
-                    out.to_str().unwrap(),
-                ],
-            );
-            // A wrong guess is counted in the user's own folder when the
-            // vault's disk is full...
-            let guess = lab.run("not the passphrase", &["client", "list"]);
-            assert_eq!(guess.code, 3, "{ctx}: {}", guess.stderr);
-            // ...and when it can be counted nowhere, it is not tried.
-            let state = disk.join("state");
-            let guess = lab.run_under(
-                &[],
-                &strings(&["client", "list"]),
-                &[
-                    ("MATTERBOX_PASSPHRASE", "not the passphrase".to_string()),
-                    ("XDG_STATE_HOME", state.display().to_string()),
-                ],
-            );
-            assert_eq!(
-                guess.code, 1,
-                "{ctx}: an uncounted guess was tried: {}",
-                guess.stderr
-            );
-            assert!(guess.stderr.contains("space"), "{ctx}: {}", guess.stderr);
-            let changed = lab.run_under(
-                &[],
-                &strings(&["vault", "change-passphrase"]),
-                &[
-                    ("MATTERBOX_PASSPHRASE", PASS.to_string()),
-                    ("MATTERBOX_NEW_PASSPHRASE", NEW.to_string()),
-                ],
-            );
-
-            // Room again: what each command said is what happened, nothing
-            // was lost, nothing is left over.
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&filler)
+                .unwrap();
+            let len = file.metadata().unwrap().len();
+            file.set_len(len.saturating_sub(*room)).unwrap();
+            drop(file);
+            let r = lab.run_under(&[], &(s.args)(&lab), &(s.env)(&lab));
             std::fs::remove_file(&filler).unwrap();
-            let new = lab.opens(NEW, ctx) == Some(true);
-            let old = lab.opens(PASS, ctx) == Some(true);
-            assert!(new != old, "{ctx}: old opens {old}, new opens {new}");
-            assert_reported(&changed, new, ctx);
-            let pass = if new { NEW } else { PASS };
-            let clients = lab.count(pass, &["client", "list"]);
-            assert_reported(&added, clients == 2, ctx);
-            assert_eq!(
-                lab.count(pass, &["doc", "list", lab.value("m2")]),
-                0,
-                "{ctx}"
+            let ctx = format!(
+                "{} on a full disk with {room} bytes left (exit {}: {})",
+                s.name, r.code, r.stderr
             );
-            assert_reported(&exported, out.exists(), ctx);
-            let deep = lab.run(pass, &["doctor", "--deep", "--min-age-seconds", "0"]);
-            assert!(
-                deep.code == 0 && deep.stdout.contains("All documents are in order"),
-                "{ctx}: leftovers or damage after the disk was full: {}{}",
-                deep.stdout,
-                deep.stderr
+            (s.check)(&lab, &r, &ctx);
+            eprintln!(
+                "full disk: {} with {room} bytes left: exit {} {}",
+                s.name,
+                r.code,
+                r.stderr.lines().next().unwrap_or_default()
             );
-            lab.assert_sound(pass, ctx);
-            lab.assert_no_plaintext(std::slice::from_ref(&out), ctx);
-        },
+        }
+    }
+
+    // What a full disk does to a large import and to guesses.
+    let mut lab = empty_lab();
+    let disk = lab.home.path().join("vaults");
+    let _mounted = SmallDisk::mount(&disk, "8m");
+    setup_document(&mut lab);
+    // A copy of the device secret on the full disk, for the guess below
+    // that can be counted nowhere.
+    let secrets = disk.join("device-secrets");
+    std::fs::create_dir(&secrets).unwrap();
+    for e in std::fs::read_dir(lab.path("device-secrets"))
+        .unwrap()
+        .flatten()
+    {
+        std::fs::copy(e.path(), secrets.join(e.file_name())).unwrap();
+    }
+    let filler = fill(&disk);
+    let ctx = "on a full disk";
+
+    let big = lab.path("src/big.txt");
+    std::fs::write(&big, format!("{CANARY}\n").repeat(100_000)).unwrap();
+    let imported = lab.run(
+        PASS,
+        &["doc", "add", lab.value("m2"), big.to_str().unwrap()],
     );
+    assert_ne!(imported.code, 0, "{ctx}: 3.7 MB imported onto a full disk?");
+    // A wrong guess is counted in the user's own folder and beside the
+    // device secret when the vault's disk is full...
+    let guess = lab.run("not the passphrase", &["client", "list"]);
+    assert_eq!(guess.code, 3, "{ctx}: {}", guess.stderr);
+    // ...and when it can be counted nowhere, it is not tried.
+    let guess = lab.run_under(
+        &[],
+        &strings(&["client", "list"]),
+        &[
+            ("MATTERBOX_PASSPHRASE", "not the passphrase".to_string()),
+            ("XDG_STATE_HOME", disk.join("state").display().to_string()),
+            ("MATTERBOX_DEVICE_SECRET_DIR", secrets.display().to_string()),
+        ],
+    );
+    assert_eq!(
+        guess.code, 1,
+        "{ctx}: an uncounted guess was tried: {}",
+        guess.stderr
+    );
+    assert!(guess.stderr.contains("space"), "{ctx}: {}", guess.stderr);
+
+    // Room again: nothing was lost, nothing is left over.
+    std::fs::remove_file(&filler).unwrap();
+    assert_eq!(
+        lab.count(PASS, &["doc", "list", lab.value("m2")]),
+        0,
+        "{ctx}"
+    );
+    let deep = lab.run(PASS, &["doctor", "--deep", "--min-age-seconds", "0"]);
+    assert!(
+        deep.code == 0 && deep.stdout.contains("All documents are in order"),
+        "{ctx}: leftovers or damage after the disk was full: {}{}",
+        deep.stdout,
+        deep.stderr
+    );
+    lab.assert_sound(PASS, ctx);
+    lab.assert_no_plaintext(&[], ctx);
 }
 
 #[test]
@@ -983,4 +1105,68 @@ fn twenty_writers_at_once_each_report_what_they_did() {
         .filter(|e| e.file_name().to_string_lossy().contains("tmp"))
         .collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn the_doctor_names_a_damaged_page_that_unlock_never_reads_and_exits_9() {
+    let mut lab = empty_lab();
+    setup_document(&mut lab);
+    let dir = lab.home.vault_dir("v");
+    // The page to damage: the root of the search index's stored text,
+    // which unlocking never reads (found with the database key).
+    let vault = matterbox_vault::Vault::open(&dir).unwrap();
+    let recovery = matterbox_vault::RecoveryKey::parse(lab.value("recovery")).unwrap();
+    let master = vault.danger_master_key_from_recovery(&recovery).unwrap();
+    let key = vault.danger_database_key_hex(&master);
+    let page: usize = {
+        let conn = rusqlite::Connection::open(dir.join("vault.db")).unwrap();
+        conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", key.as_str()))
+            .unwrap();
+        let page: i64 = conn
+            .query_row(
+                "SELECT rootpage FROM sqlite_schema WHERE name = 'document_search_content'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        usize::try_from(page).unwrap()
+    };
+    let db = dir.join("vault.db");
+    assert!(!dir.join("vault.db-wal").exists(), "checkpointed");
+    let mut bytes = std::fs::read(&db).unwrap();
+    bytes[(page - 1) * 4096 + 1000] ^= 0x55;
+    std::fs::write(&db, &bytes).unwrap();
+
+    // Unlocking and commands that do not read the page work...
+    let listed = lab.run(PASS, &["client", "list"]);
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    // ...and the doctor names the damage and exits 9 ("vault damaged").
+    let doctor = lab.run(PASS, &["doctor"]);
+    assert_eq!(doctor.code, 9, "{}{}", doctor.stdout, doctor.stderr);
+    assert!(
+        doctor.stdout.contains("DATABASE DAMAGED")
+            && doctor.stdout.contains(&format!("page {page}")),
+        "page {page} is not named: {}",
+        doctor.stdout
+    );
+    // `--fix` removes nothing while the database fails its checks.
+    let blobs = dir.join("blobs");
+    let blob = std::fs::read_dir(&blobs)
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_type().unwrap().is_file())
+        .unwrap()
+        .path();
+    let orphan = blobs.join(format!("{:032x}", 7));
+    std::fs::copy(&blob, &orphan).unwrap();
+    let fixed = lab.run(PASS, &["doctor", "--fix", "--min-age-seconds", "0"]);
+    assert_eq!(fixed.code, 9, "{}{}", fixed.stdout, fixed.stderr);
+    assert!(
+        fixed
+            .stdout
+            .contains("Removed no orphaned encrypted file: the database itself fails its checks"),
+        "{}",
+        fixed.stdout
+    );
+    assert!(orphan.exists() && blob.exists());
 }

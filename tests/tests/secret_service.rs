@@ -399,3 +399,45 @@ fn a_keychain_that_never_answers_is_a_clear_error_within_the_timeout() {
         );
     }
 }
+
+#[test]
+fn the_failed_unlock_count_has_a_sealed_copy_in_the_keychain_that_deleting_files_leaves() {
+    require_secret_service();
+    let home = Home::new();
+    let (id, _) = create(&home, "office");
+    for _ in 0..2 {
+        let wrong = home.run("office", Some("not the passphrase"), &["client", "list"]);
+        assert_eq!(wrong.code, 3, "{}", wrong.stderr);
+    }
+    // The third copy, beside the device secret, MACed like the files.
+    let record_user = format!("vault-{id}-unlock-attempts");
+    let lookup = || secret_tool(&["lookup", "service", "matterbox", "username", &record_user]);
+    let kept = lookup();
+    assert_eq!(kept.code, 0, "{}", kept.stderr);
+    assert!(
+        kept.stdout.contains(r#"\"consecutive_failures\":2"#) && kept.stdout.contains("\"mac\""),
+        "{}",
+        kept.stdout
+    );
+    // Deleting both files resets nothing: the next unlock still reports
+    // both failures to the audit log.
+    for file in [
+        home.vault_dir("office").join("unlock-attempts.json"),
+        home.path()
+            .join(".local/state/matterbox/unlock-attempts")
+            .join(format!("{id}.json")),
+    ] {
+        std::fs::remove_file(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    }
+    let log = home
+        .run("office", Some(PASS), &["audit", "export"])
+        .ok()
+        .stdout;
+    assert_eq!(
+        log.matches("\"action\":\"unlock_failed\"").count(),
+        2,
+        "{log}"
+    );
+    // Once they are in the log, every copy is cleared.
+    assert_ne!(lookup().code, 0, "the keychain copy was not cleared");
+}

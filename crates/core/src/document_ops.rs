@@ -884,7 +884,12 @@ impl Session {
             blobs: present,
             temporary,
         } = blobs.inventory().map_err(doc_err)?;
-        let database_problems = matterbox_store::integrity_problems(&self.conn, 20)?;
+        // On a connection of its own: the session's must stay usable.
+        let database_problems = matterbox_store::integrity_problems_at(
+            &self.vault.database_path(),
+            &self.master.derive(self.vault.id(), KeyPurpose::Database),
+            20,
+        )?;
         let versions = documents::all_versions(&self.conn)?;
         // Files waiting in the inbox's Unfiled queue hold blobs too.
         let held = matterbox_domain::inbox::held_blobs(&self.conn)?;

@@ -892,7 +892,8 @@ impl Session {
         // The unlock is done: what cannot be tidied now is a warning (the
         // log knows which failures it has recorded, and a destruction is
         // finished at the next unlock), never a failure of the unlock.
-        if let Err(e) = session.vault.acknowledge_failed_attempts() {
+        let store = env.store(session.vault.header().device_secret_storage);
+        if let Err(e) = session.vault.acknowledge_failed_attempts(store.as_ref()) {
             session.warnings.push(format!(
                 "The record of failed unlocks could not be cleared ({}); the wait before the next try may be longer than it should.",
                 CoreError::from(e).user_message()

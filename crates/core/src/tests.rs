@@ -1365,6 +1365,91 @@ mod inbox_tests {
     }
 
     #[test]
+    fn a_failure_after_the_commit_of_an_ingest_keeps_the_document_and_its_original_until_then() {
+        let f = fixture();
+        let (mut s, inbox, estate, number) = with_inbox(&f, 1 << 20);
+        let body = b"Scanned: Quill lease, fictional".repeat(50);
+        let dropped = write_file(inbox.path(), &format!("{number} scan.txt"), &body);
+        // The anchor cannot be replaced during the pass (a folder in its
+        // place), so every write fails *after* its commit.
+        let anchor = f.vault_dir.join("audit-anchor.json");
+        let kept = std::fs::read(&anchor).unwrap();
+        std::fs::remove_file(&anchor).unwrap();
+        std::fs::create_dir(&anchor).unwrap();
+        std::fs::write(anchor.join("x"), b"x").unwrap();
+
+        let mut runner = InboxRunner::new(&s).unwrap().unwrap();
+        let t0 = Instant::now();
+        let mut taken = runner.pass(&mut s, t0).unwrap();
+        // While the file waits for its quiet period, or is claimed but not
+        // yet recorded, the original is still there.
+        if taken.ingested.is_empty() {
+            assert!(s.documents(estate).unwrap().is_empty());
+            assert!(
+                files_named(inbox.path(), "scan.txt") == 1,
+                "the original went before its document existed"
+            );
+            taken = runner.pass(&mut s, t0 + Duration::from_secs(5)).unwrap();
+        }
+        assert_eq!(taken.ingested.len(), 1, "{taken:?}");
+        assert!(taken.quarantined.is_empty(), "{taken:?}");
+        let warnings = s.take_warnings();
+        assert!(
+            warnings.iter().any(|w| w.contains("saved")),
+            "the failure after the commit is a warning: {warnings:?}"
+        );
+        // The document is recorded and its encrypted file is there...
+        let docs = s.documents(estate).unwrap();
+        assert_eq!(docs.len(), 1);
+        let out = tempfile::tempdir().unwrap();
+        let exported = out.path().join("scan.txt");
+        s.export_document(docs[0].id, None, &exported).unwrap();
+        assert_eq!(std::fs::read(&exported).unwrap(), body);
+        assert!(
+            s.doctor(false, true, Duration::ZERO, false)
+                .unwrap()
+                .healthy()
+        );
+        // ...so the original (and its claim) is gone, and never earlier.
+        assert!(!dropped.exists());
+        assert_eq!(files_named(inbox.path(), "scan.txt"), 0);
+        // A later pass takes nothing twice.
+        let again = runner.pass(&mut s, t0 + Duration::from_secs(10)).unwrap();
+        assert!(again.ingested.is_empty(), "{again:?}");
+        assert_eq!(s.documents(estate).unwrap().len(), 1);
+
+        // Once the anchor can be written again, the log verifies.
+        std::fs::remove_dir_all(&anchor).unwrap();
+        std::fs::write(&anchor, kept).unwrap();
+        s.create_client(&ClientInput {
+            name: "Orrin Fictive".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(matches!(
+            s.verify_audit().unwrap(),
+            Verification::Intact { .. }
+        ));
+    }
+
+    /// How many files below `dir` (claims included) end with `suffix`.
+    fn files_named(dir: &Path, suffix: &str) -> usize {
+        let mut n = 0;
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.to_string_lossy().ends_with(suffix) {
+                    n += 1;
+                }
+            }
+        }
+        n
+    }
+
+    #[test]
     fn a_file_name_with_control_characters_is_taken_under_a_clean_name() {
         let f = fixture();
         let (mut s, inbox, estate, number) = with_inbox(&f, 1 << 20);
@@ -1477,8 +1562,9 @@ fn vaults_that_cannot_be_read_are_listed_with_their_error() {
         .unwrap();
     }
     std::fs::write(root.join("damaged/vault.json"), b"{ not a header").unwrap();
-    // The header reads, but the failed-unlock record does not.
-    std::fs::write(root.join("attempts/unlock-attempts.json"), b"garbage").unwrap();
+    // The header reads, but the failed-unlock record cannot be read (one
+    // that reads but does not check counts as the maximum delay instead).
+    std::fs::create_dir(root.join("attempts/unlock-attempts.json")).unwrap();
 
     let listed = list_vaults(&root).unwrap();
     assert_eq!(listed.len(), 3, "{listed:?}");

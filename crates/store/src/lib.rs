@@ -155,6 +155,21 @@ pub fn integrity_problems(conn: &Connection, max: usize) -> Result<Vec<String>, 
     Ok(problems)
 }
 
+/// [`integrity_problems`] on a connection of its own to the database at
+/// `path`: once SQLCipher has read a page that fails its HMAC, the
+/// connection that read it fails every later read (its pager stays in an
+/// error state), so the check must never run on a connection that is
+/// still to be used — the doctor would otherwise fail on its next query
+/// instead of naming the damage, and the app's session would be broken.
+pub fn integrity_problems_at(
+    path: &Path,
+    key: &DerivedKey,
+    max: usize,
+) -> Result<Vec<String>, StoreError> {
+    let conn = open_unmigrated(path, key, false)?;
+    integrity_problems(&conn, max)
+}
+
 /// Creates a new database at `path` (which must not exist) with `key`.
 pub fn create(path: &Path, key: &DerivedKey) -> Result<Connection, StoreError> {
     let mut conn = open_unmigrated(path, key, true)?;

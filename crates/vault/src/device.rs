@@ -64,6 +64,21 @@ pub trait DeviceSecretStore: Send + Sync {
     fn load(&self, vault_id: &str) -> Result<DeviceSecret, VaultError>;
     fn save(&self, vault_id: &str, secret: &DeviceSecret) -> Result<(), VaultError>;
     fn delete(&self, vault_id: &str) -> Result<(), VaultError>;
+
+    /// The vault's failed-unlock record (MACed JSON text, no secret), kept
+    /// beside the device secret as a copy that deleting files does not
+    /// remove; `None` when there is none.
+    fn load_record(&self, vault_id: &str) -> Result<Option<String>, VaultError>;
+    fn save_record(&self, vault_id: &str, text: &str) -> Result<(), VaultError>;
+    /// Removes the record; a missing record is not an error.
+    fn delete_record(&self, vault_id: &str) -> Result<(), VaultError>;
+}
+
+/// The entry name of a vault's failed-unlock record in a store: its own
+/// entry beside the device secret's (`vault-<vault id>-unlock-attempts`
+/// in the keychain).
+pub fn record_entry(vault_id: &str) -> String {
+    format!("{vault_id}-unlock-attempts")
 }
 
 /// The keychain service name; the user name is `vault-<vault id>`, so
@@ -214,6 +229,26 @@ impl DeviceSecretStore for OsKeychain {
             other => other,
         }
     }
+
+    fn load_record(&self, vault_id: &str) -> Result<Option<String>, VaultError> {
+        match self.call(&record_entry(vault_id), |e| e.get_password()) {
+            Ok(text) => Ok(Some(text)),
+            Err(VaultError::Keychain {
+                problem: KeychainProblem::EntryMissing,
+                ..
+            }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn save_record(&self, vault_id: &str, text: &str) -> Result<(), VaultError> {
+        let text = text.to_string();
+        self.call(&record_entry(vault_id), move |e| e.set_password(&text))
+    }
+
+    fn delete_record(&self, vault_id: &str) -> Result<(), VaultError> {
+        self.delete(&record_entry(vault_id))
+    }
 }
 
 fn decode_secret(text: &str) -> Option<DeviceSecret> {
@@ -231,6 +266,10 @@ pub struct DangerPlainFileStore {
 impl DangerPlainFileStore {
     fn path(&self, vault_id: &str) -> PathBuf {
         self.dir.join(format!("{vault_id}.device-secret"))
+    }
+
+    fn record_path(&self, vault_id: &str) -> PathBuf {
+        self.dir.join(format!("{vault_id}.unlock-attempts"))
     }
 }
 
@@ -298,6 +337,28 @@ impl DeviceSecretStore for DangerPlainFileStore {
             _ => Ok(()),
         }
     }
+
+    fn load_record(&self, vault_id: &str) -> Result<Option<String>, VaultError> {
+        let path = self.record_path(vault_id);
+        match fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_err(&path, e)),
+        }
+    }
+
+    fn save_record(&self, vault_id: &str, text: &str) -> Result<(), VaultError> {
+        crate::fsutil::create_private_dir(&self.dir)?;
+        crate::fsutil::write_atomic(&self.record_path(vault_id), text.as_bytes())
+    }
+
+    fn delete_record(&self, vault_id: &str) -> Result<(), VaultError> {
+        let path = self.record_path(vault_id);
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_err(&path, e)),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// An in-memory store for fast unit tests. It never replaces the real
@@ -305,6 +366,7 @@ impl DeviceSecretStore for DangerPlainFileStore {
 #[derive(Default)]
 pub struct MemoryStore {
     secrets: Mutex<HashMap<String, [u8; 32]>>,
+    records: Mutex<HashMap<String, String>>,
     pub fail_with: Mutex<Option<KeychainProblem>>,
 }
 
@@ -350,6 +412,26 @@ impl DeviceSecretStore for MemoryStore {
     fn delete(&self, vault_id: &str) -> Result<(), VaultError> {
         self.check()?;
         let mut map = self.secrets.lock().map_err(|_| poisoned())?;
+        map.remove(vault_id);
+        Ok(())
+    }
+
+    fn load_record(&self, vault_id: &str) -> Result<Option<String>, VaultError> {
+        self.check()?;
+        let map = self.records.lock().map_err(|_| poisoned())?;
+        Ok(map.get(vault_id).cloned())
+    }
+
+    fn save_record(&self, vault_id: &str, text: &str) -> Result<(), VaultError> {
+        self.check()?;
+        let mut map = self.records.lock().map_err(|_| poisoned())?;
+        map.insert(vault_id.to_string(), text.to_string());
+        Ok(())
+    }
+
+    fn delete_record(&self, vault_id: &str) -> Result<(), VaultError> {
+        self.check()?;
+        let mut map = self.records.lock().map_err(|_| poisoned())?;
         map.remove(vault_id);
         Ok(())
     }

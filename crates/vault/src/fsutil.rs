@@ -139,3 +139,75 @@ pub fn sync_dir(dir: &Path) -> Result<(), VaultError> {
     let _ = dir;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    /// A file in `dir` whose modification time is `age` ago.
+    fn aged(dir: &Path, name: &str, age: Duration) -> std::path::PathBuf {
+        let path = dir.join(name);
+        let file = File::create(&path).unwrap();
+        file.set_modified(SystemTime::now() - age).unwrap();
+        path
+    }
+
+    #[test]
+    fn stale_temporaries_go_and_everything_else_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let old = Duration::from_secs(120);
+        // Left by a crash (a killed `vault recover` between writing its
+        // header temporary and the rename), and by earlier versions.
+        let stale = [
+            aged(d, ".vault.json.0123456789abcdef.matterbox-tmp", old),
+            aged(d, ".audit-anchor.json.fedcba9876543210.matterbox-tmp", old),
+            aged(d, ".vault.json.tmp", old),
+        ];
+        let kept = [
+            // Young: may belong to a write in progress in another process.
+            aged(
+                d,
+                ".vault.json.1111111111111111.matterbox-tmp",
+                Duration::ZERO,
+            ),
+            // Not ours, however old.
+            aged(d, "vault.json", old),
+            aged(d, "notes.matterbox-tmp", old),
+            aged(d, ".hidden-but-not-ours", old),
+        ];
+        // A folder with a temporary's name is not a file this removes.
+        let folder = d.join(".x.0000000000000000.matterbox-tmp");
+        fs::create_dir(&folder).unwrap();
+        File::open(&folder)
+            .unwrap()
+            .set_modified(SystemTime::now() - old)
+            .unwrap();
+
+        assert_eq!(remove_stale_temporaries(d, Duration::from_secs(60)), 3);
+        for p in &stale {
+            assert!(!p.exists(), "{} was left", p.display());
+        }
+        for p in &kept {
+            assert!(p.exists(), "{} was removed", p.display());
+        }
+        assert!(folder.is_dir());
+        // Nothing is left to remove; a missing folder is no error.
+        assert_eq!(remove_stale_temporaries(d, Duration::from_secs(60)), 0);
+        assert_eq!(remove_stale_temporaries(&d.join("none"), Duration::ZERO), 0);
+        // With no minimum age, the young one goes too.
+        assert_eq!(remove_stale_temporaries(d, Duration::ZERO), 1);
+        assert!(!kept[0].exists());
+    }
+
+    #[test]
+    fn a_write_leaves_no_temporary_and_replaces_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vault.json");
+        write_atomic(&path, b"one").unwrap();
+        write_atomic(&path, b"two").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"two");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}

@@ -11,7 +11,7 @@ use crate::header::{FORMAT_NAME, FORMAT_VERSION, RecoverySlot, UnlockSlot, Vault
 use crate::kdf::KdfCost;
 use crate::secret::{DeviceSecret, MasterKey, random_bytes};
 use crate::slot::{self, SlotKind};
-use crate::throttle::{AttemptState, FailedAttempt, UnlockMethod};
+use crate::throttle::{AttemptState, FailedAttempt, RecordKey, UnlockMethod};
 use crate::{Passphrase, RecoveryKey, VaultError, fsutil};
 use chrono::Utc;
 
@@ -347,10 +347,111 @@ impl Vault {
         paths
     }
 
-    /// Failed attempts not yet written to the audit log (the larger of the
-    /// two records).
+    /// Failed attempts not yet written to the audit log, as the files
+    /// say, without checking their MAC (no keychain call: for showing a
+    /// locked vault). A copy that does not parse counts as the maximum.
     pub fn pending_failed_attempts(&self) -> Result<AttemptState, VaultError> {
-        AttemptState::load_all(&self.attempts_paths())
+        AttemptState::load_all(&self.attempts_paths(), None, None, Utc::now())
+    }
+
+    /// The failed-attempt record as an unlock sees it: every copy (the
+    /// files and the one in `store`) checked under the key derived from
+    /// the device secret in `store`; a copy that fails its check counts as
+    /// the maximum delay.
+    pub fn failed_attempts_checked(
+        &self,
+        store: &dyn DeviceSecretStore,
+    ) -> Result<AttemptState, VaultError> {
+        let key = self.record_key(store)?;
+        self.load_attempts(Some(store), key.as_ref())
+    }
+
+    /// The record's MAC key from this vault's device secret, or `None`
+    /// when the store does not hold it (a recovery after the keychain was
+    /// lost: the copies are then read unchecked, and recovery keys are far
+    /// beyond guessing anyway). Other keychain failures are errors.
+    fn record_key(&self, store: &dyn DeviceSecretStore) -> Result<Option<RecordKey>, VaultError> {
+        match store.load(&self.header.unlock_slot.device_entry(self.id())) {
+            Ok(device) => Ok(Some(RecordKey::derive(&device, self.id()))),
+            Err(VaultError::Keychain {
+                problem: crate::KeychainProblem::EntryMissing,
+                ..
+            }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Every copy merged; `store` is `None` when the keychain is not
+    /// answering (a recovery without it), and then adds no copy.
+    fn load_attempts(
+        &self,
+        store: Option<&dyn DeviceSecretStore>,
+        key: Option<&RecordKey>,
+    ) -> Result<AttemptState, VaultError> {
+        // A store that cannot be read adds no copy; the files still count.
+        let elsewhere = store.and_then(|s| s.load_record(self.id()).ok().flatten());
+        AttemptState::load_all(
+            &self.attempts_paths(),
+            elsewhere.as_deref(),
+            key,
+            Utc::now(),
+        )
+    }
+
+    /// Writes every copy; a state without failures removes them instead
+    /// (so no unsealed empty record is ever left to look forged).
+    fn save_attempts(
+        &self,
+        state: &AttemptState,
+        store: Option<&dyn DeviceSecretStore>,
+        key: Option<&RecordKey>,
+    ) -> Result<(), VaultError> {
+        if *state == AttemptState::default() {
+            return self.clear_attempts(store, false);
+        }
+        let in_store = |text: &str| match store {
+            Some(s) => s.save_record(self.id(), text),
+            None => Err(VaultError::Keychain {
+                problem: crate::KeychainProblem::NotAvailable,
+                detail: "the keychain is not answering".into(),
+            }),
+        };
+        state.save_all(&self.attempts_paths(), Some(&in_store), key)
+    }
+
+    /// Removes every copy. `strict`: any copy left is an error; otherwise,
+    /// like a save, it fails only if no place could be cleared (a
+    /// read-only vault folder keeps no copy to clear anyway).
+    fn clear_attempts(
+        &self,
+        store: Option<&dyn DeviceSecretStore>,
+        strict: bool,
+    ) -> Result<(), VaultError> {
+        let remove = |path: &Path| -> Result<(), VaultError> {
+            if fs::symlink_metadata(path).is_err() {
+                return Ok(());
+            }
+            fs::remove_file(path).map_err(|e| VaultError::Io {
+                path: path.to_path_buf(),
+                source: e,
+            })?;
+            match path.parent() {
+                Some(dir) => fsutil::sync_dir(dir),
+                None => Ok(()),
+            }
+        };
+        let mut results: Vec<Result<(), VaultError>> =
+            self.attempts_paths().iter().map(|p| remove(p)).collect();
+        if let Some(s) = store {
+            results.push(s.delete_record(self.id()));
+        }
+        if !strict && results.iter().any(Result::is_ok) {
+            return Ok(());
+        }
+        results
+            .into_iter()
+            .find_map(Result::err)
+            .map_or(Ok(()), Err)
     }
 
     /// Waits out the delay from earlier failures, counts this attempt as a
@@ -358,26 +459,27 @@ impl Vault {
     /// only if the secret was right (or the keychain, not the guess,
     /// failed). All of it happens under a lock on the vault's attempt
     /// record, so parallel guesses from several processes wait their turn
-    /// and each is counted; a guess that cannot be counted (a full disk) is
-    /// not tried.
+    /// and each is counted; a guess that cannot be counted (a full disk and
+    /// no keychain) is not tried. `key` checks and seals the record.
     fn throttled(
         &self,
         method: UnlockMethod,
+        store: Option<&dyn DeviceSecretStore>,
+        key: Option<&RecordKey>,
         attempt: impl FnOnce() -> Result<MasterKey, VaultError>,
     ) -> Result<Unlocked, VaultError> {
         let _lock = self.attempts_lock()?;
-        let paths = self.attempts_paths();
-        let before = AttemptState::load_all(&paths)?;
+        let before = self.load_attempts(store, key)?;
         let wait = before.wait_at(Utc::now());
         if wait > Duration::ZERO {
             std::thread::sleep(wait);
         }
         let mut counted = before.clone();
         counted.record_failure(Utc::now(), method);
-        counted.save_all(&paths)?;
+        self.save_attempts(&counted, store, key)?;
         match attempt() {
             Ok(master) => {
-                before.save_all(&paths)?;
+                self.save_attempts(&before, store, key)?;
                 Ok(Unlocked {
                     master,
                     failed_attempts: before.unaudited,
@@ -385,29 +487,20 @@ impl Vault {
             }
             Err(VaultError::WrongSecret) => Err(VaultError::WrongSecret),
             Err(other) => {
-                before.save_all(&paths)?;
+                self.save_attempts(&before, store, key)?;
                 Err(other)
             }
         }
     }
 
     /// Called once the failed attempts are in the audit log: resets the
-    /// delay and the list.
-    pub fn acknowledge_failed_attempts(&self) -> Result<(), VaultError> {
+    /// delay and the list (every copy, the one in `store` included).
+    pub fn acknowledge_failed_attempts(
+        &self,
+        store: &dyn DeviceSecretStore,
+    ) -> Result<(), VaultError> {
         let _lock = self.attempts_lock()?;
-        for path in self.attempts_paths() {
-            if fs::symlink_metadata(&path).is_err() {
-                continue;
-            }
-            fs::remove_file(&path).map_err(|e| VaultError::Io {
-                path: path.clone(),
-                source: e,
-            })?;
-            if let Some(dir) = path.parent() {
-                fsutil::sync_dir(dir)?;
-            }
-        }
-        Ok(())
+        self.clear_attempts(Some(store), true)
     }
 
     /// The lock that serialises unlock attempts: in the vault folder, or
@@ -430,13 +523,17 @@ impl Vault {
     fn unwrap_unlock_slot(
         &self,
         passphrase: &Passphrase,
-        store: &dyn DeviceSecretStore,
-    ) -> Result<(MasterKey, DeviceSecret), VaultError> {
+        device: &DeviceSecret,
+    ) -> Result<MasterKey, VaultError> {
         let s = &self.header.unlock_slot;
-        let device = store.load(&s.device_entry(self.id()))?;
-        let kek = slot::unlock_kek(passphrase, &device, &s.kdf, &s.argon_salt, &s.hkdf_salt)?;
-        let master = slot::unwrap(&kek, &s.wrapped, self.id(), SlotKind::Unlock)?;
-        Ok((master, device))
+        let kek = slot::unlock_kek(passphrase, device, &s.kdf, &s.argon_salt, &s.hkdf_salt)?;
+        slot::unwrap(&kek, &s.wrapped, self.id(), SlotKind::Unlock)
+    }
+
+    /// The device secret, read before the guess: a keychain that fails is
+    /// not a guess and counts nothing; the secret also keys the record.
+    fn device_secret(&self, store: &dyn DeviceSecretStore) -> Result<DeviceSecret, VaultError> {
+        store.load(&self.header.unlock_slot.device_entry(self.id()))
     }
 
     /// Unlocks with the passphrase and this computer's device secret. A
@@ -447,8 +544,10 @@ impl Vault {
         passphrase: &Passphrase,
         store: &dyn DeviceSecretStore,
     ) -> Result<Unlocked, VaultError> {
-        self.throttled(UnlockMethod::Passphrase, || {
-            self.unwrap_unlock_slot(passphrase, store).map(|(m, _)| m)
+        let device = self.device_secret(store)?;
+        let key = RecordKey::derive(&device, self.id());
+        self.throttled(UnlockMethod::Passphrase, Some(store), Some(&key), || {
+            self.unwrap_unlock_slot(passphrase, &device)
         })
     }
 
@@ -480,11 +579,19 @@ impl Vault {
         store: &dyn DeviceSecretStore,
     ) -> Result<(Unlocked, PendingEnrollment), VaultError> {
         new_passphrase.validate_new()?;
-        let unlocked = self.throttled(UnlockMethod::RecoveryKey, || {
-            let r = &self.header.recovery_slot;
-            let kek = slot::recovery_kek(recovery_key, &r.hkdf_salt);
-            slot::unwrap(&kek, &r.wrapped, self.id(), SlotKind::Recovery)
-        })?;
+        // The keychain may be lost or not answering: that is what the
+        // recovery key is for. A store that does not answer adds no copy
+        // (and is not waited for twice).
+        let (key, answering) = match self.record_key(store) {
+            Ok(key) => (key, Some(store)),
+            Err(_) => (None, None),
+        };
+        let unlocked =
+            self.throttled(UnlockMethod::RecoveryKey, answering, key.as_ref(), || {
+                let r = &self.header.recovery_slot;
+                let kek = slot::recovery_kek(recovery_key, &r.hkdf_salt);
+                slot::unwrap(&kek, &r.wrapped, self.id(), SlotKind::Recovery)
+            })?;
         let device = DeviceSecret::generate()?;
         let mut tag = [0u8; 8];
         random_bytes(&mut tag)?;
@@ -552,13 +659,11 @@ impl Vault {
                 "the new passphrase is the same as the current one".into(),
             ));
         }
-        let mut device = None;
-        let unlocked = self.throttled(UnlockMethod::Passphrase, || {
-            let (m, d) = self.unwrap_unlock_slot(current, store)?;
-            device = Some(d);
-            Ok(m)
+        let device = self.device_secret(store)?;
+        let key = RecordKey::derive(&device, self.id());
+        let unlocked = self.throttled(UnlockMethod::Passphrase, Some(store), Some(&key), || {
+            self.unwrap_unlock_slot(current, &device)
         })?;
-        let device = device.ok_or(VaultError::WrongSecret)?;
         let mut header = self.header.clone();
         header.unlock_slot = new_unlock_slot(
             self.id(),
@@ -727,15 +832,21 @@ mod tests {
         let v = &created.vault;
         let e1 = v.unlock(&pass("wrong passphrase"), &store).unwrap_err();
         assert!(matches!(e1, VaultError::WrongSecret));
+        // The failure was counted and waits to be audited.
+        let state = v.pending_failed_attempts().unwrap();
+        assert_eq!(state.consecutive_failures, 1);
+        assert_eq!(state.unaudited.len(), 1);
+        // (A wrong device secret also makes the record, MACed under the
+        // right one, look forged: the maximum delay. Start afresh.)
+        v.acknowledge_failed_attempts(&store).unwrap();
         store
             .save(v.id(), &DeviceSecret::from_bytes([0; 32]))
             .unwrap();
         let e2 = v.unlock(&pass("first passphrase"), &store).unwrap_err();
         assert_eq!(e1.to_string(), e2.to_string());
-        // Both failures were counted and wait to be audited.
         let state = v.pending_failed_attempts().unwrap();
-        assert_eq!(state.consecutive_failures, 2);
-        assert_eq!(state.unaudited.len(), 2);
+        assert_eq!(state.consecutive_failures, 1);
+        assert_eq!(state.unaudited.len(), 1);
     }
 
     #[test]
@@ -746,11 +857,154 @@ mod tests {
         let ok = v.unlock(&pass("first passphrase"), &store).unwrap();
         assert_eq!(ok.failed_attempts.len(), 1);
         assert_eq!(ok.failed_attempts[0].method, UnlockMethod::Passphrase);
-        v.acknowledge_failed_attempts().unwrap();
+        v.acknowledge_failed_attempts(&store).unwrap();
         assert_eq!(
             v.pending_failed_attempts().unwrap(),
             AttemptState::default()
         );
+    }
+
+    /// A vault with a mirror folder for the record, in `store`.
+    fn mirrored_vault(store: &dyn DeviceSecretStore) -> (tempfile::TempDir, Vault) {
+        let dir = tempfile::tempdir().unwrap();
+        let created = Vault::create(
+            &dir.path().join("v"),
+            "Test practice",
+            &pass("first passphrase"),
+            store,
+            KdfCost::MINIMUM,
+        )
+        .unwrap();
+        let mirror = dir.path().join("state");
+        (dir, created.vault.with_attempts_mirror(Some(mirror)))
+    }
+
+    fn record_files(v: &Vault) -> Vec<PathBuf> {
+        let files = v.attempts_paths();
+        assert_eq!(files.len(), 2);
+        files
+    }
+
+    /// Every store that keeps a record: the fast one and real files.
+    fn stores(dir: &Path) -> Vec<Box<dyn DeviceSecretStore>> {
+        vec![
+            Box::new(MemoryStore::default()),
+            Box::new(crate::DangerPlainFileStore {
+                dir: dir.join("secrets"),
+            }),
+        ]
+    }
+
+    #[test]
+    fn editing_every_copy_of_the_record_keeps_the_maximum_delay() {
+        let tmp = tempfile::tempdir().unwrap();
+        for store in stores(tmp.path()) {
+            let store = store.as_ref();
+            let (_d, v) = mirrored_vault(store);
+            v.unlock(&pass("wrong passphrase"), store).unwrap_err();
+            v.unlock(&pass("wrong passphrase"), store).unwrap_err();
+            assert_eq!(
+                v.failed_attempts_checked(store)
+                    .unwrap()
+                    .consecutive_failures,
+                2
+            );
+            // Someone with file access (and even write access to the
+            // store's copy) sets every copy back to no failures, keeping
+            // the MAC.
+            let edit = |text: &str| {
+                let mut sealed: serde_json::Value = serde_json::from_str(text).unwrap();
+                sealed["state"] = serde_json::Value::String(
+                    serde_json::to_string(&AttemptState::default()).unwrap(),
+                );
+                sealed.to_string()
+            };
+            for f in record_files(&v) {
+                let text = fs::read_to_string(&f).unwrap();
+                fs::write(&f, edit(&text)).unwrap();
+            }
+            let kept = store.load_record(v.id()).unwrap().unwrap();
+            store.save_record(v.id(), &edit(&kept)).unwrap();
+            // The unchecked view believes the edit; the unlock's check
+            // does not: the maximum delay, not none.
+            assert_eq!(v.pending_failed_attempts().unwrap().consecutive_failures, 0);
+            let checked = v.failed_attempts_checked(store).unwrap();
+            assert_eq!(
+                checked.wait_at(checked.last_failure_at.unwrap()),
+                crate::throttle::MAX_DELAY
+            );
+        }
+    }
+
+    #[test]
+    fn a_forged_record_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        for store in stores(tmp.path()) {
+            let store = store.as_ref();
+            let (_d, v) = mirrored_vault(store);
+            let nothing = AttemptState::default();
+            let other_key = RecordKey::derive(&DeviceSecret::from_bytes([7; 32]), v.id());
+            let forgeries = [
+                // Sealed under a key that is not this vault's.
+                nothing.seal(Some(&other_key)).unwrap(),
+                // No MAC at all (as a hand-written record has).
+                nothing.seal(None).unwrap(),
+                // Not a record.
+                "{}".to_string(),
+            ];
+            for forged in forgeries {
+                for f in record_files(&v) {
+                    fs::create_dir_all(f.parent().unwrap()).unwrap();
+                    fs::write(&f, &forged).unwrap();
+                }
+                store.save_record(v.id(), &forged).unwrap();
+                let checked = v.failed_attempts_checked(store).unwrap();
+                assert_eq!(
+                    checked.wait_at(checked.last_failure_at.unwrap()),
+                    crate::throttle::MAX_DELAY,
+                    "{forged}"
+                );
+                // A record sealed under this vault's key is believed.
+                let key = v.record_key(store).unwrap().unwrap();
+                store
+                    .save_record(v.id(), &nothing.seal(Some(&key)).unwrap())
+                    .unwrap();
+                for f in record_files(&v) {
+                    fs::write(&f, nothing.seal(Some(&key)).unwrap()).unwrap();
+                }
+                assert_eq!(
+                    v.failed_attempts_checked(store).unwrap(),
+                    AttemptState::default()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn deleting_both_files_resets_nothing_while_the_store_keeps_a_copy() {
+        let tmp = tempfile::tempdir().unwrap();
+        for store in stores(tmp.path()) {
+            let store = store.as_ref();
+            let (_d, v) = mirrored_vault(store);
+            v.unlock(&pass("wrong passphrase"), store).unwrap_err();
+            v.unlock(&pass("wrong passphrase"), store).unwrap_err();
+            for f in record_files(&v) {
+                fs::remove_file(f).unwrap();
+            }
+            let checked = v.failed_attempts_checked(store).unwrap();
+            assert_eq!(checked.consecutive_failures, 2);
+            assert_eq!(checked.unaudited.len(), 2);
+            // The right passphrase reports both failures for the audit log;
+            // acknowledging them clears every copy.
+            let ok = v.unlock(&pass("first passphrase"), store).unwrap();
+            assert_eq!(ok.failed_attempts.len(), 2);
+            v.acknowledge_failed_attempts(store).unwrap();
+            assert_eq!(store.load_record(v.id()).unwrap(), None);
+            assert_eq!(
+                v.failed_attempts_checked(store).unwrap(),
+                AttemptState::default()
+            );
+        }
     }
 
     #[test]

@@ -206,6 +206,18 @@ fn parallel_wrong_guesses_are_each_counted_and_one_copy_resets_nothing() {
     // Deleting the record in the vault folder resets nothing.
     std::fs::remove_file(f.vault_dir.join("unlock-attempts.json")).unwrap();
     assert_eq!(counted(&f).consecutive_failures, 4);
+    // Nor does deleting both files: the device-secret store keeps a copy.
+    let vault_id = Vault::open(&f.vault_dir).unwrap().id().to_string();
+    let mirror = f.env.attempts_mirror.clone().unwrap();
+    std::fs::remove_file(mirror.join(format!("{vault_id}.json"))).unwrap();
+    let store = f.env.store(DeviceSecretStorage::DangerPlainFile);
+    let checked = Vault::open(&f.vault_dir)
+        .unwrap()
+        .with_attempts_mirror(f.env.attempts_mirror.clone())
+        .failed_attempts_checked(store.as_ref())
+        .unwrap();
+    assert_eq!(checked.consecutive_failures, 4);
+    assert_eq!(checked.unaudited.len(), 4);
     // Every failure is audited at the next unlock, then the count resets.
     let s = unlock(&f.env, &f.vault_dir, &pass("first passphrase")).unwrap();
     assert_eq!(
@@ -224,7 +236,11 @@ fn a_guess_that_cannot_be_counted_is_not_tried() {
     let mirror = f.env.attempts_mirror.clone().unwrap();
     let record = f.vault_dir.join("unlock-attempts.json");
     let mirrored = mirror.join(format!("{vault_id}.json"));
-    for r in [&record, &mirrored] {
+    let in_store = f
+        .env
+        .device_secret_dir
+        .join(format!("{vault_id}.unlock-attempts"));
+    for r in [&record, &mirrored, &in_store] {
         std::fs::create_dir_all(r).unwrap();
         std::fs::write(r.join("x"), b"x").unwrap();
     }
@@ -236,6 +252,7 @@ fn a_guess_that_cannot_be_counted_is_not_tried() {
     // tests/faults.rs opens a vault on a full disk.)
     std::fs::remove_dir_all(&mirrored).unwrap();
     std::fs::remove_dir_all(&record).unwrap();
+    std::fs::remove_dir_all(&in_store).unwrap();
     unlock(&f.env, &f.vault_dir, &pass("first passphrase")).unwrap();
 }
 
@@ -312,6 +329,34 @@ fn recovery_switches_to_a_new_device_entry_only_with_the_header() {
     unlock(&f.env, &f.vault_dir, &pass("recovered passphrase")).unwrap();
 }
 
+/// The page holding the root of `table` in the locked vault's database,
+/// read with the database key from a connection of its own (a lock may
+/// move pages, so this is read after it).
+fn root_page(f: &Fixture, master: &matterbox_vault::MasterKey, table: &str) -> usize {
+    let vault = Vault::open(&f.vault_dir).unwrap();
+    let key = master.derive(vault.id(), matterbox_vault::KeyPurpose::Database);
+    let conn = matterbox_store::open_unmigrated(&db(f), &key, false).unwrap();
+    let page: i64 = conn
+        .query_row(
+            "SELECT rootpage FROM sqlite_schema WHERE name = ?1",
+            [table],
+            |r| r.get(0),
+        )
+        .unwrap();
+    drop(conn);
+    assert!(!f.vault_dir.join("vault.db-wal").exists(), "checkpointed");
+    usize::try_from(page).unwrap()
+}
+
+/// Flips a byte in the middle of page `page` (numbered from 1) of the
+/// database file, as a bad sector or a bit flip in a sync would.
+fn damage_page(db: &Path, page: usize) {
+    let mut bytes = std::fs::read(db).unwrap();
+    assert!(bytes.len() >= page * 4096, "page {page} is past the end");
+    bytes[(page - 1) * 4096 + 1000] ^= 0x55;
+    std::fs::write(db, &bytes).unwrap();
+}
+
 #[test]
 fn a_damaged_page_is_reported_as_damage_and_named_by_the_doctor() {
     let f = fixture();
@@ -331,29 +376,46 @@ fn a_damaged_page_is_reported_as_damage_and_named_by_the_doctor() {
         )
         .unwrap();
     }
+    let master = s.master.clone();
+    let blob = {
+        let doc = s.documents(estate).unwrap()[0].id;
+        let v = matterbox_domain::documents::version_key(&s.conn, doc, None).unwrap();
+        s.vault.blobs_dir().join(&v.blob_id)
+    };
     s.lock().unwrap();
-    let mut bytes = std::fs::read(db(&f)).unwrap();
-    let pages = bytes.len() / 4096;
-    assert!(pages > 8, "{pages} pages");
-    // A byte in the middle of a page in the second half of the file.
-    bytes[(pages * 3 / 4) * 4096 + 1000] ^= 0x55;
-    std::fs::write(db(&f), &bytes).unwrap();
-    match unlock(&f.env, &f.vault_dir, &pass("first passphrase")) {
-        Err(e) => assert_eq!(e.code(), ErrorCode::VaultDamaged, "{e}"),
-        Ok(mut s) => {
-            let r = s.doctor(false, false, Duration::ZERO, false).unwrap();
-            assert!(!r.database_problems.is_empty(), "{r:?}");
-            assert!(!r.healthy());
-            // Whatever reads the damaged page is told so.
-            let e = s
-                .search("lease", &Default::default())
-                .err()
-                .or_else(|| s.matters(&Default::default()).err());
-            if let Some(e) = e {
-                assert_eq!(e.code(), ErrorCode::VaultDamaged, "{e}");
-            }
-        }
-    }
+    // A page unlock never reads: the search index's stored text.
+    let page = root_page(&f, &master, "document_search_content");
+    damage_page(&db(&f), page);
+
+    let mut s = unlock(&f.env, &f.vault_dir, &pass("first passphrase"))
+        .expect("unlock reads no page of the search index");
+    // The doctor reads every page and names the damaged one.
+    let r = s.doctor(false, false, Duration::ZERO, false).unwrap();
+    assert!(!r.healthy());
+    assert!(
+        r.database_problems
+            .iter()
+            .any(|p| p.contains(&format!("page {page}"))),
+        "page {page} is not named: {:?}",
+        r.database_problems
+    );
+    // With a damaged database, `--fix` removes nothing: its records cannot
+    // tell an orphan from a document.
+    let orphan = s.vault.blobs_dir().join(format!("{:032x}", 7));
+    std::fs::copy(&blob, &orphan).unwrap();
+    let r = s.doctor(true, false, Duration::ZERO, false).unwrap();
+    assert_eq!(r.orphans_removed, 0, "{r:?}");
+    assert!(
+        r.fix_refused
+            .as_deref()
+            .is_some_and(|why| why.contains("database itself fails its checks")),
+        "{r:?}"
+    );
+    assert!(orphan.exists());
+    assert!(blob.exists());
+    // Whatever reads the damaged page is told so.
+    let e = s.search("lease", &Default::default()).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::VaultDamaged, "{e}");
 }
 
 #[cfg(unix)]
