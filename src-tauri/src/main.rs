@@ -25,6 +25,18 @@ use tauri::Manager;
 use crate::state::{AppState, LockReason};
 
 fn main() {
+    // First: no core file, no memory readable by other programs, and no
+    // panic message on screen (ARCHITECTURE.md, `harden`).
+    for warning in matterbox_core::harden_process("matterbox-desktop") {
+        eprintln!("matterbox-desktop: warning: {warning}");
+    }
+    // Without a display the window system's start-up would panic, and the
+    // panic hook would hide why; a missing display is no client data.
+    #[cfg(target_os = "linux")]
+    if let Err(e) = gtk::init() {
+        eprintln!("matterbox-desktop: Matterbox cannot open a display: {e}");
+        std::process::exit(1);
+    }
     if let Err(e) = run() {
         eprintln!("matterbox-desktop: {e}");
         std::process::exit(1);

@@ -234,13 +234,38 @@ def live_processes_marked(mark):
     return found
 
 
+def live_processes_in_group(group):
+    """(pid, command line) of every live process in process group `group`
+    (zombies left out, as above)."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            if fields[0] in (b"Z", b"X") or int(fields[2]) != group:
+                continue
+            with open(f"/proc/{entry.name}/cmdline", "rb") as f:
+                command = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+        except (FileNotFoundError, ProcessLookupError, PermissionError, IndexError, ValueError):
+            continue
+        found.append((int(entry.name), command))
+    return found
+
+
 class App:
     """One data folder; `start()` launches the app on it (again after `stop()`)."""
 
     def __init__(self, display, data_dir, extra_env=None, request_timeout=WEBDRIVER_REQUEST_TIMEOUT,
-                 application=APP):
+                 application=APP, cwd=None, wrapper=()):
         self.display = display
         self.application = application
+        # The working folder of tauri-driver, and so of the app it starts;
+        # `wrapper` runs tauri-driver (and so the app) under a command such
+        # as `sh -c 'ulimit -c unlimited && exec "$@"' sh`.
+        self.cwd = cwd
+        self.wrapper = list(wrapper)
         self.data_dir = data_dir
         self.extra_env = extra_env or {}
         # Marks every process this App launches (tauri-driver, WebKitWebDriver
@@ -249,6 +274,7 @@ class App:
         self.request_timeout = request_timeout
         self.driver = None
         self.tauri_driver = None
+        self._group = None
         # tauri-driver's output; WebKitWebDriver and the app write there too.
         self.log_path = data_dir / "tauri-driver.log"
         self._kept_log = None
@@ -276,7 +302,22 @@ class App:
         """Live processes (zombies aside) this App launched: found by the mark
         in their environment, never by a command line another program could
         share."""
-        return live_processes_marked(self.launch_mark)
+        found = dict(live_processes_marked(self.launch_mark))
+        # The app marks itself non-dumpable, and then its environment is
+        # readable only by root: for a normal user it is found by the
+        # process group tauri-driver leads instead.
+        if self._group is not None:
+            found.update(live_processes_in_group(self._group))
+        return sorted(found.items())
+
+    def app_pid(self):
+        """The pid of the running app (not tauri-driver, WebKitWebDriver or
+        the WebView's processes), or None. By its command line, which stays
+        readable when the app is not dumpable (its environment does not)."""
+        for pid, command in self.running_processes():
+            if command.split(" ", 1)[0] == str(self.application):
+                return pid
+        return None
 
     def log(self):
         return self._kept_log if self._kept_log is not None else _read_log(self.log_path)
@@ -305,13 +346,15 @@ class App:
         env = self.env()
         with open(self.log_path, "ab") as log:
             self.tauri_driver = subprocess.Popen(
-                ["tauri-driver", "--port", str(port), "--native-port", str(native_port)],
+                [*self.wrapper, "tauri-driver", "--port", str(port), "--native-port", str(native_port)],
                 env=env,
+                cwd=self.cwd,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
                 start_new_session=True,
             )
+        self._group = self.tauri_driver.pid
         options = ArgOptions()
         options.set_capability("browserName", "wry")
         options.set_capability("tauri:options", {"application": str(self.application)})

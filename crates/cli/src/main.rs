@@ -131,6 +131,11 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // First: no core file, no memory readable by other programs, and no
+    // panic message on screen (ARCHITECTURE.md, `harden`).
+    for warning in matterbox_core::harden_process("matterbox") {
+        eprintln!("matterbox: warning: {warning}");
+    }
     let cli = Cli::parse();
     let json = cli.json;
     let result = run(cli);

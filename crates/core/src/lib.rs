@@ -8,6 +8,7 @@ pub mod backup;
 mod cancel;
 mod document_ops;
 mod error;
+mod harden;
 pub mod inbox;
 pub mod incident;
 mod partial;
@@ -36,6 +37,7 @@ pub use cancel::Cancel;
 pub use document_ops::{
     DoctorReport, DocumentDetail, DocumentProblem, OpenCopies, Preview, PreviewKind,
 };
+pub use harden::harden_process;
 
 /// Wipes what exports interrupted by a crash left behind (only where the
 /// system had no unnamed files for them); both shells call it at start.
@@ -600,14 +602,17 @@ pub fn unlock(env: &Environment, dir: &Path, passphrase: &Passphrase) -> Result<
     let vault = env.open_vault(dir)?;
     let store = env.store(vault.header().device_secret_storage);
     let unlocked = vault.unlock(passphrase, store.as_ref())?;
-    Session::after_unlock(
+    let session = Session::after_unlock(
         vault,
         unlocked,
         env,
         "vault_unlocked",
         json!({ "method": "passphrase" }),
         None,
-    )
+    )?;
+    #[cfg(feature = "test-support")]
+    harden::danger_test_panic("after unlocking");
+    Ok(session)
 }
 
 /// Opens the vault with its recovery key and enrolls this computer: a new

@@ -27,6 +27,7 @@ use std::io::{self, Read, Write};
 use aead_stream::{DecryptorBE32, EncryptorBE32};
 use aes_gcm::Aes256Gcm;
 use aes_gcm::aead::KeyInit;
+use matterbox_keymem::Locked;
 use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -53,9 +54,19 @@ pub enum FormatError {
     Random,
 }
 
-/// A document version's key: 256 random bits. Zeroized on drop.
-#[derive(Clone, Zeroize, ZeroizeOnDrop, PartialEq, Eq)]
-pub struct DocumentKey([u8; 32]);
+/// A document version's key: 256 random bits, in memory locked against
+/// swapping where the OS allows it (`matterbox-keymem`). Zeroized on drop.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DocumentKey(Locked<32>);
+
+impl Zeroize for DocumentKey {
+    fn zeroize(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+// `Locked` wipes its bytes when dropped.
+impl ZeroizeOnDrop for DocumentKey {}
 
 impl fmt::Debug for DocumentKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -65,23 +76,24 @@ impl fmt::Debug for DocumentKey {
 
 impl DocumentKey {
     pub fn generate() -> Result<Self, FormatError> {
-        let mut k = [0u8; 32];
-        getrandom::fill(&mut k).map_err(|_| FormatError::Random)?;
+        let mut k = Locked::zeroed();
+        getrandom::fill(k.expose_mut()).map_err(|_| FormatError::Random)?;
         Ok(Self(k))
     }
 
+    /// Moves `bytes` into locked memory (the argument is wiped).
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        Self(bytes)
+        Self(Locked::new(bytes))
     }
 
     pub fn expose(&self) -> &[u8; 32] {
-        &self.0
+        self.0.expose()
     }
 
     fn cipher(&self) -> Aes256Gcm {
         // A 32-byte key is always the right length for AES-256.
         #[allow(clippy::expect_used)]
-        Aes256Gcm::new_from_slice(&self.0).expect("32-byte key")
+        Aes256Gcm::new_from_slice(self.expose()).expect("32-byte key")
     }
 }
 
@@ -102,7 +114,7 @@ pub fn wrap_key(
         .encrypt(
             &nonce.into(),
             Payload {
-                msg: &key.0,
+                msg: key.expose(),
                 aad: blob_id.as_bytes(),
             },
         )
@@ -137,10 +149,12 @@ pub fn unwrap_key(
             },
         )
         .map_err(|_| FormatError::DecryptionFailed)?;
-    let key: [u8; 32] = plain
-        .as_slice()
-        .try_into()
-        .map_err(|_| FormatError::DecryptionFailed)?;
+    if plain.len() != 32 {
+        plain.zeroize();
+        return Err(FormatError::DecryptionFailed);
+    }
+    let mut key = Locked::zeroed();
+    key.expose_mut().copy_from_slice(&plain);
     plain.zeroize();
     Ok(DocumentKey(key))
 }

@@ -59,6 +59,11 @@ pub enum Extraction {
     Unsupported,
 }
 
+/// The name of the thread [`extract_within`] parses on. A panic there is
+/// contained (the file is `Unsupported`): the shells' panic hook records it
+/// without telling the user.
+pub const THREAD_NAME: &str = "extract";
+
 /// Extracts the text of a file of `kind` from its bytes.
 pub fn extract(kind: Kind, bytes: &[u8]) -> Extraction {
     if kind == Kind::Image {
@@ -110,7 +115,7 @@ pub fn extract_within<B: AsRef<[u8]> + Send + 'static>(
 ) -> std::io::Result<Option<Extraction>> {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::Builder::new()
-        .name("extract".into())
+        .name(THREAD_NAME.into())
         .spawn(move || {
             let _ = tx.send(extract(kind, bytes.as_ref()));
         })?;

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use hkdf::Hkdf;
+use matterbox_keymem::Locked;
 use sha2::Sha256;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
@@ -16,33 +17,51 @@ pub fn random_bytes(buf: &mut [u8]) -> Result<(), VaultError> {
 macro_rules! secret_bytes {
     ($(#[$doc:meta])* $name:ident, $len:expr) => {
         $(#[$doc])*
-        #[derive(Clone, Zeroize, ZeroizeOnDrop, PartialEq, Eq)]
-        pub struct $name([u8; $len]);
+        ///
+        /// The bytes live in memory locked against swapping where the OS
+        /// allows it (`matterbox-keymem`) and are wiped on drop.
+        #[derive(Clone, PartialEq, Eq)]
+        pub struct $name(Locked<$len>);
 
         impl $name {
             pub const LEN: usize = $len;
 
-            /// A fresh random value from the OS CSPRNG.
+            /// A fresh random value from the OS CSPRNG, written straight
+            /// into locked memory.
             pub fn generate() -> Result<Self, VaultError> {
-                let mut bytes = [0u8; $len];
-                random_bytes(&mut bytes)?;
-                Ok(Self(bytes))
+                let mut key = Locked::zeroed();
+                random_bytes(key.expose_mut())?;
+                Ok(Self(key))
             }
 
+            /// Moves `bytes` into locked memory (the argument is wiped).
             pub fn from_bytes(bytes: [u8; $len]) -> Self {
-                Self(bytes)
+                Self(Locked::new(bytes))
             }
 
             /// Copies from a slice of exactly the right length.
             pub fn from_slice(bytes: &[u8]) -> Option<Self> {
-                let array: [u8; $len] = bytes.try_into().ok()?;
-                Some(Self(array))
+                if bytes.len() != $len {
+                    return None;
+                }
+                let mut key = Locked::zeroed();
+                key.expose_mut().copy_from_slice(bytes);
+                Some(Self(key))
             }
 
             pub fn expose(&self) -> &[u8; $len] {
-                &self.0
+                self.0.expose()
             }
         }
+
+        impl Zeroize for $name {
+            fn zeroize(&mut self) {
+                self.0.zeroize();
+            }
+        }
+
+        // `Locked` wipes its bytes when dropped.
+        impl ZeroizeOnDrop for $name {}
 
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -110,11 +129,11 @@ impl KeyPurpose {
 impl MasterKey {
     /// HKDF-SHA256 with the vault id as salt and the purpose as label.
     pub fn derive(&self, vault_id: &str, purpose: KeyPurpose) -> DerivedKey {
-        let hk = Hkdf::<Sha256>::new(Some(vault_id.as_bytes()), &self.0);
-        let mut out = [0u8; 32];
+        let hk = Hkdf::<Sha256>::new(Some(vault_id.as_bytes()), self.expose());
+        let mut out = Locked::zeroed();
         // 32 bytes is far below HKDF-SHA256's limit of 255 * 32: cannot fail.
         #[allow(clippy::expect_used)]
-        hk.expand(purpose.label(), &mut out)
+        hk.expand(purpose.label(), out.expose_mut())
             .expect("32-byte HKDF output is always valid");
         DerivedKey(out)
     }
@@ -126,7 +145,7 @@ impl DerivedKey {
     pub fn sqlcipher_raw_key(&self) -> Zeroizing<String> {
         let mut s = Zeroizing::new(String::with_capacity(67));
         s.push_str("x'");
-        s.push_str(&Zeroizing::new(hex::encode(self.0)));
+        s.push_str(&Zeroizing::new(hex::encode(self.expose())));
         s.push('\'');
         s
     }

@@ -94,11 +94,11 @@ pub fn unwrap(
 
 fn hkdf_kek(salt: &[u8], ikm: &[u8], label: &[u8]) -> WrappingKey {
     let hk = Hkdf::<Sha256>::new(Some(salt), ikm);
-    let mut out = [0u8; 32];
+    let mut out = Zeroizing::new([0u8; 32]);
     // 32 bytes is far below HKDF-SHA256's output limit: cannot fail.
     #[allow(clippy::expect_used)]
-    hk.expand(label, &mut out).expect("32-byte HKDF output");
-    WrappingKey::from_bytes(out)
+    hk.expand(label, out.as_mut()).expect("32-byte HKDF output");
+    WrappingKey::from_bytes(*out)
 }
 
 /// The unlock slot's key: Argon2id(passphrase) and the device secret, both
