@@ -607,6 +607,12 @@ fn info(s: &rustic_core::repofile::SnapshotFile) -> SnapshotInfo {
     }
 }
 
+/// Whether a panic at `file` (a source path) is in the repository code
+/// whose panics [`Repo`] catches and reports as a damaged backup.
+pub fn panics_are_contained_in(file: &str) -> bool {
+    file.contains("/rustic_core-") || file.contains("/rustic_backend-")
+}
+
 /// A snapshot's full id (64 hex digits), as `restic snapshots --json` shows it.
 fn full_id(id: &rustic_core::Id) -> String {
     id.to_hex().as_str().to_string()

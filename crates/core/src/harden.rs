@@ -59,7 +59,10 @@ fn install_panic_hook(program: &'static str) {
         // A document parser that panics is contained: the import goes on
         // without the document's text (`matterbox_extract::extract`).
         // Recorded, but nothing to tell the user.
-        let contained = std::thread::current().name() == Some(matterbox_extract::THREAD_NAME);
+        // So is the backup library stopping on damaged repository data:
+        // `matterbox_backup` reports it as a damaged backup.
+        let contained = std::thread::current().name() == Some(matterbox_extract::THREAD_NAME)
+            || matterbox_backup::panics_are_contained_in(file);
         let incident = crate::incident::record_panic(file, line, contained);
         if contained {
             return;
