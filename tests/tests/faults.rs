@@ -696,6 +696,32 @@ fn scenarios() -> Vec<Scenario> {
                 lab.assert_no_plaintext(&[], ctx);
             },
         },
+        Scenario {
+            // The second backup to a folder: saves, verifies, thins out
+            // the first (same day) and prunes.
+            name: "backup run",
+            setup: |lab| {
+                setup_document(lab);
+                let to = lab.path("backup");
+                std::fs::create_dir_all(&to).unwrap();
+                lab.run(PASS, &["backup", "run", "--to", to.to_str().unwrap()])
+                    .ok();
+            },
+            args: |_| strings(&["backup", "run"]),
+            env: pass_env,
+            check: |lab, r, ctx| {
+                // Whatever happened, the repository still opens, lists a
+                // backup, and the next backup completes and verifies.
+                let listed = lab.json(PASS, &["backup", "list"]);
+                assert!(
+                    !listed.as_array().unwrap().is_empty(),
+                    "{ctx}: no backup left ({})",
+                    r.stderr
+                );
+                lab.run(PASS, &["backup", "run", "--check-all"]).ok();
+                lab.assert_no_plaintext(&[], ctx);
+            },
+        },
     ]
 }
 

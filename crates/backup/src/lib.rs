@@ -299,11 +299,14 @@ pub struct Saved {
     pub bytes_written: u64,
 }
 
-/// What a check found: nothing means the repository is sound.
+/// What a check found: no problems means the repository is sound.
 #[derive(Clone, Debug, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Checked {
     pub problems: Vec<String>,
+    /// Findings that do not affect the stored data (leftovers of an
+    /// interrupted backup that the next prune removes).
+    pub notes: Vec<String>,
     /// Which share of the stored data was read back and authenticated,
     /// as `(n, m)`: the n-th of m parts; `(1, 1)` is all of it.
     pub data_read: (u32, u32),
@@ -433,9 +436,17 @@ impl Repo {
                     path: self.dest.repository_path(),
                     detail: one_line(&e),
                 })?;
-            let problems = found.0.iter().map(|(_, e)| one_line(e)).collect();
+            // The level type is not exported by name; its Debug form is
+            // the variant's name. A warning (a pack an interrupted backup
+            // wrote but never indexed) does not affect the data: the next
+            // prune removes it.
+            let (problems, notes): (Vec<_>, Vec<_>) = found
+                .0
+                .iter()
+                .partition(|(level, _)| format!("{level:?}") != "Warn");
             Ok(Checked {
-                problems,
+                problems: problems.iter().map(|(_, e)| one_line(e)).collect(),
+                notes: notes.iter().map(|(_, e)| one_line(e)).collect(),
                 data_read: (part, parts),
             })
         })

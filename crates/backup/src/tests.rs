@@ -240,3 +240,21 @@ fn a_panic_in_the_repository_code_is_reported_as_damage() {
     let out: Result<()> = repo.guard(|| panic!("index entry missing"));
     assert!(matches!(out, Err(BackupError::Damaged { .. })), "{out:?}");
 }
+
+#[test]
+fn a_pack_an_interrupted_backup_left_unindexed_is_a_note_not_a_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = source(dir.path());
+    let dest = Destination::folder(dir.path().join("dest"));
+    fs::create_dir(dest.root()).unwrap();
+    let repo = open_or_init(&dest, "pw", watch()).unwrap();
+    repo.backup(&src, "/vault", &[]).unwrap();
+    // A backup killed after writing a pack and before its index.
+    let id = "ab".repeat(32);
+    let folder = dest.repository_path().join("data/ab");
+    fs::create_dir_all(&folder).unwrap();
+    fs::write(folder.join(&id), noise(4096, 3)).unwrap();
+    let checked = repo.check(1, 1).unwrap();
+    assert!(checked.problems.is_empty(), "{:?}", checked.problems);
+    assert_eq!(checked.notes.len(), 1, "{:?}", checked.notes);
+}

@@ -525,19 +525,25 @@ impl Session {
         let _ = fs::remove_dir_all(staging);
         let io = CoreError::io;
         let blobs = staging.join(matterbox_vault::vault::BLOBS_DIR);
-        matterbox_vault::fsutil::create_private_dir(&blobs)
-            .map_err(|_| CoreError::Internal("the backup staging folder cannot be made"))?;
-        // The database's pages as they are (encrypted), and the audit
-        // head that matches them, under the write lock.
-        let anchor =
-            matterbox_store::copy_locked(&self.conn, &self.vault.database_path(), staging, || {
-                self.audit.anchor(&self.conn).map_err(|e| match e {
-                    matterbox_audit::AuditError::Sqlite(e) => {
-                        matterbox_store::StoreError::Sqlite(e)
-                    }
-                    other => matterbox_store::StoreError::Damaged(other.to_string()),
-                })
-            })?;
+        matterbox_vault::fsutil::create_private_dir(&blobs)?;
+        // The database's pages and log as they are (encrypted), and the
+        // audit head that matches them, under the write lock.
+        let db = self.vault.database_path();
+        let anchor = matterbox_store::with_write_lock(&self.conn, || -> Result<_> {
+            for suffix in ["", "-wal"] {
+                let from = PathBuf::from(format!("{}{suffix}", db.display()));
+                if suffix == "-wal" && !from.exists() {
+                    continue;
+                }
+                let name = format!("{}{suffix}", matterbox_vault::vault::DATABASE_FILE);
+                let mut source =
+                    fs::File::open(&from).map_err(io("reading the database for the backup"))?;
+                let mut copy = matterbox_vault::fsutil::create_private_file(&staging.join(name))?;
+                std::io::copy(&mut source, &mut copy)
+                    .map_err(io("copying the database for the backup"))?;
+            }
+            Ok(self.audit.anchor(&self.conn)?)
+        })?;
         if let Some(anchor) = &anchor {
             let json = serde_json::to_vec(anchor)
                 .map_err(|_| CoreError::Internal("the audit anchor does not serialize"))?;

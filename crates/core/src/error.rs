@@ -279,6 +279,13 @@ impl CoreError {
         let incident = crate::incident::record(self);
         let what = match self {
             CoreError::PartlyDone(m) => format!("{m} "),
+            _ if self
+                .sqlite()
+                .and_then(rusqlite::Error::sqlite_error_code)
+                == Some(rusqlite::ErrorCode::DiskFull) =>
+            {
+                "A disk Matterbox writes to has no space left; nothing more was changed. ".into()
+            }
             _ => match self.io_error().map(|e| e.kind()) {
                 Some(std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded) => {
                     "A disk Matterbox writes to has no space left; nothing more was changed. ".into()

@@ -237,57 +237,28 @@ pub fn open_unmigrated(
     Ok(conn)
 }
 
-/// Copies the database file and its write-ahead log, as they are on disk
-/// (encrypted), into `into` while holding the write lock, and runs
-/// `during` (for example reading the audit head) under the same lock.
+/// Runs `f` holding the database's write lock (`BEGIN IMMEDIATE`, then
+/// `ROLLBACK`): no commit of any connection can happen meanwhile.
 ///
-/// No commit can happen meanwhile, so the copy is one consistent state:
-/// the database file is copied first and the log after it, and a
-/// checkpoint by another connection moves only pages that stay in the log
-/// until a writer restarts it — which the lock prevents. The pages are
-/// copied unchanged, so a page that did not change is byte for byte the
-/// same as in the last backup and deduplicates; `VACUUM INTO` or the
-/// backup API would re-encrypt every page with a fresh IV.
-pub fn copy_locked<T>(
+/// A backup copies the database file and then its write-ahead log under
+/// it: one consistent state, since a checkpoint by another connection
+/// moves only pages that stay in the log until a writer restarts it, which
+/// the lock prevents. The pages are copied unchanged, so a page that did
+/// not change is byte for byte the same as in the last backup and
+/// deduplicates; `VACUUM INTO` or the backup API would re-encrypt every
+/// page with a fresh IV. The log is first folded into the database (best
+/// effort), so it is short.
+pub fn with_write_lock<T, E: From<StoreError>>(
     conn: &Connection,
-    path: &Path,
-    into: &Path,
-    during: impl FnOnce() -> Result<T, StoreError>,
-) -> Result<T, StoreError> {
-    // Best effort: fold the log into the database first, so the copy's
-    // log is short and the database file changes only where pages did.
+    f: impl FnOnce() -> Result<T, E>,
+) -> Result<T, E> {
     let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
-    conn.execute_batch("BEGIN IMMEDIATE")?;
-    let copied = (|| -> Result<T, StoreError> {
-        let name = |p: &Path| p.file_name().map(std::ffi::OsStr::to_os_string);
-        let Some(db_name) = name(path) else {
-            return Err(StoreError::Damaged("the database has no file name".into()));
-        };
-        let wal = path.with_file_name(format!("{}-wal", db_name.to_string_lossy()));
-        let io = |what: &Path| {
-            let what = what.to_path_buf();
-            move |e: std::io::Error| {
-                StoreError::Sqlite(rusqlite::Error::SqliteFailure(
-                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR),
-                    Some(format!("cannot copy {}: {e}", what.display())),
-                ))
-            }
-        };
-        for (from, to) in [
-            (path.to_path_buf(), into.join(&db_name)),
-            (wal.clone(), into.join(wal.file_name().unwrap_or_default())),
-        ] {
-            if from == wal && !wal.exists() {
-                continue;
-            }
-            private_file(&to)?;
-            std::fs::copy(&from, &to).map_err(io(&from))?;
-        }
-        during()
-    })();
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .map_err(|e| E::from(StoreError::from(e)))?;
+    let out = f();
     let ended = conn.execute_batch("ROLLBACK");
-    let out = copied?;
-    ended?;
+    let out = out?;
+    ended.map_err(|e| E::from(StoreError::from(e)))?;
     Ok(out)
 }
 
@@ -348,49 +319,26 @@ mod tests {
     }
 
     #[test]
-    fn a_locked_copy_holds_every_commit_and_is_encrypted_like_the_original() {
+    fn under_the_write_lock_no_other_connection_commits() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("vault.db");
         let conn = create(&db, &key(3)).unwrap();
-        // Still in the write-ahead log, not yet in the database file.
         conn.execute(
-            "INSERT INTO settings (key, value) VALUES ('marker', 'Fictional Client Ltd')",
+            "INSERT INTO settings (key, value) VALUES ('marker', 'm')",
             [],
         )
         .unwrap();
-        let into = dir.path().join("copy");
-        std::fs::create_dir(&into).unwrap();
-        let seen = copy_locked(&conn, &db, &into, || {
-            // Under the lock, another writer must wait.
-            let other = open(&db, &key(3)).unwrap();
-            other.execute_batch("PRAGMA busy_timeout = 0").unwrap();
-            Ok(other
-                .execute("INSERT INTO settings (key, value) VALUES ('x', 'y')", [])
-                .is_err())
+        let refused = with_write_lock(&conn, || {
+            let other = open(&db, &key(3))?;
+            other.execute_batch("PRAGMA busy_timeout = 0")?;
+            Ok::<_, StoreError>(
+                other
+                    .execute("INSERT INTO settings (key, value) VALUES ('x', 'y')", [])
+                    .is_err(),
+            )
         })
         .unwrap();
-        assert!(seen, "a writer got in while the copy was made");
-        for f in ["vault.db", "vault.db-wal"] {
-            let bytes = std::fs::read(into.join(f)).unwrap();
-            assert!(!bytes.starts_with(b"SQLite format 3"));
-            assert!(!bytes.windows(9).any(|w| w == b"Fictional"));
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                let mode = std::fs::metadata(into.join(f))
-                    .unwrap()
-                    .permissions()
-                    .mode();
-                assert_eq!(mode & 0o777, 0o600, "{f}");
-            }
-        }
-        let copy = open(&into.join("vault.db"), &key(3)).unwrap();
-        let value: String = copy
-            .query_row("SELECT value FROM settings WHERE key = 'marker'", [], |r| {
-                r.get(0)
-            })
-            .unwrap();
-        assert_eq!(value, "Fictional Client Ltd");
+        assert!(refused, "a writer got in while the lock was held");
         // The lock is released: writing works again.
         conn.execute("INSERT INTO settings (key, value) VALUES ('z', 'z')", [])
             .unwrap();
