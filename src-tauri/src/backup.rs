@@ -9,7 +9,8 @@
 //! wait. A result that arrives while the vault is locked is recorded at
 //! the next unlock. The scheduler starts a backup when the last verified
 //! one is a day old (catching up after sleep or days off), retries an
-//! unreachable destination every hour, and runs the restore drill monthly.
+//! unreachable destination every hour, and runs the restore drill monthly;
+//! after each unlock it checks the vault is not behind its own backups.
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -53,7 +54,6 @@ struct Running {
 }
 
 /// The app's backup jobs: at most one at a time.
-#[derive(Default)]
 pub struct Backups {
     running: Mutex<Option<Running>>,
     drilling: std::sync::atomic::AtomicBool,
@@ -61,6 +61,9 @@ pub struct Backups {
     unrecorded: Mutex<Vec<(PathBuf, Outcome)>>,
     /// The last result, for the UI.
     last: Mutex<Option<Finished>>,
+    /// The session (by `AppState::inbox_generation`) whose rollback check
+    /// ran; `u64::MAX` before the first.
+    checked_session: std::sync::atomic::AtomicU64,
 }
 
 /// How the last backup in this app ended.
@@ -83,7 +86,8 @@ pub enum BackupLevel {
     Current,
     /// Older than two days, or never verified.
     Warn,
-    /// Older than seven days.
+    /// Older than seven days, or the vault was found put back to an
+    /// older copy.
     Overdue,
 }
 
@@ -114,6 +118,9 @@ fn level(state: &BackupState, now: DateTime<Utc>) -> BackupLevel {
     if state.destination.is_none() {
         return BackupLevel::NotSet;
     }
+    if state.rollback.is_some() {
+        return BackupLevel::Overdue;
+    }
     match state.last_verified_at.map(|t| now - t) {
         Some(age) if age > ALARM_AFTER => BackupLevel::Overdue,
         Some(age) if age > WARN_AFTER => BackupLevel::Warn,
@@ -124,6 +131,18 @@ fn level(state: &BackupState, now: DateTime<Utc>) -> BackupLevel {
 
 fn invalid(message: &str) -> ApiError {
     CoreError::Invalid(message.into()).to_api()
+}
+
+impl Default for Backups {
+    fn default() -> Self {
+        Self {
+            running: Mutex::default(),
+            drilling: std::sync::atomic::AtomicBool::default(),
+            unrecorded: Mutex::default(),
+            last: Mutex::default(),
+            checked_session: std::sync::atomic::AtomicU64::new(u64::MAX),
+        }
+    }
 }
 
 impl Backups {
@@ -237,6 +256,16 @@ fn tick(app: &AppHandle) {
         return;
     }
     backups.record_waiting(&state);
+    // Once per unlocked session: is the vault behind its own backups?
+    let session = state.inbox_generation();
+    if backups
+        .checked_session
+        .swap(session, std::sync::atomic::Ordering::SeqCst)
+        != session
+    {
+        let _ = state.with_session_in_background(|s| s.check_rollback());
+        let _ = app.emit(BACKUP_EVENT, ());
+    }
     if backups.is_running() || backups.drilling.load(std::sync::atomic::Ordering::SeqCst) {
         return;
     }

@@ -389,6 +389,8 @@ fn a_vault_put_back_to_an_older_copy_is_found_by_the_next_backup() {
     let office = office();
     let dest = office.home.path().join("drive");
     std::fs::create_dir(&dest).unwrap();
+    let first = backup_run(&office.home, &dest).ok().json();
+    assert!(first["rollback"].is_null(), "{first}");
     let old_copy = office.home.path().join("old-copy");
     copy_dir(&office.home.vault_dir("v"), &old_copy);
     office
@@ -399,12 +401,22 @@ fn a_vault_put_back_to_an_older_copy_is_found_by_the_next_backup() {
             &["client", "add", "--name", "Later Fictional"],
         )
         .ok();
-    let first = backup_run(&office.home, &dest).ok().json();
-    assert!(first["rollback"].is_null(), "{first}");
+    let second = backup_run(&office.home, &dest).ok().json();
+    assert!(second["rollback"].is_null(), "{second}");
 
     // Someone puts the older folder back, hiding the later client.
     std::fs::remove_dir_all(office.home.vault_dir("v")).unwrap();
     std::fs::rename(&old_copy, office.home.vault_dir("v")).unwrap();
+    // Found before any backup runs.
+    let status = office
+        .home
+        .run("v", Some(PASS), &["--json", "backup", "status"])
+        .ok()
+        .json();
+    assert!(
+        status["rollback"].as_str().unwrap().contains("older copy"),
+        "{status}"
+    );
     let run = backup_run(&office.home, &dest).ok();
     let report = run.json();
     assert!(
@@ -421,6 +433,12 @@ fn a_vault_put_back_to_an_older_copy_is_found_by_the_next_backup() {
     // The next backup has seen this head: no alarm again.
     let again = backup_run(&office.home, &dest).ok().json();
     assert!(again["rollback"].is_null(), "{again}");
+    let status = office
+        .home
+        .run("v", Some(PASS), &["--json", "backup", "status"])
+        .ok()
+        .json();
+    assert!(status["rollback"].is_null(), "{status}");
 }
 
 /// Bytes that neither compress nor repeat, like an encrypted file.

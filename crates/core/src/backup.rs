@@ -87,6 +87,10 @@ pub struct BackupState {
     pub last_attempt_at: Option<DateTime<Utc>>,
     /// What went wrong in the last attempt, when it failed.
     pub last_problem: Option<String>,
+    /// An older copy of the vault was found put back: what was found
+    /// (until the next backup records the present log).
+    #[serde(default)]
+    pub rollback: Option<String>,
     /// When the last restore drill passed, and what failed in the last
     /// one that did not.
     #[serde(default)]
@@ -426,6 +430,9 @@ impl Session {
                     state.last_verified_at = state.last_attempt_at;
                     state.last_snapshot = Some(report.snapshot.clone());
                     state.last_problem = None;
+                    // This backup's head is now the one a later check
+                    // compares with.
+                    state.rollback = None;
                     let entry = json!({
                         "destination": root,
                         "snapshot": report.snapshot,
@@ -472,6 +479,26 @@ impl Session {
             )));
         }
         Ok(())
+    }
+
+    /// Compares the vault's audit log with the newest head its backups saw,
+    /// at the backup folder set (the app does it after each unlock, the
+    /// CLI in `backup status`): a vault put back to an older copy is found
+    /// before the next backup. A folder that is not there (an unplugged
+    /// drive) says nothing. What is found is audited and kept in the
+    /// backup state until the next backup.
+    pub fn check_rollback(&mut self) -> Result<Option<String>> {
+        let Some(root) = self.backup_state()?.destination else {
+            return Ok(None);
+        };
+        let dest = Destination::folder(&root);
+        let finding = self.rollback_against(&dest)?;
+        if let Some(found) = &finding {
+            let mut state = self.backup_state()?;
+            state.rollback = Some(found.clone());
+            self.save_backup_state(&state)?;
+        }
+        Ok(finding)
     }
 
     /// Compares the vault's audit log with the newest head its backups

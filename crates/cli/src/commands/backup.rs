@@ -92,7 +92,10 @@ pub(crate) fn backup_cmd(ctx: &Ctx, cmd: BackupCmd) -> Outcome {
             })
         }
         BackupCmd::Status => {
-            let state = ctx.with_session(|s| Ok(s.backup_state()?))?;
+            let state = ctx.with_session(|s| {
+                s.check_rollback()?;
+                Ok(s.backup_state()?)
+            })?;
             ctx.print(&state, |s| {
                 let mut out = match &s.destination {
                     Some(d) => format!("Backup folder: {}\n", shown_path(d)),
@@ -109,6 +112,15 @@ pub(crate) fn backup_cmd(ctx: &Ctx, cmd: BackupCmd) -> Outcome {
                 }
                 if let Some(p) = &s.last_problem {
                     out.push_str(&format!("The last attempt failed: {p}\n"));
+                }
+                if let Some(r) = &s.rollback {
+                    out.push_str(&format!("WARNING: {r}\n"));
+                }
+                if let Some(p) = &s.purge {
+                    out.push_str(&format!(
+                        "Backups made since {} may still hold destroyed documents; the next backup removes them.\n",
+                        p.from.format("%Y-%m-%d")
+                    ));
                 }
                 out
             })

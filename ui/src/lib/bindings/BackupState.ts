@@ -19,6 +19,11 @@ lastAttemptAt: string | null,
  */
 lastProblem: string | null, 
 /**
+ * An older copy of the vault was found put back: what was found
+ * (until the next backup records the present log).
+ */
+rollback: string | null, 
+/**
  * When the last restore drill passed, and what failed in the last
  * one that did not.
  */
