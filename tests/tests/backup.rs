@@ -647,9 +647,24 @@ fn a_destroyed_document_is_gone_from_the_backups_after_the_next_one() {
     .ok()
     .json();
     assert_eq!(destroyed["documents"], 1, "{destroyed}");
-    // Until the next backup, the status says the backups still hold it.
+    // Until the next backup, the status and the certificate say the
+    // backups still hold it.
     let status = run(&["--json", "backup", "status"]).ok().json();
     assert!(status["purge"].is_object(), "{status}");
+    let cert = destroyed["certificate"].as_str().unwrap().to_string();
+    let certificate = |name: &str| {
+        let out = office.home.path().join(name);
+        run(&[
+            "retention",
+            "certificate",
+            &cert,
+            "--output",
+            out.to_str().unwrap(),
+        ])
+        .ok();
+        std::fs::read_to_string(out).unwrap()
+    };
+    assert!(certificate("before.html").contains("copies remain in the backups"));
 
     let new = backup_run(&office.home, &dest).ok().json();
     assert_eq!(new["purged"], serde_json::json!([old["snapshot"]]), "{new}");
@@ -667,6 +682,11 @@ fn a_destroyed_document_is_gone_from_the_backups_after_the_next_one() {
     );
     let status = run(&["--json", "backup", "status"]).ok().json();
     assert!(status["purge"].is_null(), "{status}");
+    let after = certificate("after.html");
+    assert!(
+        after.contains("were removed, and the repository pruned"),
+        "{after}"
+    );
     // What remains restores, without the destroyed document.
     let laptop = Home::new();
     restore(&laptop, &dest, &office.recovery_key, &[]).ok();

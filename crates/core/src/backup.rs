@@ -481,6 +481,46 @@ impl Session {
         Ok(())
     }
 
+    /// What the backups Matterbox manages still hold of documents
+    /// destroyed at `destroyed_at` (RFC 3339), in a sentence for the
+    /// certificate of destruction: copies pending removal and since when,
+    /// or the backup that removed them.
+    pub fn backup_copies_note(&self, destroyed_at: &str) -> Result<String> {
+        let state = self.backup_state()?;
+        let Some(dest) = &state.destination else {
+            return Ok("Matterbox makes no backups of this vault.".into());
+        };
+        let parse = |t: &str| DateTime::parse_from_rfc3339(t).map(|t| t.with_timezone(&Utc));
+        let Ok(destroyed) = parse(destroyed_at) else {
+            return Ok(String::new());
+        };
+        if let Some(span) = state.purge
+            && span.until + chrono::TimeDelta::minutes(1) >= destroyed
+        {
+            return Ok(format!(
+                "Encrypted copies remain in the backups at {} made since {}; the next backup that reaches that folder removes them and prunes the repository.",
+                dest.display(),
+                span.from.format("%Y-%m-%d")
+            ));
+        }
+        let removed_by = self
+            .audit_entries()?
+            .into_iter()
+            .filter(|e| e.action == "backup_verified")
+            .find(|e| parse(&e.at).is_ok_and(|at| at >= destroyed));
+        Ok(match removed_by {
+            Some(e) => format!(
+                "The backups at {} that held them were removed, and the repository pruned, by the backup of {}.",
+                dest.display(),
+                e.at
+            ),
+            None => format!(
+                "No backup at {} holds them (none was made while they existed).",
+                dest.display()
+            ),
+        })
+    }
+
     /// Compares the vault's audit log with the newest head its backups saw,
     /// at the backup folder set (the app does it after each unlock, the
     /// CLI in `backup status`): a vault put back to an older copy is found

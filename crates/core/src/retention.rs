@@ -538,7 +538,13 @@ impl Session {
                 json!({ "certificate": certificate }),
             )
         })?;
-        Ok(certificate_html(&vault_name, certificate, &entries))
+        let backups = self.backup_copies_note(&entries[0].destroyed_at)?;
+        Ok(certificate_html(
+            &vault_name,
+            certificate,
+            &entries,
+            &backups,
+        ))
     }
 
     /// The register entries a certificate covers; `not_found` when there
@@ -616,7 +622,12 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn certificate_html(vault: &str, certificate: &str, entries: &[RegisterEntry]) -> String {
+fn certificate_html(
+    vault: &str,
+    certificate: &str,
+    entries: &[RegisterEntry],
+    backups: &str,
+) -> String {
     let first = &entries[0];
     let rows: String = entries
         .iter()
@@ -639,6 +650,7 @@ td,th{{border:1px solid #444;padding:4px;text-align:left;vertical-align:top}}cod
 <body>\n<h1>Certificate of destruction</h1>\n<p>Certificate <strong>{cert}</strong> — {vault}</p>\n\
 <p>The client files listed below were destroyed on {at} under the retention policy <strong>{policy}</strong>, approved by {by}.</p>\n\
 <p>Method: {method}.</p>\n<table><thead><tr><th>Register</th><th>Kind</th><th>Matter</th><th>Title</th><th>Closed / added</th><th>SHA-256 of the content</th></tr></thead>\n<tbody>\n{rows}</tbody></table>\n\
+<p>Backups: {backups}</p>\n\
 <p>Each entry is kept permanently in the vault's destruction register and recorded in its audit log.</p>\n\
 <p>Signature: ____________________________ &nbsp; Date: ______________</p>\n</body></html>\n",
         cert = esc(certificate),
@@ -647,5 +659,6 @@ td,th{{border:1px solid #444;padding:4px;text-align:left;vertical-align:top}}cod
         policy = esc(&first.policy),
         by = esc(&first.approved_by),
         method = esc(&first.method),
+        backups = esc(backups),
     )
 }
