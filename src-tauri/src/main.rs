@@ -33,13 +33,29 @@ fn main() {
     // Without a display the window system's start-up would panic, and the
     // panic hook would hide why; a missing display is no client data.
     #[cfg(target_os = "linux")]
-    if let Err(e) = gtk::init() {
-        eprintln!("matterbox-desktop: Matterbox cannot open a display: {e}");
-        std::process::exit(1);
+    {
+        if let Err(e) = gtk::init() {
+            eprintln!("matterbox-desktop: Matterbox cannot open a display: {e}");
+            std::process::exit(1);
+        }
+        keep_out_of_recent_files();
     }
     if let Err(e) = run() {
         eprintln!("matterbox-desktop: {e}");
         std::process::exit(1);
+    }
+}
+
+/// File names are client data: GTK's file dialogs would add every file
+/// the user imports or exports to the desktop's recently-used list
+/// (`~/.local/share/recently-used.xbel`), and show that list in the next
+/// dialog of any program. Off for this process, before any dialog opens.
+#[cfg(target_os = "linux")]
+fn keep_out_of_recent_files() {
+    use gtk::prelude::GtkSettingsExt;
+    if let Some(settings) = gtk::Settings::default() {
+        settings.set_gtk_recent_files_enabled(false);
+        settings.set_gtk_recent_files_max_age(0);
     }
 }
 

@@ -3,6 +3,7 @@ preview (PDF pages, images, text), duplicates, search, export through the
 save dialog, and copies opened with another application wiped on lock and
 at start."""
 import hashlib
+import time
 import struct
 import zlib
 from pathlib import Path
@@ -127,6 +128,14 @@ def test_import_preview_search_and_export_in_the_app(app):
     app.file_dialog("Save a decrypted copy", out, save=True)
     wait_for(lambda: "Saved a decrypted copy" in app.text("document-notice"), what="the export notice")
     assert sha256(out) == sha256(PDF)
+
+    # File names are client data: the dialogs added none of them to the
+    # desktop's recently-used list (GTK saves it shortly after a change).
+    time.sleep(3)
+    recent = app.data_dir / "data" / "recently-used.xbel"
+    listed = recent.read_text(errors="replace") if recent.exists() else ""
+    for name in ("boundary-survey", "survey-copy", "letter"):
+        assert name not in listed, f"{name} is in {recent}:\n{listed[:2000]}"
 
 
 def test_files_dropped_on_the_window_are_imported_into_the_open_matter(app):
