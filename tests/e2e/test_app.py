@@ -77,8 +77,13 @@ def test_first_run_to_a_closed_matter_that_survives_a_restart(app):
     wait_for(lambda: "Claim letter sent" in app.text("timeline"), what="timeline entry")
     app.screenshot("04-matter-detail")
 
-    # Close it.
+    # Close it: one click only asks, and says what closing starts.
     app.click("close-matter")
+    assert "No retention policy applies" in app.text("close-confirm")
+    app.click("cancel-close")
+    assert app.text("matter-status").lower() == "open"
+    app.click("close-matter")
+    app.click("confirm-close")
     wait_for(lambda: app.text("matter-status").lower() == "closed", what="closed status")
     assert app.present("reopen-matter")
 

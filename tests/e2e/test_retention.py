@@ -27,6 +27,8 @@ def test_a_closed_matter_is_destroyed_with_approval_and_certified(app):
     closed = (datetime.date.today() - datetime.timedelta(days=70)).isoformat()
     app.type("close-on", closed)
     app.click("close-matter")
+    assert f"due for destruction 1 month after {closed}" in app.text("close-confirm")
+    app.click("confirm-close")
     wait_for(lambda: "due for destruction on" in app.text("matter-retention"), what="the due date")
 
     # The disposition queue; approval asks for the passphrase.
