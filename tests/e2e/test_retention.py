@@ -37,6 +37,11 @@ def test_a_closed_matter_is_destroyed_with_approval_and_certified(app):
     assert "Lark conveyancing" in item.text and "Test - 1 month after closing" in item.text
     app.click("due-select")
     app.click("approve-destruction")
+    # The approval names everything that goes before the passphrase is asked.
+    assert app.text("approve-scope").startswith("1 matter with 1 document in all"), app.text("approve-scope")
+    scope = app.text("approve-items")
+    for expected in ("Lark conveyancing", "Perpetua Lark (fictional)", "boundary-survey.pdf", "the client's record goes too"):
+        assert expected in scope, scope
     app.type("approve-passphrase", "not the passphrase")
     app.click("confirm-destruction")
     assert "not right" in app.text("retention-error")

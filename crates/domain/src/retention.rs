@@ -505,6 +505,13 @@ pub struct DueItem {
     /// Why it is due, in words.
     pub reason: String,
     pub danger_destroy_without_approval: bool,
+    /// What a destruction of it takes, so an approval shows its scope: the
+    /// matter's client, the titles of every document that goes (a
+    /// matter's, trash included; or the one document), and whether the
+    /// client goes too (its last matter, not held).
+    pub client_name: String,
+    pub documents: Vec<String>,
+    pub client_goes_too: bool,
 }
 
 /// Everything due on `today`: closed matters past their policy's period,
@@ -557,6 +564,9 @@ pub fn due(conn: &Connection, today: NaiveDate) -> Result<Vec<DueItem>, DomainEr
                             period_words(policy)
                         ),
                         danger_destroy_without_approval: policy.danger_destroy_without_approval,
+                        client_name: String::new(),
+                        documents: Vec::new(),
+                        client_goes_too: false,
                     });
                 }
             }
@@ -602,13 +612,46 @@ pub fn due(conn: &Connection, today: NaiveDate) -> Result<Vec<DueItem>, DomainEr
                             period_words(policy)
                         ),
                         danger_destroy_without_approval: policy.danger_destroy_without_approval,
+                        client_name: String::new(),
+                        documents: Vec::new(),
+                        client_goes_too: false,
                     });
                 }
             }
             Trigger::Permanent => {}
         }
     }
+    for item in &mut out {
+        fill_scope(conn, item)?;
+    }
     Ok(out)
+}
+
+/// What destroying `item` takes with it (see [`DueItem::documents`]).
+fn fill_scope(conn: &Connection, item: &mut DueItem) -> Result<(), DomainError> {
+    let (client_id, client_name): (i64, String) = conn.query_row(
+        "SELECT c.id, c.name FROM matters m JOIN clients c ON c.id = m.client_id WHERE m.id = ?1",
+        [item.matter_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    item.client_name = client_name;
+    match item.kind {
+        DisposalKind::Document => item.documents = vec![item.title.clone()],
+        DisposalKind::Matter => {
+            item.documents = conn
+                .prepare_cached("SELECT title FROM documents WHERE matter_id = ?1 ORDER BY title")?
+                .query_map([item.matter_id], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            item.client_goes_too = conn.query_row(
+                "SELECT NOT EXISTS (SELECT 1 FROM matters WHERE client_id = ?1 AND id <> ?2)
+                    AND NOT EXISTS (SELECT 1 FROM legal_holds WHERE released_at IS NULL
+                        AND target = 'client' AND target_id = ?1)",
+                [client_id, item.matter_id],
+                |r| r.get(0),
+            )?;
+        }
+    }
+    Ok(())
 }
 
 fn period_words(p: &Policy) -> String {

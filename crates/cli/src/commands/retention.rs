@@ -178,13 +178,25 @@ pub(crate) fn retention_cmd(ctx: &Ctx, cmd: RetentionCmd) -> Outcome {
             .iter()
             .map(|d| {
                 format!(
-                    "{} {:>6}  {}  {}  due {}\n        {}\n",
+                    "{} {:>6}  {}  {}  due {}\n        {}\n        client {}; {} {}{}\n",
                     d.kind,
                     d.id,
                     shown(&d.matter_number),
                     shown(&d.title),
                     d.due_on,
-                    shown(&d.reason)
+                    shown(&d.reason),
+                    shown(&d.client_name),
+                    d.documents.len(),
+                    if d.documents.len() == 1 {
+                        "document goes"
+                    } else {
+                        "documents go"
+                    },
+                    if d.client_goes_too {
+                        "; the client's record goes too (its last matter)"
+                    } else {
+                        ""
+                    }
                 )
             })
             .collect()

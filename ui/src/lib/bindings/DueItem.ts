@@ -8,4 +8,11 @@ export type DueItem = { kind: DisposalKind, id: number, matterId: number, matter
 /**
  * Why it is due, in words.
  */
-reason: string, dangerDestroyWithoutApproval: boolean, };
+reason: string, dangerDestroyWithoutApproval: boolean, 
+/**
+ * What a destruction of it takes, so an approval shows its scope: the
+ * matter's client, the titles of every document that goes (a
+ * matter's, trash included; or the one document), and whether the
+ * client goes too (its last matter, not held).
+ */
+clientName: string, documents: Array<string>, clientGoesToo: boolean, };
