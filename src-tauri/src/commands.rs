@@ -610,7 +610,7 @@ pub async fn inbox_unfiled(state: State<'_, AppState>) -> Res<Vec<UnfiledItem>> 
 pub async fn inbox_suggestions(
     state: State<'_, AppState>,
     item_id: i64,
-) -> Res<Vec<MatterSummary>> {
+) -> Res<Vec<matterbox_core::inbox::MatterSuggestion>> {
     state.with_session(|s| s.unfiled_suggestions(item_id))
 }
 

@@ -61,6 +61,10 @@ def test_files_dropped_into_the_inbox_folder_land_in_their_matter(app):
     item = app.find("unfiled-item")
     assert "letter from neighbour.txt" in item.text
     app.screenshot("13-inbox-unfiled")
+    # Nothing is chosen for the user: "File" alone must not misfile it.
+    assert app.find("unfiled-matter").get_property("value") == ""
+    app.click("file-unfiled")
+    assert app.present("unfiled-item"), "filed without a matter chosen"
     app.select("unfiled-matter", text="2026-0001 — Marsh boundary dispute")
     app.click("file-unfiled")
     assert "Filed letter from neighbour.txt into 2026-0001" in app.text("inbox-notice")

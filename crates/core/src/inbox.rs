@@ -32,6 +32,40 @@ pub const INBOX_SETTINGS: &str = "inbox";
 /// app can still count what waits there (it holds no client data).
 pub const INBOX_LOCATION_FILE: &str = "inbox.json";
 
+/// A matter an Unfiled item may belong to, and why it is suggested.
+#[derive(Clone, Debug, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct MatterSuggestion {
+    pub matter: MatterSummary,
+    pub reason: String,
+}
+
+/// Words in the names scanners and staff give files that say nothing of
+/// the matter: never a reason to suggest one.
+const GENERIC_WORDS: &[&str] = &[
+    "scan",
+    "scans",
+    "scanned",
+    "image",
+    "page",
+    "pages",
+    "copy",
+    "final",
+    "draft",
+    "document",
+    "documents",
+    "file",
+    "files",
+    "notes",
+    "note",
+    "untitled",
+    "img",
+    "photo",
+    "doc",
+    "docx",
+    "attachment",
+];
+
 /// The inbox settings of a vault.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -415,7 +449,12 @@ impl Session {
 
     /// Matters a queued file may belong to: those whose number, title or
     /// client name shares a word with the file's name, best first.
-    pub fn unfiled_suggestions(&self, item_id: i64) -> Result<Vec<MatterSummary>> {
+    /// Matters an Unfiled item may belong to, each with why: the words of
+    /// its name (four letters or more, not a number, not a word every scan
+    /// carries) found in a matter's number, title or client. Open matters
+    /// come first; a suggestion is a hint to the user, never a choice made
+    /// for them (the app pre-selects nothing).
+    pub fn unfiled_suggestions(&self, item_id: i64) -> Result<Vec<MatterSuggestion>> {
         let item = inbox::unfiled(&self.conn)?
             .into_iter()
             .find(|i| i.id == item_id)
@@ -430,12 +469,14 @@ impl Session {
             .unwrap_or(item.original_name.clone());
         let mut words: Vec<String> = stem
             .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| w.chars().count() >= 4)
+            .filter(|w| w.chars().count() >= 4 && w.chars().any(char::is_alphabetic))
             .map(str::to_lowercase)
+            .filter(|w| !GENERIC_WORDS.contains(&w.as_str()))
             .collect();
         words.sort();
         words.dedup();
-        let mut score: std::collections::HashMap<i64, (usize, MatterSummary)> = Default::default();
+        let mut found: std::collections::HashMap<i64, (Vec<String>, MatterSummary)> =
+            Default::default();
         for w in words.iter().take(12) {
             let filter = MatterFilter {
                 search: Some(w.clone()),
@@ -443,12 +484,36 @@ impl Session {
                 ..Default::default()
             };
             for m in matters::list(&self.conn, &filter)? {
-                score.entry(m.id).or_insert((0, m)).0 += 1;
+                found
+                    .entry(m.id)
+                    .or_insert((Vec::new(), m))
+                    .0
+                    .push(w.clone());
             }
         }
-        let mut ranked: Vec<(usize, MatterSummary)> = score.into_values().collect();
-        ranked.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.id.cmp(&a.1.id)));
-        Ok(ranked.into_iter().take(5).map(|(_, m)| m).collect())
+        let mut ranked: Vec<(Vec<String>, MatterSummary)> = found.into_values().collect();
+        ranked.sort_by(|a, b| {
+            let open = |m: &MatterSummary| m.status == matterbox_domain::MatterStatus::Open;
+            open(&b.1)
+                .cmp(&open(&a.1))
+                .then(b.0.len().cmp(&a.0.len()))
+                .then(b.1.id.cmp(&a.1.id))
+        });
+        Ok(ranked
+            .into_iter()
+            .take(5)
+            .map(|(words, matter)| MatterSuggestion {
+                reason: format!(
+                    "the name has {}",
+                    words
+                        .iter()
+                        .map(|w| format!("\u{201c}{w}\u{201d}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                matter,
+            })
+            .collect())
     }
 
     /// Files a queued item into a matter; audited.

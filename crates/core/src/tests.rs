@@ -1272,6 +1272,50 @@ mod inbox_tests {
     }
 
     #[test]
+    fn suggestions_say_why_put_open_matters_first_and_ignore_numbers_and_scan_words() {
+        let f = fixture();
+        let (mut s, inbox, estate, _) = with_inbox(&f, 1 << 20);
+        let lease = s
+            .matters(&MatterFilter::default())
+            .unwrap()
+            .into_iter()
+            .find(|m| m.title == "Vantwood lease")
+            .unwrap()
+            .id;
+        s.close_matter(lease, None).unwrap();
+        for name in [
+            "2026-0999_notes.txt",
+            "scan_0001.txt",
+            "vantwood-letter.txt",
+        ] {
+            write_file(inbox.path(), name, b"A fictional page.\n");
+        }
+        take(&mut s).unwrap();
+        let items = s.unfiled().unwrap();
+        let id = |n: &str| items.iter().find(|i| i.original_name == n).unwrap().id;
+        // A number that is no matter's, and words every scan carries, are
+        // no reason to suggest anything.
+        assert!(
+            s.unfiled_suggestions(id("2026-0999_notes.txt"))
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            s.unfiled_suggestions(id("scan_0001.txt"))
+                .unwrap()
+                .is_empty()
+        );
+        let named = s.unfiled_suggestions(id("vantwood-letter.txt")).unwrap();
+        assert_eq!(named.len(), 2, "{named:?}");
+        assert_eq!(named[0].matter.id, estate, "the open matter comes first");
+        assert_eq!(named[1].matter.status, MatterStatus::Closed);
+        assert!(
+            named.iter().all(|m| m.reason.contains("vantwood")),
+            "{named:?}"
+        );
+    }
+
+    #[test]
     fn settings_and_rules_change_by_typed_patches_and_an_empty_patch_records_nothing() {
         use crate::inbox::InboxSettingsPatch;
         let f = fixture();

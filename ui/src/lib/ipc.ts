@@ -48,6 +48,7 @@ import type { MatterRetention } from "./bindings/MatterRetention";
 import type { BackupStatus } from "./bindings/BackupStatus";
 import type { DrillReport } from "./bindings/DrillReport";
 import type { SnapshotInfo } from "./bindings/SnapshotInfo";
+import type { MatterSuggestion } from "./bindings/MatterSuggestion";
 
 /** Raised in the page when any command answers `vault_locked`. */
 export const LOCAL_LOCKED_EVENT = "matterbox-vault-locked";
@@ -130,7 +131,7 @@ export const api = {
   pickInboxFolder: () => call<string | null>("inbox_pick_folder"),
   scanInbox: () => call<null>("inbox_scan_now"),
   unfiled: () => call<UnfiledItem[]>("inbox_unfiled"),
-  suggestions: (itemId: number) => call<MatterSummary[]>("inbox_suggestions", { itemId }),
+  suggestions: (itemId: number) => call<MatterSuggestion[]>("inbox_suggestions", { itemId }),
   fileUnfiled: (itemId: number, matterId: number) => call<DocumentSummary>("inbox_file", { itemId, matterId }),
   quarantine: () => call<Quarantined[]>("inbox_quarantine"),
   retryQuarantined: (name: string) => call<null>("inbox_retry", { name }),
