@@ -47,6 +47,12 @@ const ALARM_AFTER: chrono::TimeDelta = chrono::TimeDelta::days(7);
 
 type Outcome = Result<BackupReport, CoreError>;
 
+struct Waiting {
+    vault: PathBuf,
+    root: PathBuf,
+    outcome: Outcome,
+}
+
 struct Running {
     watch: std::sync::Arc<Activity>,
     canceller: BackupCanceller,
@@ -57,8 +63,9 @@ struct Running {
 pub struct Backups {
     running: Mutex<Option<Running>>,
     drilling: std::sync::atomic::AtomicBool,
-    /// Results that came in while the vault was locked.
-    unrecorded: Mutex<Vec<(PathBuf, Outcome)>>,
+    /// Results not yet recorded (they came in while their vault was
+    /// locked): each is recorded in its own vault, at its next unlock.
+    unrecorded: Mutex<Vec<Waiting>>,
     /// The last result, for the UI.
     last: Mutex<Option<Finished>>,
     /// The session (by `AppState::inbox_generation`) whose rollback check
@@ -150,23 +157,32 @@ impl Backups {
         self.running.lock().map(|r| r.is_some()).unwrap_or(true)
     }
 
-    /// Records results that waited for an unlock.
+    /// Records the results that wait for the vault unlocked now (never in
+    /// another vault's log).
     fn record_waiting(&self, state: &AppState) {
+        let Some(unlocked) = state.unlocked_vault() else {
+            return;
+        };
         let Ok(mut waiting) = self.unrecorded.lock() else {
             return;
         };
-        while let Some((root, outcome)) = waiting.pop() {
-            if state
-                .with_session_in_background(|s| {
-                    s.record_backup(&root, &outcome);
-                    Ok(())
-                })
-                .is_err()
-            {
-                waiting.push((root, outcome));
-                return;
+        let mut kept = Vec::new();
+        for w in waiting.drain(..) {
+            let recorded = w.vault == unlocked
+                && state
+                    .with_session_in_background(|s| {
+                        if s.vault().dir() != w.vault {
+                            return Err(CoreError::VaultLocked);
+                        }
+                        s.record_backup(&w.root, &w.outcome);
+                        Ok(())
+                    })
+                    .is_ok();
+            if !recorded {
+                kept.push(w);
             }
         }
+        *waiting = kept;
     }
 }
 
@@ -183,10 +199,11 @@ fn start(app: &AppHandle, destination: Option<PathBuf>, check_all: bool) -> Resu
     if running.is_some() {
         return Err(invalid("A backup is running already."));
     }
-    let prepared = state.with_session_in_background(|s| {
+    let (vault, prepared) = state.with_session_in_background(|s| {
         let root = s.backup_root(destination.as_deref())?;
+        let vault = s.vault().dir().to_path_buf();
         match s.prepare_backup(&root) {
-            Ok(p) => Ok(Ok(p)),
+            Ok(p) => Ok(Ok((vault, p))),
             Err(e) => {
                 let api = e.to_api();
                 let failed: Outcome = Err(e);
@@ -225,7 +242,11 @@ fn start(app: &AppHandle, destination: Option<PathBuf>, check_all: bool) -> Resu
                 *last = Some(finished);
             }
             if let Ok(mut waiting) = backups.unrecorded.lock() {
-                waiting.push((root, outcome));
+                waiting.push(Waiting {
+                    vault,
+                    root,
+                    outcome,
+                });
             }
             backups.record_waiting(&handle.state::<AppState>());
             if let Ok(mut running) = backups.running.lock() {
