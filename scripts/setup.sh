@@ -105,4 +105,10 @@ if $want_test; then
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
       "selenium==4.50.0" "pytest==9.2.0" "pytest-timeout==2.4.0"
   fi
+  # An S3-compatible object store on loopback for the backup tests (Debian
+  # packages no MinIO): moto's server, started by the tests themselves.
+  if ! [ -x "$venv/bin/moto_server" ]; then
+    echo "setup: installing moto[server] into $venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "moto[server]==5.2.5"
+  fi
 fi

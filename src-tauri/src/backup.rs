@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use matterbox_core::backup::{
-    Activity, BackupCanceller, BackupReport, BackupSnapshot, BackupState, DrillReport,
-    RestoreRequest,
+    Activity, BackupCanceller, BackupReport, BackupSnapshot, BackupState, DrillReport, Location,
+    RestoreRequest, S3Credentials,
 };
 use matterbox_core::vault::{DeviceSecretStorage, Passphrase};
 use matterbox_core::{ApiError, CoreError, SecretText, VaultInfo};
@@ -49,14 +49,14 @@ type Outcome = Result<BackupReport, CoreError>;
 
 struct Waiting {
     vault: PathBuf,
-    root: PathBuf,
+    location: Location,
     outcome: Outcome,
 }
 
 struct Running {
     watch: std::sync::Arc<Activity>,
     canceller: BackupCanceller,
-    destination: PathBuf,
+    destination: String,
 }
 
 /// The app's backup jobs: at most one at a time.
@@ -174,7 +174,7 @@ impl Backups {
                         if s.vault().dir() != w.vault {
                             return Err(CoreError::VaultLocked);
                         }
-                        s.record_backup(&w.root, &w.outcome);
+                        s.record_backup(&w.location, &w.outcome);
                         Ok(())
                     })
                     .is_ok();
@@ -186,10 +186,16 @@ impl Backups {
     }
 }
 
-/// Starts a backup to `destination` (or the folder set) on a thread of its
+/// Starts a backup to `destination` (or the one set) on a thread of its
 /// own. Fails at once when the vault is locked, a backup runs, or the
-/// vault side cannot be prepared (that failure is recorded).
-fn start(app: &AppHandle, destination: Option<PathBuf>, check_all: bool) -> Result<(), ApiError> {
+/// vault side cannot be prepared (that failure is recorded). A store's
+/// access key, when given, is kept in the keychain first.
+fn start(
+    app: &AppHandle,
+    destination: Option<String>,
+    store_key: Option<S3Credentials>,
+    check_all: bool,
+) -> Result<(), ApiError> {
     let backups = app.state::<Backups>();
     let state = app.state::<AppState>();
     let mut running = backups
@@ -200,24 +206,32 @@ fn start(app: &AppHandle, destination: Option<PathBuf>, check_all: bool) -> Resu
         return Err(invalid("A backup is running already."));
     }
     let (vault, prepared) = state.with_session_in_background(|s| {
-        let root = s.backup_root(destination.as_deref())?;
+        let location = s.backup_location(destination.as_deref())?;
+        if let Some(key) = &store_key {
+            let Location::Store(store) = &location else {
+                return Err(CoreError::Invalid(
+                    "An access key is for an object store, not a folder.".into(),
+                ));
+            };
+            s.set_backup_store_key(store, key)?;
+        }
         let vault = s.vault().dir().to_path_buf();
-        match s.prepare_backup(&root) {
+        match s.prepare_backup(&location) {
             Ok(p) => Ok(Ok((vault, p))),
             Err(e) => {
                 let api = e.to_api();
                 let failed: Outcome = Err(e);
-                s.record_backup(&root, &failed);
+                s.record_backup(&location, &failed);
                 Ok(Err(api))
             }
         }
     })??;
     let watch = std::sync::Arc::new(Activity::default());
-    let root = prepared.root().to_path_buf();
+    let location = prepared.location().clone();
     *running = Some(Running {
         watch: watch.clone(),
         canceller: prepared.canceller(&watch),
-        destination: root.clone(),
+        destination: location.to_string(),
     });
     drop(running);
     let _ = app.emit(BACKUP_EVENT, ());
@@ -244,7 +258,7 @@ fn start(app: &AppHandle, destination: Option<PathBuf>, check_all: bool) -> Resu
             if let Ok(mut waiting) = backups.unrecorded.lock() {
                 waiting.push(Waiting {
                     vault,
-                    root,
+                    location,
                     outcome,
                 });
             }
@@ -300,7 +314,7 @@ fn tick(app: &AppHandle) {
     let stale = current.last_verified_at.is_none_or(|t| now - t >= DAILY);
     let tried_lately = current.last_attempt_at.is_some_and(|t| now - t < RETRY);
     if stale && !tried_lately {
-        let _ = start(app, None, false);
+        let _ = start(app, None, None, false);
         return;
     }
     let drill_due = current.last_verified_at.is_some()
@@ -340,7 +354,7 @@ pub async fn backup_status(
     let now = Utc::now();
     let running = backups.running.lock().ok().and_then(|r| {
         r.as_ref().map(|r| BackupProgress {
-            destination: r.destination.display().to_string(),
+            destination: r.destination.clone(),
             bytes_done: r
                 .watch
                 .bytes_done
@@ -363,21 +377,59 @@ pub async fn backup_status(
     })
 }
 
-/// Starts a backup now; `destination` sets the backup folder.
-#[tauri::command]
-pub async fn backup_run(app: AppHandle, destination: Option<String>) -> Result<(), ApiError> {
-    let destination = destination
-        .map(|d| d.trim().to_string())
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from);
-    if let Some(d) = &destination
+/// The access key of an object store, as typed in the app.
+#[derive(Clone, Debug, serde::Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StoreKey {
+    pub access_key_id: String,
+    #[ts(type = "string")]
+    pub secret_access_key: SecretText,
+}
+
+impl StoreKey {
+    fn credentials(self) -> S3Credentials {
+        S3Credentials {
+            access_key_id: self.access_key_id.trim().to_string(),
+            secret_access_key: zeroize::Zeroizing::new(
+                self.secret_access_key.expose().trim().to_string(),
+            ),
+        }
+    }
+}
+
+/// A destination as typed: a full folder path or `s3:https://…`.
+fn parse_destination(text: &str) -> Result<Location, ApiError> {
+    let location = Location::parse(text).map_err(|e| CoreError::from(e).to_api())?;
+    if let Location::Folder(d) = &location
         && !d.is_absolute()
     {
         return Err(invalid(
             "Give the backup folder as a full path (or choose it).",
         ));
     }
-    start(&app, destination, false)
+    Ok(location)
+}
+
+/// Starts a backup now; `destination` sets where backups go (a folder, or
+/// an object store with `storeKey`, which is kept in the keychain).
+#[tauri::command]
+pub async fn backup_run(
+    app: AppHandle,
+    destination: Option<String>,
+    store_key: Option<StoreKey>,
+) -> Result<(), ApiError> {
+    let destination = destination
+        .map(|d| d.trim().to_string())
+        .filter(|d| !d.is_empty());
+    if let Some(d) = &destination {
+        parse_destination(d)?;
+    }
+    start(
+        &app,
+        destination,
+        store_key.map(StoreKey::credentials),
+        false,
+    )
 }
 
 /// Stops the running backup after the file it is reading; nothing of it
@@ -416,14 +468,18 @@ pub async fn backup_pick_folder(app: AppHandle) -> Result<Option<String>, ApiErr
         .map(|p| p.display().to_string()))
 }
 
-/// The backups at a folder, opened with the recovery key (first screen).
+/// The backups at a folder or store, opened with the recovery key (first
+/// screen).
 #[tauri::command]
 pub async fn restore_list(
     from: String,
+    store_key: Option<StoreKey>,
     recovery_key: SecretText,
 ) -> Result<Vec<BackupSnapshot>, ApiError> {
+    let key = store_key.map(StoreKey::credentials);
     matterbox_core::backup::backup_snapshots_with_recovery_key(
-        &PathBuf::from(from),
+        &parse_destination(&from)?,
+        key.as_ref(),
         recovery_key.expose(),
     )
     .map_err(api)
@@ -435,6 +491,7 @@ pub async fn restore_list(
 pub async fn restore_backup(
     state: State<'_, AppState>,
     from: String,
+    store_key: Option<StoreKey>,
     snapshot: Option<String>,
     name: String,
     recovery_key: SecretText,
@@ -444,8 +501,11 @@ pub async fn restore_backup(
     matterbox_core::create_vaults_folder(&state.vaults_root).map_err(api)?;
     let epoch = state.lock_epoch()?;
     let passphrase = Passphrase::new(new_passphrase);
+    let from = parse_destination(&from)?;
+    let key = store_key.map(StoreKey::credentials);
     let request = RestoreRequest {
-        from: &PathBuf::from(from),
+        from: &from,
+        store_key: key.as_ref(),
         snapshot: snapshot.as_deref(),
         recovery_key: recovery_key.expose(),
         to: &to,

@@ -55,6 +55,7 @@ fn export_all(dir: &Path) {
     crate::retention::RetentionDueEvent::export_all(&cfg).unwrap();
     matterbox_core::retention::MatterRetention::export_all(&cfg).unwrap();
     crate::backup::BackupStatus::export_all(&cfg).unwrap();
+    crate::backup::StoreKey::export_all(&cfg).unwrap();
     matterbox_core::inbox::MatterSuggestion::export_all(&cfg).unwrap();
     matterbox_core::backup::DrillReport::export_all(&cfg).unwrap();
     matterbox_core::backup::BackupSnapshot::export_all(&cfg).unwrap();

@@ -26,7 +26,7 @@ def test_back_up_from_settings_and_restore_on_a_new_computer(app, display, tmp_p
     drive = tmp_path / "drive"
     drive.mkdir()
     app.click("nav-settings")
-    app.type("backup-folder", str(drive))
+    app.type("backup-destination-folder", str(drive))
     app.click("backup-now")
     wait_for(lambda: app.present("backup-result") and "verified" in app.text("backup-result"),
              timeout=120, what="a verified backup")
@@ -49,7 +49,7 @@ def test_back_up_from_settings_and_restore_on_a_new_computer(app, display, tmp_p
     try:
         laptop.start()
         laptop.click("restore-from-backup")
-        laptop.type("restore-folder", str(drive))
+        laptop.type("restore-destination-folder", str(drive))
         laptop.type("restore-recovery-key", "AAAAA-" + key[6:])
         laptop.click("restore-list")
         wait_for(lambda: laptop.present("restore-error"), what="a wrong recovery key refused")
@@ -69,3 +69,49 @@ def test_back_up_from_settings_and_restore_on_a_new_computer(app, display, tmp_p
         finally:
             laptop.keep_log()
             shutil.rmtree(laptop_dir, ignore_errors=True)
+
+
+def test_back_up_to_an_object_store_with_its_key_kept_in_the_keychain(app, tmp_path):
+    """An off-site destination: an S3-compatible store (moto's server on
+    loopback), its access key typed once and kept in the real keychain."""
+    import socket
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id="x", aws_secret_access_key="x")
+        s3.create_bucket(Bucket="office-backups")
+        create_vault(app)
+        app.click("nav-settings")
+        app.click("backup-destination-kind-store")
+        app.type("backup-destination-store", f"s3:{endpoint}/office-backups/matterbox")
+        app.type("backup-destination-key-id", "AKIAFICTIONAL")
+        app.type("backup-destination-secret", "fictional-secret-e2e")
+        app.screenshot("19-backups-object-store")
+        app.click("backup-now")
+        wait_for(lambda: app.present("backup-result") and "verified" in app.text("backup-result"),
+                 timeout=120, what="a verified backup in the store")
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket="office-backups")["Contents"]]
+        assert "matterbox/repository/config" in keys
+        assert "matterbox/matterbox-backup.json" in keys
+        # The next backup uses the key kept on this computer: no key typed.
+        assert app.find("backup-destination-secret").get_attribute("value") == ""
+        def snapshots():
+            listed = s3.list_objects_v2(Bucket="office-backups", Prefix="matterbox/repository/snapshots/")
+            return len(listed.get("Contents", []))
+
+        assert snapshots() == 1
+        app.click("backup-now")
+        wait_for(lambda: snapshots() == 2 and not app.present("backup-running")
+                 and "verified" in app.text("backup-result"),
+                 timeout=120, what="a second verified backup with the kept key")
+    finally:
+        server.stop()

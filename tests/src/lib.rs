@@ -81,6 +81,10 @@ impl From<Output> for Run {
     }
 }
 
+/// The longest any one command of the tests may run before it counts as
+/// hung (the slowest, a backup of many documents, takes seconds).
+pub const COMMAND_LIMIT: Duration = Duration::from_secs(600);
+
 /// Runs `cmd` to its end, but never longer than `limit`: past it the child
 /// is killed and the test fails, so a command that hangs cannot stall the
 /// suite. Returns the run and how long it took.
@@ -168,6 +172,7 @@ impl Home {
             .env_remove("MATTERBOX_PASSPHRASE")
             .env_remove("MATTERBOX_NEW_PASSPHRASE")
             .env_remove("MATTERBOX_RECOVERY_KEY")
+            .env_remove("MATTERBOX_S3_SECRET_ACCESS_KEY")
             .stdin(std::process::Stdio::null());
         c
     }
@@ -179,7 +184,7 @@ impl Home {
         if let Some(p) = passphrase {
             c.env("MATTERBOX_PASSPHRASE", p);
         }
-        c.output().expect("run matterbox").into()
+        run_within(&mut c, COMMAND_LIMIT).0
     }
 }
 
@@ -218,5 +223,108 @@ pub fn copy_dir(from: &Path, to: &Path) {
         } else {
             std::fs::copy(entry.path(), &target).expect("copy file");
         }
+    }
+}
+
+/// An S3-compatible object store on loopback (moto's server from PyPI,
+/// installed by `scripts/setup.sh --test` beside the test Python), stopped
+/// when dropped. It keeps its objects in memory.
+pub struct ObjectStore {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl ObjectStore {
+    pub fn start() -> Self {
+        let bin = sqlcipher_python().with_file_name("moto_server");
+        assert!(
+            bin.exists(),
+            "{} is missing: ./scripts/setup.sh --test installs moto[server]",
+            bin.display()
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new(&bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+        let store = ObjectStore { child, port };
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the object store did not start on port {port}"
+            );
+            thread::sleep(Duration::from_millis(100));
+        }
+        store
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Sends one unsigned request (the test store takes them) and returns
+    /// the status code.
+    fn raw(&self, method: &str, path: &str) -> u16 {
+        use std::io::Write;
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            self.port
+        )
+        .unwrap();
+        let mut answer = String::new();
+        let _ = s.read_to_string(&mut answer);
+        answer
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0)
+    }
+
+    pub fn create_bucket(&self, name: &str) {
+        assert_eq!(self.raw("PUT", &format!("/{name}")), 200, "create {name}");
+    }
+
+    /// Copies every object of `bucket` into files under `to` (keys as
+    /// paths), to look into with [`files_containing`].
+    pub fn download_all(&self, bucket: &str, to: &Path) {
+        let script = r#"
+import os, sys, boto3
+s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
+                  aws_access_key_id="x", aws_secret_access_key="x")
+pages = s3.get_paginator("list_objects_v2").paginate(Bucket=sys.argv[2])
+n = 0
+for page in pages:
+    for o in page.get("Contents", []):
+        path = os.path.join(sys.argv[3], o["Key"])
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        s3.download_file(sys.argv[2], o["Key"], path)
+        n += 1
+print(n)
+"#;
+        let mut c = Command::new(sqlcipher_python());
+        c.args(["-c", script, &self.endpoint(), bucket]).arg(to);
+        let (run, _) = run_within(&mut c, Duration::from_secs(120));
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(
+            run.stdout.trim().parse::<u32>().unwrap_or(0) > 0,
+            "the bucket is empty: {}",
+            run.stdout
+        );
+    }
+}
+
+impl Drop for ObjectStore {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

@@ -7,7 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use matterbox_tests::{Home, Run, copy_dir, files_containing};
+use matterbox_tests::{
+    COMMAND_LIMIT, Home, ObjectStore, Run, copy_dir, files_containing, run_within,
+};
 
 const PASS: &str = "a long test passphrase";
 const NEW_PASS: &str = "the new laptop's passphrase";
@@ -91,16 +93,26 @@ fn add_document(home: &Home, name: &str, bytes: &[u8]) -> i64 {
 }
 
 fn backup_run(home: &Home, dest: &Path) -> Run {
+    backup_to(home, dest.as_os_str(), &[])
+}
+
+/// `backup run --to DEST EXTRA…` with the vault's passphrase.
+fn backup_to(home: &Home, dest: &std::ffi::OsStr, extra: &[&str]) -> Run {
     let mut c = home.cmd();
     c.arg("--vault")
         .arg(home.vault_dir("v"))
         .args(["--json", "backup", "run", "--to"])
         .arg(dest)
+        .args(extra)
         .env("MATTERBOX_PASSPHRASE", PASS)
+        .env("MATTERBOX_S3_SECRET_ACCESS_KEY", STORE_SECRET)
         .env("TMPDIR", home.path().join("tmp"));
     std::fs::create_dir_all(home.path().join("tmp")).unwrap();
-    c.output().unwrap().into()
+    run_within(&mut c, COMMAND_LIMIT).0
 }
+
+/// The secret access key the tests' object store is given.
+const STORE_SECRET: &str = "fictional-store-secret-4f1d";
 
 fn restore(home: &Home, from: &Path, key: &str, extra: &[&str]) -> Run {
     let mut c = home.cmd();
@@ -116,20 +128,19 @@ fn restore(home: &Home, from: &Path, key: &str, extra: &[&str]) -> Run {
         .arg(from)
         .args(extra)
         .env("MATTERBOX_RECOVERY_KEY", key)
-        .env("MATTERBOX_NEW_PASSPHRASE", NEW_PASS);
-    c.output().unwrap().into()
+        .env("MATTERBOX_NEW_PASSPHRASE", NEW_PASS)
+        .env("MATTERBOX_S3_SECRET_ACCESS_KEY", STORE_SECRET);
+    run_within(&mut c, COMMAND_LIMIT).0
 }
 
 fn restic(repo: &Path, password: &str, args: &[&str]) -> Run {
-    Command::new("restic")
-        .arg("-r")
+    let mut c = Command::new("restic");
+    c.arg("-r")
         .arg(repo)
         .args(args)
         .env("RESTIC_PASSWORD", password)
-        .env("RESTIC_CACHE_DIR", repo.with_extension("restic-cache"))
-        .output()
-        .expect("restic is installed by scripts/setup.sh --test")
-        .into()
+        .env("RESTIC_CACHE_DIR", repo.with_extension("restic-cache"));
+    run_within(&mut c, COMMAND_LIMIT).0
 }
 
 /// The vault `name` in `home` holds the office's client and document, its
@@ -693,4 +704,136 @@ fn a_destroyed_document_is_gone_from_the_backups_after_the_next_one() {
     holds_everything(&laptop, "restored", NEW_PASS, &office);
     let gone = laptop.run("restored", Some(NEW_PASS), &["doc", "show", &doomed]);
     assert_eq!(gone.code, 7, "{}", gone.stdout);
+}
+
+#[test]
+fn backups_go_to_an_object_store_and_a_new_laptop_restores_from_it() {
+    let store = ObjectStore::start();
+    store.create_bucket("office-backups");
+    let office = office();
+    let dest = format!("s3:{}/office-backups/matterbox", store.endpoint());
+
+    // The first backup needs the store's access key.
+    let no_key = backup_to(&office.home, dest.as_ref(), &[]);
+    assert_ne!(no_key.code, 0);
+    assert!(no_key.stderr.contains("access key"), "{}", no_key.stderr);
+    let report = backup_to(
+        &office.home,
+        dest.as_ref(),
+        &["--access-key-id", "AKIAFICTIONAL"],
+    )
+    .ok()
+    .json();
+    assert_eq!(report["destination"], dest.as_str());
+    assert!(report["bytesWritten"].as_u64().unwrap() > 0);
+    // The next one takes the key from this computer's store of secrets.
+    let again = office
+        .home
+        .run("v", Some(PASS), &["--json", "backup", "run"])
+        .ok()
+        .json();
+    assert_ne!(again["snapshot"], report["snapshot"]);
+    // The key is not in the vault folder (nor in its database, which is
+    // encrypted anyway).
+    assert_eq!(
+        files_containing(&office.home.vault_dir("v"), STORE_SECRET),
+        Vec::<PathBuf>::new()
+    );
+
+    // Nothing readable in the bucket.
+    let copy = office.home.path().join("bucket-copy");
+    store.download_all("office-backups", &copy);
+    assert!(copy.join("matterbox/repository/config").is_file());
+    assert!(copy.join("matterbox/matterbox-backup.json").is_file());
+    for needle in [office.marker.as_str(), "Last will", "Ada ", STORE_SECRET] {
+        assert_eq!(
+            files_containing(&copy, needle),
+            Vec::<PathBuf>::new(),
+            "{needle}"
+        );
+    }
+
+    // Plain restic reads it with the password Matterbox shows.
+    let password = office
+        .home
+        .run("v", Some(PASS), &["--json", "backup", "password"])
+        .ok()
+        .json();
+    let repository = password["repository"].as_str().unwrap().to_string();
+    assert_eq!(repository, format!("{dest}/repository"));
+    let mut c = Command::new("restic");
+    c.args(["-r", &repository, "--json", "snapshots"])
+        .env("RESTIC_PASSWORD", password["password"].as_str().unwrap())
+        .env("AWS_ACCESS_KEY_ID", "AKIAFICTIONAL")
+        .env("AWS_SECRET_ACCESS_KEY", STORE_SECRET)
+        .env("RESTIC_CACHE_DIR", office.home.path().join("restic-cache"));
+    let listed = run_within(&mut c, COMMAND_LIMIT).0.ok().json();
+    assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
+
+    // A new laptop: the location, the store's key and the recovery key.
+    let laptop = Home::new();
+    let restored = restore(
+        &laptop,
+        Path::new(&dest),
+        &office.recovery_key,
+        &["--access-key-id", "AKIAFICTIONAL"],
+    )
+    .ok()
+    .json();
+    assert_eq!(restored["snapshot"], again["snapshot"]);
+    holds_everything(&laptop, "restored", NEW_PASS, &office);
+    // …and it backs up to the same place with the key it was given.
+    laptop
+        .run("restored", Some(NEW_PASS), &["--json", "backup", "run"])
+        .ok();
+}
+
+#[test]
+fn an_object_store_that_is_unreachable_or_missing_or_named_with_its_key_is_refused() {
+    let store = ObjectStore::start();
+    store.create_bucket("office-backups");
+    let office = office();
+    let key = ["--access-key-id", "AKIAFICTIONAL"];
+    // Nothing listens on port 9 of loopback.
+    let gone = backup_to(
+        &office.home,
+        "s3:http://127.0.0.1:9/office-backups".as_ref(),
+        &key,
+    );
+    assert_eq!(gone.code, 11, "{}", gone.stderr);
+    assert!(gone.stderr.contains("not reachable"), "{}", gone.stderr);
+    let no_bucket = backup_to(
+        &office.home,
+        format!("s3:{}/no-such-bucket", store.endpoint()).as_ref(),
+        &key,
+    );
+    assert_ne!(no_bucket.code, 0);
+    assert!(
+        no_bucket.stderr.contains("does not exist"),
+        "{}",
+        no_bucket.stderr
+    );
+    // A key in the location is refused before anything is sent.
+    let in_url = backup_to(
+        &office.home,
+        format!(
+            "s3:http://AKIA:secret@127.0.0.1:{}/office-backups",
+            store.port
+        )
+        .as_ref(),
+        &[],
+    );
+    assert_ne!(in_url.code, 0);
+    assert!(
+        in_url.stderr.contains("never goes in the location"),
+        "{}",
+        in_url.stderr
+    );
+    // None of these became the destination or counted as a backup.
+    let status = office
+        .home
+        .run("v", Some(PASS), &["--json", "backup", "status"])
+        .ok()
+        .json();
+    assert!(status["lastVerifiedAt"].is_null(), "{status}");
 }

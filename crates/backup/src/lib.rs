@@ -9,9 +9,10 @@
 //! restored. What goes in, and where the password comes from, is the
 //! core's business (`matterbox_core::backup`).
 //!
-//! A destination folder holds the repository in `repository/` and, beside
-//! it, whatever public files the caller keeps there (see
-//! [`Destination::public_file`]).
+//! A destination — a folder, or a place in an S3-compatible object store
+//! ([`s3`]) — holds the repository in `repository/` and, beside it,
+//! whatever public files the caller keeps there
+//! ([`Destination::write_public`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -19,12 +20,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use rustic_backend::LocalBackend;
+
+pub mod s3;
 use rustic_core::{
     BackupOptions, CheckOptions, ConfigOptions, Credentials, KeepOptions, KeyOptions, LimitOption,
     LocalDestination, LsOptions, OpenStatus, ParentOptions, PathList, Progress, ProgressBars,
     ProgressType, PruneOptions, ReadSubsetOption, Repository, RepositoryBackends,
     RepositoryOptions, RestoreOptions, RusticProgress, SnapshotOptions,
 };
+pub use s3::{S3Credentials, S3Location};
 
 /// The folder inside a destination that holds the restic repository.
 pub const REPOSITORY_DIR: &str = "repository";
@@ -38,16 +42,16 @@ pub enum BackupError {
     /// The repository did not open with this vault's password: it belongs
     /// to another vault or was changed.
     #[error("The backup at {0} does not open with this vault's key.")]
-    WrongKey(PathBuf),
+    WrongKey(String),
     /// The repository answered, but something in it is damaged.
-    #[error("The backup at {path} is damaged: {detail}")]
-    Damaged { path: PathBuf, detail: String },
+    #[error("The backup at {place} is damaged: {detail}")]
+    Damaged { place: String, detail: String },
     /// Stopped on request; nothing new was recorded.
     #[error("The backup was stopped.")]
     Cancelled,
     /// Any other failure of the repository code, with its message.
-    #[error("The backup at {path} failed: {detail}")]
-    Failed { path: PathBuf, detail: String },
+    #[error("The backup at {place} failed: {detail}")]
+    Failed { place: String, detail: String },
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -57,58 +61,196 @@ pub enum BackupError {
 
 pub type Result<T> = std::result::Result<T, BackupError>;
 
-/// Where backups go: a folder (an external drive, a mounted share).
+/// Where backups go, as the user names it (no secret): a folder (an
+/// external drive, a mounted share) or a place in an S3-compatible object
+/// store (`s3:https://host/bucket/folder`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    Folder(PathBuf),
+    Store(S3Location),
+}
+
+impl Location {
+    /// `s3:…` is an object store; anything else is a folder.
+    pub fn parse(text: &str) -> Result<Self> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(BackupError::Destination(
+                "No backup destination was given.".into(),
+            ));
+        }
+        if text.starts_with("s3:") {
+            return Ok(Location::Store(S3Location::parse(text)?));
+        }
+        Ok(Location::Folder(PathBuf::from(text)))
+    }
+
+    /// Whether using it needs an access key.
+    pub fn needs_credentials(&self) -> bool {
+        matches!(self, Location::Store(_))
+    }
+
+    /// The repository, as `restic -r` takes it.
+    pub fn repository(&self) -> String {
+        match self {
+            Location::Folder(root) => root.join(REPOSITORY_DIR).display().to_string(),
+            Location::Store(s) => s.repository(),
+        }
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Folder(root) => write!(f, "{}", root.display()),
+            Location::Store(s) => write!(f, "{s}"),
+        }
+    }
+}
+
+/// A location ready to use: a folder, or a store with its access key.
 #[derive(Clone, Debug)]
 pub struct Destination {
-    root: PathBuf,
+    location: Location,
+    store: Option<s3::Store>,
 }
 
 impl Destination {
     pub fn folder(root: impl Into<PathBuf>) -> Self {
-        Destination { root: root.into() }
+        Destination {
+            location: Location::Folder(root.into()),
+            store: None,
+        }
     }
 
-    pub fn root(&self) -> &Path {
-        &self.root
+    /// A store needs its access key; a folder takes none.
+    pub fn new(location: Location, credentials: Option<&S3Credentials>) -> Result<Self> {
+        let store = match (&location, credentials) {
+            (Location::Folder(_), _) => None,
+            (Location::Store(s), Some(c)) => Some(s3::Store::new(s, c)?),
+            (Location::Store(s), None) => {
+                return Err(BackupError::Destination(format!(
+                    "No access key for the backup store {s} is kept on this computer: enter it again."
+                )));
+            }
+        };
+        Ok(Destination { location, store })
     }
 
-    /// The restic repository: `restic -r <this>`.
-    pub fn repository_path(&self) -> PathBuf {
-        self.root.join(REPOSITORY_DIR)
+    pub fn location(&self) -> &Location {
+        &self.location
     }
 
-    /// A public file kept beside the repository.
-    pub fn public_file(&self, name: &str) -> PathBuf {
-        self.root.join(name)
+    /// The folder, for a folder destination.
+    pub fn folder_root(&self) -> Option<&Path> {
+        match &self.location {
+            Location::Folder(root) => Some(root),
+            Location::Store(_) => None,
+        }
+    }
+
+    /// A public file kept beside the repository; `None` when there is none.
+    pub fn read_public(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        match (&self.location, &self.store) {
+            (_, Some(store)) => store.get(&store.location().key_of(name), None),
+            (Location::Folder(root), None) => {
+                let path = root.join(name);
+                match std::fs::read(&path) {
+                    Ok(b) => Ok(Some(b)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                    Err(source) => Err(BackupError::Io { path, source }),
+                }
+            }
+            (Location::Store(_), None) => unreachable!("a store destination has its store"),
+        }
+    }
+
+    /// Writes a public file beside the repository, whole or not at all.
+    pub fn write_public(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        match (&self.location, &self.store) {
+            (_, Some(store)) => store.put(&store.location().key_of(name), bytes),
+            (Location::Folder(root), None) => write_atomic(&root.join(name), bytes),
+            (Location::Store(_), None) => unreachable!("a store destination has its store"),
+        }
     }
 
     /// Whether a repository was started here.
-    pub fn has_repository(&self) -> bool {
-        self.repository_path().join("config").is_file()
+    pub fn has_repository(&self) -> Result<bool> {
+        match (&self.location, &self.store) {
+            (_, Some(store)) => {
+                let key = store.location().key_of(&format!("{REPOSITORY_DIR}/config"));
+                Ok(store.list(&key)?.iter().any(|(k, _)| *k == key))
+            }
+            (Location::Folder(root), None) => {
+                Ok(root.join(REPOSITORY_DIR).join("config").is_file())
+            }
+            (Location::Store(_), None) => unreachable!("a store destination has its store"),
+        }
     }
 
     fn backends(&self) -> Result<RepositoryBackends> {
-        self.backends_at(&self.repository_path())
+        self.backends_at(REPOSITORY_DIR)
     }
 
-    fn backends_at(&self, path: &Path) -> Result<RepositoryBackends> {
-        let path_str = path.to_str().ok_or_else(|| {
-            BackupError::Destination(format!(
-                "The backup folder {} has a name that is not valid text.",
-                path.display()
-            ))
-        })?;
-        let local = LocalBackend::new(path_str, Vec::<(String, String)>::new())
-            .map_err(|e| self.failed(&e))?;
-        Ok(RepositoryBackends::new(Arc::new(local), None))
+    /// The backends of the repository at `dir` (a name beside the public
+    /// files).
+    fn backends_at(&self, dir: &str) -> Result<RepositoryBackends> {
+        match (&self.location, &self.store) {
+            (_, Some(store)) => Ok(RepositoryBackends::new(
+                Arc::new(s3::S3Backend::new(store, dir)),
+                None,
+            )),
+            (Location::Folder(root), None) => {
+                let path = root.join(dir);
+                let path_str = path.to_str().ok_or_else(|| {
+                    BackupError::Destination(format!(
+                        "The backup folder {} has a name that is not valid text.",
+                        path.display()
+                    ))
+                })?;
+                let local = LocalBackend::new(path_str, Vec::<(String, String)>::new())
+                    .map_err(|e| self.failed(&e))?;
+                Ok(RepositoryBackends::new(Arc::new(local), None))
+            }
+            (Location::Store(_), None) => unreachable!("a store destination has its store"),
+        }
     }
 
     fn failed(&self, e: &dyn std::fmt::Display) -> BackupError {
         BackupError::Failed {
-            path: self.root.clone(),
+            place: self.location.to_string(),
             detail: one_line(e),
         }
     }
+}
+
+/// Writes `bytes` to `path` through a temporary file beside it, synced,
+/// then renamed over: a reader sees the old file or the new one.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let io = |source| BackupError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        if let Some(dir) = path.parent() {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        Ok(())
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written.map_err(io)
 }
 
 /// rustic's messages span several lines with hints for its own CLI; the
@@ -177,34 +319,14 @@ fn repository_options() -> RepositoryOptions {
     RepositoryOptions::default().no_cache(true)
 }
 
-/// Opens the repository at `dest`, or starts one there when the folder
-/// holds none. A folder that holds other files and no repository is
-/// refused: the user's files are never mixed with a backup.
+/// Opens the repository at `dest`, or starts one there when it holds
+/// none. A folder (or a store prefix) that holds other things under
+/// `repository/` and no repository is refused: the user's files are never
+/// mixed with a backup.
 pub fn open_or_init(dest: &Destination, password: &str, watch: Watch) -> Result<Repo> {
-    let root = dest.root();
-    let meta = std::fs::metadata(root).map_err(|e| {
-        BackupError::Destination(match e.kind() {
-            std::io::ErrorKind::NotFound => format!(
-                "The backup folder {} is not there (is the drive plugged in?).",
-                root.display()
-            ),
-            _ => format!("The backup folder {} cannot be read: {e}.", root.display()),
-        })
-    })?;
-    if !meta.is_dir() {
-        return Err(BackupError::Destination(format!(
-            "{} is not a folder.",
-            root.display()
-        )));
-    }
+    dest.check_reachable()?;
     let credentials = Credentials::password(password);
-    if !dest.has_repository() {
-        if dest.repository_path().exists() {
-            return Err(BackupError::Destination(format!(
-                "{} exists but holds no backup repository; choose another folder.",
-                dest.repository_path().display()
-            )));
-        }
+    if !dest.has_repository()? {
         init(dest, &credentials)?;
     }
     let repo = Repository::new_with_progress(
@@ -214,7 +336,7 @@ pub fn open_or_init(dest: &Destination, password: &str, watch: Watch) -> Result<
     )
     .map_err(|e| dest.failed(&e))?
     .open(&credentials)
-    .map_err(|_| BackupError::WrongKey(dest.repository_path()))?;
+    .map_err(|_| BackupError::WrongKey(dest.location.repository()))?;
     Ok(Repo {
         dest: dest.clone(),
         key: repo.key(),
@@ -222,11 +344,67 @@ pub fn open_or_init(dest: &Destination, password: &str, watch: Watch) -> Result<
     })
 }
 
-/// Starts a repository in a hidden folder beside its place and renames it
-/// into place once complete: a crash leaves no half-made repository that
-/// would refuse every later backup. Earlier leftovers go first.
+impl Destination {
+    /// The folder is there (the drive is plugged in), or the store answers
+    /// to the access key.
+    pub fn check_reachable(&self) -> Result<()> {
+        match (&self.location, &self.store) {
+            (_, Some(store)) => store.check_reachable(),
+            (Location::Folder(root), None) => {
+                let meta = std::fs::metadata(root).map_err(|e| {
+                    BackupError::Destination(match e.kind() {
+                        std::io::ErrorKind::NotFound => format!(
+                            "The backup folder {} is not there (is the drive plugged in?).",
+                            root.display()
+                        ),
+                        _ => format!("The backup folder {} cannot be read: {e}.", root.display()),
+                    })
+                })?;
+                if !meta.is_dir() {
+                    return Err(BackupError::Destination(format!(
+                        "{} is not a folder.",
+                        root.display()
+                    )));
+                }
+                Ok(())
+            }
+            (Location::Store(_), None) => unreachable!("a store destination has its store"),
+        }
+    }
+}
+
+/// Starts a repository. In a folder it is made in a hidden folder beside
+/// its place and renamed into place once complete: a crash leaves no
+/// half-made repository that would refuse every later backup. A store has
+/// no rename: rustic writes the repository's `config` last, so an
+/// interrupted start leaves only key files, which the next start removes
+/// (a stale key would be tried first and refuse the new repository).
 fn init(dest: &Destination, credentials: &Credentials) -> Result<()> {
-    let root = dest.root();
+    let start = |dir: &str| {
+        Repository::new(&repository_options(), &dest.backends_at(dir)?)
+            .and_then(|r| {
+                r.init(
+                    credentials,
+                    &KeyOptions::default(),
+                    &ConfigOptions::default(),
+                )
+            })
+            .map(|_| ())
+            .map_err(|e| dest.failed(&e))
+    };
+    let Some(root) = dest.folder_root() else {
+        if let Some(store) = &dest.store {
+            store.clear_interrupted_start(REPOSITORY_DIR)?;
+        }
+        return start(REPOSITORY_DIR);
+    };
+    let repository = root.join(REPOSITORY_DIR);
+    if repository.exists() {
+        return Err(BackupError::Destination(format!(
+            "{} exists but holds no backup repository; choose another folder.",
+            repository.display()
+        )));
+    }
     let prefix = format!(".{REPOSITORY_DIR}.starting-");
     if let Ok(entries) = std::fs::read_dir(root) {
         for e in entries.flatten() {
@@ -239,24 +417,15 @@ fn init(dest: &Destination, credentials: &Credentials) -> Result<()> {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or_default();
-    let staging = root.join(format!("{prefix}{}-{stamp}", std::process::id()));
+    let name = format!("{prefix}{}-{stamp}", std::process::id());
+    let staging = root.join(&name);
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| BackupError::Io { path, source }
     };
     std::fs::create_dir(&staging).map_err(io(&staging))?;
-    let made = Repository::new(&repository_options(), &dest.backends_at(&staging)?)
-        .and_then(|r| {
-            r.init(
-                credentials,
-                &KeyOptions::default(),
-                &ConfigOptions::default(),
-            )
-        })
-        .map_err(|e| dest.failed(&e));
-    let placed = made.and_then(|_| {
-        std::fs::rename(&staging, dest.repository_path()).map_err(io(&dest.repository_path()))
-    });
+    let placed =
+        start(&name).and_then(|()| std::fs::rename(&staging, &repository).map_err(io(&repository)));
     if placed.is_err() {
         let _ = std::fs::remove_dir_all(&staging);
     }
@@ -265,10 +434,11 @@ fn init(dest: &Destination, credentials: &Credentials) -> Result<()> {
 
 /// Opens an existing repository (for a restore: nothing is created).
 pub fn open(dest: &Destination, password: &str, watch: Watch) -> Result<Repo> {
-    if !dest.has_repository() {
+    dest.check_reachable()?;
+    if !dest.has_repository()? {
         return Err(BackupError::Destination(format!(
             "There is no Matterbox backup at {}.",
-            dest.root().display()
+            dest.location
         )));
     }
     open_or_init(dest, password, watch)
@@ -337,7 +507,7 @@ impl Repo {
     fn guard<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
             Err(BackupError::Damaged {
-                path: self.dest.repository_path(),
+                place: self.dest.location.repository(),
                 detail: "the repository code stopped on data that is not what it should be".into(),
             })
         })
@@ -433,7 +603,7 @@ impl Repo {
                 .open()?
                 .check(options)
                 .map_err(|e| BackupError::Damaged {
-                    path: self.dest.repository_path(),
+                    place: self.dest.location.repository(),
                     detail: one_line(&e),
                 })?;
             // The level type is not exported by name; its Debug form is
@@ -469,7 +639,7 @@ impl Repo {
                 .map_err(|e| match id {
                     Some(id) => BackupError::Destination(format!(
                         "There is no backup {id} at {} ({}).",
-                        self.dest.root().display(),
+                        self.dest.location,
                         one_line(&e)
                     )),
                     None => self.failed(&e),
@@ -504,7 +674,7 @@ impl Repo {
                     &dest,
                 )
                 .map_err(|e| BackupError::Damaged {
-                    path: self.dest.repository_path(),
+                    place: self.dest.location.repository(),
                     detail: one_line(&e),
                 })?;
             Ok(info(&snapshot))

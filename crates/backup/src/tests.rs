@@ -19,7 +19,7 @@ fn a_backup_restores_byte_for_byte_and_never_over_a_folder() {
     let dir = tempfile::tempdir().unwrap();
     let src = source(dir.path());
     let dest = Destination::folder(dir.path().join("dest"));
-    fs::create_dir(dest.root()).unwrap();
+    fs::create_dir(dest.folder_root().unwrap()).unwrap();
     let repo = open_or_init(&dest, "pw-one", watch()).unwrap();
     let saved = repo.backup(&src, "/vault", &["matterbox"]).unwrap();
     assert_eq!(saved.files_new, 2);
@@ -80,11 +80,17 @@ fn flipped_bytes_in_stored_data_are_found_by_the_check() {
     let dir = tempfile::tempdir().unwrap();
     let src = source(dir.path());
     let dest = Destination::folder(dir.path().join("dest"));
-    fs::create_dir(dest.root()).unwrap();
+    fs::create_dir(dest.folder_root().unwrap()).unwrap();
     let repo = open_or_init(&dest, "pw", watch()).unwrap();
     repo.backup(&src, "/vault", &[]).unwrap();
     // The largest pack holds the 300 KB file's data.
-    let mut packs: Vec<_> = walk(&dest.repository_path().join("data"));
+    let mut packs: Vec<_> = walk(
+        &dest
+            .folder_root()
+            .unwrap()
+            .join(REPOSITORY_DIR)
+            .join("data"),
+    );
     packs.sort_by_key(|p| fs::metadata(p).unwrap().len());
     let pack = packs.last().unwrap();
     let mut bytes = fs::read(pack).unwrap();
@@ -117,7 +123,7 @@ fn an_incremental_backup_of_hard_links_reads_and_writes_only_what_is_new() {
     let dir = tempfile::tempdir().unwrap();
     let src = source(dir.path());
     let dest = Destination::folder(dir.path().join("dest"));
-    fs::create_dir(dest.root()).unwrap();
+    fs::create_dir(dest.folder_root().unwrap()).unwrap();
     let repo = open_or_init(&dest, "pw", watch()).unwrap();
     repo.backup(&src, "/vault", &[]).unwrap();
 
@@ -162,7 +168,7 @@ fn noise(len: usize, seed: u64) -> Vec<u8> {
 fn forgetting_a_snapshot_removes_the_data_only_it_held_from_the_destination() {
     let dir = tempfile::tempdir().unwrap();
     let dest = Destination::folder(dir.path().join("dest"));
-    fs::create_dir(dest.root()).unwrap();
+    fs::create_dir(dest.folder_root().unwrap()).unwrap();
     let repo = open_or_init(&dest, "pw", watch()).unwrap();
     let src = dir.path().join("src");
     fs::create_dir_all(src.join("blobs")).unwrap();
@@ -171,13 +177,25 @@ fn forgetting_a_snapshot_removes_the_data_only_it_held_from_the_destination() {
     let old = repo.backup(&src, "/vault", &[]).unwrap();
     fs::remove_file(src.join("blobs/destroyed")).unwrap();
     let new = repo.backup(&src, "/vault", &[]).unwrap();
-    let before = dir_size(&dest.repository_path().join("data"));
+    let before = dir_size(
+        &dest
+            .folder_root()
+            .unwrap()
+            .join(REPOSITORY_DIR)
+            .join("data"),
+    );
 
     let gone = repo
         .forget_and_prune(&new.snapshot.id, |s| s.id == old.snapshot.id)
         .unwrap();
     assert_eq!(gone, vec![old.snapshot.id]);
-    let after = dir_size(&dest.repository_path().join("data"));
+    let after = dir_size(
+        &dest
+            .folder_root()
+            .unwrap()
+            .join(REPOSITORY_DIR)
+            .join("data"),
+    );
     assert!(
         before - after >= 390_000,
         "the destroyed file's 400 KB are still stored ({before} -> {after} bytes)"
@@ -201,11 +219,11 @@ fn damage_anywhere_is_reported_never_a_crash_or_a_success() {
         let dir = tempfile::tempdir().unwrap();
         let src = source(dir.path());
         let dest = Destination::folder(dir.path().join("dest"));
-        fs::create_dir(dest.root()).unwrap();
+        fs::create_dir(dest.folder_root().unwrap()).unwrap();
         let repo = open_or_init(&dest, "pw", watch()).unwrap();
         repo.backup(&src, "/vault", &[]).unwrap();
         for sub in ["data", "index"] {
-            for file in walk(&dest.repository_path().join(sub)) {
+            for file in walk(&dest.folder_root().unwrap().join(REPOSITORY_DIR).join(sub)) {
                 let mut bytes = fs::read(&file).unwrap();
                 let last = bytes.len() - 1;
                 let at = ((bytes.len() as f64) * position) as usize;
@@ -246,12 +264,16 @@ fn a_pack_an_interrupted_backup_left_unindexed_is_a_note_not_a_problem() {
     let dir = tempfile::tempdir().unwrap();
     let src = source(dir.path());
     let dest = Destination::folder(dir.path().join("dest"));
-    fs::create_dir(dest.root()).unwrap();
+    fs::create_dir(dest.folder_root().unwrap()).unwrap();
     let repo = open_or_init(&dest, "pw", watch()).unwrap();
     repo.backup(&src, "/vault", &[]).unwrap();
     // A backup killed after writing a pack and before its index.
     let id = "ab".repeat(32);
-    let folder = dest.repository_path().join("data/ab");
+    let folder = dest
+        .folder_root()
+        .unwrap()
+        .join(REPOSITORY_DIR)
+        .join("data/ab");
     fs::create_dir_all(&folder).unwrap();
     fs::write(folder.join(&id), noise(4096, 3)).unwrap();
     let checked = repo.check(1, 1).unwrap();

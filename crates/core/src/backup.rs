@@ -11,12 +11,15 @@
 //! restic is a vault folder that opens with the recovery key. The repository is restic's format
 //! (`matterbox_backup`); its password derives from the master key with its
 //! own label, so the recovery key alone opens it on a new computer — the
-//! public header is kept beside the repository for that. A destination
-//! folder holds:
+//! public header is kept beside the repository for that. A destination —
+//! a folder (an external drive, a share) or a place in an S3-compatible
+//! object store, whose access key is kept in the keychain beside the
+//! device secret — holds:
 //!
 //! ```text
 //! matterbox-backup.json   which vault, and its public header
 //! README.txt              what this is and how to restore it with restic
+//! audit-head.json         the newest audit head a backup saw (MACed)
 //! repository/             the restic repository
 //! ```
 
@@ -26,6 +29,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use matterbox_backup::{BackupError, Destination, SnapshotInfo, Watch};
+pub use matterbox_backup::{Location, S3Credentials, S3Location};
 use matterbox_domain::settings;
 use matterbox_vault::{KeyPurpose, MasterKey, RecoveryKey, VaultHeader};
 use serde::{Deserialize, Serialize};
@@ -78,8 +82,8 @@ const BACKUP_SETTINGS: &str = "backup";
 #[derive(Clone, Debug, Default, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct BackupState {
-    /// Where backups go.
-    pub destination: Option<PathBuf>,
+    /// Where backups go: a folder, or `s3:https://host/bucket/folder`.
+    pub destination: Option<String>,
     /// When the last backup that passed its verification finished.
     pub last_verified_at: Option<DateTime<Utc>>,
     pub last_snapshot: Option<String>,
@@ -158,7 +162,7 @@ struct Manifest {
 #[derive(Clone, Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct BackupReport {
-    pub destination: PathBuf,
+    pub destination: String,
     pub snapshot: String,
     pub files: u64,
     pub bytes: u64,
@@ -181,27 +185,20 @@ pub struct BackupReport {
     purged_span: Option<PurgeSpan>,
 }
 
-fn manifest_path(dest: &Destination) -> PathBuf {
-    dest.public_file(MANIFEST_FILE)
-}
-
 fn read_manifest(dest: &Destination) -> Result<Option<Manifest>> {
-    let path = manifest_path(dest);
-    let bytes = match fs::read(&path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(CoreError::user_file("read", &path)(e)),
+    let Some(bytes) = dest.read_public(MANIFEST_FILE)? else {
+        return Ok(None);
     };
     let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|_| {
         CoreError::Invalid(format!(
-            "{} is not a Matterbox backup description.",
-            path.display()
+            "{MANIFEST_FILE} at {} is not a Matterbox backup description.",
+            dest.location()
         ))
     })?;
     if manifest.format != MANIFEST_FORMAT || manifest.version != MANIFEST_VERSION {
         return Err(CoreError::Invalid(format!(
-            "{} was written by another version of Matterbox (format {} {}).",
-            path.display(),
+            "{MANIFEST_FILE} at {} was written by another version of Matterbox (format {} {}).",
+            dest.location(),
             manifest.format,
             manifest.version
         )));
@@ -209,35 +206,53 @@ fn read_manifest(dest: &Destination) -> Result<Option<Manifest>> {
     Ok(Some(manifest))
 }
 
-fn readme(vault_id: &str) -> String {
+fn readme(vault_id: &str, location: &Location) -> String {
+    let (here, restic) = match location {
+        Location::Folder(_) => ("This folder holds", String::new()),
+        Location::Store(_) => (
+            "This place in an object store holds",
+            " (with the store's access key in AWS_ACCESS_KEY_ID and\n\x20 AWS_SECRET_ACCESS_KEY)"
+                .to_string(),
+        ),
+    };
+    let repository = location.repository();
     format!(
-        "This folder holds the encrypted backups of a Matterbox vault ({vault_id}).\n\
+        "{here} the encrypted backups of a Matterbox vault ({vault_id}).\n\
          \n\
          - repository/ is a restic repository (https://restic.net). Matterbox restores\n\
          \x20 it with the vault's recovery key: Restore from backup on the first screen,\n\
-         \x20 or `matterbox backup restore --from <this folder> --to <new vault folder>`.\n\
+         \x20 or `matterbox backup restore --from {location}`.\n\
          - Without Matterbox: `matterbox backup password` (on a computer where the vault\n\
-         \x20 is unlocked) shows the repository password; then\n\
-         \x20 `restic -r <this folder>/repository snapshots` lists the backups and\n\
-         \x20 `restic restore latest --target <folder>` restores the vault's files, which\n\
-         \x20 stay encrypted: they open only in Matterbox, with the recovery key.\n\
+         \x20 is unlocked) shows the repository password; then{restic}\n\
+         \x20 `restic -r {repository} snapshots` lists the backups and\n\
+         \x20 `restic -r {repository} restore latest --target <folder>` restores the\n\
+         \x20 vault's files, which stay encrypted: they open only in Matterbox, with the\n\
+         \x20 recovery key.\n\
          - matterbox-backup.json describes the vault; it holds no secret in clear.\n\
          \n\
-         Do not edit or delete files here by hand.\n"
+         Do not edit or delete anything here by hand.\n"
     )
 }
 
-/// Writes a public file at the backup folder (a drive that may be full or
-/// gone: a file the user named, not the vault's own).
-fn write_public(path: &Path, bytes: &[u8]) -> Result<()> {
-    matterbox_vault::fsutil::write_atomic(path, bytes).map_err(|e| match e {
-        matterbox_vault::VaultError::Io { path, source } => CoreError::UserFile {
-            action: "write",
-            path,
-            source,
-        },
-        other => other.into(),
-    })
+/// The keychain entry (beside the device secret) of the backup store's
+/// access key.
+const STORE_KEY_ENTRY: &str = "backup-store";
+
+/// The access key of a backup store as kept in the keychain, with the
+/// store it belongs to: it is never sent to another one.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct KeptStoreKey {
+    location: String,
+    access_key_id: String,
+    secret_access_key: String,
+}
+
+impl Drop for KeptStoreKey {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.secret_access_key.zeroize();
+    }
 }
 
 /// The repository password: 64 hex digits derived from the master key.
@@ -344,64 +359,122 @@ impl Session {
     /// the first and the last: see [`PreparedBackup`].)
     pub fn backup(
         &mut self,
-        destination: Option<&Path>,
+        destination: Option<&str>,
         check_all: bool,
         watch: Option<Watch>,
     ) -> Result<BackupReport> {
-        let root = self.backup_root(destination)?;
+        let location = self.backup_location(destination)?;
         let outcome = self
-            .prepare_backup(&root)
+            .prepare_backup(&location)
             .and_then(|p| p.run(check_all, watch.unwrap_or_default()));
-        self.record_backup(&root, &outcome);
+        self.record_backup(&location, &outcome);
         outcome
     }
 
-    /// Where a backup goes: `destination`, else the folder used last.
-    pub fn backup_root(&self, destination: Option<&Path>) -> Result<PathBuf> {
-        match destination {
-            Some(d) => Ok(d.to_path_buf()),
+    /// Where a backup goes: `destination` (a folder, or `s3:…`), else the
+    /// one used last.
+    pub fn backup_location(&self, destination: Option<&str>) -> Result<Location> {
+        let text = match destination {
+            Some(d) => d.to_string(),
             None => self.backup_state()?.destination.ok_or_else(|| {
                 CoreError::Invalid(
-                    "No backup folder is set yet: name one (an external drive or a mounted share)."
+                    "No backup destination is set yet: name one (an external drive, a mounted share or an object store)."
                         .into(),
                 )
-            }),
-        }
+            })?,
+        };
+        Ok(Location::parse(&text)?)
     }
 
-    /// The part of a backup that needs the vault: checks the folder,
+    /// Keeps the access key of an object store in the keychain, beside the
+    /// device secret (replacing any kept before), once the store accepted
+    /// it. Audited, without the key.
+    pub fn set_backup_store_key(
+        &mut self,
+        location: &S3Location,
+        credentials: &S3Credentials,
+    ) -> Result<()> {
+        if credentials.access_key_id.trim().is_empty()
+            || credentials.secret_access_key.trim().is_empty()
+        {
+            return Err(CoreError::Invalid(
+                "Both the access key id and the secret access key are needed.".into(),
+            ));
+        }
+        // A key the store refuses is said so now, and not kept.
+        Destination::new(Location::Store(location.clone()), Some(credentials))?
+            .check_reachable()?;
+        let kept = KeptStoreKey {
+            location: location.to_string(),
+            access_key_id: credentials.access_key_id.trim().to_string(),
+            secret_access_key: credentials.secret_access_key.trim().to_string(),
+        };
+        let text = Zeroizing::new(
+            serde_json::to_string(&kept)
+                .map_err(|_| CoreError::Internal("the store key does not serialize"))?,
+        );
+        self.env
+            .store(self.vault.header().device_secret_storage)
+            .save_text(self.vault.id(), STORE_KEY_ENTRY, &text)?;
+        let object = self.vault_object();
+        let entry = json!({ "store": location.to_string() });
+        self.write(|_, rec| rec.record("backup_store_key_saved", &object, entry))
+    }
+
+    /// The destination at `location`, with the store's access key from the
+    /// keychain when it is an object store.
+    fn destination_at(&self, location: &Location) -> Result<Destination> {
+        let Location::Store(store) = location else {
+            return Ok(Destination::new(location.clone(), None)?);
+        };
+        let kept = self
+            .env
+            .store(self.vault.header().device_secret_storage)
+            .load_text(self.vault.id(), STORE_KEY_ENTRY)?;
+        let credentials = kept
+            .and_then(|text| serde_json::from_str::<KeptStoreKey>(&text).ok())
+            .filter(|k| S3Location::parse(&k.location).is_ok_and(|l| l.same_store(store)))
+            .map(|k| S3Credentials {
+                access_key_id: k.access_key_id.clone(),
+                secret_access_key: Zeroizing::new(k.secret_access_key.clone()),
+            });
+        Ok(Destination::new(location.clone(), credentials.as_ref())?)
+    }
+
+    /// The part of a backup that needs the vault: checks the destination,
     /// compares the audit log with what the backups saw, and stages the
     /// vault as it is saved (under the backup lock, held by the result).
-    pub fn prepare_backup(&mut self, root: &Path) -> Result<PreparedBackup> {
-        self.refuse_destination_inside_vault(root)?;
-        let dest = Destination::folder(root);
+    pub fn prepare_backup(&mut self, location: &Location) -> Result<PreparedBackup> {
+        self.refuse_destination_inside_vault(location)?;
+        let dest = self.destination_at(location)?;
         let vault_dir = self.vault.dir().to_path_buf();
         let Some(lock) = BackupLock::take(&vault_dir)? else {
             return Err(CoreError::Invalid(
                 "A backup of this vault is running already (in the app or another command). Try again when it has finished.".into(),
             ));
         };
-        match read_manifest(&dest)? {
-            Some(m) if m.vault_id != self.vault.id() => {
-                return Err(CoreError::Invalid(format!(
-                    "{} holds the backups of another vault ({}); choose another folder.",
-                    root.display(),
-                    m.vault_id
-                )));
-            }
-            _ => {}
-        }
-        if !root.is_dir() {
+        if let Location::Folder(root) = location
+            && !root.is_dir()
+        {
             return Err(BackupError::Destination(format!(
                 "The backup folder {} is not there (is the drive plugged in?).",
                 root.display()
             ))
             .into());
         }
+        match read_manifest(&dest)? {
+            Some(m) if m.vault_id != self.vault.id() => {
+                return Err(CoreError::Invalid(format!(
+                    "{location} holds the backups of another vault ({}); choose another place.",
+                    m.vault_id
+                )));
+            }
+            _ => {}
+        }
         self.write_manifest(&dest)?;
         let rollback = self.rollback_against(&dest)?;
         let mut prepared = PreparedBackup {
-            root: root.to_path_buf(),
+            dest,
             staging: vault_dir.join(STAGING_DIR),
             password: repository_password(&self.master, self.vault.id()),
             anchor: None,
@@ -416,7 +489,8 @@ impl Session {
     /// Records how a backup ended: `backup_verified` or `backup_failed` in
     /// the audit log, and the backup state. A failure to record is a
     /// warning, never the opposite of what the backup did.
-    pub fn record_backup(&mut self, root: &Path, outcome: &Result<BackupReport>) {
+    pub fn record_backup(&mut self, location: &Location, outcome: &Result<BackupReport>) {
+        let place = location.to_string();
         let recorded = (|| -> Result<()> {
             // Read now: a destruction recorded meanwhile stays pending.
             let mut state = self.backup_state()?;
@@ -426,7 +500,7 @@ impl Session {
                     if state.purge == report.purged_span {
                         state.purge = None;
                     }
-                    state.destination = Some(root.to_path_buf());
+                    state.destination = Some(place.clone());
                     state.last_verified_at = state.last_attempt_at;
                     state.last_snapshot = Some(report.snapshot.clone());
                     state.last_problem = None;
@@ -434,7 +508,7 @@ impl Session {
                     // compares with.
                     state.rollback = None;
                     let entry = json!({
-                        "destination": root,
+                        "destination": place,
                         "snapshot": report.snapshot,
                         "files": report.files,
                         "bytes_written": report.bytes_written,
@@ -453,7 +527,7 @@ impl Session {
                     });
                     (
                         "backup_failed",
-                        json!({ "destination": root, "code": e.code().as_str() }),
+                        json!({ "destination": place, "code": e.code().as_str() }),
                     )
                 }
             };
@@ -469,7 +543,10 @@ impl Session {
         }
     }
 
-    fn refuse_destination_inside_vault(&self, root: &Path) -> Result<()> {
+    fn refuse_destination_inside_vault(&self, location: &Location) -> Result<()> {
+        let Location::Folder(root) = location else {
+            return Ok(());
+        };
         let vault = crate::resolve_path(self.vault.dir());
         let dest = crate::resolve_path(root);
         if dest.starts_with(&vault) || vault.starts_with(&dest) {
@@ -498,8 +575,8 @@ impl Session {
             && span.until + chrono::TimeDelta::minutes(1) >= destroyed
         {
             return Ok(format!(
-                "Encrypted copies remain in the backups at {} made since {}; the next backup that reaches that folder removes them and prunes the repository.",
-                dest.display(),
+                "Encrypted copies remain in the backups at {} made since {}; the next backup that reaches it removes them and prunes the repository.",
+                dest,
                 span.from.format("%Y-%m-%d")
             ));
         }
@@ -511,12 +588,11 @@ impl Session {
         Ok(match removed_by {
             Some(e) => format!(
                 "The backups at {} that held them were removed, and the repository pruned, by the backup of {}.",
-                dest.display(),
-                e.at
+                dest, e.at
             ),
             None => format!(
                 "No backup at {} holds them (none was made while they existed).",
-                dest.display()
+                dest
             ),
         })
     }
@@ -525,13 +601,17 @@ impl Session {
     /// at the backup folder set (the app does it after each unlock, the
     /// CLI in `backup status`): a vault put back to an older copy is found
     /// before the next backup. A folder that is not there (an unplugged
-    /// drive) says nothing. What is found is audited and kept in the
-    /// backup state until the next backup.
+    /// drive) says nothing. An object store is compared at each backup
+    /// only: unlocking never waits for the network. What is found is
+    /// audited and kept in the backup state until the next backup.
     pub fn check_rollback(&mut self) -> Result<Option<String>> {
-        let Some(root) = self.backup_state()?.destination else {
+        let Some(text) = self.backup_state()?.destination else {
             return Ok(None);
         };
-        let dest = Destination::folder(&root);
+        let Ok(location @ Location::Folder(_)) = Location::parse(&text) else {
+            return Ok(None);
+        };
+        let dest = self.destination_at(&location)?;
         let finding = self.rollback_against(&dest)?;
         if let Some(found) = &finding {
             let mut state = self.backup_state()?;
@@ -546,7 +626,7 @@ impl Session {
     /// it is audited and told, and the backup goes on (it may be a
     /// deliberate restore of an older backup).
     fn rollback_against(&mut self, dest: &Destination) -> Result<Option<String>> {
-        let Ok(bytes) = fs::read(dest.public_file(HEAD_FILE)) else {
+        let Ok(Some(bytes)) = dest.read_public(HEAD_FILE) else {
             return Ok(None);
         };
         let seen: Option<matterbox_audit::Anchor> = serde_json::from_slice(&bytes).ok();
@@ -648,11 +728,11 @@ impl Session {
         };
         let json = serde_json::to_vec_pretty(&manifest)
             .map_err(|_| CoreError::Internal("the backup description does not serialize"))?;
-        write_public(&manifest_path(dest), &json)?;
-        write_public(
-            &dest.public_file(README_FILE),
-            readme(self.vault.id()).as_bytes(),
-        )
+        dest.write_public(MANIFEST_FILE, &json)?;
+        Ok(dest.write_public(
+            README_FILE,
+            readme(self.vault.id(), dest.location()).as_bytes(),
+        )?)
     }
 
     /// A restore drill: the newest backup is restored into a private
@@ -663,12 +743,14 @@ impl Session {
     /// restored copy (encrypted) is removed.
     pub fn backup_drill(&mut self, watch: Option<Watch>) -> Result<DrillReport> {
         let state = self.backup_state()?;
-        let Some(root) = state.destination.clone() else {
+        if state.destination.is_none() {
             return Err(CoreError::Invalid(
-                "No backup folder is set yet: run a backup first.".into(),
+                "No backup destination is set yet: run a backup first.".into(),
             ));
-        };
-        let outcome = self.drill(&root, watch.unwrap_or_default());
+        }
+        let outcome = self
+            .backup_location(None)
+            .and_then(|l| self.drill(&l, watch.unwrap_or_default()));
         let object = self.vault_object();
         let entry = match &outcome {
             Ok(r) => {
@@ -698,8 +780,8 @@ impl Session {
         outcome
     }
 
-    fn drill(&mut self, root: &Path, watch: Watch) -> Result<DrillReport> {
-        let dest = Destination::folder(root);
+    fn drill(&mut self, location: &Location, watch: Watch) -> Result<DrillReport> {
+        let dest = self.destination_at(location)?;
         let password = repository_password(&self.master, self.vault.id());
         let repo = matterbox_backup::open(&dest, &password, watch)?;
         let Some(_lock) = BackupLock::take(self.vault.dir())? else {
@@ -777,13 +859,13 @@ impl Session {
         result
     }
 
-    /// The snapshots at the backup folder.
-    pub fn backup_snapshots(&self, destination: Option<&Path>) -> Result<Vec<SnapshotInfo>> {
+    /// The snapshots at the backup destination.
+    pub fn backup_snapshots(&self, destination: Option<&str>) -> Result<Vec<SnapshotInfo>> {
         let state = self.backup_state()?;
-        let Some(root) = destination.or(state.destination.as_deref()) else {
+        let Some(text) = destination.or(state.destination.as_deref()) else {
             return Ok(Vec::new());
         };
-        let dest = Destination::folder(root);
+        let dest = self.destination_at(&Location::parse(text)?)?;
         let password = repository_password(&self.master, self.vault.id());
         let repo = matterbox_backup::open(&dest, &password, Arc::default())?;
         Ok(repo.snapshots()?)
@@ -795,7 +877,7 @@ impl Session {
 /// repository password only opens ciphertext of the vault — so the app
 /// runs it without holding the session, and a lock does not wait for it.
 pub struct PreparedBackup {
-    root: PathBuf,
+    dest: Destination,
     staging: PathBuf,
     password: Zeroizing<String>,
     /// The anchor of the staged database copy.
@@ -808,7 +890,7 @@ pub struct PreparedBackup {
 impl std::fmt::Debug for PreparedBackup {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PreparedBackup")
-            .field("root", &self.root)
+            .field("destination", &self.dest.location().to_string())
             .finish_non_exhaustive()
     }
 }
@@ -838,8 +920,8 @@ impl BackupCanceller {
 }
 
 impl PreparedBackup {
-    pub fn root(&self) -> &Path {
-        &self.root
+    pub fn location(&self) -> &Location {
+        self.dest.location()
     }
 
     /// A handle that stops [`PreparedBackup::run`] given the same `watch`.
@@ -854,8 +936,8 @@ impl PreparedBackup {
     /// the data, or all of it), and only then lets older snapshots go: the
     /// keep schedule, and those holding destroyed documents.
     pub fn run(self, check_all: bool, watch: Watch) -> Result<BackupReport> {
-        let root = self.root.clone();
-        let dest = Destination::folder(&root);
+        let dest = self.dest.clone();
+        let place = dest.location().to_string();
         let repo = matterbox_backup::open_or_init(&dest, &self.password, watch)?;
         let saved = repo.backup(&self.staging, &format!("/{SNAPSHOT_ROOT}"), &["matterbox"]);
         // The staged links go at once, whatever happened.
@@ -870,7 +952,7 @@ impl PreparedBackup {
         if let Some(first) = checked.problems.first() {
             return Err(CoreError::Backup(format!(
                 "The backup at {} was written but does not verify: {first}{}. Do not rely on it; run the backup again, and if this repeats, use another drive.",
-                root.display(),
+                place,
                 match checked.problems.len() {
                     1 => String::new(),
                     n => format!(" (and {} more problems)", n - 1),
@@ -893,7 +975,7 @@ impl PreparedBackup {
             if let Some(first) = after.problems.first() {
                 return Err(CoreError::Backup(format!(
                     "The backup at {} does not verify after older backups were removed: {first}. Run the backup again.",
-                    root.display()
+                    place
                 )));
             }
         }
@@ -901,14 +983,14 @@ impl PreparedBackup {
         if let Some(anchor) = &self.anchor {
             let json = serde_json::to_vec(anchor)
                 .map_err(|_| CoreError::Internal("the audit anchor does not serialize"))?;
-            write_public(&dest.public_file(HEAD_FILE), &json)?;
+            dest.write_public(HEAD_FILE, &json)?;
         }
         Ok(BackupReport {
             rollback: self.rollback.clone(),
             purged,
             thinned,
             purged_span: self.purge,
-            destination: root,
+            destination: place,
             snapshot: saved.snapshot.id,
             files: saved.snapshot.files,
             bytes: saved.snapshot.bytes,
@@ -945,30 +1027,30 @@ pub struct Restored {
 /// The snapshots at a backup folder, opened with the recovery key (before
 /// a restore, to choose one).
 pub fn backup_snapshots_with_recovery_key(
-    from: &Path,
+    from: &Location,
+    store_key: Option<&S3Credentials>,
     recovery_key: &str,
 ) -> Result<Vec<SnapshotInfo>> {
-    let (repo, _) = open_with_recovery_key(from, recovery_key, Arc::default())?;
+    let (repo, _) = open_with_recovery_key(from, store_key, recovery_key, Arc::default())?;
     Ok(repo.snapshots()?)
 }
 
 fn open_with_recovery_key(
-    from: &Path,
+    from: &Location,
+    store_key: Option<&S3Credentials>,
     recovery_key: &str,
     watch: Watch,
 ) -> Result<(matterbox_backup::Repo, Manifest)> {
     let key = RecoveryKey::parse(recovery_key)?;
-    let dest = Destination::folder(from);
+    let dest = Destination::new(from.clone(), store_key)?;
     let Some(manifest) = read_manifest(&dest)? else {
         return Err(CoreError::NotFound(format!(
-            "There is no Matterbox backup at {} (no {MANIFEST_FILE}).",
-            from.display()
+            "There is no Matterbox backup at {from} (no {MANIFEST_FILE})."
         )));
     };
     if manifest.header.vault_id != manifest.vault_id {
         return Err(CoreError::Invalid(format!(
-            "{} is inconsistent: it names two vaults.",
-            manifest_path(&dest).display()
+            "{MANIFEST_FILE} at {from} is inconsistent: it names two vaults."
         )));
     }
     let master = matterbox_vault::vault::master_key_from_recovery(&manifest.header, &key)?;
@@ -980,8 +1062,11 @@ fn open_with_recovery_key(
 /// What to restore, from where, to where, and the new enrollment.
 #[derive(Clone, Copy, Debug)]
 pub struct RestoreRequest<'a> {
-    /// The backup folder.
-    pub from: &'a Path,
+    /// The backup folder or object store.
+    pub from: &'a Location,
+    /// The access key of an object store (none for a folder). After the
+    /// restore it is kept in this computer's keychain for the next backups.
+    pub store_key: Option<&'a S3Credentials>,
     /// Which snapshot; the newest when `None`.
     pub snapshot: Option<&'a str>,
     pub recovery_key: &'a str,
@@ -1001,6 +1086,7 @@ pub fn restore_backup(
 ) -> Result<(Session, Restored)> {
     let RestoreRequest {
         from,
+        store_key,
         snapshot,
         recovery_key,
         to,
@@ -1012,7 +1098,8 @@ pub fn restore_backup(
     if fs::symlink_metadata(to).is_ok() {
         return Err(matterbox_vault::VaultError::AlreadyExists(to.to_path_buf()).into());
     }
-    let (repo, _) = open_with_recovery_key(from, recovery_key, watch.unwrap_or_default())?;
+    let (repo, _) =
+        open_with_recovery_key(from, store_key, recovery_key, watch.unwrap_or_default())?;
     let parent = to
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -1052,10 +1139,19 @@ pub fn restore_backup(
     let info = placed?;
     let mut session = crate::recover(env, to, recovery_key, new_passphrase, storage)?;
     let object = session.vault_object();
-    let entry = json!({ "snapshot": info.id, "taken_at": info.time, "from": from });
+    let entry = json!({ "snapshot": info.id, "taken_at": info.time, "from": from.to_string() });
     if let Err(e) = session.write(|_, rec| rec.record("backup_restored", &object, entry)) {
         session.warnings.push(format!(
             "The restore is complete, but the audit log could not record it ({}).",
+            e.user_message()
+        ));
+    }
+    // The next backups go where this one came from, with the same key.
+    if let (Location::Store(store), Some(key)) = (from, store_key)
+        && let Err(e) = session.set_backup_store_key(store, key)
+    {
+        session.warnings.push(format!(
+            "The store's access key could not be kept in the keychain ({}); enter it again for the next backup.",
             e.user_message()
         ));
     }

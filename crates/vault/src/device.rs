@@ -72,6 +72,24 @@ pub trait DeviceSecretStore: Send + Sync {
     fn save_record(&self, vault_id: &str, text: &str) -> Result<(), VaultError>;
     /// Removes the record; a missing record is not an error.
     fn delete_record(&self, vault_id: &str) -> Result<(), VaultError>;
+
+    /// Another short secret of the vault kept beside its device secret,
+    /// under `name` (the access key of its backup store, for one); `None`
+    /// when there is none.
+    fn load_text(
+        &self,
+        vault_id: &str,
+        name: &str,
+    ) -> Result<Option<Zeroizing<String>>, VaultError>;
+    fn save_text(&self, vault_id: &str, name: &str, text: &str) -> Result<(), VaultError>;
+    /// Removes it; a missing one is not an error.
+    fn delete_text(&self, vault_id: &str, name: &str) -> Result<(), VaultError>;
+}
+
+/// The entry of a vault's other secret `name`: `vault-<vault id>-<name>`
+/// in the keychain, `<vault id>.<name>` as a plain file.
+fn text_entry(vault_id: &str, name: &str) -> String {
+    format!("{vault_id}-{name}")
 }
 
 /// The entry name of a vault's failed-unlock record in a store: its own
@@ -249,6 +267,30 @@ impl DeviceSecretStore for OsKeychain {
     fn delete_record(&self, vault_id: &str) -> Result<(), VaultError> {
         self.delete(&record_entry(vault_id))
     }
+
+    fn load_text(
+        &self,
+        vault_id: &str,
+        name: &str,
+    ) -> Result<Option<Zeroizing<String>>, VaultError> {
+        match self.call(&text_entry(vault_id, name), |e| e.get_password()) {
+            Ok(text) => Ok(Some(Zeroizing::new(text))),
+            Err(VaultError::Keychain {
+                problem: KeychainProblem::EntryMissing,
+                ..
+            }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn save_text(&self, vault_id: &str, name: &str, text: &str) -> Result<(), VaultError> {
+        let text = Zeroizing::new(text.to_string());
+        self.call(&text_entry(vault_id, name), move |e| e.set_password(&text))
+    }
+
+    fn delete_text(&self, vault_id: &str, name: &str) -> Result<(), VaultError> {
+        self.delete(&text_entry(vault_id, name))
+    }
 }
 
 fn decode_secret(text: &str) -> Option<DeviceSecret> {
@@ -270,6 +312,10 @@ impl DangerPlainFileStore {
 
     fn record_path(&self, vault_id: &str) -> PathBuf {
         self.dir.join(format!("{vault_id}.unlock-attempts"))
+    }
+
+    fn text_path(&self, vault_id: &str, name: &str) -> PathBuf {
+        self.dir.join(format!("{vault_id}.{name}"))
     }
 }
 
@@ -359,6 +405,32 @@ impl DeviceSecretStore for DangerPlainFileStore {
             _ => Ok(()),
         }
     }
+
+    fn load_text(
+        &self,
+        vault_id: &str,
+        name: &str,
+    ) -> Result<Option<Zeroizing<String>>, VaultError> {
+        let path = self.text_path(vault_id, name);
+        match fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(Zeroizing::new(text))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_err(&path, e)),
+        }
+    }
+
+    fn save_text(&self, vault_id: &str, name: &str, text: &str) -> Result<(), VaultError> {
+        crate::fsutil::create_private_dir(&self.dir)?;
+        crate::fsutil::write_atomic(&self.text_path(vault_id, name), text.as_bytes())
+    }
+
+    fn delete_text(&self, vault_id: &str, name: &str) -> Result<(), VaultError> {
+        let path = self.text_path(vault_id, name);
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_err(&path, e)),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// An in-memory store for fast unit tests. It never replaces the real
@@ -434,6 +506,23 @@ impl DeviceSecretStore for MemoryStore {
         let mut map = self.records.lock().map_err(|_| poisoned())?;
         map.remove(vault_id);
         Ok(())
+    }
+
+    fn load_text(
+        &self,
+        vault_id: &str,
+        name: &str,
+    ) -> Result<Option<Zeroizing<String>>, VaultError> {
+        self.load_record(&text_entry(vault_id, name))
+            .map(|t| t.map(Zeroizing::new))
+    }
+
+    fn save_text(&self, vault_id: &str, name: &str, text: &str) -> Result<(), VaultError> {
+        self.save_record(&text_entry(vault_id, name), text)
+    }
+
+    fn delete_text(&self, vault_id: &str, name: &str) -> Result<(), VaultError> {
+        self.delete_record(&text_entry(vault_id, name))
     }
 }
 

@@ -47,6 +47,7 @@ import type { RetentionDueEvent } from "./bindings/RetentionDueEvent";
 import type { MatterRetention } from "./bindings/MatterRetention";
 import type { BackupStatus } from "./bindings/BackupStatus";
 import type { DrillReport } from "./bindings/DrillReport";
+import type { StoreKey } from "./bindings/StoreKey";
 import type { SnapshotInfo } from "./bindings/SnapshotInfo";
 import type { MatterSuggestion } from "./bindings/MatterSuggestion";
 
@@ -152,14 +153,23 @@ export const api = {
   matterRetention: (matterId: number) => call<MatterRetention>("retention_matter", { matterId }),
   exportCertificate: (certificate: string) => call<string | null>("retention_certificate", { certificate }),
   backupStatus: () => call<BackupStatus>("backup_status"),
-  /** Starts a backup; `destination` sets the backup folder. */
-  runBackup: (destination: string | null) => call<null>("backup_run", { destination }),
+  /** Starts a backup; `destination` sets where backups go (a folder, or an
+   * object store `s3:…` with `storeKey`, kept in the keychain). */
+  runBackup: (destination: string | null, storeKey: StoreKey | null = null) =>
+    call<null>("backup_run", { destination, storeKey }),
   cancelBackup: () => call<null>("backup_cancel"),
   drill: () => call<DrillReport>("backup_drill"),
   pickBackupFolder: () => call<string | null>("backup_pick_folder"),
-  restoreList: (from: string, recoveryKey: string) => call<SnapshotInfo[]>("restore_list", { from, recoveryKey }),
-  restoreBackup: (from: string, snapshot: string | null, name: string, recoveryKey: string, newPassphrase: string) =>
-    call<VaultInfo>("restore_backup", { from, snapshot, name, recoveryKey, newPassphrase }),
+  restoreList: (from: string, storeKey: StoreKey | null, recoveryKey: string) =>
+    call<SnapshotInfo[]>("restore_list", { from, storeKey, recoveryKey }),
+  restoreBackup: (
+    from: string,
+    storeKey: StoreKey | null,
+    snapshot: string | null,
+    name: string,
+    recoveryKey: string,
+    newPassphrase: string,
+  ) => call<VaultInfo>("restore_backup", { from, storeKey, snapshot, name, recoveryKey, newPassphrase }),
 };
 
 /** A backup or restore drill started or ended. */

@@ -3,7 +3,7 @@ import type { PurgeSpan } from "./PurgeSpan";
 
 export type BackupState = { 
 /**
- * Where backups go.
+ * Where backups go: a folder, or `s3:https://host/bucket/folder`.
  */
 destination: string | null, 
 /**
