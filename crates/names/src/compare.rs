@@ -386,7 +386,7 @@ mod tests {
         );
         check("J. Smith", "John Smith", Person, Some("'J' may be the initial of 'John'"));
         check("Jonh Smith", "John Smith", Person, Some("'Jonh' sounds like 'John' (JN)"));
-        check("John Smtih", "John Smith", Person, Some("'Smtih' is spelled almost like 'Smith' (similarity 0.95)"));
+        check("Acne Ltd", "Acme Ltd", Organisation, Some("'Acne' is spelled almost like 'Acme' (similarity 0.87)"));
         check("Jon Smith", "Ronjon Arrowsmith", Person, None);
         check("John Smith", "Mary Smith", Person, None);
         check("Smith & Sons Ltd", "Jones & Sons Ltd", Organisation, None);
