@@ -36,10 +36,18 @@ pub enum MatchReason {
     /// the nickname, `to` the name it stands for.
     Nickname { from: String, to: String },
     /// The words sound alike: they share a Double Metaphone code.
-    Phonetic { code: String, from: String, to: String },
+    Phonetic {
+        code: String,
+        from: String,
+        to: String,
+    },
     /// The words are one edit apart; `score` is their Jaro-Winkler
     /// similarity.
-    Similar { score: f64, from: String, to: String },
+    Similar {
+        score: f64,
+        from: String,
+        to: String,
+    },
     /// A single letter matches the start of a word ("J." / "John").
     Initial { initial: String, name: String },
 }
@@ -150,6 +158,18 @@ fn within_one_edit(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
+/// Double Metaphone drops most vowels, so "John" and "Jane", "Jean" and
+/// "Gina" share a code. Sound-alike words must also be spelled alike:
+/// at most half their letters edited (Damerau-Levenshtein), and a word starting
+/// with a vowel only meets one starting with the same vowel ("Eastgate"
+/// and "Westgate" share ASTKT). Words transliterated from another
+/// script are exempt: their spelling is one reading of several.
+fn spelled_alike(a: &str, b: &str) -> bool {
+    let vowel = |w: &str| w.bytes().next().is_some_and(|c| b"aeiou".contains(&c));
+    let first_ok = a.as_bytes().first() == b.as_bytes().first() || !(vowel(a) || vowel(b));
+    first_ok && strsim::normalized_damerau_levenshtein(a, b) > 0.5
+}
+
 fn pair_step(q: &Token, c: &Token, nicknames: bool) -> Option<Step> {
     if q.folded == c.folded {
         return Some(Step::Same);
@@ -162,15 +182,25 @@ fn pair_step(q: &Token, c: &Token, nicknames: bool) -> Option<Step> {
         return (qi != ci && q.latin.as_bytes().first() == c.latin.as_bytes().first())
             .then_some(Step::Initial);
     }
-    if nicknames && tables().related(&q.latin).binary_search(&c.latin.as_str()).is_ok() {
+    if nicknames
+        && tables()
+            .related(&q.latin)
+            .binary_search(&c.latin.as_str())
+            .is_ok()
+    {
         return Some(Step::Nickname);
     }
-    if let Some(i) = q.phonetic.iter().position(|code| c.phonetic.contains(code)) {
+    if let Some(i) = q.phonetic.iter().position(|code| c.phonetic.contains(code))
+        && (spelled_alike(&q.latin, &c.latin) || q.non_latin || c.non_latin)
+    {
         return Some(Step::Phonetic(i));
     }
     if q.latin.len() >= 4
         && c.latin.len() >= 4
-        && q.forms().any(|a| c.forms().any(|b| within_one_edit(a.as_bytes(), b.as_bytes())))
+        && q.forms().any(|a| {
+            c.forms()
+                .any(|b| within_one_edit(a.as_bytes(), b.as_bytes()))
+        })
     {
         return Some(Step::Similar(strsim::jaro_winkler(&q.latin, &c.latin)));
     }
@@ -209,7 +239,9 @@ pub fn compare(query: &NameKeys, candidate: &NameKeys) -> Option<Match> {
         return None;
     }
     pairs.sort_by(|a, b| {
-        let weight = |p: &(usize, usize, Step)| p.2.score() * qt[p.0].role.weight().max(ct[p.1].role.weight());
+        let weight = |p: &(usize, usize, Step)| {
+            p.2.score() * qt[p.0].role.weight().max(ct[p.1].role.weight())
+        };
         weight(b).total_cmp(&weight(a))
     });
     let (mut q_used, mut c_used) = (0u32, 0u32); // at most MAX_TOKENS (16) words
@@ -231,8 +263,14 @@ pub fn compare(query: &NameKeys, candidate: &NameKeys) -> Option<Match> {
 
     let weight = |tokens: &[Token]| tokens.iter().map(|t| t.role.weight()).sum::<f64>();
     let (wq, wc) = (weight(qt), weight(ct));
-    let matched_q: f64 = chosen.iter().map(|&(i, _, s)| s.score() * qt[i].role.weight()).sum();
-    let matched_c: f64 = chosen.iter().map(|&(_, j, s)| s.score() * ct[j].role.weight()).sum();
+    let matched_q: f64 = chosen
+        .iter()
+        .map(|&(i, _, s)| s.score() * qt[i].role.weight())
+        .sum();
+    let matched_c: f64 = chosen
+        .iter()
+        .map(|&(_, j, s)| s.score() * ct[j].role.weight())
+        .sum();
     let (cov_q, cov_c) = (matched_q / wq, matched_c / wc);
     // The better-covered side sets the score; words the other side has
     // besides lower it.
@@ -345,7 +383,11 @@ pub fn compare(query: &NameKeys, candidate: &NameKeys) -> Option<Match> {
         .collect::<Vec<_>>()
         .join("; ");
     Some(Match {
-        score: score.min(if reason == MatchReason::Exact { 1.0 } else { 0.999 }),
+        score: score.min(if reason == MatchReason::Exact {
+            1.0
+        } else {
+            0.999
+        }),
         reason,
         steps,
         explanation,
@@ -369,9 +411,24 @@ mod tests {
     #[test]
     fn reasons_and_explanations() {
         check("John Smith", "john  SMITH", Person, Some("the same name"));
-        check("Smith, John", "John Smith", Person, Some("the same words in another order"));
-        check("Иванов", "Ivanov", Person, Some("'Иванов' and 'Ivanov' are the same in Latin letters"));
-        check("Mueller", "Müller", Person, Some("'Mueller' and 'Müller' are the same in Latin letters"));
+        check(
+            "Smith, John",
+            "John Smith",
+            Person,
+            Some("the same words in another order"),
+        );
+        check(
+            "Иванов",
+            "Ivanov",
+            Person,
+            Some("'Иванов' and 'Ivanov' are the same in Latin letters"),
+        );
+        check(
+            "Mueller",
+            "Müller",
+            Person,
+            Some("'Mueller' and 'Müller' are the same in Latin letters"),
+        );
         check(
             "Acme Ltd",
             "ACME Corporation",
@@ -384,9 +441,24 @@ mod tests {
             Person,
             Some("'Bob' is a nickname of 'Robert'; 'Smyth' sounds like 'Smith' (SM0)"),
         );
-        check("J. Smith", "John Smith", Person, Some("'J' may be the initial of 'John'"));
-        check("Jonh Smith", "John Smith", Person, Some("'Jonh' sounds like 'John' (JN)"));
-        check("Acne Ltd", "Acme Ltd", Organisation, Some("'Acne' is spelled almost like 'Acme' (similarity 0.87)"));
+        check(
+            "J. Smith",
+            "John Smith",
+            Person,
+            Some("'J' may be the initial of 'John'"),
+        );
+        check(
+            "Jonh Smith",
+            "John Smith",
+            Person,
+            Some("'Jonh' sounds like 'John' (JN)"),
+        );
+        check(
+            "Acne Ltd",
+            "Acme Ltd",
+            Organisation,
+            Some("'Acne' is spelled almost like 'Acme' (similarity 0.87)"),
+        );
         check("Jon Smith", "Ronjon Arrowsmith", Person, None);
         check("John Smith", "Mary Smith", Person, None);
         check("Smith & Sons Ltd", "Jones & Sons Ltd", Organisation, None);
@@ -407,7 +479,11 @@ mod tests {
             ("ab", "ba", true),
             ("", "a", true),
         ] {
-            assert_eq!(within_one_edit(a.as_bytes(), b.as_bytes()), expect, "{a} / {b}");
+            assert_eq!(
+                within_one_edit(a.as_bytes(), b.as_bytes()),
+                expect,
+                "{a} / {b}"
+            );
         }
     }
 }

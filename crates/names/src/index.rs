@@ -273,7 +273,12 @@ impl<R> NameIndex<R> {
 mod tests {
     use super::*;
 
-    fn entry(payload: &'static str, kind: NameKind, name: &str, aliases: &[&str]) -> Entry<&'static str> {
+    fn entry(
+        payload: &'static str,
+        kind: NameKind,
+        name: &str,
+        aliases: &[&str],
+    ) -> Entry<&'static str> {
         Entry {
             payload,
             kind,
@@ -300,14 +305,22 @@ mod tests {
         let hits = index.check("ACME Corporation", NameKind::Organisation);
         assert_eq!(hits.len(), 1);
         assert_eq!(*hits[0].payload, "client-acme");
-        assert!(matches!(hits[0].reason, MatchReason::LegalFormStripped { .. }));
+        assert!(matches!(
+            hits[0].reason,
+            MatchReason::LegalFormStripped { .. }
+        ));
 
         let hits = index.check("Smith, Jane", NameKind::Unknown);
         assert_eq!(*hits[0].payload, "client-jane");
         assert_eq!(hits[0].matched_name, "Jane Smith");
         assert_eq!(hits[0].alias, Some(0));
         assert_eq!(hits[0].reason, MatchReason::SameTokensDifferentOrder);
-        assert!(index.check("Jon Smith", NameKind::Person).iter().all(|h| *h.payload != "client-other"));
+        assert!(
+            index
+                .check("Jon Smith", NameKind::Person)
+                .iter()
+                .all(|h| *h.payload != "client-other")
+        );
     }
 
     #[test]
@@ -324,7 +337,13 @@ mod tests {
     #[test]
     fn hostile_queries_find_nothing_quickly() {
         let index = NameIndex::from_entries([entry("a", NameKind::Person, "Mary Jones", &[])]);
-        for query in ["", "   ", "\u{0}\u{1b}[31m", &"x".repeat(10 * 1024 * 1024), &"Mary ".repeat(100_000)] {
+        for query in [
+            "",
+            "   ",
+            "\u{0}\u{1b}[31m",
+            &"x".repeat(10 * 1024 * 1024),
+            &"Mary ".repeat(100_000),
+        ] {
             let hits = index.check(query, NameKind::Unknown);
             assert!(hits.len() <= 1);
         }

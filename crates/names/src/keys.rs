@@ -72,13 +72,17 @@ pub(crate) struct Token {
     /// Latin letters and digits, lower case ("müller" → "muller",
     /// "иванов" → "ivanov").
     pub(crate) latin: String,
-    /// The German spelling of umlauts when it differs ("müller" →
-    /// "mueller").
-    pub(crate) german: Option<String>,
+    /// The spelling with two letters for one when it differs ("müller" →
+    /// "mueller", "søren" → "soeren"; see `digraph_spelling`).
+    pub(crate) digraph: Option<String>,
     /// Double Metaphone codes of `latin` (primary, then the alternate when
-    /// it differs); none for digits and single letters.
+    /// it differs, then both without "H" and with "X" as "S"); none for
+    /// digits and single letters.
     pub(crate) phonetic: Vec<String>,
     pub(crate) role: Role,
+    /// Written in another script than Latin: its Latin form is one
+    /// reading of several ("李娜" becomes "li nuo", usually "Li Na").
+    pub(crate) non_latin: bool,
     /// Whether the word finds candidates and can carry a match on its
     /// own: a core word, or any word but an affix in a name that has no
     /// core word ("Holdings Group"). Never an initial alone.
@@ -87,7 +91,7 @@ pub(crate) struct Token {
 
 impl Token {
     pub(crate) fn forms(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(self.latin.as_str()).chain(self.german.as_deref())
+        std::iter::once(self.latin.as_str()).chain(self.digraph.as_deref())
     }
 }
 
@@ -211,10 +215,7 @@ fn words(name: &str) -> Vec<String> {
         }
         *chars_in_word = 0;
     };
-    for c in cut(name, MAX_NAME_BYTES)
-        .nfkc()
-        .take(MAX_NORMALISED_CHARS)
-    {
+    for c in cut(name, MAX_NAME_BYTES).nfkc().take(MAX_NORMALISED_CHARS) {
         if words.len() >= MAX_TOKENS {
             break;
         }
@@ -240,27 +241,39 @@ fn words(name: &str) -> Vec<String> {
 /// Lower-case ASCII letters and digits of a transliteration, split into
 /// words ("王伟" → "wang", "wei").
 fn latin_words(folded: &str) -> Vec<String> {
-    deunicode::deunicode(folded)
-        .to_ascii_lowercase()
+    let mut latin = deunicode::deunicode(folded).to_ascii_lowercase();
+    // Transliterations write soft signs and the like as apostrophes
+    // ("Наталья" → "natal'ia"): they join, as in the original.
+    latin.retain(|c| c != '\'');
+    latin
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(|w| w.chars().take(MAX_TOKEN_CHARS).collect())
         .collect()
 }
 
-/// "müller" → "mueller": German umlauts as German writes them without.
-fn german_spelling(folded: &str) -> Option<String> {
-    if !folded.contains(['ä', 'ö', 'ü', 'ß']) {
+/// Letters whose usual spelling without them is two letters, where
+/// transliteration keeps one: German "müller" → "mueller", Danish and
+/// Norwegian "søren" → "soeren", "ålund" → "aalund", Serbo-Croatian
+/// "đorđe" → "djordje".
+fn digraph_spelling(folded: &str) -> Option<String> {
+    const PAIRS: [(char, &str); 7] = [
+        ('ä', "ae"),
+        ('ö', "oe"),
+        ('ü', "ue"),
+        ('ß', "ss"),
+        ('ø', "oe"),
+        ('å', "aa"),
+        ('đ', "dj"),
+    ];
+    if !folded.contains(|c| PAIRS.iter().any(|(p, _)| *p == c)) {
         return None;
     }
-    let mut out = String::with_capacity(folded.len() + 4);
+    let mut out = String::with_capacity(folded.len() + 8);
     for c in folded.chars() {
-        match c {
-            'ä' => out.push_str("ae"),
-            'ö' => out.push_str("oe"),
-            'ü' => out.push_str("ue"),
-            'ß' => out.push_str("ss"),
-            c => out.push(c),
+        match PAIRS.iter().find(|(p, _)| *p == c) {
+            Some((_, two)) => out.push_str(two),
+            None => out.push(c),
         }
     }
     Some(out)
@@ -279,6 +292,19 @@ fn phonetic_codes(latin: &str) -> Vec<String> {
     if !alternate.is_empty() && !out.contains(&alternate) {
         out.push(alternate);
     }
+    // Looser codes for two known gaps of Double Metaphone: an "h" between
+    // vowels is kept ("Cohen" KHN, "Kohn" KN) and "sh" is not "s"
+    // ("Shaun" XN, "Sean" SN).
+    for i in 0..out.len() {
+        let loose: String = out[i]
+            .chars()
+            .filter(|&c| c != 'H')
+            .map(|c| if c == 'X' { 'S' } else { c })
+            .collect();
+        if !loose.is_empty() && !out.contains(&loose) {
+            out.push(loose);
+        }
+    }
     out
 }
 
@@ -286,8 +312,11 @@ fn tokenize(name: &str, kind: NameKind) -> Vec<Token> {
     let mut tokens = Vec::new();
     for display in words(name) {
         let folded = display.to_lowercase();
+        let non_latin = folded.chars().any(|c| {
+            c.is_alphabetic() && c > '\u{024F}' && !('\u{1E00}'..='\u{1EFF}').contains(&c)
+        });
         let latin = latin_words(&folded);
-        let german = german_spelling(&folded)
+        let digraph = digraph_spelling(&folded)
             .map(|g| latin_words(&g))
             .filter(|g| g.len() == latin.len());
         let several = latin.len() > 1;
@@ -295,7 +324,7 @@ fn tokenize(name: &str, kind: NameKind) -> Vec<Token> {
             if tokens.len() >= MAX_TOKENS {
                 break;
             }
-            let german = german
+            let digraph = digraph
                 .as_ref()
                 .and_then(|g| g.get(i))
                 .filter(|g| **g != latin)
@@ -312,9 +341,10 @@ fn tokenize(name: &str, kind: NameKind) -> Vec<Token> {
                 display,
                 folded,
                 latin,
-                german,
+                digraph,
                 role: Role::Core,
                 key: true,
+                non_latin,
             });
         }
     }
@@ -333,7 +363,7 @@ fn join_prefixes(tokens: &mut Vec<Token>) {
             t.display.push_str(&next.display);
             t.folded.push_str(&next.folded);
             t.latin.push_str(&next.latin);
-            t.german = None;
+            t.digraph = None;
             t.phonetic = phonetic_codes(&t.latin);
         }
         i += 1;
@@ -361,7 +391,9 @@ fn assign_roles(tokens: &mut [Token], kind: NameKind) {
                 continue;
             }
         }
-        if kind.may_be_person() && end > 1 && t.titles_after.contains(tokens[end - 1].latin.as_str())
+        if kind.may_be_person()
+            && end > 1
+            && t.titles_after.contains(tokens[end - 1].latin.as_str())
         {
             end -= 1;
             continue;
@@ -421,15 +453,21 @@ mod tests {
         assert_eq!(k.stripped(), "acme");
         let k = NameKeys::of("Müller GmbH & Co. KG", NameKind::Organisation);
         assert_eq!(k.stripped(), "muller");
-        assert_eq!(k.tokens[0].german.as_deref(), Some("mueller"));
+        assert_eq!(k.tokens[0].digraph.as_deref(), Some("mueller"));
         let k = NameKeys::of("Dr. Jane O’Brien-Smith Jr.", NameKind::Person);
         assert_eq!(k.stripped(), "jane obrien smith");
-        assert_eq!(NameKeys::of("Smyth", NameKind::Person).phonetic(), ["SM0", "XMT"]);
+        assert_eq!(
+            NameKeys::of("Smyth", NameKind::Person).phonetic(),
+            ["SM0", "XMT", "SMT"]
+        );
     }
 
     #[test]
     fn words_and_roles() {
-        assert_eq!(latin_of("J.R. Smith", NameKind::Person), ["j", "r", "smith"]);
+        assert_eq!(
+            latin_of("J.R. Smith", NameKind::Person),
+            ["j", "r", "smith"]
+        );
         assert_eq!(latin_of("Mc Donald", NameKind::Person), ["mcdonald"]);
         assert_eq!(latin_of("王伟", NameKind::Person), ["wang", "wei"]);
         assert_eq!(latin_of("Sm\u{200B}ith", NameKind::Person), ["smith"]);
@@ -453,7 +491,10 @@ mod tests {
         assert_eq!(k.tokens.len(), 1);
         assert_eq!(k.tokens[0].latin.len(), MAX_TOKEN_CHARS);
         let many = "ab ".repeat(1_000_000);
-        assert_eq!(NameKeys::of(&many, NameKind::Unknown).tokens.len(), MAX_TOKENS);
+        assert_eq!(
+            NameKeys::of(&many, NameKind::Unknown).tokens.len(),
+            MAX_TOKENS
+        );
         // U+FDFA expands to 18 characters under NFKC; deunicode expands CJK.
         let expanding = "\u{FDFA}".repeat(100_000) + &"龍".repeat(100_000);
         let k = NameKeys::of(&expanding, NameKind::Unknown);

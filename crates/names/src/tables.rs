@@ -122,7 +122,11 @@ mod tests {
         assert_eq!(t.nickname_direction("bob", "robert"), Some(true));
         assert_eq!(t.nickname_direction("robert", "bob"), Some(false));
         assert_eq!(t.nickname_direction("robert", "mary"), None);
-        assert!(t.legal_forms.iter().any(|f| f == &["gmbh", "and", "co", "kg"]));
+        assert!(
+            t.legal_forms
+                .iter()
+                .any(|f| f == &["gmbh", "and", "co", "kg"])
+        );
         assert!(t.titles_before.contains("dr"));
         assert!(t.titles_after.contains("jr"));
         assert!(t.generic_organisation.contains("holdings"));
