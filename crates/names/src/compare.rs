@@ -263,15 +263,14 @@ pub fn compare(query: &NameKeys, candidate: &NameKeys) -> Option<Match> {
 
     let weight = |tokens: &[Token]| tokens.iter().map(|t| t.role.weight()).sum::<f64>();
     let (wq, wc) = (weight(qt), weight(ct));
-    let matched_q: f64 = chosen
+    // A pair weighs what its lighter word weighs, on both sides: an
+    // initial covers "John" no better than it covers itself, so "James
+    // S. Cox" does not cover "James Smith".
+    let matched: f64 = chosen
         .iter()
-        .map(|&(i, _, s)| s.score() * qt[i].role.weight())
+        .map(|&(i, j, s)| s.score() * qt[i].role.weight().min(ct[j].role.weight()))
         .sum();
-    let matched_c: f64 = chosen
-        .iter()
-        .map(|&(_, j, s)| s.score() * ct[j].role.weight())
-        .sum();
-    let (cov_q, cov_c) = (matched_q / wq, matched_c / wc);
+    let (cov_q, cov_c) = (matched / wq, matched / wc);
     // The better-covered side sets the score; words the other side has
     // besides lower it.
     let (base, other, other_used) = if cov_q >= cov_c {
