@@ -7,5 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh --test
+# Conflict-check name matching (no vault, no keychain): check latency over
+# 100,000 names beside SQLite LIKE.
+cargo bench --locked -p matterbox-names --bench check
 exec ./scripts/with-secret-service.sh \
   cargo bench --locked -p matterbox-core --features test-support --benches
