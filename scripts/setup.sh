@@ -24,6 +24,8 @@ if $want_test; then
   packages+=(age)
   # Backups: the real restic CLI lists, checks and restores what Matterbox wrote.
   packages+=(restic)
+  # The backup benchmark reads restic's peak memory from /usr/bin/time.
+  packages+=(time)
   # A private Secret Service (gnome-keyring on its own D-Bus session) and
   # secret-tool to look into it from outside. python3-gi above also runs
   # tests/python/silent_secret_service.py, a Secret Service that never answers.
