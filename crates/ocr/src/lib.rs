@@ -48,9 +48,10 @@
 //!   in the working folder — but only in `TessBaseAPI::ProcessPage`, the
 //!   command-line path; this crate calls `SetImage` + `Recognize` only. It is
 //!   set to false anyway.
-//! - Debug output: `tprintf` goes to the file named by `debug_file`; it is
-//!   set to `/dev/null`, which Tesseract treats as "print nothing", so no
-//!   message (which could quote a word) reaches a log either.
+//! - Debug output: `tprintf` goes to stderr, or to the file named by
+//!   `debug_file`; it is set to `/dev/null` (Tesseract opens it for
+//!   writing, as strace shows, and the null device discards it), so no
+//!   message (which could quote a word) reaches the app's output or a log.
 //! - Debug images and dumps (`tessedit_dump_pageseg_images`,
 //!   `textord_tabfind_show_images`, `classify_save_adapted_templates`,
 //!   `tessedit_write_params_to_file`, `tessedit_write_unlv`, box and training

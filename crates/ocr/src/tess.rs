@@ -12,7 +12,7 @@ use crate::{Error, Options};
 /// prints nothing (see the crate documentation). Each name is checked:
 /// Tesseract refuses an unknown one, and so does [`Tess::new`].
 pub const QUIET: &[(&str, &str)] = &[
-    // tprintf's destination; "/dev/null" is Tesseract's own "say nothing".
+    // tprintf's destination (stderr by default): the null device.
     ("debug_file", "/dev/null"),
     // `tessinput.tif` (ProcessPage only; off regardless).
     ("tessedit_write_images", "0"),
