@@ -15,6 +15,9 @@ want_test=false
 packages=(build-essential pkg-config perl make libdbus-1-dev)
 # The desktop shell: WebKitGTK 4.1 (Tauri 2), SVG icons, input helpers.
 packages+=(libwebkit2gtk-4.1-dev librsvg2-dev libxdo-dev file)
+# OCR (crates/ocr): Tesseract 5 and Leptonica through their C API (bindgen
+# needs clang), English and the orientation/script model (rotation detection).
+packages+=(libtesseract-dev libleptonica-dev tesseract-ocr-eng tesseract-ocr-osd clang libclang-dev)
 if $want_test; then
   # The real app under a virtual display, driven over WebDriver; screenshots.
   packages+=(xvfb xauth webkit2gtk-driver at-spi2-core imagemagick fonts-dejavu-core procps xdotool python3-gi gir1.2-gtk-3.0)
@@ -30,6 +33,9 @@ if $want_test; then
   # secret-tool to look into it from outside. python3-gi above also runs
   # tests/python/silent_secret_service.py, a Secret Service that never answers.
   packages+=(dbus gnome-keyring libsecret-tools)
+  # OCR tests and benchmark: img2pdf wraps generated scans into PDFs unchanged;
+  # the tesseract CLI is the benchmark's reference; German for a second language.
+  packages+=(img2pdf tesseract-ocr tesseract-ocr-deu)
   python3 -m venv --help >/dev/null 2>&1 || packages+=(python3 python3-venv)
 fi
 

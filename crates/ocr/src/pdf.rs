@@ -1,0 +1,725 @@
+//! The page images of scanner PDFs, taken out without rendering.
+
+use std::io::Read;
+
+use lopdf::{Dictionary, Object, ObjectId};
+use zeroize::Zeroizing;
+
+use crate::gray::Gray;
+use crate::raster::{self, SampleLayout};
+use crate::{Error, Limits, Mode, PageImage, Source};
+
+/// The most bytes of a page's content streams (and forms) read to find its
+/// text and images.
+const MAX_CONTENT: usize = 32 << 20;
+/// How deep forms may nest inside a page before the rest is ignored.
+const MAX_FORM_DEPTH: usize = 4;
+
+pub struct Pdf {
+    doc: lopdf::Document,
+    pages: Vec<ObjectId>,
+}
+
+/// What a page's content draws.
+#[derive(Default)]
+struct Scan {
+    shows_text: bool,
+    images: Vec<ObjectId>,
+    inline_images: usize,
+    forms_seen: usize,
+}
+
+impl Pdf {
+    pub fn open(bytes: &[u8], limits: &Limits) -> Result<Pdf, Error> {
+        let max = usize::try_from(limits.max_decoded_bytes).unwrap_or(usize::MAX);
+        let options = lopdf::LoadOptions::with_max_decompressed_size(max);
+        let doc = lopdf::Document::load_mem_with_options(bytes, options).map_err(|e| match e {
+            lopdf::Error::Decryption(_) | lopdf::Error::InvalidPassword => Error::Encrypted,
+            other => Error::Corrupt(format!("PDF: {}", short(&other.to_string()))),
+        })?;
+        let mut pages = Vec::new();
+        for id in doc.page_iter() {
+            if pages.len() >= limits.max_pages {
+                return Err(Error::TooManyPages {
+                    max: limits.max_pages,
+                });
+            }
+            pages.push(id);
+        }
+        if pages.is_empty() {
+            return Err(Error::Corrupt("PDF: no pages".into()));
+        }
+        Ok(Pdf { doc, pages })
+    }
+
+    pub fn page_count(&self) -> usize {
+        self.pages.len()
+    }
+
+    pub fn has_text_layer(&self, index: usize, _limits: &Limits) -> Result<bool, Error> {
+        Ok(self.scan(self.pages[index])?.shows_text)
+    }
+
+    pub fn page(&self, index: usize, mode: Mode, limits: &Limits) -> Result<PageImage, Error> {
+        let page_id = self.pages[index];
+        let scan = self.scan(page_id)?;
+        if mode == Mode::Auto && scan.shows_text {
+            return Ok(PageImage::HasTextLayer);
+        }
+        let image = match (scan.images.as_slice(), scan.inline_images) {
+            ([one], 0) => *one,
+            ([], 0) if scan.forms_seen == 0 => {
+                return Err(Error::NeedsRendering("the page has no image".into()));
+            }
+            ([], 0) => {
+                return Err(Error::NeedsRendering(
+                    "the page is drawn, with no image".into(),
+                ));
+            }
+            ([], _) => {
+                return Err(Error::NeedsRendering(
+                    "the page's image is an inline image".into(),
+                ));
+            }
+            (many, inline) => {
+                return Err(Error::NeedsRendering(format!(
+                    "the page is made of {} images",
+                    many.len() + inline
+                )));
+            }
+        };
+        let (mut gray, source) = self.decode_image(image, limits)?;
+        gray.dpi = self.page_dpi(page_id, &gray);
+        Ok(PageImage::Image { gray, source })
+    }
+
+    /// Walks a page's content (and the forms it draws) for text-showing
+    /// operators and the images it draws.
+    fn scan(&self, page_id: ObjectId) -> Result<Scan, Error> {
+        let content = self
+            .doc
+            .get_page_content_with_limit(page_id, MAX_CONTENT)
+            .map_err(|e| Error::Corrupt(format!("PDF page content: {}", short(&e.to_string()))))?;
+        let page = self.doc.get_dictionary(page_id).map_err(pdf_error)?;
+        let resources = self.page_resources(page);
+        let mut scan = Scan::default();
+        let mut budget = MAX_CONTENT;
+        self.scan_content(&content, resources, &mut scan, 0, &mut budget)?;
+        Ok(scan)
+    }
+
+    /// The page's resources, inherited from its parents where it has none.
+    fn page_resources<'a>(&'a self, mut node: &'a Dictionary) -> Option<&'a Dictionary> {
+        for _ in 0..32 {
+            if let Ok(r) = node.get(b"Resources")
+                && let Ok((_, Object::Dictionary(d))) = self.doc.dereference(r)
+            {
+                return Some(d);
+            }
+            let parent = node.get(b"Parent").ok()?.as_reference().ok()?;
+            node = self.doc.get_dictionary(parent).ok()?;
+        }
+        None
+    }
+
+    fn scan_content(
+        &self,
+        content: &[u8],
+        resources: Option<&Dictionary>,
+        scan: &mut Scan,
+        depth: usize,
+        budget: &mut usize,
+    ) -> Result<(), Error> {
+        let ops = lopdf::content::Content::decode(content)
+            .map_err(|e| Error::Corrupt(format!("PDF content: {}", short(&e.to_string()))))?;
+        for op in &ops.operations {
+            match op.operator.as_str() {
+                "Tj" | "'" | "\"" => {
+                    scan.shows_text |= op.operands.iter().any(non_empty_string);
+                }
+                "TJ" => {
+                    scan.shows_text |= op
+                        .operands
+                        .iter()
+                        .any(|o| o.as_array().is_ok_and(|a| a.iter().any(non_empty_string)));
+                }
+                "BI" | "ID" => scan.inline_images += usize::from(op.operator == "BI"),
+                "Do" => {
+                    let Some(name) = op.operands.first().and_then(|o| o.as_name().ok()) else {
+                        continue;
+                    };
+                    let Some(xobjects) = resources
+                        .and_then(|r| r.get(b"XObject").ok())
+                        .and_then(|x| self.doc.dereference(x).ok())
+                        .and_then(|(_, x)| x.as_dict().ok())
+                    else {
+                        continue;
+                    };
+                    let Ok(reference) = xobjects.get(name) else {
+                        continue;
+                    };
+                    let Ok(id) = reference.as_reference() else {
+                        continue;
+                    };
+                    let Ok(Object::Stream(stream)) = self.doc.get_object(id) else {
+                        continue;
+                    };
+                    match stream.dict.get(b"Subtype").and_then(Object::as_name) {
+                        Ok(b"Image") if !scan.images.contains(&id) => scan.images.push(id),
+                        Ok(b"Form") => {
+                            scan.forms_seen += 1;
+                            if depth >= MAX_FORM_DEPTH {
+                                continue;
+                            }
+                            let Ok(inner) = stream.decompressed_content_with_limit(*budget) else {
+                                continue;
+                            };
+                            *budget = budget.saturating_sub(inner.len());
+                            let form_resources = stream
+                                .dict
+                                .get(b"Resources")
+                                .ok()
+                                .and_then(|r| self.doc.dereference(r).ok())
+                                .and_then(|(_, r)| r.as_dict().ok())
+                                .or(resources);
+                            self.scan_content(&inner, form_resources, scan, depth + 1, budget)?;
+                        }
+                        _ => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The resolution of the page's image from its size on the page.
+    fn page_dpi(&self, page_id: ObjectId, gray: &Gray) -> Option<u32> {
+        let mut node = self.doc.get_dictionary(page_id).ok()?;
+        let mut media = None;
+        for _ in 0..32 {
+            if let Ok(m) = node.get(b"MediaBox") {
+                media = self
+                    .doc
+                    .dereference(m)
+                    .ok()
+                    .and_then(|(_, m)| m.as_array().ok());
+                break;
+            }
+            let parent = node.get(b"Parent").ok()?.as_reference().ok()?;
+            node = self.doc.get_dictionary(parent).ok()?;
+        }
+        let n: Vec<f64> = media?.iter().filter_map(number).collect();
+        let [x0, y0, x1, y1] = n.as_slice() else {
+            return None;
+        };
+        let (pw, ph) = ((x1 - x0).abs(), (y1 - y0).abs());
+        if pw < 1.0 || ph < 1.0 {
+            return None;
+        }
+        let dpi = (f64::from(gray.width) * f64::from(gray.height) * 72.0 * 72.0 / (pw * ph)).sqrt();
+        raster::plausible_dpi(dpi)
+    }
+
+    fn decode_image(&self, id: ObjectId, limits: &Limits) -> Result<(Gray, Source), Error> {
+        let Ok(Object::Stream(stream)) = self.doc.get_object(id) else {
+            return Err(Error::Corrupt(
+                "PDF: the page's image is not a stream".into(),
+            ));
+        };
+        let dict = &stream.dict;
+        let width = self.int(dict, b"Width")?;
+        let height = self.int(dict, b"Height")?;
+        let (Ok(width), Ok(height)) = (u32::try_from(width), u32::try_from(height)) else {
+            return Err(Error::Corrupt(
+                "PDF: the image has a negative or huge size".into(),
+            ));
+        };
+        let image_mask = dict
+            .get(b"ImageMask")
+            .and_then(Object::as_bool)
+            .unwrap_or(false);
+        let filters = self.names(dict, b"Filter")?;
+        let parms = self.decode_parms(dict);
+        let bits = if image_mask {
+            1
+        } else {
+            match dict.get(b"BitsPerComponent").map(|o| self.resolve(o)) {
+                Ok(o) => o.as_i64().unwrap_or(8),
+                Err(_) => 8,
+            }
+        };
+        let bits = u8::try_from(bits)
+            .ok()
+            .filter(|b| matches!(b, 1 | 2 | 4 | 8 | 16))
+            .ok_or_else(|| Error::Corrupt(format!("PDF: {bits} bits per component")))?;
+        let color = if image_mask {
+            Color::Gray
+        } else {
+            self.color_space(dict)?
+        };
+        let components = color.components();
+        let inverted = self.decode_inverted(dict);
+        match filters
+            .iter()
+            .map(Vec::as_slice)
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
+            [b"DCTDecode" | b"DCT"] => {
+                limits.check(u64::from(width), u64::from(height), 32)?;
+                let mut gray =
+                    raster::decode_png_jpeg(&stream.content, image::ImageFormat::Jpeg, limits)?;
+                if inverted {
+                    gray.pixels.iter_mut().for_each(|p| *p = 255 - *p);
+                }
+                Ok((gray, Source::PdfJpeg))
+            }
+            [b"CCITTFaxDecode" | b"CCF"] => {
+                limits.check(u64::from(width), u64::from(height), 8)?;
+                let parms = parms.first().cloned().flatten();
+                self.ccitt(&stream.content, width, height, parms.as_ref(), inverted)
+            }
+            [b"FlateDecode" | b"Fl"] => {
+                let layout = SampleLayout {
+                    width,
+                    height,
+                    components,
+                    bits,
+                };
+                limits.check(
+                    u64::from(width),
+                    u64::from(height),
+                    u64::from(components) * u64::from(bits),
+                )?;
+                let parms = parms.first().cloned().flatten();
+                let data = self.inflate(&stream.content, &layout, parms.as_ref())?;
+                let gray = to_gray(&data, &layout, &color, inverted)?;
+                Ok((gray, Source::PdfFlate))
+            }
+            [] => {
+                let layout = SampleLayout {
+                    width,
+                    height,
+                    components,
+                    bits,
+                };
+                limits.check(
+                    u64::from(width),
+                    u64::from(height),
+                    u64::from(components) * u64::from(bits),
+                )?;
+                let mut data = Zeroizing::new(stream.content.clone());
+                data.resize(layout.row_bytes() * height as usize, 0xFF);
+                let gray = to_gray(&data, &layout, &color, inverted)?;
+                Ok((gray, Source::PdfUncompressed))
+            }
+            [b"JBIG2Decode"] => Err(Error::NeedsRendering("a JBIG2 image".into())),
+            [b"JPXDecode"] => Err(Error::NeedsRendering("a JPEG 2000 image".into())),
+            other => Err(Error::UnsupportedEncoding(format!(
+                "PDF image filter {}",
+                other
+                    .iter()
+                    .map(|f| String::from_utf8_lossy(f).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(" + ")
+            ))),
+        }
+    }
+
+    fn resolve<'a>(&'a self, o: &'a Object) -> &'a Object {
+        self.doc.dereference(o).map(|(_, o)| o).unwrap_or(o)
+    }
+
+    fn int(&self, dict: &Dictionary, key: &[u8]) -> Result<i64, Error> {
+        dict.get(key)
+            .map(|o| self.resolve(o))
+            .and_then(Object::as_i64)
+            .map_err(|_| {
+                Error::Corrupt(format!(
+                    "PDF: the image has no {}",
+                    String::from_utf8_lossy(key)
+                ))
+            })
+    }
+
+    fn names(&self, dict: &Dictionary, key: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
+        match dict.get(key).map(|o| self.resolve(o)) {
+            Err(_) => Ok(Vec::new()),
+            Ok(Object::Name(n)) => Ok(vec![n.clone()]),
+            Ok(Object::Array(a)) => a
+                .iter()
+                .map(|o| {
+                    self.resolve(o)
+                        .as_name()
+                        .map(<[u8]>::to_vec)
+                        .map_err(|_| Error::Corrupt("PDF: a filter is not a name".into()))
+                })
+                .collect(),
+            Ok(_) => Err(Error::Corrupt(
+                "PDF: the image's filter is not a name".into(),
+            )),
+        }
+    }
+
+    /// The decode parameters, one per filter (`None` where absent).
+    fn decode_parms(&self, dict: &Dictionary) -> Vec<Option<Dictionary>> {
+        let key = if dict.has(b"DecodeParms") {
+            &b"DecodeParms"[..]
+        } else {
+            &b"DP"[..]
+        };
+        match dict.get(key).map(|o| self.resolve(o)) {
+            Ok(Object::Dictionary(d)) => vec![Some(d.clone())],
+            Ok(Object::Array(a)) => a
+                .iter()
+                .map(|o| self.resolve(o).as_dict().ok().cloned())
+                .collect(),
+            _ => vec![None],
+        }
+    }
+
+    fn parm<'a>(&'a self, parms: Option<&'a Dictionary>, key: &[u8]) -> Option<&'a Object> {
+        parms.and_then(|p| p.get(key).ok()).map(|o| self.resolve(o))
+    }
+
+    /// Whether the image's `Decode` array maps its samples the other way
+    /// round (`[1 0]`: a 0 sample is white).
+    fn decode_inverted(&self, dict: &Dictionary) -> bool {
+        let Ok(Object::Array(d)) = dict.get(b"Decode").map(|o| self.resolve(o)) else {
+            return false;
+        };
+        let n: Vec<f64> = d.iter().filter_map(number).collect();
+        matches!(n.as_slice(), [a, b, ..] if a > b)
+    }
+
+    fn color_space(&self, dict: &Dictionary) -> Result<Color, Error> {
+        let Ok(cs) = dict.get(b"ColorSpace").map(|o| self.resolve(o)) else {
+            return Err(Error::Corrupt("PDF: the image has no colour space".into()));
+        };
+        self.color(cs, 0)
+    }
+
+    fn color(&self, cs: &Object, depth: usize) -> Result<Color, Error> {
+        if depth > 4 {
+            return Err(Error::Corrupt("PDF: colour spaces nest too deep".into()));
+        }
+        let unsupported = |name: &[u8]| {
+            Error::UnsupportedEncoding(format!(
+                "PDF image colour space {}",
+                String::from_utf8_lossy(name)
+            ))
+        };
+        match cs {
+            Object::Name(n) => match n.as_slice() {
+                b"DeviceGray" | b"CalGray" | b"G" => Ok(Color::Gray),
+                b"DeviceRGB" | b"CalRGB" | b"RGB" => Ok(Color::Rgb),
+                b"DeviceCMYK" | b"CMYK" => Ok(Color::Cmyk),
+                other => Err(unsupported(other)),
+            },
+            Object::Array(a) => {
+                let Some(family) = a
+                    .first()
+                    .map(|o| self.resolve(o))
+                    .and_then(|o| o.as_name().ok())
+                else {
+                    return Err(Error::Corrupt("PDF: a colour space without a name".into()));
+                };
+                match family {
+                    b"CalGray" => Ok(Color::Gray),
+                    b"CalRGB" | b"Lab" => Ok(Color::Rgb),
+                    b"ICCBased" => {
+                        let n = a
+                            .get(1)
+                            .map(|o| self.resolve(o))
+                            .and_then(|o| o.as_stream().ok())
+                            .and_then(|s| s.dict.get(b"N").ok().and_then(|n| n.as_i64().ok()));
+                        match n {
+                            Some(1) => Ok(Color::Gray),
+                            Some(3) => Ok(Color::Rgb),
+                            Some(4) => Ok(Color::Cmyk),
+                            _ => Err(Error::Corrupt("PDF: an ICC profile without N".into())),
+                        }
+                    }
+                    b"Separation" => Ok(Color::Ink),
+                    b"Indexed" | b"I" => {
+                        let base = a.get(1).map(|o| self.resolve(o)).ok_or_else(|| {
+                            Error::Corrupt("PDF: an indexed colour space without a base".into())
+                        })?;
+                        let base = self.color(base, depth + 1)?;
+                        let lookup = match a.get(3).map(|o| self.resolve(o)) {
+                            Some(Object::String(s, _)) => s.clone(),
+                            Some(Object::Stream(s)) => s
+                                .decompressed_content_with_limit(1 << 16)
+                                .unwrap_or_else(|_| s.content.clone()),
+                            _ => {
+                                return Err(Error::Corrupt(
+                                    "PDF: a palette without colours".into(),
+                                ));
+                            }
+                        };
+                        let n = base.components() as usize;
+                        let palette: Vec<u8> = lookup
+                            .chunks(n)
+                            .filter(|c| c.len() == n)
+                            .map(|c| base.gray(c))
+                            .collect();
+                        Ok(Color::Indexed(palette))
+                    }
+                    other => Err(unsupported(other)),
+                }
+            }
+            _ => Err(Error::Corrupt(
+                "PDF: the colour space is not a name or array".into(),
+            )),
+        }
+    }
+
+    /// Inflates a Flate image's data up to exactly the size the image
+    /// needs (a stream that inflates to more is a bomb, and its excess is
+    /// never produced), then undoes a PNG or TIFF predictor.
+    fn inflate(
+        &self,
+        data: &[u8],
+        layout: &SampleLayout,
+        parms: Option<&Dictionary>,
+    ) -> Result<Zeroizing<Vec<u8>>, Error> {
+        let predictor = self
+            .parm(parms, b"Predictor")
+            .and_then(|o| o.as_i64().ok())
+            .unwrap_or(1);
+        let row = layout.row_bytes();
+        let h = layout.height as usize;
+        let png = predictor >= 10;
+        let wanted = if png { (row + 1) * h } else { row * h };
+        let mut out = Zeroizing::new(Vec::with_capacity(wanted));
+        let mut decoder = flate2::read::ZlibDecoder::new(data).take(wanted as u64);
+        if let Err(e) = decoder.read_to_end(&mut out) {
+            // A stream cut short still gives its first rows; nothing at
+            // all is a damaged image.
+            if out.is_empty() {
+                return Err(Error::Corrupt(format!(
+                    "PDF: the image data does not inflate ({e})"
+                )));
+            }
+        }
+        out.resize(wanted, if png { 0 } else { 0xFF });
+        match predictor {
+            1 => Ok(out),
+            2 => {
+                if layout.bits != 8 {
+                    return Err(Error::UnsupportedEncoding(
+                        "TIFF predictor on samples other than 8-bit".into(),
+                    ));
+                }
+                let n = layout.components as usize;
+                for r in out.chunks_mut(row) {
+                    for i in n..r.len() {
+                        r[i] = r[i].wrapping_add(r[i - n]);
+                    }
+                }
+                Ok(out)
+            }
+            10..=15 => {
+                let bpp = (layout.components as usize * layout.bits as usize).div_ceil(8);
+                let mut plain = Zeroizing::new(vec![0u8; row * h]);
+                let mut prior = vec![0u8; row];
+                for y in 0..h {
+                    let src = &out[y * (row + 1)..(y + 1) * (row + 1)];
+                    let (kind, src) = (src[0], &src[1..]);
+                    let dst = &mut plain[y * row..(y + 1) * row];
+                    for i in 0..row {
+                        let a = if i >= bpp { dst[i - bpp] } else { 0 };
+                        let b = prior[i];
+                        let c = if i >= bpp { prior[i - bpp] } else { 0 };
+                        let x = src[i];
+                        dst[i] = match kind {
+                            0 => x,
+                            1 => x.wrapping_add(a),
+                            2 => x.wrapping_add(b),
+                            3 => x.wrapping_add(((u16::from(a) + u16::from(b)) / 2) as u8),
+                            4 => x.wrapping_add(paeth(a, b, c)),
+                            _ => {
+                                return Err(Error::Corrupt("PDF: a bad PNG predictor row".into()));
+                            }
+                        };
+                    }
+                    prior.copy_from_slice(dst);
+                }
+                Ok(plain)
+            }
+            other => Err(Error::UnsupportedEncoding(format!(
+                "Flate predictor {other}"
+            ))),
+        }
+    }
+
+    /// A CCITT fax image: Group 4 (K < 0) or Group 3 one-dimensional
+    /// (K = 0). Group 3 two-dimensional (K > 0) is not decoded.
+    fn ccitt(
+        &self,
+        data: &[u8],
+        width: u32,
+        height: u32,
+        parms: Option<&Dictionary>,
+        inverted: bool,
+    ) -> Result<(Gray, Source), Error> {
+        let int = |key: &[u8], default: i64| {
+            self.parm(parms, key)
+                .and_then(|o| o.as_i64().ok())
+                .unwrap_or(default)
+        };
+        let k = int(b"K", 0);
+        let columns = u32::try_from(int(b"Columns", 1728))
+            .ok()
+            .filter(|&c| c > 0 && c <= width.saturating_mul(2).max(1728))
+            .ok_or_else(|| Error::Corrupt("PDF: bad CCITT Columns".into()))?;
+        let black_is_1 = self
+            .parm(parms, b"BlackIs1")
+            .and_then(|o| o.as_bool().ok())
+            .unwrap_or(false);
+        // A fax "black" run is a 0 sample unless BlackIs1; a 0 sample is
+        // black unless the Decode array inverts it (ImageMask alike).
+        let black_value = if black_is_1 != inverted { 255u8 } else { 0 };
+        let white_value = 255 - black_value;
+        let mut gray = Gray::white(width, height);
+        if white_value != 255 {
+            gray.pixels.iter_mut().for_each(|p| *p = white_value);
+        }
+        let w = width as usize;
+        let mut y = 0usize;
+        let mut line = |transitions: &[u32]| {
+            if y >= height as usize {
+                return;
+            }
+            let row = &mut gray.pixels[y * w..(y + 1) * w];
+            for (px, color) in row.iter_mut().zip(fax::decoder::pels(transitions, columns)) {
+                *px = if color == fax::Color::Black {
+                    black_value
+                } else {
+                    white_value
+                };
+            }
+            y += 1;
+        };
+        let (ok, source) = if k < 0 {
+            let ok =
+                fax::decoder::decode_g4(data.iter().copied(), columns, Some(height), &mut line);
+            (ok, Source::PdfCcittG4)
+        } else if k == 0 {
+            (
+                fax::decoder::decode_g3(data.iter().copied(), &mut line),
+                Source::PdfCcittG3,
+            )
+        } else {
+            return Err(Error::UnsupportedEncoding(
+                "CCITT Group 3 two-dimensional (K > 0)".into(),
+            ));
+        };
+        // A decoder that stops early keeps the rows it made; none at all
+        // is a damaged image.
+        if ok.is_none() && y == 0 {
+            return Err(Error::Corrupt(
+                "PDF: the CCITT image does not decode".into(),
+            ));
+        }
+        Ok((gray, source))
+    }
+}
+
+fn non_empty_string(o: &Object) -> bool {
+    matches!(o, Object::String(s, _) if !s.is_empty())
+}
+
+fn paeth(a: u8, b: u8, c: u8) -> u8 {
+    let p = i16::from(a) + i16::from(b) - i16::from(c);
+    let (pa, pb, pc) = (
+        (p - i16::from(a)).abs(),
+        (p - i16::from(b)).abs(),
+        (p - i16::from(c)).abs(),
+    );
+    if pa <= pb && pa <= pc {
+        a
+    } else if pb <= pc {
+        b
+    } else {
+        c
+    }
+}
+
+fn number(o: &Object) -> Option<f64> {
+    match o {
+        Object::Integer(i) => Some(*i as f64),
+        Object::Real(r) => Some(f64::from(*r)),
+        _ => None,
+    }
+}
+
+fn pdf_error(e: lopdf::Error) -> Error {
+    Error::Corrupt(format!("PDF: {}", short(&e.to_string())))
+}
+
+/// A parser's message, cut to a length fit for a status line.
+fn short(message: &str) -> String {
+    message.chars().take(160).collect()
+}
+
+/// An image's colour space, reduced to what gray needs.
+enum Color {
+    Gray,
+    Rgb,
+    Cmyk,
+    /// A single ink: 0 is no ink (white), the maximum is full ink.
+    Ink,
+    /// Gray values of the palette entries.
+    Indexed(Vec<u8>),
+}
+
+impl Color {
+    fn components(&self) -> u8 {
+        match self {
+            Color::Gray | Color::Ink | Color::Indexed(_) => 1,
+            Color::Rgb => 3,
+            Color::Cmyk => 4,
+        }
+    }
+
+    /// The gray of one 8-bit pixel of this space (for palettes).
+    fn gray(&self, s: &[u8]) -> u8 {
+        match self {
+            Color::Gray => s[0],
+            Color::Ink => 255 - s[0],
+            Color::Rgb => raster::luma(s[0], s[1], s[2]),
+            Color::Cmyk => raster::cmyk_to_gray(s[0], s[1], s[2], s[3]),
+            Color::Indexed(p) => p.get(s[0] as usize).copied().unwrap_or(255),
+        }
+    }
+}
+
+fn to_gray(
+    data: &[u8],
+    layout: &SampleLayout,
+    color: &Color,
+    inverted: bool,
+) -> Result<Gray, Error> {
+    let scale = |v: u16, max: u16| (u32::from(v) * 255 / u32::from(max.max(1))) as u8;
+    raster::samples_to_gray(data, layout, &|s: &[u16], max: u16| {
+        let g = match color {
+            Color::Indexed(p) => p.get(s[0] as usize).copied().unwrap_or(255),
+            Color::Gray => scale(s[0], max),
+            Color::Ink => 255 - scale(s[0], max),
+            Color::Rgb => raster::luma(scale(s[0], max), scale(s[1], max), scale(s[2], max)),
+            Color::Cmyk => raster::cmyk_to_gray(
+                scale(s[0], max),
+                scale(s[1], max),
+                scale(s[2], max),
+                scale(s[3], max),
+            ),
+        };
+        if inverted && !matches!(color, Color::Indexed(_)) {
+            255 - g
+        } else {
+            g
+        }
+    })
+}
