@@ -1,5 +1,5 @@
 fn main() {
-    // tauri.conf.json sits at the repository root, beside ui/ and icons/.
-    tauri_build::try_build(tauri_build::Attributes::new().config_path("../tauri.conf.json"))
-        .expect("tauri build configuration");
+    // tauri.conf.json sits beside this file, as the Tauri CLI (the
+    // bundler, scripts/package.sh) expects; its paths are relative to it.
+    tauri_build::build();
 }

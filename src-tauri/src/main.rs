@@ -186,7 +186,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             commands::retention_matter,
             commands::retention_register_titles,
         ])
-        .build(tauri::generate_context!("../tauri.conf.json"))?
+        .build(tauri::generate_context!())?
         .run(|app, event| {
             if let tauri::RunEvent::Exit = event {
                 // Locking wipes opened copies; wipe again in case none was unlocked.

@@ -4,6 +4,7 @@
 
 mod commands;
 mod ctx;
+mod docs;
 mod failure;
 mod secrets;
 mod shown;
@@ -128,6 +129,13 @@ enum Command {
         #[arg(long, requires = "fix")]
         i_know_the_orphans_are_not_documents: bool,
     },
+    /// Write the man pages and shell completions into a folder (for
+    /// packaging).
+    #[command(hide = true)]
+    GenerateDocs {
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -137,6 +145,15 @@ fn main() -> ExitCode {
         eprintln!("matterbox: warning: {warning}");
     }
     let cli = Cli::parse();
+    if let Command::GenerateDocs { out } = &cli.command {
+        return match docs::generate(out) {
+            Ok(()) => ExitCode::from(exit::OK),
+            Err(e) => {
+                eprintln!("matterbox: cannot write into {}: {e}", out.display());
+                ExitCode::from(exit::FILE)
+            }
+        };
+    }
     let json = cli.json;
     let result = run(cli);
     match result {
@@ -218,5 +235,7 @@ fn run(cli: Cli) -> Outcome {
             min_age_seconds,
             i_know_the_orphans_are_not_documents,
         ),
+        // Handled in `main`, before any vault is looked at.
+        Command::GenerateDocs { .. } => Ok(()),
     }
 }
