@@ -91,12 +91,31 @@ impl S3Location {
             .flatten()
             .filter(|s| !s.is_empty());
         let bucket = segments.next().ok_or_else(|| bad("no bucket"))?.to_string();
+        // S3's rules (3 to 63 letters, digits, dots, hyphens), with the
+        // underscores and capitals some older stores accept.
+        if !(3..=63).contains(&bucket.len())
+            || !bucket
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        {
+            return Err(bad(
+                "a bucket name has 3 to 63 letters, digits, dots or hyphens",
+            ));
+        }
         let prefix = segments.collect::<Vec<_>>().join("/");
         let region = url
             .query_pairs()
             .find(|(k, _)| k == "region")
             .map(|(_, v)| v.into_owned())
             .unwrap_or_else(|| DEFAULT_REGION.to_string());
+        if region.is_empty()
+            || region.len() > 32
+            || !region
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(bad("a region is written like eu-central-1"));
+        }
         let mut endpoint = url.clone();
         endpoint.set_path("/");
         endpoint.set_query(None);
@@ -584,10 +603,13 @@ mod tests {
             l.repository(),
             "s3:https://s3.example.test/office-backups/matterbox/main/repository"
         );
-        let l = S3Location::parse("s3:http://127.0.0.1:9000/b?region=eu-west-1").unwrap();
+        let l = S3Location::parse("s3:http://127.0.0.1:9000/bkt?region=eu-west-1").unwrap();
         assert_eq!((l.prefix.as_str(), l.region.as_str()), ("", "eu-west-1"));
-        assert_eq!(l.repository(), "s3:http://127.0.0.1:9000/b/repository");
-        assert_eq!(l.to_string(), "s3:http://127.0.0.1:9000/b?region=eu-west-1");
+        assert_eq!(l.repository(), "s3:http://127.0.0.1:9000/bkt/repository");
+        assert_eq!(
+            l.to_string(),
+            "s3:http://127.0.0.1:9000/bkt?region=eu-west-1"
+        );
     }
 
     #[test]
@@ -597,7 +619,14 @@ mod tests {
             "s3:https://s3.example.test/",
             "s3:ftp://s3.example.test/b",
             "https://s3.example.test/b",
-            "s3:https://s3.example.test/b/../c",
+            "s3:https://s3.example.test/bucket/../c",
+            "s3:https://s3.example.test/b",
+            // Found by fuzzing: a bucket named "@".
+            "s3:http://127.0.0.1:9000/@?regdon=eu-west?r^g-1",
+            "s3:http://127.0.0.1:9000/bucket%40x",
+            // Found by fuzzing: a region of spaces.
+            "s3:http://127.0.0.1:90/00b?region=+++#++++",
+            "s3:http://127.0.0.1:90/bkt?region=",
         ] {
             assert!(S3Location::parse(bad).is_err(), "{bad}");
         }
