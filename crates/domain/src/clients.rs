@@ -218,9 +218,8 @@ pub fn get(conn: &Connection, id: i64) -> Result<Client, DomainError> {
             what: "client",
             key: format!("id {id}"),
         })?;
-    let mut stmt = conn.prepare(
-        "SELECT alias, former FROM client_aliases WHERE client_id = ?1 ORDER BY alias",
-    )?;
+    let mut stmt = conn
+        .prepare("SELECT alias, former FROM client_aliases WHERE client_id = ?1 ORDER BY alias")?;
     let (mut aliases, mut former_names) = (Vec::new(), Vec::new());
     for row in stmt.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?)))? {
         let (alias, former) = row?;

@@ -408,6 +408,8 @@ pub struct CheckRecord {
     pub matcher_version: String,
     pub checked_by: String,
     pub checked_at: String,
+    /// The existing client the check was run for (its own record is no hit).
+    pub client_id: Option<i64>,
     pub names: Vec<SearchedName>,
     pub hits: Vec<ConflictHit>,
     pub status: CheckStatus,
@@ -574,7 +576,7 @@ pub fn name_sources(conn: &Connection) -> Result<Vec<NameSource>, DomainError> {
         });
     }
     let mut stmt = conn.prepare(
-        "SELECT name, kind, side, party_role, aliases, matter_number, opened_on, closed_on, destroyed_on
+        "SELECT name, kind, side, party_role, aliases, matter_number, opened_on, closed_on, destroyed_on, client_id
          FROM conflict_kept_names",
     )?;
     let rows = stmt.query_map([], |r| {
@@ -588,6 +590,7 @@ pub fn name_sources(conn: &Connection) -> Result<Vec<NameSource>, DomainError> {
         t.opened_on = r.get(6)?;
         t.closed_on = r.get(7)?;
         t.destroyed_on = Some(r.get(8)?);
+        t.client_id = r.get(9)?;
         let aliases: Vec<(String, bool)> =
             serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default();
         Ok((t, NameKind::from_db(&r.get::<_, String>(1)?), aliases))
@@ -637,18 +640,20 @@ pub fn save_check(
     conn: &Connection,
     purpose: CheckPurpose,
     for_matter: Option<(i64, &str)>,
+    client_id: Option<i64>,
     matcher_version: &str,
     checked_by: &str,
     names: &[SearchedName],
     hits: &[NewHit],
 ) -> Result<i64, DomainError> {
     conn.execute(
-        "INSERT INTO conflict_checks (purpose, matter_id, matter_number, matcher_version, checked_by, checked_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO conflict_checks (purpose, matter_id, matter_number, client_id, matcher_version, checked_by, checked_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             purpose.as_str(),
             for_matter.map(|m| m.0),
             for_matter.map(|m| m.1),
+            client_id,
             matcher_version,
             checked_by,
             now()
@@ -749,7 +754,7 @@ fn not_found(id: i64) -> DomainError {
 pub fn get(conn: &Connection, id: i64) -> Result<CheckRecord, DomainError> {
     let head = conn
         .query_row(
-            "SELECT purpose, matter_id, matter_number, matcher_version, checked_by, checked_at
+            "SELECT purpose, matter_id, matter_number, matcher_version, checked_by, checked_at, client_id
              FROM conflict_checks WHERE id = ?1",
             [id],
             |r| {
@@ -760,6 +765,7 @@ pub fn get(conn: &Connection, id: i64) -> Result<CheckRecord, DomainError> {
                     r.get::<_, String>(3)?,
                     r.get::<_, String>(4)?,
                     r.get::<_, String>(5)?,
+                    r.get::<_, Option<i64>>(6)?,
                 ))
             },
         )
@@ -831,7 +837,15 @@ pub fn get(conn: &Connection, id: i64) -> Result<CheckRecord, DomainError> {
         )
         .optional()?
         .flatten();
-    let (purpose, for_matter_id, for_matter_number, matcher_version, checked_by, checked_at) = head;
+    let (
+        purpose,
+        for_matter_id,
+        for_matter_number,
+        matcher_version,
+        checked_by,
+        checked_at,
+        client_id,
+    ) = head;
     Ok(CheckRecord {
         id,
         purpose,
@@ -840,6 +854,7 @@ pub fn get(conn: &Connection, id: i64) -> Result<CheckRecord, DomainError> {
         matcher_version,
         checked_by,
         checked_at,
+        client_id,
         names,
         status: status_of(&hits),
         hits,
@@ -986,9 +1001,9 @@ pub fn keep_matter_names(
     }
     for (name, kind, side, role, aliases) in &rows {
         conn.execute(
-            "INSERT INTO conflict_kept_names (name, kind, side, party_role, aliases, matter_number, opened_on, closed_on, destroyed_on)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![name, kind.as_str(), side, role, aliases, number, opened, closed, destroyed_on],
+            "INSERT INTO conflict_kept_names (name, kind, side, party_role, aliases, client_id, matter_number, opened_on, closed_on, destroyed_on)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![name, kind.as_str(), side, role, aliases, client_id, number, opened, closed, destroyed_on],
         )?;
     }
     Ok(rows.len())
@@ -1008,10 +1023,9 @@ pub fn common_parties(conn: &Connection) -> Result<Vec<CommonParty>, DomainError
 
 pub fn add_common_party(conn: &Connection, name: &str) -> Result<i64, DomainError> {
     let name = required("name", "The common party's name", name)?;
-    let count: i64 =
-        conn.query_row("SELECT count(*) FROM conflict_common_parties", [], |r| {
-            r.get(0)
-        })?;
+    let count: i64 = conn.query_row("SELECT count(*) FROM conflict_common_parties", [], |r| {
+        r.get(0)
+    })?;
     if count as usize >= MAX_COMMON_PARTIES {
         return Err(validation(
             "name",
@@ -1075,6 +1089,7 @@ mod tests {
         let id = save_check(
             &conn,
             CheckPurpose::Intake,
+            None,
             None,
             "v1",
             "test",

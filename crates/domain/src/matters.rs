@@ -152,6 +152,9 @@ pub struct Matter {
     pub notes: String,
     /// The conflict check the matter was opened under.
     pub conflict_check: Option<i64>,
+    /// Conflict checks of this matter (its own, and those run as parties
+    /// were added) with a hit still undecided or decided as a conflict.
+    pub unresolved_conflict_checks: Vec<i64>,
     pub parties: Vec<Party>,
     pub timeline: Vec<MatterEvent>,
     pub created_at: String,
@@ -396,10 +399,26 @@ pub fn get(conn: &Connection, id: i64) -> Result<Matter, DomainError> {
             })
         })?
         .collect::<Result<_, _>>()?;
+    let mut stmt = conn.prepare(
+        "SELECT id FROM conflict_checks WHERE (matter_id = ?1 AND matter_number = ?3) OR id = ?2
+         ORDER BY id",
+    )?;
+    let checks = stmt
+        .query_map(params![id, conflict_check, summary.number], |r| {
+            r.get::<_, i64>(0)
+        })?
+        .collect::<Result<Vec<i64>, _>>()?;
+    let mut unresolved_conflict_checks = Vec::new();
+    for c in checks {
+        if !crate::conflicts::get(conn, c)?.status.allows_opening() {
+            unresolved_conflict_checks.push(c);
+        }
+    }
     Ok(Matter {
         summary,
         notes,
         conflict_check,
+        unresolved_conflict_checks,
         parties,
         timeline,
         created_at,

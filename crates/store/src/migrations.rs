@@ -344,6 +344,8 @@ CREATE TABLE conflict_checks (
     -- key: the check outlives a destroyed matter).
     matter_id       INTEGER,
     matter_number   TEXT,
+    -- The existing client the check was run for (its own record is no hit).
+    client_id       INTEGER,
     matcher_version TEXT NOT NULL,
     checked_by      TEXT NOT NULL,
     checked_at      TEXT NOT NULL
@@ -438,6 +440,9 @@ CREATE TABLE conflict_kept_names (
     side          TEXT NOT NULL CHECK (side IN ('client', 'adverse', 'related')),
     party_role    TEXT NOT NULL DEFAULT '',
     aliases       TEXT NOT NULL DEFAULT '[]',
+    -- The client's id (for its own name and the matter's parties): a
+    -- client that still exists is no conflict with itself.
+    client_id     INTEGER,
     matter_number TEXT NOT NULL,
     opened_on     TEXT,
     closed_on     TEXT,
