@@ -294,6 +294,16 @@ impl Session {
         Ok(check_html(&record, &self.vault.header().name))
     }
 
+    /// Writes the printable check to `destination` (a new private file,
+    /// never over one); recorded as viewed.
+    pub fn export_conflict_check(&mut self, id: i64, destination: &std::path::Path) -> Result<()> {
+        if destination.symlink_metadata().is_ok() {
+            return Err(CoreError::Exists(destination.to_path_buf()));
+        }
+        let html = self.conflict_check_html(id)?;
+        crate::partial::write_new_private(destination, html.as_bytes())
+    }
+
     pub fn conflict_common_parties(&self) -> Result<Vec<CommonParty>> {
         Ok(db::common_parties(&self.conn)?)
     }
