@@ -17,8 +17,9 @@
 
 use chrono::NaiveDate;
 use matterbox_domain::conflicts::{
-    self as db, AliasKind, CheckPurpose, CheckRecord, CheckStatus, CheckSummary, CommonParty,
-    Decision, HitSide, HitSource, HitTarget, NameKind, NewHit, SearchRole, SearchedName, Severity,
+    self as db, AliasKind, CheckHeader, CheckPurpose, CheckRecord, CheckStatus, CheckSummary,
+    CommonParty, Decision, HitSide, HitSource, HitTarget, NameKind, NewHit, SearchRole,
+    SearchedName, Severity,
 };
 use matterbox_domain::{DomainError, MatterInput, PartyInput, PartySide, clients};
 use matterbox_names::{Entry, MATCHER_VERSION, NameIndex, NameKeys};
@@ -227,11 +228,13 @@ impl Session {
         self.write(|tx, rec| {
             let id = db::save_check(
                 tx,
-                CheckPurpose::Intake,
-                None,
-                request.client_id,
-                MATCHER_VERSION,
-                &actor,
+                &CheckHeader {
+                    purpose: CheckPurpose::Intake,
+                    for_matter: None,
+                    client_id: request.client_id,
+                    matcher_version: MATCHER_VERSION,
+                    checked_by: &actor,
+                },
                 &names,
                 &hits,
             )?;
@@ -391,11 +394,13 @@ impl Session {
         let record = self.write(|tx, rec| {
             let id = db::save_check(
                 tx,
-                CheckPurpose::MatterOpen,
-                None,
-                Some(client.id),
-                MATCHER_VERSION,
-                &actor,
+                &CheckHeader {
+                    purpose: CheckPurpose::MatterOpen,
+                    for_matter: None,
+                    client_id: Some(client.id),
+                    matcher_version: MATCHER_VERSION,
+                    checked_by: &actor,
+                },
                 &names,
                 &hits,
             )?;
@@ -454,11 +459,13 @@ pub(crate) fn save_in(
 ) -> Result<i64> {
     Ok(db::save_check(
         tx,
-        purpose,
-        for_matter,
-        client_id,
-        MATCHER_VERSION,
-        actor,
+        &CheckHeader {
+            purpose,
+            for_matter,
+            client_id,
+            matcher_version: MATCHER_VERSION,
+            checked_by: actor,
+        },
         names,
         hits,
     )?)

@@ -635,17 +635,32 @@ pub fn sources_fingerprint(conn: &Connection) -> Result<String, DomainError> {
     )?)
 }
 
+/// Who ran a check, why and with what.
+#[derive(Clone, Copy, Debug)]
+pub struct CheckHeader<'a> {
+    pub purpose: CheckPurpose,
+    /// The matter a party was added to: id and number.
+    pub for_matter: Option<(i64, &'a str)>,
+    /// The existing client the check is for.
+    pub client_id: Option<i64>,
+    pub matcher_version: &'a str,
+    pub checked_by: &'a str,
+}
+
 /// Saves a check with its names and hits; returns its id.
 pub fn save_check(
     conn: &Connection,
-    purpose: CheckPurpose,
-    for_matter: Option<(i64, &str)>,
-    client_id: Option<i64>,
-    matcher_version: &str,
-    checked_by: &str,
+    header: &CheckHeader<'_>,
     names: &[SearchedName],
     hits: &[NewHit],
 ) -> Result<i64, DomainError> {
+    let CheckHeader {
+        purpose,
+        for_matter,
+        client_id,
+        matcher_version,
+        checked_by,
+    } = *header;
     conn.execute(
         "INSERT INTO conflict_checks (purpose, matter_id, matter_number, client_id, matcher_version, checked_by, checked_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -1088,11 +1103,13 @@ mod tests {
         };
         let id = save_check(
             &conn,
-            CheckPurpose::Intake,
-            None,
-            None,
-            "v1",
-            "test",
+            &CheckHeader {
+                purpose: CheckPurpose::Intake,
+                for_matter: None,
+                client_id: None,
+                matcher_version: "v1",
+                checked_by: "test",
+            },
             &[name("Ada", SearchRole::Client)],
             &[hit],
         )
