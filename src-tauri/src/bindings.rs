@@ -58,6 +58,10 @@ fn export_all(dir: &Path) {
     crate::backup::StoreKey::export_all(&cfg).unwrap();
     matterbox_core::inbox::MatterSuggestion::export_all(&cfg).unwrap();
     matterbox_core::backup::DrillReport::export_all(&cfg).unwrap();
+    matterbox_core::conflicts::CheckRequest::export_all(&cfg).unwrap();
+    matterbox_core::domain::conflicts::CheckRecord::export_all(&cfg).unwrap();
+    matterbox_core::domain::conflicts::CheckSummary::export_all(&cfg).unwrap();
+    matterbox_core::domain::conflicts::NewHit::export_all(&cfg).unwrap();
     matterbox_core::backup::BackupSnapshot::export_all(&cfg).unwrap();
 }
 

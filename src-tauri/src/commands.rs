@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::NaiveDate;
+use matterbox_core::conflicts::CheckRequest;
+use matterbox_core::domain::conflicts::{CheckRecord, CheckSummary, Decision, NewHit};
 use matterbox_core::domain::documents::{DocumentPatch, DocumentSummary};
 use matterbox_core::domain::inbox::UnfiledItem;
 use matterbox_core::domain::retention::{DueItem, Hold, HoldTarget, Policy, PolicyInput};
@@ -791,4 +793,62 @@ pub async fn retention_register_titles(
         }
         s.register_keeps_titles()
     })
+}
+
+// --- conflict checks ---------------------------------------------------
+
+/// The hits the intake screen's names find now (not saved).
+#[tauri::command]
+pub async fn conflict_preview(
+    state: State<'_, AppState>,
+    request: CheckRequest,
+) -> Res<Vec<NewHit>> {
+    state.with_session(|s| s.conflict_preview(&request))
+}
+
+#[tauri::command]
+pub async fn conflict_check(state: State<'_, AppState>, request: CheckRequest) -> Res<CheckRecord> {
+    state.with_session(|s| s.conflict_check(&request))
+}
+
+#[tauri::command]
+pub async fn conflict_list(state: State<'_, AppState>) -> Res<Vec<CheckSummary>> {
+    state.with_session(|s| s.conflict_checks())
+}
+
+#[tauri::command]
+pub async fn conflict_get(state: State<'_, AppState>, id: i64) -> Res<CheckRecord> {
+    state.with_session(|s| s.conflict_check_record(id))
+}
+
+#[tauri::command]
+pub async fn conflict_decide(
+    state: State<'_, AppState>,
+    id: i64,
+    hit: u32,
+    decision: Decision,
+    reason: String,
+) -> Res<CheckRecord> {
+    state.with_session(|s| s.conflict_decide(id, hit, decision, &reason))
+}
+
+/// Asks where to save the check (HTML), then writes it. `None` when the
+/// user cancelled.
+#[tauri::command]
+pub async fn conflict_export(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: i64,
+) -> Res<Option<String>> {
+    let picked = app
+        .dialog()
+        .file()
+        .set_title("Save the conflict check")
+        .set_file_name(format!("conflict-check-{id}.html"))
+        .blocking_save_file();
+    let Some(path) = dialog_paths(picked.map(|p| vec![p])).pop() else {
+        return Ok(None);
+    };
+    state.with_session(|s| s.export_conflict_check(id, &path))?;
+    Ok(Some(path.display().to_string()))
 }

@@ -20,6 +20,7 @@ use matterbox_core::{CoreError, Environment};
 use commands::admin::{AuditCmd, SettingsCmd, audit_cmd, doctor_cmd, settings_cmd};
 use commands::backup::{BackupCmd, backup_cmd};
 use commands::client::{ClientCmd, client_cmd};
+use commands::conflict::{ConflictCmd, conflict_cmd};
 use commands::doc::{DocCmd, doc_cmd, search_cmd};
 use commands::inbox::{InboxCmd, inbox_cmd};
 use commands::matter::{MatterCmd, matter_cmd};
@@ -70,6 +71,9 @@ enum Command {
     /// Matters: open, list, show, edit, close, reopen; parties and timeline.
     #[command(subcommand)]
     Matter(MatterCmd),
+    /// Conflict checks: check names, list, show, decide; common parties.
+    #[command(subcommand)]
+    Conflict(ConflictCmd),
     /// Documents: import, list, export, rename, tag, move, versions, trash.
     #[command(subcommand)]
     Doc(DocCmd),
@@ -196,6 +200,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Vault(cmd) => vault_cmd(&ctx, cmd),
         Command::Client(cmd) => client_cmd(&ctx, cmd),
         Command::Matter(cmd) => matter_cmd(&ctx, cmd),
+        Command::Conflict(cmd) => conflict_cmd(&ctx, cmd),
         Command::Doc(cmd) => doc_cmd(&ctx, cmd),
         Command::Search {
             text,

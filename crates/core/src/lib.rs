@@ -6,6 +6,7 @@
 
 pub mod backup;
 mod cancel;
+pub mod conflicts;
 mod document_ops;
 mod error;
 mod harden;
@@ -78,6 +79,14 @@ pub mod domain {
 
     pub mod inbox {
         pub use matterbox_domain::inbox::UnfiledItem;
+    }
+
+    pub mod conflicts {
+        pub use matterbox_domain::conflicts::{
+            AliasKind, CheckPurpose, CheckRecord, CheckStatus, CheckSummary, CommonParty,
+            ConflictHit, Decision, DecisionRecord, HitSide, HitSource, HitTarget, NameKind, NewHit,
+            SearchRole, SearchedName, Severity,
+        };
     }
 
     /// How sizes and limits read, and which characters are bidirectional
@@ -341,6 +350,11 @@ impl std::fmt::Debug for NewVault {
 pub struct AppSettings {
     pub auto_lock_seconds: u32,
     pub number_scheme: String,
+    /// Keep the names of destroyed matters (client, aliases, parties) for
+    /// conflict checks (default on).
+    pub keep_conflict_names: bool,
+    /// Opening a matter needs a cleared conflict check (default on).
+    pub conflict_check_required: bool,
 }
 
 /// A change to the settings: `None` leaves a setting as it is.
@@ -349,6 +363,12 @@ pub struct AppSettings {
 pub struct SettingsPatch {
     pub auto_lock_seconds: Option<u32>,
     pub number_scheme: Option<String>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub keep_conflict_names: Option<bool>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub conflict_check_required: Option<bool>,
 }
 
 /// Public facts about a vault, readable without unlocking it.
@@ -500,6 +520,8 @@ pub struct Session {
     /// Set by whoever locks the vault, without waiting for the session:
     /// long operations check it between chunks and stop.
     cancel: Cancel,
+    /// The conflict-check index, built at the first check (see `conflicts`).
+    conflicts: conflicts::Cache,
 }
 
 impl std::fmt::Debug for Session {
@@ -723,6 +745,7 @@ impl Session {
             anchor_trusted: create,
             warnings: Vec::new(),
             cancel: Cancel::new(),
+            conflicts: conflicts::Cache::default(),
         };
         if !create {
             session.check_identity()?;
@@ -1075,14 +1098,43 @@ impl Session {
 
     // --- matters -------------------------------------------------------
 
+    /// Opens a matter. While the vault requires conflict checks (the
+    /// default), it opens only under a cleared check of its client
+    /// (`input.conflict_check`), or, with none given, after an automatic
+    /// check of the client's name that finds nothing; an automatic check
+    /// that finds something is saved and the open refused with its id.
     pub fn open_matter(&mut self, input: &MatterInput) -> Result<Matter> {
+        let check = self.check_for_opening(input)?;
+        let actor = self.actor.clone();
         self.write(|tx, rec| {
-            let (id, number) = matters::open(tx, input)?;
-            rec.record(
-                "matter_opened",
-                &format!("matter:{id}"),
-                json!({ "number": number, "client": format!("client:{}", input.client_id) }),
-            )?;
+            let (check_id, automatic) = match &check {
+                conflicts::OpeningCheck::None => (None, false),
+                conflicts::OpeningCheck::Linked(id) => (Some(*id), false),
+                conflicts::OpeningCheck::Automatic(names, hits) => (
+                    Some(conflicts::save_in(
+                        tx,
+                        &actor,
+                        matterbox_domain::conflicts::CheckPurpose::MatterOpen,
+                        None,
+                        Some(input.client_id),
+                        names,
+                        hits,
+                    )?),
+                    true,
+                ),
+            };
+            let input = MatterInput {
+                conflict_check: check_id,
+                ..input.clone()
+            };
+            let (id, number) = matters::open(tx, &input)?;
+            let mut details =
+                json!({ "number": number, "client": format!("client:{}", input.client_id) });
+            if let Some(c) = check_id {
+                details["conflict_check"] = json!(format!("conflict_check:{c}"));
+                details["conflict_check_automatic"] = json!(automatic);
+            }
+            rec.record("matter_opened", &format!("matter:{id}"), details)?;
             Ok(matters::get(tx, id)?)
         })
     }
@@ -1108,10 +1160,30 @@ impl Session {
         })
     }
 
+    /// Adds a party; the party's name is checked for conflicts first and
+    /// the check saved with it (its hits wait for decisions; the matter
+    /// lists the check among its unresolved ones until they are made).
     pub fn add_party(&mut self, matter_id: i64, party: &PartyInput) -> Result<Matter> {
+        let (names, hits) = self.party_hits(matter_id, party)?;
+        let actor = self.actor.clone();
         self.matter_change(matter_id, "matter_party_added", |tx| {
             let pid = matters::add_party(tx, matter_id, party)?;
-            Ok(json!({ "party": pid, "side": party.side }))
+            let number = matters::get(tx, matter_id)?.summary.number;
+            let check = conflicts::save_in(
+                tx,
+                &actor,
+                matterbox_domain::conflicts::CheckPurpose::PartyAdded,
+                Some((matter_id, &number)),
+                None,
+                &names,
+                &hits,
+            )?;
+            Ok(json!({
+                "party": pid,
+                "side": party.side,
+                "conflict_check": format!("conflict_check:{check}"),
+                "conflict_hits": hits.len(),
+            }))
         })
     }
 
@@ -1178,6 +1250,8 @@ impl Session {
         Ok(AppSettings {
             auto_lock_seconds: settings::auto_lock_seconds(&self.conn)?,
             number_scheme: settings::number_scheme(&self.conn)?.template().to_string(),
+            keep_conflict_names: matterbox_domain::conflicts::keep_names(&self.conn)?,
+            conflict_check_required: matterbox_domain::conflicts::check_required(&self.conn)?,
         })
     }
 
@@ -1198,6 +1272,22 @@ impl Session {
                     "setting_changed",
                     "setting:matter_number_scheme",
                     json!({ "value": scheme.template() }),
+                )?;
+            }
+            if let Some(keep) = patch.keep_conflict_names {
+                matterbox_domain::conflicts::set_keep_names(tx, keep)?;
+                rec.record(
+                    "setting_changed",
+                    "setting:keep_conflict_names",
+                    json!({ "value": keep }),
+                )?;
+            }
+            if let Some(required) = patch.conflict_check_required {
+                matterbox_domain::conflicts::set_check_required(tx, required)?;
+                rec.record(
+                    "setting_changed",
+                    "setting:conflict_check_required",
+                    json!({ "value": required }),
                 )?;
             }
             Ok(())

@@ -443,11 +443,14 @@ impl Session {
                             None,
                             &policy,
                         )?;
+                        // A former client stays a former client: the
+                        // matter's names go into the conflict index first.
+                        let kept = crate::conflicts::keep_destroyed(tx, item.id, today)?;
                         retention::erase_matter(tx, item.id)?;
                         rec.record(
                             "matter_destroyed",
                             &format!("matter:{}", item.id),
-                            json!({ "register": entry, "automatic": automatic }),
+                            json!({ "register": entry, "automatic": automatic, "conflict_names_kept": kept }),
                         )?;
                         report.register.push(entry);
                         report.matters += 1;

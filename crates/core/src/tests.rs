@@ -1234,6 +1234,7 @@ mod retention_tests {
     }
 }
 
+mod conflicts_tests;
 mod faults;
 
 mod inbox_tests {

@@ -21,7 +21,7 @@ impl ClientKind {
         }
     }
 
-    fn from_db(s: &str) -> Self {
+    pub(crate) fn from_db(s: &str) -> Self {
         if s == "organization" {
             ClientKind::Organization
         } else {
@@ -37,6 +37,10 @@ pub struct ClientInput {
     pub name: String,
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// Names the client used before (searched by conflict checks like aliases).
+    #[serde(default)]
+    #[ts(as = "Option<Vec<String>>", optional)]
+    pub former_names: Vec<String>,
     #[serde(default)]
     pub email: String,
     #[serde(default)]
@@ -54,6 +58,9 @@ pub struct ClientPatch {
     pub kind: Option<ClientKind>,
     pub name: Option<String>,
     pub aliases: Option<Vec<String>>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub former_names: Option<Vec<String>>,
     pub email: Option<String>,
     pub phone: Option<String>,
     pub address: Option<String>,
@@ -68,6 +75,7 @@ impl ClientPatch {
             ("kind", self.kind.is_some()),
             ("name", self.name.is_some()),
             ("aliases", self.aliases.is_some()),
+            ("former_names", self.former_names.is_some()),
             ("email", self.email.is_some()),
             ("phone", self.phone.is_some()),
             ("address", self.address.is_some()),
@@ -88,6 +96,7 @@ pub struct Client {
     pub kind: ClientKind,
     pub name: String,
     pub aliases: Vec<String>,
+    pub former_names: Vec<String>,
     pub email: String,
     pub phone: String,
     pub address: String,
@@ -132,12 +141,22 @@ fn check_aliases(aliases: &[String]) -> Result<Vec<String>, DomainError> {
     Ok(out)
 }
 
-fn write_aliases(conn: &Connection, id: i64, aliases: &[String]) -> Result<(), DomainError> {
-    conn.execute("DELETE FROM client_aliases WHERE client_id = ?1", [id])?;
+/// Replaces the client's aliases (`former` false) or former names (true).
+fn write_aliases(
+    conn: &Connection,
+    id: i64,
+    aliases: &[String],
+    former: bool,
+) -> Result<(), DomainError> {
+    conn.execute(
+        "DELETE FROM client_aliases WHERE client_id = ?1 AND former = ?2",
+        params![id, former],
+    )?;
     for a in aliases {
+        // A name that is both an alias and a former name is kept once.
         conn.execute(
-            "INSERT INTO client_aliases (client_id, alias) VALUES (?1, ?2)",
-            params![id, a],
+            "INSERT OR IGNORE INTO client_aliases (client_id, alias, former) VALUES (?1, ?2, ?3)",
+            params![id, a, former],
         )?;
     }
     Ok(())
@@ -147,6 +166,7 @@ fn write_aliases(conn: &Connection, id: i64, aliases: &[String]) -> Result<(), D
 pub fn create(conn: &Connection, input: &ClientInput) -> Result<i64, DomainError> {
     let name = required("name", "The client's name", &input.name)?;
     let aliases = check_aliases(&input.aliases)?;
+    let former = check_aliases(&input.former_names)?;
     let email = check_email(&input.email)?;
     let phone = optional("phone", "Phone", &input.phone)?;
     let address = notes(&input.address)?;
@@ -166,7 +186,8 @@ pub fn create(conn: &Connection, input: &ClientInput) -> Result<i64, DomainError
         ],
     )?;
     let id = conn.last_insert_rowid();
-    write_aliases(conn, id, &aliases)?;
+    write_aliases(conn, id, &aliases, false)?;
+    write_aliases(conn, id, &former, true)?;
     Ok(id)
 }
 
@@ -182,6 +203,7 @@ pub fn get(conn: &Connection, id: i64) -> Result<Client, DomainError> {
                     kind: ClientKind::from_db(&r.get::<_, String>(1)?),
                     name: r.get(2)?,
                     aliases: Vec::new(),
+                    former_names: Vec::new(),
                     email: r.get(3)?,
                     phone: r.get(4)?,
                     address: r.get(5)?,
@@ -196,12 +218,22 @@ pub fn get(conn: &Connection, id: i64) -> Result<Client, DomainError> {
             what: "client",
             key: format!("id {id}"),
         })?;
-    let mut stmt =
-        conn.prepare("SELECT alias FROM client_aliases WHERE client_id = ?1 ORDER BY alias")?;
-    let aliases = stmt
-        .query_map([id], |r| r.get(0))?
-        .collect::<Result<Vec<String>, _>>()?;
-    Ok(Client { aliases, ..client })
+    let mut stmt = conn
+        .prepare("SELECT alias, former FROM client_aliases WHERE client_id = ?1 ORDER BY alias")?;
+    let (mut aliases, mut former_names) = (Vec::new(), Vec::new());
+    for row in stmt.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?)))? {
+        let (alias, former) = row?;
+        if former {
+            former_names.push(alias);
+        } else {
+            aliases.push(alias);
+        }
+    }
+    Ok(Client {
+        aliases,
+        former_names,
+        ..client
+    })
 }
 
 /// Applies a patch. Returns the field names it changed.
@@ -232,6 +264,11 @@ pub fn update(
         None => current.notes,
     };
     let aliases = patch.aliases.as_deref().map(check_aliases).transpose()?;
+    let former = patch
+        .former_names
+        .as_deref()
+        .map(check_aliases)
+        .transpose()?;
     conn.execute(
         "UPDATE clients SET kind = ?2, name = ?3, email = ?4, phone = ?5, address = ?6, notes = ?7,
                             updated_at = ?8 WHERE id = ?1",
@@ -247,7 +284,10 @@ pub fn update(
         ],
     )?;
     if let Some(aliases) = aliases {
-        write_aliases(conn, id, &aliases)?;
+        write_aliases(conn, id, &aliases, false)?;
+    }
+    if let Some(former) = former {
+        write_aliases(conn, id, &former, true)?;
     }
     Ok(patch.fields())
 }

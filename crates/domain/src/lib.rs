@@ -4,6 +4,7 @@
 //! records each change in the same transaction.
 
 pub mod clients;
+pub mod conflicts;
 pub mod documents;
 pub mod inbox;
 pub mod matters;

@@ -43,7 +43,7 @@ pub enum PartySide {
 }
 
 impl PartySide {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             PartySide::Related => "related",
             PartySide::Adverse => "adverse",
@@ -66,6 +66,11 @@ pub struct MatterInput {
     pub responsible_lawyer: String,
     #[serde(default)]
     pub notes: String,
+    /// The cleared conflict check this matter is opened under (the core
+    /// checks it is cleared; see `matterbox_core::conflicts`).
+    #[serde(default)]
+    #[ts(optional)]
+    pub conflict_check: Option<i64>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, TS)]
@@ -145,6 +150,11 @@ pub struct Matter {
     #[serde(flatten)]
     pub summary: MatterSummary,
     pub notes: String,
+    /// The conflict check the matter was opened under.
+    pub conflict_check: Option<i64>,
+    /// Conflict checks of this matter (its own, and those run as parties
+    /// were added) with a hit still undecided or decided as a conflict.
+    pub unresolved_conflict_checks: Vec<i64>,
     pub parties: Vec<Party>,
     pub timeline: Vec<MatterEvent>,
     pub created_at: String,
@@ -290,8 +300,8 @@ pub fn open(conn: &Connection, input: &MatterInput) -> Result<(i64, String), Dom
     let at = now();
     conn.execute(
         "INSERT INTO matters (number, title, client_id, practice_area, status, opened_on,
-                              responsible_lawyer, notes, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?8, ?8)",
+                              responsible_lawyer, notes, created_at, updated_at, conflict_check_id)
+         VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?8, ?8, ?9)",
         params![
             number,
             title,
@@ -300,7 +310,8 @@ pub fn open(conn: &Connection, input: &MatterInput) -> Result<(i64, String), Dom
             opened_on.to_string(),
             lawyer,
             note,
-            at
+            at,
+            input.conflict_check
         ],
     )?;
     let id = conn.last_insert_rowid();
@@ -338,14 +349,22 @@ fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MatterSummary> {
 
 /// A matter by id, with parties and timeline.
 pub fn get(conn: &Connection, id: i64) -> Result<Matter, DomainError> {
-    let (summary, notes, created_at, updated_at) = conn
+    let (summary, notes, created_at, updated_at, conflict_check) = conn
         .query_row(
             &format!(
-                "SELECT {SUMMARY_COLUMNS}, m.notes, m.created_at, m.updated_at
+                "SELECT {SUMMARY_COLUMNS}, m.notes, m.created_at, m.updated_at, m.conflict_check_id
                  FROM matters m JOIN clients c ON c.id = m.client_id WHERE m.id = ?1"
             ),
             [id],
-            |r| Ok((summary_from_row(r)?, r.get(10)?, r.get(11)?, r.get(12)?)),
+            |r| {
+                Ok((
+                    summary_from_row(r)?,
+                    r.get(10)?,
+                    r.get(11)?,
+                    r.get(12)?,
+                    r.get(13)?,
+                ))
+            },
         )
         .optional()?
         .ok_or_else(|| not_found(format!("id {id}")))?;
@@ -380,9 +399,26 @@ pub fn get(conn: &Connection, id: i64) -> Result<Matter, DomainError> {
             })
         })?
         .collect::<Result<_, _>>()?;
+    let mut stmt = conn.prepare(
+        "SELECT id FROM conflict_checks WHERE (matter_id = ?1 AND matter_number = ?3) OR id = ?2
+         ORDER BY id",
+    )?;
+    let checks = stmt
+        .query_map(params![id, conflict_check, summary.number], |r| {
+            r.get::<_, i64>(0)
+        })?
+        .collect::<Result<Vec<i64>, _>>()?;
+    let mut unresolved_conflict_checks = Vec::new();
+    for c in checks {
+        if !crate::conflicts::get(conn, c)?.status.allows_opening() {
+            unresolved_conflict_checks.push(c);
+        }
+    }
     Ok(Matter {
         summary,
         notes,
+        conflict_check,
+        unresolved_conflict_checks,
         parties,
         timeline,
         created_at,

@@ -326,9 +326,141 @@ ALTER TABLE documents ADD COLUMN audit_seq INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE inbox_items ADD COLUMN audit_seq INTEGER NOT NULL DEFAULT 0;
 "#,
     },
+    // Version 11 is another change landing beside this one; a vault
+    // never skips it in a release (both ship together).
+    Migration {
+        version: 12,
+        description: "conflict checks: prospects, names kept from destroyed matters, common parties, immutable checks, hits and decisions",
+        sql: r#"
+-- Aliases now say whether they are another name in use or a former name;
+-- both are searched alike.
+ALTER TABLE client_aliases ADD COLUMN former INTEGER NOT NULL DEFAULT 0 CHECK (former IN (0, 1));
+
+-- Immutable record of one check: who ran it, when, with which matcher.
+CREATE TABLE conflict_checks (
+    id              INTEGER PRIMARY KEY,
+    purpose         TEXT NOT NULL CHECK (purpose IN ('intake', 'matter_open', 'party_added')),
+    -- The matter a check was run for when a party was added (no foreign
+    -- key: the check outlives a destroyed matter).
+    matter_id       INTEGER,
+    matter_number   TEXT,
+    -- The existing client the check was run for (its own record is no hit).
+    client_id       INTEGER,
+    matcher_version TEXT NOT NULL,
+    checked_by      TEXT NOT NULL,
+    checked_at      TEXT NOT NULL
+) STRICT;
+
+-- The names searched, in the order given.
+CREATE TABLE conflict_check_names (
+    check_id INTEGER NOT NULL REFERENCES conflict_checks (id),
+    position INTEGER NOT NULL,
+    name     TEXT NOT NULL CHECK (length(trim(name)) > 0),
+    kind     TEXT NOT NULL CHECK (kind IN ('person', 'organization', 'unknown')),
+    role     TEXT NOT NULL CHECK (role IN ('client', 'adverse', 'related')),
+    PRIMARY KEY (check_id, position)
+) STRICT, WITHOUT ROWID;
+
+-- Every hit a check found, as it was when found (names, matter numbers
+-- and dates copied: the client or matter may change or be destroyed).
+CREATE TABLE conflict_hits (
+    id            INTEGER PRIMARY KEY,
+    check_id      INTEGER NOT NULL REFERENCES conflict_checks (id),
+    position      INTEGER NOT NULL,
+    searched      INTEGER NOT NULL,
+    source        TEXT NOT NULL CHECK (source IN ('client', 'party', 'prospect', 'destroyed')),
+    entry_name    TEXT NOT NULL,
+    matched_name  TEXT NOT NULL,
+    alias         TEXT CHECK (alias IN ('alias', 'former_name')),
+    side          TEXT NOT NULL CHECK (side IN ('client', 'adverse', 'related', 'prospect')),
+    party_role    TEXT NOT NULL DEFAULT '',
+    client_id     INTEGER,
+    matter_id     INTEGER,
+    matter_number TEXT,
+    matter_status TEXT,
+    opened_on     TEXT,
+    closed_on     TEXT,
+    destroyed_on  TEXT,
+    prospect_id   INTEGER,
+    score         REAL NOT NULL,
+    reason        TEXT NOT NULL,
+    explanation   TEXT NOT NULL,
+    severity      TEXT NOT NULL CHECK (severity IN ('high', 'medium', 'low', 'suppressed')),
+    UNIQUE (check_id, position)
+) STRICT;
+
+-- Decisions are appended; the newest for a hit is the one in force.
+CREATE TABLE conflict_decisions (
+    id         INTEGER PRIMARY KEY,
+    hit_id     INTEGER NOT NULL REFERENCES conflict_hits (id),
+    decision   TEXT NOT NULL CHECK (decision IN ('no_conflict', 'conflict', 'waiver_needed')),
+    reason     TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+    decided_by TEXT NOT NULL,
+    decided_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX conflict_decisions_hit ON conflict_decisions (hit_id, id);
+
+CREATE TRIGGER conflict_checks_no_update BEFORE UPDATE ON conflict_checks
+BEGIN SELECT RAISE(ABORT, 'conflict checks are permanent'); END;
+CREATE TRIGGER conflict_checks_no_delete BEFORE DELETE ON conflict_checks
+BEGIN SELECT RAISE(ABORT, 'conflict checks are permanent'); END;
+CREATE TRIGGER conflict_check_names_no_update BEFORE UPDATE ON conflict_check_names
+BEGIN SELECT RAISE(ABORT, 'conflict checks are permanent'); END;
+CREATE TRIGGER conflict_check_names_no_delete BEFORE DELETE ON conflict_check_names
+BEGIN SELECT RAISE(ABORT, 'conflict checks are permanent'); END;
+CREATE TRIGGER conflict_hits_no_update BEFORE UPDATE ON conflict_hits
+BEGIN SELECT RAISE(ABORT, 'conflict checks are permanent'); END;
+CREATE TRIGGER conflict_hits_no_delete BEFORE DELETE ON conflict_hits
+BEGIN SELECT RAISE(ABORT, 'conflict checks are permanent'); END;
+CREATE TRIGGER conflict_decisions_no_update BEFORE UPDATE ON conflict_decisions
+BEGIN SELECT RAISE(ABORT, 'conflict decisions are permanent: record a new one'); END;
+CREATE TRIGGER conflict_decisions_no_delete BEFORE DELETE ON conflict_decisions
+BEGIN SELECT RAISE(ABORT, 'conflict decisions are permanent: record a new one'); END;
+
+-- The check a matter was opened under.
+ALTER TABLE matters ADD COLUMN conflict_check_id INTEGER REFERENCES conflict_checks (id);
+CREATE UNIQUE INDEX matters_conflict_check ON matters (conflict_check_id)
+    WHERE conflict_check_id IS NOT NULL;
+
+-- Prospective clients (Rule 1.18): a check saved as a prospect.
+CREATE TABLE conflict_prospects (
+    id         INTEGER PRIMARY KEY,
+    check_id   INTEGER NOT NULL REFERENCES conflict_checks (id),
+    name       TEXT NOT NULL CHECK (length(trim(name)) > 0),
+    kind       TEXT NOT NULL CHECK (kind IN ('person', 'organization', 'unknown')),
+    created_at TEXT NOT NULL
+) STRICT;
+
+-- Names of destroyed matters (their client, aliases and parties), kept
+-- for conflict checks while the setting keep_conflict_names is on.
+CREATE TABLE conflict_kept_names (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL CHECK (length(trim(name)) > 0),
+    kind          TEXT NOT NULL CHECK (kind IN ('person', 'organization', 'unknown')),
+    side          TEXT NOT NULL CHECK (side IN ('client', 'adverse', 'related')),
+    party_role    TEXT NOT NULL DEFAULT '',
+    aliases       TEXT NOT NULL DEFAULT '[]',
+    -- The client's id (for its own name and the matter's parties): a
+    -- client that still exists is no conflict with itself.
+    client_id     INTEGER,
+    matter_number TEXT NOT NULL,
+    opened_on     TEXT,
+    closed_on     TEXT,
+    destroyed_on  TEXT NOT NULL
+) STRICT;
+
+-- Common parties (courts, agencies) whose hits are recorded but need no
+-- decision.
+CREATE TABLE conflict_common_parties (
+    id       INTEGER PRIMARY KEY,
+    name     TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(trim(name)) > 0),
+    added_at TEXT NOT NULL
+) STRICT;
+"#,
+    },
 ];
 
-pub const LATEST_VERSION: i64 = 10;
+pub const LATEST_VERSION: i64 = 12;
 
 /// Brings the database to `target`, running each missing migration in its
 /// own transaction. Refuses a database newer than this build.

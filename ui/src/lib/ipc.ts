@@ -50,6 +50,11 @@ import type { DrillReport } from "./bindings/DrillReport";
 import type { StoreKey } from "./bindings/StoreKey";
 import type { SnapshotInfo } from "./bindings/SnapshotInfo";
 import type { MatterSuggestion } from "./bindings/MatterSuggestion";
+import type { CheckRecord } from "./bindings/CheckRecord";
+import type { CheckRequest } from "./bindings/CheckRequest";
+import type { CheckSummary } from "./bindings/CheckSummary";
+import type { Decision } from "./bindings/Decision";
+import type { NewHit } from "./bindings/NewHit";
 
 /** Raised in the page when any command answers `vault_locked`. */
 export const LOCAL_LOCKED_EVENT = "matterbox-vault-locked";
@@ -103,6 +108,15 @@ export const api = {
   closeMatter: (id: number, on: string | null) => call<Matter>("matter_close", { id, on }),
   reopenMatter: (id: number) => call<Matter>("matter_reopen", { id }),
   addParty: (id: number, party: PartyInput) => call<Matter>("matter_add_party", { id, party }),
+  /** The hits the names would find now (not saved, as the user types). */
+  conflictPreview: (request: CheckRequest) => call<NewHit[]>("conflict_preview", { request }),
+  conflictCheck: (request: CheckRequest) => call<CheckRecord>("conflict_check", { request }),
+  conflictChecks: () => call<CheckSummary[]>("conflict_list"),
+  conflictCheckRecord: (id: number) => call<CheckRecord>("conflict_get", { id }),
+  conflictDecide: (id: number, hit: number, decision: Decision, reason: string) =>
+    call<CheckRecord>("conflict_decide", { id, hit, decision, reason }),
+  /** Asks where to save the check as HTML; the path, or null when cancelled. */
+  exportConflictCheck: (id: number) => call<string | null>("conflict_export", { id }),
   removeParty: (id: number, partyId: number) => call<Matter>("matter_remove_party", { id, partyId }),
   addEvent: (id: number, on: string | null, description: string) =>
     call<Matter>("matter_add_event", { id, on, description }),

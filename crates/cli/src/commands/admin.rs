@@ -16,6 +16,24 @@ use crate::shown::shown;
 pub(crate) enum SettingsCmd {
     /// Show or set the matter number scheme, e.g. "{year}-{seq:04}".
     NumberScheme { template: Option<String> },
+    /// Show or set whether opening a matter needs a cleared conflict check (default on).
+    ConflictCheckRequired {
+        #[arg(value_enum)]
+        value: Option<OnOff>,
+    },
+    /// Show or set whether the names of destroyed matters (client, aliases,
+    /// parties) are kept for conflict checks (default on). Off: a former
+    /// client is no longer found once the file is destroyed.
+    KeepConflictNames {
+        #[arg(value_enum)]
+        value: Option<OnOff>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum OnOff {
+    On,
+    Off,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -105,6 +123,30 @@ pub(crate) fn settings_cmd(ctx: &Ctx, cmd: SettingsCmd) -> Outcome {
             };
             ctx.print(&serde_json::json!({ "numberScheme": value }), |_| {
                 format!("{}\n", shown(&value))
+            })
+        }
+        SettingsCmd::ConflictCheckRequired { value } => {
+            if let Some(v) = value {
+                s.update_settings(&matterbox_core::SettingsPatch {
+                    conflict_check_required: Some(matches!(v, OnOff::On)),
+                    ..Default::default()
+                })?;
+            }
+            let on = s.settings()?.conflict_check_required;
+            ctx.print(&serde_json::json!({ "conflictCheckRequired": on }), |_| {
+                format!("{}\n", if on { "on" } else { "off" })
+            })
+        }
+        SettingsCmd::KeepConflictNames { value } => {
+            if let Some(v) = value {
+                s.update_settings(&matterbox_core::SettingsPatch {
+                    keep_conflict_names: Some(matches!(v, OnOff::On)),
+                    ..Default::default()
+                })?;
+            }
+            let on = s.settings()?.keep_conflict_names;
+            ctx.print(&serde_json::json!({ "keepConflictNames": on }), |_| {
+                format!("{}\n", if on { "on" } else { "off" })
             })
         }
     })

@@ -33,6 +33,9 @@ pub(crate) enum ClientCmd {
         /// Another name the client is known by (repeatable).
         #[arg(long = "alias")]
         aliases: Vec<String>,
+        /// A name the client used before (repeatable); conflict checks search it.
+        #[arg(long = "former-name")]
+        former_names: Vec<String>,
         #[arg(long, default_value = "")]
         email: String,
         #[arg(long, default_value = "")]
@@ -61,6 +64,9 @@ pub(crate) enum ClientCmd {
         aliases: Vec<String>,
         #[arg(long, conflicts_with = "aliases")]
         clear_aliases: bool,
+        /// Replace the former names with these (repeatable).
+        #[arg(long = "former-name")]
+        former_names: Vec<String>,
         #[arg(long)]
         email: Option<String>,
         #[arg(long)]
@@ -83,11 +89,12 @@ pub(crate) fn client_line(c: &matterbox_core::domain::Client) -> String {
 
 pub(crate) fn client_cmd(ctx: &Ctx, cmd: ClientCmd) -> Outcome {
     ctx.with_session(|s| match cmd {
-        ClientCmd::Add { name, kind, aliases, email, phone, address, notes } => {
+        ClientCmd::Add { name, kind, aliases, former_names, email, phone, address, notes } => {
             let c = s.create_client(&ClientInput {
                 kind: Some(kind.into()),
                 name,
                 aliases,
+                former_names,
                 email,
                 phone,
                 address,
@@ -111,10 +118,11 @@ pub(crate) fn client_cmd(ctx: &Ctx, cmd: ClientCmd) -> Outcome {
             let value = serde_json::json!({ "client": client, "matters": matters });
             ctx.print(&value, |_| {
                 let mut out = format!(
-                    "{} ({})\nAliases: {}\nEmail:   {}\nPhone:   {}\nAddress: {}\nNotes:   {}\nMatters:\n",
+                    "{} ({})\nAliases: {}\nFormer:  {}\nEmail:   {}\nPhone:   {}\nAddress: {}\nNotes:   {}\nMatters:\n",
                     shown(&client.name),
                     client.kind.as_str(),
                     shown(&client.aliases.join(", ")),
+                    shown(&client.former_names.join(", ")),
                     shown(&client.email),
                     shown(&client.phone),
                     shown_lines(&client.address, "         "),
@@ -126,7 +134,7 @@ pub(crate) fn client_cmd(ctx: &Ctx, cmd: ClientCmd) -> Outcome {
                 out
             })
         }
-        ClientCmd::Edit { id, name, kind, aliases, clear_aliases, email, phone, address, notes } => {
+        ClientCmd::Edit { id, name, kind, aliases, clear_aliases, former_names, email, phone, address, notes } => {
             let patch = ClientPatch {
                 kind: kind.map(Into::into),
                 name,
@@ -137,6 +145,7 @@ pub(crate) fn client_cmd(ctx: &Ctx, cmd: ClientCmd) -> Outcome {
                 } else {
                     Some(aliases)
                 },
+                former_names: (!former_names.is_empty()).then_some(former_names),
                 email,
                 phone,
                 address,

@@ -41,6 +41,11 @@ pub(crate) enum MatterCmd {
         lawyer: String,
         #[arg(long, default_value = "")]
         notes: String,
+        /// Open under this cleared conflict check (see `matterbox conflict`).
+        /// Without it, while checks are required, the client's name is
+        /// checked now and the matter opens only if nothing is found.
+        #[arg(long, value_name = "ID")]
+        conflict_check: Option<i64>,
     },
     /// List matters, newest first.
     List {
@@ -140,6 +145,14 @@ pub(crate) fn matter_text(m: &matterbox_core::domain::Matter) -> String {
             ));
         }
     }
+    if let Some(c) = m.conflict_check {
+        out.push_str(&format!("Conflict check: {c}\n"));
+    }
+    for c in &m.unresolved_conflict_checks {
+        out.push_str(&format!(
+            "Conflict check {c} has hits to decide: matterbox conflict show {c}\n"
+        ));
+    }
     out.push_str("Timeline:\n");
     for e in &m.timeline {
         out.push_str(&format!("  {}  {}\n", e.occurred_on, shown(&e.description)));
@@ -150,7 +163,7 @@ pub(crate) fn matter_text(m: &matterbox_core::domain::Matter) -> String {
 pub(crate) fn matter_cmd(ctx: &Ctx, cmd: MatterCmd) -> Outcome {
     ctx.with_session(|s| {
         let m = match cmd {
-            MatterCmd::Open { client, title, number, practice_area, opened, lawyer, notes } => {
+            MatterCmd::Open { client, title, number, practice_area, opened, lawyer, notes, conflict_check } => {
                 s.open_matter(&MatterInput {
                     number,
                     title,
@@ -159,6 +172,7 @@ pub(crate) fn matter_cmd(ctx: &Ctx, cmd: MatterCmd) -> Outcome {
                     opened_on: opened,
                     responsible_lawyer: lawyer,
                     notes,
+                    conflict_check,
                 })?
             }
             MatterCmd::List { status, client, practice_area, search, limit } => {

@@ -4,6 +4,7 @@
 pub(crate) mod admin;
 pub(crate) mod backup;
 pub(crate) mod client;
+pub(crate) mod conflict;
 pub(crate) mod doc;
 pub(crate) mod inbox;
 pub(crate) mod matter;

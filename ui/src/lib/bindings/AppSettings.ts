@@ -3,4 +3,13 @@
 /**
  * The vault's settings, kept in its database.
  */
-export type AppSettings = { autoLockSeconds: number, numberScheme: string, };
+export type AppSettings = { autoLockSeconds: number, numberScheme: string, 
+/**
+ * Keep the names of destroyed matters (client, aliases, parties) for
+ * conflict checks (default on).
+ */
+keepConflictNames: boolean, 
+/**
+ * Opening a matter needs a cleared conflict check (default on).
+ */
+conflictCheckRequired: boolean, };

@@ -4,4 +4,4 @@ import type { ClientKind } from "./ClientKind";
 /**
  * A change to a client: `None` leaves a field as it is.
  */
-export type ClientPatch = { kind: ClientKind | null, name: string | null, aliases: Array<string> | null, email: string | null, phone: string | null, address: string | null, notes: string | null, };
+export type ClientPatch = { kind: ClientKind | null, name: string | null, aliases: Array<string> | null, formerNames?: Array<string>, email: string | null, phone: string | null, address: string | null, notes: string | null, };

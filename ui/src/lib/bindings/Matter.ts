@@ -3,4 +3,13 @@ import type { MatterEvent } from "./MatterEvent";
 import type { MatterStatus } from "./MatterStatus";
 import type { Party } from "./Party";
 
-export type Matter = { notes: string, parties: Array<Party>, timeline: Array<MatterEvent>, createdAt: string, updatedAt: string, id: number, number: string, title: string, clientId: number, clientName: string, practiceArea: string, status: MatterStatus, openedOn: string, closedOn: string | null, responsibleLawyer: string, };
+export type Matter = { notes: string, 
+/**
+ * The conflict check the matter was opened under.
+ */
+conflictCheck: number | null, 
+/**
+ * Conflict checks of this matter (its own, and those run as parties
+ * were added) with a hit still undecided or decided as a conflict.
+ */
+unresolvedConflictChecks: Array<number>, parties: Array<Party>, timeline: Array<MatterEvent>, createdAt: string, updatedAt: string, id: number, number: string, title: string, clientId: number, clientName: string, practiceArea: string, status: MatterStatus, openedOn: string, closedOn: string | null, responsibleLawyer: string, };

@@ -8,4 +8,9 @@ number: string | null, title: string, clientId: number, practiceArea: string,
 /**
  * Defaults to today.
  */
-openedOn: string | null, responsibleLawyer: string, notes: string, };
+openedOn: string | null, responsibleLawyer: string, notes: string, 
+/**
+ * The cleared conflict check this matter is opened under (the core
+ * checks it is cleared; see `matterbox_core::conflicts`).
+ */
+conflictCheck?: number, };
