@@ -483,7 +483,7 @@ impl Session {
     }
 
     /// Version `v` decrypted into memory that is wiped when dropped.
-    fn decrypt_to_memory(&self, v: &VersionKey, max: u64) -> Result<Zeroizing<Vec<u8>>> {
+    pub(crate) fn decrypt_to_memory(&self, v: &VersionKey, max: u64) -> Result<Zeroizing<Vec<u8>>> {
         let size = documents::versions(&self.conn, v.document_id)?
             .into_iter()
             .find(|i| i.version == v.version)

@@ -11,6 +11,7 @@ mod error;
 mod harden;
 pub mod inbox;
 pub mod incident;
+pub mod ocr;
 mod partial;
 pub mod retention;
 

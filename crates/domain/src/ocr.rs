@@ -143,10 +143,11 @@ pub struct NextJob {
     pub page_attempts: u32,
 }
 
-/// What became of one page.
+/// What became of one page. The text is borrowed: the caller keeps it in
+/// memory that is wiped.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PageResult {
-    Recognised { text: String, confidence: u8 },
+pub enum PageResult<'a> {
+    Recognised { text: &'a str, confidence: u8 },
     /// The page shows text already (mode auto): nothing recognised.
     TextLayer,
     Failed { reason: String },
@@ -291,7 +292,7 @@ pub fn commit_page(
     version_id: i64,
     page: u32,
     page_count: u32,
-    result: &PageResult,
+    result: &PageResult<'_>,
 ) -> Result<Option<OcrState>, DomainError> {
     let current: Option<(u32, u32, i64)> = conn
         .query_row(
@@ -309,7 +310,7 @@ pub fn commit_page(
     }
     let (status, text, confidence, reason) = match result {
         PageResult::Recognised { text, confidence } => {
-            ("recognised", text.as_str(), Some(*confidence), None)
+            ("recognised", *text, Some(*confidence), None)
         }
         PageResult::TextLayer => ("text_layer", "", None, None),
         PageResult::Failed { reason } => ("failed", "", None, Some(reason.as_str())),
@@ -518,9 +519,9 @@ mod tests {
         id
     }
 
-    fn recognised(text: &str) -> PageResult {
+    fn recognised(text: &str) -> PageResult<'_> {
         PageResult::Recognised {
-            text: text.into(),
+            text,
             confidence: 90,
         }
     }
@@ -563,7 +564,7 @@ mod tests {
         commit_page(&conn, v, 1, 3, &PageResult::TextLayer).unwrap();
         start_page(&conn, v, None).unwrap();
         let last = PageResult::Recognised {
-            text: "objection sustained, zanzibar".into(),
+            text: "objection sustained, zanzibar",
             confidence: 70,
         };
         assert_eq!(

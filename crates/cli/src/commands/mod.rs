@@ -7,5 +7,6 @@ pub(crate) mod client;
 pub(crate) mod doc;
 pub(crate) mod inbox;
 pub(crate) mod matter;
+pub(crate) mod ocr;
 pub(crate) mod retention;
 pub(crate) mod vault;
