@@ -30,6 +30,11 @@ fn main() {
     for warning in matterbox_core::harden_process("matterbox-desktop") {
         eprintln!("matterbox-desktop: warning: {warning}");
     }
+    // The OCR worker's Tesseract uses one OpenMP thread (a restart, before
+    // any thread starts: see `limit_openmp_threads`).
+    if let Some(warning) = matterbox_core::ocr::limit_openmp_threads() {
+        eprintln!("matterbox-desktop: warning: {warning}");
+    }
     // Without a display the window system's start-up would panic, and the
     // panic hook would hide why; a missing display is no client data.
     #[cfg(target_os = "linux")]

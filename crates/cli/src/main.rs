@@ -141,6 +141,15 @@ fn main() -> ExitCode {
         eprintln!("matterbox: warning: {warning}");
     }
     let cli = Cli::parse();
+    // Commands that recognise scans run with one OpenMP thread (a restart,
+    // before any thread starts: see `limit_openmp_threads`).
+    if matches!(
+        cli.command,
+        Command::Ocr(OcrCmd::Run { .. }) | Command::Inbox(InboxCmd::Watch)
+    ) && let Some(warning) = matterbox_core::ocr::limit_openmp_threads()
+    {
+        eprintln!("matterbox: warning: {warning}");
+    }
     let json = cli.json;
     let result = run(cli);
     match result {

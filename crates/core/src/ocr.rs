@@ -551,3 +551,48 @@ impl Session {
         Ok(out)
     }
 }
+
+/// Makes OpenMP use one thread per recognising thread, for a process that
+/// will recognise pages (`ocr run`, `inbox watch`, the desktop app); call
+/// it first in `main`, before any thread starts.
+///
+/// Debian's Tesseract links libgomp, which reads `OMP_THREAD_LIMIT` once,
+/// when the library is loaded (a constructor), that is before `main`: setting
+/// the variable in `main` would be too late even were `set_var` allowed (it
+/// is `unsafe` in edition 2024, and `unsafe` is forbidden here). So the
+/// process runs itself again once (`exec`: same process id, same arguments,
+/// same environment) with `OMP_THREAD_LIMIT=1`. Without it each page would
+/// spread over every core of a 2-core laptop. Returns a warning when the
+/// restart failed; nothing when the limit is already set.
+#[cfg(unix)]
+pub fn limit_openmp_threads() -> Option<String> {
+    use std::os::unix::process::CommandExt;
+    if std::env::var_os("OMP_THREAD_LIMIT").is_some() {
+        return None;
+    }
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => return Some(openmp_warning(&e)),
+    };
+    let mut args = std::env::args_os();
+    let mut command = std::process::Command::new(exe);
+    if let Some(arg0) = args.next() {
+        command.arg0(arg0);
+    }
+    let e = command.args(args).env("OMP_THREAD_LIMIT", "1").exec();
+    Some(openmp_warning(&e))
+}
+
+/// Elsewhere OpenMP keeps its default (Windows and macOS builds of
+/// Tesseract are not configured yet).
+#[cfg(not(unix))]
+pub fn limit_openmp_threads() -> Option<String> {
+    None
+}
+
+#[cfg(unix)]
+fn openmp_warning(e: &std::io::Error) -> String {
+    format!(
+        "could not restart with OMP_THREAD_LIMIT=1 ({e}); text recognition may use every core"
+    )
+}
