@@ -82,7 +82,10 @@ impl std::fmt::Debug for OcrTask {
             .field("document_id", &self.document_id)
             .field("page", &self.page)
             .field("page_count", &self.page_count)
-            .field("bytes", &format_args!("[{} bytes redacted]", self.bytes.len()))
+            .field(
+                "bytes",
+                &format_args!("[{} bytes redacted]", self.bytes.len()),
+            )
             .finish()
     }
 }
@@ -239,7 +242,6 @@ impl Recogniser {
             }
         }
     }
-
 }
 
 /// Cleared when the recognition thread ends, however it ends (a panic
@@ -449,9 +451,8 @@ impl Session {
         let state = self.write(|tx, rec| {
             let state = match &outcome {
                 Outcome::JobFailed(reason) => {
-                    let still_queued = queue::job(tx, document_id)?.is_some_and(|j| {
-                        matches!(j.status, OcrState::Queued | OcrState::Running)
-                    });
+                    let still_queued = queue::job(tx, document_id)?
+                        .is_some_and(|j| matches!(j.status, OcrState::Queued | OcrState::Running));
                     if !still_queued {
                         return Ok(None);
                     }
@@ -459,12 +460,10 @@ impl Session {
                 }
                 other => {
                     let result = match other {
-                        Outcome::Recognised { text, confidence } => {
-                            queue::PageResult::Recognised {
-                                text: text.as_str(),
-                                confidence: *confidence,
-                            }
-                        }
+                        Outcome::Recognised { text, confidence } => queue::PageResult::Recognised {
+                            text: text.as_str(),
+                            confidence: *confidence,
+                        },
                         Outcome::TextLayer => queue::PageResult::TextLayer,
                         Outcome::PageFailed(reason) => queue::PageResult::Failed {
                             reason: reason.clone(),
@@ -542,7 +541,10 @@ impl Session {
     /// Runs `change` in an IMMEDIATE transaction without an audit entry:
     /// bookkeeping that records no access or change of client data (an
     /// OCR attempt counted).
-    fn transact<T>(&mut self, change: impl FnOnce(&rusqlite::Connection) -> Result<T>) -> Result<T> {
+    fn transact<T>(
+        &mut self,
+        change: impl FnOnce(&rusqlite::Connection) -> Result<T>,
+    ) -> Result<T> {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -592,7 +594,5 @@ pub fn limit_openmp_threads() -> Option<String> {
 
 #[cfg(unix)]
 fn openmp_warning(e: &std::io::Error) -> String {
-    format!(
-        "could not restart with OMP_THREAD_LIMIT=1 ({e}); text recognition may use every core"
-    )
+    format!("could not restart with OMP_THREAD_LIMIT=1 ({e}); text recognition may use every core")
 }

@@ -147,10 +147,15 @@ pub struct NextJob {
 /// memory that is wiped.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PageResult<'a> {
-    Recognised { text: &'a str, confidence: u8 },
+    Recognised {
+        text: &'a str,
+        confidence: u8,
+    },
     /// The page shows text already (mode auto): nothing recognised.
     TextLayer,
-    Failed { reason: String },
+    Failed {
+        reason: String,
+    },
 }
 
 /// Queues recognition of document `document_id`'s current version,
@@ -182,7 +187,13 @@ pub fn enqueue(
              next_page = 0, status = 'queued', reason = NULL, mean_confidence = NULL,
              attempts = 0, page_attempts = 0, queued_at = excluded.queued_at,
              started_at = NULL, finished_at = NULL",
-        params![version_id, document_id, mode.as_str(), languages, crate::now()],
+        params![
+            version_id,
+            document_id,
+            mode.as_str(),
+            languages,
+            crate::now()
+        ],
     )?;
     Ok(())
 }
@@ -579,7 +590,11 @@ mod tests {
         let hits = search::search(&conn, "zanzibar", &SearchFilter::default()).unwrap();
         assert_eq!(hits.len(), 1);
         assert_eq!(hits[0].page, Some(3));
-        assert!(hits[0].snippet.contains("[zanzibar]"), "{}", hits[0].snippet);
+        assert!(
+            hits[0].snippet.contains("[zanzibar]"),
+            "{}",
+            hits[0].snippet
+        );
         assert!(next_job(&conn).unwrap().is_none());
     }
 
@@ -611,7 +626,10 @@ mod tests {
         // A redo starts over.
         enqueue(&conn, a, OcrMode::Redo, "eng").unwrap();
         let j = job(&conn, a).unwrap().unwrap();
-        assert_eq!((j.status, j.pages_done, j.mode), (OcrState::Queued, 0, OcrMode::Redo));
+        assert_eq!(
+            (j.status, j.pages_done, j.mode),
+            (OcrState::Queued, 0, OcrMode::Redo)
+        );
     }
 
     /// Destroying a document removes its recognised pages, its job and its

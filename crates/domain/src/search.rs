@@ -113,8 +113,8 @@ pub fn index(
         )
         .optional()?;
     crate::ocr::forget_other_versions(conn, document_id, current)?;
-    let pdf_without_text = status == TextStatus::NoText
-        && original_name.to_ascii_lowercase().ends_with(".pdf");
+    let pdf_without_text =
+        status == TextStatus::NoText && original_name.to_ascii_lowercase().ends_with(".pdf");
     if current.is_some() && (pdf_without_text || crate::ocr::is_scan_image(original_name)) {
         crate::ocr::enqueue(
             conn,
@@ -414,17 +414,20 @@ pub fn search(
             }
             let columns: Vec<&str> = columns.iter().map(|c| c.as_ref()).collect();
             let recognised = columns.get(4).is_some_and(|c| !c.is_empty());
-            Ok((recognised, SearchHit {
-                document_id: r.get(0)?,
-                title: r.get(1)?,
-                matter_id: r.get(2)?,
-                matter_number: r.get(3)?,
-                client_name: r.get(4)?,
-                original_name: r.get(5)?,
-                created_at: r.get(6)?,
-                snippet: snippets.make(&columns)?,
-                page: None,
-            }))
+            Ok((
+                recognised,
+                SearchHit {
+                    document_id: r.get(0)?,
+                    title: r.get(1)?,
+                    matter_id: r.get(2)?,
+                    matter_number: r.get(3)?,
+                    client_name: r.get(4)?,
+                    original_name: r.get(5)?,
+                    created_at: r.get(6)?,
+                    snippet: snippets.make(&columns)?,
+                    page: None,
+                },
+            ))
         });
         // Gone since it was ranked (another process destroyed it): skipped.
         if let Some((recognised, mut hit)) = hit.optional()? {

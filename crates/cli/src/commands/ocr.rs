@@ -83,17 +83,18 @@ pub(crate) fn doc_ocr(
 
 /// One line per recorded page, for `ocr run` and `inbox watch`.
 pub(crate) fn page_text(p: &PageDone, state: Option<OcrState>) -> String {
-    let of = p
-        .page_count
-        .map(|n| format!(" of {n}"))
-        .unwrap_or_default();
+    let of = p.page_count.map(|n| format!(" of {n}")).unwrap_or_default();
     let end = match state {
         Some(OcrState::Done) => ": document recognised",
         Some(OcrState::Partial) => ": document partly recognised",
         Some(OcrState::Failed) => ": recognition failed",
         _ => "",
     };
-    format!("OCR: document {} page {}{of}{end}", p.document_id, p.page + 1)
+    format!(
+        "OCR: document {} page {}{of}{end}",
+        p.document_id,
+        p.page + 1
+    )
 }
 
 /// A job's state in words, as the app shows it.
