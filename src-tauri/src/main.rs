@@ -11,6 +11,7 @@
 mod backup;
 mod commands;
 mod inbox;
+mod ocr;
 mod os_lock;
 mod platform;
 mod retention;
@@ -100,6 +101,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                     }
                 })?;
             inbox::spawn(app.handle().clone())?;
+            ocr::spawn(app.handle().clone())?;
             retention::spawn(app.handle().clone());
             backup::spawn(app.handle().clone());
             let handle = app.handle().clone();
@@ -122,6 +124,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             _ => {}
         })
         .invoke_handler(tauri::generate_handler![
+            ocr::ocr_document,
+            ocr::ocr_status,
             commands::app_status,
             commands::vault_create,
             commands::vault_unlock,

@@ -184,6 +184,9 @@ pub struct DocumentDetail {
     pub document: DocumentSummary,
     pub versions: Vec<VersionInfo>,
     pub preview_kind: PreviewKind,
+    /// Text recognition of a scan: queued, running (page k of n), done
+    /// with its confidence, partial or failed with the reason.
+    pub ocr: Option<matterbox_domain::ocr::OcrJob>,
 }
 
 /// How the app shows a document.
@@ -598,6 +601,7 @@ impl Session {
         Ok(DocumentDetail {
             preview_kind: PreviewKind::of(&document.original_name),
             versions: self.document_versions(id)?,
+            ocr: matterbox_domain::ocr::job(&self.conn, id)?,
             document,
         })
     }
