@@ -212,12 +212,13 @@ impl Recogniser {
                 self.runaways.push(running);
                 return None;
             }
-            match rx.recv_timeout(Duration::from_millis(20)) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left.min(Duration::from_millis(20))) {
                 Ok(((engine, count, outcome), languages)) => {
                     self.engine = engine.map(|e| (languages, mode, e));
                     return Some(done(count.or(page_count), outcome));
                 }
-                Err(RecvTimeoutError::Timeout) if Instant::now() >= deadline => {
+                Err(RecvTimeoutError::Timeout) if left.is_zero() => {
                     self.runaways.push(running);
                     return Some(done(
                         page_count,

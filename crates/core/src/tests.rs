@@ -911,6 +911,27 @@ mod retention_tests {
         assert_eq!(page_attempts, 2);
         assert_eq!(search_ids(&mut s, "wombat", all()), [doc.id]);
 
+        // A page past the time limit is recorded failed with that reason
+        // (its thread, given up on, finishes alone; the next page waits for
+        // it). A retry then reads it.
+        s.ocr_document(doc.id, crate::ocr::OcrMode::Redo).unwrap();
+        let mut hasty = crate::ocr::Recogniser::new(Duration::ZERO);
+        let report = s
+            .ocr_run(&mut hasty, None, &|| false, &mut |_, _| {})
+            .unwrap();
+        assert_eq!(report.failed, 1, "{report:?}");
+        let job = s.ocr_job(doc.id).unwrap().unwrap();
+        assert_eq!(job.status, crate::ocr::OcrState::Failed);
+        assert_eq!(
+            job.reason.as_deref(),
+            Some("page 1: recognition took longer than 0 seconds")
+        );
+        s.ocr_document(doc.id, crate::ocr::OcrMode::Redo).unwrap();
+        let report = s
+            .ocr_run(&mut recogniser, None, &|| false, &mut |_, _| {})
+            .unwrap();
+        assert_eq!(report.done, 1, "{report:?}");
+
         let p = policy(&mut s, "Estates", Trigger::MatterClosed, 1, 0);
         s.set_matter_policy(estate, Some(p.id)).unwrap();
         opened_long_ago(&mut s, estate);

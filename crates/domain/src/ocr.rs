@@ -73,7 +73,7 @@ impl OcrState {
         }
     }
 
-    fn parse(s: &str) -> OcrState {
+    pub(crate) fn parse(s: &str) -> OcrState {
         match s {
             "running" => OcrState::Running,
             "done" => OcrState::Done,
