@@ -63,6 +63,9 @@ fn export_all(dir: &Path) {
     matterbox_core::domain::conflicts::CheckSummary::export_all(&cfg).unwrap();
     matterbox_core::domain::conflicts::NewHit::export_all(&cfg).unwrap();
     matterbox_core::backup::BackupSnapshot::export_all(&cfg).unwrap();
+    matterbox_core::ocr::OcrOverview::export_all(&cfg).unwrap();
+    matterbox_core::ocr::OcrMode::export_all(&cfg).unwrap();
+    crate::ocr::OcrProgress::export_all(&cfg).unwrap();
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

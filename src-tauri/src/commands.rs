@@ -374,6 +374,8 @@ pub async fn document_import_staged(
             }),
         }
     }
+    // Scans among them are recognised in the background, starting now.
+    state.ocr_wake.wake();
     Ok(outcome)
 }
 

@@ -11,6 +11,7 @@
 mod backup;
 mod commands;
 mod inbox;
+mod ocr;
 mod os_lock;
 mod platform;
 mod retention;
@@ -28,6 +29,11 @@ fn main() {
     // First: no core file, no memory readable by other programs, and no
     // panic message on screen (ARCHITECTURE.md, `harden`).
     for warning in matterbox_core::harden_process("matterbox-desktop") {
+        eprintln!("matterbox-desktop: warning: {warning}");
+    }
+    // The OCR worker's Tesseract uses one OpenMP thread (a restart, before
+    // any thread starts: see `limit_openmp_threads`).
+    if let Some(warning) = matterbox_core::ocr::limit_openmp_threads() {
         eprintln!("matterbox-desktop: warning: {warning}");
     }
     // Without a display the window system's start-up would panic, and the
@@ -95,6 +101,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                     }
                 })?;
             inbox::spawn(app.handle().clone())?;
+            ocr::spawn(app.handle().clone())?;
             retention::spawn(app.handle().clone());
             backup::spawn(app.handle().clone());
             let handle = app.handle().clone();
@@ -117,6 +124,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             _ => {}
         })
         .invoke_handler(tauri::generate_handler![
+            ocr::ocr_document,
+            ocr::ocr_status,
             commands::app_status,
             commands::vault_create,
             commands::vault_unlock,

@@ -59,6 +59,35 @@ pub struct AppState {
     pub last_vault: Mutex<Option<PathBuf>>,
     /// The user asked for a pass now.
     pub inbox_scan_requested: std::sync::atomic::AtomicBool,
+    /// Wakes the OCR worker (an unlock, a retry) before its rest is over.
+    pub ocr_wake: Wake,
+}
+
+/// A wake-up call for a background thread that rests between looks.
+#[derive(Default)]
+pub struct Wake {
+    woken: Mutex<bool>,
+    signal: std::sync::Condvar,
+}
+
+impl Wake {
+    pub fn wake(&self) {
+        if let Ok(mut woken) = self.woken.lock() {
+            *woken = true;
+            self.signal.notify_all();
+        }
+    }
+
+    /// Rests for `at_most`, or until woken.
+    pub fn wait(&self, at_most: Duration) {
+        let Ok(woken) = self.woken.lock() else {
+            std::thread::sleep(at_most);
+            return;
+        };
+        if let Ok((mut woken, _)) = self.signal.wait_timeout_while(woken, at_most, |w| !*w) {
+            *woken = false;
+        }
+    }
 }
 
 /// Files the user picked or dropped on the window, waiting to be imported.
@@ -104,6 +133,7 @@ impl AppState {
             inbox_status: Mutex::new(crate::inbox::InboxStatus::default()),
             last_vault: Mutex::new(None),
             inbox_scan_requested: std::sync::atomic::AtomicBool::new(false),
+            ocr_wake: Wake::default(),
             inner: Mutex::new(Inner {
                 session: None,
                 last_activity: Instant::now(),
@@ -214,6 +244,9 @@ impl AppState {
         self.bump_inbox();
         inner.last_activity = Instant::now();
         inner.auto_lock = auto_lock;
+        drop(inner);
+        // Scans left half-way continue at once.
+        self.ocr_wake.wake();
         Ok(())
     }
 

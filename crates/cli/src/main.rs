@@ -24,6 +24,7 @@ use commands::conflict::{ConflictCmd, conflict_cmd};
 use commands::doc::{DocCmd, doc_cmd, search_cmd};
 use commands::inbox::{InboxCmd, inbox_cmd};
 use commands::matter::{MatterCmd, matter_cmd};
+use commands::ocr::{OcrCmd, ocr_cmd};
 use commands::retention::{RetentionCmd, retention_cmd};
 use commands::vault::{VaultCmd, vault_cmd};
 use ctx::Ctx;
@@ -114,6 +115,9 @@ enum Command {
     /// Backups: run and verify them, list them, restore with the recovery key.
     #[command(subcommand)]
     Backup(BackupCmd),
+    /// Text recognition of scans: the queue's status, and running it now.
+    #[command(subcommand)]
+    Ocr(OcrCmd),
     /// Check documents against their encrypted files; remove leftovers of crashes.
     Doctor {
         /// Remove orphaned encrypted files and temporary files.
@@ -157,6 +161,15 @@ fn main() -> ExitCode {
                 ExitCode::from(exit::FILE)
             }
         };
+    }
+    // Commands that recognise scans run with one OpenMP thread (a restart,
+    // before any thread starts: see `limit_openmp_threads`).
+    if matches!(
+        cli.command,
+        Command::Ocr(OcrCmd::Run { .. }) | Command::Inbox(InboxCmd::Watch)
+    ) && let Some(warning) = matterbox_core::ocr::limit_openmp_threads()
+    {
+        eprintln!("matterbox: warning: {warning}");
     }
     let json = cli.json;
     let result = run(cli);
@@ -228,6 +241,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Retention(cmd) => retention_cmd(&ctx, cmd),
         Command::Audit(cmd) => audit_cmd(&ctx, cmd),
         Command::Backup(cmd) => backup_cmd(&ctx, cmd),
+        Command::Ocr(cmd) => ocr_cmd(&ctx, cmd),
         Command::Doctor {
             fix,
             deep,

@@ -184,6 +184,9 @@ pub struct DocumentDetail {
     pub document: DocumentSummary,
     pub versions: Vec<VersionInfo>,
     pub preview_kind: PreviewKind,
+    /// Text recognition of a scan: queued, running (page k of n), done
+    /// with its confidence, partial or failed with the reason.
+    pub ocr: Option<matterbox_domain::ocr::OcrJob>,
 }
 
 /// How the app shows a document.
@@ -483,7 +486,7 @@ impl Session {
     }
 
     /// Version `v` decrypted into memory that is wiped when dropped.
-    fn decrypt_to_memory(&self, v: &VersionKey, max: u64) -> Result<Zeroizing<Vec<u8>>> {
+    pub(crate) fn decrypt_to_memory(&self, v: &VersionKey, max: u64) -> Result<Zeroizing<Vec<u8>>> {
         let size = documents::versions(&self.conn, v.document_id)?
             .into_iter()
             .find(|i| i.version == v.version)
@@ -598,6 +601,7 @@ impl Session {
         Ok(DocumentDetail {
             preview_kind: PreviewKind::of(&document.original_name),
             versions: self.document_versions(id)?,
+            ocr: matterbox_domain::ocr::job(&self.conn, id)?,
             document,
         })
     }

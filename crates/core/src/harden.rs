@@ -61,7 +61,9 @@ fn install_panic_hook(program: &'static str) {
         // Recorded, but nothing to tell the user.
         // So is the backup library stopping on damaged repository data:
         // `matterbox_backup` reports it as a damaged backup.
-        let contained = std::thread::current().name() == Some(matterbox_extract::THREAD_NAME)
+        let thread = std::thread::current();
+        let contained = thread.name() == Some(matterbox_extract::THREAD_NAME)
+            || thread.name() == Some(crate::ocr::THREAD_NAME)
             || matterbox_backup::panics_are_contained_in(file);
         let incident = crate::incident::record_panic(file, line, contained);
         if contained {

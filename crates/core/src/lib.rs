@@ -12,6 +12,7 @@ mod error;
 mod harden;
 pub mod inbox;
 pub mod incident;
+pub mod ocr;
 mod partial;
 pub mod retention;
 

@@ -856,6 +856,113 @@ mod retention_tests {
         }
     }
 
+    /// A scan recognised by the real Tesseract (a page rendered by
+    /// ImageMagick, which `scripts/setup.sh --test` installs) and then
+    /// destroyed by retention leaves no OCR page, no job and no recognised
+    /// word in the search index.
+    #[test]
+    fn destroying_a_recognised_scan_removes_its_ocr_rows_and_words() {
+        let f = fixture();
+        let mut s = create(&f).session;
+        let (estate, _) = with_two_matters(&mut s);
+        let src = tempfile::tempdir().unwrap();
+        let png = src.path().join("scan.png");
+        let made = std::process::Command::new("convert")
+            .args(["-size", "1200x400", "xc:white", "-font", "DejaVu-Sans"])
+            .args(["-pointsize", "48", "-fill", "black"])
+            .args(["-annotate", "+60+200", "Codicil of the Wombat estate"])
+            .args([
+                "-density",
+                "200",
+                "-units",
+                "PixelsPerInch",
+                "-type",
+                "Grayscale",
+            ])
+            .arg(&png)
+            .status()
+            .expect("ImageMagick convert (scripts/setup.sh --test)");
+        assert!(made.success());
+        let doc = s.import_document(estate, &png, None, false).unwrap();
+        assert_eq!(
+            s.ocr_job(doc.id).unwrap().unwrap().status,
+            crate::ocr::OcrState::Queued
+        );
+        let mut recogniser = crate::ocr::Recogniser::default();
+        // A lock while the page is read: the page is dropped unrecorded,
+        // and read again by the next run (the attempt was counted).
+        let task = s.ocr_next_page().unwrap().unwrap();
+        assert!(recogniser.recognise(task, &|| true).is_none());
+        let job = s.ocr_job(doc.id).unwrap().unwrap();
+        assert_eq!(
+            (job.status, job.pages_done, job.attempts),
+            (crate::ocr::OcrState::Running, 0, 1)
+        );
+        let report = s
+            .ocr_run(&mut recogniser, None, &|| false, &mut |_, _| {})
+            .unwrap();
+        assert_eq!((report.pages, report.done), (1, 1), "{report:?}");
+        let job = s.ocr_job(doc.id).unwrap().unwrap();
+        assert_eq!((job.pages_done, job.attempts), (1, 2));
+        let page_attempts: i64 = s
+            .conn
+            .query_row("SELECT attempts FROM ocr_pages", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(page_attempts, 2);
+        assert_eq!(search_ids(&mut s, "wombat", all()), [doc.id]);
+
+        // A page past the time limit is recorded failed with that reason
+        // (its thread, given up on, finishes alone; the next page waits for
+        // it). A retry then reads it.
+        s.ocr_document(doc.id, crate::ocr::OcrMode::Redo).unwrap();
+        let mut hasty = crate::ocr::Recogniser::new(Duration::ZERO);
+        let report = s
+            .ocr_run(&mut hasty, None, &|| false, &mut |_, _| {})
+            .unwrap();
+        assert_eq!(report.failed, 1, "{report:?}");
+        let job = s.ocr_job(doc.id).unwrap().unwrap();
+        assert_eq!(job.status, crate::ocr::OcrState::Failed);
+        assert_eq!(
+            job.reason.as_deref(),
+            Some("page 1: recognition took longer than 0 seconds")
+        );
+        s.ocr_document(doc.id, crate::ocr::OcrMode::Redo).unwrap();
+        let report = s
+            .ocr_run(&mut recogniser, None, &|| false, &mut |_, _| {})
+            .unwrap();
+        assert_eq!(report.done, 1, "{report:?}");
+
+        let p = policy(&mut s, "Estates", Trigger::MatterClosed, 1, 0);
+        s.set_matter_policy(estate, Some(p.id)).unwrap();
+        opened_long_ago(&mut s, estate);
+        s.close_matter(estate, Some(day("2020-01-31"))).unwrap();
+        let item = Disposal {
+            kind: DisposalKind::Matter,
+            id: estate,
+        };
+        s.destroy_approved(&[item], &pass("first passphrase"), day("2021-03-01"))
+            .unwrap();
+        let left: i64 = s
+            .conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM ocr_pages) + (SELECT count(*) FROM ocr_jobs)",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(left, 0, "OCR rows left after destruction");
+        assert!(search_ids(&mut s, "wombat", all()).is_empty());
+        let in_index: i64 = s
+            .conn
+            .query_row(
+                "SELECT count(*) FROM document_search_data WHERE instr(block, 'wombat') > 0",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(in_index, 0, "a recognised word left in the index");
+    }
+
     #[test]
     fn destruction_needs_the_passphrase_and_leaves_a_register_and_certificate() {
         let f = fixture();

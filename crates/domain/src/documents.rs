@@ -29,6 +29,8 @@ pub struct DocumentSummary {
     pub text_status: String,
     /// When it was moved to the trash; `None` for a live document.
     pub trashed_at: Option<String>,
+    /// Where the text recognition of a scan stands; `None` when it has none.
+    pub ocr_status: Option<crate::ocr::OcrState>,
 }
 
 /// One version in a document's history.
@@ -331,7 +333,8 @@ const SUMMARY_SELECT: &str = "SELECT d.id, d.matter_id, d.title, d.original_name
         v.size, v.sha256, d.created_at, d.updated_at, d.notes,
         (SELECT group_concat(tag, char(31)) FROM (SELECT tag FROM document_tags
             WHERE document_id = d.id ORDER BY tag COLLATE NOCASE)),
-        d.text_status, d.trashed_at
+        d.text_status, d.trashed_at,
+        (SELECT status FROM ocr_jobs WHERE document_id = d.id)
  FROM documents d
  JOIN document_versions v ON v.document_id = d.id
   AND v.version = (SELECT max(version) FROM document_versions WHERE document_id = d.id)";
@@ -354,6 +357,9 @@ fn summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<DocumentSummary> {
             .unwrap_or_default(),
         text_status: r.get(11)?,
         trashed_at: r.get(12)?,
+        ocr_status: r
+            .get::<_, Option<String>>(13)?
+            .map(|s| crate::ocr::OcrState::parse(&s)),
     })
 }
 

@@ -9,6 +9,7 @@ pub mod documents;
 pub mod inbox;
 pub mod matters;
 pub mod numbering;
+pub mod ocr;
 pub mod retention;
 pub mod search;
 pub mod settings;

@@ -888,7 +888,8 @@ pub fn document_facts(conn: &Connection, id: i64) -> Result<DocumentFacts, Domai
     })
 }
 
-/// Removes every row describing document `id` (with its wrapped keys) and
+/// Removes every row describing document `id` (with its wrapped keys and
+/// its OCR pages and job) and
 /// queues `blobs` in `destruction_jobs`. Its search index entry is the
 /// caller's (`search::erase`, once for a whole destruction).
 pub fn erase_document(conn: &Connection, id: i64, blobs: &[String]) -> Result<(), DomainError> {
@@ -908,6 +909,8 @@ pub fn erase_document(conn: &Connection, id: i64, blobs: &[String]) -> Result<()
         "DELETE FROM retention_deferrals WHERE kind = 'document' AND target_id = ?1",
         [id],
     )?;
+    // Recognised text and the OCR queue's record of it go with the versions.
+    crate::ocr::erase(conn, id)?;
     conn.execute("DELETE FROM document_versions WHERE document_id = ?1", [id])?;
     conn.execute("DELETE FROM documents WHERE id = ?1", [id])?;
     Ok(())

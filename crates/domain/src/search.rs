@@ -68,9 +68,18 @@ pub struct SearchHit {
     pub created_at: String,
     /// A short extract with the matches between `[` and `]`.
     pub snippet: String,
+    /// For a scan, the page (from 1) whose recognised text shows the most
+    /// of the query's words, so the preview can open there.
+    pub page: Option<u32>,
 }
 
 /// Indexes a document's names and text, and records its text status.
+///
+/// Called for each new current version (import, new or restored version,
+/// inbox ingest and filing): recognised text of older versions leaves the
+/// index and the OCR queue, and a scan (a PDF without text, a PNG, JPEG or
+/// TIFF image) is queued for recognition ([`crate::ocr`]) in the same
+/// transaction, so an import never waits for OCR.
 pub fn index(
     conn: &Connection,
     document_id: i64,
@@ -86,16 +95,34 @@ pub fn index(
     // Tags and notes go in with the text: one insert, no update (with
     // FTS5 secure-delete an update costs a delete).
     conn.execute(
-        "INSERT INTO document_search (rowid, title, original_name, body, meta)
+        "INSERT INTO document_search (rowid, title, original_name, body, meta, ocr)
          VALUES (?1, ?2, ?3, ?4, coalesce((SELECT d.notes || ' ' || coalesce((SELECT group_concat(tag, ' ')
                         FROM document_tags WHERE document_id = d.id), '')
-                    FROM documents d WHERE d.id = ?1), ''))",
+                    FROM documents d WHERE d.id = ?1), ''), '')",
         params![document_id, title, original_name, body],
     )?;
     conn.execute(
         "UPDATE documents SET text_status = ?2 WHERE id = ?1",
         params![document_id, status.as_str()],
     )?;
+    let current: Option<i64> = conn
+        .query_row(
+            "SELECT id FROM document_versions WHERE document_id = ?1 ORDER BY version DESC LIMIT 1",
+            [document_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    crate::ocr::forget_other_versions(conn, document_id, current)?;
+    let pdf_without_text =
+        status == TextStatus::NoText && original_name.to_ascii_lowercase().ends_with(".pdf");
+    if current.is_some() && (pdf_without_text || crate::ocr::is_scan_image(original_name)) {
+        crate::ocr::enqueue(
+            conn,
+            document_id,
+            crate::ocr::OcrMode::Auto,
+            crate::ocr::DEFAULT_LANGUAGES,
+        )?;
+    }
     Ok(())
 }
 
@@ -156,7 +183,7 @@ fn rewrites_index(text: i64, index_rows: i64) -> bool {
 pub fn erase(conn: &Connection, document_ids: &[i64]) -> Result<Erased, DomainError> {
     let mut text = 0;
     let mut size = conn.prepare_cached(
-        "SELECT length(title) + length(original_name) + length(body) + length(meta)
+        "SELECT length(title) + length(original_name) + length(body) + length(meta) + length(ocr)
          FROM document_search WHERE rowid = ?1",
     )?;
     for id in document_ids {
@@ -222,9 +249,9 @@ pub fn to_query(text: &str) -> Option<String> {
 pub const RANKED_FIRST: i64 = 10_000;
 
 /// How a match scores: titles weigh most, then tags and notes, file names,
-/// and the text (lower is better). Every score a search compares comes
+/// and the text, extracted or recognised alike (lower is better). Every score a search compares comes
 /// from this one expression over the whole query.
-const SCORE: &str = "bm25(document_search, 5.0, 2.0, 1.0, 3.0)";
+const SCORE: &str = "bm25(document_search, 5.0, 2.0, 1.0, 3.0, 1.0)";
 
 /// The filters every ranking pass applies; `d` is the document, `m` its matter.
 const FILTERS: &str = "d.trashed_at IS NULL
@@ -366,7 +393,7 @@ pub fn search(
     let mut snippets = snippet::Snippets::new(&terms(text))?;
     let mut details = conn.prepare_cached(
         "SELECT d.id, d.title, m.id, m.number, c.name, d.original_name, d.created_at,
-                s.title, s.original_name, s.body, s.meta
+                s.title, s.original_name, s.body, s.meta, s.ocr
          FROM document_search s
          CROSS JOIN documents d ON d.id = s.rowid
          CROSS JOIN matters m ON m.id = d.matter_id
@@ -377,8 +404,8 @@ pub fn search(
     for (id, _) in &ranked {
         let hit = details.query_row([id], |r| {
             // The columns are read in place (no copy of a long text).
-            let mut columns = Vec::with_capacity(4);
-            for i in 7..11 {
+            let mut columns = Vec::with_capacity(5);
+            for i in 7..12 {
                 let bytes = match r.get_ref(i)? {
                     rusqlite::types::ValueRef::Text(t) => t,
                     _ => &[],
@@ -386,19 +413,28 @@ pub fn search(
                 columns.push(String::from_utf8_lossy(bytes));
             }
             let columns: Vec<&str> = columns.iter().map(|c| c.as_ref()).collect();
-            Ok(SearchHit {
-                document_id: r.get(0)?,
-                title: r.get(1)?,
-                matter_id: r.get(2)?,
-                matter_number: r.get(3)?,
-                client_name: r.get(4)?,
-                original_name: r.get(5)?,
-                created_at: r.get(6)?,
-                snippet: snippets.make(&columns)?,
-            })
+            let recognised = columns.get(4).is_some_and(|c| !c.is_empty());
+            Ok((
+                recognised,
+                SearchHit {
+                    document_id: r.get(0)?,
+                    title: r.get(1)?,
+                    matter_id: r.get(2)?,
+                    matter_number: r.get(3)?,
+                    client_name: r.get(4)?,
+                    original_name: r.get(5)?,
+                    created_at: r.get(6)?,
+                    snippet: snippets.make(&columns)?,
+                    page: None,
+                },
+            ))
         });
         // Gone since it was ranked (another process destroyed it): skipped.
-        if let Some(hit) = hit.optional()? {
+        if let Some((recognised, mut hit)) = hit.optional()? {
+            if recognised {
+                let pages = crate::ocr::page_texts(conn, hit.document_id)?;
+                hit.page = snippets.best_page(&pages)?;
+            }
             hits.push(hit);
         }
     }

@@ -326,8 +326,65 @@ ALTER TABLE documents ADD COLUMN audit_seq INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE inbox_items ADD COLUMN audit_seq INTEGER NOT NULL DEFAULT 0;
 "#,
     },
-    // Version 11 is another change landing beside this one; a vault
-    // never skips it in a release (both ship together).
+    Migration {
+        version: 11,
+        description: "the OCR queue: a job per scanned document version, recognised text per page, searchable in its own index column",
+        sql: r#"
+-- One job per document version to recognise (only ever the document's
+-- current version). Pages are recognised in order; `next_page` (from 0)
+-- advances in the transaction that records the page, so a crash, a lock
+-- or a restart resumes at the next page and no page is recognised twice.
+-- `page_attempts` counts starts at `next_page` without a result (a page
+-- that kills the process each time is recorded failed after a few).
+CREATE TABLE ocr_jobs (
+    version_id      INTEGER PRIMARY KEY REFERENCES document_versions (id),
+    document_id     INTEGER NOT NULL REFERENCES documents (id),
+    mode            TEXT NOT NULL CHECK (mode IN ('auto', 'redo', 'force')),
+    languages       TEXT NOT NULL CHECK (length(languages) > 0),
+    page_count      INTEGER,
+    next_page       INTEGER NOT NULL DEFAULT 0 CHECK (next_page >= 0),
+    status          TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'partial', 'failed')),
+    reason          TEXT,
+    mean_confidence INTEGER CHECK (mean_confidence BETWEEN 0 AND 100),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    page_attempts   INTEGER NOT NULL DEFAULT 0,
+    queued_at       TEXT NOT NULL,
+    started_at      TEXT,
+    finished_at     TEXT,
+    CHECK (page_count IS NULL OR next_page <= page_count)
+) STRICT;
+CREATE INDEX ocr_jobs_pending ON ocr_jobs (queued_at, version_id)
+    WHERE status IN ('queued', 'running');
+CREATE INDEX ocr_jobs_document ON ocr_jobs (document_id);
+
+-- The text recognised on each page (numbered from 1), kept for the page a
+-- search hit names and to rebuild the index column on each page.
+CREATE TABLE ocr_pages (
+    version_id  INTEGER NOT NULL REFERENCES ocr_jobs (version_id),
+    page        INTEGER NOT NULL CHECK (page >= 1),
+    status      TEXT NOT NULL CHECK (status IN ('recognised', 'text_layer', 'failed')),
+    text        TEXT NOT NULL DEFAULT '',
+    confidence  INTEGER CHECK (confidence BETWEEN 0 AND 100),
+    reason      TEXT,
+    attempts    INTEGER NOT NULL DEFAULT 1,
+    done_at     TEXT NOT NULL,
+    PRIMARY KEY (version_id, page)
+) STRICT;
+
+-- The index gains a column for recognised text, beside the extracted
+-- text: ranked by the same bm25 with the other columns, replaced on a
+-- redo without touching the text layer's. Rebuilt as migration 7 did.
+CREATE VIRTUAL TABLE document_search_v11 USING fts5(
+    title, original_name, body, meta, ocr,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+INSERT INTO document_search_v11 (document_search_v11, rank) VALUES ('secure-delete', 1);
+INSERT INTO document_search_v11 (rowid, title, original_name, body, meta, ocr)
+SELECT rowid, title, original_name, body, meta, '' FROM document_search;
+DROP TABLE document_search;
+ALTER TABLE document_search_v11 RENAME TO document_search;
+"#,
+    },
     Migration {
         version: 12,
         description: "conflict checks: prospects, names kept from destroyed matters, common parties, immutable checks, hits and decisions",

@@ -55,6 +55,10 @@ import type { CheckRequest } from "./bindings/CheckRequest";
 import type { CheckSummary } from "./bindings/CheckSummary";
 import type { Decision } from "./bindings/Decision";
 import type { NewHit } from "./bindings/NewHit";
+import type { OcrJob } from "./bindings/OcrJob";
+import type { OcrMode } from "./bindings/OcrMode";
+import type { OcrOverview } from "./bindings/OcrOverview";
+import type { OcrProgress } from "./bindings/OcrProgress";
 
 /** Raised in the page when any command answers `vault_locked`. */
 export const LOCAL_LOCKED_EVENT = "matterbox-vault-locked";
@@ -136,6 +140,9 @@ export const api = {
   restoreVersion: (id: number, version: number) => call<DocumentDetail>("document_restore_version", { id, version }),
   exportDocument: (id: number, version: number | null) => call<string | null>("document_export", { id, version }),
   openExternal: (id: number) => call<null>("document_open_external", { id }),
+  /** Queues a scan's text recognition again (Retry). */
+  ocrDocument: (id: number, mode: OcrMode) => call<OcrJob>("ocr_document", { id, mode }),
+  ocrStatus: () => call<OcrOverview>("ocr_status"),
   search: (text: string, filter: SearchFilter) => call<SearchHit[]>("document_search", { text, filter }),
   doctor: (fix: boolean, deep: boolean) => call<DoctorReport>("doctor_run", { fix, deep }),
   inboxStatus: () => call<InboxStatus>("inbox_status"),
@@ -202,6 +209,11 @@ export function backupAge(hours: number | null): string {
 /** The inbox watcher's state, whenever it changes. */
 export function onInboxStatus(callback: (status: InboxStatus) => void): Promise<UnlistenFn> {
   return listen<InboxStatus>("inbox-status", (e) => callback(e.payload));
+}
+
+/** A scan's page started or recorded by the background OCR worker. */
+export function onOcrProgress(callback: (event: OcrProgress) => void): Promise<UnlistenFn> {
+  return listen<OcrProgress>("ocr-progress", (e) => callback(e.payload));
 }
 
 /** Files the inbox just took in. */

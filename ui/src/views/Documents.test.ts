@@ -25,6 +25,7 @@ const doc = (id: number, title: string): DocumentSummary => ({
   notes: "",
   tags: [],
   textStatus: "extracted",
+  ocrStatus: null,
   trashedAt: null,
 });
 

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 
+use matterbox_core::ocr::OcrMode;
+
 use crate::ctx::Ctx;
 use crate::failure::Outcome;
 use crate::shown::{shown, shown_lines, shown_path};
@@ -66,6 +68,17 @@ pub(crate) enum DocCmd {
     Trash { id: i64 },
     /// Take a document out of the trash.
     Untrash { id: i64 },
+    /// Recognise the text of a scan (PDF, PNG, JPEG, TIFF) again, in the
+    /// background queue (`matterbox ocr run` does it now).
+    Ocr {
+        id: i64,
+        /// Recognise every page, also pages that already have text.
+        #[arg(long, conflicts_with = "force")]
+        redo: bool,
+        /// As --redo; a searchable-PDF export would also replace the text layer.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 pub(crate) fn doc_cmd(ctx: &Ctx, cmd: DocCmd) -> Outcome {
@@ -92,10 +105,14 @@ pub(crate) fn doc_cmd(ctx: &Ctx, cmd: DocCmd) -> Outcome {
         DocCmd::Show { id } => {
             let d = s.document(id)?;
             let versions = s.document_versions(id)?;
-            let out = serde_json::json!({ "document": d, "versions": versions });
+            let ocr = s.ocr_job(id)?;
+            let out = serde_json::json!({ "document": d, "versions": versions, "ocr": ocr });
             ctx.print(&out, |_| {
                 let mut t = document_line(&d);
                 t.push_str(&format!("        file: {}  text: {}\n", shown(&d.original_name), d.text_status));
+                if let Some(j) = &ocr {
+                    t.push_str(&format!("        OCR: {}\n", crate::commands::ocr::job_text(j)));
+                }
                 if !d.notes.is_empty() {
                     t.push_str(&format!("        notes: {}\n", shown_lines(&d.notes, "               ")));
                 }
@@ -134,6 +151,16 @@ pub(crate) fn doc_cmd(ctx: &Ctx, cmd: DocCmd) -> Outcome {
         DocCmd::Untrash { id } => {
             let d = s.set_document_trashed(id, false)?;
             ctx.print(&d, |d| format!("Restored from the trash: {}\n", shown(&d.title)))
+        }
+        DocCmd::Ocr { id, redo, force } => {
+            let mode = if force {
+                OcrMode::Force
+            } else if redo {
+                OcrMode::Redo
+            } else {
+                OcrMode::Auto
+            };
+            crate::commands::ocr::doc_ocr(ctx, s, id, mode)
         }
         DocCmd::Export { id, output, version } => {
             s.export_document(id, version, &output)?;
@@ -179,10 +206,11 @@ pub(crate) fn search_cmd(
                 h.iter()
                     .map(|d| {
                         format!(
-                            "{:>6}  {}  {}\n        {}\n",
+                            "{:>6}  {}  {}{}\n        {}\n",
                             d.document_id,
                             shown(&d.matter_number),
                             shown(&d.title),
+                            d.page.map(|p| format!("  (page {p})")).unwrap_or_default(),
                             shown(&d.snippet.replace('\n', " "))
                         )
                     })

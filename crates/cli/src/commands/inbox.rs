@@ -200,8 +200,22 @@ pub(crate) fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
                 },
                 d.fallback_reason().map(|e| format!("; native watching failed: {}", shown(e))).unwrap_or_default()
             );
+            // Scans it ingests are recognised here too, one page between
+            // two looks at the inbox, so a new file never waits long.
+            let mut recogniser = matterbox_core::ocr::Recogniser::default();
             loop {
                 if !d.due(false) {
+                    s.ocr_run(&mut recogniser, Some(1), &|| false, &mut |p, state| {
+                        // A closed stdout stops nothing: the page is recorded.
+                        let mut out = std::io::stdout().lock();
+                        let _ = if ctx.json {
+                            let line = serde_json::json!({ "ocr": { "documentId": p.document_id, "page": p.page + 1, "pageCount": p.page_count, "status": state.map(|s| s.as_str()) } });
+                            writeln!(out, "{line}")
+                        } else {
+                            writeln!(out, "{}", crate::commands::ocr::page_text(p, state))
+                        }
+                        .and_then(|()| out.flush());
+                    })?;
                     d.wait();
                     continue;
                 }

@@ -8,5 +8,6 @@ pub(crate) mod conflict;
 pub(crate) mod doc;
 pub(crate) mod inbox;
 pub(crate) mod matter;
+pub(crate) mod ocr;
 pub(crate) mod retention;
 pub(crate) mod vault;

@@ -253,6 +253,21 @@ impl Snippets {
         })
     }
 
+    /// Of a scan's recognised pages (number, text), the one whose best
+    /// window shows the query best (the first on a tie), as [`Self::make`]
+    /// picks a column.
+    pub(crate) fn best_page(&mut self, pages: &[(u32, String)]) -> rusqlite::Result<Option<u32>> {
+        let mut best: Option<(usize, u32)> = None;
+        for (number, text) in pages {
+            if let Some(shown) = self.best_in(text)?
+                && best.is_none_or(|(score, _)| shown.score > score)
+            {
+                best = Some((shown.score, *number));
+            }
+        }
+        Ok(best.map(|(_, n)| n))
+    }
+
     /// The best window of one column's text.
     fn best_in(&mut self, text: &str) -> rusqlite::Result<Option<Shown>> {
         let mut best: Option<Shown> = None;

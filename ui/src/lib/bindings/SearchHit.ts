@@ -4,4 +4,9 @@ export type SearchHit = { documentId: number, title: string, matterId: number, m
 /**
  * A short extract with the matches between `[` and `]`.
  */
-snippet: string, };
+snippet: string, 
+/**
+ * For a scan, the page (from 1) whose recognised text shows the most
+ * of the query's words, so the preview can open there.
+ */
+page: number | null, };

@@ -1,0 +1,415 @@
+//! Text recognition of scans through the `matterbox` binary, with the real
+//! Tesseract (installed by `scripts/setup.sh --test`): scans made here
+//! (text rendered by ImageMagick with DejaVu Sans, wrapped by `img2pdf`),
+//! imported or dropped into the inbox, recognised by `ocr run` or `inbox
+//! watch`, found by search on the right page, never in clear on disk.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use matterbox_tests::{COMMAND_LIMIT, Home, Run, files_containing, run_within};
+
+const PASS: &str = "a long test passphrase";
+const WAIT: Duration = Duration::from_secs(300);
+
+struct Vault {
+    home: Home,
+    /// A private temporary folder for every command (TMPDIR).
+    tmp: PathBuf,
+    /// Where the test makes its scans (outside everything checked).
+    src: PathBuf,
+}
+
+impl Vault {
+    fn new() -> Vault {
+        let home = Home::new();
+        let tmp = home.path().join("tmp");
+        let src = home.path().join("made-by-the-test");
+        std::fs::create_dir_all(&tmp).unwrap();
+        std::fs::create_dir_all(&src).unwrap();
+        let v = Vault { home, tmp, src };
+        v.run(&["vault", "create", "--danger-device-secret-in-plain-file"])
+            .ok();
+        v.run(&["client", "add", "--name", "Ada Fictional"]).ok();
+        v.run(&[
+            "matter",
+            "open",
+            "--client",
+            "1",
+            "--title",
+            "Estate",
+            "--opened",
+            "2026-01-15",
+        ])
+        .ok();
+        v
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = self.home.cmd();
+        c.arg("--vault")
+            .arg(self.home.vault_dir("v"))
+            .args(args)
+            .env("MATTERBOX_PASSPHRASE", PASS)
+            .env("TMPDIR", &self.tmp);
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        run_within(&mut self.cmd(args), COMMAND_LIMIT).0
+    }
+
+    fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        self.run(&all).ok().json()
+    }
+
+    /// A scanned PDF whose page `i` shows `lines[i]`, made as a scanner
+    /// would: one 200 dpi gray image per page, wrapped without re-encoding.
+    fn scan_pdf(&self, name: &str, pages: &[&str]) -> PathBuf {
+        let mut images = Vec::new();
+        for (i, text) in pages.iter().enumerate() {
+            let png = self.src.join(format!("{name}-{i}.png"));
+            render(text, &png);
+            images.push(png);
+        }
+        let pdf = self.src.join(name);
+        let out = Command::new("img2pdf")
+            .args(&images)
+            .arg("-o")
+            .arg(&pdf)
+            .output()
+            .expect("img2pdf (scripts/setup.sh --test installs it)");
+        assert!(out.status.success(), "{out:?}");
+        pdf
+    }
+
+    fn import(&self, file: &Path) -> String {
+        let d = self.json(&["doc", "add", "2026-0001", file.to_str().unwrap()]);
+        d["id"].to_string()
+    }
+
+    fn search(&self, words: &str) -> Vec<serde_json::Value> {
+        self.json(&["search", words]).as_array().unwrap().clone()
+    }
+
+    fn ocr_of(&self, id: &str) -> serde_json::Value {
+        self.json(&["doc", "show", id])["ocr"].clone()
+    }
+}
+
+/// Renders `text` (lines separated by `\n`) as a 200 dpi gray page image.
+fn render(text: &str, png: &Path) {
+    let mut c = Command::new("convert");
+    c.args(["-size", "1700x900", "xc:white", "-font", "DejaVu-Sans"])
+        .args(["-pointsize", "40", "-fill", "black"]);
+    for (i, line) in text.lines().enumerate() {
+        c.args(["-annotate", &format!("+100+{}", 150 + 110 * i), line]);
+    }
+    let out = c
+        .args([
+            "-density",
+            "200",
+            "-units",
+            "PixelsPerInch",
+            "-type",
+            "Grayscale",
+        ])
+        .arg(png)
+        .output()
+        .expect("ImageMagick convert");
+    assert!(out.status.success(), "{out:?}");
+}
+
+/// Everything below `dirs` holding `word` in clear.
+fn in_clear(dirs: &[&Path], word: &str) -> Vec<PathBuf> {
+    dirs.iter()
+        .filter(|d| d.exists())
+        .flat_map(|d| files_containing(d, word))
+        .collect()
+}
+
+/// A three-page scan is found by a word on its third page, and the hit
+/// names page 3. Its canary words are found by search and appear in clear
+/// nowhere under the vault, the temporary folder or the user's cache, and
+/// the recognised text took no temporary file of its own.
+#[test]
+fn a_three_page_scan_is_found_by_a_word_on_page_three_and_nothing_is_in_clear() {
+    let v = Vault::new();
+    let pdf = v.scan_pdf(
+        "deposition.pdf",
+        &[
+            "Deposition of the first witness\nThe weather was mild that morning",
+            "The second page speaks of the lease\nand of the garden wall",
+            "On the third page the witness said\nPelican Quarantine Zanzibar",
+        ],
+    );
+    let id = v.import(&pdf);
+    assert_eq!(v.ocr_of(&id)["status"], "queued");
+    let report = v.json(&["ocr", "run"]);
+    assert_eq!(report["pages"], 3, "{report}");
+    assert_eq!(report["done"], 1, "{report}");
+    let ocr = v.ocr_of(&id);
+    assert_eq!(ocr["status"], "done", "{ocr}");
+    assert_eq!(ocr["pageCount"], 3);
+    assert!(ocr["meanConfidence"].as_u64().unwrap() >= 80, "{ocr}");
+
+    let hits = v.search("zanzibar");
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0]["documentId"].to_string(), id);
+    assert_eq!(hits[0]["page"], 3, "{hits:?}");
+    let hits = v.search("garden wall");
+    assert_eq!(hits[0]["page"], 2, "{hits:?}");
+    // The human output says the page too.
+    let shown = v.run(&["search", "pelican"]).ok().stdout;
+    assert!(shown.contains("(page 3)"), "{shown}");
+
+    let vault = v.home.vault_dir("v");
+    let cache = v.home.path().join(".cache");
+    for word in ["Zanzibar", "Pelican", "Quarantine", "garden wall"] {
+        let found = in_clear(&[&vault, &v.tmp, &cache], word);
+        assert!(found.is_empty(), "{word} in clear in {found:?}");
+    }
+    let left: Vec<_> = std::fs::read_dir(&v.tmp).unwrap().collect();
+    assert!(left.is_empty(), "temporary files left: {left:?}");
+}
+
+/// `ocr run` killed (SIGKILL) in the middle of a six-page scan: the next
+/// run starts at the page after the last one recorded, and in the end
+/// every page is recorded once and at most the page in flight was started
+/// twice.
+#[test]
+fn a_run_killed_mid_document_resumes_at_the_next_page() {
+    let v = Vault::new();
+    const WORDS: [&str; 6] = [
+        "walrus", "quokka", "narwhal", "axolotl", "pangolin", "okapi",
+    ];
+    let pages: Vec<String> = WORDS
+        .iter()
+        .map(|w| format!("A transcript page of the hearing\nThe keyword here is {w}"))
+        .collect();
+    let pages: Vec<&str> = pages.iter().map(String::as_str).collect();
+    let id = v.import(&v.scan_pdf("transcript.pdf", &pages));
+
+    let mut child = v
+        .cmd(&["ocr", "run"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, lines) = mpsc::channel();
+    let err = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let line = lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("ocr run reported no second page");
+        if line.contains("page 2 of 6") {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let ocr = v.ocr_of(&id);
+    let recorded = ocr["pagesDone"].as_u64().unwrap();
+    assert!((2..6).contains(&recorded), "{ocr}");
+    assert_eq!(ocr["status"], "running", "{ocr}");
+
+    let rerun = v.run(&["ocr", "run"]).ok();
+    let redone: Vec<&str> = rerun
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("OCR: "))
+        .collect();
+    assert_eq!(redone.len() as u64, 6 - recorded, "{redone:?}");
+    assert!(
+        redone[0].contains(&format!("page {} of 6", recorded + 1)),
+        "{redone:?}"
+    );
+    let ocr = v.ocr_of(&id);
+    assert_eq!(ocr["status"], "done", "{ocr}");
+    assert_eq!(ocr["pagesDone"], 6);
+    let attempts = ocr["attempts"].as_u64().unwrap();
+    assert!(
+        (6..=7).contains(&attempts),
+        "six pages started {attempts} times: {ocr}"
+    );
+    for (i, word) in WORDS.iter().enumerate() {
+        let hits = v.search(word);
+        assert_eq!(hits.len(), 1, "{word}: {hits:?}");
+        assert_eq!(hits[0]["page"], i + 1, "{hits:?}");
+    }
+}
+
+/// The CRC-32 of PNG chunks.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    let start = out.len();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let crc = crc32(&out[start..]);
+    out.extend_from_slice(&crc.to_be_bytes());
+}
+
+/// A decompression bomb (a PNG declaring 30,000 × 30,000 pixels in a few
+/// bytes) and a damaged JPEG end `failed` with their reasons, listed by
+/// `ocr status`; nothing crashes and the queue goes on to a good scan.
+#[test]
+fn a_decompression_bomb_and_a_corrupt_image_fail_with_their_reasons() {
+    let v = Vault::new();
+    let mut bomb = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&30_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&30_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
+    png_chunk(&mut bomb, b"IHDR", &ihdr);
+    png_chunk(
+        &mut bomb,
+        b"IDAT",
+        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+    );
+    png_chunk(&mut bomb, b"IEND", &[]);
+    let bomb_file = v.src.join("bomb.png");
+    std::fs::write(&bomb_file, &bomb).unwrap();
+    let corrupt_file = v.src.join("photo.jpg");
+    let mut corrupt = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    corrupt.extend((0..5000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8));
+    std::fs::write(&corrupt_file, &corrupt).unwrap();
+    let bomb_id = v.import(&bomb_file);
+    let corrupt_id = v.import(&corrupt_file);
+    let good = v.import(&v.scan_pdf("good.pdf", &["A plain page about the orchard"]));
+
+    let report = v.json(&["ocr", "run"]);
+    assert_eq!(report["failed"], 2, "{report}");
+    assert_eq!(report["done"], 1, "{report}");
+    let bomb_ocr = v.ocr_of(&bomb_id);
+    assert_eq!(bomb_ocr["status"], "failed", "{bomb_ocr}");
+    let reason = bomb_ocr["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("30000") && reason.contains("refused"),
+        "{reason}"
+    );
+    let corrupt_ocr = v.ocr_of(&corrupt_id);
+    assert_eq!(corrupt_ocr["status"], "failed", "{corrupt_ocr}");
+    assert!(
+        corrupt_ocr["reason"]
+            .as_str()
+            .is_some_and(|r| !r.is_empty())
+    );
+
+    let status = v.json(&["ocr", "status"]);
+    assert_eq!(status["failed"], 2, "{status}");
+    let listed: Vec<String> = status["attention"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["documentId"].to_string())
+        .collect();
+    assert!(
+        listed.contains(&bomb_id) && listed.contains(&corrupt_id),
+        "{status}"
+    );
+    let human = v.run(&["ocr", "status"]).ok().stdout;
+    assert!(human.contains("recognition failed: "), "{human}");
+    assert_eq!(v.search("orchard")[0]["documentId"].to_string(), good);
+
+    // A retry queues it again (and fails again, for the same reason).
+    let again = v.json(&["doc", "ocr", &bomb_id, "--redo"]);
+    assert_eq!(again["status"], "queued");
+    assert_eq!(again["mode"], "redo");
+}
+
+/// A scan dropped into a matter's subfolder of the inbox is searchable by
+/// its words with no user action: `inbox watch` ingests and recognises it.
+#[test]
+fn an_inbox_scan_in_a_matter_subfolder_becomes_searchable() {
+    let v = Vault::new();
+    let inbox = v.home.path().join("inbox");
+    v.run(&[
+        "inbox",
+        "settings",
+        "--folder",
+        inbox.to_str().unwrap(),
+        "--quiet-ms",
+        "300",
+    ])
+    .ok();
+    let scan = v.scan_pdf(
+        "letter.pdf",
+        &["Letter from the landlord\nabout the Marmalade clause"],
+    );
+    let mut watcher = v
+        .cmd(&["--json", "inbox", "watch"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, lines) = mpsc::channel();
+    let out = watcher.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+                let _ = tx.send(v);
+            }
+        }
+    });
+    // The folder exists once the watcher has started.
+    let deadline = Instant::now() + WAIT;
+    while !inbox.exists() {
+        assert!(Instant::now() < deadline, "the inbox folder was not made");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let sub = inbox.join("2026-0001");
+    std::fs::create_dir_all(&sub).unwrap();
+    let staging = inbox.join(".letter.pdf.part");
+    std::fs::copy(&scan, &staging).unwrap();
+    std::fs::rename(&staging, sub.join("letter.pdf")).unwrap();
+    let mut seen = Vec::new();
+    let done = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Ok(event) = lines.recv_timeout(left) else {
+            let _ = watcher.kill();
+            panic!("no recognised scan within {WAIT:?}: {seen:?}");
+        };
+        if event["ocr"]["status"] == "done" {
+            break event;
+        }
+        seen.push(event);
+    };
+    let _ = watcher.kill();
+    let _ = watcher.wait();
+    assert!(
+        seen.iter()
+            .any(|e| e["ingested"]["matterNumber"] == "2026-0001"),
+        "{seen:?}"
+    );
+    let hits = v.search("marmalade");
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0]["documentId"], done["ocr"]["documentId"]);
+    assert_eq!(hits[0]["matterNumber"], "2026-0001");
+    assert_eq!(hits[0]["page"], 1);
+}
