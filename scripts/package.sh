@@ -27,11 +27,14 @@ done
 
 ./scripts/setup.sh
 (cd ui && npm run --silent build)
-build=(cargo build --locked -p matterbox-desktop -p matterbox-cli)
 bundle=(ui/node_modules/.bin/tauri bundle --ci --bundles "$bundles" --config src-tauri/tauri.bundle.conf.json)
 if [ "$profile" = release ]; then
-  build+=(--release)
+  build=(cargo build --locked --release -p matterbox-desktop -p matterbox-cli)
 else
+  # The debug build exactly as scripts/test.sh makes it (the whole
+  # workspace, so with the test hooks the other tests need): building the
+  # two crates alone would replace the binaries the rest of the suite runs.
+  build=(cargo build --locked --workspace --all-targets)
   bundle+=(--debug)
 fi
 "${build[@]}"
