@@ -224,33 +224,16 @@ impl Destination {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file beside it, synced,
-/// then renamed over: a reader sees the old file or the new one.
+/// Writes `bytes` to `path` whole or not at all (the project's one
+/// atomic write: a temporary file beside it, synced, renamed over).
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let io = |source| BackupError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let written = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        if let Some(dir) = path.parent() {
-            std::fs::File::open(dir)?.sync_all()?;
-        }
-        Ok(())
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written.map_err(io)
+    matterbox_vault::fsutil::write_atomic(path, bytes).map_err(|e| match e {
+        matterbox_vault::VaultError::Io { path, source } => BackupError::Io { path, source },
+        other => BackupError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(other.to_string()),
+        },
+    })
 }
 
 /// rustic's messages span several lines with hints for its own CLI; the
