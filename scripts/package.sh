@@ -34,7 +34,7 @@ else
   # The debug build exactly as scripts/test.sh makes it (the whole
   # workspace, so with the test hooks the other tests need): building the
   # two crates alone would replace the binaries the rest of the suite runs.
-  build=(cargo build --locked --workspace --all-targets)
+  build=(cargo build --locked --workspace --lib --bins --tests)
   bundle+=(--debug)
 fi
 "${build[@]}"

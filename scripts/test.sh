@@ -11,27 +11,33 @@ cd "$(dirname "$0")/.."
 started=$(date +%s)
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+# Each phase prints its start time, so a slow run says where its time went.
+phase() { echo "== $* (at $(( $(date +%s) - started )) s)"; }
 
+phase "setup"
 ./scripts/setup.sh --test
 
-echo "== UI: type-check, component tests, build"
+phase "UI: type-check, component tests, build"
 (cd ui && npm run --silent check && NO_COLOR=1 npm run --silent test && npm run --silent build) 2>&1 | tee -a "$log"
-echo "== cargo fmt"
+phase "cargo fmt"
 cargo fmt --all -- --check
-echo "== cargo clippy"
+phase "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-echo "== build"
-cargo build --workspace --all-targets --locked
+# The binaries the integration and end-to-end tests run, and the test
+# binaries; benchmarks are type-checked by clippy above and not run here,
+# so they are not linked (nine more links of the whole core).
+phase "build"
+cargo build --workspace --lib --bins --tests --locked
 
 
 export MATTERBOX_TEST_PYTHON="$PWD/target/test-python/bin/python"
-echo "== Rust tests (inside a private Secret Service)"
+phase "Rust tests (inside a private Secret Service)"
 ./scripts/with-secret-service.sh cargo test --workspace --lib --bins --tests --locked 2>&1 | tee -a "$log"
 
-echo "== end-to-end: the real app under Xvfb via tauri-driver (inside a private Secret Service)"
+phase "end-to-end: the real app under Xvfb via tauri-driver (inside a private Secret Service)"
 ./scripts/with-secret-service.sh "$MATTERBOX_TEST_PYTHON" -m pytest -p no:cacheprovider tests/e2e 2>&1 | tee -a "$log"
 
-echo "== fuzzing: every parser of hostile input, briefly (scripts/fuzz.sh)"
+phase "fuzzing: every parser of hostile input, briefly (scripts/fuzz.sh)"
 MATTERBOX_FUZZ_SECONDS="${MATTERBOX_FUZZ_SECONDS:-20}" ./scripts/fuzz.sh 2>&1 | tee -a "$log"
 
 # One closing line over every test binary.

@@ -57,6 +57,7 @@ fn export_all(dir: &Path) {
     crate::backup::BackupStatus::export_all(&cfg).unwrap();
     crate::backup::StoreKey::export_all(&cfg).unwrap();
     matterbox_core::inbox::MatterSuggestion::export_all(&cfg).unwrap();
+    matterbox_core::inbox::Unfiled::export_all(&cfg).unwrap();
     matterbox_core::backup::DrillReport::export_all(&cfg).unwrap();
     matterbox_core::conflicts::CheckRequest::export_all(&cfg).unwrap();
     matterbox_core::domain::conflicts::CheckRecord::export_all(&cfg).unwrap();

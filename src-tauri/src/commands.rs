@@ -8,7 +8,6 @@ use chrono::NaiveDate;
 use matterbox_core::conflicts::CheckRequest;
 use matterbox_core::domain::conflicts::{CheckRecord, CheckSummary, Decision, NewHit};
 use matterbox_core::domain::documents::{DocumentPatch, DocumentSummary};
-use matterbox_core::domain::inbox::UnfiledItem;
 use matterbox_core::domain::retention::{DueItem, Hold, HoldTarget, Policy, PolicyInput};
 use matterbox_core::domain::search::{SearchFilter, SearchHit};
 use matterbox_core::domain::{
@@ -606,8 +605,21 @@ pub async fn inbox_scan_now(state: State<'_, AppState>) -> Res<()> {
 }
 
 #[tauri::command]
-pub async fn inbox_unfiled(state: State<'_, AppState>) -> Res<Vec<UnfiledItem>> {
+pub async fn inbox_unfiled(state: State<'_, AppState>) -> Res<Vec<matterbox_core::inbox::Unfiled>> {
     state.with_session(|s| s.unfiled())
+}
+
+/// An Unfiled item's content, decrypted in memory and sent as raw bytes
+/// over IPC (as [`document_preview`]): it never touches the disk.
+#[tauri::command]
+pub async fn inbox_preview(state: State<'_, AppState>, item_id: i64) -> Res<tauri::ipc::Response> {
+    let preview = state.with_session(|s| s.preview_unfiled(item_id))?;
+    Ok(tauri::ipc::Response::new(preview.bytes.to_vec()))
+}
+
+#[tauri::command]
+pub async fn inbox_discard(state: State<'_, AppState>, item_ids: Vec<i64>) -> Res<usize> {
+    state.with_session(|s| s.discard_unfiled(&item_ids))
 }
 
 #[tauri::command]
@@ -621,10 +633,10 @@ pub async fn inbox_suggestions(
 #[tauri::command]
 pub async fn inbox_file(
     state: State<'_, AppState>,
-    item_id: i64,
+    item_ids: Vec<i64>,
     matter_id: i64,
-) -> Res<DocumentSummary> {
-    state.with_session(|s| s.file_unfiled(item_id, matter_id))
+) -> Res<Vec<DocumentSummary>> {
+    state.with_session(|s| s.file_unfiled_many(&item_ids, matter_id))
 }
 
 #[tauri::command]

@@ -176,6 +176,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             commands::inbox_unfiled,
             commands::inbox_suggestions,
             commands::inbox_file,
+            commands::inbox_preview,
+            commands::inbox_discard,
             commands::inbox_quarantine,
             commands::inbox_retry,
             commands::inbox_mkdir,

@@ -65,10 +65,42 @@ def test_files_dropped_into_the_inbox_folder_land_in_their_matter(app):
     assert app.find("unfiled-matter").get_property("value") == ""
     app.click("file-unfiled")
     assert app.present("unfiled-item"), "filed without a matter chosen"
-    app.select("unfiled-matter", text="2026-0001 — Marsh boundary dispute")
+    app.select("unfiled-matter", text="2026-0001 — Marsh boundary dispute · Ottoline Marsh (fictional)")
     app.click("file-unfiled")
     assert "Filed letter from neighbour.txt into 2026-0001" in app.text("inbox-notice")
     app.find("unfiled-empty")
+
+    # Seen before filing, several filed at once, and a stray page discarded.
+    for name, text in [("fax page one.txt", "Fictional fax, page one: the hedge survey.\n"),
+                       ("fax page two.txt", "Fictional fax, page two.\n"),
+                       ("stray cover sheet.txt", "Cover sheet for some other office.\n")]:
+        (folder / name).write_text(text)
+    wait_for(lambda: len(app.find_all("unfiled-item")) == 3, what="three Unfiled items")
+    items = {name: next(i for i in app.find_all("unfiled-item") if name in i.text)
+             for name in ("fax page one.txt", "fax page two.txt", "stray cover sheet.txt")}
+    items["fax page one.txt"].find_element("css selector", "[data-testid=preview-unfiled]").click()
+    assert "the hedge survey" in app.text("preview-text")
+    for name in ("fax page one.txt", "fax page two.txt"):
+        items[name].find_element("css selector", "[data-testid=unfiled-select]").click()
+    assert "2 selected" in app.text("unfiled-bulk")
+    app.select("bulk-matter", text="2026-0001 — Marsh boundary dispute · Ottoline Marsh (fictional)")
+    app.screenshot("13b-inbox-unfiled-several")
+    app.click("bulk-file")
+    assert "Filed 2 files into 2026-0001" in app.text("inbox-notice")
+    wait_for(lambda: len(app.find_all("unfiled-item")) == 1, what="one Unfiled item left")
+    app.click("discard-unfiled")
+    assert "stray cover sheet.txt" in app.text("discard-confirm")
+    app.click("cancel-discard")
+    assert app.present("unfiled-item"), "cancelling discarded the file"
+    app.click("discard-unfiled")
+    app.click("confirm-discard")
+    assert "Discarded stray cover sheet.txt" in app.text("inbox-notice")
+    app.find("unfiled-empty")
+    open_first_matter(app)
+    row(app, "fax page one.txt")
+    row(app, "fax page two.txt")
+    assert not any("stray cover sheet" in r.text for r in app.find_all("document-row"))
+    app.click("nav-inbox")
 
     # While locked, files wait and are counted; unlocking takes them in.
     app.click("lock")

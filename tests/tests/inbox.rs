@@ -8,7 +8,7 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use matterbox_tests::Home;
+use matterbox_tests::{Home, files_containing};
 
 const PASS: &str = "a long test passphrase";
 
@@ -454,7 +454,8 @@ fn the_same_content_twice_waits_in_unfiled_flagged_and_is_filed_by_hand() {
         .find(|i| i["originalName"] == "unplaced.txt")
         .unwrap()["id"]
         .to_string();
-    let d = json(&inbox, &["inbox", "file", &item, "2026-0002"]);
+    let filed = json(&inbox, &["inbox", "file", &item, "2026-0002"]);
+    let d = &filed[0];
     assert_eq!(d["title"], "unplaced.txt");
     assert_eq!(export(&inbox, &d["id"]), b"no number here");
     assert_eq!(
@@ -467,6 +468,124 @@ fn the_same_content_twice_waits_in_unfiled_flagged_and_is_filed_by_hand() {
     // Filed documents are searchable like any other.
     let hits = json(&inbox, &["search", "unplaced"]);
     assert_eq!(hits.as_array().unwrap().len(), 1);
+}
+
+/// Files of the encrypted blob area (what the vault keeps on disk).
+fn blob_files(inbox: &Inbox) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![inbox.home.vault_dir("v").join("blobs")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else {
+                out.push(e.path());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn several_unfiled_items_are_filed_at_once_or_not_at_all_and_discarding_destroys_one() {
+    let inbox = setup(&[]);
+    let w = Watcher::start(&inbox);
+    for (name, text) in [
+        ("scan one.txt", "first fictional scan"),
+        ("scan two.txt", "second fictional scan"),
+        (
+            "blank page.txt",
+            "Quentin Marbleworth canary, not for this practice",
+        ),
+    ] {
+        std::fs::write(inbox.dir.join(name), text).unwrap();
+    }
+    w.events(3, WAIT);
+    w.kill();
+    let unfiled = json(&inbox, &["inbox", "unfiled"]);
+    let id_of = |name: &str| {
+        unfiled
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["originalName"] == name)
+            .unwrap()["id"]
+            .to_string()
+    };
+    let (one, two, blank) = (
+        id_of("scan one.txt"),
+        id_of("scan two.txt"),
+        id_of("blank page.txt"),
+    );
+
+    // One id that is not waiting: nothing is filed, and the error says so.
+    let r = inbox.home.run(
+        "v",
+        Some(PASS),
+        &["inbox", "file", &one, "999999", "2026-0002"],
+    );
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("999999"), "{}", r.stderr);
+    assert_eq!(
+        json(&inbox, &["inbox", "unfiled"])
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    assert!(docs(&inbox, "2026-0002").is_empty());
+
+    // Both at once, in the order given.
+    let filed = json(&inbox, &["inbox", "file", &two, &one, "2026-0002"]);
+    let titles: Vec<&str> = filed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["scan two.txt", "scan one.txt"]);
+    assert_eq!(docs(&inbox, "2026-0002").len(), 2);
+
+    // Discarding the last: its encrypted copy goes from the blob area, its
+    // name from the queue, and the audit log says an item was discarded
+    // without naming it.
+    let before = blob_files(&inbox);
+    let r = json(&inbox, &["inbox", "discard", &blank]);
+    assert_eq!(r["discarded"], 1);
+    assert!(
+        json(&inbox, &["inbox", "unfiled"])
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let after = blob_files(&inbox);
+    assert_eq!(after.len() + 1, before.len(), "{before:?} -> {after:?}");
+    let audit = inbox
+        .home
+        .run("v", Some(PASS), &["audit", "export"])
+        .ok()
+        .stdout;
+    let discarded: Vec<&str> = audit
+        .lines()
+        .filter(|l| l.contains("inbox_discarded"))
+        .collect();
+    assert_eq!(discarded.len(), 1, "{audit}");
+    assert!(!audit.contains("blank page"), "{audit}");
+    // Discarded again: a clear error, nothing else changes.
+    let again = inbox
+        .home
+        .run("v", Some(PASS), &["inbox", "discard", &blank]);
+    assert_ne!(again.code, 0);
+    assert!(again.stderr.contains(&blank), "{}", again.stderr);
+    assert_eq!(docs(&inbox, "2026-0002").len(), 2);
+    // Nothing of the discarded scan is left in clear anywhere.
+    assert!(
+        files_containing(inbox.home.path(), "Quentin Marbleworth").is_empty(),
+        "{:?}",
+        files_containing(inbox.home.path(), "Quentin Marbleworth")
+    );
+    inbox.home.run("v", Some(PASS), &["audit", "verify"]).ok();
 }
 
 #[test]

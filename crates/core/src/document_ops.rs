@@ -487,11 +487,21 @@ impl Session {
 
     /// Version `v` decrypted into memory that is wiped when dropped.
     pub(crate) fn decrypt_to_memory(&self, v: &VersionKey, max: u64) -> Result<Zeroizing<Vec<u8>>> {
-        let size = documents::versions(&self.conn, v.document_id)?
+        self.decrypt_sized(v, self.version_size(v)?, max)
+    }
+
+    /// The recorded size of version `v`.
+    fn version_size(&self, v: &VersionKey) -> Result<i64> {
+        Ok(documents::versions(&self.conn, v.document_id)?
             .into_iter()
             .find(|i| i.version == v.version)
             .map(|i| i.size)
-            .unwrap_or_default();
+            .unwrap_or_default())
+    }
+
+    /// Sealed content of `size` bytes decrypted into memory that is wiped
+    /// when dropped; refused above `max`.
+    fn decrypt_sized(&self, v: &VersionKey, size: i64, max: u64) -> Result<Zeroizing<Vec<u8>>> {
         if u64::try_from(size).unwrap_or(u64::MAX) > max {
             return Err(CoreError::Invalid(format!(
                 "\u{201c}{}\u{201d} is {}, too large to show here; export it or open it with another application.",
@@ -799,7 +809,6 @@ impl Session {
     pub fn preview_document(&mut self, id: i64, version: Option<i64>) -> Result<Preview> {
         self.cancel.check()?;
         let v = documents::version_key(&self.conn, id, version)?;
-        let kind = PreviewKind::of(&v.original_name);
         self.write(|_, rec| {
             rec.record(
                 "document_viewed",
@@ -807,17 +816,25 @@ impl Session {
                 json!({ "version": v.version }),
             )
         })?;
+        self.preview_sealed(&v, self.version_size(&v)?)
+    }
+
+    /// The preview of sealed content (a document version, or an Unfiled
+    /// item that is not a document yet), decrypted in memory only. The
+    /// caller audits the viewing.
+    pub(crate) fn preview_sealed(&self, v: &VersionKey, size: i64) -> Result<Preview> {
+        let kind = PreviewKind::of(&v.original_name);
         let bytes = match kind {
             PreviewKind::None => Zeroizing::new(Vec::new()),
             PreviewKind::ExtractedText => {
-                let raw = self.decrypt_to_memory(&v, matterbox_extract::MAX_INPUT)?;
+                let raw = self.decrypt_sized(v, size, matterbox_extract::MAX_INPUT)?;
                 match extract_unless_cancelled(Kind::of(&v.original_name), raw, &self.cancel)? {
                     Extraction::Text(t) => Zeroizing::new(t.into_bytes()),
                     _ => Zeroizing::new(Vec::new()),
                 }
             }
             PreviewKind::Pdf | PreviewKind::Image | PreviewKind::Text => {
-                self.decrypt_to_memory(&v, MAX_PREVIEW)?
+                self.decrypt_sized(v, size, MAX_PREVIEW)?
             }
         };
         Ok(Preview { kind, bytes })

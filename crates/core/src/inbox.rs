@@ -32,6 +32,15 @@ pub const INBOX_SETTINGS: &str = "inbox";
 /// app can still count what waits there (it holds no client data).
 pub const INBOX_LOCATION_FILE: &str = "inbox.json";
 
+/// A file waiting in the Unfiled queue, and how the app previews it.
+#[derive(Clone, Debug, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Unfiled {
+    #[serde(flatten)]
+    pub item: UnfiledItem,
+    pub preview_kind: crate::PreviewKind,
+}
+
 /// A matter an Unfiled item may belong to, and why it is suggested.
 #[derive(Clone, Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -442,9 +451,15 @@ impl Session {
         }
     }
 
-    /// The Unfiled queue.
-    pub fn unfiled(&self) -> Result<Vec<UnfiledItem>> {
-        Ok(inbox::unfiled(&self.conn)?)
+    /// The Unfiled queue, each item with how the app can show it.
+    pub fn unfiled(&self) -> Result<Vec<Unfiled>> {
+        Ok(inbox::unfiled(&self.conn)?
+            .into_iter()
+            .map(|item| Unfiled {
+                preview_kind: crate::PreviewKind::of(&item.original_name),
+                item,
+            })
+            .collect())
     }
 
     /// Matters a queued file may belong to: those whose number, title or
@@ -522,18 +537,99 @@ impl Session {
         item_id: i64,
         matter_id: i64,
     ) -> Result<documents::DocumentSummary> {
-        matters::get(&self.conn, matter_id)?;
-        let id = self.write(|tx, rec| {
-            let id = inbox::file(tx, item_id, matter_id)?;
-            rec.record(
-                "inbox_filed",
-                &format!("inbox_item:{item_id}"),
-                json!({ "document": format!("document:{id}"), "matter": format!("matter:{matter_id}") }),
-            )?;
-            Ok(id)
-        })?;
-        Ok(documents::get(&self.conn, id)?)
+        let mut filed = self.file_unfiled_many(&[item_id], matter_id)?;
+        Ok(filed.remove(0))
     }
+
+    /// Files several queued items into one matter, all or none (one
+    /// transaction); each is audited. Returns the documents in the order
+    /// of `item_ids`.
+    pub fn file_unfiled_many(
+        &mut self,
+        item_ids: &[i64],
+        matter_id: i64,
+    ) -> Result<Vec<documents::DocumentSummary>> {
+        let ids = distinct_items(item_ids)?;
+        matters::get(&self.conn, matter_id)?;
+        let documents = self.write(|tx, rec| {
+            let mut documents = Vec::with_capacity(ids.len());
+            for &item_id in &ids {
+                let id = inbox::file(tx, item_id, matter_id)?;
+                rec.record(
+                    "inbox_filed",
+                    &format!("inbox_item:{item_id}"),
+                    json!({ "document": format!("document:{id}"), "matter": format!("matter:{matter_id}") }),
+                )?;
+                documents.push(id);
+            }
+            Ok(documents)
+        })?;
+        documents
+            .into_iter()
+            .map(|id| Ok(documents::get(&self.conn, id)?))
+            .collect()
+    }
+
+    /// A queued item's content for the in-app preview, decrypted in memory
+    /// (never on disk), so the user can see what it is before filing it.
+    /// Viewing is audited.
+    pub fn preview_unfiled(&mut self, item_id: i64) -> Result<crate::Preview> {
+        self.cancel.check()?;
+        let (sealed, size) = inbox::sealed(&self.conn, item_id)?;
+        self.write(|_, rec| {
+            rec.record(
+                "inbox_item_viewed",
+                &format!("inbox_item:{item_id}"),
+                json!({}),
+            )
+        })?;
+        self.preview_sealed(&sealed, size)
+    }
+
+    /// Discards queued items for good (a scan that is not for this
+    /// practice, a blank page): their names, text and keys go in one
+    /// transaction, each audited, and then their encrypted files are
+    /// overwritten and removed as a destruction's are. All or none.
+    /// Returns how many were discarded.
+    pub fn discard_unfiled(&mut self, item_ids: &[i64]) -> Result<usize> {
+        let ids = distinct_items(item_ids)?;
+        let discarded = self.write(|tx, rec| {
+            inbox::discard(tx, &ids)?;
+            for &item_id in &ids {
+                rec.record(
+                    "inbox_discarded",
+                    &format!("inbox_item:{item_id}"),
+                    json!({}),
+                )?;
+            }
+            Ok(ids.len())
+        })?;
+        // Committed: the items are gone. Overwriting their files resumes at
+        // the next unlock if it cannot finish now.
+        if let Err(e) = self.finish_destruction() {
+            self.warnings.push(format!(
+                "The items are discarded (their keys and names are gone), but overwriting their encrypted files could not finish ({}); that continues at the next unlock.",
+                e.user_message()
+            ));
+        }
+        Ok(discarded)
+    }
+}
+
+/// `item_ids` without repeats, in their order; at least one.
+fn distinct_items(item_ids: &[i64]) -> Result<Vec<i64>> {
+    let mut seen = HashSet::new();
+    let ids: Vec<i64> = item_ids
+        .iter()
+        .copied()
+        .filter(|id| seen.insert(*id))
+        .collect();
+    if ids.is_empty() {
+        return Err(CoreError::Invalid(
+            "Choose at least one Unfiled item.".into(),
+        ));
+    }
+    Ok(ids)
 }
 
 /// Folders that hold the system or other people's files: never an inbox,

@@ -1400,7 +1400,14 @@ mod inbox_tests {
         }
         take(&mut s).unwrap();
         let items = s.unfiled().unwrap();
-        let id = |n: &str| items.iter().find(|i| i.original_name == n).unwrap().id;
+        let id = |n: &str| {
+            items
+                .iter()
+                .find(|i| i.item.original_name == n)
+                .unwrap()
+                .item
+                .id
+        };
         // A number that is no matter's, and words every scan carries, are
         // no reason to suggest anything.
         assert!(

@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::documents::{self, NewVersion};
+use crate::documents::{self, NewVersion, VersionKey};
 use crate::search::{self, TextStatus};
 use crate::{DomainError, now};
 
@@ -168,10 +168,7 @@ pub fn file(conn: &Connection, item_id: i64, matter_id: i64) -> Result<i64, Doma
         )
         .optional()?;
     let (name, tags, size, sha256, blob_id, key_id, wrapped_key, body, status) =
-        row.ok_or_else(|| DomainError::NotFound {
-            what: "unfiled inbox item",
-            key: format!("id {item_id}"),
-        })?;
+        row.ok_or_else(|| not_unfiled(item_id))?;
     let id = documents::create(
         conn,
         matter_id,
@@ -203,6 +200,63 @@ pub fn file(conn: &Connection, item_id: i64, matter_id: i64) -> Result<i64, Doma
         )?;
     }
     Ok(id)
+}
+
+/// An Unfiled item's sealed content, to preview it: its key record (with
+/// no document yet, `document_id` and `version` are 0) and its size.
+pub fn sealed(conn: &Connection, item_id: i64) -> Result<(VersionKey, i64), DomainError> {
+    conn.query_row(
+        "SELECT original_name, blob_id, wrapped_key, sha256, size
+         FROM inbox_items WHERE id = ?1 AND document_id IS NULL AND blob_id IS NOT NULL",
+        [item_id],
+        |r| {
+            let name: String = r.get(0)?;
+            Ok((
+                VersionKey {
+                    document_id: 0,
+                    version: 0,
+                    title: name.clone(),
+                    original_name: name,
+                    blob_id: r.get(1)?,
+                    wrapped_key: r.get(2)?,
+                    sha256: r.get(3)?,
+                },
+                r.get(4)?,
+            ))
+        },
+    )
+    .optional()?
+    .ok_or_else(|| not_unfiled(item_id))
+}
+
+fn not_unfiled(item_id: i64) -> DomainError {
+    DomainError::NotFound {
+        what: "unfiled inbox item",
+        key: format!("id {item_id}"),
+    }
+}
+
+/// Discards Unfiled items the user does not want in the vault: their rows
+/// go (name, text and key with them, as when a filed document is
+/// destroyed) and their blobs are queued for destruction, which the caller
+/// finishes after the commit. Every id must be a waiting item, or nothing
+/// is discarded. Returns the blob ids.
+///
+/// With the row goes its claim id: an original the inbox had not yet
+/// removed after a crash (its next pass removes it first thing) would be
+/// taken again, never left behind unencrypted.
+pub fn discard(conn: &Connection, item_ids: &[i64]) -> Result<Vec<String>, DomainError> {
+    let mut blobs = Vec::with_capacity(item_ids.len());
+    for &id in item_ids {
+        let (sealed, _) = sealed(conn, id)?;
+        conn.execute(
+            "INSERT OR IGNORE INTO destruction_jobs (blob_id) VALUES (?1)",
+            [&sealed.blob_id],
+        )?;
+        conn.execute("DELETE FROM inbox_items WHERE id = ?1", [id])?;
+        blobs.push(sealed.blob_id);
+    }
+    Ok(blobs)
 }
 
 /// Blob ids held by Unfiled items (the doctor counts them as known).

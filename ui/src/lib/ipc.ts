@@ -34,7 +34,7 @@ import type { InboxSettings } from "./bindings/InboxSettings";
 import type { InboxStatus } from "./bindings/InboxStatus";
 import type { IngestedEvent } from "./bindings/IngestedEvent";
 import type { Quarantined } from "./bindings/Quarantined";
-import type { UnfiledItem } from "./bindings/UnfiledItem";
+import type { Unfiled } from "./bindings/Unfiled";
 import type { DestructionReport } from "./bindings/DestructionReport";
 import type { Disposal } from "./bindings/Disposal";
 import type { DueItem } from "./bindings/DueItem";
@@ -152,9 +152,11 @@ export const api = {
     call<InboxSettings>("inbox_settings_update", { settings, takeExistingFiles }),
   pickInboxFolder: () => call<string | null>("inbox_pick_folder"),
   scanInbox: () => call<null>("inbox_scan_now"),
-  unfiled: () => call<UnfiledItem[]>("inbox_unfiled"),
+  unfiled: () => call<Unfiled[]>("inbox_unfiled"),
   suggestions: (itemId: number) => call<MatterSuggestion[]>("inbox_suggestions", { itemId }),
-  fileUnfiled: (itemId: number, matterId: number) => call<DocumentSummary>("inbox_file", { itemId, matterId }),
+  fileUnfiled: (itemIds: number[], matterId: number) => call<DocumentSummary[]>("inbox_file", { itemIds, matterId }),
+  previewUnfiled: (itemId: number) => call<ArrayBuffer>("inbox_preview", { itemId }),
+  discardUnfiled: (itemIds: number[]) => call<number>("inbox_discard", { itemIds }),
   quarantine: () => call<Quarantined[]>("inbox_quarantine"),
   retryQuarantined: (name: string) => call<null>("inbox_retry", { name }),
   inboxFolderFor: (matterId: number) => call<string>("inbox_mkdir", { matterId }),

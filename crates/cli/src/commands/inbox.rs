@@ -54,8 +54,20 @@ pub(crate) enum InboxCmd {
     Watch,
     /// The files no rule could place.
     Unfiled,
-    /// File an Unfiled item into a matter.
-    File { item: i64, number: String },
+    /// File Unfiled items into a matter: `inbox file 3 4 2026-0007` files
+    /// items 3 and 4, all or none.
+    File {
+        #[arg(required = true, value_name = "ITEM")]
+        items: Vec<i64>,
+        #[arg(value_name = "MATTER")]
+        number: String,
+    },
+    /// Discard Unfiled items for good (a scan that is not for this
+    /// practice): their encrypted copies are destroyed, all or none.
+    Discard {
+        #[arg(required = true, value_name = "ITEM")]
+        items: Vec<i64>,
+    },
     /// Files that could not be ingested, with the reason.
     Quarantine,
     /// Put a quarantined file back into the inbox.
@@ -245,7 +257,8 @@ pub(crate) fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
                 }
                 items
                     .iter()
-                    .map(|i| {
+                    .map(|u| {
+                        let i = &u.item;
                         format!(
                             "{:>6}  {}  ({} bytes){}\n",
                             i.id,
@@ -257,10 +270,19 @@ pub(crate) fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
                     .collect()
             })
         }
-        InboxCmd::File { item, number } => {
+        InboxCmd::File { items, number } => {
             let matter = s.matter_id(&number)?;
-            let d = s.file_unfiled(item, matter)?;
-            ctx.print(&d, |d| format!("Filed into {}:\n{}", shown(&number), document_line(d)))
+            let filed = s.file_unfiled_many(&items, matter)?;
+            ctx.print(&filed, |filed| {
+                let lines: String = filed.iter().map(document_line).collect();
+                format!("Filed into {}:\n{lines}", shown(&number))
+            })
+        }
+        InboxCmd::Discard { items } => {
+            let n = s.discard_unfiled(&items)?;
+            ctx.print(&serde_json::json!({ "discarded": n }), |_| {
+                format!("Discarded {n} Unfiled {}; their encrypted copies are destroyed.\n", if n == 1 { "item" } else { "items" })
+            })
         }
         InboxCmd::Quarantine => {
             let q = folder_of(s)?.quarantined().map_err(matterbox_core::CoreError::from)?;
