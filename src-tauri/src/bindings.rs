@@ -58,6 +58,7 @@ fn export_all(dir: &Path) {
     crate::backup::StoreKey::export_all(&cfg).unwrap();
     matterbox_core::inbox::MatterSuggestion::export_all(&cfg).unwrap();
     matterbox_core::inbox::Unfiled::export_all(&cfg).unwrap();
+    matterbox_core::audit::Verification::export_all(&cfg).unwrap();
     matterbox_core::backup::DrillReport::export_all(&cfg).unwrap();
     matterbox_core::conflicts::CheckRequest::export_all(&cfg).unwrap();
     matterbox_core::domain::conflicts::CheckRecord::export_all(&cfg).unwrap();

@@ -160,6 +160,81 @@ pub async fn vault_recover(
     vault_info(&dir).map_err(api)
 }
 
+/// Changes the passphrase of the unlocked vault. The current one is asked
+/// again (someone at an unlocked computer must not be able to change it);
+/// on success the session continues under the re-wrapped key, on any
+/// error the old passphrase still works and the session is untouched.
+#[tauri::command]
+pub async fn vault_change_passphrase(
+    state: State<'_, AppState>,
+    current: String,
+    new_passphrase: String,
+) -> Res<()> {
+    let dir = state
+        .unlocked_vault()
+        .ok_or_else(|| api(matterbox_core::CoreError::VaultLocked))?;
+    let epoch = state.lock_epoch()?;
+    let session = matterbox_core::change_passphrase(
+        &state.env,
+        &dir,
+        &Passphrase::new(current),
+        &Passphrase::new(new_passphrase),
+    )
+    .map_err(api)?;
+    let settings = session.settings().map_err(api)?;
+    state.set_session(session, auto_lock(&settings), epoch)
+}
+
+/// Whether a written-down recovery key opens the unlocked vault.
+#[tauri::command]
+pub async fn vault_check_recovery_key(
+    state: State<'_, AppState>,
+    recovery_key: SecretText,
+) -> Res<bool> {
+    state.with_session(|s| s.check_recovery_key(recovery_key.expose()))
+}
+
+#[tauri::command]
+pub async fn audit_verify(state: State<'_, AppState>) -> Res<matterbox_core::audit::Verification> {
+    state.with_session(|s| s.verify_audit())
+}
+
+/// Asks where to save the audit log (JSON lines or CSV, by the name's
+/// extension), then writes it (a new file only the user can read;
+/// audited). Returns the path written, or `None` when cancelled.
+#[tauri::command]
+pub async fn audit_export(app: AppHandle, state: State<'_, AppState>) -> Res<Option<String>> {
+    let picked = app
+        .dialog()
+        .file()
+        .set_title("Save the audit log")
+        .set_file_name("matterbox-audit-log.jsonl")
+        .add_filter("JSON lines", &["jsonl"])
+        .add_filter("CSV", &["csv"])
+        .blocking_save_file();
+    let Some(path) = dialog_paths(picked.map(|p| vec![p])).pop() else {
+        return Ok(None);
+    };
+    let format = match path.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("csv") => matterbox_core::AuditFormat::Csv,
+        _ => matterbox_core::AuditFormat::Jsonl,
+    };
+    state.with_session(|s| s.export_audit_to(format, &path))?;
+    Ok(Some(path.display().to_string()))
+}
+
+/// Opens the system's print dialog for the page (the emergency kit): from
+/// the backend, so the dialog appears even where the page's own
+/// `window.print()` shows nothing. The dialog offers printing to a PDF file.
+#[tauri::command]
+pub async fn print_page(window: tauri::WebviewWindow) -> Res<()> {
+    window.print().map_err(|_| {
+        api(matterbox_core::CoreError::Internal(
+            "the print dialog could not be opened",
+        ))
+    })
+}
+
 #[tauri::command]
 pub async fn vault_lock(app: AppHandle, state: State<'_, AppState>) -> Res<()> {
     if state.lock()? {

@@ -853,3 +853,78 @@ fn bad_input_is_refused_with_a_clear_error_and_nothing_changes() {
         serde_json::json!([])
     );
 }
+
+#[test]
+fn a_written_down_recovery_key_is_checked_without_changing_anything() {
+    let home = Home::new();
+    let create = |v: &str| {
+        home.run(
+            v,
+            Some(PASS),
+            &[
+                "--json",
+                "vault",
+                "create",
+                "--danger-device-secret-in-plain-file",
+            ],
+        )
+        .ok()
+        .json()["recoveryKey"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (own, other) = (create("v"), create("w"));
+    let check = |key: &str| {
+        let mut c = home.cmd();
+        c.arg("--vault")
+            .arg(home.vault_dir("v"))
+            .args(["vault", "check-recovery-key"])
+            .env("MATTERBOX_PASSPHRASE", PASS)
+            .env("MATTERBOX_RECOVERY_KEY", key);
+        let run: Run = c.output().unwrap().into();
+        run
+    };
+    let header = std::fs::read(home.vault_dir("v").join("vault.json")).ok();
+    let ok = check(&own.to_lowercase());
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert!(ok.stdout.contains("opens the vault"), "{}", ok.stdout);
+    // Another vault's key is well formed but does not open this one.
+    fails_with(check(&other), 3, "does not open this vault");
+    // A mistyped group is named before anything is tried.
+    let groups: Vec<&str> = own.split('-').collect();
+    let swapped = [
+        groups[0], groups[1], groups[3], groups[2], groups[4], groups[5], groups[6], groups[7],
+    ]
+    .join("-");
+    let typo = check(&swapped);
+    assert_eq!(typo.code, 3, "{}", typo.stderr);
+    assert!(
+        typo.stderr.to_lowercase().contains("group"),
+        "{}",
+        typo.stderr
+    );
+    // Nothing changed: the passphrase still opens, the header is the same.
+    home.run("v", Some(PASS), &["client", "list"]).ok();
+    assert_eq!(
+        std::fs::read(home.vault_dir("v").join("vault.json")).ok(),
+        header
+    );
+    // Each check is audited with its outcome, never the key.
+    let audit = home.run("v", Some(PASS), &["audit", "export"]).ok().stdout;
+    let checks: Vec<&str> = audit
+        .lines()
+        .filter(|l| l.contains("recovery_key_checked"))
+        .collect();
+    assert_eq!(checks.len(), 2, "{audit}");
+    assert!(
+        checks[0].contains("true") && checks[1].contains("false"),
+        "{checks:?}"
+    );
+    for g in own.split('-').chain(other.split('-')) {
+        assert!(
+            !audit.contains(g),
+            "a group of a recovery key is in the audit log"
+        );
+    }
+}

@@ -27,6 +27,8 @@ pub(crate) enum Failure {
     Input(InputError),
     AuditBroken(Verification),
     DocumentsDamaged(usize),
+    /// `vault check-recovery-key`: a well-formed key that is not this vault's.
+    RecoveryKeyMismatch,
     Io(String),
 }
 
@@ -54,6 +56,11 @@ pub(crate) fn describe(failure: &Failure) -> (u8, &'static str, String) {
     match failure {
         Failure::Input(e) => (exit::USAGE, "usage", e.0.clone()),
         Failure::Io(e) => (exit::INTERNAL, "internal", e.clone()),
+        Failure::RecoveryKeyMismatch => (
+            exit::WRONG_SECRET,
+            "wrong_secret",
+            "This recovery key does not open this vault. Check each group against what you wrote down, and that the kit names this vault.".into(),
+        ),
         Failure::DocumentsDamaged(n) => (
             exit::DAMAGED,
             "decryption_failed",

@@ -70,6 +70,19 @@ pub fn passphrase(source: &Source<'_>) -> Result<Passphrase, InputError> {
     read(source).map(|s| Passphrase::new(s.to_string()))
 }
 
+/// A recovery key to check against the vault (nothing changes).
+pub fn recovery_key(
+    recovery_key_file: Option<&std::path::Path>,
+) -> Result<Zeroizing<String>, InputError> {
+    read(&Source {
+        file: recovery_key_file,
+        env: "MATTERBOX_RECOVERY_KEY",
+        flag: "--recovery-key-file",
+        prompt: "Recovery key: ",
+        confirm: false,
+    })
+}
+
 /// What a recovery asks for: the recovery key, then the new passphrase for
 /// this computer (confirmed on a terminal).
 pub fn recovery_and_new_passphrase(

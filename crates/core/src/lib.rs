@@ -1312,6 +1312,30 @@ impl Session {
         })
     }
 
+    /// Whether `recovery_key` opens this vault's recovery slot: the user
+    /// checks that what they wrote down still works, and nothing changes.
+    /// A key that is not even well formed is an error naming what is
+    /// wrong; a well-formed key of another vault is `false`. Audited
+    /// (whether it matched, never the key).
+    pub fn check_recovery_key(&mut self, recovery_key: &str) -> Result<bool> {
+        let key = RecoveryKey::parse(recovery_key)?;
+        let matches =
+            match matterbox_vault::vault::master_key_from_recovery(self.vault.header(), &key) {
+                Ok(_) => true,
+                Err(matterbox_vault::VaultError::WrongSecret) => false,
+                Err(e) => return Err(e.into()),
+            };
+        let object = self.vault_object();
+        self.write(|_, rec| {
+            rec.record(
+                "recovery_key_checked",
+                &object,
+                json!({ "matches": matches }),
+            )
+        })?;
+        Ok(matches)
+    }
+
     // --- audit ---------------------------------------------------------
 
     /// Checks the whole log against its chain, its head record and the

@@ -35,6 +35,7 @@ import type { InboxStatus } from "./bindings/InboxStatus";
 import type { IngestedEvent } from "./bindings/IngestedEvent";
 import type { Quarantined } from "./bindings/Quarantined";
 import type { Unfiled } from "./bindings/Unfiled";
+import type { Verification } from "./bindings/Verification";
 import type { DestructionReport } from "./bindings/DestructionReport";
 import type { Disposal } from "./bindings/Disposal";
 import type { DueItem } from "./bindings/DueItem";
@@ -100,6 +101,12 @@ export const api = {
   recover: (path: string, recoveryKey: string, newPassphrase: string) =>
     call<VaultInfo>("vault_recover", { path, recoveryKey, newPassphrase }),
   lock: () => call<null>("vault_lock"),
+  changePassphrase: (current: string, newPassphrase: string) =>
+    call<null>("vault_change_passphrase", { current, newPassphrase }),
+  checkRecoveryKey: (recoveryKey: string) => call<boolean>("vault_check_recovery_key", { recoveryKey }),
+  auditVerify: () => call<Verification>("audit_verify"),
+  auditExport: () => call<string | null>("audit_export"),
+  printPage: () => call<null>("print_page"),
   touch: () => call<null>("touch"),
   clients: (search: string | null) => call<Client[]>("client_list", { search }),
   client: (id: number) => call<ClientDetail>("client_get", { id }),

@@ -28,6 +28,9 @@ describe("RecoveryKey", () => {
     expect((byTestId("confirm-recovery") as HTMLButtonElement).disabled).toBe(true);
     byTestId("stored-checkbox").click();
     flushSync();
+    // The key is hidden while groups are typed back: the check proves it was written down.
+    expect(document.querySelector('[data-testid="recovery-key"]')).toBeNull();
+    expect(byTestId("recovery-key-hidden").textContent).toContain("hidden");
     type("confirm-group-3", "ZZ90B");
     type("confirm-group-7", "VWXYZ-wrong");
     flushSync();
@@ -42,6 +45,18 @@ describe("RecoveryKey", () => {
     byTestId("confirm-recovery").click();
     flushSync();
     expect(done).toBe(true);
+    unmount(app);
+  });
+
+  it("shows the key again on request, and the check starts over", () => {
+    const app = mount(RecoveryKey, { target: document.body, props: { recoveryKey: KEY, vaultName: "Office", ondone: () => {} } });
+    byTestId("stored-checkbox").click();
+    flushSync();
+    byTestId("show-recovery-key").click();
+    flushSync();
+    expect(byTestId("recovery-key").textContent?.replace(/\s/g, "")).toBe(KEY);
+    expect((byTestId("stored-checkbox") as HTMLInputElement).checked).toBe(false);
+    expect((byTestId("confirm-recovery") as HTMLButtonElement).disabled).toBe(true);
     unmount(app);
   });
 });

@@ -8,7 +8,7 @@ use matterbox_core::{CoreError, KdfChoice, SecretText};
 use serde::Serialize;
 
 use crate::ctx::{Ctx, close};
-use crate::failure::Outcome;
+use crate::failure::{Failure, Outcome};
 use crate::secrets::{self, Source};
 use crate::shown::{shown, shown_path};
 
@@ -48,6 +48,12 @@ pub(crate) enum VaultCmd {
     ChangePassphrase {
         #[arg(long, value_name = "FILE")]
         new_passphrase_file: Option<PathBuf>,
+    },
+    /// Check that a written-down recovery key opens this vault (changes
+    /// nothing; exit code 3 when it does not).
+    CheckRecoveryKey {
+        #[arg(long, value_name = "FILE")]
+        recovery_key_file: Option<PathBuf>,
     },
     /// Open with the recovery key and enroll this computer with a new passphrase.
     Recover {
@@ -174,6 +180,18 @@ pub(crate) fn vault_cmd(ctx: &Ctx, cmd: VaultCmd) -> Outcome {
             ctx.print(&serde_json::json!({ "changed": true }), |_| {
                 "Passphrase changed. Nothing was re-encrypted; the recovery key is unchanged.\n"
                     .into()
+            })
+        }
+        VaultCmd::CheckRecoveryKey { recovery_key_file } => {
+            let mut s = ctx.unlock()?;
+            let key = secrets::recovery_key(recovery_key_file.as_deref())?;
+            let matches = s.check_recovery_key(&key)?;
+            close(s);
+            if !matches {
+                return Err(Failure::RecoveryKeyMismatch);
+            }
+            ctx.print(&serde_json::json!({ "matches": true }), |_| {
+                "This recovery key opens the vault. Keep it where it is.\n".into()
             })
         }
         VaultCmd::Recover {
