@@ -35,6 +35,8 @@ from selenium.webdriver.remote.client_config import ClientConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = Path(os.environ.get("MATTERBOX_APP", ROOT / "target" / "debug" / "matterbox-desktop"))
+# axe-core, the accessibility checker, from the UI's npm packages.
+AXE = ROOT / "ui" / "node_modules" / "axe-core" / "axe.min.js"
 
 # Upper bounds in seconds. A session normally starts in about 2 s and a
 # command answers in milliseconds: these only turn a hang into a failure.
@@ -565,6 +567,27 @@ class App:
             if source.poll() is None:
                 source.terminate()
                 source.wait()
+
+    def accessibility(self, screen):
+        """Runs axe-core (the npm package, injected through WebDriver) on the
+        page as it is and fails on any serious or critical violation (and on
+        headings that skip a level), naming the rule, the elements and
+        `screen`."""
+        source = AXE.read_text()
+        violations = self.driver.execute_async_script(
+            source + """
+            ;const done = arguments[arguments.length - 1];
+            axe.run(document, { resultTypes: ["violations"] })
+              .then((r) => done(r.violations
+                  .filter((v) => v.impact === "serious" || v.impact === "critical" || v.id === "heading-order")
+                  .map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+                                 nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")) }))),
+                    (e) => done([{ id: "axe-error", impact: "critical", help: String(e), nodes: [] }]));
+            """
+        )
+        assert not violations, f"accessibility violations on {screen}:\n" + "\n".join(
+            f"  {v['impact']} {v['id']}: {v['help']} at {v['nodes']}" for v in violations)
+        return screen
 
     def screenshot(self, name):
         folder = os.environ.get("MATTERBOX_SCREENSHOTS")
