@@ -106,3 +106,69 @@ def test_every_screen_has_no_serious_accessibility_violation(app):
     unlock(app, "not the passphrase at all")
     app.find("error")
     app.accessibility("unlock with an error")
+
+
+def keys(app, *combo):
+    """Presses a key combination (modifiers first) on the focused element."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    chain = ActionChains(app.driver)
+    mods, last = combo[:-1], combo[-1]
+    for m in mods:
+        chain = chain.key_down(m)
+    chain = chain.send_keys(last)
+    for m in reversed(mods):
+        chain = chain.key_up(m)
+    chain.perform()
+
+
+def test_a_day_without_the_mouse_goes_through_the_shortcuts(app):
+    from selenium.webdriver.common.keys import Keys
+    create_vault(app)
+    ok = lambda r: r["ok"]  # noqa: E731
+    marsh = ok(app.invoke("client_create", {"input": {
+        "kind": "person", "name": "Ottoline Marsh (fictional)", "aliases": [], "email": "", "phone": "", "address": "",
+        "notes": ""}}))
+    matter = ok(app.invoke("matter_open", {"input": {
+        "number": None, "title": "Marsh boundary dispute", "clientId": marsh["id"], "practiceArea": "",
+        "openedOn": "2026-01-15", "responsibleLawyer": "", "notes": ""}}))
+    app.click("nav-clients")
+
+    # F1 lists the shortcuts; Escape closes the list.
+    keys(app, Keys.F1)
+    assert "Ctrl K" in app.text("shortcuts")
+    app.accessibility("the shortcuts")
+    keys(app, Keys.ESCAPE)
+    wait_for(lambda: not app.find_all("shortcuts"), what="the shortcuts to close")
+
+    # Ctrl+K goes to a matter by its number.
+    keys(app, Keys.CONTROL, "k")
+    app.find("palette-input")
+    app.accessibility("the command palette")
+    app.driver.switch_to.active_element.send_keys(matter["number"])
+    wait_for(lambda: matter["number"] in app.text("palette-choice"), what="the matter offered")
+    app.screenshot("21-command-palette")
+    app.driver.switch_to.active_element.send_keys(Keys.ENTER)
+    wait_for(lambda: "Marsh boundary dispute" in app.text("matter-detail"), what="the matter shown")
+
+    # ... and to a client by name, down one row.
+    keys(app, Keys.CONTROL, "k")
+    app.find("palette-input").send_keys("ottoline")
+    wait_for(lambda: len(app.find_all("palette-choice")) >= 3, what="the matter, the client and a search")
+    app.driver.switch_to.active_element.send_keys(Keys.ARROW_DOWN, Keys.ENTER)
+    wait_for(lambda: "Ottoline Marsh" in app.text("client-detail"), what="the client shown")
+
+    # ... or searches the documents for the words.
+    keys(app, Keys.CONTROL, "k")
+    app.find("palette-input").send_keys("hedge line")
+    app.driver.switch_to.active_element.send_keys(Keys.ARROW_UP, Keys.ARROW_DOWN, Keys.ARROW_DOWN, Keys.ENTER)
+    wait_for(lambda: app.find("search-text").get_property("value") == "hedge line", what="the search view with the words")
+
+    # Ctrl+F: the search field, focused.
+    app.click("nav-clients")
+    keys(app, Keys.CONTROL, "f")
+    wait_for(lambda: app.driver.switch_to.active_element.get_attribute("data-testid") == "search-text",
+             what="the search field focused")
+
+    # Ctrl+N: a new matter, starting with its conflict check.
+    keys(app, Keys.CONTROL, "n")
+    app.find("open-matter-form")
