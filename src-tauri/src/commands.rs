@@ -366,6 +366,9 @@ pub struct ImportProblem {
 pub struct ImportOutcome {
     pub imported: Vec<DocumentSummary>,
     pub problems: Vec<ImportProblem>,
+    /// Imported files that look wrong (empty, or content unlike their
+    /// extension), each said in a sentence naming the file.
+    pub warnings: Vec<String>,
 }
 
 /// Sent when files are dropped on the window; the UI imports them into
@@ -434,10 +437,12 @@ pub async fn document_import_staged(
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        let warning = matterbox_core::import_warning(&path);
         match state.with_session(|s| s.import_document(matter_id, &path, None, allow_duplicate)) {
             Ok(doc) => {
                 state.unstage(token)?;
                 outcome.imported.push(doc);
+                outcome.warnings.extend(warning);
             }
             Err(e) if e.code() == ErrorCode::VaultLocked => return Err(e),
             Err(e) => outcome.problems.push(ImportProblem {

@@ -164,6 +164,45 @@ fn the_same_content_twice_is_flagged_and_the_user_chooses() {
 }
 
 #[test]
+fn an_empty_file_and_content_unlike_its_name_are_imported_with_a_warning() {
+    let (home, number) = setup();
+    let dir = home.path().join("odd");
+    std::fs::create_dir(&dir).unwrap();
+    let empty = dir.join("blank scan.pdf");
+    std::fs::write(&empty, b"").unwrap();
+    let renamed = dir.join("survey.pdf");
+    std::fs::write(&renamed, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR fictional").unwrap();
+    let fine = dir.join("letter.pdf");
+    std::fs::write(&fine, b"%PDF-1.4\n% a fictional letter\n").unwrap();
+    for (file, warning) in [
+        (&empty, Some("is empty (0 bytes)")),
+        (
+            &renamed,
+            Some("named as a PDF but its content is a PNG image"),
+        ),
+        (&fine, None),
+    ] {
+        let r = home
+            .run(
+                "v",
+                Some(PASS),
+                &["doc", "add", &number, file.to_str().unwrap()],
+            )
+            .ok();
+        match warning {
+            Some(w) => assert!(r.stderr.contains(w), "{}: {}", file.display(), r.stderr),
+            None => assert!(!r.stderr.contains("Warning"), "{}", r.stderr),
+        }
+    }
+    // Flagged, never refused: all three are in the matter.
+    let list = home
+        .run("v", Some(PASS), &["--json", "doc", "list", &number])
+        .ok()
+        .json();
+    assert_eq!(list.as_array().unwrap().len(), 3);
+}
+
+#[test]
 fn a_damaged_blob_is_refused_with_the_document_named_and_nothing_written() {
     let (home, number) = setup();
     let (small, _, _) = write_inputs(&home);

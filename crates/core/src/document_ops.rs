@@ -155,6 +155,102 @@ pub(crate) fn open_regular(source: &Path) -> Result<std::fs::File> {
     Ok(file)
 }
 
+/// What looks wrong with a file about to be imported, said to the user
+/// (the file is imported all the same; nothing is lost): it is empty, or
+/// its content is not what its extension says (a `.pdf` that is a PNG
+/// image, a `.docx` that is not a zip). Only extensions whose content
+/// has a fixed signature are checked; text, e-mail and unknown kinds pass.
+pub fn import_warning(source: &Path) -> Option<String> {
+    use std::io::Read;
+    let name = source
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut file = open_regular(source).ok()?;
+    let mut head = Vec::with_capacity(1024);
+    (&mut file).take(1024).read_to_end(&mut head).ok()?;
+    if head.is_empty() {
+        return Some(format!(
+            "\u{201c}{name}\u{201d} is empty (0 bytes): check that the scanner or the program that made it finished."
+        ));
+    }
+    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase())?;
+    let expected = signature_kind(&ext)?;
+    let found = content_kind(&head);
+    if found == Some(expected) {
+        return None;
+    }
+    Some(format!(
+        "\u{201c}{name}\u{201d} is named as {} but its content is {}. It was imported as it is; check the file, or rename it.",
+        expected.described(),
+        found.map_or("something else", ContentKind::described)
+    ))
+}
+
+/// Kinds of content recognised by their first bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ContentKind {
+    Pdf,
+    Png,
+    Jpeg,
+    Gif,
+    Tiff,
+    /// Office Open XML and OpenDocument files are zip archives.
+    Zip,
+    /// Older Office files (`.doc`, `.xls`): a compound file.
+    Compound,
+}
+
+impl ContentKind {
+    fn described(self) -> &'static str {
+        match self {
+            ContentKind::Pdf => "a PDF",
+            ContentKind::Png => "a PNG image",
+            ContentKind::Jpeg => "a JPEG image",
+            ContentKind::Gif => "a GIF image",
+            ContentKind::Tiff => "a TIFF image",
+            ContentKind::Zip => "a zip archive (such as a Word or OpenDocument file)",
+            ContentKind::Compound => "an older Office file",
+        }
+    }
+}
+
+fn signature_kind(ext: &str) -> Option<ContentKind> {
+    Some(match ext {
+        "pdf" => ContentKind::Pdf,
+        "png" => ContentKind::Png,
+        "jpg" | "jpeg" => ContentKind::Jpeg,
+        "gif" => ContentKind::Gif,
+        "tif" | "tiff" => ContentKind::Tiff,
+        "docx" | "xlsx" | "pptx" | "odt" | "ods" | "odp" | "zip" => ContentKind::Zip,
+        "doc" | "xls" | "ppt" | "msg" => ContentKind::Compound,
+        _ => return None,
+    })
+}
+
+fn content_kind(head: &[u8]) -> Option<ContentKind> {
+    // A PDF may carry a few bytes before its header.
+    if head.windows(5).any(|w| w == b"%PDF-") {
+        return Some(ContentKind::Pdf);
+    }
+    let starts = |sig: &[u8]| head.starts_with(sig);
+    Some(if starts(b"\x89PNG\r\n\x1a\n") {
+        ContentKind::Png
+    } else if starts(&[0xff, 0xd8, 0xff]) {
+        ContentKind::Jpeg
+    } else if starts(b"GIF87a") || starts(b"GIF89a") {
+        ContentKind::Gif
+    } else if starts(b"II*\0") || starts(b"MM\0*") {
+        ContentKind::Tiff
+    } else if starts(b"PK\x03\x04") {
+        ContentKind::Zip
+    } else if starts(&[0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]) {
+        ContentKind::Compound
+    } else {
+        return None;
+    })
+}
+
 /// A document from `source`, sealed into a new blob (durable, not yet
 /// recorded).
 pub(crate) struct Sealed {
@@ -1040,5 +1136,67 @@ mod tests {
         assert_eq!(safe_file_name("..", ""), "document");
         assert_eq!(safe_file_name("a\nb", ""), "a_b");
         assert!(safe_file_name(&"é".repeat(300), "").len() <= 200);
+    }
+}
+
+#[cfg(test)]
+mod import_warning_tests {
+    use super::import_warning;
+
+    fn warned(name: &str, content: &[u8]) -> Option<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, content).unwrap();
+        import_warning(&path)
+    }
+
+    #[test]
+    fn empty_files_and_content_unlike_the_extension_are_named() {
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+        let cases: &[(&str, &[u8], Option<&str>)] = &[
+            ("empty.pdf", b"", Some("is empty (0 bytes)")),
+            ("empty.txt", b"", Some("is empty (0 bytes)")),
+            (
+                "scan.pdf",
+                png,
+                Some("named as a PDF but its content is a PNG image"),
+            ),
+            (
+                "letter.docx",
+                b"%PDF-1.7\n",
+                Some(
+                    "named as a zip archive (such as a Word or OpenDocument file) but its content is a PDF",
+                ),
+            ),
+            (
+                "photo.jpg",
+                b"plain words",
+                Some("its content is something else"),
+            ),
+            ("scan.pdf", b"\r\n%PDF-1.4\n", None),
+            ("photo.JPEG", &[0xff, 0xd8, 0xff, 0xe0], None),
+            ("page.tif", b"II*\0rest", None),
+            ("letter.docx", b"PK\x03\x04rest", None),
+            (
+                "old.doc",
+                &[0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1],
+                None,
+            ),
+            // Kinds with no fixed signature are never second-guessed.
+            ("notes.txt", png, None),
+            ("mail.eml", b"From: a fictional sender", None),
+            ("no-extension", b"anything", None),
+        ];
+        for (name, content, expected) in cases {
+            let got = warned(name, content);
+            match expected {
+                Some(text) => assert!(
+                    got.as_deref()
+                        .is_some_and(|g| g.contains(text) && g.contains(name)),
+                    "{name}: {got:?}"
+                ),
+                None => assert_eq!(got, None, "{name}"),
+            }
+        }
     }
 }

@@ -37,7 +37,7 @@ use zeroize::Zeroizing;
 
 pub use cancel::Cancel;
 pub use document_ops::{
-    DoctorReport, DocumentDetail, DocumentProblem, OpenCopies, Preview, PreviewKind,
+    DoctorReport, DocumentDetail, DocumentProblem, OpenCopies, Preview, PreviewKind, import_warning,
 };
 pub use harden::harden_process;
 

@@ -46,12 +46,13 @@ describe("Documents", () => {
         imports.push(a);
         if (a.allowDuplicate) {
           stored = [...stored, doc(2, "copy.pdf")];
-          return { imported: [doc(2, "copy.pdf")], problems: [] };
+          return { imported: [doc(2, "copy.pdf")], problems: [], warnings: [] };
         }
         stored = [doc(1, "lease.pdf")];
         return {
           imported: [doc(1, "lease.pdf")],
           problems: [{ token: 2, name: "copy.pdf", duplicate: true, message: "This matter already holds the same content as document 1." }],
+          warnings: ["\u201clease.pdf\u201d is named as a PDF but its content is a PNG image."],
         };
       }
       if (cmd === "plugin:event|listen") return 1;
@@ -67,6 +68,7 @@ describe("Documents", () => {
     expect(imports[0]).toEqual({ matterId: 7, tokens: [1, 2], allowDuplicate: false });
     expect(byTestId("import-done").textContent).toContain("Imported 1 document");
     expect(byTestId("import-problem").textContent).toContain("same content");
+    expect(byTestId("import-warning").textContent).toContain("lease.pdf");
     expect(document.querySelectorAll('[data-testid="document-row"]').length).toBe(1);
 
     byTestId("keep-both").click();
@@ -74,6 +76,8 @@ describe("Documents", () => {
     await tick();
     expect(imports[1]).toEqual({ matterId: 7, tokens: [2], allowDuplicate: true });
     expect(document.querySelector('[data-testid="import-problem"]')).toBeNull();
+    // The next import's warnings replace the last one's.
+    expect(document.querySelector('[data-testid="import-warning"]')).toBeNull();
     expect(document.querySelectorAll('[data-testid="document-row"]').length).toBe(2);
     unmount(view);
   });

@@ -85,7 +85,11 @@ pub(crate) fn doc_cmd(ctx: &Ctx, cmd: DocCmd) -> Outcome {
     ctx.with_session(|s| match cmd {
         DocCmd::Add { number, file, title, allow_duplicate } => {
             let matter = s.matter_id(&number)?;
+            let warning = matterbox_core::import_warning(&file);
             let d = s.import_document(matter, &file, title.as_deref(), allow_duplicate)?;
+            if let Some(w) = warning {
+                eprintln!("Warning: {}", shown(&w));
+            }
             ctx.print(&d, |d| format!("Imported document {}: {} ({} bytes, encrypted)\n", d.id, shown(&d.title), d.size))
         }
         DocCmd::List { number, trash } => {

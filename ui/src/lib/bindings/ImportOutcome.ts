@@ -2,4 +2,9 @@
 import type { DocumentSummary } from "./DocumentSummary";
 import type { ImportProblem } from "./ImportProblem";
 
-export type ImportOutcome = { imported: Array<DocumentSummary>, problems: Array<ImportProblem>, };
+export type ImportOutcome = { imported: Array<DocumentSummary>, problems: Array<ImportProblem>, 
+/**
+ * Imported files that look wrong (empty, or content unlike their
+ * extension), each said in a sentence naming the file.
+ */
+warnings: Array<string>, };
