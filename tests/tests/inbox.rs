@@ -447,6 +447,18 @@ fn the_same_content_twice_waits_in_unfiled_flagged_and_is_filed_by_hand() {
     assert!(dup["ingested"]["duplicateOf"].is_number(), "{dup}");
     let unfiled = json(&inbox, &["inbox", "unfiled"]);
     assert_eq!(unfiled.as_array().unwrap().len(), 2);
+    // The copy names the document it repeats by title, matter and client.
+    let copy = unfiled
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["originalName"] == "deed copy.txt")
+        .unwrap();
+    let named = copy["duplicateOfName"].as_str().unwrap_or_default();
+    assert!(
+        named.contains("2026-0001_deed.txt") && named.contains("in matter 2026-0001"),
+        "{copy}"
+    );
     let item = unfiled
         .as_array()
         .unwrap()

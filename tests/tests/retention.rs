@@ -440,6 +440,10 @@ fn the_cli_destroys_only_with_the_passphrase_and_writes_a_certificate() {
         "{}",
         refused.stderr
     );
+    // The hold names the matter by number, title and client.
+    let held = run(&["retention", "hold", "list"]).ok().stdout;
+    assert!(held.contains(&format!("matter {number} ")), "{held}");
+    assert!(held.contains("Dispute expected"), "{held}");
     run(&["retention", "hold", "release", "1"]).ok();
 
     run(&["retention", "register-titles", "--hash-only"]).ok();

@@ -803,6 +803,10 @@ mod retention_tests {
                 day("2026-01-05"),
             )
             .unwrap();
+        // The hold names what it holds for people, never by id alone.
+        let name = s.client(client).unwrap().name;
+        assert_eq!(hold.subject, format!("client {name}"));
+        assert_eq!(s.holds().unwrap()[0].subject, hold.subject);
         assert!(
             due_ids(&s, "2026-02-01").is_empty(),
             "a client hold covers its matters"

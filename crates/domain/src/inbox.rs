@@ -22,6 +22,9 @@ pub struct UnfiledItem {
     pub tags: Vec<String>,
     /// A document with the same content, if one exists already.
     pub duplicate_of: Option<i64>,
+    /// That document named for people: its title, its matter's number and
+    /// title, and the client.
+    pub duplicate_of_name: Option<String>,
 }
 
 /// What is recorded for a file taken from the inbox.
@@ -114,8 +117,13 @@ pub fn record(
 
 pub fn unfiled(conn: &Connection) -> Result<Vec<UnfiledItem>, DomainError> {
     let mut stmt = conn.prepare(
-        "SELECT id, original_name, subfolder, received_at, size, tags, duplicate_of
-         FROM inbox_items WHERE document_id IS NULL ORDER BY id",
+        "SELECT i.id, i.original_name, i.subfolder, i.received_at, i.size, i.tags, i.duplicate_of,
+                '“' || d.title || '” in matter ' || m.number || ' “' || m.title || '” · ' || c.name
+         FROM inbox_items i
+         LEFT JOIN documents d ON d.id = i.duplicate_of
+         LEFT JOIN matters m ON m.id = d.matter_id
+         LEFT JOIN clients c ON c.id = m.client_id
+         WHERE i.document_id IS NULL ORDER BY i.id",
     )?;
     let rows = stmt.query_map([], |r| {
         let tags: String = r.get(5)?;
@@ -127,6 +135,7 @@ pub fn unfiled(conn: &Connection) -> Result<Vec<UnfiledItem>, DomainError> {
             size: r.get(4)?,
             tags: tags_of(&tags),
             duplicate_of: r.get(6)?,
+            duplicate_of_name: r.get(7)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

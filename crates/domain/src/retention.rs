@@ -374,6 +374,9 @@ pub struct Hold {
     pub reason: String,
     pub placed_on: String,
     pub placed_at: String,
+    /// What is held, named for people ("matter 2026-0001 “Lease” · Ada
+    /// Fictional").
+    pub subject: String,
 }
 
 pub fn place_hold(
@@ -410,7 +413,18 @@ pub fn place_hold(
     )?)
 }
 
-const HOLD_COLUMNS: &str = "id, target, target_id, reason, placed_on, placed_at";
+/// A hold's columns, and what it holds named for people: the matter by
+/// number, title and client, a document by title and its matter, a
+/// client by name (never an internal id alone).
+const HOLD_COLUMNS: &str = "id, target, target_id, reason, placed_on, placed_at,
+    coalesce(CASE target
+        WHEN 'client' THEN (SELECT 'client ' || name FROM clients WHERE id = target_id)
+        WHEN 'matter' THEN (SELECT 'matter ' || m.number || ' “' || m.title || '” · ' || c.name
+                            FROM matters m JOIN clients c ON c.id = m.client_id WHERE m.id = target_id)
+        ELSE (SELECT '“' || d.title || '” in matter ' || m.number || ' “' || m.title || '” · ' || c.name
+              FROM documents d JOIN matters m ON m.id = d.matter_id JOIN clients c ON c.id = m.client_id
+              WHERE d.id = target_id)
+    END, target || ' ' || target_id)";
 
 fn hold_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Hold> {
     Ok(Hold {
@@ -424,6 +438,7 @@ fn hold_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Hold> {
         reason: r.get(3)?,
         placed_on: r.get(4)?,
         placed_at: r.get(5)?,
+        subject: r.get(6)?,
     })
 }
 

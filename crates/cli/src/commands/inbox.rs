@@ -264,7 +264,12 @@ pub(crate) fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
                             i.id,
                             shown(&i.original_name),
                             i.size,
-                            i.duplicate_of.map(|d| format!("  same content as document {d}")).unwrap_or_default()
+                            i.duplicate_of
+                                .map(|d| format!(
+                                    "  same content as document {d}, {}",
+                                    i.duplicate_of_name.as_deref().map(shown).unwrap_or_default()
+                                ))
+                                .unwrap_or_default()
                         )
                     })
                     .collect()

@@ -266,7 +266,7 @@ pub(crate) fn retention_cmd(ctx: &Ctx, cmd: RetentionCmd) -> Outcome {
                 if h.is_empty() {
                     return "No legal holds.\n".into();
                 }
-                h.iter().map(|h| format!("{:>4}  {:?} {}  since {}: {}\n", h.id, h.target, h.target_id, h.placed_on, shown(&h.reason))).collect()
+                h.iter().map(|h| format!("{:>4}  {}  since {}: {}\n", h.id, shown(&h.subject), h.placed_on, shown(&h.reason))).collect()
             })
         }
         RetentionCmd::Hold(HoldCmd::Place { client, matter, document, reason, on }) => {

@@ -8,4 +8,9 @@ export type Unfiled = { previewKind: PreviewKind, id: number, originalName: stri
 /**
  * A document with the same content, if one exists already.
  */
-duplicateOf: number | null, };
+duplicateOf: number | null, 
+/**
+ * That document named for people: its title, its matter's number and
+ * title, and the client.
+ */
+duplicateOfName: string | null, };

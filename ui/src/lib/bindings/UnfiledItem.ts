@@ -7,4 +7,9 @@ export type UnfiledItem = { id: number, originalName: string, subfolder: string,
 /**
  * A document with the same content, if one exists already.
  */
-duplicateOf: number | null, };
+duplicateOf: number | null, 
+/**
+ * That document named for people: its title, its matter's number and
+ * title, and the client.
+ */
+duplicateOfName: string | null, };
