@@ -914,10 +914,7 @@ fn names_of(conn: &Connection, id: i64) -> Result<Vec<SearchedName>, DomainError
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-fn decisions_of(
-    conn: &Connection,
-    hit_id: i64,
-) -> Result<Vec<(i64, DecisionRecord)>, DomainError> {
+fn decisions_of(conn: &Connection, hit_id: i64) -> Result<Vec<(i64, DecisionRecord)>, DomainError> {
     let mut stmt = conn.prepare(
         "SELECT decision, reason, decided_by, decided_at, id FROM conflict_decisions
          WHERE hit_id = ?1 ORDER BY id",

@@ -226,7 +226,7 @@ pub fn next_state(from: ConsentState, action: ConsentAction) -> Result<ConsentSt
         (S::Given | S::Confirmed, A::Expired) => S::Expired,
         (S::Requested | S::Given | S::Confirmed, A::Superseded) => S::Superseded,
         (S::Given | S::Confirmed, A::Reviewed) => from,
-        (s, A::Confirmed) if s == S::Confirmed => {
+        (S::Confirmed, A::Confirmed) => {
             return Err("This consent is already confirmed in writing.".into());
         }
         (s, _) if s.is_final() => {
@@ -449,7 +449,10 @@ fn verbatim(field: &str, label: &str, value: &str) -> Result<String, DomainError
         ));
     }
     if value.contains('\0') {
-        return Err(validation(field, format!("{label} contains a NUL character.")));
+        return Err(validation(
+            field,
+            format!("{label} contains a NUL character."),
+        ));
     }
     notes(value)
 }
@@ -596,7 +599,9 @@ pub fn record(
     let mut matters = Vec::new();
     for m in &matter_ids {
         let number: String = conn
-            .query_row("SELECT number FROM matters WHERE id = ?1", [m], |r| r.get(0))
+            .query_row("SELECT number FROM matters WHERE id = ?1", [m], |r| {
+                r.get(0)
+            })
             .optional()?
             .ok_or_else(|| DomainError::NotFound {
                 what: "matter",
@@ -766,7 +771,10 @@ pub fn give(
         )?;
     }
     if let Some(r) = &new_risks {
-        conn.execute("UPDATE consents SET risks = ?2 WHERE id = ?1", params![id, r])?;
+        conn.execute(
+            "UPDATE consents SET risks = ?2 WHERE id = ?1",
+            params![id, r],
+        )?;
     }
     add_evidence(conn, id, &input.evidence)?;
     let review = review_on(on, periods.review_months);
@@ -837,6 +845,7 @@ pub fn confirm(
 
 /// Withdraws, expires or marks reviewed (`action`), on `on`, with an
 /// optional reason. Returns the new state.
+#[allow(clippy::too_many_arguments)] // Each is one fact of the change; a struct would only rename them.
 pub fn change(
     conn: &Connection,
     id: i64,
@@ -851,14 +860,28 @@ pub fn change(
         action,
         ConsentAction::Withdrawn | ConsentAction::Expired | ConsentAction::Reviewed
     ) {
-        return Err(validation("action", "Use give, confirm or record for that."));
+        return Err(validation(
+            "action",
+            "Use give, confirm or record for that.",
+        ));
     }
     let from = state(conn, id)?;
     let to = next_state(from, action).map_err(DomainError::Conflict)?;
     not_in_future("on", on, today)?;
     let reason = optional("reason", "The reason", reason)?;
     let review = (action == ConsentAction::Reviewed).then(|| review_on(on, periods.review_months));
-    append(conn, id, action, Some(from), to, on, None, &reason, review, by)?;
+    append(
+        conn,
+        id,
+        action,
+        Some(from),
+        to,
+        on,
+        None,
+        &reason,
+        review,
+        by,
+    )?;
     Ok(to)
 }
 
@@ -1104,7 +1127,11 @@ pub fn due_of(consents: &[Consent], today: NaiveDate, until: NaiveDate) -> Vec<C
             }
         }
     }
-    out.sort_by(|a, b| a.due_on.cmp(&b.due_on).then(a.consent_id.cmp(&b.consent_id)));
+    out.sort_by(|a, b| {
+        a.due_on
+            .cmp(&b.due_on)
+            .then(a.consent_id.cmp(&b.consent_id))
+    });
     out
 }
 
@@ -1141,7 +1168,13 @@ mod tests {
         check(S::Confirmed, A::Reviewed, Some(S::Confirmed));
         check(S::Requested, A::Reviewed, None);
         for end in [S::Withdrawn, S::Expired, S::Superseded] {
-            for a in [A::Given, A::Confirmed, A::Withdrawn, A::Reviewed, A::Superseded] {
+            for a in [
+                A::Given,
+                A::Confirmed,
+                A::Withdrawn,
+                A::Reviewed,
+                A::Superseded,
+            ] {
                 check(end, a, None);
             }
         }
@@ -1241,23 +1274,67 @@ mod tests {
         assert!(due[0].overdue);
         assert!(due_of(&all, d("2026-03-05"), d("2026-03-08")).is_empty());
 
-        assert!(confirm(&conn, id, ConsentMethod::Oral, d("2026-03-06"), &[], d("2026-03-06"), "t").is_err());
-        confirm(&conn, id, ConsentMethod::Email, d("2026-03-06"), &[], d("2026-03-06"), "t")
-            .unwrap();
+        assert!(
+            confirm(
+                &conn,
+                id,
+                ConsentMethod::Oral,
+                d("2026-03-06"),
+                &[],
+                d("2026-03-06"),
+                "t"
+            )
+            .is_err()
+        );
+        confirm(
+            &conn,
+            id,
+            ConsentMethod::Email,
+            d("2026-03-06"),
+            &[],
+            d("2026-03-06"),
+            "t",
+        )
+        .unwrap();
         let got = get(&conn, id).unwrap();
         assert_eq!(got.state, ConsentState::Confirmed);
         assert_eq!(got.confirm_by, None);
         assert_eq!(got.confirmed_on.as_deref(), Some("2026-03-06"));
-        let due = due_of(&list(&conn, None).unwrap(), d("2027-03-03"), d("2027-03-03"));
+        let due = due_of(
+            &list(&conn, None).unwrap(),
+            d("2027-03-03"),
+            d("2027-03-03"),
+        );
         assert_eq!(due[0].what, DueWhat::Review);
         assert_eq!(due[0].due_on, "2027-03-02");
 
-        change(&conn, id, ConsentAction::Reviewed, d("2027-03-03"), "", d("2027-03-03"), PERIODS, "t")
-            .unwrap();
-        assert_eq!(get(&conn, id).unwrap().review_on.as_deref(), Some("2028-03-03"));
+        change(
+            &conn,
+            id,
+            ConsentAction::Reviewed,
+            d("2027-03-03"),
+            "",
+            d("2027-03-03"),
+            PERIODS,
+            "t",
+        )
+        .unwrap();
+        assert_eq!(
+            get(&conn, id).unwrap().review_on.as_deref(),
+            Some("2028-03-03")
+        );
 
-        change(&conn, id, ConsentAction::Withdrawn, d("2027-04-01"), "", d("2027-04-01"), PERIODS, "t")
-            .unwrap();
+        change(
+            &conn,
+            id,
+            ConsentAction::Withdrawn,
+            d("2027-04-01"),
+            "",
+            d("2027-04-01"),
+            PERIODS,
+            "t",
+        )
+        .unwrap();
         let got = get(&conn, id).unwrap();
         assert_eq!(got.state, ConsentState::Withdrawn);
         assert_eq!(got.ended_on.as_deref(), Some("2027-04-01"));
@@ -1268,7 +1345,16 @@ mod tests {
             ["requested", "given", "confirmed", "reviewed", "withdrawn"]
         );
         assert!(matches!(
-            change(&conn, id, ConsentAction::Withdrawn, d("2027-04-01"), "", d("2027-04-01"), PERIODS, "t"),
+            change(
+                &conn,
+                id,
+                ConsentAction::Withdrawn,
+                d("2027-04-01"),
+                "",
+                d("2027-04-01"),
+                PERIODS,
+                "t"
+            ),
             Err(DomainError::Conflict(_))
         ));
     }
