@@ -1177,6 +1177,67 @@ mod tests {
     }
 
     #[test]
+    fn a_withdrawn_waiver_reopens_the_hit_it_covered_without_touching_the_check() {
+        use crate::consents::{self, ConsentAction, Periods};
+        let (_d, conn) = db();
+        let hit = NewHit {
+            searched: 0,
+            target: HitTarget::bare(HitSource::Prospect, "Ada".into(), HitSide::Prospect),
+            matched_name: "Ada".into(),
+            alias: None,
+            score: 1.0,
+            reason: serde_json::json!({"kind": "exact"}),
+            explanation: "the same name".into(),
+            severity: Severity::High,
+        };
+        let header = CheckHeader {
+            purpose: CheckPurpose::Intake,
+            for_matter: None,
+            client_id: None,
+            matcher_version: "v1",
+            checked_by: "test",
+        };
+        let id = save_check(&conn, &header, &[name("Ada", SearchRole::Client)], &[hit]).unwrap();
+        let decision = decide(&conn, id, 1, Decision::WaiverNeeded, "former client", "t").unwrap();
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 5, 1).unwrap();
+        let waiver = consents::draft_waiver(&conn, decision, None, None, today, "t").unwrap();
+        let c = get(&conn, id).unwrap();
+        assert_eq!(c.status, CheckStatus::Cleared);
+        assert_eq!(c.hits[0].consents, vec![waiver]);
+        assert_eq!(
+            consents::covered_hits(&conn, waiver).unwrap(),
+            vec![(id, 1)]
+        );
+        let periods = Periods {
+            confirm_days: 7,
+            review_months: 12,
+        };
+        consents::change(
+            &conn,
+            waiver,
+            ConsentAction::Withdrawn,
+            today,
+            "",
+            today,
+            periods,
+            "t",
+        )
+        .unwrap();
+        let c = get(&conn, id).unwrap();
+        assert_eq!(c.status, CheckStatus::Reopened);
+        assert!(!c.status.allows_opening());
+        assert_eq!(c.hits[0].waiver_ended, Some(waiver));
+        assert!(c.hits[0].undecided());
+        assert_eq!(c.hits[0].decisions.len(), 1);
+        // A new decision is in force: the ended waiver no longer counts.
+        decide(&conn, id, 1, Decision::NoConflict, "another Ada", "t").unwrap();
+        let c = get(&conn, id).unwrap();
+        assert_eq!(c.status, CheckStatus::Cleared);
+        assert_eq!(c.hits[0].waiver_ended, None);
+        assert!(consents::covered_hits(&conn, waiver).unwrap().is_empty());
+    }
+
+    #[test]
     fn bad_names_are_refused() {
         assert!(check_names(&[]).is_err());
         assert!(check_names(&[name("\u{202e}", SearchRole::Client)]).is_err());
