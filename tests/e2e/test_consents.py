@@ -2,6 +2,7 @@
 lawyer records it as given orally (a reminder to confirm in writing is
 due), records another consent from the form, then withdraws the waiver,
 which re-opens the conflict check; nothing readable under the data folder."""
+import datetime
 import os
 
 from conftest import wait_for
@@ -87,9 +88,18 @@ def test_record_give_and_withdraw_a_consent_in_the_app(app):
     app.screenshot("31-consent-withdrawn")
     assert ok(app.invoke("conflict_get", {"id": check["id"]}))["status"] == "reopened"
 
-    # The sidebar's view lists every consent (both drafts and the new one).
+    # An oral consent given ten days ago and not confirmed: overdue, counted
+    # in the sidebar; the sidebar's view lists every consent.
+    ten_days_ago = (datetime.date.today() - datetime.timedelta(days=10)).isoformat()
+    ok(app.invoke("consent_record", {"input": {
+        "kind": "gdpr_processing", "label": "", "clientIds": [robert["id"]], "matterIds": [],
+        "scope": "Processing for the file.", "evidence": []},
+        "give": {"method": "oral", "on": ten_days_ago, "evidence": []}}))
     app.click("nav-consents")
-    wait_for(lambda: len(app.find_all("consent-row")) == 3, what="all consents")
+    wait_for(lambda: len(app.find_all("consent-row")) == 4, what="all consents")
+    assert app.text("consents-due-count") == "1"
+    assert any("overdue" in d.text for d in app.find_all("consent-due"))
+    app.screenshot("32-consents-all")
 
     for needle in ["Zephyrine", "Quorvath", "Client changed her mind"]:
         assert files_containing(app.data_dir, needle) == [], needle

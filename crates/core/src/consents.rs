@@ -61,8 +61,10 @@ impl Session {
         today: NaiveDate,
     ) -> Result<Consent> {
         let actor = self.actor.clone();
+        // Given at once on an earlier day: it was requested no later.
+        let requested_on = give.and_then(|g| g.on).map_or(today, |on| on.min(today));
         self.write(|tx, rec| {
-            let id = db::record(tx, input, today, &actor)?;
+            let id = db::record(tx, input, requested_on, &actor)?;
             rec.record(
                 "consent_recorded",
                 &target(id),

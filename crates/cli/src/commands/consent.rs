@@ -14,7 +14,7 @@ use matterbox_core::domain::consents::{
 
 use crate::ctx::Ctx;
 use crate::failure::{Failure, Outcome};
-use crate::shown::shown;
+use crate::shown::{shown, shown_lines};
 
 #[derive(Clone, Copy, ValueEnum)]
 pub(crate) enum KindArg {
@@ -258,15 +258,16 @@ pub(crate) fn consent_text(c: &Consent) -> String {
         out.push_str(&format!("Superseded by consent {s}\n"));
     }
     match (&c.scope, &c.scope_sha256) {
-        (Some(scope), Some(hash)) => {
-            out.push_str(&format!("Scope (SHA-256 {hash}):\n  {}\n", shown(scope)))
-        }
+        (Some(scope), Some(hash)) => out.push_str(&format!(
+            "Scope (SHA-256 {hash}):\n  {}\n",
+            shown_lines(scope, "  ")
+        )),
         _ => out.push_str("Scope: not recorded yet (give it with `matterbox consent give`).\n"),
     }
     if let Some(r) = &c.risks {
         out.push_str(&format!(
             "Risks and alternatives explained:\n  {}\n",
-            shown(r)
+            shown_lines(r, "  ")
         ));
     }
     for e in &c.evidence {
