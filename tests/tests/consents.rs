@@ -322,6 +322,15 @@ fn a_waiver_is_tracked_as_a_consent_until_confirmed_and_withdrawing_it_reopens_t
             .to_string(),
         waiver
     );
+    // The matter opened under it says so.
+    let opened = json(&home, &["matter", "show", &number]);
+    assert_eq!(
+        opened["unresolvedConflictChecks"][0]
+            .as_i64()
+            .unwrap()
+            .to_string(),
+        check
+    );
     // A new matter does not open under it.
     let robert_again = mb(
         &home,
