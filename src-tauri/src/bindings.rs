@@ -64,6 +64,13 @@ fn export_all(dir: &Path) {
     matterbox_core::domain::conflicts::CheckRecord::export_all(&cfg).unwrap();
     matterbox_core::domain::conflicts::CheckSummary::export_all(&cfg).unwrap();
     matterbox_core::domain::conflicts::NewHit::export_all(&cfg).unwrap();
+    matterbox_core::domain::consents::Consent::export_all(&cfg).unwrap();
+    matterbox_core::domain::consents::ConsentDue::export_all(&cfg).unwrap();
+    matterbox_core::domain::consents::ConsentInput::export_all(&cfg).unwrap();
+    matterbox_core::domain::consents::GiveInput::export_all(&cfg).unwrap();
+    matterbox_core::consents::ConfirmInput::export_all(&cfg).unwrap();
+    matterbox_core::consents::ConsentFormat::export_all(&cfg).unwrap();
+    matterbox_core::consents::Withdrawal::export_all(&cfg).unwrap();
     matterbox_core::backup::BackupSnapshot::export_all(&cfg).unwrap();
     matterbox_core::ocr::OcrOverview::export_all(&cfg).unwrap();
     matterbox_core::ocr::OcrMode::export_all(&cfg).unwrap();

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use matterbox_core::conflicts::CheckRequest;
+use matterbox_core::consents::{ConfirmInput, ConsentFormat, Withdrawal};
 use matterbox_core::domain::conflicts::{CheckRecord, CheckSummary, Decision, NewHit};
+use matterbox_core::domain::consents::{Consent, ConsentDue, ConsentInput, GiveInput};
 use matterbox_core::domain::documents::{DocumentPatch, DocumentSummary};
 use matterbox_core::domain::retention::{DueItem, Hold, HoldTarget, Policy, PolicyInput};
 use matterbox_core::domain::search::{SearchFilter, SearchHit};
@@ -944,5 +946,91 @@ pub async fn conflict_export(
         return Ok(None);
     };
     state.with_session(|s| s.export_conflict_check(id, &path))?;
+    Ok(Some(path.display().to_string()))
+}
+
+// --- consents ----------------------------------------------------------
+
+/// Every consent, or a client's.
+#[tauri::command]
+pub async fn consent_list(state: State<'_, AppState>, client: Option<i64>) -> Res<Vec<Consent>> {
+    state.with_session(|s| s.consents(client))
+}
+
+/// What is due within `within` days (oral consent to confirm, reviews).
+#[tauri::command]
+pub async fn consent_due(
+    state: State<'_, AppState>,
+    client: Option<i64>,
+    within: u32,
+) -> Res<Vec<ConsentDue>> {
+    state.with_session(|s| s.consents_due(client, today(), within))
+}
+
+#[tauri::command]
+pub async fn consent_get(state: State<'_, AppState>, id: i64) -> Res<Consent> {
+    state.with_session(|s| s.consent(id))
+}
+
+#[tauri::command]
+pub async fn consent_record(
+    state: State<'_, AppState>,
+    input: ConsentInput,
+    give: Option<GiveInput>,
+) -> Res<Consent> {
+    state.with_session(|s| s.consent_record(&input, give.as_ref(), today()))
+}
+
+#[tauri::command]
+pub async fn consent_give(state: State<'_, AppState>, id: i64, input: GiveInput) -> Res<Consent> {
+    state.with_session(|s| s.consent_give(id, &input, today()))
+}
+
+#[tauri::command]
+pub async fn consent_confirm(
+    state: State<'_, AppState>,
+    id: i64,
+    input: ConfirmInput,
+) -> Res<Consent> {
+    state.with_session(|s| s.consent_confirm(id, &input, today()))
+}
+
+#[tauri::command]
+pub async fn consent_withdraw(
+    state: State<'_, AppState>,
+    id: i64,
+    reason: String,
+) -> Res<Withdrawal> {
+    state.with_session(|s| s.consent_withdraw(id, None, &reason, today()))
+}
+
+#[tauri::command]
+pub async fn consent_review(state: State<'_, AppState>, id: i64) -> Res<Consent> {
+    state.with_session(|s| s.consent_review(id, None, "", today()))
+}
+
+/// Asks where to save the consent (HTML or JSON), then writes it. `None`
+/// when the user cancelled.
+#[tauri::command]
+pub async fn consent_export(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: i64,
+    format: ConsentFormat,
+) -> Res<Option<String>> {
+    let ext = match format {
+        ConsentFormat::Html => "html",
+        ConsentFormat::Json => "json",
+    };
+    let picked = app
+        .dialog()
+        .file()
+        .set_title("Save the consent record")
+        .set_file_name(format!("consent-{id}.{ext}"))
+        .blocking_save_file();
+    let Some(path) = dialog_paths(picked.map(|p| vec![p])).pop() else {
+        return Ok(None);
+    };
+    state.with_session(|s| s.export_consent(id, format, &path))?;
     Ok(Some(path.display().to_string()))
 }

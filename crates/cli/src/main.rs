@@ -21,6 +21,7 @@ use commands::admin::{AuditCmd, SettingsCmd, audit_cmd, doctor_cmd, settings_cmd
 use commands::backup::{BackupCmd, backup_cmd};
 use commands::client::{ClientCmd, client_cmd};
 use commands::conflict::{ConflictCmd, conflict_cmd};
+use commands::consent::{ConsentCmd, consent_cmd};
 use commands::doc::{DocCmd, doc_cmd, search_cmd};
 use commands::inbox::{InboxCmd, inbox_cmd};
 use commands::matter::{MatterCmd, matter_cmd};
@@ -75,6 +76,10 @@ enum Command {
     /// Conflict checks: check names, list, show, decide; common parties.
     #[command(subcommand)]
     Conflict(ConflictCmd),
+    /// Consent records: record, give, confirm in writing, withdraw, review,
+    /// what is due, export.
+    #[command(subcommand)]
+    Consent(ConsentCmd),
     /// Documents: import, list, export, rename, tag, move, versions, trash.
     #[command(subcommand)]
     Doc(DocCmd),
@@ -214,6 +219,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Client(cmd) => client_cmd(&ctx, cmd),
         Command::Matter(cmd) => matter_cmd(&ctx, cmd),
         Command::Conflict(cmd) => conflict_cmd(&ctx, cmd),
+        Command::Consent(cmd) => consent_cmd(&ctx, cmd),
         Command::Doc(cmd) => doc_cmd(&ctx, cmd),
         Command::Search {
             text,

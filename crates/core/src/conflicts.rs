@@ -166,6 +166,9 @@ fn check_error(id: i64, record: &CheckRecord) -> CoreError {
         CheckStatus::Conflict => format!(
             "Conflict check {id} has a hit decided as a conflict; the matter cannot be opened under it. If that decision was wrong, record a new one with its reason (matterbox conflict decide)."
         ),
+        CheckStatus::Reopened => format!(
+            "Conflict check {id} is no longer cleared: a waiver a decision relied on was withdrawn or has expired. Record a new decision on that hit (matterbox conflict show {id})."
+        ),
         _ => format!(
             "Conflict check {id} found {} possible conflict(s), {undecided} not decided yet. Record a decision for each (matterbox conflict show {id}; matterbox conflict decide), then open the matter with that check.",
             record.hits.len()
@@ -252,7 +255,9 @@ impl Session {
         })
     }
 
-    /// Records a decision on hit `hit` (its number, from 1) of check `check`.
+    /// Records a decision on hit `hit` (its number, from 1) of check
+    /// `check`. "Waiver needed" drafts a requested conflict waiver for each
+    /// affected client (see `consents::draft_waivers`).
     pub fn conflict_decide(
         &mut self,
         check: i64,
@@ -262,13 +267,18 @@ impl Session {
     ) -> Result<CheckRecord> {
         let actor = self.actor.clone();
         self.write(|tx, rec| {
-            db::decide(tx, check, hit, decision, reason, &actor)?;
-            let record = db::get(tx, check)?;
+            let decision_id = db::decide(tx, check, hit, decision, reason, &actor)?;
+            let mut record = db::get(tx, check)?;
             rec.record(
                 "conflict_decided",
                 &format!("conflict_check:{check}"),
                 json!({ "hit": hit, "decision": decision.as_str(), "status": record.status.as_str() }),
             )?;
+            // A waiver is tracked as a consent until confirmed in writing.
+            if decision == Decision::WaiverNeeded {
+                crate::consents::draft_waivers(tx, rec, &record, hit, decision_id, &actor)?;
+                record = db::get(tx, check)?;
+            }
             Ok(record)
         })
     }

@@ -7,6 +7,7 @@
 pub mod backup;
 mod cancel;
 pub mod conflicts;
+pub mod consents;
 mod document_ops;
 mod error;
 mod harden;
@@ -87,6 +88,14 @@ pub mod domain {
             AliasKind, CheckPurpose, CheckRecord, CheckStatus, CheckSummary, CommonParty,
             ConflictHit, Decision, DecisionRecord, HitSide, HitSource, HitTarget, NameKind, NewHit,
             SearchRole, SearchedName, Severity,
+        };
+    }
+
+    pub mod consents {
+        pub use matterbox_domain::consents::{
+            Consent, ConsentAction, ConsentClient, ConsentConflict, ConsentDue, ConsentEvent,
+            ConsentEvidence, ConsentInput, ConsentKind, ConsentMatter, ConsentMethod, ConsentState,
+            DueWhat, GiveInput,
         };
     }
 
@@ -356,6 +365,10 @@ pub struct AppSettings {
     pub keep_conflict_names: bool,
     /// Opening a matter needs a cleared conflict check (default on).
     pub conflict_check_required: bool,
+    /// Oral consent is to be confirmed in writing within this many days.
+    pub consent_confirm_days: u32,
+    /// Consents in force are reviewed after this many months.
+    pub consent_review_months: u32,
 }
 
 /// A change to the settings: `None` leaves a setting as it is.
@@ -370,6 +383,12 @@ pub struct SettingsPatch {
     #[serde(default)]
     #[ts(optional)]
     pub conflict_check_required: Option<bool>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub consent_confirm_days: Option<u32>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub consent_review_months: Option<u32>,
 }
 
 /// Public facts about a vault, readable without unlocking it.
@@ -1253,6 +1272,8 @@ impl Session {
             number_scheme: settings::number_scheme(&self.conn)?.template().to_string(),
             keep_conflict_names: matterbox_domain::conflicts::keep_names(&self.conn)?,
             conflict_check_required: matterbox_domain::conflicts::check_required(&self.conn)?,
+            consent_confirm_days: settings::consent_confirm_days(&self.conn)?,
+            consent_review_months: settings::consent_review_months(&self.conn)?,
         })
     }
 
@@ -1289,6 +1310,22 @@ impl Session {
                     "setting_changed",
                     "setting:conflict_check_required",
                     json!({ "value": required }),
+                )?;
+            }
+            if let Some(days) = patch.consent_confirm_days {
+                settings::set_consent_confirm_days(tx, days)?;
+                rec.record(
+                    "setting_changed",
+                    "setting:consent_confirm_days",
+                    json!({ "value": days }),
+                )?;
+            }
+            if let Some(months) = patch.consent_review_months {
+                settings::set_consent_review_months(tx, months)?;
+                rec.record(
+                    "setting_changed",
+                    "setting:consent_review_months",
+                    json!({ "value": months }),
                 )?;
             }
             Ok(())

@@ -274,6 +274,9 @@ pub enum CheckStatus {
     Cleared,
     /// A hit's decision in force is "conflict".
     Conflict,
+    /// A waiver a "waiver needed" decision relied on was withdrawn or
+    /// expired: that hit needs a new decision.
+    Reopened,
 }
 
 impl CheckStatus {
@@ -287,6 +290,7 @@ impl CheckStatus {
             CheckStatus::Undecided => "undecided",
             CheckStatus::Cleared => "cleared",
             CheckStatus::Conflict => "conflict",
+            CheckStatus::Reopened => "reopened",
         }
     }
 }
@@ -387,12 +391,18 @@ pub struct ConflictHit {
     pub hit: NewHit,
     pub decisions: Vec<DecisionRecord>,
     pub decision: Option<Decision>,
+    /// The consents drafted for (or covering) the decision in force.
+    pub consents: Vec<i64>,
+    /// The withdrawn or expired waiver the decision in force relied on:
+    /// the hit needs a new decision.
+    pub waiver_ended: Option<i64>,
 }
 
 impl ConflictHit {
     /// Whether the hit still waits for a decision.
     pub fn undecided(&self) -> bool {
-        self.hit.severity != Severity::Suppressed && self.decision.is_none()
+        self.hit.severity != Severity::Suppressed
+            && (self.decision.is_none() || self.waiver_ended.is_some())
     }
 }
 
@@ -751,6 +761,8 @@ fn status_of(hits: &[ConflictHit]) -> CheckStatus {
         .any(|h| h.decision == Some(Decision::Conflict))
     {
         CheckStatus::Conflict
+    } else if relevant.iter().any(|h| h.waiver_ended.is_some()) {
+        CheckStatus::Reopened
     } else if relevant.iter().any(|h| h.decision.is_none()) {
         CheckStatus::Undecided
     } else {
@@ -830,11 +842,20 @@ pub fn get(conn: &Connection, id: i64) -> Result<CheckRecord, DomainError> {
     for row in rows {
         let (hit_id, number, hit) = row?;
         let decisions = decisions_of(conn, hit_id)?;
+        let (consents, waiver_ended) = match decisions.last() {
+            Some((decision_id, d)) if d.decision == Decision::WaiverNeeded => (
+                crate::consents::for_decision(conn, *decision_id)?,
+                crate::consents::ended_waiver(conn, *decision_id)?,
+            ),
+            _ => (Vec::new(), None),
+        };
         hits.push(ConflictHit {
             number,
             hit,
-            decision: decisions.last().map(|d| d.decision),
-            decisions,
+            decision: decisions.last().map(|d| d.1.decision),
+            decisions: decisions.into_iter().map(|d| d.1).collect(),
+            consents,
+            waiver_ended,
         });
     }
     let opened: Option<(i64, String)> = conn
@@ -893,18 +914,21 @@ fn names_of(conn: &Connection, id: i64) -> Result<Vec<SearchedName>, DomainError
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-fn decisions_of(conn: &Connection, hit_id: i64) -> Result<Vec<DecisionRecord>, DomainError> {
+fn decisions_of(conn: &Connection, hit_id: i64) -> Result<Vec<(i64, DecisionRecord)>, DomainError> {
     let mut stmt = conn.prepare(
-        "SELECT decision, reason, decided_by, decided_at FROM conflict_decisions
+        "SELECT decision, reason, decided_by, decided_at, id FROM conflict_decisions
          WHERE hit_id = ?1 ORDER BY id",
     )?;
     let rows = stmt.query_map([hit_id], |r| {
-        Ok(DecisionRecord {
-            decision: Decision::from_db(&r.get::<_, String>(0)?),
-            reason: r.get(1)?,
-            decided_by: r.get(2)?,
-            decided_at: r.get(3)?,
-        })
+        Ok((
+            r.get(4)?,
+            DecisionRecord {
+                decision: Decision::from_db(&r.get::<_, String>(0)?),
+                reason: r.get(1)?,
+                decided_by: r.get(2)?,
+                decided_at: r.get(3)?,
+            },
+        ))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -933,7 +957,8 @@ pub fn list(conn: &Connection) -> Result<Vec<CheckSummary>, DomainError> {
         .collect()
 }
 
-/// Appends a decision on hit `number` of check `check_id`.
+/// Appends a decision on hit `number` of check `check_id`; returns the
+/// decision's id.
 pub fn decide(
     conn: &Connection,
     check_id: i64,
@@ -941,7 +966,7 @@ pub fn decide(
     decision: Decision,
     reason: &str,
     decided_by: &str,
-) -> Result<(), DomainError> {
+) -> Result<i64, DomainError> {
     let reason = required("reason", "The reason for the decision", reason)?;
     let hit: (i64, String) = conn
         .query_row(
@@ -965,7 +990,7 @@ pub fn decide(
          VALUES (?1, ?2, ?3, ?4, ?5)",
         params![hit.0, decision.as_str(), reason, decided_by, now()],
     )?;
-    Ok(())
+    Ok(conn.last_insert_rowid())
 }
 
 /// Keeps the names of matter `matter_id` (its client with aliases and
@@ -1149,6 +1174,67 @@ mod tests {
             decide(&conn, id, 1, Decision::Conflict, " \u{200b}", "t"),
             Err(DomainError::Validation { .. })
         ));
+    }
+
+    #[test]
+    fn a_withdrawn_waiver_reopens_the_hit_it_covered_without_touching_the_check() {
+        use crate::consents::{self, ConsentAction, Periods};
+        let (_d, conn) = db();
+        let hit = NewHit {
+            searched: 0,
+            target: HitTarget::bare(HitSource::Prospect, "Ada".into(), HitSide::Prospect),
+            matched_name: "Ada".into(),
+            alias: None,
+            score: 1.0,
+            reason: serde_json::json!({"kind": "exact"}),
+            explanation: "the same name".into(),
+            severity: Severity::High,
+        };
+        let header = CheckHeader {
+            purpose: CheckPurpose::Intake,
+            for_matter: None,
+            client_id: None,
+            matcher_version: "v1",
+            checked_by: "test",
+        };
+        let id = save_check(&conn, &header, &[name("Ada", SearchRole::Client)], &[hit]).unwrap();
+        let decision = decide(&conn, id, 1, Decision::WaiverNeeded, "former client", "t").unwrap();
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 5, 1).unwrap();
+        let waiver = consents::draft_waiver(&conn, decision, None, None, today, "t").unwrap();
+        let c = get(&conn, id).unwrap();
+        assert_eq!(c.status, CheckStatus::Cleared);
+        assert_eq!(c.hits[0].consents, vec![waiver]);
+        assert_eq!(
+            consents::covered_hits(&conn, waiver).unwrap(),
+            vec![(id, 1)]
+        );
+        let periods = Periods {
+            confirm_days: 7,
+            review_months: 12,
+        };
+        consents::change(
+            &conn,
+            waiver,
+            ConsentAction::Withdrawn,
+            today,
+            "",
+            today,
+            periods,
+            "t",
+        )
+        .unwrap();
+        let c = get(&conn, id).unwrap();
+        assert_eq!(c.status, CheckStatus::Reopened);
+        assert!(!c.status.allows_opening());
+        assert_eq!(c.hits[0].waiver_ended, Some(waiver));
+        assert!(c.hits[0].undecided());
+        assert_eq!(c.hits[0].decisions.len(), 1);
+        // A new decision is in force: the ended waiver no longer counts.
+        decide(&conn, id, 1, Decision::NoConflict, "another Ada", "t").unwrap();
+        let c = get(&conn, id).unwrap();
+        assert_eq!(c.status, CheckStatus::Cleared);
+        assert_eq!(c.hits[0].waiver_ended, None);
+        assert!(consents::covered_hits(&conn, waiver).unwrap().is_empty());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 pub mod clients;
 pub mod conflicts;
+pub mod consents;
 pub mod documents;
 pub mod inbox;
 pub mod matters;

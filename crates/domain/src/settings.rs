@@ -7,6 +7,15 @@ use crate::numbering::NumberScheme;
 
 pub const MATTER_NUMBER_SCHEME: &str = "matter_number_scheme";
 pub const AUTO_LOCK_SECONDS: &str = "auto_lock_seconds";
+pub const CONSENT_CONFIRM_DAYS: &str = "consent_confirm_days";
+pub const CONSENT_REVIEW_MONTHS: &str = "consent_review_months";
+
+/// Oral consent is to be confirmed in writing within this many days.
+pub const DEFAULT_CONSENT_CONFIRM_DAYS: u32 = 7;
+pub const CONSENT_CONFIRM_RANGE: std::ops::RangeInclusive<u32> = 1..=365;
+/// Every consent in force is reviewed after this many months.
+pub const DEFAULT_CONSENT_REVIEW_MONTHS: u32 = 12;
+pub const CONSENT_REVIEW_RANGE: std::ops::RangeInclusive<u32> = 1..=120;
 
 /// Auto-lock after this many idle seconds unless the user chose otherwise.
 pub const DEFAULT_AUTO_LOCK_SECONDS: u32 = 600;
@@ -65,4 +74,62 @@ pub fn set_auto_lock_seconds(conn: &Connection, seconds: u32) -> Result<(), Doma
         ));
     }
     set(conn, AUTO_LOCK_SECONDS, &seconds.to_string())
+}
+
+fn number_in(
+    conn: &Connection,
+    key: &str,
+    range: &std::ops::RangeInclusive<u32>,
+    default: u32,
+) -> Result<u32, DomainError> {
+    Ok(get(conn, key)?
+        .and_then(|v| v.parse().ok())
+        .filter(|v| range.contains(v))
+        .unwrap_or(default))
+}
+
+pub fn consent_confirm_days(conn: &Connection) -> Result<u32, DomainError> {
+    number_in(
+        conn,
+        CONSENT_CONFIRM_DAYS,
+        &CONSENT_CONFIRM_RANGE,
+        DEFAULT_CONSENT_CONFIRM_DAYS,
+    )
+}
+
+pub fn set_consent_confirm_days(conn: &Connection, days: u32) -> Result<(), DomainError> {
+    if !CONSENT_CONFIRM_RANGE.contains(&days) {
+        return Err(crate::validation(
+            "consent_confirm_days",
+            format!(
+                "Oral consent is confirmed within {} to {} days.",
+                CONSENT_CONFIRM_RANGE.start(),
+                CONSENT_CONFIRM_RANGE.end()
+            ),
+        ));
+    }
+    set(conn, CONSENT_CONFIRM_DAYS, &days.to_string())
+}
+
+pub fn consent_review_months(conn: &Connection) -> Result<u32, DomainError> {
+    number_in(
+        conn,
+        CONSENT_REVIEW_MONTHS,
+        &CONSENT_REVIEW_RANGE,
+        DEFAULT_CONSENT_REVIEW_MONTHS,
+    )
+}
+
+pub fn set_consent_review_months(conn: &Connection, months: u32) -> Result<(), DomainError> {
+    if !CONSENT_REVIEW_RANGE.contains(&months) {
+        return Err(crate::validation(
+            "consent_review_months",
+            format!(
+                "Consents are reviewed every {} to {} months.",
+                CONSENT_REVIEW_RANGE.start(),
+                CONSENT_REVIEW_RANGE.end()
+            ),
+        ));
+    }
+    set(conn, CONSENT_REVIEW_MONTHS, &months.to_string())
 }

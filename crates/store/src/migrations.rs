@@ -515,9 +515,94 @@ CREATE TABLE conflict_common_parties (
 ) STRICT;
 "#,
     },
+    Migration {
+        version: 13,
+        description: "consent records: verbatim scope with its hash, clients, matters, evidence, append-only history",
+        sql: r#"
+-- One consent. Its kind, scope (verbatim, with its SHA-256) and the risks
+-- explained are written once: scope and risks may be empty while the
+-- consent is only requested and are then filled once; a changed scope is
+-- a new consent that supersedes this one.
+CREATE TABLE consents (
+    id                   INTEGER PRIMARY KEY,
+    kind                 TEXT NOT NULL CHECK (kind IN ('confidentiality_disclosure', 'conflict_waiver',
+                             'advance_waiver', 'third_party_service', 'gdpr_processing',
+                             'email_communication', 'other')),
+    label                TEXT NOT NULL DEFAULT '',
+    scope                TEXT,
+    scope_sha256         TEXT,
+    risks                TEXT,
+    supersedes           INTEGER REFERENCES consents (id),
+    -- The "waiver needed" decision a conflict waiver was drafted for.
+    conflict_decision_id INTEGER REFERENCES conflict_decisions (id),
+    created_by           TEXT NOT NULL,
+    created_at           TEXT NOT NULL,
+    CHECK ((scope IS NULL) = (scope_sha256 IS NULL))
+) STRICT;
+CREATE INDEX consents_decision ON consents (conflict_decision_id) WHERE conflict_decision_id IS NOT NULL;
+CREATE INDEX consents_supersedes ON consents (supersedes) WHERE supersedes IS NOT NULL;
+CREATE TRIGGER consents_written_once BEFORE UPDATE ON consents
+WHEN OLD.kind IS NOT NEW.kind OR OLD.label IS NOT NEW.label
+  OR (OLD.scope IS NOT NULL AND NEW.scope IS NOT OLD.scope)
+  OR (OLD.scope_sha256 IS NOT NULL AND NEW.scope_sha256 IS NOT OLD.scope_sha256)
+  OR (OLD.risks IS NOT NULL AND NEW.risks IS NOT OLD.risks)
+  OR OLD.supersedes IS NOT NEW.supersedes
+  OR OLD.conflict_decision_id IS NOT NEW.conflict_decision_id
+  OR OLD.created_by IS NOT NEW.created_by OR OLD.created_at IS NOT NEW.created_at
+BEGIN SELECT RAISE(ABORT, 'a consent''s recorded text is permanent: record a new consent that supersedes it'); END;
+CREATE TRIGGER consents_no_delete BEFORE DELETE ON consents
+BEGIN SELECT RAISE(ABORT, 'consents are permanent'); END;
+
+-- The clients, matters and evidence documents a consent names (no
+-- foreign key to them: the record outlives a destroyed client, matter or
+-- document; the matter's number is kept).
+CREATE TABLE consent_clients (
+    consent_id INTEGER NOT NULL REFERENCES consents (id),
+    client_id  INTEGER NOT NULL,
+    PRIMARY KEY (consent_id, client_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX consent_clients_client ON consent_clients (client_id);
+CREATE TABLE consent_matters (
+    consent_id    INTEGER NOT NULL REFERENCES consents (id),
+    matter_id     INTEGER NOT NULL,
+    matter_number TEXT NOT NULL,
+    PRIMARY KEY (consent_id, matter_id)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE consent_documents (
+    consent_id  INTEGER NOT NULL REFERENCES consents (id),
+    document_id INTEGER NOT NULL,
+    added_at    TEXT NOT NULL,
+    PRIMARY KEY (consent_id, document_id)
+) STRICT, WITHOUT ROWID;
+
+-- The history: every change appended; the newest row's state is the
+-- consent's state.
+CREATE TABLE consent_events (
+    id          INTEGER PRIMARY KEY,
+    consent_id  INTEGER NOT NULL REFERENCES consents (id),
+    action      TEXT NOT NULL CHECK (action IN ('requested', 'given', 'confirmed', 'withdrawn',
+                    'expired', 'superseded', 'reviewed')),
+    from_state  TEXT,
+    to_state    TEXT NOT NULL CHECK (to_state IN ('requested', 'given', 'confirmed', 'withdrawn',
+                    'expired', 'superseded')),
+    on_date     TEXT NOT NULL,
+    method      TEXT CHECK (method IN ('signed_letter', 'email', 'oral')),
+    reason      TEXT NOT NULL DEFAULT '',
+    -- Set by "given" and "reviewed": the next review date.
+    review_on   TEXT,
+    recorded_by TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX consent_events_consent ON consent_events (consent_id, id);
+CREATE TRIGGER consent_events_no_update BEFORE UPDATE ON consent_events
+BEGIN SELECT RAISE(ABORT, 'consent history is permanent: record a new change'); END;
+CREATE TRIGGER consent_events_no_delete BEFORE DELETE ON consent_events
+BEGIN SELECT RAISE(ABORT, 'consent history is permanent: record a new change'); END;
+"#,
+    },
 ];
 
-pub const LATEST_VERSION: i64 = 12;
+pub const LATEST_VERSION: i64 = 13;
 
 /// Brings the database to `target`, running each missing migration in its
 /// own transaction. Refuses a database newer than this build.

@@ -60,6 +60,13 @@ import type { OcrJob } from "./bindings/OcrJob";
 import type { OcrMode } from "./bindings/OcrMode";
 import type { OcrOverview } from "./bindings/OcrOverview";
 import type { OcrProgress } from "./bindings/OcrProgress";
+import type { Consent } from "./bindings/Consent";
+import type { ConsentDue } from "./bindings/ConsentDue";
+import type { ConsentInput } from "./bindings/ConsentInput";
+import type { ConsentFormat } from "./bindings/ConsentFormat";
+import type { ConfirmInput } from "./bindings/ConfirmInput";
+import type { GiveInput } from "./bindings/GiveInput";
+import type { Withdrawal } from "./bindings/Withdrawal";
 
 /** Raised in the page when any command answers `vault_locked`. */
 export const LOCAL_LOCKED_EVENT = "matterbox-vault-locked";
@@ -128,6 +135,17 @@ export const api = {
     call<CheckRecord>("conflict_decide", { id, hit, decision, reason }),
   /** Asks where to save the check as HTML; the path, or null when cancelled. */
   exportConflictCheck: (id: number) => call<string | null>("conflict_export", { id }),
+  consents: (client: number | null) => call<Consent[]>("consent_list", { client }),
+  consentsDue: (client: number | null, within: number) => call<ConsentDue[]>("consent_due", { client, within }),
+  consent: (id: number) => call<Consent>("consent_get", { id }),
+  recordConsent: (input: ConsentInput, give: GiveInput | null) => call<Consent>("consent_record", { input, give }),
+  giveConsent: (id: number, input: GiveInput) => call<Consent>("consent_give", { id, input }),
+  confirmConsent: (id: number, input: ConfirmInput) => call<Consent>("consent_confirm", { id, input }),
+  /** Withdraws; the conflict checks that relied on the waiver are re-opened. */
+  withdrawConsent: (id: number, reason: string) => call<Withdrawal>("consent_withdraw", { id, reason }),
+  reviewConsent: (id: number) => call<Consent>("consent_review", { id }),
+  /** Asks where to save the consent; the path, or null when cancelled. */
+  exportConsent: (id: number, format: ConsentFormat) => call<string | null>("consent_export", { id, format }),
   removeParty: (id: number, partyId: number) => call<Matter>("matter_remove_party", { id, partyId }),
   addEvent: (id: number, on: string | null, description: string) =>
     call<Matter>("matter_add_event", { id, on, description }),

@@ -28,6 +28,11 @@ pub(crate) enum SettingsCmd {
         #[arg(value_enum)]
         value: Option<OnOff>,
     },
+    /// Show or set within how many days oral consent is to be confirmed in
+    /// writing (default 7).
+    ConsentConfirmDays { days: Option<u32> },
+    /// Show or set after how many months a consent is reviewed (default 12).
+    ConsentReviewMonths { months: Option<u32> },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -147,6 +152,30 @@ pub(crate) fn settings_cmd(ctx: &Ctx, cmd: SettingsCmd) -> Outcome {
             let on = s.settings()?.keep_conflict_names;
             ctx.print(&serde_json::json!({ "keepConflictNames": on }), |_| {
                 format!("{}\n", if on { "on" } else { "off" })
+            })
+        }
+        SettingsCmd::ConsentConfirmDays { days } => {
+            if days.is_some() {
+                s.update_settings(&matterbox_core::SettingsPatch {
+                    consent_confirm_days: days,
+                    ..Default::default()
+                })?;
+            }
+            let v = s.settings()?.consent_confirm_days;
+            ctx.print(&serde_json::json!({ "consentConfirmDays": v }), |_| {
+                format!("{v}\n")
+            })
+        }
+        SettingsCmd::ConsentReviewMonths { months } => {
+            if months.is_some() {
+                s.update_settings(&matterbox_core::SettingsPatch {
+                    consent_review_months: months,
+                    ..Default::default()
+                })?;
+            }
+            let v = s.settings()?.consent_review_months;
+            ctx.print(&serde_json::json!({ "consentReviewMonths": v }), |_| {
+                format!("{v}\n")
             })
         }
     })

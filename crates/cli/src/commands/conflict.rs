@@ -158,7 +158,19 @@ pub(crate) fn record_text(r: &CheckRecord) -> String {
                 d.decided_at
             ));
         }
-        if h.undecided() {
+        if !h.consents.is_empty() {
+            let ids: Vec<String> = h.consents.iter().map(|c| c.to_string()).collect();
+            out.push_str(&format!(
+                "    waiver tracked as consent {} (matterbox consent show ID)\n",
+                ids.join(", ")
+            ));
+        }
+        if let Some(c) = h.waiver_ended {
+            out.push_str(&format!(
+                "    waiver (consent {c}) withdrawn or expired: this hit needs a new decision: matterbox conflict decide {} {} --decision … --reason …\n",
+                r.id, h.number
+            ));
+        } else if h.undecided() {
             out.push_str(&format!(
                 "    not decided: matterbox conflict decide {} {} --decision no-conflict|conflict|waiver-needed --reason …\n",
                 r.id, h.number

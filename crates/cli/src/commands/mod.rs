@@ -5,6 +5,7 @@ pub(crate) mod admin;
 pub(crate) mod backup;
 pub(crate) mod client;
 pub(crate) mod conflict;
+pub(crate) mod consent;
 pub(crate) mod doc;
 pub(crate) mod inbox;
 pub(crate) mod matter;

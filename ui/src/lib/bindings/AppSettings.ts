@@ -12,4 +12,12 @@ keepConflictNames: boolean,
 /**
  * Opening a matter needs a cleared conflict check (default on).
  */
-conflictCheckRequired: boolean, };
+conflictCheckRequired: boolean, 
+/**
+ * Oral consent is to be confirmed in writing within this many days.
+ */
+consentConfirmDays: number, 
+/**
+ * Consents in force are reviewed after this many months.
+ */
+consentReviewMonths: number, };

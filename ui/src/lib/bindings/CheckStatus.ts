@@ -3,4 +3,4 @@
 /**
  * Where a check stands.
  */
-export type CheckStatus = "clear" | "undecided" | "cleared" | "conflict";
+export type CheckStatus = "clear" | "undecided" | "cleared" | "conflict" | "reopened";

@@ -15,6 +15,15 @@ export type ConflictHit = {
  */
 number: number, decisions: Array<DecisionRecord>, decision: Decision | null, 
 /**
+ * The consents drafted for (or covering) the decision in force.
+ */
+consents: Array<number>, 
+/**
+ * The withdrawn or expired waiver the decision in force relied on:
+ * the hit needs a new decision.
+ */
+waiverEnded: number | null, 
+/**
  * Index (from 0) of the searched name in the check.
  */
 searched: number, matchedName: string, alias: AliasKind | null, score: number, 

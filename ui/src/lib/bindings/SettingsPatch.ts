@@ -3,4 +3,4 @@
 /**
  * A change to the settings: `None` leaves a setting as it is.
  */
-export type SettingsPatch = { autoLockSeconds: number | null, numberScheme: string | null, keepConflictNames?: boolean, conflictCheckRequired?: boolean, };
+export type SettingsPatch = { autoLockSeconds: number | null, numberScheme: string | null, keepConflictNames?: boolean, conflictCheckRequired?: boolean, consentConfirmDays?: number, consentReviewMonths?: number, };
