@@ -10,6 +10,7 @@ pub mod inbox;
 pub mod matters;
 pub mod numbering;
 pub mod ocr;
+pub mod requests;
 pub mod retention;
 pub mod search;
 pub mod settings;
