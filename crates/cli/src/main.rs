@@ -25,6 +25,7 @@ use commands::doc::{DocCmd, doc_cmd, search_cmd};
 use commands::inbox::{InboxCmd, inbox_cmd};
 use commands::matter::{MatterCmd, matter_cmd};
 use commands::ocr::{OcrCmd, ocr_cmd};
+use commands::request::{RequestCmd, request_cmd};
 use commands::retention::{RetentionCmd, retention_cmd};
 use commands::vault::{VaultCmd, vault_cmd};
 use ctx::Ctx;
@@ -75,6 +76,10 @@ enum Command {
     /// Conflict checks: check names, list, show, decide; common parties.
     #[command(subcommand)]
     Conflict(ConflictCmd),
+    /// Data-subject requests (GDPR): open, list, show, pause, resume,
+    /// extend, find, mark, erase, export, close.
+    #[command(subcommand)]
+    Request(RequestCmd),
     /// Documents: import, list, export, rename, tag, move, versions, trash.
     #[command(subcommand)]
     Doc(DocCmd),
@@ -214,6 +219,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Client(cmd) => client_cmd(&ctx, cmd),
         Command::Matter(cmd) => matter_cmd(&ctx, cmd),
         Command::Conflict(cmd) => conflict_cmd(&ctx, cmd),
+        Command::Request(cmd) => request_cmd(&ctx, cmd),
         Command::Doc(cmd) => doc_cmd(&ctx, cmd),
         Command::Search {
             text,

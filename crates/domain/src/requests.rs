@@ -940,6 +940,142 @@ pub fn list(conn: &Connection) -> Result<Vec<RequestSummary>, DomainError> {
         .collect()
 }
 
+/// Free text that may name a person: client notes, matter notes and the
+/// matter timeline's entries.
+#[derive(Clone, Debug)]
+pub struct NoteSource {
+    pub ref_key: String,
+    pub label: String,
+    pub client_id: Option<i64>,
+    pub matter_id: Option<i64>,
+    pub matter_number: Option<String>,
+    pub text: String,
+}
+
+pub fn note_sources(conn: &Connection) -> Result<Vec<NoteSource>, DomainError> {
+    let mut out = Vec::new();
+    let mut stmt = conn.prepare("SELECT id, name, notes FROM clients WHERE notes <> ''")?;
+    for row in stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })? {
+        let (id, name, text) = row?;
+        out.push(NoteSource {
+            ref_key: format!("note:client:{id}"),
+            label: format!("Notes on client {name}"),
+            client_id: Some(id),
+            matter_id: None,
+            matter_number: None,
+            text,
+        });
+    }
+    let mut stmt =
+        conn.prepare("SELECT id, number, client_id, notes FROM matters WHERE notes <> ''")?;
+    for row in stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, String>(3)?,
+        ))
+    })? {
+        let (id, number, client, text) = row?;
+        out.push(NoteSource {
+            ref_key: format!("note:matter:{id}"),
+            label: format!("Notes of matter {number}"),
+            client_id: Some(client),
+            matter_id: Some(id),
+            matter_number: Some(number),
+            text,
+        });
+    }
+    let mut stmt = conn.prepare(
+        "SELECT e.id, e.occurred_on, e.description, m.id, m.number, m.client_id
+         FROM matter_events e JOIN matters m ON m.id = e.matter_id",
+    )?;
+    for row in stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, i64>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, i64>(5)?,
+        ))
+    })? {
+        let (id, on, text, matter, number, client) = row?;
+        out.push(NoteSource {
+            ref_key: format!("note:event:{id}"),
+            label: format!("Timeline of matter {number}, {on}"),
+            client_id: Some(client),
+            matter_id: Some(matter),
+            matter_number: Some(number),
+            text,
+        });
+    }
+    Ok(out)
+}
+
+/// The matters of a client, oldest first.
+pub fn client_matters(conn: &Connection, client_id: i64) -> Result<Vec<i64>, DomainError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT id FROM matters WHERE client_id = ?1 ORDER BY id")?;
+    let rows = stmt.query_map([client_id], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// A matter's documents (trash included): id, title, the day added.
+pub fn matter_documents(
+    conn: &Connection,
+    matter_id: i64,
+) -> Result<Vec<(i64, String, NaiveDate)>, DomainError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, title, substr(created_at, 1, 10) FROM documents WHERE matter_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([matter_id], |r| {
+        Ok((r.get(0)?, r.get(1)?, date(r.get(2)?)?))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The day a deferral puts a matter or document off until, if any.
+pub fn deferred_until(
+    conn: &Connection,
+    kind: crate::retention::DisposalKind,
+    id: i64,
+) -> Result<Option<NaiveDate>, DomainError> {
+    let until: Option<String> = conn
+        .query_row(
+            "SELECT until FROM retention_deferrals WHERE kind = ?1 AND target_id = ?2",
+            params![kind, id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(until.map(date).transpose()?)
+}
+
+/// The active holds on a matter, its client, or one of its documents
+/// (`document`: only that document's own hold counts with the matter's).
+pub fn holds_on(
+    conn: &Connection,
+    matter_id: i64,
+    document: Option<i64>,
+) -> Result<Vec<i64>, DomainError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT h.id FROM legal_holds h JOIN matters m ON m.id = ?1
+         WHERE h.released_at IS NULL AND ((h.target = 'matter' AND h.target_id = m.id)
+               OR (h.target = 'client' AND h.target_id = m.client_id)
+               OR (h.target = 'document' AND (?2 IS NULL AND h.target_id IN (SELECT id FROM documents WHERE matter_id = m.id)
+                                              OR h.target_id = ?2)))
+         ORDER BY h.id",
+    )?;
+    let rows = stmt.query_map(params![matter_id, document], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
