@@ -602,6 +602,47 @@ fn a_request_finds_everything_marks_it_exports_it_and_erases_only_what_retention
         2
     );
 
+    // A document that fails its integrity check stops an export, and the
+    // export leaves nothing behind: no document, no person.json.
+    let again = json(
+        &home,
+        &[
+            "request",
+            "open",
+            "--kind",
+            "portability",
+            "--name",
+            NAME,
+            "--relation",
+            "client",
+        ],
+    );
+    let aid = again["id"].as_i64().unwrap().to_string();
+    let found = json(&home, &["request", "find", &aid]);
+    for i in found["items"].as_array().unwrap() {
+        json(&home, &["request", "mark", &aid, &number(i), "--disclose"]);
+    }
+    for blob in std::fs::read_dir(home.vault_dir("v").join("blobs")).unwrap() {
+        let blob = blob.unwrap().path();
+        if blob.is_file() {
+            let mut bytes = std::fs::read(&blob).unwrap();
+            let last = bytes.len() - 1;
+            bytes[last] ^= 0xff;
+            std::fs::write(&blob, bytes).unwrap();
+        }
+    }
+    let failed = home.path().join("failed-export");
+    let run = mb(
+        &home,
+        &["request", "export", &aid, "--to", failed.to_str().unwrap()],
+    );
+    assert_ne!(run.code, 0, "{}", run.stdout);
+    assert!(
+        !failed.exists(),
+        "a failed export left {:?}",
+        std::fs::read_dir(&failed).map(|d| d.count())
+    );
+
     // No name, note or request text in clear anywhere under the vault.
     lock_and_look_for_canaries(&home);
     // The audit log records ids and counts, never names.

@@ -724,7 +724,32 @@ impl Session {
     /// document export, and audited as one), plus `person.json` and
     /// `person.csv` with the disclosed client records, parties and
     /// matters. Every found item must be marked first.
+    ///
+    /// If any file cannot be written, the files this export wrote are
+    /// removed again (and the folder, if the export made it), so a failed
+    /// export leaves no partial set behind.
     pub fn export_request(&mut self, id: i64, folder: &Path) -> Result<RequestExport> {
+        let created = !folder.exists();
+        let mut written: Vec<PathBuf> = Vec::new();
+        let out = self.write_export(id, folder, &mut written);
+        if out.is_err() {
+            for f in &written {
+                let _ = std::fs::remove_file(f);
+            }
+            if created {
+                // Only if empty: never anything this export did not write.
+                let _ = std::fs::remove_dir(folder);
+            }
+        }
+        out
+    }
+
+    fn write_export(
+        &mut self,
+        id: i64,
+        folder: &Path,
+        paths: &mut Vec<PathBuf>,
+    ) -> Result<RequestExport> {
         let r = db::get(&self.conn, id)?;
         if !matches!(r.kind, RequestKind::Access | RequestKind::Portability) {
             return Err(CoreError::Invalid(format!(
@@ -860,6 +885,7 @@ impl Session {
                 crate::document_ops::safe_file_name(&summary.original_name, &summary.title)
             );
             self.export_document(doc, None, &folder.join(&name))?;
+            paths.push(folder.join(&name));
             line(&[
                 "document",
                 &summary.title,
@@ -889,7 +915,9 @@ impl Session {
         let pretty = serde_json::to_vec_pretty(&person)
             .map_err(|e| CoreError::Invalid(format!("The export could not be built: {e}")))?;
         crate::partial::write_new_private(&json_path, &pretty)?;
+        paths.push(json_path.clone());
         crate::partial::write_new_private(&csv_path, csv.as_bytes())?;
+        paths.push(csv_path.clone());
         let counts = json!({
             "documents": written.len(),
             "client_records": person["clientRecords"].as_array().map_or(0, Vec::len),
