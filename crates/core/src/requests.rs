@@ -140,7 +140,7 @@ impl Session {
     pub fn open_request(&mut self, input: &RequestInput, today: NaiveDate) -> Result<RequestView> {
         let actor = self.actor.clone();
         let id = self.write(|tx, rec| {
-            let id = db::create(tx, input, &actor)?;
+            let id = db::create(tx, input, &actor, today)?;
             rec.record(
                 "request_opened",
                 &object(id),

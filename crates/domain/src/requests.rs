@@ -423,8 +423,14 @@ fn date(s: String) -> rusqlite::Result<NaiveDate> {
     s.parse().map_err(|_| corrupt("date"))
 }
 
-/// Checks and saves a new request (status `received`); returns its id.
-pub fn create(conn: &Connection, input: &RequestInput, by: &str) -> Result<i64, DomainError> {
+/// Checks and saves a new request (status `received`); returns its id. A
+/// request cannot have been received after `today` (the caller's clock).
+pub fn create(
+    conn: &Connection,
+    input: &RequestInput,
+    by: &str,
+    today: NaiveDate,
+) -> Result<i64, DomainError> {
     let requester = required("requester", "The requester's name", &input.requester)?;
     if input.also_known.len() > MAX_ALSO_KNOWN {
         return Err(validation(
@@ -438,8 +444,7 @@ pub fn create(conn: &Connection, input: &RequestInput, by: &str) -> Result<i64, 
         .map(|a| required("also_known", "Another spelling", a))
         .collect::<Result<_, _>>()?;
     let notes = crate::notes(&input.notes)?;
-    let today = chrono::Utc::now().date_naive();
-    if input.received_on > today + Duration::days(1) {
+    if input.received_on > today {
         return Err(validation(
             "received_on",
             format!(
@@ -1226,6 +1231,7 @@ mod tests {
                 notes: String::new(),
             },
             "lawyer",
+            d("2026-03-20"),
         )
         .unwrap();
         pause(
@@ -1309,7 +1315,13 @@ mod tests {
             received_on: d("2026-03-10"),
             notes: String::new(),
         };
-        assert!(create(&conn, &bad, "lawyer").is_err());
+        assert!(create(&conn, &bad, "lawyer", d("2026-03-20")).is_err());
+        let future = RequestInput {
+            requester: "Ottilie Fictional-Quist".into(),
+            received_on: d("2026-03-21"),
+            ..bad
+        };
+        assert!(create(&conn, &future, "lawyer", d("2026-03-20")).is_err());
         assert_eq!(list(&conn).unwrap().len(), 1);
     }
 }
