@@ -241,7 +241,8 @@ impl Session {
         self.request_view(id, today)
     }
 
-    /// Appends a status (in progress, answered, refused, withdrawn).
+    /// Appends a status (in progress, answered, refused, withdrawn); the
+    /// pause statuses come only with a pause, `received` only at opening.
     pub fn set_request_status(
         &mut self,
         id: i64,
@@ -249,6 +250,18 @@ impl Session {
         note: &str,
         today: NaiveDate,
     ) -> Result<RequestView> {
+        if !matches!(
+            status,
+            RequestStatus::InProgress
+                | RequestStatus::Answered
+                | RequestStatus::Refused
+                | RequestStatus::Withdrawn
+        ) {
+            return Err(CoreError::Invalid(format!(
+                "A request is set {} by opening or pausing it, not directly.",
+                status.as_str()
+            )));
+        }
         let actor = self.actor.clone();
         self.write(|tx, rec| {
             db::set_status(tx, id, status, note, &actor)?;
