@@ -75,6 +75,10 @@ fn export_all(dir: &Path) {
     matterbox_core::ocr::OcrOverview::export_all(&cfg).unwrap();
     matterbox_core::ocr::OcrMode::export_all(&cfg).unwrap();
     crate::ocr::OcrProgress::export_all(&cfg).unwrap();
+    matterbox_core::requests::RequestView::export_all(&cfg).unwrap();
+    matterbox_core::requests::RequestRow::export_all(&cfg).unwrap();
+    matterbox_core::requests::RequestExport::export_all(&cfg).unwrap();
+    matterbox_core::domain::requests::RequestInput::export_all(&cfg).unwrap();
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

@@ -10,6 +10,9 @@ use matterbox_core::consents::{ConfirmInput, ConsentFormat, Withdrawal};
 use matterbox_core::domain::conflicts::{CheckRecord, CheckSummary, Decision, NewHit};
 use matterbox_core::domain::consents::{Consent, ConsentDue, ConsentInput, GiveInput};
 use matterbox_core::domain::documents::{DocumentPatch, DocumentSummary};
+use matterbox_core::domain::requests::{
+    Mark, PauseReason, RequestInput, RequestStatus, WithholdReason,
+};
 use matterbox_core::domain::retention::{DueItem, Hold, HoldTarget, Policy, PolicyInput};
 use matterbox_core::domain::search::{SearchFilter, SearchHit};
 use matterbox_core::domain::{
@@ -17,6 +20,7 @@ use matterbox_core::domain::{
     MatterSummary, PartyInput,
 };
 use matterbox_core::inbox::{InboxSettings, Quarantined};
+use matterbox_core::requests::{RequestExport, RequestRow, RequestView};
 use matterbox_core::retention::{DestructionReport, Disposal, MatterRetention, RegisterEntry};
 use matterbox_core::vault::{DeviceSecretStorage, Passphrase};
 use matterbox_core::{
@@ -1033,4 +1037,87 @@ pub async fn consent_export(
     };
     state.with_session(|s| s.export_consent(id, format, &path))?;
     Ok(Some(path.display().to_string()))
+}
+
+// --- data-subject requests ----------------------------------------------
+
+#[tauri::command]
+pub async fn request_list(state: State<'_, AppState>) -> Res<Vec<RequestRow>> {
+    state.with_session(|s| s.requests(today()))
+}
+
+#[tauri::command]
+pub async fn request_open(state: State<'_, AppState>, input: RequestInput) -> Res<RequestView> {
+    state.with_session(|s| s.open_request(&input, today()))
+}
+
+#[tauri::command]
+pub async fn request_get(state: State<'_, AppState>, id: i64) -> Res<RequestView> {
+    state.with_session(|s| s.request(id, today()))
+}
+
+/// Finds everything about the requester (conflict matcher + full-text search).
+#[tauri::command]
+pub async fn request_find(state: State<'_, AppState>, id: i64) -> Res<RequestView> {
+    state.with_session(|s| s.find_for_request(id, today()))
+}
+
+#[tauri::command]
+pub async fn request_mark(
+    state: State<'_, AppState>,
+    id: i64,
+    item: u32,
+    mark: Mark,
+    reason: Option<WithholdReason>,
+) -> Res<RequestView> {
+    state.with_session(|s| s.mark_request_item(id, item, mark, reason, "", today()))
+}
+
+#[tauri::command]
+pub async fn request_pause(
+    state: State<'_, AppState>,
+    id: i64,
+    reason: PauseReason,
+) -> Res<RequestView> {
+    state.with_session(|s| s.pause_request(id, reason, today(), today()))
+}
+
+#[tauri::command]
+pub async fn request_resume(state: State<'_, AppState>, id: i64) -> Res<RequestView> {
+    state.with_session(|s| s.resume_request(id, today(), today()))
+}
+
+#[tauri::command]
+pub async fn request_assess_erasure(state: State<'_, AppState>, id: i64) -> Res<RequestView> {
+    state.with_session(|s| s.assess_erasure(id, today()))
+}
+
+#[tauri::command]
+pub async fn request_close(
+    state: State<'_, AppState>,
+    id: i64,
+    status: RequestStatus,
+) -> Res<RequestView> {
+    state.with_session(|s| s.set_request_status(id, status, "", today()))
+}
+
+/// Asks for a new or empty folder, then writes the export. `None` when the
+/// user cancelled.
+#[tauri::command]
+pub async fn request_export(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: i64,
+) -> Res<Option<RequestExport>> {
+    let picked = app
+        .dialog()
+        .file()
+        .set_title("Choose an empty folder for the export")
+        .blocking_pick_folder();
+    let Some(path) = dialog_paths(picked.map(|p| vec![p])).pop() else {
+        return Ok(None);
+    };
+    state
+        .with_session(|s| s.export_request(id, &path))
+        .map(Some)
 }

@@ -26,6 +26,7 @@ use commands::doc::{DocCmd, doc_cmd, search_cmd};
 use commands::inbox::{InboxCmd, inbox_cmd};
 use commands::matter::{MatterCmd, matter_cmd};
 use commands::ocr::{OcrCmd, ocr_cmd};
+use commands::request::{RequestCmd, request_cmd};
 use commands::retention::{RetentionCmd, retention_cmd};
 use commands::vault::{VaultCmd, vault_cmd};
 use ctx::Ctx;
@@ -80,6 +81,10 @@ enum Command {
     /// what is due, export.
     #[command(subcommand)]
     Consent(ConsentCmd),
+    /// Data-subject requests (GDPR): open, list, show, pause, resume,
+    /// extend, find, mark, erase, export, close.
+    #[command(subcommand)]
+    Request(RequestCmd),
     /// Documents: import, list, export, rename, tag, move, versions, trash.
     #[command(subcommand)]
     Doc(DocCmd),
@@ -220,6 +225,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Matter(cmd) => matter_cmd(&ctx, cmd),
         Command::Conflict(cmd) => conflict_cmd(&ctx, cmd),
         Command::Consent(cmd) => consent_cmd(&ctx, cmd),
+        Command::Request(cmd) => request_cmd(&ctx, cmd),
         Command::Doc(cmd) => doc_cmd(&ctx, cmd),
         Command::Search {
             text,

@@ -210,6 +210,13 @@ impl Session {
         Ok(hits_for(index, &common, names, client_id))
     }
 
+    /// The hits of `names` in the conflict index, for a data-subject
+    /// request's "find everything about this person" (no client is left
+    /// out; nothing is saved or audited here).
+    pub(crate) fn person_hits(&mut self, names: &[SearchedName]) -> Result<Vec<NewHit>> {
+        self.find_hits(names, None)
+    }
+
     /// The hits `names` would find now, without saving a check (the intake
     /// screen, as the user types). Not audited, like the client list: it
     /// shows no more than a list does, and is recorded once saved.

@@ -1097,7 +1097,7 @@ impl Session {
 /// A file name for an opened copy: the document's original name (or its
 /// title) with path separators and control characters replaced, never
 /// empty, never `.`/`..`, at most 200 bytes.
-fn safe_file_name(original: &str, title: &str) -> String {
+pub(crate) fn safe_file_name(original: &str, title: &str) -> String {
     let base = if original.trim().is_empty() {
         title
     } else {

@@ -15,6 +15,7 @@ pub mod inbox;
 pub mod incident;
 pub mod ocr;
 mod partial;
+pub mod requests;
 pub mod retention;
 
 use std::path::{Path, PathBuf};
@@ -81,6 +82,14 @@ pub mod domain {
 
     pub mod inbox {
         pub use matterbox_domain::inbox::UnfiledItem;
+    }
+
+    pub mod requests {
+        pub use matterbox_domain::requests::{
+            Deadline, ErasureOutcome, ErasureRow, Extension, Item, ItemSource, Mark, MarkRecord,
+            Pause, PauseReason, Relation, Request, RequestInput, RequestKind, RequestStatus,
+            RequestSummary, StatusChange, WithholdReason,
+        };
     }
 
     pub mod conflicts {

@@ -1347,6 +1347,7 @@ mod retention_tests {
 
 mod conflicts_tests;
 mod faults;
+mod requests_tests;
 
 mod inbox_tests {
     use super::*;

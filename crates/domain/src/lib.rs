@@ -11,6 +11,7 @@ pub mod inbox;
 pub mod matters;
 pub mod numbering;
 pub mod ocr;
+pub mod requests;
 pub mod retention;
 pub mod search;
 pub mod settings;

@@ -600,9 +600,112 @@ CREATE TRIGGER consent_events_no_delete BEFORE DELETE ON consent_events
 BEGIN SELECT RAISE(ABORT, 'consent history is permanent: record a new change'); END;
 "#,
     },
+    Migration {
+        version: 14,
+        description: "data-subject requests (GDPR Art. 12-22): requests, status history, pauses, extension, found items, marks, erasure assessments",
+        sql: r#"
+CREATE TABLE dsr_requests (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL CHECK (kind IN ('access', 'rectification', 'erasure', 'restriction', 'portability', 'objection')),
+    requester   TEXT NOT NULL CHECK (length(trim(requester)) > 0),
+    relation    TEXT NOT NULL CHECK (relation IN ('client', 'opposing_party', 'employee', 'other')),
+    -- Other spellings the requester gave (JSON array of strings).
+    also_known  TEXT NOT NULL DEFAULT '[]',
+    received_on TEXT NOT NULL,
+    notes       TEXT NOT NULL DEFAULT '',
+    created_by  TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+) STRICT;
+
+-- Status history: appended, never changed; the newest row is in force.
+CREATE TABLE dsr_status (
+    id         INTEGER PRIMARY KEY,
+    request_id INTEGER NOT NULL REFERENCES dsr_requests (id),
+    status     TEXT NOT NULL CHECK (status IN ('received', 'identity_check', 'awaiting_clarification',
+                   'in_progress', 'answered', 'refused', 'withdrawn')),
+    note       TEXT NOT NULL DEFAULT '',
+    changed_by TEXT NOT NULL,
+    changed_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX dsr_status_request ON dsr_status (request_id, id);
+
+-- Clock stops: from the day the controller asked (identity, clarification)
+-- to the day the answer came (NULL while waiting).
+CREATE TABLE dsr_pauses (
+    id         INTEGER PRIMARY KEY,
+    request_id INTEGER NOT NULL REFERENCES dsr_requests (id),
+    reason     TEXT NOT NULL CHECK (reason IN ('identity_check', 'clarification')),
+    from_on    TEXT NOT NULL,
+    until_on   TEXT,
+    CHECK (until_on IS NULL OR until_on >= from_on)
+) STRICT;
+CREATE INDEX dsr_pauses_request ON dsr_pauses (request_id, id);
+
+CREATE TABLE dsr_extensions (
+    request_id   INTEGER PRIMARY KEY REFERENCES dsr_requests (id),
+    months       INTEGER NOT NULL CHECK (months IN (1, 2)),
+    announced_on TEXT NOT NULL,
+    reasons      TEXT NOT NULL CHECK (length(trim(reasons)) > 0)
+) STRICT;
+
+-- What "find everything about this person" found; kept across re-runs.
+CREATE TABLE dsr_items (
+    id            INTEGER PRIMARY KEY,
+    request_id    INTEGER NOT NULL REFERENCES dsr_requests (id),
+    number        INTEGER NOT NULL,
+    source        TEXT NOT NULL CHECK (source IN ('client', 'party', 'prospect', 'destroyed', 'note', 'document')),
+    ref_key       TEXT NOT NULL,
+    label         TEXT NOT NULL,
+    detail        TEXT NOT NULL DEFAULT '',
+    client_id     INTEGER,
+    matter_id     INTEGER,
+    matter_number TEXT,
+    document_id   INTEGER,
+    found_at      TEXT NOT NULL,
+    UNIQUE (request_id, ref_key),
+    UNIQUE (request_id, number)
+) STRICT;
+
+-- Disclose / withhold marks: appended; the newest for an item is in force.
+CREATE TABLE dsr_marks (
+    id        INTEGER PRIMARY KEY,
+    item_id   INTEGER NOT NULL REFERENCES dsr_items (id),
+    mark      TEXT NOT NULL CHECK (mark IN ('disclose', 'withhold')),
+    reason    TEXT CHECK (reason IN ('privilege', 'art15_4', 'legal_claims')),
+    note      TEXT NOT NULL DEFAULT '',
+    marked_by TEXT NOT NULL,
+    marked_at TEXT NOT NULL,
+    CHECK ((mark = 'withhold') = (reason IS NOT NULL))
+) STRICT;
+CREATE INDEX dsr_marks_item ON dsr_marks (item_id, id);
+
+-- Erasure assessments (Art. 17(3)): one row per matter or document looked at.
+CREATE TABLE dsr_erasure (
+    id            INTEGER PRIMARY KEY,
+    request_id    INTEGER NOT NULL REFERENCES dsr_requests (id),
+    assessed_at   TEXT NOT NULL,
+    kind          TEXT NOT NULL CHECK (kind IN ('matter', 'document')),
+    target_id     INTEGER NOT NULL,
+    label         TEXT NOT NULL,
+    outcome       TEXT NOT NULL CHECK (outcome IN ('erasable', 'refused', 'needs_policy', 'destroyed')),
+    basis         TEXT NOT NULL DEFAULT '',
+    possible_from TEXT
+) STRICT;
+CREATE INDEX dsr_erasure_request ON dsr_erasure (request_id, id);
+
+CREATE TRIGGER dsr_status_no_update BEFORE UPDATE ON dsr_status
+BEGIN SELECT RAISE(ABORT, 'request status history is permanent'); END;
+CREATE TRIGGER dsr_status_no_delete BEFORE DELETE ON dsr_status
+BEGIN SELECT RAISE(ABORT, 'request status history is permanent'); END;
+CREATE TRIGGER dsr_marks_no_update BEFORE UPDATE ON dsr_marks
+BEGIN SELECT RAISE(ABORT, 'marks are permanent: record a new one'); END;
+CREATE TRIGGER dsr_marks_no_delete BEFORE DELETE ON dsr_marks
+BEGIN SELECT RAISE(ABORT, 'marks are permanent: record a new one'); END;
+"#,
+    },
 ];
 
-pub const LATEST_VERSION: i64 = 13;
+pub const LATEST_VERSION: i64 = 14;
 
 /// Brings the database to `target`, running each missing migration in its
 /// own transaction. Refuses a database newer than this build.

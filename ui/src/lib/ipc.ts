@@ -28,6 +28,14 @@ import type { DocumentSummary } from "./bindings/DocumentSummary";
 import type { FilesDroppedEvent } from "./bindings/FilesDroppedEvent";
 import type { ImportOutcome } from "./bindings/ImportOutcome";
 import type { SearchFilter } from "./bindings/SearchFilter";
+import type { Mark } from "./bindings/Mark";
+import type { PauseReason } from "./bindings/PauseReason";
+import type { RequestExport } from "./bindings/RequestExport";
+import type { RequestInput } from "./bindings/RequestInput";
+import type { RequestRow } from "./bindings/RequestRow";
+import type { RequestStatus } from "./bindings/RequestStatus";
+import type { RequestView } from "./bindings/RequestView";
+import type { WithholdReason } from "./bindings/WithholdReason";
 import type { SearchHit } from "./bindings/SearchHit";
 import type { StagedFile } from "./bindings/StagedFile";
 import type { InboxSettings } from "./bindings/InboxSettings";
@@ -146,6 +154,19 @@ export const api = {
   reviewConsent: (id: number) => call<Consent>("consent_review", { id }),
   /** Asks where to save the consent; the path, or null when cancelled. */
   exportConsent: (id: number, format: ConsentFormat) => call<string | null>("consent_export", { id, format }),
+  requests: () => call<RequestRow[]>("request_list"),
+  openRequest: (input: RequestInput) => call<RequestView>("request_open", { input }),
+  request: (id: number) => call<RequestView>("request_get", { id }),
+  /** Finds everything about the requester (conflict matcher, full-text search). */
+  findForRequest: (id: number) => call<RequestView>("request_find", { id }),
+  markRequestItem: (id: number, item: number, mark: Mark, reason: WithholdReason | null) =>
+    call<RequestView>("request_mark", { id, item, mark, reason }),
+  pauseRequest: (id: number, reason: PauseReason) => call<RequestView>("request_pause", { id, reason }),
+  resumeRequest: (id: number) => call<RequestView>("request_resume", { id }),
+  assessErasure: (id: number) => call<RequestView>("request_assess_erasure", { id }),
+  closeRequest: (id: number, status: RequestStatus) => call<RequestView>("request_close", { id, status }),
+  /** Asks for an empty folder and writes the export; null when cancelled. */
+  exportRequest: (id: number) => call<RequestExport | null>("request_export", { id }),
   removeParty: (id: number, partyId: number) => call<Matter>("matter_remove_party", { id, partyId }),
   addEvent: (id: number, on: string | null, description: string) =>
     call<Matter>("matter_add_event", { id, on, description }),

@@ -10,5 +10,6 @@ pub(crate) mod doc;
 pub(crate) mod inbox;
 pub(crate) mod matter;
 pub(crate) mod ocr;
+pub(crate) mod request;
 pub(crate) mod retention;
 pub(crate) mod vault;
