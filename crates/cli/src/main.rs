@@ -23,6 +23,7 @@ use commands::client::{ClientCmd, client_cmd};
 use commands::conflict::{ConflictCmd, conflict_cmd};
 use commands::doc::{DocCmd, doc_cmd, search_cmd};
 use commands::inbox::{InboxCmd, inbox_cmd};
+use commands::incident::{IncidentCmd, incident_cmd};
 use commands::matter::{MatterCmd, matter_cmd};
 use commands::ocr::{OcrCmd, ocr_cmd};
 use commands::retention::{RetentionCmd, retention_cmd};
@@ -75,6 +76,10 @@ enum Command {
     /// Conflict checks: check names, list, show, decide; common parties.
     #[command(subcommand)]
     Conflict(ConflictCmd),
+    /// Incidents (data breaches): open, list, show, update, scope from the
+    /// audit log, notices sent, templates, the report for a regulator.
+    #[command(subcommand)]
+    Incident(IncidentCmd),
     /// Documents: import, list, export, rename, tag, move, versions, trash.
     #[command(subcommand)]
     Doc(DocCmd),
@@ -214,6 +219,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Client(cmd) => client_cmd(&ctx, cmd),
         Command::Matter(cmd) => matter_cmd(&ctx, cmd),
         Command::Conflict(cmd) => conflict_cmd(&ctx, cmd),
+        Command::Incident(cmd) => incident_cmd(&ctx, cmd),
         Command::Doc(cmd) => doc_cmd(&ctx, cmd),
         Command::Search {
             text,

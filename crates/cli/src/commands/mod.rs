@@ -7,6 +7,7 @@ pub(crate) mod client;
 pub(crate) mod conflict;
 pub(crate) mod doc;
 pub(crate) mod inbox;
+pub(crate) mod incident;
 pub(crate) mod matter;
 pub(crate) mod ocr;
 pub(crate) mod retention;
