@@ -51,6 +51,14 @@ import type { StoreKey } from "./bindings/StoreKey";
 import type { SnapshotInfo } from "./bindings/SnapshotInfo";
 import type { MatterSuggestion } from "./bindings/MatterSuggestion";
 import type { CheckRecord } from "./bindings/CheckRecord";
+import type { Audience } from "./bindings/Audience";
+import type { BreachInput } from "./bindings/BreachInput";
+import type { BreachPatch } from "./bindings/BreachPatch";
+import type { BreachSummary } from "./bindings/BreachSummary";
+import type { DeviceSeen } from "./bindings/DeviceSeen";
+import type { IncidentView } from "./bindings/IncidentView";
+import type { NoticeInput } from "./bindings/NoticeInput";
+import type { ScopeReport } from "./bindings/ScopeReport";
 import type { CheckRequest } from "./bindings/CheckRequest";
 import type { CheckSummary } from "./bindings/CheckSummary";
 import type { Decision } from "./bindings/Decision";
@@ -121,6 +129,18 @@ export const api = {
     call<CheckRecord>("conflict_decide", { id, hit, decision, reason }),
   /** Asks where to save the check as HTML; the path, or null when cancelled. */
   exportConflictCheck: (id: number) => call<string | null>("conflict_export", { id }),
+  incidents: () => call<BreachSummary[]>("incident_list"),
+  incident: (reference: string) => call<IncidentView>("incident_get", { reference }),
+  openIncident: (input: BreachInput) => call<IncidentView>("incident_open", { input }),
+  updateIncident: (reference: string, patch: BreachPatch) =>
+    call<IncidentView>("incident_update", { reference, patch }),
+  /** Verifies the audit log first; says so in the result. */
+  incidentScope: (reference: string) => call<ScopeReport>("incident_scope", { reference }),
+  recordNotice: (reference: string, notice: NoticeInput) =>
+    call<IncidentView>("incident_notify", { reference, notice }),
+  incidentTemplate: (reference: string, audience: Audience) =>
+    call<string>("incident_template", { reference, audience }),
+  incidentDevices: () => call<DeviceSeen[]>("incident_devices"),
   removeParty: (id: number, partyId: number) => call<Matter>("matter_remove_party", { id, partyId }),
   addEvent: (id: number, on: string | null, description: string) =>
     call<Matter>("matter_add_event", { id, on, description }),
