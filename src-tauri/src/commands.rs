@@ -912,3 +912,9 @@ pub async fn incident_template(
 pub async fn incident_devices(state: State<'_, AppState>) -> Res<Vec<DeviceSeen>> {
     state.with_session(|s| s.incident_devices())
 }
+
+/// The plain-text report for a regulator (audited as printed).
+#[tauri::command]
+pub async fn incident_report(state: State<'_, AppState>, reference: String) -> Res<String> {
+    state.with_session(|s| s.incident_report(&reference))
+}

@@ -81,6 +81,16 @@ def test_a_lost_laptop_incident_with_clocks_scope_and_a_notice(app):
     assert RECIPIENT in notice.text and "SHA-256" in notice.text, notice.text
     app.screenshot("32-incident-notice")
 
+    app.select("status-select", value="notified")
+    app.click("decision-save")
+    wait_for(lambda: app.text("incident-status") == "notified", what="the status notified")
+    app.click("incident-report-button")
+    report = wait_for(lambda: app.present("incident-report") and app.text("incident-report"), what="the report")
+    for want in ("INCIDENT REPORT", "verified first", CLIENT, "SHA-256 of the text", RECIPIENT):
+        assert want in report, (want, report)
+    app.driver.execute_script("arguments[0].scrollIntoView()", app.find("incident-report"))
+    app.screenshot("33-incident-report")
+
     view = ok(app.invoke("incident_get", {"reference": reference.split(" ")[0]}))
     assert view["incident"]["notices"][0]["text"] == text
     assert view["clocks"][0]["state"] == "met"

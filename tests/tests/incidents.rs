@@ -575,11 +575,85 @@ fn a_copy_recovered_on_another_computer_speaks_for_the_old_laptop_only_up_to_its
     assert_eq!(scope["chainIntact"], true, "{scope:#}");
     assert_eq!(scope["safeHarbourSupported"], false);
     assert_eq!(scope["devices"][0]["knownUntil"], last.as_str());
+    let statement = scope["devices"][0]["statement"].as_str().unwrap();
+    assert!(statement.contains("not known"), "{scope:#}");
     assert!(
-        scope["devices"][0]["statement"]
+        statement.contains(&format!("last recorded state was locked (since {last})")),
+        "{statement}"
+    );
+}
+
+/// The "done when", over a real backup and restore: the laptop's
+/// three clients' documents opened that week are found from the copy
+/// restored on another computer. The copy cannot show the laptop locked
+/// after the snapshot (the backup ran in an unlocked session whose lock
+/// came after it), so no safe-harbour claim is made — and scope says why.
+#[test]
+fn a_vault_restored_on_another_computer_finds_the_week_s_three_clients_and_claims_no_more_than_it_knows()
+ {
+    let laptop = Home::new();
+    let setup = vault(&laptop);
+    let device = this_device(&laptop);
+    for name in ["Ada Fictional", "Bertram Imaginary", CANARY_CLIENT] {
+        let doc = &setup.docs.iter().find(|(n, _)| n == name).unwrap().1;
+        export(&laptop, doc, 1);
+    }
+    let entries = audit(&laptop);
+    let week_from = shift(entries[0]["at"].as_str().unwrap(), -1);
+    let dest = laptop.path().join("backup-drive");
+    std::fs::create_dir(&dest).unwrap();
+    let mut c = laptop.cmd();
+    c.arg("--vault")
+        .arg(laptop.vault_dir("v"))
+        .args(["--json", "backup", "run", "--to"])
+        .arg(&dest)
+        .env("MATTERBOX_PASSPHRASE", PASS)
+        .env("TMPDIR", laptop.path());
+    let run: Run = c.output().unwrap().into();
+    run.ok();
+
+    // An hour later, on another computer.
+    let desk = Home::new();
+    let mut c = desk.cmd();
+    c.arg("--vault")
+        .arg(desk.vault_dir("v"))
+        .args([
+            "--json",
+            "backup",
+            "restore",
+            "--danger-device-secret-in-plain-file",
+            "--from",
+        ])
+        .arg(&dest)
+        .env("MATTERBOX_RECOVERY_KEY", &setup.recovery)
+        .env("MATTERBOX_NEW_PASSPHRASE", PASS);
+    let run: Run = c.output().unwrap().into();
+    run.ok();
+    let stolen = (chrono::Utc::now() + chrono::Duration::seconds(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let inc = open_incident(&desk, &week_from, &stolen, &device);
+    let scope = json(&desk, &["incident", "scope", &inc]);
+    assert_eq!(scope["chainIntact"], true, "{scope:#}");
+    assert_eq!(
+        names(&scope["accessedClients"]),
+        ["Ada Fictional", "Bertram Imaginary", CANARY_CLIENT]
+    );
+    assert_eq!(scope["safeHarbourSupported"], false);
+    let laptop_scope = &scope["devices"][0];
+    assert_eq!(laptop_scope["device"], device.as_str());
+    assert_eq!(laptop_scope["lockedThroughout"], false);
+    assert!(
+        laptop_scope["statement"]
             .as_str()
             .unwrap()
-            .contains("not known"),
+            .contains("no recorded lock"),
         "{scope:#}"
+    );
+    // The report for the regulator says all of it.
+    let report = json(&desk, &["incident", "report", &inc]);
+    let report = report.as_str().unwrap();
+    assert!(
+        report.contains("verified first") && report.contains(CANARY_CLIENT),
+        "{report}"
     );
 }

@@ -1170,7 +1170,7 @@ pub fn scope(
                 unlocked.len()
             );
             if open > 0 {
-                s.push_str(&format!(" {open} unlock(s) have no recorded lock (the program may have been stopped): taken as unlocked until the end of the window."));
+                s.push_str(&format!(" {open} unlock(s) have no recorded lock (still unlocked, or the program was stopped before it could lock): taken as unlocked until the end of the window."));
             }
             if unknown > 0 {
                 s.push_str(&format!(" {unknown} unlock(s) were recorded without a device and are counted for every device."));
@@ -1185,8 +1185,20 @@ pub fn scope(
                 "This audit log has no record of device {d}: it cannot say whether the vault was locked there."
             )
         } else {
+            // The device's last recorded state, for the lawyer to weigh.
+            let last_state = periods
+                .iter()
+                .rfind(|p| p.0.device.as_deref() == Some(d.as_str()) && p.1 <= known_until)
+                .map(|p| match p.2 {
+                    Some(locked) => format!(
+                        " Its last recorded state was locked (since {}).",
+                        stamp(locked)
+                    ),
+                    None => " Its last recorded unlock has no lock.".to_string(),
+                })
+                .unwrap_or_default();
             format!(
-                "No unlock on device {d} is recorded in the window, but this copy of the log speaks for that device only up to {} (before the window ends): what happened on it after that is not known.",
+                "No unlock on device {d} is recorded in the window, but this copy of the log speaks for that device only up to {} (before the window ends): what happened on it after that is not known, so no claim is made that it stayed locked.{last_state}",
                 stamp(known_until)
             )
         };
@@ -1963,6 +1975,13 @@ mod tests {
         );
         assert!(!s.devices[0].locked_throughout);
         assert_eq!(s.devices[0].known_until, "2026-03-02T07:30:00Z");
+        assert!(
+            s.devices[0]
+                .statement
+                .contains("last recorded state was locked (since 2026-03-02T07:30:00Z)"),
+            "{}",
+            s.devices[0].statement
+        );
         assert!(!s.devices[1].locked_throughout);
         assert!(s.devices[1].statement.contains("no record of device ghost"));
         // Without a re-enrollment the log is the live one.

@@ -141,6 +141,8 @@ export const api = {
   incidentTemplate: (reference: string, audience: Audience) =>
     call<string>("incident_template", { reference, audience }),
   incidentDevices: () => call<DeviceSeen[]>("incident_devices"),
+  /** The plain-text report for a regulator; printing it is audited. */
+  incidentReport: (reference: string) => call<string>("incident_report", { reference }),
   removeParty: (id: number, partyId: number) => call<Matter>("matter_remove_party", { id, partyId }),
   addEvent: (id: number, on: string | null, description: string) =>
     call<Matter>("matter_add_event", { id, on, description }),
