@@ -63,6 +63,8 @@ def test_a_lost_laptop_incident_with_clocks_scope_and_a_notice(app):
     assert CLIENT in app.text("scope-accessed-clients")
     # This computer has the vault unlocked now: no safe-harbour claim.
     assert app.text("scope-safe-harbour").endswith("no")
+    statements = " ".join(s.text for s in app.find_all("scope-statement"))
+    assert "this session: the vault is unlocked on this computer now" in statements, statements
     app.screenshot("31-incident-clocks-and-scope")
 
     app.select("decision-select", value="notify")

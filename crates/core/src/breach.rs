@@ -260,13 +260,27 @@ impl Session {
         let verification = self.verify_audit()?;
         let chain_intact = matches!(verification, Verification::Intact { .. });
         let now = Utc::now();
-        let core = db::scope(
-            &log_events(&self.audit_entries()?),
-            window,
-            &b.devices,
-            &self.device,
-            now,
-        );
+        let events = log_events(&self.audit_entries()?);
+        let mut core = db::scope(&events, window, &b.devices, &self.device, now);
+        // The session computing this is itself unlocked, with no lock yet:
+        // say so rather than leave it to read like a crash.
+        let own_unlock = events
+            .iter()
+            .find(|e| {
+                e.session.as_deref() == Some(self.session_id.as_str())
+                    && db::UNLOCK_ACTIONS.contains(&e.action.as_str())
+            })
+            .map(|e| e.seq);
+        for d in &mut core.devices {
+            if d.unlocked
+                .iter()
+                .any(|p| p.to.is_none() && Some(p.unlock_seq) == own_unlock)
+            {
+                d.statement.push_str(
+                    " One of those is this session: the vault is unlocked on this computer now.",
+                );
+            }
+        }
         let accessed = db::scoped_documents(&self.conn, Some(&core.accessed), window.1)?;
         let exposed = if core.any_unlocked {
             db::scoped_documents(&self.conn, None, window.1)?
