@@ -918,3 +918,10 @@ pub async fn incident_devices(state: State<'_, AppState>) -> Res<Vec<DeviceSeen>
 pub async fn incident_report(state: State<'_, AppState>, reference: String) -> Res<String> {
     state.with_session(|s| s.incident_report(&reference))
 }
+
+/// How many incident deadlines need attention. Polled by the workspace, so
+/// it is background work: it never keeps the vault from auto-locking.
+#[tauri::command]
+pub async fn incident_alerts(state: State<'_, AppState>) -> Res<i64> {
+    state.with_session_in_background(|s| s.incident_alerts())
+}

@@ -154,6 +154,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             commands::incident_template,
             commands::incident_devices,
             commands::incident_report,
+            commands::incident_alerts,
             commands::matter_update,
             commands::matter_close,
             commands::matter_reopen,

@@ -2,6 +2,8 @@
 deadline clocks, its scope from the audit log (verified first: the
 document opened on this computer and its client), the decision, and a
 notice recorded verbatim with its hash — none of it in clear on disk."""
+from datetime import datetime, timedelta, timezone
+
 from conftest import wait_for
 from test_app import create_vault
 from test_documents import import_file, new_matter, row
@@ -96,6 +98,19 @@ def test_a_lost_laptop_incident_with_clocks_scope_and_a_notice(app):
     view = ok(app.invoke("incident_get", {"reference": reference.split(" ")[0]}))
     assert view["incident"]["notices"][0]["text"] == text
     assert view["clocks"][0]["state"] == "met"
+    # A second incident whose 72 hours are nearly up: the app warns.
+    aware = (datetime.now(timezone.utc) - timedelta(hours=70)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ok(app.invoke("incident_open", {"input": {
+        "title": "Letter sent to the wrong address", "kind": "confidentiality", "cause": "misdirected_package",
+        "happenedFrom": aware, "happenedTo": aware, "awareAt": aware, "description": "",
+        "devices": [], "rules": ["gdpr-authority"]}}))
+    app.click("nav-matters")
+    app.click("nav-incidents")
+    wait_for(lambda: app.present("incident-alerts") and app.text("incident-alerts") == "1", what="the warning")
+    alerts = wait_for(lambda: app.find_all("incident-item-alert"), what="the incident's warning")
+    assert len(alerts) == 1 and "1 deadline(s) need attention" in alerts[0].text
+    app.screenshot("34-incident-deadline-warning")
+
     # Only inside the encrypted database.
     for needle in (RECIPIENT, "Laptop stolen from a parked car"):
         assert files_containing(app.data_dir / "data", needle) == [], needle

@@ -123,8 +123,32 @@ impl Session {
         self.incident_view(id)
     }
 
+    /// The register, newest first, each with how many of its deadlines
+    /// are due soon or passed with no notice (closed incidents: none).
     pub fn incidents(&self) -> Result<Vec<BreachSummary>> {
-        Ok(db::list(&self.conn)?)
+        let now = Utc::now();
+        let mut list = db::list(&self.conn)?;
+        for b in &mut list {
+            if b.status == db::BreachStatus::Closed {
+                continue;
+            }
+            let clocks = db::get(&self.conn, b.id)?.clocks(now)?;
+            b.deadlines_needing_attention = clocks
+                .iter()
+                .filter(|c| matches!(c.state, db::ClockState::DueSoon | db::ClockState::Overdue))
+                .count() as i64;
+        }
+        Ok(list)
+    }
+
+    /// How many deadlines of open incidents are due soon or passed with no
+    /// notice: the app's reminder.
+    pub fn incident_alerts(&self) -> Result<i64> {
+        Ok(self
+            .incidents()?
+            .iter()
+            .map(|b| b.deadlines_needing_attention)
+            .sum())
     }
 
     fn incident_view(&self, id: i64) -> Result<IncidentView> {

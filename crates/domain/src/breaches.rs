@@ -435,6 +435,9 @@ pub struct BreachSummary {
     pub status: BreachStatus,
     pub aware_at: String,
     pub notices: i64,
+    /// Deadlines due soon or passed with no notice (filled by the core
+    /// from the clocks; 0 from [`list`]).
+    pub deadlines_needing_attention: i64,
 }
 
 /// One entry of an incident's timeline.
@@ -733,6 +736,7 @@ pub fn list(conn: &Connection) -> Result<Vec<BreachSummary>, DomainError> {
             status: BreachStatus::parse(&r.get::<_, String>(3)?).unwrap_or(BreachStatus::Open),
             aware_at: r.get(4)?,
             notices: r.get(5)?,
+            deadlines_needing_attention: 0,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

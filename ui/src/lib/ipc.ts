@@ -141,6 +141,8 @@ export const api = {
   incidentTemplate: (reference: string, audience: Audience) =>
     call<string>("incident_template", { reference, audience }),
   incidentDevices: () => call<DeviceSeen[]>("incident_devices"),
+  /** Deadlines due soon or passed; polled, so not counted as activity. */
+  incidentAlerts: () => call<number>("incident_alerts"),
   /** The plain-text report for a regulator; printing it is audited. */
   incidentReport: (reference: string) => call<string>("incident_report", { reference }),
   removeParty: (id: number, partyId: number) => call<Matter>("matter_remove_party", { id, partyId }),

@@ -4,4 +4,9 @@ import type { BreachStatus } from "./BreachStatus";
 /**
  * A short row for lists.
  */
-export type BreachSummary = { id: number, reference: string, title: string, status: BreachStatus, awareAt: string, notices: number, };
+export type BreachSummary = { id: number, reference: string, title: string, status: BreachStatus, awareAt: string, notices: number, 
+/**
+ * Deadlines due soon or passed with no notice (filled by the core
+ * from the clocks; 0 from [`list`]).
+ */
+deadlinesNeedingAttention: number, };
