@@ -554,16 +554,21 @@ pub fn create(conn: &Connection, input: &BreachInput) -> Result<(i64, String), D
     let cause = input
         .cause
         .ok_or_else(|| validation("cause", "Say what happened."))?;
-    let from = canonical("happened_from", &input.happened_from)?;
-    let to = canonical("happened_to", &input.happened_to)?;
-    if to < from {
+    let (from_t, to_t) = (
+        parse_time("happened_from", &input.happened_from)?,
+        parse_time("happened_to", &input.happened_to)?,
+    );
+    let aware_t = parse_time("aware_at", &input.aware_at)?;
+    // Compared as times: the stored text drops zero fractions, so it does
+    // not sort as time does.
+    let (from, to, aware) = (stamp(from_t), stamp(to_t), stamp(aware_t));
+    if to_t < from_t {
         return Err(validation(
             "happened_to",
             "The window ends before it starts.",
         ));
     }
-    let aware = canonical("aware_at", &input.aware_at)?;
-    if aware < from {
+    if aware_t < from_t {
         return Err(validation(
             "aware_at",
             "The practice cannot have become aware before the incident began.",
@@ -572,9 +577,7 @@ pub fn create(conn: &Connection, input: &BreachInput) -> Result<(i64, String), D
     let description = long_text("description", "The description", &input.description)?;
     let devices = check_devices(&input.devices)?;
     let rules = check_rules(&input.rules)?;
-    let year: i64 = aware[..4]
-        .parse()
-        .map_err(|_| validation("aware_at", "The year could not be read."))?;
+    let year = i64::from(chrono::Datelike::year(&aware_t));
     let number: i64 = conn.query_row(
         "INSERT INTO breach_counters (year, last) VALUES (?1, 1)
          ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",

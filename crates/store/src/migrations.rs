@@ -544,8 +544,7 @@ CREATE TABLE breaches (
     delay_reasons   TEXT NOT NULL DEFAULT '',
     lessons         TEXT NOT NULL DEFAULT '',
     created_at      TEXT NOT NULL,
-    updated_at      TEXT NOT NULL,
-    CHECK (happened_to >= happened_from)
+    updated_at      TEXT NOT NULL
 ) STRICT;
 
 -- The last reference number given each year: it only goes up, so a
