@@ -419,7 +419,7 @@ pub(crate) fn incident_cmd(ctx: &Ctx, cmd: IncidentCmd) -> Outcome {
         }
         IncidentCmd::Template { reference, to } => {
             let t = s.notice_template(&reference, audience(to))?;
-            ctx.print(&t, |t| t.clone())
+            ctx.print(&t, |t| shown_lines(t, ""))
         }
         IncidentCmd::Report { reference } => {
             let t = s.incident_report(&reference)?;
