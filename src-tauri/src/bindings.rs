@@ -71,6 +71,13 @@ fn export_all(dir: &Path) {
     matterbox_core::consents::ConfirmInput::export_all(&cfg).unwrap();
     matterbox_core::consents::ConsentFormat::export_all(&cfg).unwrap();
     matterbox_core::consents::Withdrawal::export_all(&cfg).unwrap();
+    matterbox_core::breach::IncidentView::export_all(&cfg).unwrap();
+    matterbox_core::breach::ScopeReport::export_all(&cfg).unwrap();
+    matterbox_core::breach::DeviceSeen::export_all(&cfg).unwrap();
+    matterbox_core::domain::breaches::BreachInput::export_all(&cfg).unwrap();
+    matterbox_core::domain::breaches::BreachPatch::export_all(&cfg).unwrap();
+    matterbox_core::domain::breaches::BreachSummary::export_all(&cfg).unwrap();
+    matterbox_core::domain::breaches::NoticeInput::export_all(&cfg).unwrap();
     matterbox_core::backup::BackupSnapshot::export_all(&cfg).unwrap();
     matterbox_core::ocr::OcrOverview::export_all(&cfg).unwrap();
     matterbox_core::ocr::OcrMode::export_all(&cfg).unwrap();

@@ -5,8 +5,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::NaiveDate;
+use matterbox_core::breach::{DeviceSeen, IncidentView, ScopeReport};
 use matterbox_core::conflicts::CheckRequest;
 use matterbox_core::consents::{ConfirmInput, ConsentFormat, Withdrawal};
+use matterbox_core::domain::breaches::{
+    Audience, BreachInput, BreachPatch, BreachSummary, NoticeInput,
+};
 use matterbox_core::domain::conflicts::{CheckRecord, CheckSummary, Decision, NewHit};
 use matterbox_core::domain::consents::{Consent, ConsentDue, ConsentInput, GiveInput};
 use matterbox_core::domain::documents::{DocumentPatch, DocumentSummary};
@@ -1120,4 +1124,71 @@ pub async fn request_export(
     state
         .with_session(|s| s.export_request(id, &path))
         .map(Some)
+}
+
+// --- incidents -----------------------------------------------------------
+
+#[tauri::command]
+pub async fn incident_list(state: State<'_, AppState>) -> Res<Vec<BreachSummary>> {
+    state.with_session(|s| s.incidents())
+}
+
+#[tauri::command]
+pub async fn incident_get(state: State<'_, AppState>, reference: String) -> Res<IncidentView> {
+    state.with_session(|s| s.incident(&reference))
+}
+
+#[tauri::command]
+pub async fn incident_open(state: State<'_, AppState>, input: BreachInput) -> Res<IncidentView> {
+    state.with_session(|s| s.open_incident(&input))
+}
+
+#[tauri::command]
+pub async fn incident_update(
+    state: State<'_, AppState>,
+    reference: String,
+    patch: BreachPatch,
+) -> Res<IncidentView> {
+    state.with_session(|s| s.update_incident(&reference, &patch))
+}
+
+#[tauri::command]
+pub async fn incident_scope(state: State<'_, AppState>, reference: String) -> Res<ScopeReport> {
+    state.with_session(|s| s.incident_scope(&reference))
+}
+
+#[tauri::command]
+pub async fn incident_notify(
+    state: State<'_, AppState>,
+    reference: String,
+    notice: NoticeInput,
+) -> Res<IncidentView> {
+    state.with_session(|s| s.record_notice(&reference, &notice))
+}
+
+#[tauri::command]
+pub async fn incident_template(
+    state: State<'_, AppState>,
+    reference: String,
+    audience: Audience,
+) -> Res<String> {
+    state.with_session(|s| s.notice_template(&reference, audience))
+}
+
+#[tauri::command]
+pub async fn incident_devices(state: State<'_, AppState>) -> Res<Vec<DeviceSeen>> {
+    state.with_session(|s| s.incident_devices())
+}
+
+/// The plain-text report for a regulator (audited as printed).
+#[tauri::command]
+pub async fn incident_report(state: State<'_, AppState>, reference: String) -> Res<String> {
+    state.with_session(|s| s.incident_report(&reference))
+}
+
+/// How many incident deadlines need attention. Polled by the workspace, so
+/// it is background work: it never keeps the vault from auto-locking.
+#[tauri::command]
+pub async fn incident_alerts(state: State<'_, AppState>) -> Res<i64> {
+    state.with_session_in_background(|s| s.incident_alerts())
 }

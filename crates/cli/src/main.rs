@@ -24,6 +24,7 @@ use commands::conflict::{ConflictCmd, conflict_cmd};
 use commands::consent::{ConsentCmd, consent_cmd};
 use commands::doc::{DocCmd, doc_cmd, search_cmd};
 use commands::inbox::{InboxCmd, inbox_cmd};
+use commands::incident::{IncidentCmd, incident_cmd};
 use commands::matter::{MatterCmd, matter_cmd};
 use commands::ocr::{OcrCmd, ocr_cmd};
 use commands::request::{RequestCmd, request_cmd};
@@ -85,6 +86,10 @@ enum Command {
     /// extend, find, mark, erase, export, close.
     #[command(subcommand)]
     Request(RequestCmd),
+    /// Incidents (data breaches): open, list, show, update, scope from the
+    /// audit log, notices sent, templates, the report for a regulator.
+    #[command(subcommand)]
+    Incident(IncidentCmd),
     /// Documents: import, list, export, rename, tag, move, versions, trash.
     #[command(subcommand)]
     Doc(DocCmd),
@@ -226,6 +231,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Conflict(cmd) => conflict_cmd(&ctx, cmd),
         Command::Consent(cmd) => consent_cmd(&ctx, cmd),
         Command::Request(cmd) => request_cmd(&ctx, cmd),
+        Command::Incident(cmd) => incident_cmd(&ctx, cmd),
         Command::Doc(cmd) => doc_cmd(&ctx, cmd),
         Command::Search {
             text,

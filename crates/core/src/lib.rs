@@ -5,6 +5,7 @@
 //! [`CoreError`] with a stable code.
 
 pub mod backup;
+pub mod breach;
 mod cancel;
 pub mod conflicts;
 pub mod consents;
@@ -89,6 +90,15 @@ pub mod domain {
             Deadline, ErasureOutcome, ErasureRow, Extension, Item, ItemSource, Mark, MarkRecord,
             Pause, PauseReason, Relation, Request, RequestInput, RequestKind, RequestStatus,
             RequestSummary, StatusChange, WithholdReason,
+        };
+    }
+
+    pub mod breaches {
+        pub use matterbox_domain::breaches::{
+            Audience, Breach, BreachCause, BreachEvent, BreachInput, BreachKind, BreachPatch,
+            BreachStatus, BreachSummary, Clock, ClockState, DeadlineRule, DeviceScope, Level,
+            Notice, NoticeInput, NotifyDecision, Period, RULES, RULES_VERSION, Rollup,
+            ScopedDocument, UnlockedPeriod,
         };
     }
 
@@ -551,7 +561,40 @@ pub struct Session {
     cancel: Cancel,
     /// The conflict-check index, built at the first check (see `conflicts`).
     conflicts: conflicts::Cache,
+    /// This computer's enrollment of the vault, as incident scope names it
+    /// (see [`device_id`]).
+    device: String,
+    /// A random id of this unlocked session: its unlock, its lock and the
+    /// documents decrypted in between carry it in the audit log.
+    session_id: String,
 }
+
+/// The id of the device a vault's unlock slot was enrolled on: a short
+/// hash of its device-secret entry. A recovery on another computer is a
+/// new enrollment and so a new device. Not secret, and no name.
+pub fn device_id(header: &VaultHeader) -> String {
+    use sha2::{Digest, Sha256};
+    let entry = header.unlock_slot.device_entry(&header.vault_id);
+    let hash = Sha256::digest(format!("matterbox-device\0{entry}").as_bytes());
+    hex::encode(&hash[..8])
+}
+
+/// Audit actions whose entries say on which device and in which session
+/// they happened (for incident scope): session starts and ends, and
+/// every decryption of a document.
+const SESSION_TAGGED: &[&str] = &[
+    "vault_created",
+    "vault_unlocked",
+    "recovery_key_used",
+    "passphrase_changed",
+    "vault_locked",
+    "document_viewed",
+    "document_exported",
+    "document_export_failed",
+    "document_opened_externally",
+    "ocr_finished",
+    "backup_restored",
+];
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -594,6 +637,7 @@ pub fn create_vault(
         KdfChoice::Fixed(c) => (c, None),
     };
     let store = env.store(storage);
+    let mut created_session = String::new();
     // The vault is built in a hidden folder and renamed into place only
     // once its database holds the creation entry and the anchor is
     // written: a crash leaves no half-made vault behind.
@@ -605,6 +649,7 @@ pub fn create_vault(
         cost,
         |staged, master| -> Result<()> {
             let mut session = Session::open(staged.clone(), master.clone(), env, true)?;
+            created_session = session.session_id.clone();
             let object = session.vault_object();
             session.write(|_, rec| {
                 rec.record(
@@ -639,6 +684,8 @@ pub fn create_vault(
         ))
     })?;
     session.warnings.extend(created.warning);
+    // The session that recorded the creation goes on in this one.
+    session.session_id = created_session;
     Ok(NewVault {
         session,
         recovery_key: SecretText::new(recovery_key),
@@ -754,6 +801,7 @@ pub fn change_passphrase(
 
 impl Session {
     fn open(vault: Vault, master: MasterKey, env: &Environment, create: bool) -> Result<Self> {
+        let vault_header = &vault.header().clone();
         let key = master.derive(vault.id(), KeyPurpose::Database);
         let conn = if create {
             matterbox_store::create(&vault.database_path(), &key)?
@@ -775,6 +823,8 @@ impl Session {
             warnings: Vec::new(),
             cancel: Cancel::new(),
             conflicts: conflicts::Cache::default(),
+            device: device_id(vault_header),
+            session_id: uuid::Uuid::new_v4().simple().to_string()[..16].to_string(),
         };
         if !create {
             session.check_identity()?;
@@ -849,6 +899,10 @@ impl Session {
             failed_attempts,
         } = unlocked;
         let mut session = Self::open(vault, master, env, false)?;
+        if let Some(c) = &change {
+            // Recorded as made on the new enrollment's device.
+            session.device = device_id(&c.header);
+        }
         let object = session.vault_object();
         let old_header = session.vault.header().clone();
         let header_path = session
@@ -1008,6 +1062,8 @@ impl Session {
                 conn: &tx,
                 audit: &self.audit,
                 actor: &self.actor,
+                device: &self.device,
+                session: &self.session_id,
             },
         )?;
         tx.commit()?;
@@ -1046,6 +1102,11 @@ impl Session {
 
     pub fn vault(&self) -> &Vault {
         &self.vault
+    }
+
+    /// This computer's device id for the vault (see [`device_id`]).
+    pub fn device(&self) -> &str {
+        &self.device
     }
 
     /// Test support: the open database connection, bypassing the audit
@@ -1495,6 +1556,8 @@ struct Recorder<'a> {
     conn: &'a Connection,
     audit: &'a AuditLog,
     actor: &'a str,
+    device: &'a str,
+    session: &'a str,
 }
 
 impl Recorder<'_> {
@@ -1507,8 +1570,14 @@ impl Recorder<'_> {
         actor: &str,
         action: &str,
         object: &str,
-        details: serde_json::Value,
+        mut details: serde_json::Value,
     ) -> Result<()> {
+        if SESSION_TAGGED.contains(&action)
+            && let Some(d) = details.as_object_mut()
+        {
+            d.entry("device").or_insert(self.device.into());
+            d.entry("session").or_insert(self.session.into());
+        }
         self.audit.append(
             self.conn,
             &NewEntry::new(actor, action, object).with_details(details),

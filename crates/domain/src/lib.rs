@@ -3,6 +3,7 @@
 //! the caller opened) and never write the audit log themselves: the core
 //! records each change in the same transaction.
 
+pub mod breaches;
 pub mod clients;
 pub mod conflicts;
 pub mod consents;

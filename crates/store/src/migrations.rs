@@ -703,9 +703,85 @@ CREATE TRIGGER dsr_marks_no_delete BEFORE DELETE ON dsr_marks
 BEGIN SELECT RAISE(ABORT, 'marks are permanent: record a new one'); END;
 "#,
     },
+    Migration {
+        version: 15,
+        description: "incident register: incidents, their timeline, notices sent (permanent), reference counters",
+        sql: r#"
+-- Incidents (data breaches). Devices and deadline rules are JSON arrays of
+-- ids; times are RFC 3339 UTC.
+CREATE TABLE breaches (
+    id              INTEGER PRIMARY KEY,
+    reference       TEXT NOT NULL UNIQUE,
+    title           TEXT NOT NULL CHECK (length(trim(title)) > 0),
+    kind            TEXT NOT NULL CHECK (kind IN ('confidentiality', 'integrity', 'availability')),
+    cause           TEXT NOT NULL CHECK (cause IN ('lost_device', 'stolen_device', 'misdirected_email',
+                        'misdirected_package', 'unauthorised_access', 'malware', 'other')),
+    happened_from   TEXT NOT NULL,
+    happened_to     TEXT NOT NULL,
+    aware_at        TEXT NOT NULL,
+    description     TEXT NOT NULL DEFAULT '',
+    devices         TEXT NOT NULL DEFAULT '[]',
+    rules           TEXT NOT NULL DEFAULT '[]',
+    rules_version   TEXT NOT NULL,
+    likelihood      TEXT CHECK (likelihood IN ('low', 'medium', 'high')),
+    severity        TEXT CHECK (severity IN ('low', 'medium', 'high')),
+    risk_rationale  TEXT NOT NULL DEFAULT '',
+    decision        TEXT CHECK (decision IN ('notify', 'do_not_notify')),
+    decision_reason TEXT NOT NULL DEFAULT '',
+    status          TEXT NOT NULL CHECK (status IN ('open', 'contained', 'notified', 'closed')),
+    delay_reasons   TEXT NOT NULL DEFAULT '',
+    lessons         TEXT NOT NULL DEFAULT '',
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL
+) STRICT;
+
+-- The last reference number given each year: it only goes up, so a
+-- number is never given twice.
+CREATE TABLE breach_counters (
+    year INTEGER PRIMARY KEY,
+    last INTEGER NOT NULL CHECK (last > 0)
+) STRICT;
+CREATE TRIGGER breach_counters_no_decrease BEFORE UPDATE ON breach_counters
+WHEN NEW.last <= OLD.last
+BEGIN SELECT RAISE(ABORT, 'incident numbers are never reused'); END;
+CREATE TRIGGER breach_counters_no_delete BEFORE DELETE ON breach_counters
+BEGIN SELECT RAISE(ABORT, 'incident numbers are never reused'); END;
+
+-- The incident's timeline of events.
+CREATE TABLE breach_events (
+    id          INTEGER PRIMARY KEY,
+    breach_id   INTEGER NOT NULL REFERENCES breaches (id),
+    at          TEXT NOT NULL,
+    description TEXT NOT NULL CHECK (length(trim(description)) > 0),
+    recorded_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX breach_events_breach ON breach_events (breach_id, at);
+
+-- Notices sent, verbatim with the SHA-256 of the text; permanent.
+CREATE TABLE breach_notices (
+    id            INTEGER PRIMARY KEY,
+    breach_id     INTEGER NOT NULL REFERENCES breaches (id),
+    audience      TEXT NOT NULL CHECK (audience IN ('authority', 'client', 'data_subject')),
+    rule          TEXT,
+    recipient     TEXT NOT NULL CHECK (length(trim(recipient)) > 0),
+    channel       TEXT NOT NULL CHECK (length(trim(channel)) > 0),
+    sent_at       TEXT NOT NULL,
+    text          TEXT NOT NULL,
+    sha256        TEXT NOT NULL,
+    delay_reasons TEXT NOT NULL DEFAULT '',
+    recorded_by   TEXT NOT NULL,
+    recorded_at   TEXT NOT NULL
+) STRICT;
+CREATE INDEX breach_notices_breach ON breach_notices (breach_id, sent_at);
+CREATE TRIGGER breach_notices_no_update BEFORE UPDATE ON breach_notices
+BEGIN SELECT RAISE(ABORT, 'notices sent are permanent'); END;
+CREATE TRIGGER breach_notices_no_delete BEFORE DELETE ON breach_notices
+BEGIN SELECT RAISE(ABORT, 'notices sent are permanent'); END;
+"#,
+    },
 ];
 
-pub const LATEST_VERSION: i64 = 14;
+pub const LATEST_VERSION: i64 = 15;
 
 /// Brings the database to `target`, running each missing migration in its
 /// own transaction. Refuses a database newer than this build.

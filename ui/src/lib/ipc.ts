@@ -60,6 +60,14 @@ import type { StoreKey } from "./bindings/StoreKey";
 import type { SnapshotInfo } from "./bindings/SnapshotInfo";
 import type { MatterSuggestion } from "./bindings/MatterSuggestion";
 import type { CheckRecord } from "./bindings/CheckRecord";
+import type { Audience } from "./bindings/Audience";
+import type { BreachInput } from "./bindings/BreachInput";
+import type { BreachPatch } from "./bindings/BreachPatch";
+import type { BreachSummary } from "./bindings/BreachSummary";
+import type { DeviceSeen } from "./bindings/DeviceSeen";
+import type { IncidentView } from "./bindings/IncidentView";
+import type { NoticeInput } from "./bindings/NoticeInput";
+import type { ScopeReport } from "./bindings/ScopeReport";
 import type { CheckRequest } from "./bindings/CheckRequest";
 import type { CheckSummary } from "./bindings/CheckSummary";
 import type { Decision } from "./bindings/Decision";
@@ -167,6 +175,22 @@ export const api = {
   closeRequest: (id: number, status: RequestStatus) => call<RequestView>("request_close", { id, status }),
   /** Asks for an empty folder and writes the export; null when cancelled. */
   exportRequest: (id: number) => call<RequestExport | null>("request_export", { id }),
+  incidents: () => call<BreachSummary[]>("incident_list"),
+  incident: (reference: string) => call<IncidentView>("incident_get", { reference }),
+  openIncident: (input: BreachInput) => call<IncidentView>("incident_open", { input }),
+  updateIncident: (reference: string, patch: BreachPatch) =>
+    call<IncidentView>("incident_update", { reference, patch }),
+  /** Verifies the audit log first; says so in the result. */
+  incidentScope: (reference: string) => call<ScopeReport>("incident_scope", { reference }),
+  recordNotice: (reference: string, notice: NoticeInput) =>
+    call<IncidentView>("incident_notify", { reference, notice }),
+  incidentTemplate: (reference: string, audience: Audience) =>
+    call<string>("incident_template", { reference, audience }),
+  incidentDevices: () => call<DeviceSeen[]>("incident_devices"),
+  /** Deadlines due soon or passed; polled, so not counted as activity. */
+  incidentAlerts: () => call<number>("incident_alerts"),
+  /** The plain-text report for a regulator; printing it is audited. */
+  incidentReport: (reference: string) => call<string>("incident_report", { reference }),
   removeParty: (id: number, partyId: number) => call<Matter>("matter_remove_party", { id, partyId }),
   addEvent: (id: number, on: string | null, description: string) =>
     call<Matter>("matter_add_event", { id, on, description }),

@@ -8,6 +8,7 @@ pub(crate) mod conflict;
 pub(crate) mod consent;
 pub(crate) mod doc;
 pub(crate) mod inbox;
+pub(crate) mod incident;
 pub(crate) mod matter;
 pub(crate) mod ocr;
 pub(crate) mod request;
