@@ -96,6 +96,19 @@ def test_every_screen_has_no_serious_accessibility_violation(app):
              what="focus on the passphrase field")
     app.accessibility("approving destruction")
 
+    # The registers of the practice's duties.
+    app.click("nav-consents")
+    app.click("new-consent")
+    app.find("consent-form")
+    app.accessibility("consents, recording one")
+    app.click("nav-requests")
+    app.find("request-form")
+    app.accessibility("data-subject requests")
+    app.click("nav-incidents")
+    app.click("incident-new")
+    app.find("incident-form")
+    app.accessibility("incidents, opening one")
+
     app.click("nav-settings")
     app.find("change-passphrase")
     app.accessibility("settings")
