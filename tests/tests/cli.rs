@@ -201,6 +201,17 @@ fn exit_codes_and_json_errors() {
         3,
         "not right",
     );
+    // The failure is counted, and the next attempt's wait is said (the app
+    // shows it on the unlock screen).
+    let info = home
+        .run("v", None, &["--json", "vault", "info"])
+        .ok()
+        .json();
+    assert_eq!(info["pendingFailedUnlocks"], 1, "{info}");
+    assert!(
+        info["unlockWaitSeconds"].as_u64().is_some_and(|s| s <= 1),
+        "{info}"
+    );
 
     let ada = add_client(&home, "Ada Fictional");
     let opened = home

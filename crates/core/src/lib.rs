@@ -423,11 +423,15 @@ pub struct VaultInfo {
     pub kdf: KdfCost,
     pub enrolled_at: String,
     pub pending_failed_unlocks: u32,
+    /// How long the next unlock attempt waits before it is tried, after
+    /// the failed ones (rounded up to a second; 0 when it is tried at once).
+    pub unlock_wait_seconds: u64,
 }
 
 pub fn vault_info(dir: &Path) -> Result<VaultInfo> {
     let vault = Vault::open(dir)?.with_attempts_mirror(paths::attempts_mirror_dir().ok());
     let h: &VaultHeader = vault.header();
+    let attempts = vault.pending_failed_attempts()?;
     Ok(VaultInfo {
         path: vault.dir().to_path_buf(),
         id: h.vault_id.clone(),
@@ -437,7 +441,8 @@ pub fn vault_info(dir: &Path) -> Result<VaultInfo> {
         device_secret_storage: h.device_secret_storage,
         kdf: h.unlock_slot.kdf,
         enrolled_at: h.unlock_slot.enrolled_at.to_rfc3339(),
-        pending_failed_unlocks: vault.pending_failed_attempts()?.consecutive_failures,
+        pending_failed_unlocks: attempts.consecutive_failures,
+        unlock_wait_seconds: attempts.wait_at(chrono::Utc::now()).as_secs_f64().ceil() as u64,
     })
 }
 

@@ -14,6 +14,7 @@ const vault = (name: string, path: string): VaultInfo => ({
   kdf: { memory_kib: 65536, iterations: 3, parallelism: 1 },
   enrolledAt: "2026-01-01T00:00:00Z",
   pendingFailedUnlocks: 0,
+  unlockWaitSeconds: 0,
 });
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
@@ -41,6 +42,8 @@ describe("Unlock", () => {
     mockIPC((cmd, args) => {
       calls.push({ cmd, args });
       if (cmd === "vault_unlock") throw { code: "wrong_secret", message: "The passphrase or recovery key is not right for this vault." };
+      if (cmd === "app_status")
+        return { vaults: [vault("Office", "/v/a"), { ...vault("Home", "/v/b"), pendingFailedUnlocks: 3, unlockWaitSeconds: 4 }], unreadableVaults: [], unlocked: null };
     });
     let unlocked = false;
     const app = mount(Unlock, {
@@ -58,6 +61,9 @@ describe("Unlock", () => {
     flushSync();
     expect(calls).toContainEqual({ cmd: "vault_unlock", args: { path: "/v/b", passphrase: "not the passphrase" } });
     expect(byTestId("error").textContent).toContain("not right");
+    // Why the next attempt will wait, and for how long.
+    expect(byTestId("error").textContent).toContain("3 failed attempts since the last unlock");
+    expect(byTestId("error").textContent).toContain("the next attempt waits 4 s");
     expect(unlocked).toBe(false);
     // The field is cleared after a failure.
     expect((byTestId("passphrase") as HTMLInputElement).value).toBe("");

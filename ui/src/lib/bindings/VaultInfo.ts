@@ -5,4 +5,9 @@ import type { KdfCost } from "./KdfCost";
 /**
  * Public facts about a vault, readable without unlocking it.
  */
-export type VaultInfo = { path: string, id: string, name: string, createdAt: string, formatVersion: number, deviceSecretStorage: DeviceSecretStorage, kdf: KdfCost, enrolledAt: string, pendingFailedUnlocks: number, };
+export type VaultInfo = { path: string, id: string, name: string, createdAt: string, formatVersion: number, deviceSecretStorage: DeviceSecretStorage, kdf: KdfCost, enrolledAt: string, pendingFailedUnlocks: number, 
+/**
+ * How long the next unlock attempt waits before it is tried, after
+ * the failed ones (rounded up to a second; 0 when it is tried at once).
+ */
+unlockWaitSeconds: number, };
