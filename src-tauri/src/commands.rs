@@ -350,6 +350,12 @@ pub async fn settings_get(state: State<'_, AppState>) -> Res<AppSettings> {
     state.with_session(|s| s.settings())
 }
 
+/// The OCR languages installed on this computer, for Settings to offer.
+#[tauri::command]
+pub async fn ocr_languages_installed() -> Res<Vec<String>> {
+    matterbox_core::ocr_languages_installed().map_err(api)
+}
+
 #[tauri::command]
 pub async fn settings_update(state: State<'_, AppState>, patch: SettingsPatch) -> Res<AppSettings> {
     let settings = state.with_session(|s| s.update_settings(&patch))?;

@@ -205,6 +205,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             commands::inbox_unfiled,
             commands::inbox_suggestions,
             commands::inbox_file,
+            commands::ocr_languages_installed,
             commands::vault_change_passphrase,
             commands::vault_check_recovery_key,
             commands::audit_verify,

@@ -69,6 +69,15 @@ def test_passphrase_recovery_key_kit_and_audit_log_from_settings(app):
     assert "passphrase_changed" in actions and "recovery_key_checked" in actions, actions
     assert oct(out.stat().st_mode & 0o777) == "0o600"
 
+    # Text recognition: the installed languages are offered; German added.
+    assert app.find("ocr-language-eng").is_selected()
+    assert not app.find("ocr-language-deu").is_selected()
+    app.click("ocr-language-deu")
+    app.click("save-settings")
+    wait_for(lambda: "saved" in app.text("saved"), what="the settings saved")
+    languages = app.invoke("settings_get")["ok"]["ocrLanguages"]
+    assert sorted(languages) == ["deu", "eng"], languages
+
     # The new passphrase unlocks; the old one no longer does.
     app.click("lock")
     app.find("unlock-screen")

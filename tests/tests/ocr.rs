@@ -413,3 +413,60 @@ fn an_inbox_scan_in_a_matter_subfolder_becomes_searchable() {
     assert_eq!(hits[0]["matterNumber"], "2026-0001");
     assert_eq!(hits[0]["page"], 1);
 }
+
+#[test]
+fn the_vault_setting_chooses_the_languages_and_refuses_one_not_installed() {
+    let v = Vault::new();
+    let shown = v.json(&["settings", "ocr-languages"]);
+    assert_eq!(shown["ocrLanguages"], serde_json::json!(["eng"]), "{shown}");
+    let installed: Vec<&str> = shown["installed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    // ./scripts/setup.sh --test installs English and German.
+    assert!(
+        installed.contains(&"eng") && installed.contains(&"deu"),
+        "{shown}"
+    );
+    assert!(
+        !installed.contains(&"osd"),
+        "orientation data is no language"
+    );
+
+    // A language whose data is missing is refused, naming its package, and
+    // the setting stays as it was.
+    let refused = v.run(&["settings", "ocr-languages", "eng", "fin"]);
+    assert_ne!(refused.code, 0);
+    assert!(
+        refused.stderr.contains("tesseract-ocr-fin"),
+        "{}",
+        refused.stderr
+    );
+    let bad = v.run(&["settings", "ocr-languages", "../eng"]);
+    assert_ne!(bad.code, 0);
+    assert!(
+        bad.stderr.contains("not a Tesseract language code"),
+        "{}",
+        bad.stderr
+    );
+    assert_eq!(
+        v.json(&["settings", "ocr-languages"])["ocrLanguages"],
+        serde_json::json!(["eng"])
+    );
+
+    // Chosen: new scans are queued in those languages.
+    let set = v.json(&["settings", "ocr-languages", "deu", "eng"]);
+    assert_eq!(
+        set["ocrLanguages"],
+        serde_json::json!(["deu", "eng"]),
+        "{set}"
+    );
+    let id = v.import(&v.scan_pdf("brief.pdf", &["Ein Brief an die fiktive Kanzlei"]));
+    let job = v.ocr_of(&id);
+    assert_eq!(job["languages"], serde_json::json!(["deu", "eng"]), "{job}");
+    let report = v.json(&["ocr", "run"]);
+    assert_eq!(report["done"], 1, "{report}");
+    assert!(!v.search("Kanzlei").is_empty());
+}

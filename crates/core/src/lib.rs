@@ -373,6 +373,41 @@ impl std::fmt::Debug for NewVault {
     }
 }
 
+/// The OCR languages installed on this computer (Tesseract's data files,
+/// `osd` aside), for the settings to offer.
+pub fn ocr_languages_installed() -> Result<Vec<String>> {
+    matterbox_ocr::available_languages(None).map_err(|e| {
+        CoreError::Invalid(format!(
+            "Text recognition is not available on this computer ({e}); install the Debian package tesseract-ocr-eng."
+        ))
+    })
+}
+
+/// Refuses languages whose data is not installed, naming the Debian
+/// package that installs each one.
+fn check_ocr_languages_installed(codes: &[String]) -> Result<()> {
+    settings::ocr_languages_text(codes)?;
+    let installed = ocr_languages_installed()?;
+    let missing: Vec<&String> = codes.iter().filter(|c| !installed.contains(c)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(CoreError::Invalid(format!(
+        "Text recognition in {} is not installed on this computer: install {} (installed: {}).",
+        missing
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        missing
+            .iter()
+            .map(|c| format!("the Debian package {}", matterbox_ocr::debian_package(c)))
+            .collect::<Vec<_>>()
+            .join(" and "),
+        installed.join(", ")
+    )))
+}
+
 /// The vault's settings, kept in its database.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -388,6 +423,8 @@ pub struct AppSettings {
     pub consent_confirm_days: u32,
     /// Consents in force are reviewed after this many months.
     pub consent_review_months: u32,
+    /// The languages scans are recognised in (Tesseract codes).
+    pub ocr_languages: Vec<String>,
 }
 
 /// A change to the settings: `None` leaves a setting as it is.
@@ -408,6 +445,10 @@ pub struct SettingsPatch {
     #[serde(default)]
     #[ts(optional)]
     pub consent_review_months: Option<u32>,
+    /// Only languages whose Tesseract data is installed are taken.
+    #[serde(default)]
+    #[ts(optional)]
+    pub ocr_languages: Option<Vec<String>>,
 }
 
 /// Public facts about a vault, readable without unlocking it.
@@ -1349,11 +1390,20 @@ impl Session {
             conflict_check_required: matterbox_domain::conflicts::check_required(&self.conn)?,
             consent_confirm_days: settings::consent_confirm_days(&self.conn)?,
             consent_review_months: settings::consent_review_months(&self.conn)?,
+            ocr_languages: settings::ocr_languages(&self.conn)?
+                .split('+')
+                .map(str::to_string)
+                .collect(),
         })
     }
 
     /// Applies the settings that are given; audits each change.
     pub fn update_settings(&mut self, patch: &SettingsPatch) -> Result<AppSettings> {
+        // Languages are checked against what is installed before anything
+        // is written: a job in a missing language would only fail later.
+        if let Some(codes) = &patch.ocr_languages {
+            check_ocr_languages_installed(codes)?;
+        }
         self.write(|tx, rec| {
             if let Some(seconds) = patch.auto_lock_seconds {
                 settings::set_auto_lock_seconds(tx, seconds)?;
@@ -1401,6 +1451,14 @@ impl Session {
                     "setting_changed",
                     "setting:consent_review_months",
                     json!({ "value": months }),
+                )?;
+            }
+            if let Some(codes) = &patch.ocr_languages {
+                let joined = settings::set_ocr_languages(tx, codes)?;
+                rec.record(
+                    "setting_changed",
+                    "setting:ocr_languages",
+                    json!({ "value": joined }),
                 )?;
             }
             Ok(())

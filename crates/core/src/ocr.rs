@@ -349,7 +349,8 @@ impl Session {
             ));
         }
         self.write(|tx, rec| {
-            queue::enqueue(tx, id, mode, queue::DEFAULT_LANGUAGES)?;
+            let languages = matterbox_domain::settings::ocr_languages(tx)?;
+            queue::enqueue(tx, id, mode, &languages)?;
             rec.record(
                 "ocr_requested",
                 &format!("document:{id}"),

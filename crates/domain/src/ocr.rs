@@ -111,6 +111,8 @@ pub struct OcrJob {
     pub attempts: u32,
     pub queued_at: String,
     pub finished_at: Option<String>,
+    /// The languages it is recognised in (Tesseract codes).
+    pub languages: Vec<String>,
 }
 
 /// The whole queue at a glance.
@@ -412,7 +414,7 @@ pub fn page_texts(conn: &Connection, document_id: i64) -> Result<Vec<(u32, Strin
 const JOB_COLUMNS: &str = "j.document_id, d.title, m.number, j.mode, j.status, j.page_count,
     (SELECT count(*) FROM ocr_pages p WHERE p.version_id = j.version_id),
     (SELECT count(*) FROM ocr_pages p WHERE p.version_id = j.version_id AND p.status = 'failed'),
-    j.mean_confidence, j.reason, j.attempts, j.queued_at, j.finished_at
+    j.mean_confidence, j.reason, j.attempts, j.queued_at, j.finished_at, j.languages
     FROM ocr_jobs j JOIN documents d ON d.id = j.document_id JOIN matters m ON m.id = d.matter_id";
 
 fn job_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OcrJob> {
@@ -430,6 +432,11 @@ fn job_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OcrJob> {
         attempts: r.get(10)?,
         queued_at: r.get(11)?,
         finished_at: r.get(12)?,
+        languages: r
+            .get::<_, String>(13)?
+            .split('+')
+            .map(str::to_string)
+            .collect(),
     })
 }
 

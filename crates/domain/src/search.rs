@@ -120,7 +120,7 @@ pub fn index(
             conn,
             document_id,
             crate::ocr::OcrMode::Auto,
-            crate::ocr::DEFAULT_LANGUAGES,
+            &crate::settings::ocr_languages(conn)?,
         )?;
     }
     Ok(())

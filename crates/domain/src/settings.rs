@@ -22,6 +22,52 @@ pub const DEFAULT_AUTO_LOCK_SECONDS: u32 = 600;
 /// The shortest and longest auto-lock delays accepted.
 pub const AUTO_LOCK_RANGE: std::ops::RangeInclusive<u32> = 15..=86_400;
 
+pub const OCR_LANGUAGES: &str = "ocr_languages";
+/// At most this many languages are recognised at once (each one slows
+/// recognition and adds a model to memory).
+pub const MAX_OCR_LANGUAGES: usize = 6;
+
+/// The languages new OCR jobs recognise: Tesseract codes, `+`-joined
+/// (`eng`, `eng+deu`); English unless set.
+pub fn ocr_languages(conn: &Connection) -> Result<String, DomainError> {
+    Ok(get(conn, OCR_LANGUAGES)?.unwrap_or_else(|| crate::ocr::DEFAULT_LANGUAGES.to_string()))
+}
+
+/// Sets the OCR languages after checking their form
+/// ([`ocr_languages_text`]); the core checks that each is installed.
+/// Returns the stored `+`-joined form.
+pub fn set_ocr_languages(conn: &Connection, codes: &[String]) -> Result<String, DomainError> {
+    let joined = ocr_languages_text(codes)?;
+    set(conn, OCR_LANGUAGES, &joined)?;
+    Ok(joined)
+}
+
+/// OCR languages as stored (`+`-joined), once their form is checked: one
+/// to [`MAX_OCR_LANGUAGES`] distinct codes of letters, digits and `_`.
+pub fn ocr_languages_text(codes: &[String]) -> Result<String, DomainError> {
+    let invalid = |m: String| Err(crate::validation("ocr_languages", m));
+    if codes.is_empty() || codes.len() > MAX_OCR_LANGUAGES {
+        return invalid(format!(
+            "Choose between 1 and {MAX_OCR_LANGUAGES} languages to recognise."
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for code in codes {
+        let well_formed = !code.is_empty()
+            && code.len() <= 32
+            && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !well_formed {
+            return invalid(format!(
+                "{code:?} is not a Tesseract language code (such as eng, deu or chi_sim)."
+            ));
+        }
+        if !seen.insert(code.as_str()) {
+            return invalid(format!("{code} is listed twice."));
+        }
+    }
+    Ok(codes.join("+"))
+}
+
 pub fn get(conn: &Connection, key: &str) -> Result<Option<String>, DomainError> {
     Ok(conn
         .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {

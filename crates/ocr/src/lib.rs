@@ -101,7 +101,7 @@ use std::path::PathBuf;
 use zeroize::Zeroizing;
 
 pub use gray::Gray;
-pub use tess::{available_languages, tessdata_dir};
+pub use tess::{available_languages, debian_package, tessdata_dir};
 
 /// The kinds of documents this crate reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

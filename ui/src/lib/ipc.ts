@@ -130,6 +130,7 @@ export const api = {
   auditVerify: () => call<Verification>("audit_verify"),
   auditExport: () => call<string | null>("audit_export"),
   printPage: () => call<null>("print_page"),
+  ocrLanguagesInstalled: () => call<string[]>("ocr_languages_installed"),
   touch: () => call<null>("touch"),
   clients: (search: string | null) => call<Client[]>("client_list", { search }),
   client: (id: number) => call<ClientDetail>("client_get", { id }),

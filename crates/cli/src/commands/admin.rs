@@ -33,6 +33,10 @@ pub(crate) enum SettingsCmd {
     ConsentConfirmDays { days: Option<u32> },
     /// Show or set after how many months a consent is reviewed (default 12).
     ConsentReviewMonths { months: Option<u32> },
+    /// Show or set the languages scans are recognised in (Tesseract codes,
+    /// e.g. `eng deu`); only installed languages are taken, and the
+    /// installed ones are listed.
+    OcrLanguages { codes: Vec<String> },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -129,6 +133,26 @@ pub(crate) fn settings_cmd(ctx: &Ctx, cmd: SettingsCmd) -> Outcome {
             ctx.print(&serde_json::json!({ "numberScheme": value }), |_| {
                 format!("{}\n", shown(&value))
             })
+        }
+        SettingsCmd::OcrLanguages { codes } => {
+            if !codes.is_empty() {
+                s.update_settings(&matterbox_core::SettingsPatch {
+                    ocr_languages: Some(codes),
+                    ..Default::default()
+                })?;
+            }
+            let chosen = s.settings()?.ocr_languages;
+            let installed = matterbox_core::ocr_languages_installed().unwrap_or_default();
+            ctx.print(
+                &serde_json::json!({ "ocrLanguages": chosen, "installed": installed }),
+                |_| {
+                    format!(
+                        "{}\n(installed: {})\n",
+                        chosen.join(" "),
+                        installed.join(" ")
+                    )
+                },
+            )
         }
         SettingsCmd::ConflictCheckRequired { value } => {
             if let Some(v) = value {

@@ -20,4 +20,8 @@ consentConfirmDays: number,
 /**
  * Consents in force are reviewed after this many months.
  */
-consentReviewMonths: number, };
+consentReviewMonths: number, 
+/**
+ * The languages scans are recognised in (Tesseract codes).
+ */
+ocrLanguages: Array<string>, };

@@ -21,4 +21,8 @@ meanConfidence: number | null,
 /**
  * Why the job (or a page of it) failed; never document content.
  */
-reason: string | null, attempts: number, queuedAt: string, finishedAt: string | null, };
+reason: string | null, attempts: number, queuedAt: string, finishedAt: string | null, 
+/**
+ * The languages it is recognised in (Tesseract codes).
+ */
+languages: Array<string>, };

@@ -3,4 +3,8 @@
 /**
  * A change to the settings: `None` leaves a setting as it is.
  */
-export type SettingsPatch = { autoLockSeconds: number | null, numberScheme: string | null, keepConflictNames?: boolean, conflictCheckRequired?: boolean, consentConfirmDays?: number, consentReviewMonths?: number, };
+export type SettingsPatch = { autoLockSeconds: number | null, numberScheme: string | null, keepConflictNames?: boolean, conflictCheckRequired?: boolean, consentConfirmDays?: number, consentReviewMonths?: number, 
+/**
+ * Only languages whose Tesseract data is installed are taken.
+ */
+ocrLanguages?: Array<string>, };
