@@ -854,7 +854,7 @@ pub fn report_html(r: &Report) -> String {
         (
             "Argon2id cost",
             format!(
-                "{} MiB, {} passes, {} lanes",
+                "{} MiB memory, {} passes, parallelism {}",
                 p.kdf_memory_kib / 1024,
                 p.kdf_iterations,
                 p.kdf_parallelism

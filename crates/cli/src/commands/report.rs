@@ -23,8 +23,10 @@ pub(crate) struct ReportArgs {
     /// Only this client's records (its id or its exact name).
     #[arg(long, value_name = "ID|NAME")]
     client: Option<String>,
-    /// The time the report is made as of (RFC 3339; default now). The same
-    /// vault and time give the same report.
+    /// The time the report is dated (RFC 3339; default now): its clocks and
+    /// due dates are read from it and the audit log is cut there; the
+    /// registers are read as they are now. The same vault and time give the
+    /// same report.
     #[arg(long, value_name = "TIME")]
     at: Option<DateTime<Utc>>,
     #[arg(long, value_enum, default_value = "html")]
