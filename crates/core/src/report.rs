@@ -567,7 +567,11 @@ impl Session {
 
         // --- open data-subject requests with their deadlines.
         let linked: Option<BTreeSet<i64>> = match client {
-            Some(c) => Some(self.requests_of_client(c)?),
+            Some(c) => Some(
+                dsr::requests_of_client(&self.conn, c)?
+                    .into_iter()
+                    .collect(),
+            ),
             None => None,
         };
         let mut open_requests: Vec<RequestRow> = self
@@ -680,19 +684,6 @@ impl Session {
             ),
             at: at_s,
         })
-    }
-
-    /// Requests that found client `client`'s records (its own record, or a
-    /// matter or document of its).
-    fn requests_of_client(&self, client: i64) -> Result<BTreeSet<i64>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT DISTINCT i.request_id FROM dsr_items i LEFT JOIN matters m ON m.id = i.matter_id
-             WHERE i.client_id = ?1 OR m.client_id = ?1",
-        )?;
-        let ids = stmt
-            .query_map([client], |r| r.get(0))?
-            .collect::<rusqlite::Result<BTreeSet<i64>>>()?;
-        Ok(ids)
     }
 
     /// The report as a page or JSON; recorded as exported with its scope
