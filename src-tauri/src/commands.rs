@@ -24,6 +24,7 @@ use matterbox_core::domain::{
     MatterSummary, PartyInput,
 };
 use matterbox_core::inbox::{InboxSettings, Quarantined};
+use matterbox_core::report::{ReportFormat, ReportScope};
 use matterbox_core::requests::{RequestExport, RequestRow, RequestView};
 use matterbox_core::retention::{DestructionReport, Disposal, MatterRetention, RegisterEntry};
 use matterbox_core::vault::{DeviceSecretStorage, Passphrase};
@@ -230,6 +231,39 @@ pub async fn audit_export(app: AppHandle, state: State<'_, AppState>) -> Res<Opt
         _ => matterbox_core::AuditFormat::Jsonl,
     };
     state.with_session(|s| s.export_audit_to(format, &path))?;
+    Ok(Some(path.display().to_string()))
+}
+
+/// Asks where to save the compliance report (of the vault, or of one
+/// client), then writes it as of now: HTML, or JSON for a `.json` name.
+/// `None` when the user cancelled.
+#[tauri::command]
+pub async fn report_export(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    client_id: Option<i64>,
+) -> Res<Option<String>> {
+    let name = match client_id {
+        Some(id) => format!("compliance-report-client-{id}.html"),
+        None => "compliance-report.html".into(),
+    };
+    let picked = app
+        .dialog()
+        .file()
+        .set_title("Save the compliance report")
+        .set_file_name(name)
+        .add_filter("Web page (print to PDF)", &["html"])
+        .add_filter("JSON", &["json"])
+        .blocking_save_file();
+    let Some(path) = dialog_paths(picked.map(|p| vec![p])).pop() else {
+        return Ok(None);
+    };
+    let format = match path.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("json") => ReportFormat::Json,
+        _ => ReportFormat::Html,
+    };
+    let scope = client_id.map_or(ReportScope::Whole, ReportScope::Client);
+    state.with_session(|s| s.write_compliance_report(chrono::Utc::now(), scope, format, &path))?;
     Ok(Some(path.display().to_string()))
 }
 

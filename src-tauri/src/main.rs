@@ -210,6 +210,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             commands::vault_check_recovery_key,
             commands::audit_verify,
             commands::audit_export,
+            commands::report_export,
             commands::print_page,
             commands::inbox_preview,
             commands::inbox_discard,

@@ -27,6 +27,8 @@ use commands::inbox::{InboxCmd, inbox_cmd};
 use commands::incident::{IncidentCmd, incident_cmd};
 use commands::matter::{MatterCmd, matter_cmd};
 use commands::ocr::{OcrCmd, ocr_cmd};
+use commands::policy::{PolicyCmd, TrainingCmd, policy_cmd, training_cmd};
+use commands::report::{ReportArgs, report_cmd};
 use commands::request::{RequestCmd, request_cmd};
 use commands::retention::{RetentionCmd, retention_cmd};
 use commands::vault::{VaultCmd, vault_cmd};
@@ -90,6 +92,15 @@ enum Command {
     /// audit log, notices sent, templates, the report for a regulator.
     #[command(subcommand)]
     Incident(IncidentCmd),
+    /// Written policies of the practice: add, versions, acknowledgements,
+    /// what is due.
+    #[command(subcommand)]
+    Policy(PolicyCmd),
+    /// Training sessions: add, list, what is due.
+    #[command(subcommand)]
+    Training(TrainingCmd),
+    /// The compliance report of the vault or of one client (HTML or JSON).
+    Report(ReportArgs),
     /// Documents: import, list, export, rename, tag, move, versions, trash.
     #[command(subcommand)]
     Doc(DocCmd),
@@ -232,6 +243,9 @@ fn run(cli: Cli) -> Outcome {
         Command::Consent(cmd) => consent_cmd(&ctx, cmd),
         Command::Request(cmd) => request_cmd(&ctx, cmd),
         Command::Incident(cmd) => incident_cmd(&ctx, cmd),
+        Command::Policy(cmd) => policy_cmd(&ctx, cmd),
+        Command::Training(cmd) => training_cmd(&ctx, cmd),
+        Command::Report(args) => report_cmd(&ctx, args),
         Command::Doc(cmd) => doc_cmd(&ctx, cmd),
         Command::Search {
             text,

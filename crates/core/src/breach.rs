@@ -78,7 +78,7 @@ pub fn notice_hash(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-fn log_events(entries: &[matterbox_audit::Entry]) -> Vec<LogEvent> {
+pub(crate) fn log_events(entries: &[matterbox_audit::Entry]) -> Vec<LogEvent> {
     entries
         .iter()
         .filter_map(|e| {

@@ -16,6 +16,8 @@ pub mod inbox;
 pub mod incident;
 pub mod ocr;
 mod partial;
+pub mod policies;
+pub mod report;
 pub mod requests;
 pub mod retention;
 
@@ -116,6 +118,17 @@ pub mod domain {
             ConsentEvidence, ConsentInput, ConsentKind, ConsentMatter, ConsentMethod, ConsentState,
             DueWhat, GiveInput,
         };
+    }
+
+    pub mod policies {
+        pub use matterbox_domain::policies::{
+            Acknowledgement, Due, DueKind, Policy, PolicyInput, PolicySummary, PolicyVersion,
+            Training, TrainingInput, VersionInput,
+        };
+    }
+
+    pub mod inventory {
+        pub use matterbox_domain::inventory::{AreaCount, Category, Inventory, KindCount};
     }
 
     /// How sizes and limits read, and which characters are bidirectional

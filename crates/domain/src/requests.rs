@@ -1032,6 +1032,17 @@ pub fn client_matters(conn: &Connection, client_id: i64) -> Result<Vec<i64>, Dom
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Requests whose found items are client `client_id`'s records (its own
+/// record, or a matter or document of its), by id.
+pub fn requests_of_client(conn: &Connection, client_id: i64) -> Result<Vec<i64>, DomainError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT i.request_id FROM dsr_items i LEFT JOIN matters m ON m.id = i.matter_id
+         WHERE i.client_id = ?1 OR m.client_id = ?1 ORDER BY i.request_id",
+    )?;
+    let rows = stmt.query_map([client_id], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// A matter's documents (trash included): id, title, the day added.
 pub fn matter_documents(
     conn: &Connection,

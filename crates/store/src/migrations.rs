@@ -779,9 +779,80 @@ CREATE TRIGGER breach_notices_no_delete BEFORE DELETE ON breach_notices
 BEGIN SELECT RAISE(ABORT, 'notices sent are permanent'); END;
 "#,
     },
+    Migration {
+        version: 16,
+        description: "practice policies with versions and acknowledgements, training sessions (all permanent)",
+        sql: r#"
+-- Written policies of the practice; a policy is reviewed every
+-- review_months after its newest version took effect.
+CREATE TABLE practice_policies (
+    id            INTEGER PRIMARY KEY,
+    title         TEXT NOT NULL CHECK (length(trim(title)) > 0),
+    topic         TEXT NOT NULL CHECK (length(trim(topic)) > 0),
+    review_months INTEGER NOT NULL CHECK (review_months BETWEEN 1 AND 120),
+    created_by    TEXT NOT NULL,
+    created_at    TEXT NOT NULL
+) STRICT;
+
+-- Each version's text, kept verbatim; versions are never changed.
+CREATE TABLE policy_versions (
+    id           INTEGER PRIMARY KEY,
+    policy_id    INTEGER NOT NULL REFERENCES practice_policies (id),
+    version      INTEGER NOT NULL CHECK (version >= 1),
+    effective_on TEXT NOT NULL,
+    text         TEXT NOT NULL,
+    -- A vault document holding the signed text; no foreign key, as
+    -- retention may destroy it (the text stays here).
+    document_id  INTEGER,
+    recorded_by  TEXT NOT NULL,
+    recorded_at  TEXT NOT NULL,
+    UNIQUE (policy_id, version)
+) STRICT;
+CREATE TRIGGER policy_versions_no_update BEFORE UPDATE ON policy_versions
+BEGIN SELECT RAISE(ABORT, 'policy versions are permanent: add a new version'); END;
+CREATE TRIGGER policy_versions_no_delete BEFORE DELETE ON policy_versions
+BEGIN SELECT RAISE(ABORT, 'policy versions are permanent: add a new version'); END;
+
+-- Who acknowledged which version, and when; permanent.
+CREATE TABLE policy_acks (
+    id           INTEGER PRIMARY KEY,
+    version_id   INTEGER NOT NULL REFERENCES policy_versions (id),
+    person       TEXT NOT NULL CHECK (length(trim(person)) > 0),
+    acknowledged_on TEXT NOT NULL,
+    recorded_by  TEXT NOT NULL,
+    recorded_at  TEXT NOT NULL,
+    UNIQUE (version_id, person)
+) STRICT;
+CREATE TRIGGER policy_acks_no_update BEFORE UPDATE ON policy_acks
+BEGIN SELECT RAISE(ABORT, 'acknowledgements are permanent'); END;
+CREATE TRIGGER policy_acks_no_delete BEFORE DELETE ON policy_acks
+BEGIN SELECT RAISE(ABORT, 'acknowledgements are permanent'); END;
+
+-- Training sessions, who attended, the materials (vault documents, no
+-- foreign key: retention may destroy one).
+CREATE TABLE trainings (
+    id          INTEGER PRIMARY KEY,
+    topic       TEXT NOT NULL CHECK (length(trim(topic)) > 0),
+    held_on     TEXT NOT NULL,
+    notes       TEXT NOT NULL DEFAULT '',
+    recorded_by TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+) STRICT;
+CREATE TABLE training_attendees (
+    training_id INTEGER NOT NULL REFERENCES trainings (id),
+    person      TEXT NOT NULL CHECK (length(trim(person)) > 0),
+    PRIMARY KEY (training_id, person)
+) STRICT;
+CREATE TABLE training_materials (
+    training_id INTEGER NOT NULL REFERENCES trainings (id),
+    document_id INTEGER NOT NULL,
+    PRIMARY KEY (training_id, document_id)
+) STRICT;
+"#,
+    },
 ];
 
-pub const LATEST_VERSION: i64 = 15;
+pub const LATEST_VERSION: i64 = 16;
 
 /// Brings the database to `target`, running each missing migration in its
 /// own transaction. Refuses a database newer than this build.

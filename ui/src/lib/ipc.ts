@@ -129,6 +129,8 @@ export const api = {
   checkRecoveryKey: (recoveryKey: string) => call<boolean>("vault_check_recovery_key", { recoveryKey }),
   auditVerify: () => call<Verification>("audit_verify"),
   auditExport: () => call<string | null>("audit_export"),
+  /** Saves the compliance report (of one client with `clientId`) via the save dialog; null if cancelled. */
+  exportReport: (clientId: number | null) => call<string | null>("report_export", { clientId }),
   printPage: () => call<null>("print_page"),
   ocrLanguagesInstalled: () => call<string[]>("ocr_languages_installed"),
   touch: () => call<null>("touch"),

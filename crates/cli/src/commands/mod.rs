@@ -11,6 +11,8 @@ pub(crate) mod inbox;
 pub(crate) mod incident;
 pub(crate) mod matter;
 pub(crate) mod ocr;
+pub(crate) mod policy;
+pub(crate) mod report;
 pub(crate) mod request;
 pub(crate) mod retention;
 pub(crate) mod vault;
