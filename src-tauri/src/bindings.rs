@@ -59,6 +59,11 @@ fn export_all(dir: &Path) {
     matterbox_core::inbox::MatterSuggestion::export_all(&cfg).unwrap();
     matterbox_core::inbox::Unfiled::export_all(&cfg).unwrap();
     matterbox_core::audit::Verification::export_all(&cfg).unwrap();
+    matterbox_core::domain::policies::Policy::export_all(&cfg).unwrap();
+    matterbox_core::domain::policies::PolicyInput::export_all(&cfg).unwrap();
+    matterbox_core::domain::policies::Training::export_all(&cfg).unwrap();
+    matterbox_core::domain::policies::TrainingInput::export_all(&cfg).unwrap();
+    matterbox_core::domain::policies::Due::export_all(&cfg).unwrap();
     matterbox_core::backup::DrillReport::export_all(&cfg).unwrap();
     matterbox_core::conflicts::CheckRequest::export_all(&cfg).unwrap();
     matterbox_core::domain::conflicts::CheckRecord::export_all(&cfg).unwrap();

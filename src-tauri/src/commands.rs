@@ -14,6 +14,10 @@ use matterbox_core::domain::breaches::{
 use matterbox_core::domain::conflicts::{CheckRecord, CheckSummary, Decision, NewHit};
 use matterbox_core::domain::consents::{Consent, ConsentDue, ConsentInput, GiveInput};
 use matterbox_core::domain::documents::{DocumentPatch, DocumentSummary};
+use matterbox_core::domain::policies::{
+    Due as PolicyDue, Policy as PracticePolicy, PolicyInput as PracticePolicyInput, Training,
+    TrainingInput, VersionInput,
+};
 use matterbox_core::domain::requests::{
     Mark, PauseReason, RequestInput, RequestStatus, WithholdReason,
 };
@@ -1231,4 +1235,55 @@ pub async fn incident_report(state: State<'_, AppState>, reference: String) -> R
 #[tauri::command]
 pub async fn incident_alerts(state: State<'_, AppState>) -> Res<i64> {
     state.with_session_in_background(|s| s.incident_alerts())
+}
+
+// --- policies and training ---------------------------------------------
+
+/// Every written policy of the practice, with its versions.
+#[tauri::command]
+pub async fn policy_list(state: State<'_, AppState>) -> Res<Vec<PracticePolicy>> {
+    state.with_session(|s| s.policies())
+}
+
+#[tauri::command]
+pub async fn policy_add(
+    state: State<'_, AppState>,
+    input: PracticePolicyInput,
+) -> Res<PracticePolicy> {
+    state.with_session(|s| s.add_policy(&input))
+}
+
+#[tauri::command]
+pub async fn policy_add_version(
+    state: State<'_, AppState>,
+    id: i64,
+    input: VersionInput,
+) -> Res<PracticePolicy> {
+    state.with_session(|s| s.add_policy_version(id, &input))
+}
+
+/// Records that `person` acknowledged the current version today.
+#[tauri::command]
+pub async fn policy_acknowledge(
+    state: State<'_, AppState>,
+    id: i64,
+    person: String,
+) -> Res<PracticePolicy> {
+    state.with_session(|s| s.acknowledge_policy(id, None, &person, today()))
+}
+
+#[tauri::command]
+pub async fn training_list(state: State<'_, AppState>) -> Res<Vec<Training>> {
+    state.with_session(|s| s.trainings())
+}
+
+#[tauri::command]
+pub async fn training_add(state: State<'_, AppState>, input: TrainingInput) -> Res<Training> {
+    state.with_session(|s| s.add_training(&input))
+}
+
+/// Policy reviews and annual trainings due within `within` days.
+#[tauri::command]
+pub async fn policies_due(state: State<'_, AppState>, within: u32) -> Res<Vec<PolicyDue>> {
+    state.with_session(|s| s.policies_due(today(), within))
 }

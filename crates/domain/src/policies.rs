@@ -24,6 +24,7 @@ pub const DEFAULT_REVIEW_MONTHS: u32 = 12;
 /// A new policy and its first version.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "PracticePolicyInput")]
 pub struct PolicyInput {
     pub title: String,
     /// What it is about: information security, retention, breach
@@ -38,6 +39,7 @@ pub struct PolicyInput {
 /// A version of a policy's text.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "PolicyVersionInput")]
 pub struct VersionInput {
     #[ts(type = "string")]
     pub effective_on: NaiveDate,
@@ -70,6 +72,7 @@ pub struct Acknowledgement {
 /// A policy with every version, newest last.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "PracticePolicy")]
 pub struct Policy {
     pub id: i64,
     pub title: String,
@@ -119,6 +122,7 @@ pub struct TrainingInput {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(rename = "PolicyDueKind")]
 pub enum DueKind {
     PolicyReview,
     Training,
@@ -127,6 +131,7 @@ pub enum DueKind {
 /// One reminder: a policy to review, or a person's annual training.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "PolicyDue")]
 pub struct Due {
     pub kind: DueKind,
     /// The policy's id (policy reviews).

@@ -44,6 +44,11 @@ import type { IngestedEvent } from "./bindings/IngestedEvent";
 import type { Quarantined } from "./bindings/Quarantined";
 import type { Unfiled } from "./bindings/Unfiled";
 import type { Verification } from "./bindings/Verification";
+import type { PracticePolicy } from "./bindings/PracticePolicy";
+import type { PracticePolicyInput } from "./bindings/PracticePolicyInput";
+import type { Training } from "./bindings/Training";
+import type { TrainingInput } from "./bindings/TrainingInput";
+import type { PolicyDue } from "./bindings/PolicyDue";
 import type { DestructionReport } from "./bindings/DestructionReport";
 import type { Disposal } from "./bindings/Disposal";
 import type { DueItem } from "./bindings/DueItem";
@@ -133,6 +138,12 @@ export const api = {
   exportReport: (clientId: number | null) => call<string | null>("report_export", { clientId }),
   printPage: () => call<null>("print_page"),
   ocrLanguagesInstalled: () => call<string[]>("ocr_languages_installed"),
+  practicePolicies: () => call<PracticePolicy[]>("policy_list"),
+  addPolicy: (input: PracticePolicyInput) => call<PracticePolicy>("policy_add", { input }),
+  acknowledgePolicy: (id: number, person: string) => call<PracticePolicy>("policy_acknowledge", { id, person }),
+  trainings: () => call<Training[]>("training_list"),
+  addTraining: (input: TrainingInput) => call<Training>("training_add", { input }),
+  policiesDue: (within: number) => call<PolicyDue[]>("policies_due", { within }),
   touch: () => call<null>("touch"),
   clients: (search: string | null) => call<Client[]>("client_list", { search }),
   client: (id: number) => call<ClientDetail>("client_get", { id }),

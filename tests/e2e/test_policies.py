@@ -1,0 +1,37 @@
+"""Policies and training in the real app: a policy recorded and
+acknowledged, the person's annual training then due, and due no more once
+a training session with them is recorded."""
+from conftest import wait_for
+from test_app import create_vault
+
+
+def test_a_policy_is_acknowledged_and_training_falls_due_until_recorded(app):
+    create_vault(app)
+    app.click("nav-policies")
+    app.find("policies-empty")
+    app.find("policies-nothing-due")
+
+    app.type("policy-title", "Information security policy")
+    app.type("policy-topic", "information security")
+    app.type("policy-text", "Lock the screen when you leave your desk. Client files stay in the vault.")
+    app.click("add-policy")
+    wait_for(lambda: "version 1" in app.text("policies-notice"), what="the policy recorded")
+    assert "Information security policy" in app.text("policy-row")
+    assert "nobody yet" in app.text("policy-row")
+
+    app.type("ack-person", "Ada Fictional")
+    app.click("ack-policy")
+    wait_for(lambda: "Ada Fictional (" in app.text("policy-row"), what="the acknowledgement")
+    # Someone who acknowledged a policy but never trained is due at once.
+    due = wait_for(lambda: [d.text for d in app.find_all("policy-due")] or None, what="the due list")
+    assert any("annual training for Ada Fictional" in d for d in due), due
+    app.accessibility("policies and training")
+
+    app.type("training-topic", "Phishing and safe e-mail")
+    app.type("training-attendees", "Ada Fictional, Bertram Quillon")
+    app.click("add-training")
+    wait_for(lambda: "2 attendees" in app.text("policies-notice"), what="the training recorded")
+    assert "Phishing and safe e-mail" in app.text("training-row")
+    wait_for(lambda: not any("Ada Fictional" in d.text for d in app.find_all("policy-due")),
+             what="Ada's training no longer due")
+    app.screenshot("25-policies-and-training")
