@@ -213,7 +213,7 @@ export const api = {
   /** Queues a scan's text recognition again (Retry). */
   ocrDocument: (id: number, mode: OcrMode) => call<OcrJob>("ocr_document", { id, mode }),
   ocrStatus: () => call<OcrOverview>("ocr_status"),
-  search: (text: string, filter: SearchFilter) => call<SearchHit[]>("document_search", { text, filter }),
+  search: (text: string, filter: SearchFilter) => call<SearchPage>("document_search", { text, filter }),
   doctor: (fix: boolean, deep: boolean) => call<DoctorReport>("doctor_run", { fix, deep }),
   inboxStatus: () => call<InboxStatus>("inbox_status"),
   inboxPending: (path: string) => call<number>("inbox_pending", { path }),
