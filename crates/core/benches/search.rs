@@ -20,7 +20,14 @@ use matterbox_core::Session;
 use matterbox_core::domain::search::{SearchFilter, TextStatus};
 use matterbox_domain::search;
 
-const DOCS: usize = 100_000;
+/// How many documents the vault holds: 100,000 unless
+/// `MATTERBOX_BENCH_SEARCH_DOCS` names another size (a quicker run).
+fn docs() -> usize {
+    std::env::var("MATTERBOX_BENCH_SEARCH_DOCS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000)
+}
 const QUERIES: usize = 300;
 
 /// A deterministic pseudo-word vocabulary and generator.
@@ -82,6 +89,7 @@ fn ms(d: Duration) -> String {
 }
 
 fn main() {
+    let docs = docs();
     let dir = tempfile::tempdir().expect("temporary folder");
     let (mut session, client) = support::vault_with_client(dir.path(), "search");
     let matter = support::open_matter(&mut session, client, "Bench matter");
@@ -90,7 +98,7 @@ fn main() {
     let conn = session.danger_connection();
     let started = Instant::now();
     conn.execute_batch("BEGIN").expect("begin");
-    for i in 0..DOCS {
+    for i in 0..docs {
         conn.execute(
             "INSERT INTO documents (id, matter_id, title, original_name, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
@@ -178,7 +186,7 @@ fn main() {
     before.sort();
     let totals: Vec<u64> = pages.iter().map(|p| p.total).collect();
     println!(
-        "== Full-text search, {DOCS} documents of ~1 KB, {QUERIES} queries (1 word, 2 words, prefix), every match ranked"
+        "== Full-text search, {docs} documents of ~1 KB, {QUERIES} queries (1 word, 2 words, prefix), every match ranked"
     );
     println!(
         "(matches per query: median {}, max {})",
@@ -190,7 +198,7 @@ fn main() {
         totals.iter().max().unwrap_or(&0)
     );
     println!(
-        "indexing {DOCS} documents            {:8.1} s",
+        "indexing {docs} documents            {:8.1} s",
         indexing.as_secs_f64()
     );
     println!(

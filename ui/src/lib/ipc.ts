@@ -36,7 +36,7 @@ import type { RequestRow } from "./bindings/RequestRow";
 import type { RequestStatus } from "./bindings/RequestStatus";
 import type { RequestView } from "./bindings/RequestView";
 import type { WithholdReason } from "./bindings/WithholdReason";
-import type { SearchHit } from "./bindings/SearchHit";
+import type { SearchPage } from "./bindings/SearchPage";
 import type { StagedFile } from "./bindings/StagedFile";
 import type { InboxSettings } from "./bindings/InboxSettings";
 import type { InboxStatus } from "./bindings/InboxStatus";
