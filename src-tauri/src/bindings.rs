@@ -13,7 +13,7 @@ use matterbox_core::{ApiError, AppSettings, ClientDetail, DocumentDetail, Settin
 use ts_rs::{Config, TS};
 
 use matterbox_core::domain::documents::DocumentPatch;
-use matterbox_core::domain::search::{SearchFilter, SearchHit};
+use matterbox_core::domain::search::{SearchFilter, SearchHit, SearchPage, SearchSort};
 
 use crate::commands::{AppStatus, CreatedVault, FilesDroppedEvent, ImportOutcome, LockedEvent};
 
@@ -39,6 +39,8 @@ fn export_all(dir: &Path) {
     DocumentPatch::export_all(&cfg).unwrap();
     SearchFilter::export_all(&cfg).unwrap();
     SearchHit::export_all(&cfg).unwrap();
+    SearchPage::export_all(&cfg).unwrap();
+    SearchSort::export_all(&cfg).unwrap();
     matterbox_core::DoctorReport::export_all(&cfg).unwrap();
     crate::inbox::InboxStatus::export_all(&cfg).unwrap();
     crate::inbox::IngestedEvent::export_all(&cfg).unwrap();

@@ -22,7 +22,7 @@ use matterbox_core::domain::requests::{
     Mark, PauseReason, RequestInput, RequestStatus, WithholdReason,
 };
 use matterbox_core::domain::retention::{DueItem, Hold, HoldTarget, Policy, PolicyInput};
-use matterbox_core::domain::search::{SearchFilter, SearchHit};
+use matterbox_core::domain::search::{SearchFilter, SearchPage};
 use matterbox_core::domain::{
     Client, ClientInput, ClientPatch, Matter, MatterFilter, MatterInput, MatterPatch,
     MatterSummary, PartyInput,
@@ -661,7 +661,7 @@ pub async fn document_search(
     state: State<'_, AppState>,
     text: String,
     filter: SearchFilter,
-) -> Res<Vec<SearchHit>> {
+) -> Res<SearchPage> {
     state.with_session(|s| s.search(&text, &filter))
 }
 

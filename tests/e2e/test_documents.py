@@ -119,6 +119,9 @@ def test_import_preview_search_and_export_in_the_app(app):
     marks = app.driver.execute_script(
         "return [...document.querySelectorAll('[data-testid=\"snippet\"] mark')].map((m) => m.textContent)")
     assert [m.lower() for m in marks] == ["hedge", "line"], marks
+    # The exact count of matches, and no "show more" when all are shown.
+    assert app.text("search-count") == "1 document matches"
+    assert not app.driver.find_elements("css selector", '[data-testid="search-more"]')
     app.screenshot("12-search")
     hit.find_element("css selector", "button").click()
     assert app.text("document-title") == "boundary-survey.pdf"

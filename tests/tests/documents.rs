@@ -462,7 +462,8 @@ fn document_text_is_searchable_yet_never_in_clear_on_disk() {
     let hits = home
         .run("v", Some(PASS), &["--json", "search", "quetzalcoatlite"])
         .ok()
-        .json();
+        .json()["hits"]
+        .clone();
     assert_eq!(hits.as_array().unwrap().len(), 2, "{hits}");
     let memo_hit = hits
         .as_array()
@@ -485,14 +486,16 @@ fn document_text_is_searchable_yet_never_in_clear_on_disk() {
             &["--json", "search", "quetzal", "--matter", &other],
         )
         .ok()
-        .json();
+        .json()["hits"]
+        .clone();
     assert_eq!(hits.as_array().unwrap().len(), 1);
     assert_eq!(hits[0]["title"], "lease.txt");
     // Titles and names are searched too; operators are just words.
     let hits = home
         .run("v", Some(PASS), &["--json", "search", "scan"])
         .ok()
-        .json();
+        .json()["hits"]
+        .clone();
     assert_eq!(hits[0]["title"], "scan.png");
     home.run("v", Some(PASS), &["search", "NEAR( OR \""]).ok();
     assert_eq!(home.run("v", Some(PASS), &["search", "***"]).code, 6);
@@ -533,7 +536,8 @@ fn a_pdf_text_layer_is_searchable_and_the_pdf_never_in_clear_on_disk() {
         let hits = home
             .run("v", Some(PASS), &["--json", "search", words])
             .ok()
-            .json();
+            .json()["hits"]
+            .clone();
         assert_eq!(hits.as_array().unwrap().len(), 1, "{words}: {hits}");
     }
     for marker in ["Canary-Survey-Marker-2718", "hedge line follows"] {
@@ -571,7 +575,7 @@ fn documents_are_edited_moved_versioned_and_trashed_through_the_cli() {
     ]);
     assert_eq!(d["title"], "Draft deed");
     assert_eq!(d["tags"], serde_json::json!(["deed", "draft"]));
-    let hits = run(&["--json", "search", "juniper", "--tag", "deed"]);
+    let hits = run(&["--json", "search", "juniper", "--tag", "deed"])["hits"].clone();
     assert_eq!(hits.as_array().unwrap().len(), 1, "{hits}");
 
     let second = dir.join("draft-2.txt");
@@ -794,4 +798,105 @@ fn an_internal_error_gives_an_incident_id_and_its_log_holds_no_data() {
         &["doc", "add", &number, source.to_str().unwrap()],
     )
     .ok();
+}
+
+/// Every match is counted and reachable: pages of `--limit`/`--offset`
+/// reach each matching document once, in the same order as `--all`, with
+/// the exact total on every page; `--sort` orders by title or date; the
+/// human output says how many match and where the next page starts; the
+/// audit records counts, never the words; the words are nowhere in clear.
+#[test]
+fn a_search_reports_its_total_and_pages_through_every_match() {
+    let (home, number) = setup();
+    let dir = home.path().join("to-import");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut matching = Vec::new();
+    for i in 0..7 {
+        let file = dir.join(format!("note-{i}.txt"));
+        let word = "Xylocarpine indemnity ".repeat(1 + i);
+        std::fs::write(&file, format!("Fictional note {i}: {word}")).unwrap();
+        let d = home
+            .run(
+                "v",
+                Some(PASS),
+                &["--json", "doc", "add", &number, file.to_str().unwrap()],
+            )
+            .ok()
+            .json();
+        matching.push(d["id"].as_i64().unwrap());
+    }
+    let other = dir.join("other.txt");
+    std::fs::write(&other, "Nothing about it here.").unwrap();
+    home.run(
+        "v",
+        Some(PASS),
+        &["doc", "add", &number, other.to_str().unwrap()],
+    )
+    .ok();
+
+    let search = |args: &[&str]| {
+        let mut all = vec!["--json", "search", "xylocarpine"];
+        all.extend(args);
+        home.run("v", Some(PASS), &all).ok().json()
+    };
+    let ids = |page: &serde_json::Value| -> Vec<i64> {
+        page["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["documentId"].as_i64().unwrap())
+            .collect()
+    };
+    let every = search(&["--all"]);
+    assert_eq!(every["total"], 7, "{every}");
+    let all_ids = ids(&every);
+    assert_eq!(all_ids.len(), 7);
+    // Best first: the note repeating the word most.
+    assert_eq!(all_ids[0], matching[6], "{every}");
+    let mut paged = Vec::new();
+    for offset in ["0", "3", "6", "9"] {
+        let page = search(&["--limit", "3", "--offset", offset]);
+        assert_eq!(page["total"], 7, "{page}");
+        assert_eq!(page["offset"], offset.parse::<u64>().unwrap());
+        paged.extend(ids(&page));
+    }
+    assert_eq!(paged, all_ids, "pages reach every match once, in order");
+    let mut sorted = paged.clone();
+    sorted.sort_unstable();
+    let mut expected = matching.clone();
+    expected.sort_unstable();
+    assert_eq!(sorted, expected);
+
+    let by_title = ids(&search(&["--all", "--sort", "title"]));
+    assert_eq!(by_title, matching, "note-0.txt to note-6.txt");
+    let newest_first = ids(&search(&["--all", "--sort", "added"]));
+    let mut reversed = matching.clone();
+    reversed.reverse();
+    assert_eq!(newest_first, reversed);
+
+    let shown = home
+        .run("v", Some(PASS), &["search", "xylocarpine", "--limit", "2"])
+        .ok()
+        .stdout;
+    assert!(
+        shown.starts_with("7 documents match; showing 1 to 2 (next: --offset 2, or --all)."),
+        "{shown}"
+    );
+    let shown = home
+        .run("v", Some(PASS), &["search", "xylocarpine", "--all"])
+        .ok()
+        .stdout;
+    assert!(shown.starts_with("7 documents match.\n"), "{shown}");
+    // --all is every match: a limit or an offset beside it is an error.
+    let both = home.run(
+        "v",
+        Some(PASS),
+        &["search", "xylocarpine", "--all", "--limit", "2"],
+    );
+    assert_ne!(both.code, 0);
+
+    let audit = home.run("v", Some(PASS), &["audit", "export"]).ok().stdout;
+    assert!(audit.contains(r#"\"results\":7"#), "{audit}");
+    assert!(!audit.to_lowercase().contains("xylocarpine"));
+    assert!(files_containing(&home.vault_dir("v"), "Xylocarpine").is_empty());
 }

@@ -304,6 +304,7 @@ fn check_contents(s: &mut Session, set: &Path, e: &Value, work: &Path) {
         let mut ids: Vec<i64> = s
             .search(text(&search["words"]), &SearchFilter::default())
             .unwrap()
+            .hits
             .iter()
             .map(|h| h.document_id)
             .collect();

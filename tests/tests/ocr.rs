@@ -94,7 +94,10 @@ impl Vault {
     }
 
     fn search(&self, words: &str) -> Vec<serde_json::Value> {
-        self.json(&["search", words]).as_array().unwrap().clone()
+        self.json(&["search", words])["hits"]
+            .as_array()
+            .unwrap()
+            .clone()
     }
 
     fn ocr_of(&self, id: &str) -> serde_json::Value {

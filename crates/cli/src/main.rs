@@ -22,7 +22,7 @@ use commands::backup::{BackupCmd, backup_cmd};
 use commands::client::{ClientCmd, client_cmd};
 use commands::conflict::{ConflictCmd, conflict_cmd};
 use commands::consent::{ConsentCmd, consent_cmd};
-use commands::doc::{DocCmd, doc_cmd, search_cmd};
+use commands::doc::{DocCmd, SortArg, doc_cmd, search_cmd};
 use commands::inbox::{InboxCmd, inbox_cmd};
 use commands::incident::{IncidentCmd, incident_cmd};
 use commands::matter::{MatterCmd, matter_cmd};
@@ -123,8 +123,18 @@ enum Command {
         /// Only documents added on or before this date (YYYY-MM-DD).
         #[arg(long, value_name = "DATE")]
         to: Option<String>,
+        /// How many matches to show (from --offset on).
         #[arg(long, default_value = "50")]
         limit: u32,
+        /// Skip this many matches (the next page starts at offset + limit).
+        #[arg(long, default_value = "0")]
+        offset: u64,
+        /// Show every match (ignores --limit and --offset).
+        #[arg(long, conflicts_with_all = ["limit", "offset"])]
+        all: bool,
+        /// Order of the matches: best match first, newest first, or by title.
+        #[arg(long, value_enum, default_value = "best")]
+        sort: SortArg,
     },
     /// Vault settings.
     #[command(subcommand)]
@@ -255,6 +265,9 @@ fn run(cli: Cli) -> Outcome {
             from,
             to,
             limit,
+            offset,
+            all,
+            sort,
         } => search_cmd(
             &ctx,
             &text,
@@ -264,7 +277,9 @@ fn run(cli: Cli) -> Outcome {
                 tag,
                 added_from: from,
                 added_to: to,
-                limit: Some(limit),
+                limit: Some(if all { u32::MAX } else { limit }),
+                offset: Some(if all { 0 } else { offset }),
+                sort: Some(sort.into()),
                 ..Default::default()
             },
         ),

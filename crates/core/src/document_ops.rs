@@ -12,7 +12,7 @@ use matterbox_domain::documents::{
     self, DocumentPatch, DocumentSummary, Shelf, VersionInfo, VersionKey,
 };
 use matterbox_domain::matters;
-use matterbox_domain::search::{self, SearchFilter, SearchHit, TextStatus};
+use matterbox_domain::search::{self, SearchFilter, SearchPage, TextStatus};
 use matterbox_extract::{Extraction, Kind};
 use matterbox_vault::KeyPurpose;
 use serde::Serialize;
@@ -960,18 +960,24 @@ impl Session {
         Ok(path)
     }
 
-    /// Full-text search over document titles, file names and text. The
-    /// search is recorded (how many results, never the words searched for).
-    pub fn search(&mut self, text: &str, filter: &SearchFilter) -> Result<Vec<SearchHit>> {
+    /// Full-text search over document titles, file names, tags, notes and
+    /// text: one page of the matches and how many there are in all. The
+    /// search is recorded (how many documents match, which page was shown,
+    /// never the words searched for).
+    pub fn search(&mut self, text: &str, filter: &SearchFilter) -> Result<SearchPage> {
         let object = self.vault_object();
         self.write(|tx, rec| {
-            let hits = search::search(tx, text, filter)?;
+            let page = search::search(tx, text, filter)?;
             rec.record(
                 "documents_searched",
                 &object,
-                json!({ "results": hits.len() }),
+                json!({
+                    "results": page.total,
+                    "offset": page.offset,
+                    "shown": page.hits.len(),
+                }),
             )?;
-            Ok(hits)
+            Ok(page)
         })
     }
 

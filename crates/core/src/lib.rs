@@ -74,7 +74,9 @@ pub mod domain {
     }
 
     pub mod search {
-        pub use matterbox_domain::search::{SearchFilter, SearchHit, TextStatus};
+        pub use matterbox_domain::search::{
+            SearchFilter, SearchHit, SearchPage, SearchSort, TextStatus,
+        };
     }
 
     pub mod retention {

@@ -40,8 +40,9 @@ use ts_rs::TS;
 use crate::retention::{DestructionReport, Disposal};
 use crate::{CoreError, Result, Session};
 
-/// The most documents one spelling brings from the full-text search.
-const DOCUMENTS_PER_SPELLING: u32 = 500;
+/// How many documents the full-text search brings per page; a spelling
+/// brings every document that mentions it, page after page.
+const DOCUMENTS_PER_PAGE: u32 = 500;
 
 /// A request with its clock on the caller's day.
 #[derive(Clone, Debug, Serialize, TS)]
@@ -371,16 +372,29 @@ impl Session {
         }
         let actor_counts = self.write(|tx, rec| {
             for spelling in &spellings {
-                let filter = SearchFilter {
-                    limit: Some(DOCUMENTS_PER_SPELLING),
-                    ..Default::default()
-                };
-                let docs = match search::search(tx, spelling, &filter) {
-                    Ok(d) => d,
-                    // A spelling with no searchable word (only signs) finds nothing.
-                    Err(DomainError::Validation { .. }) => continue,
-                    Err(e) => return Err(e.into()),
-                };
+                // Every match, a page at a time, in one transaction (so in
+                // one stable order); by date, which needs no scoring.
+                let mut docs = Vec::new();
+                loop {
+                    let filter = SearchFilter {
+                        limit: Some(DOCUMENTS_PER_PAGE),
+                        offset: Some(docs.len() as u64),
+                        sort: Some(search::SearchSort::Added),
+                        ..Default::default()
+                    };
+                    let page = match search::search(tx, spelling, &filter) {
+                        Ok(p) => p,
+                        // A spelling with no searchable word (only signs) finds nothing.
+                        Err(DomainError::Validation { .. }) => break,
+                        Err(e) => return Err(e.into()),
+                    };
+                    let last =
+                        page.hits.is_empty() || page.offset + page.hits.len() as u64 >= page.total;
+                    docs.extend(page.hits);
+                    if last {
+                        break;
+                    }
+                }
                 for d in docs {
                     let key = format!("document:{}", d.document_id);
                     found.entry(key.clone()).or_insert(NewItem {

@@ -333,6 +333,7 @@ fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 fn search_ids(s: &mut Session, text: &str, filter: SearchFilterInput) -> Vec<i64> {
     s.search(text, &filter.0)
         .unwrap()
+        .hits
         .into_iter()
         .map(|h| h.document_id)
         .collect()
@@ -1059,6 +1060,7 @@ mod retention_tests {
         assert!(
             s.search("testator", &Default::default())
                 .unwrap()
+                .hits
                 .is_empty()
         );
         let report_doctor = s.doctor(false, true, Duration::ZERO, false).unwrap();

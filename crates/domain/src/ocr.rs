@@ -594,7 +594,9 @@ mod tests {
             (j.status, j.pages_done, j.mean_confidence),
             (OcrState::Done, 3, Some(80))
         );
-        let hits = search::search(&conn, "zanzibar", &SearchFilter::default()).unwrap();
+        let hits = search::search(&conn, "zanzibar", &SearchFilter::default())
+            .unwrap()
+            .hits;
         assert_eq!(hits.len(), 1);
         assert_eq!(hits[0].page, Some(3));
         assert!(
@@ -650,6 +652,7 @@ mod tests {
         assert_eq!(
             search::search(&conn, "okapi", &SearchFilter::default())
                 .unwrap()
+                .hits
                 .len(),
             1
         );
@@ -667,6 +670,7 @@ mod tests {
         assert!(
             search::search(&conn, "okapi", &SearchFilter::default())
                 .unwrap()
+                .hits
                 .is_empty()
         );
     }

@@ -1,8 +1,6 @@
 //! Full-text search over documents: titles, file names, extracted text, tags and notes,
 //! in an FTS5 index inside the encrypted database.
 
-use std::collections::{HashMap, HashSet};
-
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -53,7 +51,12 @@ pub struct SearchFilter {
     /// Only documents added on or after / on or before these dates (`YYYY-MM-DD`).
     pub added_from: Option<String>,
     pub added_to: Option<String>,
+    /// How many hits to return ([`DEFAULT_LIMIT`] if not given).
     pub limit: Option<u32>,
+    /// How many hits of the order to skip (for the next page).
+    pub offset: Option<u64>,
+    /// Best match first unless asked otherwise.
+    pub sort: Option<SearchSort>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -239,36 +242,77 @@ pub fn to_query(text: &str) -> Option<String> {
     Some(q)
 }
 
-/// How many of the newest documents (by id) a search ranks first.
-/// Ranking costs a lookup per matching document, so in a larger vault a
-/// search takes its candidates from the matches among these documents and
-/// from title, file name, tag or note matches among all; only when the
-/// first finds fewer than the hits asked for (a rare word, a narrow
-/// filter) does it rank every match. So a search over a large vault stays
-/// quick however common the word; more words or filters reach older text.
-pub const RANKED_FIRST: i64 = 10_000;
-
 /// How a match scores: titles weigh most, then tags and notes, file names,
 /// and the text, extracted or recognised alike (lower is better). Every score a search compares comes
 /// from this one expression over the whole query.
 const SCORE: &str = "bm25(document_search, 5.0, 2.0, 1.0, 3.0, 1.0)";
 
-/// The filters every ranking pass applies; `d` is the document, `m` its matter.
+/// The filters every query applies; `d` is the document, `m` its matter.
 const FILTERS: &str = "d.trashed_at IS NULL
            AND (?2 IS NULL OR m.id = ?2)
            AND (?3 IS NULL OR m.client_id = ?3)
-           AND (?5 IS NULL OR EXISTS (SELECT 1 FROM document_tags t
-                WHERE t.document_id = d.id AND t.tag = ?5 COLLATE NOCASE))
-           AND (?6 IS NULL OR d.created_at >= ?6)
-           AND (?7 IS NULL OR d.created_at < date(?7, '+1 day'))";
+           AND (?4 IS NULL OR EXISTS (SELECT 1 FROM document_tags t
+                WHERE t.document_id = d.id AND t.tag = ?4 COLLATE NOCASE))
+           AND (?5 IS NULL OR d.created_at >= ?5)
+           AND (?6 IS NULL OR d.created_at < date(?6, '+1 day'))";
 
-/// The best matches for what the user typed, best first, each with a
-/// snippet of where it matched (see [`RANKED_FIRST`] for what is ranked).
+/// The hits a search returns when the caller names no limit.
+pub const DEFAULT_LIMIT: u32 = 50;
+
+/// The order of a search's hits; ties go by document id, so pages of one
+/// order never overlap or skip a match.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchSort {
+    /// Best match first (bm25 over title, file name, tags and notes, text
+    /// and recognised text).
+    #[default]
+    Best,
+    /// Newest first.
+    Added,
+    /// By title, A to Z (case-insensitive).
+    Title,
+}
+
+impl SearchSort {
+    /// The ORDER BY of the page query; `score` is only computed for `Best`.
+    fn order_by(self) -> &'static str {
+        match self {
+            SearchSort::Best => "score, s.rowid",
+            SearchSort::Added => "d.created_at DESC, d.id DESC",
+            SearchSort::Title => "d.title COLLATE NOCASE, d.id",
+        }
+    }
+}
+
+/// One page of a search: how many documents match in all, and the hits
+/// from `offset` on (at most `limit`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchPage {
+    /// Every document that matches the words and filters.
+    pub total: u64,
+    pub offset: u64,
+    pub limit: u32,
+    pub hits: Vec<SearchHit>,
+}
+
+/// One page of the documents matching what the user typed, in the order
+/// asked for (best first by default), each with a snippet of where it
+/// matched, and the exact number of matches.
+///
+/// Every match is ranked: no window of newest documents, so paging from
+/// offset 0 to `total` reaches every match once, in a stable order (the
+/// sort, then the document id). Ranking costs a look-up per match (its
+/// document row and, for `Best`, its length in the index), so a query
+/// matching most of a large vault costs more than a rare word; the
+/// benchmark (`benches/search.rs`) records what it costs at 100,000
+/// documents. Counting walks the same matches without scoring them.
 pub fn search(
     conn: &Connection,
     text: &str,
     filter: &SearchFilter,
-) -> Result<Vec<SearchHit>, DomainError> {
+) -> Result<SearchPage, DomainError> {
     // Every term is a condition on the index: 50,000 of them took 38 s
     // (with the vault's write lock held, as searches are audited).
     let length = text.chars().count();
@@ -295,96 +339,72 @@ pub fn search(
             ));
         }
     }
-    let limit = filter.limit.unwrap_or(50);
+    let limit = filter.limit.unwrap_or(DEFAULT_LIMIT);
+    let offset = filter.offset.unwrap_or(0);
+    let offset_sql = i64::try_from(offset)
+        .map_err(|_| validation("offset", format!("{offset} is past any search's end.")))?;
+    let sort = filter.sort.unwrap_or_default();
     let tag = filter
         .tag
         .as_deref()
         .map(str::trim)
         .filter(|t| !t.is_empty());
 
-    // The index drives every pass (CROSS JOIN keeps it the outer loop:
+    // The index drives both queries (CROSS JOIN keeps it the outer loop:
     // otherwise SQLite may walk the documents and probe the index once per
-    // document). Passes only ever walk the index in ascending order:
-    // walking it backwards costs far more with SQLCipher's memory wiping.
-    // First the best `limit` of each pass, with their scores.
-    let mut rank = conn.prepare_cached(&format!(
-        "SELECT s.rowid, {SCORE} AS score
+    // document), and walks it in ascending order only: walking it
+    // backwards costs far more with SQLCipher's memory wiping.
+    let mut count = conn.prepare_cached(&format!(
+        "SELECT count(*)
          FROM document_search s
          CROSS JOIN documents d ON d.id = s.rowid
          CROSS JOIN matters m ON m.id = d.matter_id
-         WHERE document_search MATCH ?1 AND s.rowid > ?8 AND {FILTERS}
-         ORDER BY score, s.rowid
-         LIMIT ?4"
+         WHERE document_search MATCH ?1 AND {FILTERS}"
     ))?;
-    let mut pass = |fts_query: &str, after: i64| -> Result<Vec<(i64, f64)>, DomainError> {
-        let rows = rank.query_map(
+    let filters = params![
+        query,
+        filter.matter_id,
+        filter.client_id,
+        tag,
+        filter.added_from,
+        filter.added_to,
+    ];
+    let total: i64 = count.query_row(filters, |r| r.get(0))?;
+    let total = u64::try_from(total).unwrap_or(0);
+    if limit == 0 || offset >= total {
+        return Ok(SearchPage {
+            total,
+            offset,
+            limit,
+            hits: Vec::new(),
+        });
+    }
+    let score = if sort == SearchSort::Best { SCORE } else { "0" };
+    let mut rank = conn.prepare_cached(&format!(
+        "SELECT s.rowid, {score} AS score
+         FROM document_search s
+         CROSS JOIN documents d ON d.id = s.rowid
+         CROSS JOIN matters m ON m.id = d.matter_id
+         WHERE document_search MATCH ?1 AND {FILTERS}
+         ORDER BY {}
+         LIMIT ?7 OFFSET ?8",
+        sort.order_by()
+    ))?;
+    let ranked: Vec<i64> = rank
+        .query_map(
             params![
-                fts_query,
+                query,
                 filter.matter_id,
                 filter.client_id,
-                i64::from(limit),
                 tag,
                 filter.added_from,
                 filter.added_to,
-                after,
+                i64::from(limit),
+                offset_sql,
             ],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    };
-    let newest: i64 = conn.query_row("SELECT coalesce(max(id), 0) FROM documents", [], |r| {
-        r.get(0)
-    })?;
-    let window = newest - RANKED_FIRST;
-    let mut scores: HashMap<i64, f64> = HashMap::new();
-    let mut newest_hits = if window > 0 {
-        pass(&query, window)?
-    } else {
-        Vec::new()
-    };
-    if newest_hits.len() < limit as usize {
-        newest_hits = pass(&query, 0)?;
-    } else {
-        // A column-filtered query scores on another scale (its word
-        // statistics cover those columns only), so its hits that the
-        // first pass did not score are scored again with the whole query.
-        let names = format!("{{title original_name meta}} : ({query})");
-        let scored: HashSet<i64> = newest_hits.iter().map(|(id, _)| *id).collect();
-        let unscored: Vec<i64> = pass(&names, 0)?
-            .into_iter()
-            .map(|(id, _)| id)
-            .filter(|id| !scored.contains(id))
-            .collect();
-        if !unscored.is_empty() {
-            let mut rescore = conn.prepare_cached(&format!(
-                "SELECT rowid, {SCORE}
-                 FROM document_search
-                 WHERE document_search MATCH ?1
-                   AND rowid BETWEEN ?2 AND ?3
-                   AND +rowid IN (SELECT value FROM json_each(?4))"
-            ))?;
-            let rows = rescore.query_map(
-                params![
-                    query,
-                    unscored.iter().min(),
-                    unscored.iter().max(),
-                    id_list(&unscored)
-                ],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
-            for row in rows {
-                let (id, score) = row?;
-                scores.insert(id, score);
-            }
-        }
-    }
-    scores.extend(newest_hits);
-    let mut ranked: Vec<(i64, f64)> = scores.into_iter().collect();
-    ranked.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
-    ranked.truncate(limit as usize);
-    if ranked.is_empty() {
-        return Ok(Vec::new());
-    }
+            |r| r.get(0),
+        )?
+        .collect::<Result<_, _>>()?;
 
     // Then details and snippets for the hits shown, each read by its id.
     // A snippet is made from bounded windows of the document's columns
@@ -401,7 +421,7 @@ pub fn search(
          WHERE s.rowid = ?1",
     )?;
     let mut hits = Vec::with_capacity(ranked.len());
-    for (id, _) in &ranked {
+    for id in &ranked {
         let hit = details.query_row([id], |r| {
             // The columns are read in place (no copy of a long text).
             let mut columns = Vec::with_capacity(5);
@@ -438,13 +458,12 @@ pub fn search(
             hits.push(hit);
         }
     }
-    Ok(hits)
-}
-
-/// Ids as a JSON array, for `json_each`.
-fn id_list(ids: &[i64]) -> String {
-    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
-    format!("[{}]", list.join(","))
+    Ok(SearchPage {
+        total,
+        offset,
+        limit,
+        hits,
+    })
 }
 
 #[cfg(test)]
@@ -531,7 +550,9 @@ mod tests {
             limit: Some(5),
             ..Default::default()
         };
-        let hits = search(&conn, "boundary", &filter).unwrap();
+        let page = search(&conn, "boundary", &filter).unwrap();
+        assert_eq!(page.total, 31);
+        let hits = page.hits;
         assert_eq!(hits.len(), 5);
         assert_eq!(hits[0].document_id, titled, "a title match ranks first");
         assert_eq!(hits[0].snippet, "[Boundary] survey");
@@ -553,7 +574,7 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(all.len(), 31);
+        assert_eq!(all.hits.len(), 31);
     }
 
     #[test]
@@ -571,36 +592,104 @@ mod tests {
         check("Zürich", Some("\"Zürich\"*"));
     }
 
-    /// A word in more documents than are ranked first: the matches among
-    /// the newest documents are ranked, older title matches still come
-    /// (scored on the same scale as the rest, once each, never from the
-    /// trash), and a filter reaches an older document the window left out.
+    /// The ids of every page of a search, `per_page` at a time, checking
+    /// each page's total.
+    fn every_page(conn: &Connection, text: &str, filter: &SearchFilter, per_page: u32) -> Vec<i64> {
+        let mut ids = Vec::new();
+        let mut total = None;
+        loop {
+            let page = search(
+                conn,
+                text,
+                &SearchFilter {
+                    limit: Some(per_page),
+                    offset: Some(ids.len() as u64),
+                    ..filter.clone()
+                },
+            )
+            .unwrap();
+            assert_eq!(*total.get_or_insert(page.total), page.total);
+            assert!(page.hits.len() <= per_page as usize);
+            if page.hits.is_empty() {
+                break;
+            }
+            ids.extend(page.hits.iter().map(|h| h.document_id));
+        }
+        assert_eq!(
+            total,
+            Some(ids.len() as u64),
+            "the total is what paging reaches"
+        );
+        ids
+    }
+
+    /// More documents hold a common word than the old search ranked (the
+    /// newest 10,000): the best match of all, an old document dense with
+    /// the word, comes first; the total is exact; and paging reaches every
+    /// match once, in a stable order, in each sort, with filters too.
+    /// Fails if any match is unreachable.
     #[test]
-    fn common_words_are_ranked_among_the_newest_documents_and_filters_reach_older_ones() {
+    fn every_match_is_counted_and_reachable_by_paging_best_first() {
         let (_d, conn) = db();
         let lease = open_matter(&conn, "Lease");
         let estate = open_matter(&conn, "Estate");
         let old_title = document(&conn, lease, "Boundary survey", "a plan of the plot");
         let old_trashed = document(&conn, lease, "Boundary draft", "a draft");
         documents::set_trashed(&conn, old_trashed, true).unwrap();
-        // Would rank above every newer note, were it ranked at all.
-        let old_text = document(&conn, estate, "Old letter", "boundary, boundary, boundary");
+        let old_text = document(
+            &conn,
+            estate,
+            "Boundary letter",
+            "boundary, boundary, boundary, boundary",
+        );
         conn.execute_batch("BEGIN").unwrap();
-        for i in 0..RANKED_FIRST {
-            document(&conn, lease, &format!("Note {i}"), "the boundary again");
+        let mut notes = Vec::new();
+        for i in 0..10_050 {
+            let body = if i % 3 == 0 {
+                "the boundary again, and the boundary"
+            } else {
+                "the boundary again"
+            };
+            notes.push(document(&conn, lease, &format!("Note {i}"), body));
         }
         conn.execute_batch("COMMIT").unwrap();
-        // Found by both passes; its text hits put it above the title-only match.
-        let new_title = document(&conn, lease, "Boundary plan", "boundary, boundary");
-        let everywhere = search(&conn, "boundary", &SearchFilter::default()).unwrap();
-        assert_eq!(everywhere.len(), 50);
-        let ids: Vec<i64> = everywhere.iter().map(|h| h.document_id).collect();
-        assert_eq!(ids[..2], [new_title, old_title]);
-        let mut unique = ids.clone();
-        unique.sort_unstable();
-        unique.dedup();
-        assert_eq!(unique.len(), 50);
-        assert!(!ids.contains(&old_text) && !ids.contains(&old_trashed));
+        document(&conn, lease, "Unrelated", "nothing to see");
+
+        let mut matching: Vec<i64> = notes.clone();
+        matching.extend([old_title, old_text]);
+        matching.sort_unstable();
+
+        let first = search(&conn, "boundary", &SearchFilter::default()).unwrap();
+        assert_eq!(first.total, matching.len() as u64);
+        assert_eq!((first.offset, first.limit, first.hits.len()), (0, 50, 50));
+        assert_eq!(
+            first.hits[0].document_id, old_text,
+            "the densest match is first"
+        );
+        assert!(first.hits.iter().all(|h| h.document_id != old_trashed));
+
+        for sort in [SearchSort::Best, SearchSort::Added, SearchSort::Title] {
+            let filter = SearchFilter {
+                sort: Some(sort),
+                ..Default::default()
+            };
+            let paged = every_page(&conn, "boundary", &filter, 997);
+            let mut reached = paged.clone();
+            reached.sort_unstable();
+            assert_eq!(reached, matching, "{sort:?}: every match once");
+            // Stable: the same pages again, in another page size.
+            assert_eq!(
+                every_page(&conn, "boundary", &filter, 4_000),
+                paged,
+                "{sort:?}"
+            );
+            match sort {
+                SearchSort::Best => assert_eq!(paged[0], old_text),
+                SearchSort::Added => assert_eq!(paged[paged.len() - 1], old_title),
+                SearchSort::Title => assert_eq!(paged[..3], [old_text, old_title, notes[0]]),
+            }
+        }
+
         let in_estate = search(
             &conn,
             "boundary",
@@ -610,9 +699,57 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(in_estate.len(), 1);
-        assert_eq!(in_estate[0].document_id, old_text);
-        assert_eq!(in_estate[0].snippet, "[boundary], [boundary], [boundary]");
+        assert_eq!(in_estate.total, 1);
+        assert_eq!(in_estate.hits[0].document_id, old_text);
+        assert!(
+            in_estate.hits[0].snippet.contains("oundary]"),
+            "{}",
+            in_estate.hits[0].snippet
+        );
+        // Past the end: the total, no hits.
+        let past = search(
+            &conn,
+            "boundary",
+            &SearchFilter {
+                offset: Some(1 << 40),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!((past.total, past.hits.len()), (matching.len() as u64, 0));
+    }
+
+    /// Best-first ranks every match by the same score: the order of all
+    /// pages is the order of bm25 over every match (then the id), as
+    /// computed by a query with no paging and no filter on the window.
+    #[test]
+    fn best_first_paging_follows_the_exact_bm25_order() {
+        let (_d, conn) = db();
+        let matter = open_matter(&conn, "Lease");
+        for i in 0..120 {
+            let body = format!(
+                "{} filler {}",
+                "rent ".repeat(1 + i % 7),
+                "word ".repeat(i % 11)
+            );
+            document(&conn, matter, &format!("Item {i}"), &body);
+        }
+        let mut exact = conn
+            .prepare(&format!(
+                "SELECT rowid FROM document_search WHERE document_search MATCH '\"rent\"*'
+                 ORDER BY {SCORE}, rowid"
+            ))
+            .unwrap();
+        let exact: Vec<i64> = exact
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(exact.len(), 120);
+        assert_eq!(
+            every_page(&conn, "rent", &SearchFilter::default(), 7),
+            exact
+        );
     }
 
     /// A transcript or a log repeats its words: a document with the word
@@ -628,7 +765,9 @@ mod tests {
             .collect();
         let long = document(&conn, matter, "Transcript", &text);
         let short = document(&conn, matter, "Letter", "no objection to the date");
-        let hits = search(&conn, "objection", &SearchFilter::default()).unwrap();
+        let hits = search(&conn, "objection", &SearchFilter::default())
+            .unwrap()
+            .hits;
         let ids: Vec<i64> = hits.iter().map(|h| h.document_id).collect();
         assert_eq!(ids.len(), 2);
         assert!(ids.contains(&long) && ids.contains(&short));
@@ -651,7 +790,9 @@ mod tests {
         let filler = "the parties met and talked at length. ".repeat(3000);
         let text = format!("First the alpha clause. {filler} Later the alpha and omega clauses.");
         let id = document(&conn, matter, "Minutes", &text);
-        let hits = search(&conn, "alpha omega", &SearchFilter::default()).unwrap();
+        let hits = search(&conn, "alpha omega", &SearchFilter::default())
+            .unwrap()
+            .hits;
         assert_eq!(hits.len(), 1);
         assert_eq!(hits[0].document_id, id);
         assert!(
@@ -733,7 +874,9 @@ mod tests {
             assert_eq!(secure, 1);
         }
         assert!(in_index(&conn, "pangolin"));
-        let hits = search(&conn, "privileged", &SearchFilter::default()).unwrap();
+        let hits = search(&conn, "privileged", &SearchFilter::default())
+            .unwrap()
+            .hits;
         assert_eq!(
             hits.iter().map(|h| h.document_id).collect::<Vec<_>>(),
             [kept]

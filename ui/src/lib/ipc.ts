@@ -36,7 +36,7 @@ import type { RequestRow } from "./bindings/RequestRow";
 import type { RequestStatus } from "./bindings/RequestStatus";
 import type { RequestView } from "./bindings/RequestView";
 import type { WithholdReason } from "./bindings/WithholdReason";
-import type { SearchHit } from "./bindings/SearchHit";
+import type { SearchPage } from "./bindings/SearchPage";
 import type { StagedFile } from "./bindings/StagedFile";
 import type { InboxSettings } from "./bindings/InboxSettings";
 import type { InboxStatus } from "./bindings/InboxStatus";
@@ -227,7 +227,7 @@ export const api = {
   /** Queues a scan's text recognition again (Retry). */
   ocrDocument: (id: number, mode: OcrMode) => call<OcrJob>("ocr_document", { id, mode }),
   ocrStatus: () => call<OcrOverview>("ocr_status"),
-  search: (text: string, filter: SearchFilter) => call<SearchHit[]>("document_search", { text, filter }),
+  search: (text: string, filter: SearchFilter) => call<SearchPage>("document_search", { text, filter }),
   doctor: (fix: boolean, deep: boolean) => call<DoctorReport>("doctor_run", { fix, deep }),
   inboxStatus: () => call<InboxStatus>("inbox_status"),
   inboxPending: (path: string) => call<number>("inbox_pending", { path }),
