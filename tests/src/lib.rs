@@ -71,6 +71,21 @@ impl Run {
     }
 }
 
+/// A run that failed with exit code `code` and said `text` on stderr.
+#[track_caller]
+pub fn fails_with(run: Run, code: i32, text: &str) {
+    assert_eq!(
+        run.code, code,
+        "stdout: {}\nstderr: {}",
+        run.stdout, run.stderr
+    );
+    assert!(
+        run.stderr.contains(text),
+        "expected {text:?} in: {}",
+        run.stderr
+    );
+}
+
 impl From<Output> for Run {
     fn from(o: Output) -> Self {
         Run {

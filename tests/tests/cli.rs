@@ -3,7 +3,7 @@
 //! a terminal), `--json`, and the documented exit codes. The device secret
 //! goes to the plain-file store here; `secret_service.rs` covers the keychain.
 
-use matterbox_tests::{Home, Run, copy_dir};
+use matterbox_tests::{Home, Run, copy_dir, fails_with};
 
 const PASS: &str = "a long test passphrase";
 
@@ -34,20 +34,6 @@ fn add_client(home: &Home, name: &str) -> i64 {
     .json()["id"]
         .as_i64()
         .unwrap()
-}
-
-#[track_caller]
-fn fails_with(run: Run, code: i32, text: &str) {
-    assert_eq!(
-        run.code, code,
-        "stdout: {}\nstderr: {}",
-        run.stdout, run.stderr
-    );
-    assert!(
-        run.stderr.contains(text),
-        "expected {text:?} in: {}",
-        run.stderr
-    );
 }
 
 #[test]

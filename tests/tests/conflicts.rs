@@ -4,7 +4,7 @@
 //! decisions, opening the matter under the cleared check, bad input, and
 //! no name in clear anywhere under the vault or in the audit export.
 
-use matterbox_tests::{Home, Run, files_containing};
+use matterbox_tests::{Home, Run, fails_with, files_containing};
 
 const PASS: &str = "a long test passphrase";
 
@@ -16,20 +16,6 @@ fn json(home: &Home, args: &[&str]) -> serde_json::Value {
     let mut all = vec!["--json"];
     all.extend_from_slice(args);
     mb(home, &all).ok().json()
-}
-
-#[track_caller]
-fn fails_with(run: Run, code: i32, text: &str) {
-    assert_eq!(
-        run.code, code,
-        "stdout: {}\nstderr: {}",
-        run.stdout, run.stderr
-    );
-    assert!(
-        run.stderr.contains(text),
-        "expected {text:?} in: {}",
-        run.stderr
-    );
 }
 
 /// A vault where Acme Ltd is a client and Bob Smith the adverse party of

@@ -5,7 +5,7 @@
 //! opens under it); exports; bad input; and neither names nor the
 //! client's words in clear anywhere under the vault or in the audit log.
 
-use matterbox_tests::{Home, Run, files_containing};
+use matterbox_tests::{Home, Run, fails_with, files_containing};
 
 const PASS: &str = "a long test passphrase";
 /// The client's words: a distinctive canary that must never be in clear.
@@ -20,20 +20,6 @@ fn json(home: &Home, args: &[&str]) -> serde_json::Value {
     let mut all = vec!["--json"];
     all.extend_from_slice(args);
     mb(home, &all).ok().json()
-}
-
-#[track_caller]
-fn fails_with(run: Run, code: i32, text: &str) {
-    assert_eq!(
-        run.code, code,
-        "stdout: {}\nstderr: {}",
-        run.stdout, run.stderr
-    );
-    assert!(
-        run.stderr.contains(text),
-        "expected {text:?} in: {}",
-        run.stderr
-    );
 }
 
 fn id_of(v: &serde_json::Value) -> String {

@@ -6,7 +6,7 @@
 //! due one through the disposition; the export (documents + JSON + CSV);
 //! no name in clear anywhere under the vault, none in the audit log.
 
-use matterbox_tests::{Home, Run, files_containing};
+use matterbox_tests::{Home, Run, fails_with, files_containing};
 
 const PASS: &str = "a long test passphrase";
 /// The requester: a fictional name found nowhere else.
@@ -20,20 +20,6 @@ fn json(home: &Home, args: &[&str]) -> serde_json::Value {
     let mut all = vec!["--json"];
     all.extend_from_slice(args);
     mb(home, &all).ok().json()
-}
-
-#[track_caller]
-fn fails_with(run: Run, code: i32, text: &str) {
-    assert_eq!(
-        run.code, code,
-        "stdout: {}\nstderr: {}",
-        run.stdout, run.stderr
-    );
-    assert!(
-        run.stderr.contains(text),
-        "expected {text:?} in: {}",
-        run.stderr
-    );
 }
 
 fn open_matter(home: &Home, client: &str, title: &str, opened: &str) -> String {
