@@ -345,7 +345,7 @@ fn a_damaged_backup_is_reported_and_never_called_done() {
         .arg(office.home.vault_dir("v"))
         .args(["backup", "run", "--check-all"])
         .env("MATTERBOX_PASSPHRASE", PASS);
-    let run: Run = c.output().unwrap().into();
+    let run = run_within(&mut c, COMMAND_LIMIT).0;
     assert_eq!(
         run.code, 11,
         "stdout: {}\nstderr: {}",

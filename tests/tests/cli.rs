@@ -3,7 +3,7 @@
 //! a terminal), `--json`, and the documented exit codes. The device secret
 //! goes to the plain-file store here; `secret_service.rs` covers the keychain.
 
-use matterbox_tests::{Home, Run, copy_dir, fails_with};
+use matterbox_tests::{COMMAND_LIMIT, Home, Run, copy_dir, fails_with, run_within};
 
 const PASS: &str = "a long test passphrase";
 
@@ -47,7 +47,7 @@ fn the_default_vault_lives_in_the_users_data_folder() {
         "--danger-device-secret-in-plain-file",
     ])
     .env("MATTERBOX_PASSPHRASE", PASS);
-    let created: Run = cmd.output().unwrap().into();
+    let created = run_within(&mut cmd, COMMAND_LIMIT).0;
     let created = created.ok().json();
     let expected = home.path().join("data/matterbox/vaults/default");
     assert_eq!(created["path"], expected.to_str().unwrap());
@@ -57,12 +57,12 @@ fn the_default_vault_lives_in_the_users_data_folder() {
     let mut list = home.cmd();
     list.args(["--json", "matter", "list"])
         .env("MATTERBOX_PASSPHRASE", PASS);
-    let run: Run = list.output().unwrap().into();
+    let run = run_within(&mut list, COMMAND_LIMIT).0;
     assert_eq!(run.ok().json(), serde_json::json!([]));
     // And the vault list shows it.
     let mut vaults = home.cmd();
     vaults.args(["--json", "vault", "list"]);
-    let run: Run = vaults.output().unwrap().into();
+    let run = run_within(&mut vaults, COMMAND_LIMIT).0;
     assert_eq!(run.ok().json()[0]["name"], "My practice");
 }
 
@@ -603,7 +603,7 @@ fn a_copied_vault_folder_does_not_open_with_the_passphrase_alone() {
             created["recoveryKey"].as_str().unwrap(),
         )
         .env("MATTERBOX_NEW_PASSPHRASE", "a passphrase for this computer");
-    let run: Run = recover.output().unwrap().into();
+    let run = run_within(&mut recover, COMMAND_LIMIT).0;
     run.ok();
     let clients = elsewhere
         .run(
@@ -879,8 +879,7 @@ fn a_written_down_recovery_key_is_checked_without_changing_anything() {
             .args(["vault", "check-recovery-key"])
             .env("MATTERBOX_PASSPHRASE", PASS)
             .env("MATTERBOX_RECOVERY_KEY", key);
-        let run: Run = c.output().unwrap().into();
-        run
+        run_within(&mut c, COMMAND_LIMIT).0
     };
     let header = std::fs::read(home.vault_dir("v").join("vault.json")).ok();
     let ok = check(&own.to_lowercase());

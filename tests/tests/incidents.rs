@@ -8,7 +8,7 @@
 //! notice, the report, and no name or notice text in clear under the
 //! vault folder or in the audit export.
 
-use matterbox_tests::{Home, Run, files_containing};
+use matterbox_tests::{COMMAND_LIMIT, Home, Run, files_containing, run_within};
 use matterbox_vault::{RecoveryKey, Vault};
 
 const PASS: &str = "a long test passphrase";
@@ -552,7 +552,7 @@ fn a_copy_recovered_on_another_computer_speaks_for_the_old_laptop_only_up_to_its
         .args(["vault", "recover", "--danger-device-secret-in-plain-file"])
         .env("MATTERBOX_RECOVERY_KEY", &setup.recovery)
         .env("MATTERBOX_NEW_PASSPHRASE", PASS);
-    let run: Run = recover.output().unwrap().into();
+    let run = run_within(&mut recover, COMMAND_LIMIT).0;
     run.ok();
     assert_ne!(
         this_device(&desk),
@@ -616,7 +616,7 @@ fn a_vault_restored_on_another_computer_finds_the_week_s_three_clients_and_claim
         .arg(&dest)
         .env("MATTERBOX_PASSPHRASE", PASS)
         .env("TMPDIR", laptop.path());
-    let run: Run = c.output().unwrap().into();
+    let run = run_within(&mut c, COMMAND_LIMIT).0;
     run.ok();
 
     // An hour later, on another computer.
@@ -634,7 +634,7 @@ fn a_vault_restored_on_another_computer_finds_the_week_s_three_clients_and_claim
         .arg(&dest)
         .env("MATTERBOX_RECOVERY_KEY", &setup.recovery)
         .env("MATTERBOX_NEW_PASSPHRASE", PASS);
-    let run: Run = c.output().unwrap().into();
+    let run = run_within(&mut c, COMMAND_LIMIT).0;
     run.ok();
     let stolen = (chrono::Utc::now() + chrono::Duration::seconds(1))
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);

@@ -8,7 +8,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use matterbox_tests::{Home, Run, require_secret_service, run_within};
+use matterbox_tests::{COMMAND_LIMIT, Home, Run, require_secret_service, run_within};
 use matterbox_vault::OsKeychain;
 
 /// No CLI run here may take longer: past it the run is killed and the test
@@ -108,7 +108,7 @@ fn the_device_secret_lives_in_the_keychain_and_the_recovery_key_reenrolls() {
             recovery.to_lowercase().replace('-', " "),
         )
         .env("MATTERBOX_NEW_PASSPHRASE", NEW_PASS);
-    let run: Run = recover.output().unwrap().into();
+    let run = run_within(&mut recover, COMMAND_LIMIT).0;
     assert_eq!(run.ok().json()["reenrolled"], true);
     // The new device secret has an entry of its own, named in the header:
     // it was written before the header switched to it.
@@ -286,7 +286,7 @@ fn a_missing_keychain_service_is_a_clear_error_at_once() {
             "DBUS_SESSION_BUS_ADDRESS",
             "unix:path=/nonexistent/matterbox-test-bus",
         );
-    let run: Run = cmd.output().unwrap().into();
+    let run = run_within(&mut cmd, COMMAND_LIMIT).0;
     run.ok();
 }
 
