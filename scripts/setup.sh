@@ -24,7 +24,9 @@ if $want_test; then
   # Fault injection: kill or fail the CLI at chosen system calls.
   packages+=(strace)
   # Benchmarks: import throughput is printed beside age (X25519 recipient).
-  packages+=(age)
+  # Share packages: the real age, 7z and minisign open and check what
+  # Matterbox wrote (script, from util-linux, gives age its terminal).
+  packages+=(age p7zip-full minisign)
   # Backups: the real restic CLI lists, checks and restores what Matterbox wrote.
   packages+=(restic)
   # The backup benchmark reads restic's peak memory from /usr/bin/time.
