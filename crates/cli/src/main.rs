@@ -31,6 +31,7 @@ use commands::policy::{PolicyCmd, TrainingCmd, policy_cmd, training_cmd};
 use commands::report::{ReportArgs, report_cmd};
 use commands::request::{RequestCmd, request_cmd};
 use commands::retention::{RetentionCmd, retention_cmd};
+use commands::share::{ShareCmd, share_cmd};
 use commands::vault::{VaultCmd, vault_cmd};
 use ctx::Ctx;
 use failure::{Outcome, describe, exit};
@@ -104,6 +105,10 @@ enum Command {
     /// Documents: import, list, export, rename, tag, move, versions, trash.
     #[command(subcommand)]
     Doc(DocCmd),
+    /// Encrypted packages of documents for a client, a colleague or a
+    /// court, and the record of what was shared with whom.
+    #[command(subcommand)]
+    Share(ShareCmd),
     /// Search document titles, file names and text.
     Search {
         /// Words to find (all of them; the last may be the start of a word).
@@ -257,6 +262,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Training(cmd) => training_cmd(&ctx, cmd),
         Command::Report(args) => report_cmd(&ctx, args),
         Command::Doc(cmd) => doc_cmd(&ctx, cmd),
+        Command::Share(cmd) => share_cmd(&ctx, cmd),
         Command::Search {
             text,
             matter,

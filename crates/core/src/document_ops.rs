@@ -324,7 +324,7 @@ fn damaged(v: &VersionKey) -> CoreError {
 }
 
 /// See [`Session::decrypt_version`]; usable off the session's thread.
-fn decrypt_with(
+pub(crate) fn decrypt_with(
     blobs: &BlobStore,
     key: &DocumentKey,
     v: &VersionKey,
@@ -452,7 +452,7 @@ impl Session {
             .derive(self.vault.id(), KeyPurpose::DocumentKeyWrap)
     }
 
-    fn blobs(&self) -> BlobStore {
+    pub(crate) fn blobs(&self) -> BlobStore {
         BlobStore::new(self.vault.blobs_dir())
     }
 
@@ -565,7 +565,7 @@ impl Session {
     }
 
     /// The key of version `v`, unwrapped (a failure means damage).
-    fn version_key(&self, v: &VersionKey) -> Result<DocumentKey> {
+    pub(crate) fn version_key(&self, v: &VersionKey) -> Result<DocumentKey> {
         matterbox_documents::unwrap_key(
             self.document_wrapping_key().expose(),
             &v.wrapped_key,

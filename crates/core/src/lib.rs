@@ -20,6 +20,7 @@ pub mod policies;
 pub mod report;
 pub mod requests;
 pub mod retention;
+pub mod shares;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -126,6 +127,12 @@ pub mod domain {
         pub use matterbox_domain::policies::{
             Acknowledgement, Due, DueKind, Policy, PolicyInput, PolicySummary, PolicyVersion,
             Training, TrainingInput, VersionInput,
+        };
+    }
+
+    pub mod shares {
+        pub use matterbox_domain::shares::{
+            KeyHolder, Protection, RecipientKey, Share, ShareFormat, SharedDocument,
         };
     }
 

@@ -18,6 +18,7 @@ pub mod requests;
 pub mod retention;
 pub mod search;
 pub mod settings;
+pub mod shares;
 pub mod text;
 
 pub use clients::{Client, ClientInput, ClientKind, ClientPatch};

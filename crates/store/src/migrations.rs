@@ -850,9 +850,89 @@ CREATE TABLE training_materials (
 ) STRICT;
 "#,
     },
+    Migration {
+        version: 17,
+        description: "share packages with the documents in each, recipients' age keys, the vault's signing key",
+        sql: r#"
+-- The vault's key for signing package manifests (Ed25519, minisign's
+-- format): made once, kept only here, inside the encrypted database.
+CREATE TABLE signing_key (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    secret     BLOB NOT NULL,
+    public_key TEXT NOT NULL,
+    created_at TEXT NOT NULL
+) STRICT;
+CREATE TRIGGER signing_key_no_update BEFORE UPDATE ON signing_key
+BEGIN SELECT RAISE(ABORT, 'the signing key is permanent'); END;
+CREATE TRIGGER signing_key_no_delete BEFORE DELETE ON signing_key
+BEGIN SELECT RAISE(ABORT, 'the signing key is permanent'); END;
+
+-- Recipients' age public keys, kept with a client or a matter's party.
+-- A new key for the same holder replaces the old one (replaced_at); a key
+-- is confirmed (its fingerprint read back by phone) before its first use.
+CREATE TABLE recipient_keys (
+    id           INTEGER PRIMARY KEY,
+    client_id    INTEGER REFERENCES clients (id),
+    party_id     INTEGER REFERENCES matter_parties (id),
+    public_key   TEXT NOT NULL CHECK (public_key LIKE 'age1%'),
+    fingerprint  TEXT NOT NULL,
+    added_by     TEXT NOT NULL,
+    added_at     TEXT NOT NULL,
+    confirmed_by TEXT,
+    confirmed_at TEXT,
+    replaced_at  TEXT,
+    CHECK ((client_id IS NULL) <> (party_id IS NULL))
+) STRICT;
+CREATE INDEX recipient_keys_client ON recipient_keys (client_id);
+CREATE INDEX recipient_keys_party ON recipient_keys (party_id);
+
+-- Every package that left the vault. Permanent: this is the record of
+-- what was shared with whom. No foreign keys to documents, matters or
+-- clients: retention may destroy them, the record stays.
+CREATE TABLE shares (
+    id               INTEGER PRIMARY KEY,
+    package_id       TEXT NOT NULL UNIQUE,
+    client_id        INTEGER NOT NULL,
+    format           TEXT NOT NULL CHECK (format IN ('age', 'zip')),
+    protection       TEXT NOT NULL CHECK (protection IN ('passphrase_words', 'passphrase_random', 'age_key')),
+    hide_names       INTEGER NOT NULL CHECK (hide_names IN (0, 1)),
+    recipient        TEXT NOT NULL,
+    recipient_key_id INTEGER,
+    recipient_key    TEXT,
+    file_path        TEXT NOT NULL,
+    package_sha256   TEXT NOT NULL,
+    package_size     INTEGER NOT NULL,
+    created_by       TEXT NOT NULL,
+    created_at       TEXT NOT NULL
+) STRICT;
+CREATE INDEX shares_client ON shares (client_id, created_at);
+CREATE TRIGGER shares_no_update BEFORE UPDATE ON shares
+BEGIN SELECT RAISE(ABORT, 'shares are permanent'); END;
+CREATE TRIGGER shares_no_delete BEFORE DELETE ON shares
+BEGIN SELECT RAISE(ABORT, 'shares are permanent'); END;
+
+CREATE TABLE share_documents (
+    share_id    INTEGER NOT NULL REFERENCES shares (id),
+    position    INTEGER NOT NULL,
+    document_id INTEGER NOT NULL,
+    version     INTEGER NOT NULL,
+    matter_id   INTEGER NOT NULL,
+    name        TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    sha256      TEXT NOT NULL,
+    PRIMARY KEY (share_id, position)
+) STRICT;
+CREATE INDEX share_documents_matter ON share_documents (matter_id);
+CREATE INDEX share_documents_document ON share_documents (document_id);
+CREATE TRIGGER share_documents_no_update BEFORE UPDATE ON share_documents
+BEGIN SELECT RAISE(ABORT, 'shares are permanent'); END;
+CREATE TRIGGER share_documents_no_delete BEFORE DELETE ON share_documents
+BEGIN SELECT RAISE(ABORT, 'shares are permanent'); END;
+"#,
+    },
 ];
 
-pub const LATEST_VERSION: i64 = 16;
+pub const LATEST_VERSION: i64 = 17;
 
 /// Brings the database to `target`, running each missing migration in its
 /// own transaction. Refuses a database newer than this build.

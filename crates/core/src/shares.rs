@@ -1,0 +1,633 @@
+//! Secure sharing (#18 §1–2): the core API over `matterbox_share` (the
+//! package writer) and `matterbox_domain::shares` (the record), used by
+//! the CLI and the app.
+//!
+//! A package is written through [`crate::partial`]: invisible until it is
+//! complete and synced, linked into place under a name that must not
+//! exist, readable by the user alone (0600). Its record (document ids,
+//! versions and SHA-256, recipient, format, who and when, the package's
+//! SHA-256) lands in the same transaction as its audit entry, once the
+//! file is in place; if that fails the file is removed again.
+//!
+//! **The passphrase is returned once and never stored or logged.** Audit
+//! entries carry ids, kinds and counts, never a name or a path.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use matterbox_domain::shares::{
+    self as db, KeyHolder, NewShare, Protection, RecipientKey, Share, ShareFilter, ShareFormat,
+    SharedDocument,
+};
+use matterbox_domain::{clients, documents, matters};
+use matterbox_share::{Entry, Format, Passphrase, PassphraseKind, Signer};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use ts_rs::TS;
+
+use crate::{CoreError, Result, Session};
+
+/// The most documents in one package.
+pub const MAX_DOCUMENTS: usize = 10_000;
+/// Words in a generated passphrase unless the user asks for another count.
+pub const DEFAULT_WORDS: usize = 8;
+
+/// How a package is protected, as the user chose.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum ShareProtection {
+    /// A passphrase of `words` words (5 to 24) from the BIP-39 list.
+    Words { words: usize },
+    /// A random string of 24 letters and digits.
+    Random,
+    /// An age public key given for this package only.
+    AgeKey { key: String },
+    /// The age key kept with a client or a party.
+    KeptKey { holder: KeyHolder },
+}
+
+/// What to put in a package, and where.
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ShareRequest {
+    pub document_ids: Vec<i64>,
+    /// When given, every document must be in this matter.
+    pub matter_id: Option<i64>,
+    pub format: ShareFormat,
+    pub protection: ShareProtection,
+    /// Zip only: the documents go into an inner archive, so their names
+    /// and sizes are not readable without the password.
+    pub hide_names: bool,
+    /// Who it is for; defaults to the key holder's or the client's name.
+    pub recipient: Option<String>,
+    /// The fingerprint the recipient read back, confirming a kept key on
+    /// its first use.
+    pub confirm_fingerprint: Option<String>,
+    /// The folder the package is written into.
+    #[ts(type = "string")]
+    pub folder: PathBuf,
+}
+
+/// Where to send the passphrase: the client's contact details on file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Contact {
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+}
+
+/// A package that was written and recorded.
+#[derive(Clone, Debug, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ShareCreated {
+    pub share: Share,
+    /// The generated passphrase: shown once, never stored.
+    pub passphrase: Option<String>,
+    /// The fingerprint of the age key it was encrypted to.
+    pub fingerprint: Option<String>,
+    /// Zip without hidden names: names and sizes are readable.
+    pub names_visible: bool,
+    pub contact: Contact,
+}
+
+/// The result of keeping a recipient's key.
+#[derive(Clone, Debug, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct KeySaved {
+    pub key: RecipientKey,
+    /// The key it replaced: a changed key, which the user is warned about.
+    pub replaced: Option<RecipientKey>,
+}
+
+fn share_object(id: i64) -> String {
+    format!("share:{id}")
+}
+
+fn holder_object(holder: KeyHolder) -> String {
+    match holder {
+        KeyHolder::Client(id) => format!("client:{id}"),
+        KeyHolder::Party(id) => format!("party:{id}"),
+    }
+}
+
+/// Fingerprints compare without regard to case, spaces or hyphens.
+fn same_fingerprint(a: &str, b: &str) -> bool {
+    let norm = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_uppercase())
+            .collect()
+    };
+    !norm(a).is_empty() && norm(a) == norm(b)
+}
+
+/// The chosen protection, resolved.
+struct Resolved {
+    format: Format,
+    protection: Protection,
+    key: Option<(String, String, Option<RecipientKey>)>,
+}
+
+impl Session {
+    /// The vault's signing key, made (and audited) the first time.
+    fn signer(&mut self) -> Result<Signer> {
+        if let Some((secret, _)) = db::signing_key(&self.conn)? {
+            let secret = zeroize::Zeroizing::new(secret);
+            return Signer::from_secret_bytes(&secret)
+                .map_err(|_| CoreError::Internal("the vault's signing key does not load"));
+        }
+        let signer =
+            Signer::generate().map_err(|_| CoreError::Internal("no signing key could be made"))?;
+        let public = signer.public_key_text();
+        self.write(|tx, rec| {
+            db::save_signing_key(tx, &signer.secret_bytes(), &public)?;
+            rec.record("signing_key_created", "signing_key", json!({}))
+        })?;
+        Ok(signer)
+    }
+
+    /// The public key recipients check package manifests with (minisign's
+    /// `RW…` form), to publish; made the first time it is asked for.
+    pub fn signing_public_key(&mut self) -> Result<String> {
+        Ok(self.signer()?.public_key_text())
+    }
+
+    /// Keeps an age public key with a client or a party. A different key
+    /// than the one kept replaces it and is returned in `replaced`, so the
+    /// user is warned; either way it must be confirmed before its first use.
+    pub fn set_recipient_key(&mut self, holder: KeyHolder, key: &str) -> Result<KeySaved> {
+        let recipient =
+            matterbox_share::parse_recipient(key).map_err(|e| CoreError::Invalid(e.to_string()))?;
+        let text = recipient.to_string();
+        let fingerprint = matterbox_share::recipient_fingerprint(&recipient);
+        let actor = self.actor.clone();
+        self.write(|tx, rec| {
+            let before = db::current_key(tx, holder)?.map(|k| k.id);
+            let (key, replaced) = db::set_key(tx, holder, &text, &fingerprint, &actor)?;
+            if before != Some(key.id) {
+                rec.record(
+                    if replaced.is_some() {
+                        "recipient_key_replaced"
+                    } else {
+                        "recipient_key_added"
+                    },
+                    &holder_object(holder),
+                    json!({
+                        "key": format!("recipient_key:{}", key.id),
+                        "replaced": replaced.as_ref().map(|r| format!("recipient_key:{}", r.id)),
+                    }),
+                )?;
+            }
+            Ok(KeySaved { key, replaced })
+        })
+    }
+
+    /// Records that the holder read the key's fingerprint back (by phone);
+    /// `fingerprint` must be the key's.
+    pub fn confirm_recipient_key(&mut self, id: i64, fingerprint: &str) -> Result<RecipientKey> {
+        let key = db::key(&self.conn, id)?;
+        if !same_fingerprint(&key.fingerprint, fingerprint) {
+            return Err(CoreError::Invalid(format!(
+                "That is not this key's fingerprint ({}). Do not use the key until its holder reads back the same fingerprint.",
+                key.fingerprint
+            )));
+        }
+        let actor = self.actor.clone();
+        self.write(|tx, rec| {
+            let k = db::confirm_key(tx, id, &actor)?;
+            rec.record(
+                "recipient_key_confirmed",
+                &format!("recipient_key:{id}"),
+                json!({}),
+            )?;
+            Ok(k)
+        })
+    }
+
+    /// Every key a client or party has had, newest first.
+    pub fn recipient_keys(&self, holder: KeyHolder) -> Result<Vec<RecipientKey>> {
+        Ok(db::keys(&self.conn, holder)?)
+    }
+
+    /// Shares, newest first, of a matter or a client (or all).
+    pub fn shares(&self, matter_id: Option<i64>, client_id: Option<i64>) -> Result<Vec<Share>> {
+        Ok(db::list(
+            &self.conn,
+            ShareFilter {
+                matter_id,
+                client_id,
+            },
+        )?)
+    }
+
+    pub fn share(&self, id: i64) -> Result<Share> {
+        Ok(db::get(&self.conn, id)?)
+    }
+
+    fn resolve_protection(&self, req: &ShareRequest, client_id: i64) -> Result<Resolved> {
+        let passphrase = |kind| {
+            Passphrase::generate(kind).map_err(|e| match e {
+                matterbox_share::ShareError::Invalid(m) => CoreError::Invalid(m),
+                _ => CoreError::Internal("no passphrase could be generated"),
+            })
+        };
+        let age_key = |text: &str, kept: Option<RecipientKey>| -> Result<Resolved> {
+            if req.format != ShareFormat::Age {
+                return Err(CoreError::Invalid(
+                    "A zip package is protected by a passphrase; an age key needs the age format."
+                        .into(),
+                ));
+            }
+            let r = matterbox_share::parse_recipient(text)
+                .map_err(|e| CoreError::Invalid(e.to_string()))?;
+            let fingerprint = matterbox_share::recipient_fingerprint(&r);
+            let key_text = r.to_string();
+            Ok(Resolved {
+                format: Format::AgeRecipient(r),
+                protection: Protection::AgeKey,
+                key: Some((key_text, fingerprint, kept)),
+            })
+        };
+        let with_passphrase = |p: Passphrase, protection| {
+            let format = match req.format {
+                ShareFormat::Age => Format::AgePassphrase(p),
+                ShareFormat::Zip => Format::Zip {
+                    password: p,
+                    hide_names: req.hide_names,
+                },
+            };
+            Ok(Resolved {
+                format,
+                protection,
+                key: None,
+            })
+        };
+        match &req.protection {
+            ShareProtection::Words { words } => with_passphrase(
+                passphrase(PassphraseKind::Words(*words))?,
+                Protection::PassphraseWords,
+            ),
+            ShareProtection::Random => with_passphrase(
+                passphrase(PassphraseKind::Random)?,
+                Protection::PassphraseRandom,
+            ),
+            ShareProtection::AgeKey { key } => age_key(key, None),
+            ShareProtection::KeptKey { holder } => {
+                if let KeyHolder::Client(c) = holder
+                    && *c != client_id
+                {
+                    return Err(CoreError::Invalid(
+                        "The documents belong to another client than the key's holder.".into(),
+                    ));
+                }
+                let Some(kept) = db::current_key(&self.conn, *holder)? else {
+                    return Err(CoreError::NotFound(
+                        "No age key is kept for that recipient; add one first.".into(),
+                    ));
+                };
+                if kept.confirmed_at.is_none()
+                    && !req
+                        .confirm_fingerprint
+                        .as_deref()
+                        .is_some_and(|f| same_fingerprint(f, &kept.fingerprint))
+                {
+                    return Err(CoreError::NeedsConfirmation(format!(
+                        "This key is used for the first time. Call the recipient and have them read out their key's fingerprint; it must be {}. Then confirm it (--fingerprint).",
+                        kept.fingerprint
+                    )));
+                }
+                let text = kept.public_key.clone();
+                age_key(&text, Some(kept))
+            }
+        }
+    }
+
+    /// Writes a package of the current versions of `document_ids` into
+    /// `req.folder` and records it. See the module documentation.
+    pub fn create_share(&mut self, req: &ShareRequest) -> Result<ShareCreated> {
+        self.cancel.check()?;
+        let mut ids = req.document_ids.clone();
+        let mut seen = std::collections::HashSet::new();
+        ids.retain(|id| seen.insert(*id));
+        if ids.is_empty() {
+            return Err(CoreError::Invalid(
+                "Choose at least one document to share.".into(),
+            ));
+        }
+        if ids.len() > MAX_DOCUMENTS {
+            return Err(CoreError::Invalid(format!(
+                "A package holds at most {MAX_DOCUMENTS} documents."
+            )));
+        }
+        // The documents, their current versions, and their one client.
+        let mut client_id = None;
+        let mut chosen = Vec::with_capacity(ids.len());
+        for id in &ids {
+            let d = documents::get(&self.conn, *id)?;
+            if d.trashed_at.is_some() {
+                return Err(CoreError::Invalid(format!(
+                    "\u{201c}{}\u{201d} is in the trash; restore it to share it.",
+                    d.title
+                )));
+            }
+            if req.matter_id.is_some_and(|m| m != d.matter_id) {
+                return Err(CoreError::Invalid(format!(
+                    "\u{201c}{}\u{201d} is not in the chosen matter.",
+                    d.title
+                )));
+            }
+            let matter = matters::get(&self.conn, d.matter_id)?;
+            match client_id {
+                None => client_id = Some(matter.summary.client_id),
+                Some(c) if c != matter.summary.client_id => {
+                    return Err(CoreError::Invalid(
+                        "A package holds the documents of one client only.".into(),
+                    ));
+                }
+                Some(_) => {}
+            }
+            let v = documents::version_key(&self.conn, *id, None)?;
+            chosen.push((d, v));
+        }
+        let client_id = client_id.unwrap_or_default();
+        let client = clients::get(&self.conn, client_id)?;
+        let resolved = self.resolve_protection(req, client_id)?;
+        let recipient = match (&req.recipient, &resolved.key) {
+            (Some(r), _) if !r.trim().is_empty() => db::recipient_text(r)?,
+            (_, Some((_, _, Some(kept)))) => match kept.holder {
+                KeyHolder::Client(_) => client.name.clone(),
+                KeyHolder::Party(p) => party_name(&self.conn, p)?,
+            },
+            _ => client.name.clone(),
+        };
+        if !req.folder.is_dir() {
+            return Err(CoreError::Invalid(format!(
+                "{} is not a folder.",
+                req.folder.display()
+            )));
+        }
+        let signer = self.signer()?;
+        let package_id = uuid::Uuid::new_v4().simple().to_string();
+        let created_at = chrono::Utc::now();
+        let file_name = format!(
+            "share-{}-{}.{}",
+            created_at.format("%Y%m%d"),
+            &package_id[..8],
+            resolved.format.extension()
+        );
+        let destination = req.folder.join(file_name);
+        if destination.symlink_metadata().is_ok() {
+            return Err(CoreError::Exists(destination));
+        }
+        let names = matterbox_share::package_names(
+            &chosen
+                .iter()
+                .map(|(d, _)| crate::document_ops::safe_file_name(&d.original_name, &d.title))
+                .collect::<Vec<_>>(),
+        );
+        let entries: Vec<Entry> = chosen
+            .iter()
+            .zip(&names)
+            .map(|((d, _), name)| Entry {
+                name: name.clone(),
+                size: u64::try_from(d.size).unwrap_or_default(),
+            })
+            .collect();
+        let doc_ids: Vec<String> = ids.iter().map(|i| format!("document:{i}")).collect();
+        // Recorded before the first byte is written, so even a crash
+        // leaves a trace; a failure is recorded too.
+        self.write(|_, rec| {
+            rec.record(
+                "share_started",
+                &format!("client:{client_id}"),
+                json!({ "documents": doc_ids, "format": req.format.as_str(), "package": package_id }),
+            )
+        })?;
+        let written = self.write_package(
+            &destination,
+            &resolved.format,
+            &package_id,
+            &created_at,
+            &entries,
+            &chosen,
+            &signer,
+        );
+        let written = match written {
+            Ok(w) => w,
+            Err(e) => {
+                let code = e.code();
+                let _ = self.write(|_, rec| {
+                    rec.record(
+                        "share_failed",
+                        &format!("client:{client_id}"),
+                        json!({ "package": package_id, "error": code }),
+                    )
+                });
+                return Err(e);
+            }
+        };
+        let shared: Vec<SharedDocument> = chosen
+            .iter()
+            .zip(&written.manifest.files)
+            .zip(&names)
+            .map(|(((d, v), f), name)| SharedDocument {
+                document_id: d.id,
+                version: v.version,
+                matter_id: d.matter_id,
+                name: name.clone(),
+                size: i64::try_from(f.size).unwrap_or(i64::MAX),
+                sha256: f.sha256.clone(),
+            })
+            .collect();
+        let package_sha256 = hex::encode(written.package_sha256);
+        let path_text = destination.to_string_lossy().into_owned();
+        let (key_text, fingerprint, kept) = match &resolved.key {
+            Some((k, f, kept)) => (Some(k.as_str()), Some(f.clone()), kept.clone()),
+            None => (None, None, None),
+        };
+        let actor = self.actor.clone();
+        let matters_count = shared
+            .iter()
+            .map(|d| d.matter_id)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        let recorded = self.write(|tx, rec| {
+            if let Some(k) = &kept
+                && k.confirmed_at.is_none()
+            {
+                db::confirm_key(tx, k.id, &actor)?;
+                rec.record("recipient_key_confirmed", &format!("recipient_key:{}", k.id), json!({}))?;
+            }
+            let id = db::record(
+                tx,
+                &NewShare {
+                    package_id: &package_id,
+                    client_id,
+                    format: req.format,
+                    protection: resolved.protection,
+                    hide_names: req.hide_names && req.format == ShareFormat::Zip,
+                    recipient: &recipient,
+                    recipient_key_id: kept.as_ref().map(|k| k.id),
+                    recipient_key: key_text,
+                    file_path: &path_text,
+                    package_sha256: &package_sha256,
+                    package_size: written.package_size,
+                    created_at: &created_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                    documents: &shared,
+                },
+                &actor,
+            )?;
+            rec.record(
+                "share_created",
+                &share_object(id),
+                json!({
+                    "client": format!("client:{client_id}"),
+                    "documents": shared.iter().map(|d| format!("document:{}", d.document_id)).collect::<Vec<_>>(),
+                    "matters": matters_count,
+                    "format": req.format.as_str(),
+                    "protection": resolved.protection.as_str(),
+                    "recipient_key": kept.as_ref().map(|k| format!("recipient_key:{}", k.id)),
+                    "package": package_id,
+                }),
+            )?;
+            Ok(db::get(tx, id)?)
+        });
+        let share = match recorded {
+            Ok(s) => s,
+            Err(e) => {
+                // Nothing leaves the vault unrecorded: the package goes.
+                let _ = std::fs::remove_file(&destination);
+                return Err(e);
+            }
+        };
+        let passphrase = match &resolved.format {
+            Format::AgePassphrase(p) | Format::Zip { password: p, .. } => {
+                Some(p.expose().to_owned())
+            }
+            Format::AgeRecipient(_) => None,
+        };
+        Ok(ShareCreated {
+            share,
+            passphrase,
+            fingerprint,
+            names_visible: req.format == ShareFormat::Zip && !req.hide_names,
+            contact: Contact {
+                name: client.name,
+                email: client.email,
+                phone: client.phone,
+            },
+        })
+    }
+
+    /// The package file itself; see [`Session::create_share`].
+    #[allow(clippy::too_many_arguments)]
+    fn write_package(
+        &self,
+        destination: &Path,
+        format: &Format,
+        package_id: &str,
+        created_at: &chrono::DateTime<chrono::Utc>,
+        entries: &[Entry],
+        chosen: &[(documents::DocumentSummary, documents::VersionKey)],
+        signer: &Signer,
+    ) -> Result<matterbox_share::Written> {
+        let records = matterbox_vault::paths::interrupted_exports_dir().ok();
+        let cannot = |e: std::io::Error| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                CoreError::Exists(destination.to_path_buf())
+            } else {
+                CoreError::user_file("write", destination)(e)
+            }
+        };
+        let mut partial =
+            crate::partial::Partial::create(destination, records.as_deref()).map_err(cannot)?;
+        let info = matterbox_share::PackageInfo {
+            package_id: package_id.to_owned(),
+            from: self.vault.header().name.clone(),
+            created_at: created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        };
+        let blobs = self.blobs();
+        // The first error of a document, kept to return it as it was (the
+        // package writer sees only an I/O error).
+        let mut failed: Option<CoreError> = None;
+        let written = {
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, partial.file());
+            let written = matterbox_share::write_package(
+                &mut out,
+                format,
+                &info,
+                entries,
+                signer,
+                &mut |i, sink| {
+                    let (_, v) = &chosen[i];
+                    let done = self.version_key(v).and_then(|key| {
+                        crate::document_ops::decrypt_with(&blobs, &key, v, sink, &self.cancel)
+                    });
+                    #[cfg(feature = "test-support")]
+                    danger_test_stall(i);
+                    done.map_err(|e| {
+                        let io = std::io::Error::other(e.to_string());
+                        failed = Some(e);
+                        io
+                    })
+                },
+            );
+            match written {
+                Ok(w) => out.flush().map(|()| w).map_err(cannot),
+                Err(e) => Err(match failed.take() {
+                    Some(doc) => doc,
+                    None => match e {
+                        matterbox_share::ShareError::Io(io) => cannot(io),
+                        matterbox_share::ShareError::Invalid(m) => CoreError::Invalid(m),
+                        matterbox_share::ShareError::SizeMismatch { .. } => CoreError::Internal(
+                            "a document's content differs from its recorded size",
+                        ),
+                        _ => CoreError::Internal("the package could not be written"),
+                    },
+                }),
+            }
+        }?;
+        partial.finish(destination).map_err(cannot)?;
+        Ok(written)
+    }
+}
+
+fn party_name(conn: &rusqlite::Connection, id: i64) -> Result<String> {
+    Ok(
+        conn.query_row("SELECT name FROM matter_parties WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })?,
+    )
+}
+
+/// Test support: when `MATTERBOX_DANGER_TEST_SHARE_STALL` is set, the
+/// writer stops for good after the first document (saying so on stderr),
+/// so the tests can kill it mid-package. Release builds have no trigger.
+#[cfg(feature = "test-support")]
+fn danger_test_stall(written: usize) {
+    if written == 0 && std::env::var_os("MATTERBOX_DANGER_TEST_SHARE_STALL").is_some() {
+        eprintln!("matterbox: test: share writer stalled");
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(60));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_fingerprint;
+
+    #[test]
+    fn fingerprints_compare_loosely_but_never_empty() {
+        assert!(same_fingerprint(
+            "ABCD-1234-EF00-9999",
+            "abcd 1234 ef00 9999"
+        ));
+        assert!(!same_fingerprint(
+            "ABCD-1234-EF00-9999",
+            "ABCD-1234-EF00-9998"
+        ));
+        assert!(!same_fingerprint("", "--"));
+    }
+}
