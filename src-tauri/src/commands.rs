@@ -23,6 +23,7 @@ use matterbox_core::domain::requests::{
 };
 use matterbox_core::domain::retention::{DueItem, Hold, HoldTarget, Policy, PolicyInput};
 use matterbox_core::domain::search::{SearchFilter, SearchPage};
+use matterbox_core::domain::shares::Share;
 use matterbox_core::domain::{
     Client, ClientInput, ClientPatch, Matter, MatterFilter, MatterInput, MatterPatch,
     MatterSummary, PartyInput,
@@ -31,6 +32,7 @@ use matterbox_core::inbox::{InboxSettings, Quarantined};
 use matterbox_core::report::{ReportFormat, ReportScope};
 use matterbox_core::requests::{RequestExport, RequestRow, RequestView};
 use matterbox_core::retention::{DestructionReport, Disposal, MatterRetention, RegisterEntry};
+use matterbox_core::shares::{ShareCreated, ShareRequest};
 use matterbox_core::vault::{DeviceSecretStorage, Passphrase};
 use matterbox_core::{
     ApiError, AppSettings, ClientDetail, DoctorReport, DocumentDetail, ErrorCode, KdfChoice,
@@ -1168,6 +1170,36 @@ pub async fn request_export(
     state
         .with_session(|s| s.export_request(id, &path))
         .map(Some)
+}
+
+// --- shares --------------------------------------------------------------
+
+/// Asks for the folder, then writes the package there and records it.
+/// `None` when the user cancelled the picker.
+#[tauri::command]
+pub async fn share_create(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    request: ShareRequest,
+) -> Res<Option<ShareCreated>> {
+    state.with_session(|_| Ok(()))?;
+    let picked = app
+        .dialog()
+        .file()
+        .set_title("Choose the folder for the package")
+        .blocking_pick_folder();
+    let Some(folder) = dialog_paths(picked.map(|p| vec![p])).pop() else {
+        return Ok(None);
+    };
+    state
+        .with_session(|s| s.create_share(&request, &folder))
+        .map(Some)
+}
+
+/// The packages shared from a matter, newest first.
+#[tauri::command]
+pub async fn share_list(state: State<'_, AppState>, matter_id: i64) -> Res<Vec<Share>> {
+    state.with_session(|s| s.shares(Some(matter_id), None))
 }
 
 // --- incidents -----------------------------------------------------------

@@ -164,6 +164,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             commands::request_assess_erasure,
             commands::request_close,
             commands::request_export,
+            commands::share_create,
+            commands::share_list,
             commands::incident_list,
             commands::incident_get,
             commands::incident_open,

@@ -13,7 +13,7 @@
 //! entries carry ids, kinds and counts, never a name or a path.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use matterbox_domain::shares::{
     self as db, KeyHolder, NewShare, Protection, RecipientKey, Share, ShareFilter, ShareFormat,
@@ -46,7 +46,8 @@ pub enum ShareProtection {
     KeptKey { holder: KeyHolder },
 }
 
-/// What to put in a package, and where.
+/// What to put in a package (the folder is chosen apart: the app asks
+/// with the system's folder picker).
 #[derive(Clone, Debug, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ShareRequest {
@@ -63,9 +64,6 @@ pub struct ShareRequest {
     /// The fingerprint the recipient read back, confirming a kept key on
     /// its first use.
     pub confirm_fingerprint: Option<String>,
-    /// The folder the package is written into.
-    #[ts(type = "string")]
-    pub folder: PathBuf,
 }
 
 /// Where to send the passphrase: the client's contact details on file.
@@ -303,9 +301,9 @@ impl Session {
         }
     }
 
-    /// Writes a package of the current versions of `document_ids` into
-    /// `req.folder` and records it. See the module documentation.
-    pub fn create_share(&mut self, req: &ShareRequest) -> Result<ShareCreated> {
+    /// Writes a package of the current versions of `req.document_ids`
+    /// into `folder` and records it. See the module documentation.
+    pub fn create_share(&mut self, req: &ShareRequest, folder: &Path) -> Result<ShareCreated> {
         self.cancel.check()?;
         let mut ids = req.document_ids.clone();
         let mut seen = std::collections::HashSet::new();
@@ -361,10 +359,10 @@ impl Session {
             },
             _ => client.name.clone(),
         };
-        if !req.folder.is_dir() {
+        if !folder.is_dir() {
             return Err(CoreError::Invalid(format!(
                 "{} is not a folder.",
-                req.folder.display()
+                folder.display()
             )));
         }
         let signer = self.signer()?;
@@ -376,7 +374,7 @@ impl Session {
             &package_id[..8],
             resolved.format.extension()
         );
-        let destination = req.folder.join(file_name);
+        let destination = folder.join(file_name);
         if destination.symlink_metadata().is_ok() {
             return Err(CoreError::Exists(destination));
         }

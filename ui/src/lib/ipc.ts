@@ -88,6 +88,9 @@ import type { ConsentFormat } from "./bindings/ConsentFormat";
 import type { ConfirmInput } from "./bindings/ConfirmInput";
 import type { GiveInput } from "./bindings/GiveInput";
 import type { Withdrawal } from "./bindings/Withdrawal";
+import type { Share } from "./bindings/Share";
+import type { ShareCreated } from "./bindings/ShareCreated";
+import type { ShareRequest } from "./bindings/ShareRequest";
 
 /** Raised in the page when any command answers `vault_locked`. */
 export const LOCAL_LOCKED_EVENT = "matterbox-vault-locked";
@@ -189,6 +192,9 @@ export const api = {
   closeRequest: (id: number, status: RequestStatus) => call<RequestView>("request_close", { id, status }),
   /** Asks for an empty folder and writes the export; null when cancelled. */
   exportRequest: (id: number) => call<RequestExport | null>("request_export", { id }),
+  /** Asks for a folder, writes the package there and records it; null when cancelled. */
+  createShare: (request: ShareRequest) => call<ShareCreated | null>("share_create", { request }),
+  shares: (matterId: number) => call<Share[]>("share_list", { matterId }),
   incidents: () => call<BreachSummary[]>("incident_list"),
   incident: (reference: string) => call<IncidentView>("incident_get", { reference }),
   openIncident: (input: BreachInput) => call<IncidentView>("incident_open", { input }),

@@ -41,6 +41,7 @@ describe("Documents", () => {
     mockIPC((cmd, args) => {
       const a = args as Record<string, unknown>;
       if (cmd === "document_list") return stored;
+      if (cmd === "share_list") return [];
       if (cmd === "document_pick") return [{ token: 1, name: "lease.pdf" }, { token: 2, name: "copy.pdf" }];
       if (cmd === "document_import_staged") {
         imports.push(a);
@@ -80,5 +81,64 @@ describe("Documents", () => {
     expect(document.querySelector('[data-testid="import-warning"]')).toBeNull();
     expect(document.querySelectorAll('[data-testid="document-row"]').length).toBe(2);
     unmount(view);
+  });
+  it("shares the selected documents and shows the passphrase once", async () => {
+    const requests: unknown[] = [];
+    let shared = false;
+    mockIPC((cmd, args) => {
+      const a = args as Record<string, unknown>;
+      if (cmd === "document_list") return [doc(1, "lease.pdf"), doc(2, "deed.pdf")];
+      if (cmd === "share_list") {
+        if (!shared) return [];
+        return [{
+          id: 1, packageId: "p", clientId: 3, format: "age", protection: "passphrase_words", hideNames: false,
+          recipient: "Ada Fictional", recipientKeyId: null, recipientKey: null, filePath: "/out/share.zip.age",
+          packageSha256: "ab".repeat(32), packageSize: 10, createdBy: "app", createdAt: "2026-12-05T10:00:00Z",
+          documents: [],
+        }];
+      }
+      if (cmd === "share_create") {
+        requests.push(a.request);
+        shared = true;
+        return {
+          share: { filePath: "/out/share.zip.age" },
+          passphrase: "abandon-ability-able-about-above-absent-absorb-abstract",
+          fingerprint: null,
+          namesVisible: false,
+          contact: { name: "Ada Fictional", email: "ada@example.test", phone: "+1 555 0100" },
+        };
+      }
+      return null;
+    });
+    const c = mount(Documents, { target: document.body, props: { matterId: 7 } });
+    await tick();
+    await tick();
+    expect((byTestId("share-documents") as HTMLButtonElement).disabled).toBe(true);
+    const boxes = document.querySelectorAll<HTMLInputElement>('[data-testid="document-select"]');
+    boxes.forEach((b) => b.click());
+    await tick();
+    byTestId("share-documents").click();
+    await tick();
+    (byTestId("share-format") as HTMLSelectElement).value = "zip";
+    byTestId("share-format").dispatchEvent(new Event("change"));
+    await tick();
+    expect(byTestId("share-zip-warning").textContent).toContain("file names and sizes");
+    (byTestId("share-format") as HTMLSelectElement).value = "age";
+    byTestId("share-format").dispatchEvent(new Event("change"));
+    await tick();
+    byTestId("share-write").click();
+    for (let i = 0; i < 5; i++) await tick();
+    expect(requests).toEqual([{
+      documentIds: [1, 2], matterId: 7, format: "age", protection: { kind: "words", words: 8 },
+      hideNames: false, recipient: null, confirmFingerprint: null,
+    }]);
+    expect(byTestId("share-passphrase").textContent).toBe("abandon-ability-able-about-above-absent-absorb-abstract");
+    expect(byTestId("share-other-channel").textContent).toContain("another channel");
+    expect(byTestId("share-contact").textContent).toContain("+1 555 0100");
+    expect(document.querySelectorAll('[data-testid="share-row"]').length).toBe(1);
+    byTestId("share-close").click();
+    await tick();
+    expect(document.querySelector('[data-testid="share-passphrase"]')).toBeNull();
+    unmount(c);
   });
 });

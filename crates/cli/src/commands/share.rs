@@ -291,9 +291,8 @@ pub(crate) fn share_cmd(ctx: &Ctx, cmd: ShareCmd) -> Outcome {
                 hide_names,
                 recipient: for_whom,
                 confirm_fingerprint: fingerprint,
-                folder: to,
             };
-            let created = s.create_share(&request)?;
+            let created = s.create_share(&request, &to)?;
             ctx.print(&created, created_text)
         }
         ShareCmd::List { matter, client } => {
