@@ -75,8 +75,9 @@ pub struct Contact {
     pub phone: String,
 }
 
-/// A package that was written and recorded.
-#[derive(Clone, Debug, Serialize, TS)]
+/// A package that was written and recorded. Its `Debug` leaves the
+/// passphrase out.
+#[derive(Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ShareCreated {
     pub share: Share,
@@ -87,6 +88,19 @@ pub struct ShareCreated {
     /// Zip without hidden names: names and sizes are readable.
     pub names_visible: bool,
     pub contact: Contact,
+}
+
+impl std::fmt::Debug for ShareCreated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShareCreated")
+            .field("share", &self.share.id)
+            .field(
+                "passphrase",
+                &self.passphrase.as_ref().map(|_| "[redacted]"),
+            )
+            .field("fingerprint", &self.fingerprint)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The result of keeping a recipient's key.
