@@ -1196,6 +1196,12 @@ pub async fn share_create(
         .map(Some)
 }
 
+/// The public key recipients check package manifests with (minisign).
+#[tauri::command]
+pub async fn share_signing_key(state: State<'_, AppState>) -> Res<String> {
+    state.with_session(|s| s.signing_public_key())
+}
+
 /// The packages shared from a matter, newest first.
 #[tauri::command]
 pub async fn share_list(state: State<'_, AppState>, matter_id: i64) -> Res<Vec<Share>> {

@@ -166,6 +166,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             commands::request_export,
             commands::share_create,
             commands::share_list,
+            commands::share_signing_key,
             commands::incident_list,
             commands::incident_get,
             commands::incident_open,

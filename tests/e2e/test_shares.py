@@ -89,9 +89,20 @@ def test_share_two_documents_as_an_age_package(app, tmp_path):
     # The package opens with the real age and holds both documents.
     inner = tmp_path / "inner.zip"
     assert age_decrypt(packages[0], inner, passphrase)
+    extracted = tmp_path / "extracted"
     with zipfile.ZipFile(inner) as z:
         names = set(z.namelist())
         for name, body in sources.items():
             assert sha256(z.read(f"documents/{name}")) == sha256(body)
         assert {"MANIFEST.txt", "MANIFEST.json", "MANIFEST.txt.minisig", "MANIFEST.json.minisig"} <= names
+        z.extractall(extracted)
+
+    # Settings shows the public key the manifest is signed with; minisign
+    # verifies the manifest with it.
+    app.click("nav-settings")
+    key = app.text("signing-key")
+    app.screenshot("shares-04-signing-key")
+    checked = subprocess.run(["minisign", "-Vm", str(extracted / "MANIFEST.txt"), "-P", key],
+                             capture_output=True, text=True, timeout=60, check=False)
+    assert checked.returncode == 0, checked.stderr
     assert not any(Path(p).name.endswith("-partial") for p in os.listdir(out))

@@ -194,6 +194,10 @@ fn check_extracted(dir: &Path, fx: &Fixture, share: &serde_json::Value) {
         .as_str()
         .unwrap()
         .to_string();
+    assert_eq!(
+        json(&fx.home, &["settings", "signing-key"])["publicKey"],
+        key.as_str()
+    );
     for name in ["MANIFEST.txt", "MANIFEST.json"] {
         let file = dir.join(name);
         let ok = tool("minisign", &["-Vm", file.to_str().unwrap(), "-P", &key]);

@@ -195,6 +195,8 @@ export const api = {
   /** Asks for a folder, writes the package there and records it; null when cancelled. */
   createShare: (request: ShareRequest) => call<ShareCreated | null>("share_create", { request }),
   shares: (matterId: number) => call<Share[]>("share_list", { matterId }),
+  /** The public key recipients check shared packages with (made on first use). */
+  signingKey: () => call<string>("share_signing_key"),
   incidents: () => call<BreachSummary[]>("incident_list"),
   incident: (reference: string) => call<IncidentView>("incident_get", { reference }),
   openIncident: (input: BreachInput) => call<IncidentView>("incident_open", { input }),

@@ -37,6 +37,9 @@ pub(crate) enum SettingsCmd {
     /// e.g. `eng deu`); only installed languages are taken, and the
     /// installed ones are listed.
     OcrLanguages { codes: Vec<String> },
+    /// The public key recipients check shared packages' manifests with
+    /// (minisign); publish it. Same as `share signing-key`.
+    SigningKey,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -132,6 +135,12 @@ pub(crate) fn settings_cmd(ctx: &Ctx, cmd: SettingsCmd) -> Outcome {
             };
             ctx.print(&serde_json::json!({ "numberScheme": value }), |_| {
                 format!("{}\n", shown(&value))
+            })
+        }
+        SettingsCmd::SigningKey => {
+            let key = s.signing_public_key()?;
+            ctx.print(&serde_json::json!({ "publicKey": key }), |_| {
+                crate::commands::share::signing_key_text(&key)
             })
         }
         SettingsCmd::OcrLanguages { codes } => {

@@ -247,6 +247,13 @@ fn saved_text(s: &KeySaved) -> String {
     out
 }
 
+/// How the signing public key reads, with what to do with it.
+pub(crate) fn signing_key_text(key: &str) -> String {
+    format!(
+        "{key}\n\nPublish this key (your website, letterhead): recipients check a package's manifest with\n    minisign -Vm MANIFEST.txt -P {key}\n"
+    )
+}
+
 fn matter_id(s: &Session, number: Option<&str>) -> Result<Option<i64>, Failure> {
     number
         .map(|n| s.matter_id(n).map_err(Failure::from))
@@ -311,9 +318,7 @@ pub(crate) fn share_cmd(ctx: &Ctx, cmd: ShareCmd) -> Outcome {
         ShareCmd::SigningKey => {
             let key = s.signing_public_key()?;
             ctx.print(&serde_json::json!({ "publicKey": key }), |_| {
-                format!(
-                    "{key}\n\nPublish this key (your website, letterhead, the emergency kit): recipients check a package with\n    minisign -Vm MANIFEST.txt -P {key}\n"
-                )
+                signing_key_text(&key)
             })
         }
         ShareCmd::Key(KeyCmd::Set { holder, key }) => {

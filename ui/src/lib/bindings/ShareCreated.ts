@@ -3,7 +3,8 @@ import type { Contact } from "./Contact";
 import type { Share } from "./Share";
 
 /**
- * A package that was written and recorded.
+ * A package that was written and recorded. Its `Debug` leaves the
+ * passphrase out.
  */
 export type ShareCreated = { share: Share, 
 /**
