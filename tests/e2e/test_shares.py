@@ -101,6 +101,7 @@ def test_share_two_documents_as_an_age_package(app, tmp_path):
     # verifies the manifest with it.
     app.click("nav-settings")
     key = app.text("signing-key")
+    app.driver.execute_script("arguments[0].scrollIntoView()", app.find("signing-key-card"))
     app.screenshot("shares-04-signing-key")
     checked = subprocess.run(["minisign", "-Vm", str(extracted / "MANIFEST.txt"), "-P", key],
                              capture_output=True, text=True, timeout=60, check=False)
