@@ -718,7 +718,12 @@ fn scenarios() -> Vec<Scenario> {
                     "{ctx}: no backup left ({})",
                     r.stderr
                 );
-                lab.run(PASS, &["backup", "run", "--check-all"]).ok();
+                let next = lab.run(PASS, &["backup", "run", "--check-all"]);
+                assert_eq!(
+                    next.code, 0,
+                    "{ctx}: the next backup after it failed: {}",
+                    next.stderr
+                );
                 lab.assert_no_plaintext(&[], ctx);
             },
         },
