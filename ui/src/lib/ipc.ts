@@ -124,6 +124,9 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 
 export const api = {
   appStatus: () => call<AppStatus>("app_status"),
+  /** Warnings about changes saved but not completely tidied up after
+   * (each given once). */
+  warnings: () => call<string[]>("app_warnings"),
   createVault: (name: string, passphrase: string) => call<CreatedVault>("vault_create", { name, passphrase }),
   unlock: (path: string, passphrase: string) => call<VaultInfo>("vault_unlock", { path, passphrase }),
   recover: (path: string, recoveryKey: string, newPassphrase: string) =>
@@ -278,6 +281,11 @@ export const api = {
     newPassphrase: string,
   ) => call<VaultInfo>("restore_backup", { from, storeKey, snapshot, name, recoveryKey, newPassphrase }),
 };
+
+/** The backend kept a warning for the user (`api.warnings` has it). */
+export function onWarnings(callback: () => void): Promise<UnlistenFn> {
+  return listen("app-warnings", () => callback());
+}
 
 /** A backup or restore drill started or ended. */
 export function onBackupChanged(callback: () => void): Promise<UnlistenFn> {
