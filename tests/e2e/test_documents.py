@@ -83,7 +83,7 @@ def test_import_preview_search_and_export_in_the_app(app):
     app.screenshot("10-documents")
 
     # PDF preview: both pages drawn by the bundled pdf.js, with ink on them.
-    row(app, "boundary-survey.pdf").click()
+    row(app, "boundary-survey.pdf").find_element("css selector", "button").click()
     wait_for(lambda: len(app.find_all("pdf-page")) == 2, what="two PDF pages")
     ink = lambda: app.driver.execute_script(  # noqa: E731
         """
@@ -101,12 +101,12 @@ def test_import_preview_search_and_export_in_the_app(app):
     app.click("close-document")
 
     # Image preview from a blob URL; text preview as text.
-    row(app, "site-photo.png").click()
+    row(app, "site-photo.png").find_element("css selector", "button").click()
     img = app.find("preview-image")
     wait_for(lambda: app.driver.execute_script("return arguments[0].naturalWidth", img) == 64,
              what="the image to decode")
     app.click("close-document")
-    row(app, "letter.txt").click()
+    row(app, "letter.txt").find_element("css selector", "button").click()
     wait_for(lambda: "the zircon clause stands." in app.text("preview-text"), what="the text preview")
     app.click("close-document")
 
@@ -163,7 +163,7 @@ def test_copies_opened_with_another_app_are_private_and_wiped(app, opener):
     create_vault(app)
     new_matter(app)
     import_file(app, PDF)
-    row(app, "boundary-survey.pdf").click()
+    row(app, "boundary-survey.pdf").find_element("css selector", "button").click()
     app.click("open-external")
     wait_for(lambda: (opener / "opened.log").exists(), what="the application to be started")
     opened = Path((opener / "opened.log").read_text().strip())

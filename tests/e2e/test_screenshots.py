@@ -79,10 +79,10 @@ def test_a_practice_of_sixty_matters_as_a_lawyer_sees_it(app):
 
     # A matter with documents.
     newest = matters[-1]
-    next(r for r in app.find_all("matter-row") if newest["number"] in r.text).click()
+    next(r for r in app.find_all("matter-row") if newest["number"] in r.text).find_element("css selector", "button").click()
     import_file(app, PDF)
     app.screenshot("04-matter-detail")
-    row(app, "boundary-survey.pdf").click()
+    row(app, "boundary-survey.pdf").find_element("css selector", "button").click()
     wait_for(lambda: app.find_all("pdf-page"), what="the preview")
     app.screenshot("11-pdf-preview")
     app.click("close-document")
