@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { counted, forgetLists, keep, recall, sorted, toggled } from "./lists";
+import { counted, forgetLists, inUse, keep, recall, sorted, spelledAsKnown, toggled } from "./lists";
 
 afterEach(() => forgetLists());
 
@@ -43,5 +43,16 @@ describe("lists", () => {
     expect(counted(1, "matter", "matters")).toBe("1 matter");
     expect(counted(0, "matter", "matters")).toBe("0 matters");
     expect(counted(60, "matter", "matters")).toBe("60 matters");
+  });
+
+  it("offers each value in use once, in its usual spelling", () => {
+    expect(inUse(["conveyancing", "Conveyancing", "Probate", " Conveyancing ", "", "family"])).toEqual(["Conveyancing", "family", "Probate"]);
+    expect(inUse([])).toEqual([]);
+  });
+
+  it("a typed value takes the spelling already in use", () => {
+    const known = ["Conveyancing", "Probate"];
+    expect(spelledAsKnown(" conveyancing ", known)).toBe("Conveyancing");
+    expect(spelledAsKnown("Employment ", known)).toBe("Employment");
   });
 });

@@ -60,3 +60,27 @@ export function sorted<T>(rows: readonly T[], by: (row: T) => string | number | 
 export function counted(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
+
+/**
+ * The values in use, once each whatever their case ("conveyancing" and
+ * "Conveyancing" are one; the spelling used most wins, then the first),
+ * sorted, empty ones left out: what a field offers to choose from.
+ */
+export function inUse(values: readonly string[]): string[] {
+  const seen = new Map<string, Map<string, number>>();
+  for (const raw of values) {
+    const v = raw.trim();
+    if (v === "") continue;
+    const spellings = seen.get(v.toLowerCase()) ?? new Map<string, number>();
+    spellings.set(v, (spellings.get(v) ?? 0) + 1);
+    seen.set(v.toLowerCase(), spellings);
+  }
+  const chosen = [...seen.values()].map((spellings) => [...spellings.entries()].reduce((a, b) => (b[1] > a[1] ? b : a))[0]);
+  return chosen.sort((a, b) => collator.compare(a, b));
+}
+
+/** `typed` as it is spelled among `known` when it is one of them (any case), else trimmed as typed. */
+export function spelledAsKnown(typed: string, known: readonly string[]): string {
+  const t = typed.trim();
+  return known.find((k) => k.toLowerCase() === t.toLowerCase()) ?? t;
+}
