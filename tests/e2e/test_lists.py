@@ -160,3 +160,37 @@ def test_dates_are_typed_and_shown_as_year_month_day(app):
     wait_for(lambda: not app.find("close-matter").is_enabled(), what="closing refused without a real day")
     app.type("close-on", "2026-12-31")
     wait_for(lambda: app.find("close-matter").is_enabled(), what="closing allowed")
+
+
+def test_practice_areas_and_lawyers_are_offered_from_those_in_use(app):
+    create_vault(app)
+    marsh = client(app, "Ottoline Marsh (fictional)")
+    ok(app.invoke("matter_open", {"input": {
+        "number": None, "title": "Marsh boundary dispute", "clientId": marsh["id"], "practiceArea": "Conveyancing",
+        "openedOn": "2026-03-02", "responsibleLawyer": "J. Fictional", "notes": ""}}))
+    matter(app, marsh["id"], "Marsh hedge easement", "2026-04-01", "Probate")
+    app.click("nav-clients")
+    app.click("nav-matters")
+    app.click("new-matter")
+    app.select("matter-client", text="Ottoline Marsh (fictional)")
+    app.type("matter-title", "Marsh garage lease")
+
+    # The areas in use are offered (a datalist on the field).
+    offered = lambda testid: app.driver.execute_script(  # noqa: E731
+        "const i = document.querySelector(`[data-testid=\"${arguments[0]}\"]`);"
+        "return i.list ? [...i.list.options].map((o) => o.value) : null", testid)
+    wait_for(lambda: offered("matter-area") == ["Conveyancing", "Probate"], what="the areas in use offered")
+    assert offered("matter-lawyer") == ["J. Fictional"]
+    # Typed in another case, it takes the known spelling when the field is left.
+    app.type("matter-area", "conveyancing")
+    app.driver.execute_script("arguments[0].blur()", app.find("matter-area"))
+    wait_for(lambda: app.find("matter-area").get_property("value") == "Conveyancing", what="the known spelling")
+    # A new one is named as new.
+    app.type("matter-lawyer", "P. Imaginary")
+    wait_for(lambda: app.text("matter-lawyer-note").startswith("New"), what="the new lawyer named as new")
+    app.accessibility("the intake with offered areas")
+    app.click("open-matter")
+    wait_for(lambda: app.present("matter-detail"), what="the matter opened")
+    areas = [m["practiceArea"] for m in ok(app.invoke("matter_list", {"filter": {
+        "status": None, "clientId": None, "practiceArea": None, "search": None, "limit": None, "offset": None}}))]
+    assert sorted(areas) == ["Conveyancing", "Conveyancing", "Probate"], areas
