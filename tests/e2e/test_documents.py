@@ -3,6 +3,7 @@ preview (PDF pages, images, text), duplicates, search, export through the
 save dialog, and copies opened with another application wiped on lock and
 at start."""
 import hashlib
+import re
 import time
 import struct
 import zlib
@@ -150,9 +151,22 @@ def test_files_dropped_on_the_window_are_imported_into_the_open_matter(app):
     src.mkdir()
     (src / "witness-statement.txt").write_text("Statement of the fictional witness Perpetua Lark.\n")
     (src / "site-photo.png").write_bytes(png(32, 32, (40, 120, 40)))
+    # While the files are dragged over the window, a drop zone names the
+    # matter they will go to (recorded as it shows: the drag is real).
+    app.driver.execute_script("""
+        window.__dropZone = null;
+        new MutationObserver(() => {
+          const z = document.querySelector('[data-testid="drop-zone"]');
+          if (z && window.__dropZone === null) window.__dropZone = z.textContent;
+        }).observe(document.body, { childList: true, subtree: true });
+    """)
     app.drop_files([src / "witness-statement.txt", src / "site-photo.png", PDF])
     wait_for(lambda: len(app.find_all("document-row")) == 3, what="three dropped files imported")
     assert "Imported 3 documents" in app.text("import-done")
+    shown = app.driver.execute_script("return window.__dropZone")
+    assert shown and re.search(r"Drop to import into \d{4}-\d{4} Marsh boundary dispute — Ottoline Marsh \(fictional\)",
+                               shown), shown
+    assert not app.present("drop-zone")
     titles = sorted(r.find_element("css selector", ".title").text for r in app.find_all("document-row"))
     assert titles == ["boundary-survey.pdf", "site-photo.png", "witness-statement.txt"], titles
     # The originals stay where they were.
