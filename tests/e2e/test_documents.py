@@ -242,6 +242,8 @@ def test_the_viewer_steps_through_the_matter_zooms_and_keeps_focus_inside(app):
     row(app, "boundary-survey.pdf").find_element("css selector", "button").click()
     shown("boundary-survey.pdf")
     assert app.text("document-position") == "1 of 3"
+    # The viewer names the matter and client the document belongs to.
+    assert re.fullmatch(r"\d{4}-\d{4} Marsh boundary dispute — Ottoline Marsh \(fictional\)", app.text("document-matter"))
     assert not app.find("previous-document").is_enabled()
     wait_for(lambda: len(app.find_all("pdf-page")) == 2, what="two PDF pages")
 
