@@ -39,7 +39,7 @@ def test_a_scanned_pdf_is_recognised_and_found_on_its_page(app):
     new_matter(app)
     pdf = scanned_pdf(app.data_dir / "scans", "deposition-scan.pdf")
     import_file(app, pdf)
-    row(app, "deposition-scan.pdf").click()
+    row(app, "deposition-scan.pdf").find_element("css selector", "button").click()
     app.find("document-view")
 
     seen = []

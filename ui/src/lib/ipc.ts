@@ -320,6 +320,19 @@ export function onFilesDropped(callback: (event: FilesDroppedEvent) => void): Pr
   return listen<FilesDroppedEvent>("files-dropped", (e) => callback(e.payload));
 }
 
+/**
+ * Called with true when files are dragged over the window and false when
+ * they leave it or are dropped (the window's own drag events).
+ */
+export async function onDragging(callback: (over: boolean) => void): Promise<UnlistenFn> {
+  const off = await Promise.all([
+    listen("tauri://drag-enter", () => callback(true)),
+    listen("tauri://drag-leave", () => callback(false)),
+    listen("tauri://drag-drop", () => callback(false)),
+  ]);
+  return () => off.forEach((u) => u());
+}
+
 /** Called whenever the backend locks the vault (user, idle, sleep, screen lock). */
 export function onLocked(callback: (event: LockedEvent) => void): Promise<UnlistenFn> {
   return listen<LockedEvent>("vault-locked", (e) => callback(e.payload));
