@@ -4,6 +4,8 @@
 #
 #   ./scripts/fuzz.sh                 # each target 20 s (the test command's smoke run)
 #   MATTERBOX_FUZZ_SECONDS=600 ./scripts/fuzz.sh [TARGET…]   # a longer run
+#   ./scripts/fuzz.sh --build-only    # only build the targets (the test command
+#                                     # builds them beside the other tests)
 #
 # The machine's stable Rust builds the targets: with `--sanitizer none`
 # cargo fuzz passes only stable compiler options (coverage counters for
@@ -12,11 +14,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${MATTERBOX_FUZZ_SECONDS:-20}"
+build_only=false
+if [ "${1:-}" = "--build-only" ]; then
+  build_only=true
+  shift
+fi
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(cargo fuzz list)
 fi
 cargo fuzz build --sanitizer none --release
+$build_only && exit 0
 passed=0
 for target in "${targets[@]}"; do
   corpus="fuzz/corpus/$target"

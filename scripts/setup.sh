@@ -93,6 +93,11 @@ if $want_test; then
     echo "setup: installing tauri-driver"
     cargo install tauri-driver --version 2.1.0 --locked --quiet
   fi
+  # cargo-nextest: runs the Rust tests of every test binary from one pool.
+  if ! cargo nextest --version >/dev/null 2>&1; then
+    echo "setup: installing cargo-nextest"
+    cargo install cargo-nextest --version 0.9.143 --locked --quiet
+  fi
   # cargo-fuzz: the test command runs every fuzz target briefly (scripts/fuzz.sh).
   if ! command -v cargo-fuzz >/dev/null; then
     echo "setup: installing cargo-fuzz"

@@ -30,21 +30,40 @@ phase "build"
 cargo build --workspace --lib --bins --tests --locked
 
 
+# The fuzz targets' own build (release, coverage counters, fuzz/target) runs
+# beside the tests at the lowest priority: it takes the CPU the tests leave
+# idle (the end-to-end tests mostly wait on the app) and none they need.
+fuzz_build_log=$(mktemp)
+trap 'rm -f "$log" "$fuzz_build_log"; [ -n "${fuzz_build:-}" ] && kill -- "-$fuzz_build" 2>/dev/null; true' EXIT
+setsid nice -n 19 ./scripts/fuzz.sh --build-only > "$fuzz_build_log" 2>&1 &
+fuzz_build=$!
+
 export MATTERBOX_TEST_PYTHON="$PWD/target/test-python/bin/python"
+# cargo-nextest runs the tests of every test binary from one pool, so the
+# long suites (fault injection, backups) share the two cores with the rest
+# instead of running alone; .config/nextest.toml fails a test that hangs.
 phase "Rust tests (inside a private Secret Service)"
-./scripts/with-secret-service.sh cargo test --workspace --lib --bins --tests --locked 2>&1 | tee -a "$log"
+./scripts/with-secret-service.sh cargo nextest run --workspace --lib --bins --tests --locked --no-tests=fail 2>&1 | tee -a "$log"
 
 phase "end-to-end: the real app under Xvfb via tauri-driver (inside a private Secret Service)"
 ./scripts/with-secret-service.sh "$MATTERBOX_TEST_PYTHON" -m pytest -p no:cacheprovider tests/e2e 2>&1 | tee -a "$log"
 
 phase "fuzzing: every parser of hostile input, briefly (scripts/fuzz.sh)"
+if ! wait "$fuzz_build"; then
+  fuzz_build=
+  cat "$fuzz_build_log"
+  echo "test: the fuzz targets did not build" >&2
+  exit 1
+fi
+fuzz_build=
 MATTERBOX_FUZZ_SECONDS="${MATTERBOX_FUZZ_SECONDS:-20}" ./scripts/fuzz.sh 2>&1 | tee -a "$log"
 
 # One closing line over every test binary.
-# Rust: "test result: ok. N passed; M failed"; Vitest: "Tests  N passed (N)";
+# Rust (nextest): "Summary [ T s] N tests run: P passed, F failed, S skipped";
+# Vitest: "Tests  N passed (N)";
 # pytest: "N passed in …" (and "M failed").
 awk '
-  /^test result:/ { p += $4; f += $6 }
+  /^ *Summary \[/ { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
   /^ *Tests +[0-9]+ (passed|failed)/ { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
   /^=* *[0-9]+ (passed|failed).* in [0-9.]+s/ { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
   /^fuzz: [0-9]+ targets passed/ { p += $2 }

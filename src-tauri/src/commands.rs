@@ -81,6 +81,16 @@ pub fn emit_locked(app: &AppHandle, reason: LockReason) {
     let _ = app.emit(LOCKED_EVENT, LockedEvent { reason });
 }
 
+/// Sent when the core warned of something the UI should show: a change
+/// was saved but not completely tidied up after (`app_warnings` has it).
+pub const WARNINGS_EVENT: &str = "app-warnings";
+
+/// The warnings kept since the UI last asked; each is given once.
+#[tauri::command]
+pub async fn app_warnings(state: State<'_, AppState>) -> Res<Vec<String>> {
+    Ok(state.take_warnings())
+}
+
 fn vault_path(state: &AppState, path: &str) -> Res<PathBuf> {
     let path = PathBuf::from(path);
     if !state.vault_path_allowed(&path) {

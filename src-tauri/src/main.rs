@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use matterbox_core::vault::paths;
 use matterbox_core::{Environment, OpenCopies};
-use tauri::Manager;
+use tauri::{Emitter, Manager};
 
 use crate::state::{AppState, LockReason};
 
@@ -89,6 +89,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             // And what exports a crash interrupted left behind.
             matterbox_core::wipe_interrupted_exports();
             let handle = app.handle().clone();
+            app.state::<AppState>().on_warning(move || {
+                let _ = handle.emit(commands::WARNINGS_EVENT, ());
+            });
+            let handle = app.handle().clone();
             // Idle auto-lock: checked every second.
             std::thread::Builder::new()
                 .name("auto-lock".into())
@@ -127,6 +131,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             ocr::ocr_document,
             ocr::ocr_status,
             commands::app_status,
+            commands::app_warnings,
             commands::vault_create,
             commands::vault_unlock,
             commands::vault_recover,

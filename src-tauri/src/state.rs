@@ -61,6 +61,11 @@ pub struct AppState {
     pub inbox_scan_requested: std::sync::atomic::AtomicBool,
     /// Wakes the OCR worker (an unlock, a retry) before its rest is over.
     pub ocr_wake: Wake,
+    /// What the core warned of after a change it saved but could not tidy
+    /// up after (`Session::take_warnings`), kept until the UI takes it.
+    warnings: Mutex<Vec<String>>,
+    /// Told whenever a warning is kept (the app emits `WARNINGS_EVENT`).
+    warned: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
 }
 
 /// A wake-up call for a background thread that rests between looks.
@@ -109,6 +114,9 @@ pub struct StagedFile {
 
 pub const DEFAULT_AUTO_LOCK: Duration = Duration::from_secs(600);
 
+/// Warnings kept for the UI at most (a full disk repeats one per change).
+const MAX_WARNINGS: usize = 20;
+
 pub fn api(e: CoreError) -> ApiError {
     e.to_api()
 }
@@ -134,6 +142,8 @@ impl AppState {
             last_vault: Mutex::new(None),
             inbox_scan_requested: std::sync::atomic::AtomicBool::new(false),
             ocr_wake: Wake::default(),
+            warnings: Mutex::new(Vec::new()),
+            warned: std::sync::OnceLock::new(),
             inner: Mutex::new(Inner {
                 session: None,
                 last_activity: Instant::now(),
@@ -170,7 +180,10 @@ impl AppState {
     ) -> Result<T, ApiError> {
         self.refuse_if_locking()?;
         let mut inner = self.inner.lock().map_err(|_| poisoned())?;
-        let out = f(Self::usable(&mut inner)?).map_err(api)?;
+        let session = Self::usable(&mut inner)?;
+        let out = f(&mut *session);
+        self.keep_warnings(session);
+        let out = out.map_err(api)?;
         inner.last_activity = Instant::now();
         Ok(out)
     }
@@ -183,7 +196,42 @@ impl AppState {
     ) -> Result<T, ApiError> {
         self.refuse_if_locking()?;
         let mut inner = self.inner.lock().map_err(|_| poisoned())?;
-        f(Self::usable(&mut inner)?).map_err(api)
+        let session = Self::usable(&mut inner)?;
+        let out = f(&mut *session);
+        self.keep_warnings(session);
+        out.map_err(api)
+    }
+
+    /// Keeps the session's warnings for the UI (a repeated one once, at
+    /// most `MAX_WARNINGS`) and tells the UI there are some.
+    fn keep_warnings(&self, session: &mut Session) {
+        let new = session.take_warnings();
+        if new.is_empty() {
+            return;
+        }
+        if let Ok(mut kept) = self.warnings.lock() {
+            for w in new {
+                if !kept.contains(&w) && kept.len() < MAX_WARNINGS {
+                    kept.push(w);
+                }
+            }
+        }
+        if let Some(tell) = self.warned.get() {
+            tell();
+        }
+    }
+
+    /// The warnings kept since the UI last took them.
+    pub fn take_warnings(&self) -> Vec<String> {
+        self.warnings
+            .lock()
+            .map(|mut w| std::mem::take(&mut *w))
+            .unwrap_or_default()
+    }
+
+    /// Sets who is told when a warning is kept (once, at start).
+    pub fn on_warning(&self, tell: impl Fn() + Send + Sync + 'static) {
+        let _ = self.warned.set(Box::new(tell));
     }
 
     /// Counts sessions and inbox setting changes: the inbox watcher starts
@@ -208,10 +256,13 @@ impl AppState {
     /// while Argon2id ran), the new session is locked at once instead.
     pub fn set_session(
         &self,
-        session: Session,
+        mut session: Session,
         auto_lock: Duration,
         epoch: u64,
     ) -> Result<(), ApiError> {
+        // What the unlock could not tidy up (a repaired recovery slot, a
+        // destruction to finish) is shown, not lost.
+        self.keep_warnings(&mut session);
         let refuse = |session: Session| {
             // Dropping the session zeroizes its keys even if recording fails.
             let _ = session.lock();
@@ -611,5 +662,45 @@ mod tests {
         assert!(old.is_cancelled());
         assert!(state.unlocked_vault().unwrap().ends_with("two"));
         assert!(state.with_session(|s| Ok(!s.lock_requested())).unwrap());
+    }
+
+    #[test]
+    fn a_change_saved_with_a_warning_reaches_the_ui_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = unlocked(dir.path(), Duration::from_secs(600));
+        let told = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = told.clone();
+        state.on_warning(move || {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        });
+        assert!(state.take_warnings().is_empty());
+        // The audit log's record beside the database cannot be replaced
+        // (a folder in its place): every change is saved with a warning.
+        let anchor = dir.path().join("vaults/one/audit-anchor.json");
+        std::fs::remove_file(&anchor).unwrap();
+        std::fs::create_dir(&anchor).unwrap();
+        std::fs::write(anchor.join("x"), b"x").unwrap();
+        for name in ["Quill Fictional", "Wren Fictional"] {
+            state
+                .with_session(|s| {
+                    s.create_client(&matterbox_core::domain::ClientInput {
+                        name: name.into(),
+                        ..Default::default()
+                    })
+                })
+                .unwrap();
+        }
+        let warnings = state.take_warnings();
+        // One per change, and the UI was told each time.
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(
+            warnings.iter().all(|w| w.contains("was saved")),
+            "{warnings:?}"
+        );
+        assert_eq!(told.load(std::sync::atomic::Ordering::SeqCst), 2);
+        assert!(state.take_warnings().is_empty(), "given once");
+        // The clients were saved.
+        let clients = state.with_session(|s| s.clients(None)).unwrap();
+        assert_eq!(clients.len(), 2);
     }
 }

@@ -96,11 +96,11 @@ def test_first_run_to_a_closed_matter_that_survives_a_restart(app):
     assert len(rows) == 1
     assert number in rows[0].text and "closed" in rows[0].text.lower()
     app.screenshot("05-matter-list")
-    rows[0].click()
+    rows[0].find_element("css selector", "button").click()
     wait_for(lambda: "Nobody Ltd" in app.text("parties"), what="the matter's parties")
     app.click("nav-clients")
     wait_for(lambda: "Quillfeather" in app.text("client-list"), what="client list")
-    app.find_all("client-row")[0].click()
+    app.find_all("client-row")[0].find_element("css selector", "button").click()
     app.find("client-detail")
     app.screenshot("06-client-detail")
 

@@ -51,7 +51,7 @@ def test_record_give_and_withdraw_a_consent_in_the_app(app):
     # From the client's page to her consents: the drafted waiver.
     app.click("nav-clients")
     rows = wait_for(lambda: [r for r in app.find_all("client-row") if "Wilhelmina" in r.text], what="client row")
-    rows[0].click()
+    rows[0].find_element("css selector", "button").click()
     app.click("client-consents")
     wait_for(lambda: len(app.find_all("consent-row")) == 1, what="her one consent")
     row = app.find_all("consent-row")[0]

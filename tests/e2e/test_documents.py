@@ -3,6 +3,7 @@ preview (PDF pages, images, text), duplicates, search, export through the
 save dialog, and copies opened with another application wiped on lock and
 at start."""
 import hashlib
+import re
 import time
 import struct
 import zlib
@@ -83,7 +84,7 @@ def test_import_preview_search_and_export_in_the_app(app):
     app.screenshot("10-documents")
 
     # PDF preview: both pages drawn by the bundled pdf.js, with ink on them.
-    row(app, "boundary-survey.pdf").click()
+    row(app, "boundary-survey.pdf").find_element("css selector", "button").click()
     wait_for(lambda: len(app.find_all("pdf-page")) == 2, what="two PDF pages")
     ink = lambda: app.driver.execute_script(  # noqa: E731
         """
@@ -101,12 +102,12 @@ def test_import_preview_search_and_export_in_the_app(app):
     app.click("close-document")
 
     # Image preview from a blob URL; text preview as text.
-    row(app, "site-photo.png").click()
+    row(app, "site-photo.png").find_element("css selector", "button").click()
     img = app.find("preview-image")
     wait_for(lambda: app.driver.execute_script("return arguments[0].naturalWidth", img) == 64,
              what="the image to decode")
     app.click("close-document")
-    row(app, "letter.txt").click()
+    row(app, "letter.txt").find_element("css selector", "button").click()
     wait_for(lambda: "the zircon clause stands." in app.text("preview-text"), what="the text preview")
     app.click("close-document")
 
@@ -150,9 +151,22 @@ def test_files_dropped_on_the_window_are_imported_into_the_open_matter(app):
     src.mkdir()
     (src / "witness-statement.txt").write_text("Statement of the fictional witness Perpetua Lark.\n")
     (src / "site-photo.png").write_bytes(png(32, 32, (40, 120, 40)))
+    # While the files are dragged over the window, a drop zone names the
+    # matter they will go to (recorded as it shows: the drag is real).
+    app.driver.execute_script("""
+        window.__dropZone = null;
+        new MutationObserver(() => {
+          const z = document.querySelector('[data-testid="drop-zone"]');
+          if (z && window.__dropZone === null) window.__dropZone = z.textContent;
+        }).observe(document.body, { childList: true, subtree: true });
+    """)
     app.drop_files([src / "witness-statement.txt", src / "site-photo.png", PDF])
     wait_for(lambda: len(app.find_all("document-row")) == 3, what="three dropped files imported")
     assert "Imported 3 documents" in app.text("import-done")
+    shown = app.driver.execute_script("return window.__dropZone")
+    assert shown and re.search(r"Drop to import into \d{4}-\d{4} Marsh boundary dispute — Ottoline Marsh \(fictional\)",
+                               shown), shown
+    assert not app.present("drop-zone")
     titles = sorted(r.find_element("css selector", ".title").text for r in app.find_all("document-row"))
     assert titles == ["boundary-survey.pdf", "site-photo.png", "witness-statement.txt"], titles
     # The originals stay where they were.
@@ -163,7 +177,7 @@ def test_copies_opened_with_another_app_are_private_and_wiped(app, opener):
     create_vault(app)
     new_matter(app)
     import_file(app, PDF)
-    row(app, "boundary-survey.pdf").click()
+    row(app, "boundary-survey.pdf").find_element("css selector", "button").click()
     app.click("open-external")
     wait_for(lambda: (opener / "opened.log").exists(), what="the application to be started")
     opened = Path((opener / "opened.log").read_text().strip())
@@ -190,3 +204,108 @@ def test_copies_opened_with_another_app_are_private_and_wiped(app, opener):
     app.start()
     app.find("unlock-screen")
     wait_for(lambda: not leftover.exists(), what="the leftover copy to be wiped at start")
+
+
+def test_the_viewer_steps_through_the_matter_zooms_and_keeps_focus_inside(app):
+    from selenium.webdriver.common.keys import Keys
+    from test_accessibility import keys
+
+    create_vault(app)
+    new_matter(app)
+    src = app.data_dir / "dropped"
+    src.mkdir()
+    (src / "witness-statement.txt").write_text("Statement of the fictional witness Perpetua Lark.\n")
+    (src / "site-photo.png").write_bytes(png(400, 300, (40, 120, 40)))
+    app.drop_files([src / "witness-statement.txt", src / "site-photo.png", PDF])
+    wait_for(lambda: len(app.find_all("document-row")) == 3, what="three dropped files imported")
+    assert app.text("document-count") == "3 documents"
+
+    # The list sorted by title; the viewer follows the list's order.
+    app.find("sort-doc-title").find_element("css selector", "button").click()
+    wait_for(lambda: app.find("sort-doc-title").get_attribute("aria-sort") == "ascending", what="sorted by title")
+    titles = [r.find_element("css selector", ".title").text for r in app.find_all("document-row")]
+    assert titles == ["boundary-survey.pdf", "site-photo.png", "witness-statement.txt"], titles
+    app.find("sort-doc-title").find_element("css selector", "button").click()
+    wait_for(lambda: app.find("sort-doc-title").get_attribute("aria-sort") == "descending", what="title reversed")
+    assert [r.find_element("css selector", ".title").text for r in app.find_all("document-row")] == titles[::-1]
+    app.find("sort-doc-title").find_element("css selector", "button").click()
+    wait_for(lambda: app.find("sort-doc-title").get_attribute("aria-sort") == "ascending", what="sorted by title")
+
+    active = lambda: app.driver.execute_script(  # noqa: E731
+        "const a = document.activeElement; return a ? (a.dataset.testid || a.tagName) : null")
+    inside = lambda: app.driver.execute_script(  # noqa: E731
+        "return document.querySelector('[data-testid=\"document-view\"]').contains(document.activeElement)")
+    shown = lambda title: wait_for(  # noqa: E731
+        lambda: app.present("document-title") and app.text("document-title") == title, what=f"{title} shown")
+
+    # Opened from its row: first of three, no previous.
+    row(app, "boundary-survey.pdf").find_element("css selector", "button").click()
+    shown("boundary-survey.pdf")
+    assert app.text("document-position") == "1 of 3"
+    # The viewer names the matter and client the document belongs to.
+    assert re.fullmatch(r"\d{4}-\d{4} Marsh boundary dispute — Ottoline Marsh \(fictional\)", app.text("document-matter"))
+    assert not app.find("previous-document").is_enabled()
+    wait_for(lambda: len(app.find_all("pdf-page")) == 2, what="two PDF pages")
+
+    # PDF zoom: the pages are drawn again, a quarter wider.
+    page = app.find_all("pdf-page")[0]
+    fit = wait_for(lambda: app.driver.execute_script("return arguments[0].getBoundingClientRect().width", page),
+                   what="the page drawn")
+    app.click("zoom-in")
+    wait_for(lambda: app.text("zoom-level") == "125%", what="125%")
+    wait_for(lambda: abs(app.driver.execute_script(
+        "return arguments[0].getBoundingClientRect().width", app.find_all("pdf-page")[0]) - fit * 1.25) < 2,
+        what="the page a quarter wider")
+    app.screenshot("13-viewer-zoomed-pdf")
+
+    # Next (the button keeps focus, so Enter goes on), then Alt+→ by keyboard.
+    app.click("next-document")
+    shown("site-photo.png")
+    assert app.text("document-position") == "2 of 3"
+    wait_for(lambda: active() == "next-document", what="focus back on Next")
+    keys(app, Keys.ALT, Keys.ARROW_RIGHT)
+    shown("witness-statement.txt")
+    assert not app.find("next-document").is_enabled()
+    keys(app, Keys.ALT, Keys.ARROW_LEFT)
+    shown("site-photo.png")
+
+    # Image zoom by button and by key; 0 fits it again.
+    img = app.find("preview-image")
+    wait_for(lambda: app.driver.execute_script("return arguments[0].naturalWidth", img) == 400, what="the image")
+    width = lambda: app.driver.execute_script(  # noqa: E731
+        "return document.querySelector('[data-testid=\"preview-image\"]').getBoundingClientRect().width")
+    fit = wait_for(width, what="the image laid out")
+    assert app.text("zoom-level") == "100%"
+    app.click("zoom-in")
+    wait_for(lambda: app.text("zoom-level") == "125%", what="125%")
+    wait_for(lambda: abs(width() - fit * 1.25) < 2, what="the image a quarter wider")
+    keys(app, "-")
+    keys(app, "-")
+    wait_for(lambda: app.text("zoom-level") == "75%", what="75%")
+    wait_for(lambda: abs(width() - fit * 0.75) < 2, what="the image smaller")
+    keys(app, "0")
+    wait_for(lambda: app.text("zoom-level") == "100%", what="back to fit")
+    assert not app.find("zoom-reset").is_enabled()
+    app.accessibility("the document viewer")
+
+    # Tab and Shift+Tab go round inside the viewer, never behind it.
+    count = app.driver.execute_script(
+        "return document.querySelector('[data-testid=\"document-view\"]')"
+        ".querySelectorAll('button:not([disabled]), input, select, textarea, a[href]').length")
+    seen = set()
+    for _ in range(count + 3):
+        keys(app, Keys.TAB)
+        assert inside(), f"Tab left the viewer for {active()}"
+        seen.add(active())
+    assert "close-document" in seen and "zoom-in" in seen, seen
+    for _ in range(4):
+        keys(app, Keys.SHIFT, Keys.TAB)
+        assert inside(), f"Shift+Tab left the viewer for {active()}"
+
+    # Escape closes it, and focus is back on the row of the document shown.
+    keys(app, Keys.ESCAPE)
+    wait_for(lambda: not app.present("document-view"), what="the viewer closed")
+    focused_row = wait_for(lambda: app.driver.execute_script(
+        "const r = document.activeElement && document.activeElement.closest('tr'); return r && r.textContent"),
+        what="focus on a row")
+    assert "site-photo.png" in focused_row, focused_row

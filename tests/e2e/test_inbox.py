@@ -9,7 +9,7 @@ from test_documents import new_matter, row
 
 def open_first_matter(app):
     app.click("nav-matters")
-    wait_for(lambda: app.find_all("matter-row"), what="the matter list")[0].click()
+    wait_for(lambda: app.find_all("matter-row"), what="the matter list")[0].find_element("css selector", "button").click()
     app.find("documents")
 
 

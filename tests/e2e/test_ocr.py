@@ -39,17 +39,20 @@ def test_a_scanned_pdf_is_recognised_and_found_on_its_page(app):
     new_matter(app)
     pdf = scanned_pdf(app.data_dir / "scans", "deposition-scan.pdf")
     import_file(app, pdf)
-    row(app, "deposition-scan.pdf").click()
+    row(app, "deposition-scan.pdf").find_element("css selector", "button").click()
     app.find("document-view")
 
     seen = []
 
     def recognised():
         status = app.find("ocr-status")
+        # The state first, then the text: once the state reads "done" the text
+        # read after it is the finished one (the state never leaves "done").
+        done = status.get_attribute("data-ocr-state") == "done"
         text = status.text
         if not seen or seen[-1] != text:
             seen.append(text)
-        return status.get_attribute("data-ocr-state") == "done"
+        return done
 
     wait_for(recognised, timeout=180, what="the scan recognised")
     assert seen[-1].startswith("Text recognised, confidence "), seen

@@ -53,7 +53,7 @@ def test_the_compliance_report_is_saved_from_settings_and_from_a_client(app):
     # Ada's own report, from her page: her matter, nothing of Bruno's.
     app.click("nav-clients")
     rows = wait_for(lambda: [r for r in app.find_all("client-row") if "Ada" in r.text], what="Ada's row")
-    rows[0].click()
+    rows[0].find_element("css selector", "button").click()
     client_out = exports / "ada.json"
     app.click("client-report")
     app.file_dialog("Save the compliance report", client_out, save=True)

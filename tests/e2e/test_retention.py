@@ -22,7 +22,7 @@ def test_a_closed_matter_is_destroyed_with_approval_and_certified(app):
     app.click("add-policy")
     wait_for(lambda: "Test - 1 month" in app.text("policies"), what="the new policy")
     app.click("nav-matters")
-    wait_for(lambda: app.find_all("matter-row"), what="the matter list")[0].click()
+    wait_for(lambda: app.find_all("matter-row"), what="the matter list")[0].find_element("css selector", "button").click()
     app.select("matter-policy", text="Test - 1 month after closing")
     closed = (datetime.date.today() - datetime.timedelta(days=70)).isoformat()
     app.type("close-on", closed)

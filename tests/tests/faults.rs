@@ -718,7 +718,25 @@ fn scenarios() -> Vec<Scenario> {
                     "{ctx}: no backup left ({})",
                     r.stderr
                 );
-                lab.run(PASS, &["backup", "run", "--check-all"]).ok();
+                let next = lab.run(PASS, &["backup", "run", "--check-all"]);
+                // A panic inside the repository code leaves its place in
+                // the incident log (no client data): shown to find it.
+                let incidents = std::fs::read_to_string(
+                    lab.home.path().join(".local/state/matterbox/incidents.log"),
+                )
+                .unwrap_or_default();
+                assert_eq!(
+                    next.code,
+                    0,
+                    "{ctx}: the next backup after it failed: {}\nincident log:\n{}",
+                    next.stderr,
+                    incidents
+                        .lines()
+                        .rev()
+                        .take(20)
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                );
                 lab.assert_no_plaintext(&[], ctx);
             },
         },

@@ -1,9 +1,22 @@
 // Small display helpers shared by the views.
 
+// Dates: one format everywhere, ISO 8601 (2026-12-05), shown and typed the
+// same way on every screen. A locale's short form ("12/05/2026") reads as
+// December in one country and May in the next; a lawyer's deadlines cannot
+// depend on which. Times add the 24-hour clock: "2026-12-05 14:03".
+
+/** What a date field asks for, shown as its placeholder. */
+export const DATE_PATTERN = "YYYY-MM-DD";
+/** What a date-and-time field asks for. */
+export const DATE_TIME_PATTERN = "YYYY-MM-DD HH:MM";
+
+const pad = (n: number) => String(n).padStart(2, "0");
+
 function ymd(d: Date): string {
-  const pad = (n: number) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
+
+const DAY_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
 export function today(): string {
   return ymd(new Date());
@@ -13,6 +26,75 @@ export function today(): string {
 export function tomorrow(from: Date = new Date()): string {
   const d = new Date(from.getFullYear(), from.getMonth(), from.getDate() + 1);
   return ymd(d);
+}
+
+/**
+ * A date as every screen shows it: "2026-12-05". Takes a stored day
+ * ("2026-12-05", shown as it is: a day has no time zone), a stored timestamp
+ * (its day in the user's time zone) or a `Date`. Empty gives "—"; anything
+ * unreadable is shown as it came rather than hidden.
+ */
+export function formatDate(value: string | Date | null | undefined): string {
+  if (value === null || value === undefined || value === "") return "—";
+  if (typeof value === "string" && DAY_ONLY.test(value)) return value;
+  const d = typeof value === "string" ? new Date(value) : value;
+  if (Number.isNaN(d.getTime())) return String(value);
+  return ymd(d);
+}
+
+/** A moment as every screen shows it, in the user's time zone: "2026-12-05 14:03". */
+export function formatDateTime(value: string | Date | null | undefined): string {
+  if (value === null || value === undefined || value === "") return "—";
+  const d = typeof value === "string" ? new Date(value) : value;
+  if (Number.isNaN(d.getTime())) return String(value);
+  return `${ymd(d)} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+
+/**
+ * A valid day spelled out, "Saturday 5 December 2026": shown under a date
+ * field so a slip of a digit is seen before it is saved.
+ */
+export function spelledOut(isoDay: string): string {
+  const [y, m, d] = isoDay.split("-").map(Number);
+  const date = new Date(y ?? 0, (m ?? 1) - 1, d ?? 1);
+  return `${WEEKDAYS[date.getDay()]} ${date.getDate()} ${MONTHS[date.getMonth()]} ${date.getFullYear()}`;
+}
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
+
+/**
+ * Reads a typed date. Only year-month-day is taken (single-digit months and
+ * days are padded: "2026-3-7" is "2026-03-07"); days that do not exist
+ * ("2026-02-30") and days outside `min`..`max` are refused with a sentence
+ * that says what to write instead.
+ */
+export function parseDate(text: string, limits: { min?: string; max?: string } = {}): Parsed<string> {
+  const m = /^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$/.exec(text);
+  if (!m) return { ok: false, message: `Write the date as ${DATE_PATTERN}, for example ${today()}.` };
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(y, mo - 1, d);
+  if (mo < 1 || mo > 12 || date.getFullYear() !== y || date.getMonth() !== mo - 1 || date.getDate() !== d) {
+    return { ok: false, message: `There is no such day: ${text.trim()}.` };
+  }
+  const value = `${m[1]}-${pad(mo)}-${pad(d)}`;
+  if (limits.min && value < limits.min) return { ok: false, message: `The date must be ${limits.min} or later.` };
+  if (limits.max && value > limits.max) return { ok: false, message: `The date must be ${limits.max} or earlier.` };
+  return { ok: true, value };
+}
+
+/** Reads a typed date and time ("2026-12-05 14:03", a "T" also taken), in the user's time zone. */
+export function parseDateTime(text: string): Parsed<Date> {
+  const m = /^\s*(\d{4}-\d{1,2}-\d{1,2})[ T](\d{1,2}):(\d{2})\s*$/.exec(text);
+  if (!m) return { ok: false, message: `Write the date and time as ${DATE_TIME_PATTERN}, for example ${formatDateTime(new Date())}.` };
+  const day = parseDate(m[1] ?? "");
+  if (!day.ok) return day;
+  const [h, min] = [Number(m[2]), Number(m[3])];
+  if (h > 23 || min > 59) return { ok: false, message: `There is no such time: ${m[2]}:${m[3]}.` };
+  const [y, mo, d] = day.value.split("-").map(Number);
+  return { ok: true, value: new Date(y ?? 0, (mo ?? 1) - 1, d ?? 1, h, min) };
 }
 
 export function lockMessage(reason: string): string {
@@ -42,14 +124,6 @@ export function size(bytes: number): string {
     i += 1;
   }
   return `${n < 10 ? n.toFixed(1) : Math.round(n)} ${units[i]}`;
-}
-
-/** The date part of a stored timestamp, in the user's time zone. */
-export function day(timestamp: string): string {
-  const d = new Date(timestamp);
-  if (Number.isNaN(d.getTime())) return timestamp.slice(0, 10);
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
 
 /**

@@ -127,6 +127,9 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 
 export const api = {
   appStatus: () => call<AppStatus>("app_status"),
+  /** Warnings about changes saved but not completely tidied up after
+   * (each given once). */
+  warnings: () => call<string[]>("app_warnings"),
   createVault: (name: string, passphrase: string) => call<CreatedVault>("vault_create", { name, passphrase }),
   unlock: (path: string, passphrase: string) => call<VaultInfo>("vault_unlock", { path, passphrase }),
   recover: (path: string, recoveryKey: string, newPassphrase: string) =>
@@ -287,6 +290,11 @@ export const api = {
   ) => call<VaultInfo>("restore_backup", { from, storeKey, snapshot, name, recoveryKey, newPassphrase }),
 };
 
+/** The backend kept a warning for the user (`api.warnings` has it). */
+export function onWarnings(callback: () => void): Promise<UnlistenFn> {
+  return listen("app-warnings", () => callback());
+}
+
 /** A backup or restore drill started or ended. */
 export function onBackupChanged(callback: () => void): Promise<UnlistenFn> {
   return listen("backup-changed", () => callback());
@@ -318,6 +326,19 @@ export function onInboxIngested(callback: (event: IngestedEvent) => void): Promi
 /** Called when files are dropped on the window (staged by the backend). */
 export function onFilesDropped(callback: (event: FilesDroppedEvent) => void): Promise<UnlistenFn> {
   return listen<FilesDroppedEvent>("files-dropped", (e) => callback(e.payload));
+}
+
+/**
+ * Called with true when files are dragged over the window and false when
+ * they leave it or are dropped (the window's own drag events).
+ */
+export async function onDragging(callback: (over: boolean) => void): Promise<UnlistenFn> {
+  const off = await Promise.all([
+    listen("tauri://drag-enter", () => callback(true)),
+    listen("tauri://drag-leave", () => callback(false)),
+    listen("tauri://drag-drop", () => callback(false)),
+  ]);
+  return () => off.forEach((u) => u());
 }
 
 /** Called whenever the backend locks the vault (user, idle, sleep, screen lock). */

@@ -49,12 +49,15 @@ describe("Documents", () => {
           stored = [...stored, doc(2, "copy.pdf")];
           return { imported: [doc(2, "copy.pdf")], problems: [], warnings: [] };
         }
+        if ((a.tokens as number[])[0] === 2) {
+          return {
+            imported: [],
+            problems: [{ token: 2, name: "copy.pdf", duplicate: true, message: "This matter already holds the same content as document 1." }],
+            warnings: [],
+          };
+        }
         stored = [doc(1, "lease.pdf")];
-        return {
-          imported: [doc(1, "lease.pdf")],
-          problems: [{ token: 2, name: "copy.pdf", duplicate: true, message: "This matter already holds the same content as document 1." }],
-          warnings: ["\u201clease.pdf\u201d is named as a PDF but its content is a PNG image."],
-        };
+        return { imported: [doc(1, "lease.pdf")], problems: [], warnings: ["\u201clease.pdf\u201d is named as a PDF but its content is a PNG image."] };
       }
       if (cmd === "plugin:event|listen") return 1;
       return null;
@@ -64,9 +67,12 @@ describe("Documents", () => {
     expect(byTestId("documents-empty").textContent).toContain("No documents yet");
 
     byTestId("import-documents").click();
-    await tick();
-    await tick();
-    expect(imports[0]).toEqual({ matterId: 7, tokens: [1, 2], allowDuplicate: false });
+    for (let i = 0; i < 6; i++) await tick();
+    // One file per call, so a Cancel between two leaves nothing half-done.
+    expect(imports.slice(0, 2)).toEqual([
+      { matterId: 7, tokens: [1], allowDuplicate: false },
+      { matterId: 7, tokens: [2], allowDuplicate: false },
+    ]);
     expect(byTestId("import-done").textContent).toContain("Imported 1 document");
     expect(byTestId("import-problem").textContent).toContain("same content");
     expect(byTestId("import-warning").textContent).toContain("lease.pdf");
@@ -75,7 +81,7 @@ describe("Documents", () => {
     byTestId("keep-both").click();
     await tick();
     await tick();
-    expect(imports[1]).toEqual({ matterId: 7, tokens: [2], allowDuplicate: true });
+    expect(imports[2]).toEqual({ matterId: 7, tokens: [2], allowDuplicate: true });
     expect(document.querySelector('[data-testid="import-problem"]')).toBeNull();
     // The next import's warnings replace the last one's.
     expect(document.querySelector('[data-testid="import-warning"]')).toBeNull();
@@ -140,5 +146,49 @@ describe("Documents", () => {
     await tick();
     expect(document.querySelector('[data-testid="share-passphrase"]')).toBeNull();
     unmount(c);
+  });
+
+  it("shows which file of how many is being encrypted, and Cancel stops before the next", async () => {
+    const asked: number[] = [];
+    let stored: DocumentSummary[] = [];
+    // Each import waits until the test lets it finish.
+    let finish: (() => void) | null = null;
+    mockIPC(async (cmd, args) => {
+      const a = args as Record<string, unknown>;
+      if (cmd === "document_list") return stored;
+      if (cmd === "document_pick") return [1, 2, 3, 4].map((token) => ({ token, name: `scan-${token}.pdf` }));
+      if (cmd === "share_list") return [];
+      if (cmd === "document_import_staged") {
+        const token = (a.tokens as number[])[0] as number;
+        asked.push(token);
+        await new Promise<void>((r) => (finish = r));
+        const d = doc(token, `scan-${token}.pdf`);
+        stored = [...stored, d];
+        return { imported: [d], problems: [], warnings: [] };
+      }
+      if (cmd === "plugin:event|listen") return 1;
+      return null;
+    });
+    const view = mount(Documents, { target: document.body, props: { matterId: 7 } });
+    await tick();
+    byTestId("import-documents").click();
+    for (let i = 0; i < 4; i++) await tick();
+    expect(byTestId("import-progress").textContent).toContain("Encrypting scan-1.pdf (1 of 4)");
+    (finish as unknown as () => void)();
+    for (let i = 0; i < 4; i++) await tick();
+    expect(byTestId("import-progress").textContent).toContain("Encrypting scan-2.pdf (2 of 4)");
+    expect((document.querySelector("progress") as HTMLProgressElement).value).toBe(1);
+
+    // Cancel while the second file is being encrypted: it completes, no more start.
+    byTestId("import-cancel").click();
+    for (let i = 0; i < 2; i++) await tick();
+    expect(byTestId("import-cancel").textContent).toBe("Cancelling…");
+    (finish as unknown as () => void)();
+    for (let i = 0; i < 6; i++) await tick();
+    expect(asked).toEqual([1, 2]);
+    expect(document.querySelector('[data-testid="import-progress"]')).toBeNull();
+    expect(byTestId("import-done").textContent).toBe("Imported 2 documents, encrypted. Cancelled: the other 2 files were not imported.");
+    expect(document.querySelectorAll('[data-testid="document-row"]').length).toBe(2);
+    unmount(view);
   });
 });
