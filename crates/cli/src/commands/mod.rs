@@ -15,4 +15,5 @@ pub(crate) mod policy;
 pub(crate) mod report;
 pub(crate) mod request;
 pub(crate) mod retention;
+pub(crate) mod search;
 pub(crate) mod vault;
