@@ -46,10 +46,13 @@ def test_a_scanned_pdf_is_recognised_and_found_on_its_page(app):
 
     def recognised():
         status = app.find("ocr-status")
+        # The state before its text: both change in one render, so a text
+        # read after "done" is the final one (the other order races).
+        done = status.get_attribute("data-ocr-state") == "done"
         text = status.text
         if not seen or seen[-1] != text:
             seen.append(text)
-        return status.get_attribute("data-ocr-state") == "done"
+        return done
 
     wait_for(recognised, timeout=180, what="the scan recognised")
     assert seen[-1].startswith("Text recognised, confidence "), seen
