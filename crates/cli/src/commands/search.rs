@@ -14,6 +14,7 @@ use crate::shown::shown;
 #[command(
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true,
+    disable_help_subcommand = true,
     after_help = "The search language:
   lease boundary         both words (whole words; case and accents ignored)
   \"quiet enjoyment\"      the words together, in this order
