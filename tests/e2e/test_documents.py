@@ -141,6 +141,15 @@ def test_import_preview_search_and_export_in_the_app(app):
     app.screenshot("search-saved")
     app.type("search-text", "zircon")
     wait_for(lambda: "letter.txt" in app.text("search-hit"), what="the letter found")
+    # Opening a hit marks its words in the preview.
+    app.find("search-hit").find_element("css selector", "button").click()
+    wait_for(lambda: [m.text for m in app.driver.find_elements(
+        "css selector", '[data-testid="preview-text"] mark')] == ["zircon"], what="the word marked")
+    app.click("close-document")
+    # Back on the search screen, the saved search is still listed (from the vault).
+    app.click("nav-search")
+    wait_for(lambda: [e.text for e in app.find_all("saved-search-run")] == ["Survey, no letters"],
+             what="the saved search listed again")
     app.click("saved-search-run")
     wait_for(lambda: app.find("search-text").get_property("value") == "zircon OR hedge -ottoline",
              what="the saved words back in the box")

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseTags, size, snippetParts, tomorrow } from "./format";
+import { markWords, parseTags, size, snippetParts, tomorrow } from "./format";
 
 describe("format", () => {
   it("sizes read like a file manager's", () => {
@@ -28,5 +28,23 @@ describe("format", () => {
 
   it("tags are split on commas and trimmed", () => {
     expect(parseTags(" signed, estate ,, ")).toEqual(["signed", "estate"]);
+  });
+});
+
+describe("markWords", () => {
+  it("marks whole words, case ignored, and nothing else", () => {
+    expect(markWords("Zanzibar and zanzibars; ZANZIBAR.", ["Zanzibar"])).toEqual([
+      { text: "Zanzibar", hit: true },
+      { text: " and zanzibars; ", hit: false },
+      { text: "ZANZIBAR", hit: true },
+      { text: ".", hit: false },
+    ]);
+    // Signs in a word are text, never a pattern.
+    expect(markWords("a bb c", ["b.", "c"])).toEqual([
+      { text: "a bb ", hit: false },
+      { text: "c", hit: true },
+    ]);
+    expect(markWords("Zürich", ["zürich"])).toEqual([{ text: "Zürich", hit: true }]);
+    expect(markWords("text", [])).toEqual([{ text: "text", hit: false }]);
   });
 });
