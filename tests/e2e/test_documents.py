@@ -160,6 +160,9 @@ def test_import_preview_search_and_export_in_the_app(app):
     hit = app.find("search-hit")
     hit.find_element("css selector", "button").click()
     assert app.text("document-title") == "boundary-survey.pdf"
+    # The hit's word is marked on the PDF's page (its text layer).
+    wait_for(lambda: int(app.find("preview").get_attribute("data-marks") or 0) >= 1, what="the word marked")
+    app.screenshot("search-hit-opened")
 
     # Export through the save dialog: the decrypted copy is byte for byte.
     out = app.data_dir / "exported" / "survey-copy.pdf"
