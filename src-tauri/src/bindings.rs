@@ -41,6 +41,7 @@ fn export_all(dir: &Path) {
     SearchHit::export_all(&cfg).unwrap();
     SearchPage::export_all(&cfg).unwrap();
     SearchSort::export_all(&cfg).unwrap();
+    matterbox_core::domain::search::SavedSearch::export_all(&cfg).unwrap();
     matterbox_core::DoctorReport::export_all(&cfg).unwrap();
     crate::inbox::InboxStatus::export_all(&cfg).unwrap();
     crate::inbox::IngestedEvent::export_all(&cfg).unwrap();

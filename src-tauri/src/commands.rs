@@ -22,7 +22,7 @@ use matterbox_core::domain::requests::{
     Mark, PauseReason, RequestInput, RequestStatus, WithholdReason,
 };
 use matterbox_core::domain::retention::{DueItem, Hold, HoldTarget, Policy, PolicyInput};
-use matterbox_core::domain::search::{SearchFilter, SearchPage};
+use matterbox_core::domain::search::{SavedSearch, SearchFilter, SearchPage};
 use matterbox_core::domain::shares::Share;
 use matterbox_core::domain::{
     Client, ClientInput, ClientPatch, Matter, MatterFilter, MatterInput, MatterPatch,
@@ -675,6 +675,26 @@ pub async fn document_search(
     filter: SearchFilter,
 ) -> Res<SearchPage> {
     state.with_session(|s| s.search(&text, &filter))
+}
+
+#[tauri::command]
+pub async fn saved_search_list(state: State<'_, AppState>) -> Res<Vec<SavedSearch>> {
+    state.with_session(|s| s.saved_searches())
+}
+
+/// Keeps a search under a name (replacing the one of that name).
+#[tauri::command]
+pub async fn saved_search_save(
+    state: State<'_, AppState>,
+    name: String,
+    query: String,
+) -> Res<SavedSearch> {
+    state.with_session(|s| s.save_search(&name, &query))
+}
+
+#[tauri::command]
+pub async fn saved_search_forget(state: State<'_, AppState>, id: i64) -> Res<()> {
+    state.with_session(|s| s.forget_saved_search(id))
 }
 
 /// Checks the documents against their encrypted files; with `fix`,

@@ -124,8 +124,46 @@ def test_import_preview_search_and_export_in_the_app(app):
     assert app.text("search-count") == "1 document matches"
     assert not app.driver.find_elements("css selector", '[data-testid="search-more"]')
     app.screenshot("12-search")
+
+    # Results as you type: an operator changes the count, no button pressed.
+    app.type("search-text", "zircon OR hedge")
+    wait_for(lambda: app.text("search-count") == "2 documents match", what="either word, as typed")
+    app.type("search-text", "zircon OR hedge -ottoline")
+    wait_for(lambda: app.text("search-count") == "1 document matches", what="the letter left out, as typed")
+    assert "boundary-survey.pdf" in app.text("search-hit")
+    # The syntax help lists the operators.
+    app.click("search-syntax-toggle")
+    assert "NEAR(notice cure, 5)" in app.text("search-syntax")
+    # A search saved under a name, listed, and run again later.
+    app.type("save-search-name", "Survey, no letters")
+    app.click("save-search")
+    wait_for(lambda: [e.text for e in app.find_all("saved-search-run")] == ["Survey, no letters"],
+             what="the saved search listed")
+    app.screenshot("search-saved")
+    app.type("search-text", "zircon")
+    wait_for(lambda: "letter.txt" in app.text("search-hit"), what="the letter found")
+    # Opening a hit marks its words in the preview.
+    app.find("search-hit").find_element("css selector", "button").click()
+    wait_for(lambda: [m.text for m in app.driver.find_elements(
+        "css selector", '[data-testid="preview-text"] mark')] == ["zircon"], what="the word marked")
+    app.click("close-document")
+    # Back on the search screen, the saved search is still listed (from the vault).
+    app.click("nav-search")
+    wait_for(lambda: [e.text for e in app.find_all("saved-search-run")] == ["Survey, no letters"],
+             what="the saved search listed again")
+    app.click("saved-search-run")
+    wait_for(lambda: app.find("search-text").get_property("value") == "zircon OR hedge -ottoline",
+             what="the saved words back in the box")
+    wait_for(lambda: "boundary-survey.pdf" in app.text("search-hit"), what="the saved search's hit")
+    assert app.text("search-count") == "1 document matches"
+    saved = app.invoke("saved_search_list")["ok"]
+    assert [(s["name"], s["query"]) for s in saved] == [("Survey, no letters", "zircon OR hedge -ottoline")]
+    hit = app.find("search-hit")
     hit.find_element("css selector", "button").click()
     assert app.text("document-title") == "boundary-survey.pdf"
+    # The hit's word is marked on the PDF's page (its text layer).
+    wait_for(lambda: int(app.find("preview").get_attribute("data-marks") or 0) >= 1, what="the word marked")
+    app.screenshot("search-hit-opened")
 
     # Export through the save dialog: the decrypted copy is byte for byte.
     out = app.data_dir / "exported" / "survey-copy.pdf"

@@ -72,3 +72,17 @@ def test_a_scanned_pdf_is_recognised_and_found_on_its_page(app):
     assert app.text("hit-page") == "page 3"
     assert "Zanzibar" in app.text("snippet")
     app.screenshot("ocr-search")
+
+    # Opening the hit opens the preview at its page: page 3 drawn and
+    # scrolled into view.
+    hit.find_element("css selector", "button").click()
+    preview = app.find("preview")
+    wait_for(lambda: preview.get_attribute("data-focus-page") == "3"
+             and int(preview.get_attribute("data-pages-shown") or 0) >= 3, what="page 3 drawn")
+    wait_for(lambda: app.driver.execute_script(
+        """
+        const page = document.querySelectorAll('[data-testid="pdf-page"]')[2];
+        const box = page.getBoundingClientRect();
+        return box.top < window.innerHeight && box.bottom > 0 && box.top > -box.height / 2;
+        """), what="page 3 in view")
+    app.screenshot("ocr-hit-opened")

@@ -22,7 +22,7 @@ use commands::backup::{BackupCmd, backup_cmd};
 use commands::client::{ClientCmd, client_cmd};
 use commands::conflict::{ConflictCmd, conflict_cmd};
 use commands::consent::{ConsentCmd, consent_cmd};
-use commands::doc::{DocCmd, SortArg, doc_cmd, search_cmd};
+use commands::doc::{DocCmd, doc_cmd};
 use commands::inbox::{InboxCmd, inbox_cmd};
 use commands::incident::{IncidentCmd, incident_cmd};
 use commands::matter::{MatterCmd, matter_cmd};
@@ -32,6 +32,7 @@ use commands::report::{ReportArgs, report_cmd};
 use commands::request::{RequestCmd, request_cmd};
 use commands::retention::{RetentionCmd, retention_cmd};
 use commands::share::{ShareCmd, share_cmd};
+use commands::search::{SearchArgs, search_cmd};
 use commands::vault::{VaultCmd, vault_cmd};
 use ctx::Ctx;
 use failure::{Outcome, describe, exit};
@@ -109,38 +110,9 @@ enum Command {
     /// court, and the record of what was shared with whom.
     #[command(subcommand)]
     Share(ShareCmd),
-    /// Search document titles, file names and text.
-    Search {
-        /// Words to find (all of them; the last may be the start of a word).
-        text: String,
-        /// Only in this matter (its number).
-        #[arg(long)]
-        matter: Option<String>,
-        /// Only in this client's matters.
-        #[arg(long)]
-        client: Option<i64>,
-        /// Only documents with this tag.
-        #[arg(long)]
-        tag: Option<String>,
-        /// Only documents added on or after this date (YYYY-MM-DD).
-        #[arg(long, value_name = "DATE")]
-        from: Option<String>,
-        /// Only documents added on or before this date (YYYY-MM-DD).
-        #[arg(long, value_name = "DATE")]
-        to: Option<String>,
-        /// How many matches to show (from --offset on).
-        #[arg(long, default_value = "50")]
-        limit: u32,
-        /// Skip this many matches (the next page starts at offset + limit).
-        #[arg(long, default_value = "0")]
-        offset: u64,
-        /// Show every match (ignores --limit and --offset).
-        #[arg(long, conflicts_with_all = ["limit", "offset"])]
-        all: bool,
-        /// Order of the matches: best match first, newest first, or by title.
-        #[arg(long, value_enum, default_value = "best")]
-        sort: SortArg,
-    },
+    /// Search documents (titles, file names, tags, notes, text) in the
+    /// search language; keep, list, run and forget saved searches.
+    Search(SearchArgs),
     /// Vault settings.
     #[command(subcommand)]
     Settings(SettingsCmd),
@@ -263,32 +235,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Report(args) => report_cmd(&ctx, args),
         Command::Doc(cmd) => doc_cmd(&ctx, cmd),
         Command::Share(cmd) => share_cmd(&ctx, cmd),
-        Command::Search {
-            text,
-            matter,
-            client,
-            tag,
-            from,
-            to,
-            limit,
-            offset,
-            all,
-            sort,
-        } => search_cmd(
-            &ctx,
-            &text,
-            matter,
-            matterbox_core::domain::search::SearchFilter {
-                client_id: client,
-                tag,
-                added_from: from,
-                added_to: to,
-                limit: Some(if all { u32::MAX } else { limit }),
-                offset: Some(if all { 0 } else { offset }),
-                sort: Some(sort.into()),
-                ..Default::default()
-            },
-        ),
+        Command::Search(args) => search_cmd(&ctx, args),
         Command::Settings(cmd) => settings_cmd(&ctx, cmd),
         Command::Inbox(cmd) => inbox_cmd(&ctx, cmd),
         Command::Retention(cmd) => retention_cmd(&ctx, cmd),

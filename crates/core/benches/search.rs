@@ -132,7 +132,7 @@ fn main() {
             1 => format!("{} {}", words.word(), words.word()),
             _ => {
                 let w = words.word();
-                w[..w.len().min(4)].to_string()
+                format!("{}*", &w[..w.len().min(4)])
             }
         })
         .collect();
@@ -296,7 +296,7 @@ const WINDOW: i64 = 10_000;
 /// query; every match only when the window held fewer than `limit`.
 fn windowed_top(c: &rusqlite::Connection, text: &str, limit: i64) -> Vec<i64> {
     const SCORE: &str = "bm25(document_search, 5.0, 2.0, 1.0, 3.0, 1.0)";
-    let query = search::to_query(text).expect("query");
+    let query = search::Query::parse(text).fts_must().expect("query");
     let pass = |q: &str, after: i64| -> Vec<(i64, f64)> {
         let mut st = c
             .prepare_cached(&format!(

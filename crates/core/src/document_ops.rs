@@ -12,6 +12,7 @@ use matterbox_domain::documents::{
     self, DocumentPatch, DocumentSummary, Shelf, VersionInfo, VersionKey,
 };
 use matterbox_domain::matters;
+use matterbox_domain::saved_searches::{self, Saved, SavedSearch};
 use matterbox_domain::search::{self, SearchFilter, SearchPage, TextStatus};
 use matterbox_extract::{Extraction, Kind};
 use matterbox_vault::KeyPurpose;
@@ -965,19 +966,75 @@ impl Session {
     /// search is recorded (how many documents match, which page was shown,
     /// never the words searched for).
     pub fn search(&mut self, text: &str, filter: &SearchFilter) -> Result<SearchPage> {
+        self.audited_search(text, filter, None)
+    }
+
+    /// A search, recorded with its counts (and the saved search it ran).
+    fn audited_search(
+        &mut self,
+        text: &str,
+        filter: &SearchFilter,
+        saved: Option<i64>,
+    ) -> Result<SearchPage> {
         let object = self.vault_object();
         self.write(|tx, rec| {
             let page = search::search(tx, text, filter)?;
-            rec.record(
-                "documents_searched",
-                &object,
-                json!({
-                    "results": page.total,
-                    "offset": page.offset,
-                    "shown": page.hits.len(),
-                }),
-            )?;
+            let mut details = json!({
+                "results": page.total,
+                "offset": page.offset,
+                "shown": page.hits.len(),
+            });
+            if let Some(id) = saved {
+                details["saved_search"] = json!(id);
+            }
+            rec.record("documents_searched", &object, details)?;
             Ok(page)
+        })
+    }
+
+    /// Keeps a search under a name (replacing the query of a saved search
+    /// of that name). Audited by id, never the name or the words.
+    pub fn save_search(&mut self, name: &str, query: &str) -> Result<SavedSearch> {
+        self.write(|tx, rec| {
+            let (id, replaced) = match saved_searches::save(tx, name, query)? {
+                Saved::New(id) => (id, false),
+                Saved::Replaced(id) => (id, true),
+            };
+            rec.record(
+                "search_saved",
+                &format!("saved_search:{id}"),
+                json!({ "replaced": replaced }),
+            )?;
+            Ok(saved_searches::get(tx, id)?)
+        })
+    }
+
+    /// Every saved search, by name (a list, not audited).
+    pub fn saved_searches(&self) -> Result<Vec<SavedSearch>> {
+        Ok(saved_searches::list(&self.conn)?)
+    }
+
+    /// The saved search of a name (case ignored; not audited).
+    pub fn saved_search_named(&self, name: &str) -> Result<SavedSearch> {
+        Ok(saved_searches::by_name(&self.conn, name)?)
+    }
+
+    /// Runs a saved search: a page of its matches, audited as any search
+    /// is (with the saved search's id).
+    pub fn run_saved_search(&mut self, id: i64, filter: &SearchFilter) -> Result<SearchPage> {
+        let saved = saved_searches::get(&self.conn, id)?;
+        self.audited_search(&saved.query, filter, Some(id))
+    }
+
+    /// Forgets a saved search (its row is deleted and zeroed).
+    pub fn forget_saved_search(&mut self, id: i64) -> Result<()> {
+        self.write(|tx, rec| {
+            saved_searches::forget(tx, id)?;
+            rec.record(
+                "saved_search_forgotten",
+                &format!("saved_search:{id}"),
+                json!({}),
+            )
         })
     }
 

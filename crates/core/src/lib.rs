@@ -75,6 +75,7 @@ pub mod domain {
     }
 
     pub mod search {
+        pub use matterbox_domain::saved_searches::SavedSearch;
         pub use matterbox_domain::search::{
             SearchFilter, SearchHit, SearchPage, SearchSort, TextStatus,
         };

@@ -382,7 +382,10 @@ impl Session {
                         sort: Some(search::SearchSort::Added),
                         ..Default::default()
                     };
-                    let page = match search::search(tx, spelling, &filter) {
+                    // A name is words, never operators (`Smith-Jones`
+                    // excludes nothing).
+                    let words = search::Query::words(spelling);
+                    let page = match search::search_query(tx, &words, &filter) {
                         Ok(p) => p,
                         // A spelling with no searchable word (only signs) finds nothing.
                         Err(DomainError::Validation { .. }) => break,

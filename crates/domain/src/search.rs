@@ -1,13 +1,18 @@
 //! Full-text search over documents: titles, file names, extracted text, tags and notes,
 //! in an FTS5 index inside the encrypted database.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::{DomainError, validation};
 
+mod query;
 mod snippet;
+
+use query::Field;
+pub use query::Query;
 
 /// Whether a document's text could be indexed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -221,40 +226,83 @@ pub fn erase(conn: &Connection, document_ids: &[i64]) -> Result<Erased, DomainEr
     Ok(Erased::Rewritten)
 }
 
-/// The terms of what a user typed: its runs of letters and digits.
-fn terms(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-/// Turns what a user typed into an FTS5 query of quoted terms, all of
-/// which must match (prefix match on the last). Operators in the input
-/// are treated as text, so no input is a syntax error.
-pub fn to_query(text: &str) -> Option<String> {
-    let terms: Vec<String> = terms(text).iter().map(|t| format!("\"{t}\"")).collect();
-    if terms.is_empty() {
-        return None;
-    }
-    let mut q = terms.join(" ");
-    q.push('*');
-    Some(q)
-}
-
 /// How a match scores: titles weigh most, then tags and notes, file names,
 /// and the text, extracted or recognised alike (lower is better). Every score a search compares comes
 /// from this one expression over the whole query.
 const SCORE: &str = "bm25(document_search, 5.0, 2.0, 1.0, 3.0, 1.0)";
 
-/// The filters every query applies; `d` is the document, `m` its matter.
-const FILTERS: &str = "d.trashed_at IS NULL
-           AND (?2 IS NULL OR m.id = ?2)
-           AND (?3 IS NULL OR m.client_id = ?3)
-           AND (?4 IS NULL OR EXISTS (SELECT 1 FROM document_tags t
-                WHERE t.document_id = d.id AND t.tag = ?4 COLLATE NOCASE))
-           AND (?5 IS NULL OR d.created_at >= ?5)
-           AND (?6 IS NULL OR d.created_at < date(?6, '+1 day'))";
+/// The conditions a search puts on the documents (`d`, its matter `m`):
+/// the caller's filter and the query's fields, each with its values.
+fn conditions(
+    filter: &SearchFilter,
+    tag: Option<&str>,
+    query: &Query,
+) -> (Vec<String>, Vec<Value>) {
+    let mut sql = vec!["d.trashed_at IS NULL".to_string()];
+    let mut values = Vec::new();
+    let mut add = |condition: &str, args: Vec<Value>, negated: bool| {
+        sql.push(if negated {
+            format!("NOT ({condition})")
+        } else {
+            condition.to_string()
+        });
+        values.extend(args);
+    };
+    const TAG: &str = "EXISTS (SELECT 1 FROM document_tags t
+                WHERE t.document_id = d.id AND t.tag = ? COLLATE NOCASE)";
+    const FROM: &str = "d.created_at >= ?";
+    const TO: &str = "d.created_at < date(?, '+1 day')";
+    let text = |s: &str| Value::Text(s.to_string());
+    if let Some(id) = filter.matter_id {
+        add("m.id = ?", vec![Value::Integer(id)], false);
+    }
+    if let Some(id) = filter.client_id {
+        add("m.client_id = ?", vec![Value::Integer(id)], false);
+    }
+    if let Some(t) = tag {
+        add(TAG, vec![text(t)], false);
+    }
+    if let Some(d) = &filter.added_from {
+        add(FROM, vec![text(d)], false);
+    }
+    if let Some(d) = &filter.added_to {
+        add(TO, vec![text(d)], false);
+    }
+    for f in &query.filters {
+        match &f.field {
+            Field::Tag(t) => add(TAG, vec![text(t)], f.negated),
+            Field::Client(name) => add(
+                "EXISTS (SELECT 1 FROM clients c WHERE c.id = m.client_id
+                    AND (c.name LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM client_aliases a
+                         WHERE a.client_id = c.id AND a.alias LIKE ? ESCAPE '\\')))",
+                vec![
+                    text(&crate::like_pattern(name)),
+                    text(&crate::like_pattern(name)),
+                ],
+                f.negated,
+            ),
+            Field::Matter(m) => add(
+                "(m.number = ? COLLATE NOCASE OR m.title LIKE ? ESCAPE '\\')",
+                vec![text(m), text(&crate::like_pattern(m))],
+                f.negated,
+            ),
+            Field::Added { from, to } => {
+                let mut parts = Vec::new();
+                let mut args = Vec::new();
+                if let Some(d) = from {
+                    parts.push(FROM);
+                    args.push(text(&d.to_string()));
+                }
+                if let Some(d) = to {
+                    parts.push(TO);
+                    args.push(text(&d.to_string()));
+                }
+                add(&parts.join(" AND "), args, f.negated);
+            }
+        }
+    }
+    (sql, values)
+}
 
 /// The hits a search returns when the caller names no limit.
 pub const DEFAULT_LIMIT: u32 = 50;
@@ -278,7 +326,7 @@ impl SearchSort {
     /// The ORDER BY of the page query; `score` is only computed for `Best`.
     fn order_by(self) -> &'static str {
         match self {
-            SearchSort::Best => "score, s.rowid",
+            SearchSort::Best => "score, d.id",
             SearchSort::Added => "d.created_at DESC, d.id DESC",
             SearchSort::Title => "d.title COLLATE NOCASE, d.id",
         }
@@ -297,9 +345,10 @@ pub struct SearchPage {
     pub hits: Vec<SearchHit>,
 }
 
-/// One page of the documents matching what the user typed, in the order
-/// asked for (best first by default), each with a snippet of where it
-/// matched, and the exact number of matches.
+/// One page of the documents matching what the user typed (in the search
+/// language of [`query`]), in the order asked for (best first by
+/// default), each with a snippet of where it matched, and the exact number
+/// of matches.
 ///
 /// Every match is ranked: no window of newest documents, so paging from
 /// offset 0 to `total` reaches every match once, in a stable order (the
@@ -325,7 +374,18 @@ pub fn search(
             ),
         ));
     }
-    let query = to_query(text).ok_or_else(|| validation("query", "Type a word to search for."))?;
+    search_query(conn, &Query::parse(text), filter)
+}
+
+/// [`search`] for a query already parsed (or made of plain words).
+pub fn search_query(
+    conn: &Connection,
+    query: &Query,
+    filter: &SearchFilter,
+) -> Result<SearchPage, DomainError> {
+    if query.is_empty() {
+        return Err(validation("query", "Type a word to search for."));
+    }
     for (field, date) in [
         ("added_from", &filter.added_from),
         ("added_to", &filter.added_to),
@@ -343,33 +403,43 @@ pub fn search(
     let offset = filter.offset.unwrap_or(0);
     let offset_sql = i64::try_from(offset)
         .map_err(|_| validation("offset", format!("{offset} is past any search's end.")))?;
-    let sort = filter.sort.unwrap_or_default();
     let tag = filter
         .tag
         .as_deref()
         .map(str::trim)
         .filter(|t| !t.is_empty());
+    let (mut conditions, mut values) = conditions(filter, tag, query);
 
-    // The index drives both queries (CROSS JOIN keeps it the outer loop:
-    // otherwise SQLite may walk the documents and probe the index once per
-    // document), and walks it in ascending order only: walking it
-    // backwards costs far more with SQLCipher's memory wiping.
-    let mut count = conn.prepare_cached(&format!(
-        "SELECT count(*)
-         FROM document_search s
-         CROSS JOIN documents d ON d.id = s.rowid
-         CROSS JOIN matters m ON m.id = d.matter_id
-         WHERE document_search MATCH ?1 AND {FILTERS}"
-    ))?;
-    let filters = params![
-        query,
-        filter.matter_id,
-        filter.client_id,
-        tag,
-        filter.added_from,
-        filter.added_to,
-    ];
-    let total: i64 = count.query_row(filters, |r| r.get(0))?;
+    // With words to find, the index drives both queries (CROSS JOIN keeps
+    // it the outer loop: otherwise SQLite may walk the documents and probe
+    // the index once per document), and walks it in ascending order only:
+    // walking it backwards costs far more with SQLCipher's memory wiping.
+    // With none (only exclusions and fields), the documents do, and every
+    // one passing the filters without an excluded word matches.
+    let must = query.fts_must();
+    let from = match &must {
+        Some(m) => {
+            values.insert(0, Value::Text(m.clone()));
+            conditions.insert(0, "document_search MATCH ?".to_string());
+            "document_search s
+             CROSS JOIN documents d ON d.id = s.rowid
+             CROSS JOIN matters m ON m.id = d.matter_id"
+        }
+        None => {
+            if let Some(excluded) = query.fts_excluded() {
+                conditions.push(
+                    "d.id NOT IN (SELECT rowid FROM document_search WHERE document_search MATCH ?)"
+                        .to_string(),
+                );
+                values.push(Value::Text(excluded));
+            }
+            "documents d CROSS JOIN matters m ON m.id = d.matter_id"
+        }
+    };
+    let conditions = conditions.join(" AND ");
+    let mut count =
+        conn.prepare_cached(&format!("SELECT count(*) FROM {from} WHERE {conditions}"))?;
+    let total: i64 = count.query_row(params_from_iter(&values), |r| r.get(0))?;
     let total = u64::try_from(total).unwrap_or(0);
     if limit == 0 || offset >= total {
         return Ok(SearchPage {
@@ -379,38 +449,32 @@ pub fn search(
             hits: Vec::new(),
         });
     }
+    // Best first needs a score: with no word to find there is none, and
+    // the newest come first.
+    let sort = match filter.sort.unwrap_or_default() {
+        SearchSort::Best if must.is_none() => SearchSort::Added,
+        sort => sort,
+    };
     let score = if sort == SearchSort::Best { SCORE } else { "0" };
     let mut rank = conn.prepare_cached(&format!(
-        "SELECT s.rowid, {score} AS score
-         FROM document_search s
-         CROSS JOIN documents d ON d.id = s.rowid
-         CROSS JOIN matters m ON m.id = d.matter_id
-         WHERE document_search MATCH ?1 AND {FILTERS}
+        "SELECT d.id, {score} AS score
+         FROM {from}
+         WHERE {conditions}
          ORDER BY {}
-         LIMIT ?7 OFFSET ?8",
+         LIMIT ? OFFSET ?",
         sort.order_by()
     ))?;
+    values.push(Value::Integer(i64::from(limit)));
+    values.push(Value::Integer(offset_sql));
     let ranked: Vec<i64> = rank
-        .query_map(
-            params![
-                query,
-                filter.matter_id,
-                filter.client_id,
-                tag,
-                filter.added_from,
-                filter.added_to,
-                i64::from(limit),
-                offset_sql,
-            ],
-            |r| r.get(0),
-        )?
+        .query_map(params_from_iter(&values), |r| r.get(0))?
         .collect::<Result<_, _>>()?;
 
     // Then details and snippets for the hits shown, each read by its id.
     // A snippet is made from bounded windows of the document's columns
     // (see `snippet.rs`), never by FTS5's `snippet()` over the whole
     // document, whose cost grows with the square of a word's repetitions.
-    let mut snippets = snippet::Snippets::new(&terms(text))?;
+    let mut snippets = snippet::Snippets::new(&query.shown_words())?;
     let mut details = conn.prepare_cached(
         "SELECT d.id, d.title, m.id, m.number, c.name, d.original_name, d.created_at,
                 s.title, s.original_name, s.body, s.meta, s.ocr
@@ -577,19 +641,139 @@ mod tests {
         assert_eq!(all.hits.len(), 31);
     }
 
+    /// Each operator and field of the language changes what matches, with
+    /// the exact total; a query of exclusions or fields alone lists every
+    /// document passing them, newest first.
     #[test]
-    fn queries_are_quoted_terms() {
-        let check = |input: &str, expect: Option<&str>| {
-            assert_eq!(to_query(input).as_deref(), expect, "{input}")
-        };
-        check("lease", Some("\"lease\"*"));
-        check("  Boundary   dispute ", Some("\"Boundary\" \"dispute\"*"));
-        check(
-            "NEAR(a b) OR \"x",
-            Some("\"NEAR\" \"a\" \"b\" \"OR\" \"x\"*"),
+    fn the_language_finds_what_it_says() {
+        let (_d, conn) = db();
+        let lease = open_matter(&conn, "Lease of the mill");
+        let other_client = clients::create(
+            &conn,
+            &ClientInput {
+                name: "Bartholomew Imaginary".into(),
+                aliases: vec!["Bart Notreal".into()],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let estate = matters::open(
+            &conn,
+            &MatterInput {
+                title: "Estate".into(),
+                client_id: other_client,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .0;
+        let estate_number: String = conn
+            .query_row("SELECT number FROM matters WHERE id = ?1", [estate], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        let a = document(
+            &conn,
+            lease,
+            "Survey",
+            "the indemnity clause and quiet enjoyment",
         );
-        check("*** --", None);
-        check("Zürich", Some("\"Zürich\"*"));
+        let b = document(
+            &conn,
+            lease,
+            "Draft",
+            "an indemnification draft, enjoyment quiet",
+        );
+        let c = document(&conn, estate, "Letter", "the tenancy and the indemnity");
+        let d = document(&conn, estate, "Will", "nothing of the kind");
+        documents::update(
+            &conn,
+            c,
+            &documents::DocumentPatch {
+                tags: Some(vec!["Deed".into()]),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        for (id, at) in [
+            (a, "2025-01-15"),
+            (b, "2025-03-01"),
+            (c, "2025-06-30"),
+            (d, "2024-12-31"),
+        ] {
+            conn.execute(
+                "UPDATE documents SET created_at = ?2 || 'T10:00:00.000Z' WHERE id = ?1",
+                params![id, at],
+            )
+            .unwrap();
+        }
+        let found = |q: &str| -> Vec<i64> {
+            let page = search(&conn, q, &SearchFilter::default()).unwrap();
+            let mut ids: Vec<i64> = page.hits.iter().map(|h| h.document_id).collect();
+            assert_eq!(page.total, ids.len() as u64, "{q}");
+            ids.sort_unstable();
+            ids
+        };
+        let in_estate = format!("matter:{estate_number}");
+        let cases: Vec<(&str, Vec<i64>)> = vec![
+            ("indemnity", vec![a, c]),
+            ("indemn*", vec![a, b, c]),
+            ("indemn", vec![]),
+            ("indemn* -draft", vec![a, c]),
+            ("indemn* -title:draft", vec![a, c]),
+            ("\"quiet enjoyment\"", vec![a]),
+            ("quiet enjoyment", vec![a, b]),
+            ("tenancy OR enjoyment", vec![a, b, c]),
+            ("NEAR(indemnity enjoyment, 2)", vec![]),
+            ("NEAR(indemnity enjoyment, 5)", vec![a]),
+            ("title:survey", vec![a]),
+            ("survey", vec![a]),
+            ("tag:deed", vec![c]),
+            ("indemnity -tag:deed", vec![a]),
+            ("client:imaginary", vec![c, d]),
+            ("client:notreal indemnity", vec![c]),
+            ("-client:imaginary", vec![a, b]),
+            (&in_estate, vec![c, d]),
+            ("matter:mill", vec![a, b]),
+            ("added:2025-01..2025-03", vec![a, b]),
+            ("added:2025-06-30", vec![c]),
+            ("added:..2024", vec![d]),
+            ("added:2025-02.. indemn*", vec![b, c]),
+            ("-indemn*", vec![d]),
+            ("indemnification", vec![b]),
+            ("indemnification AND", vec![]),
+            ("NOT indemnity", vec![]),
+            ("title:surv*", vec![a]),
+        ];
+        for (q, expect) in cases {
+            assert_eq!(found(q), expect, "{q}");
+        }
+        // Exclusions alone, best first: newest first (no score).
+        let page = search(&conn, "-nothing", &SearchFilter::default()).unwrap();
+        let ids: Vec<i64> = page.hits.iter().map(|h| h.document_id).collect();
+        assert_eq!(ids, [c, b, a]);
+        assert!(
+            page.hits[0].snippet.starts_with("the tenancy"),
+            "{}",
+            page.hits[0].snippet
+        );
+        // The caller's filter and the query's fields both apply.
+        let in_lease = SearchFilter {
+            matter_id: Some(lease),
+            ..Default::default()
+        };
+        assert_eq!(
+            search(&conn, "indemn* added:2025-03", &in_lease)
+                .unwrap()
+                .total,
+            1
+        );
+        for nothing in ["", "  ", "*** \" ( -"] {
+            assert!(matches!(
+                search(&conn, nothing, &SearchFilter::default()),
+                Err(DomainError::Validation { .. })
+            ));
+        }
     }
 
     /// The ids of every page of a search, `per_page` at a time, checking

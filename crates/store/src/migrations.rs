@@ -930,9 +930,23 @@ CREATE TRIGGER share_documents_no_delete BEFORE DELETE ON share_documents
 BEGIN SELECT RAISE(ABORT, 'shares are permanent'); END;
 "#,
     },
+    Migration {
+        version: 18,
+        description: "saved searches",
+        sql: r#"
+-- Searches kept by name, per vault; the query is what the user typed.
+CREATE TABLE saved_searches (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(trim(name)) > 0),
+    query      TEXT NOT NULL CHECK (length(trim(query)) > 0),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+) STRICT;
+"#,
+    },
 ];
 
-pub const LATEST_VERSION: i64 = 17;
+pub const LATEST_VERSION: i64 = 18;
 
 /// Brings the database to `target`, running each missing migration in its
 /// own transaction. Refuses a database newer than this build.

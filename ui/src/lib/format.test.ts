@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatDate, formatDateTime, parseDate, parseDateTime, parseTags, size, snippetParts, spelledOut, tomorrow } from "./format";
+import { formatDate, formatDateTime, markWords, parseDate, parseDateTime, parseTags, size, snippetParts, spelledOut, tomorrow } from "./format";
 
 describe("format", () => {
   it("sizes read like a file manager's", () => {
@@ -85,5 +85,23 @@ describe("format", () => {
   it("spells a day out so a wrong digit shows", () => {
     expect(spelledOut("2026-12-05")).toBe("Saturday 5 December 2026");
     expect(spelledOut("2026-05-12")).toBe("Tuesday 12 May 2026");
+  });
+});
+
+describe("markWords", () => {
+  it("marks whole words, case ignored, and nothing else", () => {
+    expect(markWords("Zanzibar and zanzibars; ZANZIBAR.", ["Zanzibar"])).toEqual([
+      { text: "Zanzibar", hit: true },
+      { text: " and zanzibars; ", hit: false },
+      { text: "ZANZIBAR", hit: true },
+      { text: ".", hit: false },
+    ]);
+    // Signs in a word are text, never a pattern.
+    expect(markWords("a bb c", ["b.", "c"])).toEqual([
+      { text: "a bb ", hit: false },
+      { text: "c", hit: true },
+    ]);
+    expect(markWords("Zürich", ["zürich"])).toEqual([{ text: "Zürich", hit: true }]);
+    expect(markWords("text", [])).toEqual([{ text: "text", hit: false }]);
   });
 });

@@ -143,6 +143,27 @@ export function snippetParts(snippet: string): { text: string; hit: boolean }[] 
   return parts;
 }
 
+/**
+ * A document's text cut into parts, `hit` on each whole-word occurrence of
+ * one of `words` (case ignored): the words a search hit's snippet marked,
+ * shown again in the opened document. Never HTML.
+ */
+export function markWords(text: string, words: string[]): { text: string; hit: boolean }[] {
+  const wanted = [...new Set(words.map((w) => w.trim()).filter((w) => w.length > 0))];
+  if (wanted.length === 0) return [{ text, hit: false }];
+  const escaped = wanted.sort((a, b) => b.length - a.length).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  const re = new RegExp(`(?<![\\p{L}\\p{N}])(?:${escaped.join("|")})(?![\\p{L}\\p{N}])`, "giu");
+  const parts: { text: string; hit: boolean }[] = [];
+  let last = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    if (m.index > last) parts.push({ text: text.slice(last, m.index), hit: false });
+    parts.push({ text: m[0], hit: true });
+    last = m.index + m[0].length;
+  }
+  if (last < text.length) parts.push({ text: text.slice(last), hit: false });
+  return parts;
+}
+
 /** Tags typed as "a, b ,c" → ["a", "b", "c"]. */
 export function parseTags(text: string): string[] {
   return text

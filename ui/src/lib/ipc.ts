@@ -37,6 +37,7 @@ import type { RequestStatus } from "./bindings/RequestStatus";
 import type { RequestView } from "./bindings/RequestView";
 import type { WithholdReason } from "./bindings/WithholdReason";
 import type { SearchPage } from "./bindings/SearchPage";
+import type { SavedSearch } from "./bindings/SavedSearch";
 import type { StagedFile } from "./bindings/StagedFile";
 import type { InboxSettings } from "./bindings/InboxSettings";
 import type { InboxStatus } from "./bindings/InboxStatus";
@@ -239,6 +240,10 @@ export const api = {
   ocrDocument: (id: number, mode: OcrMode) => call<OcrJob>("ocr_document", { id, mode }),
   ocrStatus: () => call<OcrOverview>("ocr_status"),
   search: (text: string, filter: SearchFilter) => call<SearchPage>("document_search", { text, filter }),
+  savedSearches: () => call<SavedSearch[]>("saved_search_list"),
+  /** Keeps a search under a name; saving a name again replaces its search. */
+  saveSearch: (name: string, query: string) => call<SavedSearch>("saved_search_save", { name, query }),
+  forgetSavedSearch: (id: number) => call<null>("saved_search_forget", { id }),
   doctor: (fix: boolean, deep: boolean) => call<DoctorReport>("doctor_run", { fix, deep }),
   inboxStatus: () => call<InboxStatus>("inbox_status"),
   inboxPending: (path: string) => call<number>("inbox_pending", { path }),

@@ -1,10 +1,9 @@
-//! `matterbox doc …` and `matterbox search`.
+//! `matterbox doc …`.
 
 use std::path::PathBuf;
 
 use clap::Subcommand;
 
-use matterbox_core::domain::search::SearchSort;
 use matterbox_core::ocr::OcrMode;
 
 use crate::ctx::Ctx;
@@ -193,70 +192,4 @@ pub(crate) fn document_line(d: &matterbox_core::domain::documents::DocumentSumma
         shown(&d.title),
         d.size
     )
-}
-
-/// The order of `matterbox search`'s matches.
-#[derive(Clone, Copy, clap::ValueEnum)]
-pub(crate) enum SortArg {
-    /// Best match first.
-    Best,
-    /// Newest first.
-    Added,
-    /// By title, A to Z.
-    Title,
-}
-
-impl From<SortArg> for SearchSort {
-    fn from(s: SortArg) -> SearchSort {
-        match s {
-            SortArg::Best => SearchSort::Best,
-            SortArg::Added => SearchSort::Added,
-            SortArg::Title => SearchSort::Title,
-        }
-    }
-}
-
-pub(crate) fn search_cmd(
-    ctx: &Ctx,
-    text: &str,
-    matter: Option<String>,
-    mut filter: matterbox_core::domain::search::SearchFilter,
-) -> Outcome {
-    ctx.with_session(|s| {
-        filter.matter_id = matter.map(|n| s.matter_id(&n)).transpose()?;
-        let mut page = s.search(text, &filter)?;
-        // `--all`: the page's limit is what it holds, not u32::MAX.
-        page.limit = page
-            .limit
-            .min(u32::try_from(page.hits.len()).unwrap_or(u32::MAX).max(1));
-        ctx.print(&page, |p| {
-            let h = &p.hits;
-            let first = p.offset + 1;
-            let last = p.offset + h.len() as u64;
-            let summary = match p.total {
-                0 => "No document matches.\n".to_string(),
-                n if h.is_empty() => {
-                    format!("{n} matching; none from offset {}.\n", p.offset)
-                }
-                1 => "1 document matches.\n".to_string(),
-                n if h.len() as u64 == n => format!("{n} documents match.\n"),
-                n => format!(
-                    "{n} documents match; showing {first} to {last} (next: --offset {last}, or --all).\n"
-                ),
-            };
-            summary
-                + &h.iter()
-                    .map(|d| {
-                        format!(
-                            "{:>6}  {}  {}{}\n        {}\n",
-                            d.document_id,
-                            shown(&d.matter_number),
-                            shown(&d.title),
-                            d.page.map(|p| format!("  (page {p})")).unwrap_or_default(),
-                            shown(&d.snippet.replace('\n', " "))
-                        )
-                    })
-                    .collect::<String>()
-        })
-    })
 }

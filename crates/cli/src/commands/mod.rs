@@ -15,5 +15,6 @@ pub(crate) mod policy;
 pub(crate) mod report;
 pub(crate) mod request;
 pub(crate) mod retention;
+pub(crate) mod search;
 pub(crate) mod share;
 pub(crate) mod vault;

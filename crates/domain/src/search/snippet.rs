@@ -140,12 +140,13 @@ impl Drop for Scratch {
 pub(crate) struct Snippets {
     /// Taken on first need.
     scratch: Option<Scratch>,
-    /// The query's terms as alternatives (`"a" OR "b"*`): a window shows
-    /// whichever of the words it holds.
+    /// The query's terms as alternatives (`"a" OR "b" *`): a window shows
+    /// whichever of the words it holds. Empty when there is none.
     any: String,
-    /// Each term as the one ASCII token FTS5 folds it to, if it is one;
-    /// the last one matches as a prefix (as the query's `*` says).
+    /// Each term as the one ASCII token FTS5 folds it to, if it is one.
     ascii: Vec<Option<String>>,
+    /// Whether each term matches as a prefix (as the query's `*` says).
+    prefix: Vec<bool>,
     /// Whether a term is not one token (then slices, not words, are offered).
     phrases: bool,
     /// Other-script words already checked, and whether they match.
@@ -166,14 +167,23 @@ struct Shown {
 }
 
 impl Snippets {
-    /// `terms` as `search::terms` splits what the user typed (at least one).
-    pub(crate) fn new(terms: &[String]) -> rusqlite::Result<Snippets> {
-        let quoted: Vec<String> = terms.iter().map(|t| format!("\"{t}\"")).collect();
-        let any = format!("{}*", quoted.join(" OR "));
+    /// `terms`: the query's words (letters and digits only, as
+    /// `Query::shown_words` gives them), each with whether it is a prefix.
+    /// With none, a snippet is the first words of the document.
+    pub(crate) fn new(terms: &[(String, bool)]) -> rusqlite::Result<Snippets> {
+        let quoted: Vec<String> = terms
+            .iter()
+            .map(|(t, prefix)| format!("\"{t}\"{}", if *prefix { " *" } else { "" }))
+            .collect();
+        let any = quoted.join(" OR ");
+        let prefix = terms.iter().map(|(_, p)| *p).collect();
+        let terms: Vec<String> = terms.iter().map(|(t, _)| t.clone()).collect();
+        let terms = &terms[..];
         let mut snippets = Snippets {
             scratch: None,
             any,
             ascii: Vec::new(),
+            prefix,
             phrases: false,
             verdicts: HashMap::new(),
             next_row: 0,
@@ -239,6 +249,16 @@ impl Snippets {
     /// Should no window show a word of the query (a phrase cut between two
     /// slices), the first column's first words, as FTS5 would show them.
     pub(crate) fn make(&mut self, columns: &[&str]) -> rusqlite::Result<String> {
+        if self.any.is_empty() {
+            // No word to show: the beginning of the text (or the title).
+            let text = columns
+                .get(2..)
+                .unwrap_or_default()
+                .iter()
+                .chain(columns.first())
+                .find(|c| !c.trim().is_empty());
+            return Ok(first_words(text.copied().unwrap_or_default()));
+        }
         let mut best: Option<Shown> = None;
         for text in columns {
             if let Some(shown) = self.best_in(text)?
@@ -338,13 +358,12 @@ impl Snippets {
         Ok(None)
     }
 
-    /// The terms an ASCII word matches as FTS5 would (the last as a prefix).
+    /// The terms an ASCII word matches as FTS5 would (prefixes too).
     fn terms_matching<'a>(&'a self, word: &'a str) -> impl Iterator<Item = usize> + 'a {
-        let last = self.ascii.len().saturating_sub(1);
         self.ascii.iter().enumerate().filter_map(move |(i, t)| {
             let t = t.as_deref()?;
             let hit = word.eq_ignore_ascii_case(t)
-                || (i == last
+                || (self.prefix.get(i) == Some(&true)
                     && word.len() >= t.len()
                     && word.as_bytes()[..t.len()].eq_ignore_ascii_case(t.as_bytes()));
             hit.then_some(i)
@@ -787,8 +806,13 @@ fn window_around(text: &str, found: Range<usize>) -> Range<usize> {
 mod tests {
     use super::*;
 
+    /// The snippets of `query`'s words, the last a prefix.
     fn snippets(query: &[&str]) -> Snippets {
-        let terms: Vec<String> = query.iter().map(|t| t.to_string()).collect();
+        let terms: Vec<(String, bool)> = query
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.to_string(), i + 1 == query.len()))
+            .collect();
         Snippets::new(&terms).unwrap()
     }
 
@@ -960,7 +984,7 @@ mod tests {
     fn phrases_are_found_in_slices() {
         // FTS5 splits a term at a vowel sign (a combining mark that is not
         // a diacritic it removes): a phrase of two tokens.
-        let mut s = Snippets::new(&super::super::terms("केक")).unwrap();
+        let mut s = Snippets::new(&[("केक".to_string(), false)]).unwrap();
         assert!(s.phrases);
         let text = format!("{} केक {}", "ख ".repeat(2000), "ग ".repeat(10));
         let shown = s.make(&["", "", &text, ""]).unwrap();
