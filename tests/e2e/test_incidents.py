@@ -1,6 +1,7 @@
 """The Incidents view: a lost laptop's incident opened in the app, its
 deadline clocks, its scope from the audit log (verified first: the
-document opened on this computer and its client), the decision, and a
+document opened on this computer and its client) and the package shared
+in its window, the decision, and a
 notice recorded verbatim with its hash — none of it in clear on disk."""
 from datetime import datetime, timedelta, timezone
 
@@ -38,6 +39,18 @@ def test_a_lost_laptop_incident_with_clocks_scope_and_a_notice(app):
     doc_id = docs[0]["id"]
     result = app.invoke("document_preview", {"id": doc_id, "version": None})
     assert "err" not in result, result
+    # And shared as an age package: it left the vault.
+    wait_for(lambda: len(app.find_all("document-select")) == 1, what="the letter to select")
+    app.find_all("document-select")[0].click()
+    app.click("share-documents")
+    app.find("share-dialog")
+    out = app.data_dir / "shared"
+    out.mkdir()
+    app.click("share-write")
+    app.file_dialog("Choose the folder for the package", out)
+    app.find("share-done", timeout=60)
+    app.click("share-close")
+    wait_for(lambda: not app.present("share-dialog"), what="the share dialog to close")
 
     app.click("nav-incidents")
     app.find("incidents-empty")
@@ -63,11 +76,18 @@ def test_a_lost_laptop_incident_with_clocks_scope_and_a_notice(app):
     assert "verified first" in chain and "intact" in chain, chain
     assert "1 document(s) of 1 client(s)" in app.text("scope-accessed-count")
     assert CLIENT in app.text("scope-accessed-clients")
+    # What was shared in the window: the package, to the client, with the letter.
+    assert "1 package(s), 1 document(s) of 1 client(s)" in app.text("scope-shared-count")
+    shares = app.find_all("scope-share")
+    assert len(shares) == 1 and f"to {CLIENT} (age, passphrase words)" in shares[0].text, shares[0].text
+    assert "letter" in shares[0].text, shares[0].text
     # This computer has the vault unlocked now: no safe-harbour claim.
     assert app.text("scope-safe-harbour").endswith("no")
     statements = " ".join(s.text for s in app.find_all("scope-statement"))
     assert "this session: the vault is unlocked on this computer now" in statements, statements
     app.screenshot("31-incident-clocks-and-scope")
+    app.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", app.find("scope-shared"))
+    app.screenshot("31b-incident-scope-shared")
 
     app.select("decision-select", value="notify")
     app.type("decision-reason", "Client documents were opened on the laptop that week.")

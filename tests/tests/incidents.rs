@@ -664,3 +664,131 @@ fn a_vault_restored_on_another_computer_finds_the_week_s_three_clients_and_claim
         "{report}"
     );
 }
+
+const CANARY_RECIPIENT: &str = "Wrongly Addressed Ophelius Brandywhisk";
+
+/// Shares `doc` as an age package for `whom`; returns the share record.
+fn share(home: &Home, doc: &str, whom: &str) -> serde_json::Value {
+    let out = home.path().join("packages");
+    std::fs::create_dir_all(&out).unwrap();
+    json(
+        home,
+        &[
+            "share",
+            "create",
+            "--documents",
+            doc,
+            "--words",
+            "6",
+            "--for",
+            whom,
+            "--to",
+            out.to_str().unwrap(),
+        ],
+    )["share"]
+        .clone()
+}
+
+#[test]
+fn scope_lists_the_package_shared_in_the_window_with_its_documents_and_no_other() {
+    let home = Home::new();
+    let setup = vault(&home);
+    let doc = |name: &str| {
+        setup
+            .docs
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap()
+            .1
+            .clone()
+    };
+    // Dora's letter before the window, the canary client's letter inside
+    // it (to the wrong person), Ada's after it.
+    let before = share(&home, &doc("Dora Madeup"), "Dora Madeup");
+    let inside = share(&home, &doc(CANARY_CLIENT), CANARY_RECIPIENT);
+    let after = share(&home, &doc("Ada Fictional"), "Ada Fictional");
+    let at = |s: &serde_json::Value| s["createdAt"].as_str().unwrap().to_string();
+    let (from, to) = (shift(&at(&before), 1), shift(&at(&after), -1));
+    assert!(from <= at(&inside) && at(&inside) <= to);
+    let device = this_device(&home);
+    let inc = open_incident(&home, &from, &to, &device);
+
+    let scope = json(&home, &["incident", "scope", &inc]);
+    let shared = scope["shared"].as_array().unwrap();
+    assert_eq!(shared.len(), 1, "{scope:#}");
+    let p = &shared[0];
+    assert_eq!(p["shareId"], inside["id"]);
+    assert_eq!(p["createdAt"], inside["createdAt"]);
+    assert_eq!(p["recipient"], CANARY_RECIPIENT);
+    assert_eq!(p["format"], "age");
+    assert_eq!(p["protection"], "passphrase_words");
+    assert_eq!(p["clientName"], CANARY_CLIENT);
+    let docs = p["documents"].as_array().unwrap();
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs[0]["documentId"].to_string(), doc(CANARY_CLIENT));
+    assert_eq!(docs[0]["clientName"], CANARY_CLIENT);
+    assert!(docs[0]["matterNumber"].is_string());
+    assert_eq!(names(&scope["sharedClients"]), [CANARY_CLIENT]);
+    assert_eq!(scope["sharedClients"][0]["documents"], 1);
+    assert_eq!(scope["sharedMatters"].as_array().unwrap().len(), 1);
+    assert!(
+        scope["statements"].as_array().unwrap().iter().any(|s| s
+            .as_str()
+            .unwrap()
+            .contains("1 package(s) holding 1 document(s)")),
+        "{scope:#}"
+    );
+
+    // The text says the same, package by package.
+    let text = mb(&home, &["incident", "scope", &inc]).ok().stdout;
+    assert!(
+        text.contains("Shared: 1 package(s), 1 document(s), 1 matter(s), 1 client(s)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("to {CANARY_RECIPIENT} (age, passphrase words)")),
+        "{text}"
+    );
+    assert!(!text.contains("to Dora Madeup") && !text.contains("to Ada Fictional"));
+    // The regulator's report carries it too.
+    let report = mb(&home, &["incident", "report", &inc]).ok().stdout;
+    assert!(report.contains(CANARY_RECIPIENT), "{report}");
+
+    // A window with no share lists none.
+    let empty = open_incident(
+        &home,
+        &shift(&at(&after), 1),
+        &shift(&at(&after), 2),
+        &device,
+    );
+    let scope = json(&home, &["incident", "scope", &empty]);
+    assert!(scope["shared"].as_array().unwrap().is_empty(), "{scope:#}");
+
+    // The log holds counts, never a name or the recipient.
+    let entries = audit(&home);
+    let computed = entries
+        .iter()
+        .find(|e| e["action"] == "incident_scope_computed")
+        .unwrap();
+    let d = details(computed);
+    assert_eq!(
+        (
+            &d["shared_packages"],
+            &d["shared_documents"],
+            &d["shared_clients"]
+        ),
+        (
+            &serde_json::json!(1),
+            &serde_json::json!(1),
+            &serde_json::json!(1)
+        )
+    );
+    let log = mb(&home, &["audit", "export"]).ok().stdout;
+    assert!(!log.contains(CANARY_CLIENT) && !log.contains(CANARY_RECIPIENT));
+    for needle in [CANARY_CLIENT, CANARY_RECIPIENT] {
+        assert!(
+            files_containing(&home.vault_dir("v"), needle).is_empty(),
+            "{needle} in clear"
+        );
+    }
+}

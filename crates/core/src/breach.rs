@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use matterbox_audit::Verification;
 use matterbox_domain::breaches::{
     self as db, Audience, Breach, BreachInput, BreachPatch, BreachSummary, Clock, DeviceScope,
-    LogEvent, NoticeInput, Rollup, ScopedDocument,
+    LogEvent, NoticeInput, Rollup, ScopedDocument, SharedPackage,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -66,6 +66,14 @@ pub struct ScopeReport {
     pub exposed: Vec<ScopedDocument>,
     pub exposed_matters: Vec<Rollup>,
     pub exposed_clients: Vec<Rollup>,
+    /// Packages created in the window (from the permanent share records,
+    /// whatever device made them): what left the vault, to whom, with
+    /// which documents.
+    pub shared: Vec<SharedPackage>,
+    /// Matters and clients of the shared documents, each with how many
+    /// distinct documents of it left.
+    pub shared_matters: Vec<Rollup>,
+    pub shared_clients: Vec<Rollup>,
     /// The log shows, intact, that every device of the incident had the
     /// vault locked for the whole window.
     pub safe_harbour_supported: bool,
@@ -270,6 +278,9 @@ impl Session {
                     "exposed": report.exposed.len(),
                     "accessed_clients": report.accessed_clients.len(),
                     "exposed_clients": report.exposed_clients.len(),
+                    "shared_packages": report.shared.len(),
+                    "shared_documents": report.shared_matters.iter().map(|m| m.documents).sum::<i64>(),
+                    "shared_clients": report.shared_clients.len(),
                     "safe_harbour_supported": report.safe_harbour_supported,
                 }),
             )
@@ -313,6 +324,8 @@ impl Session {
         };
         let (accessed_matters, accessed_clients) = db::rollup(&accessed);
         let (exposed_matters, exposed_clients) = db::rollup(&exposed);
+        let shared = db::shared_in_window(&self.conn, window)?;
+        let (shared_matters, shared_clients) = db::shared_rollup(&shared);
         let mut statements = Vec::new();
         match &verification {
             Verification::Intact { entries } => statements.push(format!(
@@ -337,6 +350,14 @@ impl Session {
                 "{missing} document(s) accessed in the window are no longer in the vault (destroyed since); the audit log keeps their ids."
             ));
         }
+        if !shared.is_empty() {
+            statements.push(format!(
+                "{} package(s) holding {} document(s) of {} client(s) were shared in the window (from the share records, whatever device made them): they left the vault, protected only by each package's own encryption, and no claim about a device being locked covers them.",
+                shared.len(),
+                shared_matters.iter().map(|m| m.documents).sum::<i64>(),
+                shared_clients.len()
+            ));
+        }
         let safe_harbour_supported = chain_intact
             && !b.devices.is_empty()
             && core.devices.iter().all(|d| d.locked_throughout);
@@ -358,6 +379,9 @@ impl Session {
             exposed,
             exposed_matters,
             exposed_clients,
+            shared,
+            shared_matters,
+            shared_clients,
             safe_harbour_supported,
             statements,
             computed_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -400,7 +424,7 @@ impl Session {
                 "Personal data breach notification (GDPR Art. 33)\nOur reference: {reference}\n\n\
                  (a) Nature of the breach: {what}\n    {desc}\n    Categories of data and of data subjects: client files (legal matters). \
                  Approximate number of clients concerned: {clients} whose documents were opened during the period; {exposed} whose documents were in the vault while it was unlocked. \
-                 Approximate number of records: {docs} documents opened. [Complete.]\n\
+                 Approximate number of records: {docs} documents opened; {shared_docs} documents of {shared_clients} client(s) sent out in {packages} package(s). [Complete.]\n\
                  (b) Contact point for more information: [name and contact details of the data protection officer or contact].\n\
                  (c) Likely consequences: {risk}\n\
                  (d) Measures taken or proposed: {encrypted} [Describe the measures taken to address the breach and mitigate its effects.]\n{delay}",
@@ -413,6 +437,13 @@ impl Session {
                 clients = scope.accessed_clients.len(),
                 exposed = scope.exposed_clients.len(),
                 docs = scope.accessed.len(),
+                shared_docs = scope
+                    .shared_matters
+                    .iter()
+                    .map(|m| m.documents)
+                    .sum::<i64>(),
+                shared_clients = scope.shared_clients.len(),
+                packages = scope.shared.len(),
                 delay = if b.delay_reasons.is_empty() {
                     String::new()
                 } else {
@@ -669,5 +700,51 @@ pub fn scope_text(s: &ScopeReport) -> String {
         &s.exposed_clients,
         &s.exposed_matters,
     );
+    let shared_docs: i64 = s.shared_matters.iter().map(|m| m.documents).sum();
+    o.push_str(&format!(
+        "  Shared: {} package(s), {shared_docs} document(s), {} matter(s), {} client(s)\n",
+        s.shared.len(),
+        s.shared_matters.len(),
+        s.shared_clients.len()
+    ));
+    for c in &s.shared_clients {
+        o.push_str(&format!(
+            "    client {} ({} document(s))\n",
+            c.name, c.documents
+        ));
+    }
+    for m in &s.shared_matters {
+        o.push_str(&format!(
+            "    matter {} ({} document(s))\n",
+            m.name, m.documents
+        ));
+    }
+    for p in &s.shared {
+        o.push_str(&format!(
+            "    - package {} at {} to {} ({}, {}), for client {}, by {}, SHA-256 {}\n",
+            p.share_id,
+            p.created_at,
+            p.recipient,
+            p.format,
+            p.protection.replace('_', " "),
+            p.client_name
+                .clone()
+                .unwrap_or_else(|| format!("{} (destroyed)", p.client_id)),
+            p.created_by,
+            p.package_sha256
+        ));
+        for d in &p.documents {
+            o.push_str(&format!(
+                "        document {} v{} \"{}\" in {} ({})\n",
+                d.document_id,
+                d.version,
+                d.name,
+                d.matter_number
+                    .clone()
+                    .unwrap_or_else(|| format!("matter {} (destroyed)", d.matter_id)),
+                d.client_name.as_deref().unwrap_or("client destroyed")
+            ));
+        }
+    }
     o
 }

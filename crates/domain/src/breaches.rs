@@ -1002,8 +1002,9 @@ pub const UNLOCK_ACTIONS: &[&str] = &[
 /// The action that ends one.
 pub const LOCK_ACTION: &str = "vault_locked";
 /// Actions that decrypt a document (preview, export, a copy for another
-/// application, recognition). Backups copy documents still encrypted;
-/// sharing does not exist yet.
+/// application, recognition). Backups copy documents still encrypted.
+/// Packages shared are not read from the log but from the permanent
+/// share records ([`shared_in_window`]), which name every document sent.
 pub const ACCESS_ACTIONS: &[&str] = &[
     "document_viewed",
     "document_exported",
@@ -1345,6 +1346,153 @@ pub fn rollup(docs: &[ScopedDocument]) -> (Vec<Rollup>, Vec<Rollup>) {
     )
 }
 
+/// A document in a package shared in the window, with its matter and
+/// client as they are now (`None` once retention destroyed them: the
+/// share record keeps the ids).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SharedScopeDocument {
+    pub document_id: i64,
+    pub version: i64,
+    /// Its name inside the package.
+    pub name: String,
+    pub sha256: String,
+    pub matter_id: i64,
+    pub matter_number: Option<String>,
+    pub client_id: Option<i64>,
+    pub client_name: Option<String>,
+}
+
+/// A package created in the incident's window: what left the vault.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SharedPackage {
+    pub share_id: i64,
+    pub package_id: String,
+    pub created_at: String,
+    pub created_by: String,
+    /// `age` or `zip`.
+    pub format: String,
+    /// `passphrase_words`, `passphrase_random` or `age_key`.
+    pub protection: String,
+    pub recipient: String,
+    pub client_id: i64,
+    pub client_name: Option<String>,
+    pub package_sha256: String,
+    pub documents: Vec<SharedScopeDocument>,
+}
+
+/// Every package created within `window` (inclusive), oldest first, from
+/// the permanent share records. Packages are listed whatever device made
+/// them: once written, a package is out of the vault wherever it was made.
+pub fn shared_in_window(
+    conn: &Connection,
+    window: (DateTime<Utc>, DateTime<Utc>),
+) -> Result<Vec<SharedPackage>, DomainError> {
+    let mut stmt = conn.prepare(
+        "SELECT s.id, s.package_id, s.created_at, s.created_by, s.format, s.protection,
+                s.recipient, s.client_id, c.name, s.package_sha256
+         FROM shares s LEFT JOIN clients c ON c.id = s.client_id
+         ORDER BY s.created_at, s.id",
+    )?;
+    let mut packages = Vec::new();
+    for row in stmt.query_map([], |r| {
+        Ok(SharedPackage {
+            share_id: r.get(0)?,
+            package_id: r.get(1)?,
+            created_at: r.get(2)?,
+            created_by: r.get(3)?,
+            format: r.get(4)?,
+            protection: r.get(5)?,
+            recipient: r.get(6)?,
+            client_id: r.get(7)?,
+            client_name: r.get(8)?,
+            package_sha256: r.get(9)?,
+            documents: Vec::new(),
+        })
+    })? {
+        let p = row?;
+        // A time that does not parse is kept: never drop what left the vault.
+        let inside = DateTime::parse_from_rfc3339(&p.created_at)
+            .map(|t| t.to_utc())
+            .map_or(true, |t| t >= window.0 && t <= window.1);
+        if inside {
+            packages.push(p);
+        }
+    }
+    let mut docs = conn.prepare(
+        "SELECT d.document_id, d.version, d.name, d.sha256, d.matter_id, m.number, c.id, c.name
+         FROM share_documents d
+         LEFT JOIN matters m ON m.id = d.matter_id
+         LEFT JOIN clients c ON c.id = m.client_id
+         WHERE d.share_id = ?1 ORDER BY d.position",
+    )?;
+    for p in &mut packages {
+        p.documents = docs
+            .query_map([p.share_id], |r| {
+                Ok(SharedScopeDocument {
+                    document_id: r.get(0)?,
+                    version: r.get(1)?,
+                    name: r.get(2)?,
+                    sha256: r.get(3)?,
+                    matter_id: r.get(4)?,
+                    matter_number: r.get(5)?,
+                    client_id: r.get(6)?,
+                    client_name: r.get(7)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+    }
+    Ok(packages)
+}
+
+/// Matters and clients of what was shared, each with how many distinct
+/// documents of it left the vault (a document in two packages counts
+/// once). A matter or client destroyed since is named by its id.
+pub fn shared_rollup(packages: &[SharedPackage]) -> (Vec<Rollup>, Vec<Rollup>) {
+    let mut matters: BTreeMap<i64, (String, BTreeSet<i64>)> = BTreeMap::new();
+    let mut clients: BTreeMap<i64, (String, BTreeSet<i64>)> = BTreeMap::new();
+    for p in packages {
+        for d in &p.documents {
+            matters
+                .entry(d.matter_id)
+                .or_insert_with(|| {
+                    let name = d
+                        .matter_number
+                        .clone()
+                        .unwrap_or_else(|| format!("(matter {} destroyed)", d.matter_id));
+                    (name, BTreeSet::new())
+                })
+                .1
+                .insert(d.document_id);
+            // The package's client stands in when the matter is gone.
+            let (client_id, client_name) = match (d.client_id, &d.client_name) {
+                (Some(id), Some(name)) => (id, Some(name.clone())),
+                _ => (p.client_id, p.client_name.clone()),
+            };
+            clients
+                .entry(client_id)
+                .or_insert_with(|| {
+                    let name =
+                        client_name.unwrap_or_else(|| format!("(client {client_id} destroyed)"));
+                    (name, BTreeSet::new())
+                })
+                .1
+                .insert(d.document_id);
+        }
+    }
+    let out = |m: BTreeMap<i64, (String, BTreeSet<i64>)>| {
+        m.into_iter()
+            .map(|(id, (name, docs))| Rollup {
+                id,
+                name,
+                documents: i64::try_from(docs.len()).unwrap_or(i64::MAX),
+            })
+            .collect()
+    };
+    (out(matters), out(clients))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1352,6 +1500,118 @@ mod tests {
 
     fn t(s: &str) -> DateTime<Utc> {
         parse_time("t", s).unwrap()
+    }
+
+    // --- what was shared ---------------------------------------------------
+
+    #[test]
+    fn shared_in_window_lists_only_packages_made_inside_it_with_their_documents() {
+        use crate::shares::{self, NewShare, Protection, ShareFormat, SharedDocument};
+        let (_d, conn) = db();
+        conn.execute_batch(
+            "INSERT INTO clients (id, kind, name, created_at, updated_at)
+                 VALUES (1, 'person', 'Ada Fictional', 't', 't'), (2, 'person', 'Bob Invented', 't', 't');
+             INSERT INTO matters (id, number, title, client_id, status, opened_on, created_at, updated_at)
+                 VALUES (10, 'M-10', 'One', 1, 'open', '2026-01-01', 't', 't'),
+                        (11, 'M-11', 'Two', 1, 'open', '2026-01-01', 't', 't');",
+        )
+        .unwrap();
+        let doc = |id, matter| SharedDocument {
+            document_id: id,
+            version: 1,
+            matter_id: matter,
+            name: format!("d{id}.pdf"),
+            size: 1,
+            sha256: "ab".repeat(32),
+        };
+        let share = |package: &str, client, at: &str, docs: &[SharedDocument]| {
+            shares::record(
+                &conn,
+                &NewShare {
+                    package_id: package,
+                    client_id: client,
+                    format: ShareFormat::Zip,
+                    protection: Protection::PassphraseRandom,
+                    hide_names: false,
+                    recipient: "Wrong Person Fictional",
+                    recipient_key_id: None,
+                    recipient_key: None,
+                    file_path: "/tmp/p",
+                    package_sha256: &"cd".repeat(32),
+                    package_size: 1,
+                    created_at: at,
+                    documents: docs,
+                },
+                "tester",
+            )
+            .unwrap()
+        };
+        share("before", 1, "2026-03-01T08:59:59Z", &[doc(1, 10)]);
+        let inside = share(
+            "inside",
+            1,
+            "2026-03-01T09:00:00Z",
+            &[doc(1, 10), doc(2, 10), doc(3, 11)],
+        );
+        // A matter destroyed since: the record keeps its id, the package's client stands in.
+        let gone = share("gone", 2, "2026-03-01T12:00:00Z", &[doc(4, 99), doc(1, 10)]);
+        share("after", 1, "2026-03-01T17:00:01Z", &[doc(5, 10)]);
+        let window = (t("2026-03-01T09:00:00Z"), t("2026-03-01T17:00:00Z"));
+        let got = shared_in_window(&conn, window).unwrap();
+        assert_eq!(
+            got.iter().map(|p| p.share_id).collect::<Vec<_>>(),
+            vec![inside, gone]
+        );
+        let p = &got[0];
+        assert_eq!(
+            (p.format.as_str(), p.protection.as_str()),
+            ("zip", "passphrase_random")
+        );
+        assert_eq!(p.recipient, "Wrong Person Fictional");
+        assert_eq!(p.client_name.as_deref(), Some("Ada Fictional"));
+        assert_eq!(
+            p.documents
+                .iter()
+                .map(|d| (
+                    d.document_id,
+                    d.matter_number.as_deref(),
+                    d.client_name.as_deref()
+                ))
+                .collect::<Vec<_>>(),
+            vec![
+                (1, Some("M-10"), Some("Ada Fictional")),
+                (2, Some("M-10"), Some("Ada Fictional")),
+                (3, Some("M-11"), Some("Ada Fictional")),
+            ]
+        );
+        assert_eq!(got[1].documents[0].matter_number, None);
+        let (matters, clients) = shared_rollup(&got);
+        let counts = |r: &[Rollup]| {
+            r.iter()
+                .map(|r| (r.id, r.name.clone(), r.documents))
+                .collect::<Vec<_>>()
+        };
+        // Document 1 left twice and counts once.
+        assert_eq!(
+            counts(&matters),
+            vec![
+                (10, "M-10".into(), 2),
+                (11, "M-11".into(), 1),
+                (99, "(matter 99 destroyed)".into(), 1),
+            ]
+        );
+        assert_eq!(
+            counts(&clients),
+            vec![
+                (1, "Ada Fictional".into(), 3),
+                (2, "Bob Invented".into(), 1)
+            ]
+        );
+        let none = shared_in_window(
+            &conn,
+            (t("2026-04-01T00:00:00Z"), t("2026-04-02T00:00:00Z")),
+        );
+        assert!(none.unwrap().is_empty());
     }
 
     // --- the rule table: one test per row ---------------------------------

@@ -2,6 +2,7 @@
 import type { DeviceScope } from "./DeviceScope";
 import type { Rollup } from "./Rollup";
 import type { ScopedDocument } from "./ScopedDocument";
+import type { SharedPackage } from "./SharedPackage";
 import type { Verification } from "./Verification";
 
 /**
@@ -22,6 +23,17 @@ accessed: Array<ScopedDocument>, accessedMatters: Array<Rollup>, accessedClients
  * devices in the window (empty when it never was).
  */
 exposed: Array<ScopedDocument>, exposedMatters: Array<Rollup>, exposedClients: Array<Rollup>, 
+/**
+ * Packages created in the window (from the permanent share records,
+ * whatever device made them): what left the vault, to whom, with
+ * which documents.
+ */
+shared: Array<SharedPackage>, 
+/**
+ * Matters and clients of the shared documents, each with how many
+ * distinct documents of it left.
+ */
+sharedMatters: Array<Rollup>, sharedClients: Array<Rollup>, 
 /**
  * The log shows, intact, that every device of the incident had the
  * vault locked for the whole window.
