@@ -35,7 +35,9 @@ cargo build --workspace --lib --bins --tests --locked
 # idle (the end-to-end tests mostly wait on the app) and none they need.
 fuzz_build_log=$(mktemp)
 trap 'rm -f "$log" "$fuzz_build_log"; [ -n "${fuzz_build:-}" ] && kill -- "-$fuzz_build" 2>/dev/null; true' EXIT
-setsid nice -n 19 ./scripts/fuzz.sh --build-only > "$fuzz_build_log" 2>&1 &
+# Bounded like every wait of the run: a build still going after 50 minutes
+# is stuck, and fails the run instead of running into CI's limit.
+setsid nice -n 19 timeout 3000 ./scripts/fuzz.sh --build-only > "$fuzz_build_log" 2>&1 &
 fuzz_build=$!
 
 export MATTERBOX_TEST_PYTHON="$PWD/target/test-python/bin/python"
