@@ -635,7 +635,11 @@ fn a_vault_restored_on_another_computer_finds_the_week_s_three_clients_and_claim
         .env("MATTERBOX_RECOVERY_KEY", &setup.recovery)
         .env("MATTERBOX_NEW_PASSPHRASE", PASS);
     let run = run_within(&mut c, COMMAND_LIMIT).0;
-    run.ok();
+    let restored = run.ok().json();
+    let taken_at = chrono::DateTime::parse_from_rfc3339(restored["takenAt"].as_str().unwrap())
+        .unwrap()
+        .to_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
     let stolen = (chrono::Utc::now() + chrono::Duration::seconds(1))
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let inc = open_incident(&desk, &week_from, &stolen, &device);
@@ -661,6 +665,41 @@ fn a_vault_restored_on_another_computer_finds_the_week_s_three_clients_and_claim
     let report = report.as_str().unwrap();
     assert!(
         report.contains("verified first") && report.contains(CANARY_CLIENT),
+        "{report}"
+    );
+
+    // The theft as the done-when has it: after the backup was taken. This
+    // copy's log ends at the backup, so it says it has no evidence after
+    // that time — never that the laptop was locked, nor that it saw an
+    // unlock in the window.
+    let after_backup = (chrono::Utc::now() - chrono::Duration::milliseconds(500))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let now = (chrono::Utc::now() + chrono::Duration::seconds(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let later = open_incident(&desk, &after_backup, &now, &device);
+    let scope = json(&desk, &["incident", "scope", &later]);
+    assert_eq!(scope["chainIntact"], true, "{scope:#}");
+    assert_eq!(scope["safeHarbourSupported"], false, "{scope:#}");
+    let laptop_scope = &scope["devices"][0];
+    assert_eq!(laptop_scope["lockedThroughout"], false);
+    assert_eq!(laptop_scope["evidenceEndsAtBackup"], taken_at.as_str());
+    let statement = laptop_scope["statement"].as_str().unwrap();
+    assert!(
+        statement.starts_with(&format!(
+            "This copy of the vault was restored from a backup taken at {taken_at}: its audit log holds no evidence about device {device} after that time."
+        )),
+        "{statement}"
+    );
+    assert!(
+        !statement.contains("locked for the whole window")
+            && !statement.contains("was unlocked on device"),
+        "{statement}"
+    );
+    let report = json(&desk, &["incident", "report", &later]);
+    let report = report.as_str().unwrap();
+    assert!(
+        report.contains("holds no evidence about device")
+            && report.contains("Encryption safe harbour supported by the log: no"),
         "{report}"
     );
 }

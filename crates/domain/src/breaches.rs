@@ -1038,6 +1038,10 @@ pub struct DeviceScope {
     /// live log; the snapshot's time for another device when this vault
     /// was restored from a backup.
     pub known_until: String,
+    /// When this copy was restored from a backup and the backup is where
+    /// its evidence about the device ends: the time the backup was taken.
+    /// Nothing after it is in this log.
+    pub evidence_ends_at_backup: Option<String>,
     /// Locked for the whole window, as far as an intact log covering it shows.
     pub locked_throughout: bool,
     pub statement: String,
@@ -1146,11 +1150,11 @@ pub fn scope(
         // after its last entry (a recovery, a restore from a backup), the
         // old device could go on only in another copy: this one knows it up
         // to the snapshot restored, or else up to its own last entry.
-        let known_until = if d == this_device {
-            now_at
+        let (known_until, backup_taken) = if d == this_device {
+            (now_at, None)
         } else {
             match events.iter().rev().find(|e| e.device.as_deref() == Some(d)) {
-                None => DateTime::<Utc>::MIN_UTC,
+                None => (DateTime::<Utc>::MIN_UTC, None),
                 Some(last) => {
                     let moved = events.iter().any(|e| {
                         e.at > last.at
@@ -1158,11 +1162,11 @@ pub fn scope(
                             && e.device.as_deref().is_some_and(|o| o != d)
                     });
                     match (moved, last_restore) {
-                        (false, _) => now_at,
+                        (false, _) => (now_at, None),
                         (true, Some((restored_at, taken))) if restored_at > last.at => {
-                            taken.max(last.at)
+                            (taken.max(last.at), Some(taken))
                         }
-                        (true, _) => last.at,
+                        (true, _) => (last.at, None),
                     }
                 }
             }
@@ -1170,7 +1174,29 @@ pub fn scope(
         any_unlocked |= !unlocked.is_empty();
         let covered = known_until >= window.1;
         let locked_throughout = unlocked.is_empty() && covered;
-        let statement = if !unlocked.is_empty() {
+        // Where this copy's evidence about the device ends, said first
+        // whenever it ends before the window does.
+        let limit = match backup_taken {
+            Some(taken) if !covered => format!(
+                "This copy of the vault was restored from a backup taken at {}: its audit log holds no evidence about device {d} after that time. ",
+                stamp(taken)
+            ),
+            _ => String::new(),
+        };
+        // Unlocks seen only because their lock lies beyond what this copy
+        // knows: open at the copy's end, begun before the window.
+        let assumed_only = !covered
+            && !unlocked.is_empty()
+            && unlocked.iter().all(|p| {
+                p.to.is_none()
+                    && DateTime::parse_from_rfc3339(&p.from).is_ok_and(|f| f.to_utc() < window.0)
+            });
+        let statement = if assumed_only {
+            format!(
+                "{limit}Its last recorded unlock (at {}) has no lock in this copy, because the copy ends first: the log cannot show when the vault was locked, so it is taken as possibly unlocked during the window and everything in it as exposed. No claim is made that it was locked.",
+                unlocked[unlocked.len() - 1].from
+            )
+        } else if !unlocked.is_empty() {
             let open = unlocked.iter().filter(|p| p.to.is_none()).count();
             let unknown = unlocked.iter().filter(|p| p.device.is_none()).count();
             let mut s = format!(
@@ -1206,14 +1232,20 @@ pub fn scope(
                 })
                 .unwrap_or_default();
             format!(
-                "No unlock on device {d} is recorded in the window, but this copy of the log speaks for that device only up to {} (before the window ends): what happened on it after that is not known, so no claim is made that it stayed locked.{last_state}",
+                "{limit}No unlock on device {d} is recorded in the window, but this copy of the log speaks for that device only up to {} (before the window ends): what happened on it after that is not known, so no claim is made that it stayed locked.{last_state}",
                 stamp(known_until)
             )
+        };
+        let statement = if !limit.is_empty() && !statement.starts_with(&limit) {
+            format!("{limit}{statement}")
+        } else {
+            statement
         };
         device_scopes.push(DeviceScope {
             device: d.clone(),
             unlocked,
             known_until: stamp(known_until),
+            evidence_ends_at_backup: backup_taken.filter(|_| !covered).map(stamp),
             locked_throughout,
             statement,
         });
@@ -2219,6 +2251,108 @@ mod tests {
             t("2026-03-02T14:00:00Z"),
         );
         assert!(s.devices[0].locked_throughout);
+    }
+
+    /// The "done when" on a restored copy: the backup ran inside
+    /// an unlocked session of the laptop, so the copy holds its unlock and
+    /// not the lock that followed; the theft comes after the backup. The
+    /// copy must not call the laptop locked, nor claim it saw an unlock in
+    /// the window: it says its evidence ends at the backup.
+    #[test]
+    fn a_restored_copy_says_it_has_no_evidence_after_the_backup() {
+        let mut h = History::new();
+        h.unlock("2026-03-02T08:00:00Z", "laptop", "s1")
+            .access("2026-03-02T08:10:00Z", "document_viewed", 1, "s1")
+            // The snapshot is taken here, at 08:20; the lock at 08:30 is not in it.
+            .push(
+                "2026-03-02T13:00:00Z",
+                "recovery_key_used",
+                "vault:v",
+                Some("desk"),
+                Some("s2"),
+            );
+        h.events.push(LogEvent {
+            seq: 4,
+            at: t("2026-03-02T13:00:01Z"),
+            action: "backup_restored".into(),
+            object: "vault:v".into(),
+            device: Some("desk".into()),
+            session: Some("s2".into()),
+            taken_at: Some(t("2026-03-02T08:20:00Z")),
+        });
+        let s = scope(
+            &h.events,
+            window(),
+            &["laptop".into()],
+            "desk",
+            t("2026-03-02T14:00:00Z"),
+        );
+        let laptop = &s.devices[0];
+        assert!(!laptop.locked_throughout);
+        assert_eq!(
+            laptop.evidence_ends_at_backup.as_deref(),
+            Some("2026-03-02T08:20:00Z")
+        );
+        assert!(
+            laptop.statement.starts_with(
+                "This copy of the vault was restored from a backup taken at 2026-03-02T08:20:00Z: its audit log holds no evidence about device laptop after that time."
+            ),
+            "{}",
+            laptop.statement
+        );
+        assert!(
+            laptop.statement.contains("taken as possibly unlocked")
+                && !laptop.statement.contains("was unlocked on device")
+                && !laptop.statement.contains("locked for the whole window"),
+            "{}",
+            laptop.statement
+        );
+        // Exposure stays assumed: nothing is claimed safe.
+        assert!(s.any_unlocked);
+        // The same copy with the lock before the snapshot: still no claim,
+        // and the same limit said first.
+        h.events.insert(
+            2,
+            LogEvent {
+                seq: 9,
+                at: t("2026-03-02T08:15:00Z"),
+                action: "vault_locked".into(),
+                object: "vault:v".into(),
+                device: Some("laptop".into()),
+                session: Some("s1".into()),
+                taken_at: None,
+            },
+        );
+        let s = scope(
+            &h.events,
+            window(),
+            &["laptop".into()],
+            "desk",
+            t("2026-03-02T14:00:00Z"),
+        );
+        assert!(!s.any_unlocked);
+        assert!(!s.devices[0].locked_throughout);
+        assert!(
+            s.devices[0]
+                .statement
+                .starts_with("This copy of the vault was restored from a backup taken at")
+                && s.devices[0]
+                    .statement
+                    .contains("no claim is made that it stayed locked"),
+            "{}",
+            s.devices[0].statement
+        );
+        // A backup taken after the window covers it: no limit to state.
+        h.events[4].taken_at = Some(t("2026-03-02T12:30:00Z"));
+        let s = scope(
+            &h.events,
+            window(),
+            &["laptop".into()],
+            "desk",
+            t("2026-03-02T14:00:00Z"),
+        );
+        assert!(s.devices[0].locked_throughout);
+        assert_eq!(s.devices[0].evidence_ends_at_backup, None);
     }
 
     #[test]

@@ -17,6 +17,12 @@ unlocked: Array<UnlockedPeriod>,
  */
 knownUntil: string, 
 /**
+ * When this copy was restored from a backup and the backup is where
+ * its evidence about the device ends: the time the backup was taken.
+ * Nothing after it is in this log.
+ */
+evidenceEndsAtBackup: string | null, 
+/**
  * Locked for the whole window, as far as an intact log covering it shows.
  */
 lockedThroughout: boolean, statement: string, };
