@@ -9,7 +9,7 @@ use matterbox_core::breach::{DeviceSeen, IncidentView, ScopeReport};
 use matterbox_core::conflicts::CheckRequest;
 use matterbox_core::consents::{ConfirmInput, ConsentFormat, Withdrawal};
 use matterbox_core::domain::breaches::{
-    Audience, BreachInput, BreachPatch, BreachSummary, NoticeInput,
+    Audience, BreachInput, BreachPatch, BreachSummary, DeadlineRule, NoticeInput,
 };
 use matterbox_core::domain::conflicts::{CheckRecord, CheckSummary, Decision, NewHit};
 use matterbox_core::domain::consents::{Consent, ConsentDue, ConsentInput, GiveInput};
@@ -251,14 +251,29 @@ pub async fn audit_export(app: AppHandle, state: State<'_, AppState>) -> Res<Opt
 }
 
 /// Asks where to save the compliance report (of the vault, or of one
-/// client), then writes it as of now: HTML, or JSON for a `.json` name.
+/// client), then writes it as of `as_of` (a day, YYYY-MM-DD: the end of
+/// that day; none or today: now): HTML, or JSON for a `.json` name.
 /// `None` when the user cancelled.
 #[tauri::command]
 pub async fn report_export(
     app: AppHandle,
     state: State<'_, AppState>,
     client_id: Option<i64>,
+    as_of: Option<String>,
 ) -> Res<Option<String>> {
+    let as_of = match as_of.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+        None => None,
+        Some(d) => Some(
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                matterbox_core::CoreError::Invalid(format!(
+                    "The report's date must be YYYY-MM-DD, not {d}."
+                ))
+                .to_api()
+            })?,
+        ),
+    };
+    let at = matterbox_core::report::report_time(as_of, today(), chrono::Utc::now())
+        .map_err(|e| e.to_api())?;
     let name = match client_id {
         Some(id) => format!("compliance-report-client-{id}.html"),
         None => "compliance-report.html".into(),
@@ -279,7 +294,7 @@ pub async fn report_export(
         _ => ReportFormat::Html,
     };
     let scope = client_id.map_or(ReportScope::Whole, ReportScope::Client);
-    state.with_session(|s| s.write_compliance_report(chrono::Utc::now(), scope, format, &path))?;
+    state.with_session(|s| s.write_compliance_report(at, scope, format, &path))?;
     Ok(Some(path.display().to_string()))
 }
 
@@ -1287,6 +1302,23 @@ pub async fn incident_template(
     state.with_session(|s| s.notice_template(&reference, audience))
 }
 
+/// Adds an entry to an incident's timeline (`at` as the form gives it).
+#[tauri::command]
+pub async fn incident_add_event(
+    state: State<'_, AppState>,
+    reference: String,
+    at: String,
+    description: String,
+) -> Res<IncidentView> {
+    state.with_session(|s| s.add_incident_event(&reference, &at, &description))
+}
+
+/// The deadline rule table, to choose the rules an incident answers.
+#[tauri::command]
+pub async fn incident_rules(state: State<'_, AppState>) -> Res<Vec<DeadlineRule>> {
+    state.with_session(|_| Ok(matterbox_core::domain::breaches::RULES.to_vec()))
+}
+
 #[tauri::command]
 pub async fn incident_devices(state: State<'_, AppState>) -> Res<Vec<DeviceSeen>> {
     state.with_session(|s| s.incident_devices())
@@ -1330,14 +1362,17 @@ pub async fn policy_add_version(
     state.with_session(|s| s.add_policy_version(id, &input))
 }
 
-/// Records that `person` acknowledged the current version today.
+/// Records that `person` acknowledged `version` (default the current
+/// one) on `on` (default today).
 #[tauri::command]
 pub async fn policy_acknowledge(
     state: State<'_, AppState>,
     id: i64,
     person: String,
+    version: Option<i64>,
+    on: Option<chrono::NaiveDate>,
 ) -> Res<PracticePolicy> {
-    state.with_session(|s| s.acknowledge_policy(id, None, &person, today()))
+    state.with_session(|s| s.acknowledge_policy(id, version, &person, on.unwrap_or_else(today)))
 }
 
 #[tauri::command]

@@ -180,6 +180,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             commands::incident_notify,
             commands::incident_template,
             commands::incident_devices,
+            commands::incident_add_event,
+            commands::incident_rules,
             commands::incident_report,
             commands::incident_alerts,
             commands::matter_update,

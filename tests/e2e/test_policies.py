@@ -1,6 +1,8 @@
 """Policies and training in the real app: a policy recorded and
 acknowledged, the person's annual training then due, and due no more once
 a training session with them is recorded."""
+from datetime import date, timedelta
+
 from conftest import wait_for
 from test_app import create_vault
 
@@ -35,3 +37,24 @@ def test_a_policy_is_acknowledged_and_training_falls_due_until_recorded(app):
     wait_for(lambda: not any("Ada Fictional" in d.text for d in app.find_all("policy-due")),
              what="Ada's training no longer due")
     app.screenshot("25-policies-and-training")
+
+    # A new version of the policy; Bertram acknowledges version 1 on a day given.
+    app.click("new-version")
+    effective = (date.today() + timedelta(days=10)).isoformat()
+    app.type("version-effective", effective)
+    app.type("version-text", "Lock the screen when you leave your desk. Use the vault for every client file.")
+    app.click("add-version")
+    wait_for(lambda: app.present("policies-notice") and "version 2 recorded" in app.text("policies-notice"),
+             what="version 2 recorded")
+    assert f"version 2 in effect since {effective}" in app.text("policy-row")
+    app.select("ack-version", value="1")
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    app.type("ack-on", yesterday)
+    app.type("ack-person", "Bertram Quillon")
+    app.click("ack-policy")
+    wait_for(lambda: "Bertram Quillon acknowledged" in app.text("policies-notice"), what="the acknowledgement")
+    policy = app.invoke("policy_list")["ok"][0]
+    acks = {a["person"]: (v["version"], a["acknowledgedOn"]) for v in policy["versions"] for a in v["acknowledgements"]}
+    assert acks["Bertram Quillon"] == (1, yesterday), acks
+    app.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", app.find("policy-row"))
+    app.screenshot("26-policy-version-and-acknowledgement")

@@ -1286,9 +1286,49 @@ footer { margin-top: 2em; color: #555; font-size: .85em; }
 @media print { body { margin: 0; max-width: none; } section { break-inside: avoid-page; } thead { display: table-header-group; } tr { break-inside: avoid; } }
 ";
 
+/// The time a report dated `as_of` (a day, as the app's date field gives
+/// it) is taken at: now for today or no day; the last second of the day
+/// (UTC) for a day before today, so the report shows the vault as it
+/// stood when that day ended. A day after today is refused: a report
+/// cannot speak for a time that has not come.
+pub fn report_time(
+    as_of: Option<NaiveDate>,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>> {
+    match as_of {
+        None => Ok(now),
+        Some(day) if day == today => Ok(now),
+        Some(day) if day > today => Err(CoreError::Invalid(format!(
+            "The report can be dated today ({today}) or earlier, not {day}."
+        ))),
+        Some(day) => Ok(day
+            .and_hms_opt(23, 59, 59)
+            .map_or(now, |t| t.and_utc())
+            .min(now)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_report_dated_a_day_is_taken_at_its_end_and_never_in_the_future() {
+        let now = DateTime::parse_from_rfc3339("2026-12-05T21:10:00Z")
+            .unwrap()
+            .to_utc();
+        let today = NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
+        let day = |d| NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+        assert_eq!(report_time(None, today, now).unwrap(), now);
+        assert_eq!(report_time(Some(today), today, now).unwrap(), now);
+        assert_eq!(
+            report_time(Some(day(1)), today, now).unwrap().to_rfc3339(),
+            "2026-12-01T23:59:59+00:00"
+        );
+        let err = report_time(Some(day(6)), today, now).unwrap_err();
+        assert!(err.user_message().contains("today (2026-12-05) or earlier"));
+    }
 
     #[test]
     fn the_page_escapes_everything_and_loads_nothing() {

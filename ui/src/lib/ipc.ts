@@ -72,6 +72,8 @@ import type { BreachPatch } from "./bindings/BreachPatch";
 import type { BreachSummary } from "./bindings/BreachSummary";
 import type { DeviceSeen } from "./bindings/DeviceSeen";
 import type { IncidentView } from "./bindings/IncidentView";
+import type { DeadlineRule } from "./bindings/DeadlineRule";
+import type { PolicyVersionInput } from "./bindings/PolicyVersionInput";
 import type { NoticeInput } from "./bindings/NoticeInput";
 import type { ScopeReport } from "./bindings/ScopeReport";
 import type { CheckRequest } from "./bindings/CheckRequest";
@@ -142,12 +144,17 @@ export const api = {
   auditVerify: () => call<Verification>("audit_verify"),
   auditExport: () => call<string | null>("audit_export"),
   /** Saves the compliance report (of one client with `clientId`) via the save dialog; null if cancelled. */
-  exportReport: (clientId: number | null) => call<string | null>("report_export", { clientId }),
+  /** `asOf` is a day (YYYY-MM-DD): the report shows the vault as that day ended; null or today: now. */
+  exportReport: (clientId: number | null, asOf: string | null = null) =>
+    call<string | null>("report_export", { clientId, asOf }),
   printPage: () => call<null>("print_page"),
   ocrLanguagesInstalled: () => call<string[]>("ocr_languages_installed"),
   practicePolicies: () => call<PracticePolicy[]>("policy_list"),
   addPolicy: (input: PracticePolicyInput) => call<PracticePolicy>("policy_add", { input }),
-  acknowledgePolicy: (id: number, person: string) => call<PracticePolicy>("policy_acknowledge", { id, person }),
+  /** `version` null: the current one; `on` null: today. */
+  acknowledgePolicy: (id: number, person: string, version: number | null = null, on: string | null = null) =>
+    call<PracticePolicy>("policy_acknowledge", { id, person, version, on }),
+  addPolicyVersion: (id: number, input: PolicyVersionInput) => call<PracticePolicy>("policy_add_version", { id, input }),
   trainings: () => call<Training[]>("training_list"),
   addTraining: (input: TrainingInput) => call<Training>("training_add", { input }),
   policiesDue: (within: number) => call<PolicyDue[]>("policies_due", { within }),
@@ -213,6 +220,11 @@ export const api = {
   incidentTemplate: (reference: string, audience: Audience) =>
     call<string>("incident_template", { reference, audience }),
   incidentDevices: () => call<DeviceSeen[]>("incident_devices"),
+  /** Adds an entry to an incident's timeline; `at` as the backend reads it (RFC 3339). */
+  addIncidentEvent: (reference: string, at: string, description: string) =>
+    call<IncidentView>("incident_add_event", { reference, at, description }),
+  /** The deadline rule table (each row with its source). */
+  incidentRules: () => call<DeadlineRule[]>("incident_rules"),
   /** Deadlines due soon or passed; polled, so not counted as activity. */
   incidentAlerts: () => call<number>("incident_alerts"),
   /** The plain-text report for a regulator; printing it is audited. */
