@@ -831,3 +831,155 @@ fn scope_lists_the_package_shared_in_the_window_with_its_documents_and_no_other(
         );
     }
 }
+
+/// The receipts (#17's "done when" with evidence): the laptop's lock after
+/// its backup leaves a signed lock receipt in the backup folder; the copy
+/// restored on another computer, whose log ends at the backup, reads it
+/// and says the laptop was locked when the theft's window began, citing
+/// the receipt. An edited receipt is refused and the claim goes with it.
+#[test]
+fn a_lock_receipt_in_the_backup_folder_shows_a_restored_copy_the_laptop_was_locked() {
+    let laptop = Home::new();
+    let setup = vault(&laptop);
+    let device = this_device(&laptop);
+    let doc = &setup
+        .docs
+        .iter()
+        .find(|(n, _)| n == CANARY_CLIENT)
+        .unwrap()
+        .1;
+    export(&laptop, doc, 1);
+    let dest = laptop.path().join("backup-drive");
+    std::fs::create_dir(&dest).unwrap();
+    let mut c = laptop.cmd();
+    c.arg("--vault")
+        .arg(laptop.vault_dir("v"))
+        .args(["--json", "backup", "run", "--to"])
+        .arg(&dest)
+        .env("MATTERBOX_PASSPHRASE", PASS)
+        .env("TMPDIR", laptop.path());
+    run_within(&mut c, COMMAND_LIMIT).0.ok();
+    // The backup command's own lock, after the snapshot, left a receipt.
+    let receipts_dir = dest.join("matterbox-lock-receipts");
+    let receipts: Vec<std::path::PathBuf> = std::fs::read_dir(&receipts_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&device)
+        })
+        .collect();
+    assert_eq!(receipts.len(), 1, "{receipts:?}");
+    let receipt: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&receipts[0]).unwrap()).unwrap();
+    let body: serde_json::Value = serde_json::from_str(receipt["body"].as_str().unwrap()).unwrap();
+    // Ids, a time and the audit head: nothing else.
+    let mut keys: Vec<&str> = body
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "auditMac", "auditSeq", "device", "format", "lockedAt", "vaultId"
+        ]
+    );
+    assert_eq!(body["device"], device.as_str());
+    let locked_at = chrono::DateTime::parse_from_rfc3339(body["lockedAt"].as_str().unwrap())
+        .unwrap()
+        .to_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+    assert!(
+        files_containing(&dest, CANARY_CLIENT).is_empty(),
+        "a client's name in clear in the backup folder"
+    );
+
+    // Stolen later; on another computer, the backup is restored.
+    let desk = Home::new();
+    let mut c = desk.cmd();
+    c.arg("--vault")
+        .arg(desk.vault_dir("v"))
+        .args([
+            "--json",
+            "backup",
+            "restore",
+            "--danger-device-secret-in-plain-file",
+            "--from",
+        ])
+        .arg(&dest)
+        .env("MATTERBOX_RECOVERY_KEY", &setup.recovery)
+        .env("MATTERBOX_NEW_PASSPHRASE", PASS);
+    let restored = run_within(&mut c, COMMAND_LIMIT).0.ok().json();
+    let taken_at = restored["takenAt"].as_str().unwrap().to_string();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(&taken_at).unwrap()
+            < chrono::DateTime::parse_from_rfc3339(body["lockedAt"].as_str().unwrap()).unwrap(),
+        "the receipt is later than the snapshot"
+    );
+    let from = (chrono::Utc::now() - chrono::Duration::milliseconds(200))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let to = (chrono::Utc::now() + chrono::Duration::seconds(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let inc = open_incident(&desk, &from, &to, &device);
+    let scope = json(&desk, &["incident", "scope", &inc]);
+    assert_eq!(scope["chainIntact"], true, "{scope:#}");
+    let laptop_scope = &scope["devices"][0];
+    assert_eq!(
+        laptop_scope["lockedByReceipt"],
+        locked_at.as_str(),
+        "{scope:#}"
+    );
+    assert_eq!(laptop_scope["lockedThroughout"], false);
+    assert_eq!(scope["receiptsRefused"], 0);
+    assert_eq!(scope["exposed"].as_array().unwrap().len(), 0, "{scope:#}");
+    let statement = laptop_scope["statement"].as_str().unwrap();
+    assert!(
+        statement.contains("holds no evidence about device")
+            && statement.contains(&format!(
+                "verified with the vault's key, shows the vault was locked there at {locked_at}"
+            )),
+        "{statement}"
+    );
+    let audit_entries = audit(&desk);
+    let computed = audit_entries
+        .iter()
+        .rev()
+        .find(|e| e["action"] == "incident_scope_computed")
+        .unwrap();
+    assert_eq!(details(computed)["receipts_used"], 1);
+
+    // An edited receipt (the time moved) is refused: no claim from it.
+    let later = body["lockedAt"].as_str().unwrap().replace(
+        &body["lockedAt"].as_str().unwrap()[..4],
+        &(body["lockedAt"].as_str().unwrap()[..4]
+            .parse::<i32>()
+            .unwrap()
+            + 1)
+        .to_string(),
+    );
+    let edited = serde_json::json!({
+        "body": receipt["body"].as_str().unwrap().replace(body["lockedAt"].as_str().unwrap(), &later),
+        "mac": receipt["mac"],
+    });
+    std::fs::write(&receipts[0], serde_json::to_vec(&edited).unwrap()).unwrap();
+    let scope = json(&desk, &["incident", "scope", &inc]);
+    let laptop_scope = &scope["devices"][0];
+    assert_eq!(
+        laptop_scope["lockedByReceipt"],
+        serde_json::Value::Null,
+        "{scope:#}"
+    );
+    assert!(scope["receiptsRefused"].as_i64().unwrap() >= 1, "{scope:#}");
+    let statements = scope["statements"].to_string();
+    assert!(
+        statements.contains("did not verify with this vault's key")
+            && !statements.contains("shows the vault was locked there"),
+        "{statements}"
+    );
+    assert_eq!(scope["safeHarbourSupported"], false);
+}

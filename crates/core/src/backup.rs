@@ -1147,6 +1147,22 @@ pub fn restore_backup(
         ));
     }
     // The next backups go where this one came from, with the same key.
+    // (The snapshot holds the destination as it was before the backup that
+    // made it, none for a first backup.) Lock receipts are read from there.
+    let place = from.to_string();
+    let kept = session.backup_state().and_then(|mut state| {
+        if state.destination.as_deref() == Some(place.as_str()) {
+            return Ok(());
+        }
+        state.destination = Some(place);
+        session.save_backup_state(&state)
+    });
+    if let Err(e) = kept {
+        session.warnings.push(format!(
+            "The backup folder could not be kept as this vault's destination ({}); name it again for the next backup.",
+            e.user_message()
+        ));
+    }
     if let (Location::Store(store), Some(key)) = (from, store_key)
         && let Err(e) = session.set_backup_store_key(store, key)
     {

@@ -77,6 +77,8 @@ pub struct ScopeReport {
     /// The log shows, intact, that every device of the incident had the
     /// vault locked for the whole window.
     pub safe_harbour_supported: bool,
+    /// Lock receipts at the backup folder that did not verify (refused).
+    pub receipts_refused: i64,
     pub statements: Vec<String>,
     pub computed_at: String,
 }
@@ -279,6 +281,8 @@ impl Session {
                     "accessed_clients": report.accessed_clients.len(),
                     "exposed_clients": report.exposed_clients.len(),
                     "shared_packages": report.shared.len(),
+                    "receipts_used": report.devices.iter().filter(|d| d.locked_by_receipt.is_some()).count(),
+                    "receipts_refused": report.receipts_refused,
                     "shared_documents": report.shared_matters.iter().map(|m| m.documents).sum::<i64>(),
                     "shared_clients": report.shared_clients.len(),
                     "safe_harbour_supported": report.safe_harbour_supported,
@@ -296,7 +300,17 @@ impl Session {
         let chain_intact = matches!(verification, Verification::Intact { .. });
         let now = Utc::now();
         let events = log_events(&self.audit_entries()?);
-        let mut core = db::scope(&events, window, &b.devices, &self.device, now);
+        // Lock receipts at the backup folder, checked with the vault's key:
+        // what a restored copy can know of a device after its log ends.
+        let receipts = self.lock_receipts();
+        let mut core = db::scope_with_receipts(
+            &events,
+            window,
+            &b.devices,
+            &self.device,
+            now,
+            &receipts.newest,
+        );
         // The session computing this is itself unlocked, with no lock yet:
         // say so rather than leave it to read like a crash.
         let own_unlock = events
@@ -344,6 +358,12 @@ impl Session {
             );
         }
         statements.extend(core.devices.iter().map(|d| d.statement.clone()));
+        if receipts.refused > 0 {
+            statements.push(format!(
+                "{} lock receipt(s) at the backup folder did not verify with this vault's key (edited, damaged, or not made by this vault) and were refused: nothing is concluded from them.",
+                receipts.refused
+            ));
+        }
         let missing = core.accessed.len() - accessed.len();
         if missing > 0 {
             statements.push(format!(
@@ -383,6 +403,7 @@ impl Session {
             shared_matters,
             shared_clients,
             safe_harbour_supported,
+            receipts_refused: receipts.refused as i64,
             statements,
             computed_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         })

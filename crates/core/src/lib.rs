@@ -17,6 +17,7 @@ pub mod incident;
 pub mod ocr;
 mod partial;
 pub mod policies;
+pub mod receipts;
 pub mod report;
 pub mod requests;
 pub mod retention;
@@ -103,7 +104,7 @@ pub mod domain {
         pub use matterbox_domain::breaches::{
             Audience, Breach, BreachCause, BreachEvent, BreachInput, BreachKind, BreachPatch,
             BreachStatus, BreachSummary, Clock, ClockState, DeadlineRule, DeviceScope, Level,
-            Notice, NoticeInput, NotifyDecision, Period, RULES, RULES_VERSION, Rollup,
+            LockReceipt, Notice, NoticeInput, NotifyDecision, Period, RULES, RULES_VERSION, Rollup,
             ScopedDocument, UnlockedPeriod,
         };
     }
@@ -1079,6 +1080,7 @@ impl Session {
                 CoreError::from(e).user_message()
             ));
         }
+        session.take_receipt_failure();
         // A destruction a crash interrupted is finished first.
         if let Err(e) = session.finish_destruction() {
             session.warnings.push(format!(
@@ -1199,9 +1201,13 @@ impl Session {
     }
 
     /// Locks: records it, then drops the keys and closes the database.
+    /// Once recorded, a lock receipt is left at the backup folder (best
+    /// effort, bounded: see [`receipts`]) before the keys go.
     pub fn lock(mut self) -> Result<()> {
         let object = self.vault_object();
-        self.write(|_, rec| rec.record("vault_locked", &object, json!({})))
+        self.write(|_, rec| rec.record("vault_locked", &object, json!({})))?;
+        self.leave_lock_receipt();
+        Ok(())
     }
 
     // --- clients -------------------------------------------------------

@@ -1026,6 +1026,16 @@ pub struct UnlockedPeriod {
     pub lock_seq: Option<i64>,
 }
 
+/// A lock receipt read from the backup folder and verified with the
+/// vault's key (by the core): this device locked the vault at this time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LockReceipt {
+    pub device: String,
+    pub locked_at: DateTime<Utc>,
+    /// The audit log's newest entry when it was written.
+    pub audit_seq: i64,
+}
+
 /// What the log shows for one device of the incident.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -1044,6 +1054,10 @@ pub struct DeviceScope {
     pub evidence_ends_at_backup: Option<String>,
     /// Locked for the whole window, as far as an intact log covering it shows.
     pub locked_throughout: bool,
+    /// When this copy's log ends before the window: the time of a verified
+    /// lock receipt of the device, after the log's end and before the
+    /// window began (the keys were off the device when it began).
+    pub locked_by_receipt: Option<String>,
     pub statement: String,
 }
 
@@ -1075,6 +1089,24 @@ pub fn scope(
     devices: &[String],
     this_device: &str,
     now_at: DateTime<Utc>,
+) -> ScopeCore {
+    scope_with_receipts(events, window, devices, this_device, now_at, &[])
+}
+
+/// [`scope`], with the verified lock receipts of devices (newest of each).
+/// A receipt counts only for a device this copy of the log stops speaking
+/// for before the window ends, and only when it is later than the log's
+/// end and no later than the window's start: the lock it shows then ends
+/// the device's unlocks the copy saw open, and the device is said to have
+/// been locked when the window began — never "locked throughout", which
+/// only the log can show.
+pub fn scope_with_receipts(
+    events: &[LogEvent],
+    window: (DateTime<Utc>, DateTime<Utc>),
+    devices: &[String],
+    this_device: &str,
+    now_at: DateTime<Utc>,
+    receipts: &[LockReceipt],
 ) -> ScopeCore {
     // Periods: unlock → the lock of the same session (or, for entries
     // without sessions, the next lock without one).
@@ -1140,7 +1172,7 @@ pub fn scope(
     let mut device_scopes = Vec::new();
     let mut any_unlocked = false;
     for d in &named {
-        let unlocked: Vec<UnlockedPeriod> = periods
+        let mut unlocked: Vec<UnlockedPeriod> = periods
             .iter()
             .filter(|p| p.0.device.as_ref().is_none_or(|pd| pd == d) && touching(p))
             .map(|p| p.0.clone())
@@ -1171,8 +1203,25 @@ pub fn scope(
                 }
             }
         };
-        any_unlocked |= !unlocked.is_empty();
         let covered = known_until >= window.1;
+        // A verified receipt after what this copy knows, before the window.
+        let receipt = receipts
+            .iter()
+            .find(|r| &r.device == d)
+            .filter(|_| d != this_device && !covered)
+            .filter(|r| r.locked_at > known_until && r.locked_at <= window.0)
+            .map(|r| r.locked_at);
+        if let Some(locked) = receipt {
+            // The device's own unlocks left open by the copy's end were
+            // over by the receipt's lock.
+            unlocked.retain(|p| {
+                !(p.to.is_none()
+                    && p.device.as_deref() == Some(d.as_str())
+                    && DateTime::parse_from_rfc3339(&p.from).is_ok_and(|f| f.to_utc() <= locked))
+            });
+        }
+        let locked_by_receipt = receipt.filter(|_| unlocked.is_empty());
+        any_unlocked |= !unlocked.is_empty();
         let locked_throughout = unlocked.is_empty() && covered;
         // Where this copy's evidence about the device ends, said first
         // whenever it ends before the window does.
@@ -1191,7 +1240,14 @@ pub fn scope(
                 p.to.is_none()
                     && DateTime::parse_from_rfc3339(&p.from).is_ok_and(|f| f.to_utc() < window.0)
             });
-        let statement = if assumed_only {
+        let statement = if let Some(locked) = locked_by_receipt {
+            format!(
+                "{limit}A lock receipt of device {d}, left at the backup folder and verified with the vault's key, shows the vault was locked there at {}, after this copy's log ends and before the window began at {}: the data on the device was encrypted and its keys were not on it when the window began. This copy knows nothing of the device after {}, so no claim is made that it stayed locked throughout.",
+                stamp(locked),
+                stamp(window.0),
+                stamp(locked)
+            )
+        } else if assumed_only {
             format!(
                 "{limit}Its last recorded unlock (at {}) has no lock in this copy, because the copy ends first: the log cannot show when the vault was locked, so it is taken as possibly unlocked during the window and everything in it as exposed. No claim is made that it was locked.",
                 unlocked[unlocked.len() - 1].from
@@ -1247,6 +1303,7 @@ pub fn scope(
             known_until: stamp(known_until),
             evidence_ends_at_backup: backup_taken.filter(|_| !covered).map(stamp),
             locked_throughout,
+            locked_by_receipt: locked_by_receipt.map(stamp),
             statement,
         });
     }
@@ -2353,6 +2410,80 @@ mod tests {
         );
         assert!(s.devices[0].locked_throughout);
         assert_eq!(s.devices[0].evidence_ends_at_backup, None);
+    }
+
+    /// A verified lock receipt after the backup and before the window: the
+    /// copy can say the laptop was locked when the window began (never
+    /// "throughout"); a receipt inside the window, or none, says nothing.
+    #[test]
+    fn a_lock_receipt_after_the_backup_shows_the_device_locked_when_the_window_began() {
+        let mut h = History::new();
+        h.unlock("2026-03-02T08:00:00Z", "laptop", "s1")
+            .access("2026-03-02T08:10:00Z", "document_viewed", 1, "s1")
+            .push(
+                "2026-03-02T13:00:00Z",
+                "recovery_key_used",
+                "vault:v",
+                Some("desk"),
+                Some("s2"),
+            );
+        h.events.push(LogEvent {
+            seq: 4,
+            at: t("2026-03-02T13:00:01Z"),
+            action: "backup_restored".into(),
+            object: "vault:v".into(),
+            device: Some("desk".into()),
+            session: Some("s2".into()),
+            taken_at: Some(t("2026-03-02T08:20:00Z")),
+        });
+        let receipt = |at: &str| LockReceipt {
+            device: "laptop".into(),
+            locked_at: t(at),
+            audit_seq: 3,
+        };
+        let run = |receipts: &[LockReceipt]| {
+            scope_with_receipts(
+                &h.events,
+                window(),
+                &["laptop".into()],
+                "desk",
+                t("2026-03-02T14:00:00Z"),
+                receipts,
+            )
+        };
+        let s = run(&[receipt("2026-03-02T08:30:00Z")]);
+        let laptop = &s.devices[0];
+        assert_eq!(
+            laptop.locked_by_receipt.as_deref(),
+            Some("2026-03-02T08:30:00Z")
+        );
+        assert!(!laptop.locked_throughout);
+        assert!(laptop.unlocked.is_empty());
+        assert!(!s.any_unlocked);
+        assert!(
+            laptop
+                .statement
+                .contains("shows the vault was locked there at 2026-03-02T08:30:00Z")
+                && laptop
+                    .statement
+                    .contains("no claim is made that it stayed locked throughout"),
+            "{}",
+            laptop.statement
+        );
+        // In the window: it says nothing about the window's start.
+        let s = run(&[receipt("2026-03-02T09:30:00Z")]);
+        assert_eq!(s.devices[0].locked_by_receipt, None);
+        assert!(s.any_unlocked);
+        // Another device's receipt does not count for the laptop.
+        let mut other = receipt("2026-03-02T08:30:00Z");
+        other.device = "phone".into();
+        let s = run(&[other]);
+        assert_eq!(s.devices[0].locked_by_receipt, None);
+        assert!(
+            s.devices[0]
+                .statement
+                .contains("taken as possibly unlocked")
+        );
     }
 
     #[test]

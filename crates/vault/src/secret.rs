@@ -106,14 +106,17 @@ pub enum KeyPurpose {
     DocumentKeyWrap,
     /// The password of the vault's backup repository (restic format).
     BackupRepository,
+    /// The MAC key of the lock receipts left at the backup destination.
+    LockReceipt,
 }
 
 impl KeyPurpose {
-    pub const ALL: [KeyPurpose; 4] = [
+    pub const ALL: [KeyPurpose; 5] = [
         KeyPurpose::Database,
         KeyPurpose::AuditChain,
         KeyPurpose::DocumentKeyWrap,
         KeyPurpose::BackupRepository,
+        KeyPurpose::LockReceipt,
     ];
 
     fn label(self) -> &'static [u8] {
@@ -122,6 +125,7 @@ impl KeyPurpose {
             KeyPurpose::AuditChain => b"matterbox/v1/audit-chain-mac-key",
             KeyPurpose::DocumentKeyWrap => b"matterbox/v1/document-key-wrap",
             KeyPurpose::BackupRepository => b"matterbox/v1/backup-repository-password",
+            KeyPurpose::LockReceipt => b"matterbox/v1/lock-receipt-mac-key",
         }
     }
 }

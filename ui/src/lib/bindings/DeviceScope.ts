@@ -25,4 +25,10 @@ evidenceEndsAtBackup: string | null,
 /**
  * Locked for the whole window, as far as an intact log covering it shows.
  */
-lockedThroughout: boolean, statement: string, };
+lockedThroughout: boolean, 
+/**
+ * When this copy's log ends before the window: the time of a verified
+ * lock receipt of the device, after the log's end and before the
+ * window began (the keys were off the device when it began).
+ */
+lockedByReceipt: string | null, statement: string, };

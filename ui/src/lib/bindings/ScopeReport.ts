@@ -38,4 +38,8 @@ sharedMatters: Array<Rollup>, sharedClients: Array<Rollup>,
  * The log shows, intact, that every device of the incident had the
  * vault locked for the whole window.
  */
-safeHarbourSupported: boolean, statements: Array<string>, computedAt: string, };
+safeHarbourSupported: boolean, 
+/**
+ * Lock receipts at the backup folder that did not verify (refused).
+ */
+receiptsRefused: number, statements: Array<string>, computedAt: string, };
