@@ -983,3 +983,54 @@ fn a_lock_receipt_in_the_backup_folder_shows_a_restored_copy_the_laptop_was_lock
     );
     assert_eq!(scope["safeHarbourSupported"], false);
 }
+
+/// A lock whose backup folder is not reachable (the drive unplugged) still
+/// locks, and the next unlock warns that no receipt was left; once the
+/// drive is back the receipt is written and the warning goes.
+#[test]
+fn a_lock_receipt_not_written_never_fails_the_lock_and_is_a_warning_at_the_next_unlock() {
+    let home = Home::new();
+    vault(&home);
+    let dest = home.path().join("backup-drive");
+    std::fs::create_dir(&dest).unwrap();
+    let mut c = home.cmd();
+    c.arg("--vault")
+        .arg(home.vault_dir("v"))
+        .args(["--json", "backup", "run", "--to"])
+        .arg(&dest)
+        .env("MATTERBOX_PASSPHRASE", PASS)
+        .env("TMPDIR", home.path());
+    run_within(&mut c, COMMAND_LIMIT).0.ok();
+    let count = || std::fs::read_dir(dest.join("matterbox-lock-receipts")).map_or(0, |d| d.count());
+    assert_eq!(count(), 1);
+    let marker = home.vault_dir("v").join("lock-receipt-failed");
+    assert!(!marker.exists());
+
+    let away = home.path().join("drive-in-the-drawer");
+    std::fs::rename(&dest, &away).unwrap();
+    let run = mb(&home, &["client", "list"]).ok();
+    assert!(!run.stderr.contains("lock receipt"), "{}", run.stderr);
+    assert!(!dest.exists(), "the unplugged drive's folder was created");
+    let noted = std::fs::read_to_string(&marker).unwrap();
+    assert!(
+        noted.len() <= 30 && chrono::DateTime::parse_from_rfc3339(&noted).is_ok(),
+        "{noted}"
+    );
+    let run = mb(&home, &["client", "list"]).ok();
+    assert!(
+        run.stderr
+            .contains("could not leave its lock receipt at the backup folder"),
+        "{}",
+        run.stderr
+    );
+
+    std::fs::rename(&away, &dest).unwrap();
+    // The warning of the second lock, then a receipt written at this lock.
+    let run = mb(&home, &["client", "list"]).ok();
+    assert!(run.stderr.contains("could not leave its lock receipt"));
+    assert!(!marker.exists());
+    assert_eq!(count(), 2);
+    let run = mb(&home, &["client", "list"]).ok();
+    assert!(!run.stderr.contains("lock receipt"), "{}", run.stderr);
+    assert_eq!(count(), 3);
+}
