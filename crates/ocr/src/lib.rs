@@ -548,6 +548,38 @@ impl Engine {
     }
 }
 
+/// A recognised word and its box in the page image's pixels (origin top
+/// left), for a text layer. `Debug` leaves the word out.
+pub struct WordBox {
+    pub text: Zeroizing<String>,
+    pub left: u32,
+    pub top: u32,
+    pub width: u32,
+    pub height: u32,
+    /// Words of one line share a number (counted from 1 down the page).
+    pub line: u32,
+}
+
+impl std::fmt::Debug for WordBox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "WordBox([redacted] {},{} {}x{} line {})",
+            self.left, self.top, self.width, self.height, self.line
+        )
+    }
+}
+
+impl Engine {
+    /// Recognises a page image as it is (never straightened: the boxes must
+    /// fall on the image a searchable PDF shows) and returns its words with
+    /// their boxes. Orientation detection still reads a sideways page; its
+    /// boxes are in the image's own pixels.
+    pub fn recognise_words(&mut self, gray: &Gray) -> Result<Vec<WordBox>, Error> {
+        self.tess.words(gray)
+    }
+}
+
 /// How many pages a document has (parses it; for many calls, keep a
 /// [`Document`]).
 pub fn page_count(kind: Kind, bytes: &[u8], limits: &Limits) -> Result<usize, Error> {
