@@ -38,6 +38,9 @@ if $want_test; then
   # OCR tests and benchmark: img2pdf wraps generated scans into PDFs unchanged;
   # the tesseract CLI is the benchmark's reference; German for a second language.
   packages+=(img2pdf tesseract-ocr tesseract-ocr-deu)
+  # Court bundles and searchable PDFs: qpdf checks their structure, poppler's
+  # pdftotext and pdfinfo read their text and count their pages.
+  packages+=(qpdf poppler-utils)
   python3 -m venv --help >/dev/null 2>&1 || packages+=(python3 python3-venv)
 fi
 

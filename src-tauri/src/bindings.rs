@@ -95,6 +95,9 @@ fn export_all(dir: &Path) {
     matterbox_core::requests::RequestExport::export_all(&cfg).unwrap();
     matterbox_core::shares::ShareRequest::export_all(&cfg).unwrap();
     matterbox_core::shares::ShareCreated::export_all(&cfg).unwrap();
+    matterbox_core::bundle::CourtBundleRequest::export_all(&cfg).unwrap();
+    matterbox_core::bundle::CourtBundleCreated::export_all(&cfg).unwrap();
+    matterbox_core::bundle::SearchableExport::export_all(&cfg).unwrap();
     matterbox_core::domain::requests::RequestInput::export_all(&cfg).unwrap();
 }
 

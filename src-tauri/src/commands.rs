@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use matterbox_core::breach::{DeviceSeen, IncidentView, ScopeReport};
+use matterbox_core::bundle::{CourtBundleCreated, CourtBundleRequest, SearchableExport};
 use matterbox_core::conflicts::CheckRequest;
 use matterbox_core::consents::{ConfirmInput, ConsentFormat, Withdrawal};
 use matterbox_core::domain::breaches::{
@@ -652,6 +653,35 @@ pub async fn document_export(
     Ok(Some(path.display().to_string()))
 }
 
+/// Asks where to save a searchable PDF of a scan, then makes it (the page
+/// images with an invisible text layer, recognised now, in memory; a
+/// signed PDF or one with text is copied as it is). `None` when the user
+/// cancelled.
+#[tauri::command]
+pub async fn document_export_searchable(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: i64,
+) -> Res<Option<SearchableExport>> {
+    let doc = state.with_session(|s| s.document(id))?;
+    let stem = doc
+        .original_name
+        .rsplit_once('.')
+        .map_or(doc.original_name.as_str(), |(s, _)| s);
+    let picked = app
+        .dialog()
+        .file()
+        .set_title("Save a searchable PDF copy")
+        .set_file_name(format!("{stem} (searchable).pdf"))
+        .blocking_save_file();
+    let Some(path) = dialog_paths(picked.map(|p| vec![p])).pop() else {
+        return Ok(None);
+    };
+    state
+        .with_session(|s| s.export_searchable(id, None, &path, &mut |_| {}))
+        .map(Some)
+}
+
 /// Opens a decrypted copy with the system's application for its type. The
 /// copy lives in the private open-copies folder and is wiped on lock, on
 /// exit and at the next start.
@@ -1223,6 +1253,29 @@ pub async fn share_create(
     };
     state
         .with_session(|s| s.create_share(&request, &folder))
+        .map(Some)
+}
+
+/// Asks for the folder, then writes the court bundle (the one unencrypted
+/// output; the request carries the user's second confirmation) and its
+/// signature there, and records it. `None` when the user cancelled.
+#[tauri::command]
+pub async fn court_bundle_create(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    request: CourtBundleRequest,
+) -> Res<Option<CourtBundleCreated>> {
+    state.with_session(|_| Ok(()))?;
+    let picked = app
+        .dialog()
+        .file()
+        .set_title("Choose the folder for the UNENCRYPTED court bundle")
+        .blocking_pick_folder();
+    let Some(folder) = dialog_paths(picked.map(|p| vec![p])).pop() else {
+        return Ok(None);
+    };
+    state
+        .with_session(|s| s.create_court_bundle(&request, &folder, &mut |_| {}))
         .map(Some)
 }
 

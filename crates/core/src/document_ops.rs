@@ -123,6 +123,15 @@ fn extract_unless_cancelled(
     }
 }
 
+/// Text for a court bundle's pages, extracted as on import.
+pub(crate) fn extract_for_bundle(
+    kind: Kind,
+    bytes: Zeroizing<Vec<u8>>,
+    cancel: &Cancel,
+) -> Result<Extraction> {
+    extract_unless_cancelled(kind, bytes, cancel)
+}
+
 /// How much of an imported file of `kind` is kept for its text.
 fn text_limit(kind: Kind) -> usize {
     match kind {

@@ -6,6 +6,7 @@
 
 pub mod backup;
 pub mod breach;
+pub mod bundle;
 mod cancel;
 pub mod conflicts;
 pub mod consents;

@@ -143,7 +143,7 @@ struct Resolved {
 
 impl Session {
     /// The vault's signing key, made (and audited) the first time.
-    fn signer(&mut self) -> Result<Signer> {
+    pub(crate) fn signer(&mut self) -> Result<Signer> {
         if let Some((secret, _)) = db::signing_key(&self.conn)? {
             let secret = zeroize::Zeroizing::new(secret);
             return Signer::from_secret_bytes(&secret)
@@ -263,6 +263,7 @@ impl Session {
         };
         let with_passphrase = |p: Passphrase, protection| {
             let format = match req.format {
+                ShareFormat::Pdf => return Err(court_bundle_elsewhere()),
                 ShareFormat::Age => Format::AgePassphrase(p),
                 ShareFormat::Zip => Format::Zip {
                     password: p,
@@ -319,6 +320,9 @@ impl Session {
     /// into `folder` and records it. See the module documentation.
     pub fn create_share(&mut self, req: &ShareRequest, folder: &Path) -> Result<ShareCreated> {
         self.cancel.check()?;
+        if req.format == ShareFormat::Pdf {
+            return Err(court_bundle_elsewhere());
+        }
         let mut ids = req.document_ids.clone();
         let mut seen = std::collections::HashSet::new();
         ids.retain(|id| seen.insert(*id));
@@ -603,6 +607,15 @@ impl Session {
         partial.finish(destination).map_err(cannot)?;
         Ok(written)
     }
+}
+
+/// A court bundle is made by [`Session::create_court_bundle`], which asks
+/// for its own confirmation.
+fn court_bundle_elsewhere() -> CoreError {
+    CoreError::Invalid(
+        "A court bundle is made with its own command, which asks to confirm an unencrypted file."
+            .into(),
+    )
 }
 
 fn party_name(conn: &rusqlite::Connection, id: i64) -> Result<String> {

@@ -87,6 +87,11 @@ pub(crate) enum ShareCmd {
         #[arg(long, value_name = "FOLDER")]
         to: PathBuf,
     },
+    /// Write a court bundle: ONE UNENCRYPTED, text-searchable PDF of the
+    /// documents (scans recognised, an index, bookmarks, page numbers) and
+    /// its signature beside it, and record it. Needs
+    /// --unencrypted-court-bundle.
+    CourtBundle(crate::commands::share_bundle::CourtBundleArgs),
     /// Packages shared, newest first, of a matter or a client.
     List {
         #[arg(long, value_name = "NUMBER", conflicts_with = "client")]
@@ -302,6 +307,7 @@ pub(crate) fn share_cmd(ctx: &Ctx, cmd: ShareCmd) -> Outcome {
             let created = s.create_share(&request, &to)?;
             ctx.print(&created, created_text)
         }
+        ShareCmd::CourtBundle(args) => crate::commands::share_bundle::court_bundle(ctx, s, args),
         ShareCmd::List { matter, client } => {
             let list = s.shares(matter_id(s, matter.as_deref())?, client)?;
             ctx.print(&list, |l| {
