@@ -91,6 +91,9 @@ import type { GiveInput } from "./bindings/GiveInput";
 import type { Withdrawal } from "./bindings/Withdrawal";
 import type { Share } from "./bindings/Share";
 import type { ShareCreated } from "./bindings/ShareCreated";
+import type { CourtBundleCreated } from "./bindings/CourtBundleCreated";
+import type { CourtBundleRequest } from "./bindings/CourtBundleRequest";
+import type { SearchableExport } from "./bindings/SearchableExport";
 import type { ShareRequest } from "./bindings/ShareRequest";
 
 /** Raised in the page when any command answers `vault_locked`. */
@@ -198,6 +201,8 @@ export const api = {
   exportRequest: (id: number) => call<RequestExport | null>("request_export", { id }),
   /** Asks for a folder, writes the package there and records it; null when cancelled. */
   createShare: (request: ShareRequest) => call<ShareCreated | null>("share_create", { request }),
+  createCourtBundle: (request: CourtBundleRequest) =>
+    call<CourtBundleCreated | null>("court_bundle_create", { request }),
   shares: (matterId: number) => call<Share[]>("share_list", { matterId }),
   /** The public key recipients check shared packages with (made on first use). */
   signingKey: () => call<string>("share_signing_key"),
@@ -235,6 +240,7 @@ export const api = {
   addVersion: (id: number) => call<DocumentDetail | null>("document_add_version", { id }),
   restoreVersion: (id: number, version: number) => call<DocumentDetail>("document_restore_version", { id, version }),
   exportDocument: (id: number, version: number | null) => call<string | null>("document_export", { id, version }),
+  exportSearchable: (id: number) => call<SearchableExport | null>("document_export_searchable", { id }),
   openExternal: (id: number) => call<null>("document_open_external", { id }),
   /** Queues a scan's text recognition again (Retry). */
   ocrDocument: (id: number, mode: OcrMode) => call<OcrJob>("ocr_document", { id, mode }),
