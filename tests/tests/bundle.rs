@@ -237,6 +237,39 @@ fn qpdf_check(pdf: &Path) {
     );
 }
 
+/// How many dark pixels page `page` shows below its top 8% (where a text
+/// page's title is) and above its bottom tenth (the page number), rendered by poppler's `pdftoppm` in gray: the
+/// body is drawn visibly, not only present as text.
+fn dark_pixels_below_title(pdf: &Path, page: usize) -> usize {
+    let n = page.to_string();
+    let out = tool(
+        "pdftoppm",
+        &[
+            "-r",
+            "100",
+            "-gray",
+            "-f",
+            &n,
+            "-l",
+            &n,
+            pdf.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    // PGM: "P5\n<w> <h>\n255\n" then one byte a pixel.
+    let header: Vec<&[u8]> = out.stdout.splitn(4, |b| b.is_ascii_whitespace()).collect();
+    let (w, h): (usize, usize) = (
+        std::str::from_utf8(header[1]).unwrap().parse().unwrap(),
+        std::str::from_utf8(header[2]).unwrap().parse().unwrap(),
+    );
+    let pixels = &out.stdout[out.stdout.len() - w * h..];
+    // Between the title and the page number at the foot.
+    pixels[w * (h * 8 / 100)..w * (h * 9 / 10)]
+        .iter()
+        .filter(|p| **p < 160)
+        .count()
+}
+
 fn sha256_file(p: &Path) -> String {
     hex::encode(Sha256::digest(std::fs::read(p).unwrap()))
 }
@@ -267,11 +300,15 @@ fn a_court_bundle_is_checked_by_qpdf_searchable_by_pdftotext_and_recorded() {
     let pdf = v.import(&pdf, "Letter of consent");
     let txt = v.write(
         "note.txt",
-        format!("Attendance note: the {TEXT_WORDS} is sold.\n").as_bytes(),
+        format!("Attendance note: the {TEXT_WORDS} is sold.\n\nCompletion is set for spring.\nKeys are with the agent.\n").as_bytes(),
     );
-    let txt = v.import(&txt, "Attendance note");
+    // A title beyond WinAnsi: shown as `?`, kept as the line's ActualText.
+    let txt = v.import(&txt, "Attendance note, Łódź office");
     let docx_path = v.src.join("lease.docx");
-    docx(&docx_path, &format!("The {DOCX_WORDS} agreement"));
+    docx(
+        &docx_path,
+        &format!("The {DOCX_WORDS} agreement, signed by both parties and witnessed"),
+    );
     let docx = v.import(&docx_path, "Lease");
     let ids = format!("{scan},{pdf},{txt},{docx}");
     let out = v.out.to_str().unwrap();
@@ -305,7 +342,7 @@ fn a_court_bundle_is_checked_by_qpdf_searchable_by_pdftotext_and_recorded() {
 
     // Every document is found by its words, the scan's through OCR.
     let all = pdf_text(&bundle, None);
-    for words in [SCAN_WORDS, PDF_WORDS, TEXT_WORDS, DOCX_WORDS] {
+    for words in [SCAN_WORDS, PDF_WORDS, TEXT_WORDS, DOCX_WORDS, "Łódź office"] {
         assert!(
             all.contains(&words.to_lowercase()),
             "{words} not found in:\n{all}"
@@ -338,6 +375,13 @@ fn a_court_bundle_is_checked_by_qpdf_searchable_by_pdftotext_and_recorded() {
     {
         let text = pdf_text(&bundle, Some((*start, *start)));
         assert!(text.contains(&words.to_lowercase()), "page {start}: {text}");
+    }
+    // The text file's and the DOCX's pages show their text, not just hold it.
+    for start in &starts[2..] {
+        assert!(
+            dark_pixels_below_title(&bundle, *start) > 20,
+            "page {start} shows no text"
+        );
     }
     // One page each here: the last document ends on the last page.
     assert_eq!(*starts.last().unwrap(), pages);

@@ -5,8 +5,7 @@ use zeroize::Zeroizing;
 
 use crate::text::{fit, show, wrap};
 use crate::{
-    LAYER_FONT, PdfError, Result, add_glyphless_font, add_page_font, add_standard_font,
-    append_content, inherited, text_string,
+    PdfError, Result, add_page_font, add_standard_font, append_content, inherited, text_string,
 };
 
 /// The most documents in one bundle.
@@ -61,7 +60,6 @@ struct Fonts {
     regular: ObjectId,
     bold: ObjectId,
     mono: ObjectId,
-    layer: ObjectId,
 }
 
 impl Bundle {
@@ -85,7 +83,6 @@ impl Bundle {
             regular: add_standard_font(&mut doc, "Helvetica"),
             bold: add_standard_font(&mut doc, "Helvetica-Bold"),
             mono: add_standard_font(&mut doc, "Courier"),
-            layer: add_glyphless_font(&mut doc),
         };
         let mut documents: Vec<(String, String, Vec<ObjectId>)> = Vec::with_capacity(entries.len());
         for (index, entry) in entries.into_iter().enumerate() {
@@ -172,19 +169,11 @@ impl Bundle {
         for (chunk_no, chunk) in documents.chunks(ROWS_PER_INDEX_PAGE).enumerate() {
             let mut content = Vec::new();
             let mut y = PAGE[1] - MARGIN;
-            content.extend(show(
-                "MbxBold",
-                16.0,
-                0.6,
-                MARGIN,
-                y,
-                &fit(&self.heading, 50),
-            ));
+            content.extend(show("MbxBold", 16.0, MARGIN, y, &fit(&self.heading, 50)));
             y -= 20.0;
             content.extend(show(
                 "MbxRegular",
                 10.0,
-                0.5,
                 MARGIN,
                 y,
                 &fit(&self.subheading, 90),
@@ -193,7 +182,6 @@ impl Bundle {
             content.extend(show(
                 "MbxMono",
                 TEXT_SIZE,
-                0.6,
                 MARGIN,
                 y,
                 &format!(
@@ -211,7 +199,7 @@ impl Bundle {
                     fit(date, 10),
                     starts[n]
                 );
-                content.extend(show("MbxMono", TEXT_SIZE, 0.6, MARGIN, y, &row));
+                content.extend(show("MbxMono", TEXT_SIZE, MARGIN, y, &row));
                 y -= LEADING;
             }
             pages.push(new_page(doc, fonts, parent, content));
@@ -232,7 +220,6 @@ fn new_page(doc: &mut Document, fonts: &Fonts, parent: ObjectId, content: Vec<u8
         ("MbxRegular", Object::Reference(fonts.regular)),
         ("MbxBold", Object::Reference(fonts.bold)),
         ("MbxMono", Object::Reference(fonts.mono)),
-        (LAYER_FONT, Object::Reference(fonts.layer)),
     ]);
     doc.add_object(Dictionary::from_iter([
         ("Type", Object::Name(b"Page".to_vec())),
@@ -273,11 +260,11 @@ fn text_pages(
     for chunk in lines.chunks(LINES_PER_PAGE) {
         let mut content = Vec::new();
         let mut y = PAGE[1] - MARGIN;
-        content.extend(show("MbxBold", 11.0, 0.6, MARGIN, y, &fit(title, 70)));
+        content.extend(show("MbxBold", 11.0, MARGIN, y, &fit(title, 70)));
         y -= LEADING * 2.0;
         for line in chunk {
             if !line.is_empty() {
-                content.extend(show("MbxMono", TEXT_SIZE, 0.6, MARGIN, y, line));
+                content.extend(show("MbxMono", TEXT_SIZE, MARGIN, y, line));
             }
             y -= LEADING;
         }

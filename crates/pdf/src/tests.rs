@@ -166,3 +166,22 @@ fn text_wraps_at_spaces_and_keeps_long_words_whole_enough() {
     assert_eq!(text::wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
     assert_eq!(text::fit("abcdef", 4), "abc…");
 }
+
+#[test]
+fn text_lines_reset_the_text_state_and_keep_what_winansi_lacks_as_actual_text() {
+    let bytes = text::show("F", 10.0, 1.0, 2.0, "Grüße (x)");
+    let plain = String::from_utf8_lossy(&bytes).into_owned();
+    assert!(plain.contains("0 Tr\n100 Tz"), "{plain}");
+    // WinAnsi bytes (ü = FC, ß = DF), parentheses escaped.
+    assert!(
+        bytes.windows(13).any(|w| w == b"(Gr\xFC\xDFe \\(x\\))"),
+        "{plain}"
+    );
+    assert!(!plain.contains("ActualText"));
+    let polish = String::from_utf8_lossy(&text::show("F", 10.0, 1.0, 2.0, "Łódź")).into_owned();
+    assert!(
+        polish.contains("/ActualText <FEFF014100F30064017A>"),
+        "{polish}"
+    );
+    assert!(polish.trim_end().ends_with("EMC"), "{polish}");
+}

@@ -1,8 +1,6 @@
 //! Lines of visible text in a standard font (WinAnsiEncoding), with the
-//! characters that encoding lacks kept in an invisible glyph-less copy of
-//! the line, so search and copy still find them.
-
-use crate::{LAYER_FONT, utf16_hex};
+//! characters that encoding lacks kept as the line's `/ActualText`, so
+//! search and copy still find them.
 
 /// The WinAnsi byte for a character, if it has one.
 pub(crate) fn win_ansi(c: char) -> Option<u8> {
@@ -61,30 +59,29 @@ fn literal(text: &str) -> (Vec<u8>, bool) {
     (out, complete)
 }
 
-/// Operators showing `text` at (`x`, `y`) in `font` at `size` points, whose
-/// glyphs are `advance` × size wide (Courier: 0.6). Characters WinAnsi
-/// lacks show as `?` and are written again, invisibly, in the glyph-less
-/// font over the same width.
-pub(crate) fn show(font: &str, size: f32, advance: f32, x: f32, y: f32, text: &str) -> Vec<u8> {
-    let mut out = format!("BT\n/{font} {size:.1} Tf\n1 0 0 1 {x:.2} {y:.2} Tm\n").into_bytes();
+/// Operators showing `text` at (`x`, `y`) in `font` at `size` points.
+/// Characters WinAnsi lacks show as `?`; the line then carries its real
+/// text as `/ActualText` (UTF-16), which text extraction, search and copy
+/// use instead of the glyphs, so nothing is lost. The text state is set in
+/// full each time (render mode and scaling persist past `ET`).
+pub(crate) fn show(font: &str, size: f32, x: f32, y: f32, text: &str) -> Vec<u8> {
     let (lit, complete) = literal(text);
+    let mut out = Vec::new();
+    if !complete {
+        let mut actual = String::from("<FEFF");
+        for u in text.encode_utf16() {
+            actual.push_str(&format!("{u:04X}"));
+        }
+        actual.push('>');
+        out.extend_from_slice(format!("/Span << /ActualText {actual} >> BDC\n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!("BT\n0 Tr\n100 Tz\n/{font} {size:.1} Tf\n1 0 0 1 {x:.2} {y:.2} Tm\n").as_bytes(),
+    );
     out.extend_from_slice(&lit);
     out.extend_from_slice(b" Tj\nET\n");
     if !complete {
-        let (hex, units) = utf16_hex(text);
-        let width = text.chars().count() as f32 * size * advance;
-        let natural = units as f32 * size * 0.5;
-        let scale = if natural > 0.0 {
-            100.0 * width / natural
-        } else {
-            100.0
-        };
-        out.extend_from_slice(
-            format!(
-                "BT\n3 Tr\n/{LAYER_FONT} {size:.1} Tf\n{scale:.2} Tz\n1 0 0 1 {x:.2} {y:.2} Tm\n{hex} Tj\nET\n"
-            )
-            .as_bytes(),
-        );
+        out.extend_from_slice(b"EMC\n");
     }
     out
 }
