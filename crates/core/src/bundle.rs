@@ -249,8 +249,7 @@ fn searchable(
             Ok(page) => page,
             // A page we cannot take out as one image keeps no text layer;
             // an image document's page is the document itself.
-            Err(e) if kind == matterbox_ocr::Kind::Pdf => {
-                let _ = e;
+            Err(_) if kind == matterbox_ocr::Kind::Pdf => {
                 layers.push(None);
                 continue;
             }
@@ -504,7 +503,8 @@ impl Session {
             )));
         }
         let client_id = client_id.unwrap_or_default();
-        let client = clients::get(&self.conn, client_id)?;
+        // The client must still exist (a record names it).
+        clients::get(&self.conn, client_id)?;
         let recipient = match &req.recipient {
             Some(r) if !r.trim().is_empty() => db::recipient_text(r)?,
             _ => "Court".to_string(),
@@ -535,7 +535,6 @@ impl Session {
                 json!({ "documents": doc_ids, "format": ShareFormat::Pdf.as_str(), "package": package_id }),
             )
         })?;
-        let _ = client;
         let built = self.build_bundle(&chosen, &created_at, progress);
         let written = built.and_then(|(built, signed)| {
             let signature = signer

@@ -149,9 +149,9 @@ pub enum Mode {
     /// Every page is recognised from its image, even one with a text layer
     /// (an earlier, poor OCR layer is replaced in the index).
     Redo,
-    /// As `Redo` for this engine, which never rewrites a PDF; the
-    /// difference matters to the searchable-PDF export, where `Force`
-    /// replaces the page's text layer.
+    /// As `Redo` for this engine, which never rewrites a PDF. (The
+    /// searchable-PDF export copies a PDF that has a text layer as it is;
+    /// it never replaces one.)
     Force,
 }
 

@@ -80,7 +80,7 @@ pub(crate) enum DocCmd {
         /// Recognise every page, also pages that already have text.
         #[arg(long, conflicts_with = "force")]
         redo: bool,
-        /// As --redo; a searchable-PDF export would also replace the text layer.
+        /// As --redo (a searchable-PDF export never replaces a text layer).
         #[arg(long)]
         force: bool,
     },
