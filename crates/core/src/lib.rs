@@ -20,6 +20,7 @@ pub mod policies;
 pub mod report;
 pub mod requests;
 pub mod retention;
+pub mod returns;
 pub mod shares;
 
 use std::path::{Path, PathBuf};
@@ -135,6 +136,10 @@ pub mod domain {
         pub use matterbox_domain::shares::{
             KeyHolder, Protection, RecipientKey, Share, ShareFormat, SharedDocument,
         };
+    }
+
+    pub mod returns {
+        pub use matterbox_domain::returns::{FileReturn, ReturnScope};
     }
 
     pub mod inventory {

@@ -1350,6 +1350,7 @@ mod retention_tests {
 mod conflicts_tests;
 mod faults;
 mod requests_tests;
+mod returns_tests;
 
 mod inbox_tests {
     use super::*;

@@ -944,9 +944,31 @@ CREATE TABLE saved_searches (
 ) STRICT;
 "#,
     },
+    Migration {
+        version: 20,
+        description: "returned files (#18 §3): which shares returned which matters",
+        sql: r#"
+-- A share that returned a client's file (Model Rule 1.16(d)): one row per
+-- matter returned, whole (every current document, or every version), with
+-- its parties and timeline. Permanent like the share it marks; no foreign
+-- key to matters (retention may destroy them, the record stays).
+CREATE TABLE file_returns (
+    share_id     INTEGER NOT NULL REFERENCES shares (id),
+    matter_id    INTEGER NOT NULL,
+    scope        TEXT NOT NULL CHECK (scope IN ('matter', 'client')),
+    all_versions INTEGER NOT NULL CHECK (all_versions IN (0, 1)),
+    PRIMARY KEY (share_id, matter_id)
+) STRICT;
+CREATE INDEX file_returns_matter ON file_returns (matter_id);
+CREATE TRIGGER file_returns_no_update BEFORE UPDATE ON file_returns
+BEGIN SELECT RAISE(ABORT, 'returns are permanent'); END;
+CREATE TRIGGER file_returns_no_delete BEFORE DELETE ON file_returns
+BEGIN SELECT RAISE(ABORT, 'returns are permanent'); END;
+"#,
+    },
 ];
 
-pub const LATEST_VERSION: i64 = 18;
+pub const LATEST_VERSION: i64 = 20;
 
 /// Brings the database to `target`, running each missing migration in its
 /// own transaction. Refuses a database newer than this build.
