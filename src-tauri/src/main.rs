@@ -15,6 +15,7 @@ mod ocr;
 mod os_lock;
 mod platform;
 mod retention;
+mod share_return;
 mod state;
 
 use std::time::{Duration, Instant};
@@ -83,6 +84,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .plugin(tauri_plugin_dialog::init())
         .manage(AppState::new(env, vaults_root, open_copies))
         .manage(backup::Backups::default())
+        .manage(share_return::Returning::default())
         .setup(|app| {
             // Copies opened with other applications before a crash go now.
             app.state::<AppState>().wipe_open_copies();
@@ -172,6 +174,13 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             commands::share_create,
             commands::share_list,
             commands::share_signing_key,
+            share_return::share_return,
+            share_return::share_return_cancel,
+            share_return::share_list_client,
+            share_return::share_returns,
+            share_return::share_keys,
+            share_return::share_key_set,
+            share_return::share_key_confirm,
             commands::incident_list,
             commands::incident_get,
             commands::incident_open,

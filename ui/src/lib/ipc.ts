@@ -92,6 +92,13 @@ import type { Withdrawal } from "./bindings/Withdrawal";
 import type { Share } from "./bindings/Share";
 import type { ShareCreated } from "./bindings/ShareCreated";
 import type { ShareRequest } from "./bindings/ShareRequest";
+import type { FileReturn } from "./bindings/FileReturn";
+import type { KeyHolder } from "./bindings/KeyHolder";
+import type { KeySaved } from "./bindings/KeySaved";
+import type { RecipientKey } from "./bindings/RecipientKey";
+import type { ReturnCreated } from "./bindings/ReturnCreated";
+import type { ReturnProgress } from "./bindings/ReturnProgress";
+import type { ReturnRequest } from "./bindings/ReturnRequest";
 
 /** Raised in the page when any command answers `vault_locked`. */
 export const LOCAL_LOCKED_EVENT = "matterbox-vault-locked";
@@ -201,6 +208,16 @@ export const api = {
   shares: (matterId: number) => call<Share[]>("share_list", { matterId }),
   /** The public key recipients check shared packages with (made on first use). */
   signingKey: () => call<string>("share_signing_key"),
+  clientShares: (clientId: number) => call<Share[]>("share_list_client", { clientId }),
+  /** The returns among a client's shares. */
+  fileReturns: (clientId: number) => call<FileReturn[]>("share_returns", { clientId }),
+  /** Asks for a folder, writes the returned file there and records it; null when the picker was cancelled. */
+  returnFile: (request: ReturnRequest) => call<ReturnCreated | null>("share_return", { request }),
+  /** Stops the running return: it leaves no file. */
+  cancelReturn: () => call<null>("share_return_cancel"),
+  recipientKeys: (holder: KeyHolder) => call<RecipientKey[]>("share_keys", { holder }),
+  setRecipientKey: (holder: KeyHolder, key: string) => call<KeySaved>("share_key_set", { holder, key }),
+  confirmRecipientKey: (id: number, fingerprint: string) => call<RecipientKey>("share_key_confirm", { id, fingerprint }),
   incidents: () => call<BreachSummary[]>("incident_list"),
   incident: (reference: string) => call<IncidentView>("incident_get", { reference }),
   openIncident: (input: BreachInput) => call<IncidentView>("incident_open", { input }),
@@ -321,6 +338,11 @@ export function onInboxStatus(callback: (status: InboxStatus) => void): Promise<
 /** A scan's page started or recorded by the background OCR worker. */
 export function onOcrProgress(callback: (event: OcrProgress) => void): Promise<UnlistenFn> {
   return listen<OcrProgress>("ocr-progress", (e) => callback(e.payload));
+}
+
+/** How far a return's documents are written. */
+export function onReturnProgress(callback: (event: ReturnProgress) => void): Promise<UnlistenFn> {
+  return listen<ReturnProgress>("return-progress", (e) => callback(e.payload));
 }
 
 /** Files the inbox just took in. */
