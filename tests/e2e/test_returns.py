@@ -155,3 +155,69 @@ def test_return_a_matter_then_share_to_a_confirmed_key(app, tmp_path):
     with zipfile.ZipFile(opened) as z:
         for name, body in sources.items():
             assert sha256(z.read(f"documents/{name}")) == sha256(body)
+
+
+def add_client(app, client):
+    app.click("nav-clients")
+    app.click("new-client")
+    app.type("client-name", client)
+    app.click("save-client")
+    app.find("client-detail")
+
+
+def open_matter(app, client, title):
+    app.click("nav-matters")
+    app.click("new-matter")
+    app.select("matter-client", text=client)
+    app.type("matter-title", title)
+    app.click("open-matter")
+    app.find("documents")
+
+
+def test_share_ticked_search_hits_of_one_client(app, tmp_path):
+    create_vault(app)
+    other = "Benedikta Quarrell (fictional)"
+    add_client(app, CLIENT)
+    add_client(app, other)
+    sources = {}
+    for client, title, name in [(CLIENT, "Fitzwarren lease", "lease.txt"),
+                                (CLIENT, "Fitzwarren mill", "mill.txt"),
+                                (other, "Quarrell estate", "estate.txt")]:
+        open_matter(app, client, title)
+        body = f"The {name} mentions the millrace covenant (fictional).\n".encode()
+        path = tmp_path / name
+        path.write_bytes(body)
+        sources[name] = body
+        import_file(app, path)
+
+    app.click("nav-search")
+    app.type("search-text", "millrace")
+    app.click("search-go")
+    wait_for(lambda: len(app.find_all("search-hit")) == 3, what="three hits")
+    assert not app.find("share-hits").is_enabled()
+    hits = {next(n for n in sources if n in h.text): h for h in app.find_all("search-hit")}
+    hits["lease.txt"].find_element("css selector", '[data-testid="hit-select"]').click()
+    # Another client's hit cannot join; the same client's other matter can.
+    wait_for(lambda: not hits["estate.txt"].find_element(
+        "css selector", '[data-testid="hit-select"]').is_enabled(), what="the other client's hit disabled")
+    hits["mill.txt"].find_element("css selector", '[data-testid="hit-select"]').click()
+    wait_for(lambda: app.text("share-hits").startswith("Share 2"), what="two hits ticked")
+    app.click("share-hits")
+    app.find("share-dialog")
+    app.screenshot("returns-06-search-share")
+    out = app.data_dir / "from-search"
+    out.mkdir()
+    app.click("share-write")
+    app.file_dialog("Choose the folder for the package", out)
+    app.find("share-done", timeout=60)
+    passphrase = app.text("share-passphrase")
+    package = next(out.iterdir())
+    inner = tmp_path / "inner.zip"
+    assert age_decrypt(package, inner, passphrase)
+    with zipfile.ZipFile(inner) as z:
+        names = {n for n in z.namelist() if n.startswith("documents/")}
+        assert names == {"documents/lease.txt", "documents/mill.txt"}, names
+        for name in ("lease.txt", "mill.txt"):
+            assert sha256(z.read(f"documents/{name}")) == sha256(sources[name])
+    app.click("share-close")
+    wait_for(lambda: not app.present("share-passphrase"), what="the passphrase to go")

@@ -57,6 +57,10 @@ def test_passphrase_recovery_key_kit_and_audit_log_from_settings(app):
     app._xdotool("key", "Escape")
     wait_for(lambda: not app._xdotool("search", "--onlyvisible", "--name", "^Print$").stdout.split(),
              what="the print dialog to close")
+    # The kit carries the vault's package-signing public key (#18).
+    signing = app.invoke("share_signing_key")["ok"]
+    assert signing.startswith("RW"), signing
+    assert app.find("kit-signing-key").get_attribute("textContent") == signing
 
     # The audit log exported, with the changes above in it, and its name
     # kept out of the desktop's recent files.
