@@ -69,6 +69,30 @@ describe("ReturnDialog", () => {
   });
 });
 
+describe("ReturnDialog with a pasted key", () => {
+  it("sends the age key given for this package", async () => {
+    const requests: unknown[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd === "share_return") requests.push((args as Record<string, unknown>).request);
+      return null;
+    });
+    const c = mount(ReturnDialog, {
+      target: document.body,
+      props: { of: { kind: "matter", id: 3 }, clientId: 4, what: "matter", onclose: () => {}, onreturned: () => {} },
+    });
+    choose("return-protection", "key");
+    await tick();
+    const input = byTestId("return-age-key") as HTMLInputElement;
+    input.value = "age1example";
+    input.dispatchEvent(new Event("input"));
+    byTestId("return-write").click();
+    await tick();
+    await tick();
+    expect((requests[0] as Record<string, unknown>).protection).toEqual({ kind: "ageKey", key: "age1example" });
+    unmount(c);
+  });
+});
+
 describe("RecipientKeys", () => {
   it("warns when a different key replaces the one kept", async () => {
     const key = (id: number, fingerprint: string, replacedAt: string | null): RecipientKey => ({
