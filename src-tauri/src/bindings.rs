@@ -93,6 +93,7 @@ fn export_all(dir: &Path) {
     matterbox_core::requests::RequestView::export_all(&cfg).unwrap();
     matterbox_core::requests::RequestRow::export_all(&cfg).unwrap();
     matterbox_core::requests::RequestExport::export_all(&cfg).unwrap();
+    matterbox_core::requests::ErasureReport::export_all(&cfg).unwrap();
     matterbox_core::shares::ShareRequest::export_all(&cfg).unwrap();
     matterbox_core::shares::ShareCreated::export_all(&cfg).unwrap();
     matterbox_core::domain::requests::RequestInput::export_all(&cfg).unwrap();

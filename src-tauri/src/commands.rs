@@ -19,7 +19,7 @@ use matterbox_core::domain::policies::{
     TrainingInput, VersionInput,
 };
 use matterbox_core::domain::requests::{
-    Mark, PauseReason, RequestInput, RequestStatus, WithholdReason,
+    Extension, Mark, PauseReason, RequestInput, RequestStatus, WithholdReason,
 };
 use matterbox_core::domain::retention::{DueItem, Hold, HoldTarget, Policy, PolicyInput};
 use matterbox_core::domain::search::{SavedSearch, SearchFilter, SearchPage};
@@ -30,7 +30,7 @@ use matterbox_core::domain::{
 };
 use matterbox_core::inbox::{InboxSettings, Quarantined};
 use matterbox_core::report::{ReportFormat, ReportScope};
-use matterbox_core::requests::{RequestExport, RequestRow, RequestView};
+use matterbox_core::requests::{ErasureReport, RequestExport, RequestRow, RequestView};
 use matterbox_core::retention::{DestructionReport, Disposal, MatterRetention, RegisterEntry};
 use matterbox_core::shares::{ShareCreated, ShareRequest};
 use matterbox_core::vault::{DeviceSecretStorage, Passphrase};
@@ -1012,6 +1012,18 @@ pub async fn conflict_decide(
     state.with_session(|s| s.conflict_decide(id, hit, decision, &reason))
 }
 
+/// A decision on a document hit (the lower tier): no conflict or conflict.
+#[tauri::command]
+pub async fn conflict_decide_document(
+    state: State<'_, AppState>,
+    id: i64,
+    hit: u32,
+    decision: Decision,
+    reason: String,
+) -> Res<CheckRecord> {
+    state.with_session(|s| s.conflict_decide_document(id, hit, decision, &reason))
+}
+
 /// Asks where to save the check (HTML), then writes it. `None` when the
 /// user cancelled.
 #[tauri::command]
@@ -1170,6 +1182,32 @@ pub async fn request_resume(state: State<'_, AppState>, id: i64) -> Res<RequestV
 #[tauri::command]
 pub async fn request_assess_erasure(state: State<'_, AppState>, id: i64) -> Res<RequestView> {
     state.with_session(|s| s.assess_erasure(id, today()))
+}
+
+/// Extends the deadline by up to two further months (announced within
+/// the first month, with reasons).
+#[tauri::command]
+pub async fn request_extend(
+    state: State<'_, AppState>,
+    id: i64,
+    extension: Extension,
+) -> Res<RequestView> {
+    state.with_session(|s| s.extend_request(id, &extension, today()))
+}
+
+/// Erases what can be erased today through the disposition (the
+/// passphrase again, crypto-erase, register); the rest stays with its
+/// basis. Opened copies are wiped too.
+#[tauri::command]
+pub async fn request_erase(
+    state: State<'_, AppState>,
+    id: i64,
+    passphrase: String,
+) -> Res<ErasureReport> {
+    let passphrase = Passphrase::new(passphrase);
+    let report = state.with_session(|s| s.erase_for_request(id, &passphrase, today()))?;
+    state.wipe_open_copies();
+    Ok(report)
 }
 
 #[tauri::command]

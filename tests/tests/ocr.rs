@@ -473,3 +473,45 @@ fn the_vault_setting_chooses_the_languages_and_refuses_one_not_installed() {
     assert_eq!(report["done"], 1, "{report}");
     assert!(!v.search("Kanzlei").is_empty());
 }
+
+/// A conflict check finds a name in a scan's recognised text: the
+/// document hit names the page the name is on and says it was found in
+/// the recognised (OCR) text; the name is in clear nowhere.
+#[test]
+fn a_conflict_check_finds_a_name_on_the_page_of_a_scan_that_shows_it() {
+    let v = Vault::new();
+    let pdf = v.scan_pdf(
+        "letter.pdf",
+        &[
+            "A letter about the estate\nThe weather was mild that morning",
+            "Signed for the buyer by\nPerpetua Quillfeather",
+        ],
+    );
+    let id = v.import(&pdf);
+    let report = v.json(&["ocr", "run"]);
+    assert_eq!(report["done"], 1, "{report}");
+
+    let check = v.json(&["conflict", "check", "Quillfeather, Perpetua"]);
+    assert_eq!(check["documentCounts"][0]["total"], 1, "{check:#}");
+    let hit = &check["documentHits"][0];
+    assert_eq!(hit["documentId"].to_string(), id);
+    assert_eq!(hit["page"], 2, "{hit}");
+    assert_eq!(hit["clientName"], "Ada Fictional");
+    let why = hit["why"].as_str().unwrap();
+    assert!(
+        why.contains("recognised (OCR) text, best on page 2"),
+        "{why}"
+    );
+    let shown = v
+        .run(&["conflict", "show", &check["id"].to_string()])
+        .ok()
+        .stdout;
+    assert!(shown.contains("(client Ada Fictional), page 2"), "{shown}");
+
+    let vault = v.home.vault_dir("v");
+    let cache = v.home.path().join(".cache");
+    for word in ["Quillfeather", "Perpetua"] {
+        let found = in_clear(&[&vault, &v.tmp, &cache], word);
+        assert!(found.is_empty(), "{word} in clear in {found:?}");
+    }
+}

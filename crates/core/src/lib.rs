@@ -111,8 +111,9 @@ pub mod domain {
     pub mod conflicts {
         pub use matterbox_domain::conflicts::{
             AliasKind, CheckPurpose, CheckRecord, CheckStatus, CheckSummary, CommonParty,
-            ConflictHit, Decision, DecisionRecord, HitSide, HitSource, HitTarget, NameKind, NewHit,
-            SearchRole, SearchedName, Severity,
+            ConflictHit, Decision, DecisionRecord, DocumentCount, DocumentHit, DocumentTier,
+            HitSide, HitSource, HitTarget, NameKind, NewDocumentHit, NewHit, SearchRole,
+            SearchedName, Severity,
         };
     }
 
@@ -1269,7 +1270,7 @@ impl Session {
             let (check_id, automatic) = match &check {
                 conflicts::OpeningCheck::None => (None, false),
                 conflicts::OpeningCheck::Linked(id) => (Some(*id), false),
-                conflicts::OpeningCheck::Automatic(names, hits) => (
+                conflicts::OpeningCheck::Automatic(names, hits, documents) => (
                     Some(conflicts::save_in(
                         tx,
                         &actor,
@@ -1278,6 +1279,7 @@ impl Session {
                         Some(input.client_id),
                         names,
                         hits,
+                        documents,
                     )?),
                     true,
                 ),
@@ -1323,7 +1325,7 @@ impl Session {
     /// the check saved with it (its hits wait for decisions; the matter
     /// lists the check among its unresolved ones until they are made).
     pub fn add_party(&mut self, matter_id: i64, party: &PartyInput) -> Result<Matter> {
-        let (names, hits) = self.party_hits(matter_id, party)?;
+        let (names, hits, documents) = self.party_hits(matter_id, party)?;
         let actor = self.actor.clone();
         self.matter_change(matter_id, "matter_party_added", |tx| {
             let pid = matters::add_party(tx, matter_id, party)?;
@@ -1336,12 +1338,14 @@ impl Session {
                 None,
                 &names,
                 &hits,
+                &documents,
             )?;
             Ok(json!({
                 "party": pid,
                 "side": party.side,
                 "conflict_check": format!("conflict_check:{check}"),
                 "conflict_hits": hits.len(),
+                "conflict_document_mentions": documents.counts.iter().map(|c| u64::from(c.total)).sum::<u64>(),
             }))
         })
     }

@@ -31,6 +31,8 @@ import type { SearchFilter } from "./bindings/SearchFilter";
 import type { Mark } from "./bindings/Mark";
 import type { PauseReason } from "./bindings/PauseReason";
 import type { RequestExport } from "./bindings/RequestExport";
+import type { ErasureReport } from "./bindings/ErasureReport";
+import type { Extension } from "./bindings/Extension";
 import type { RequestInput } from "./bindings/RequestInput";
 import type { RequestRow } from "./bindings/RequestRow";
 import type { RequestStatus } from "./bindings/RequestStatus";
@@ -170,6 +172,9 @@ export const api = {
   conflictCheckRecord: (id: number) => call<CheckRecord>("conflict_get", { id }),
   conflictDecide: (id: number, hit: number, decision: Decision, reason: string) =>
     call<CheckRecord>("conflict_decide", { id, hit, decision, reason }),
+  /** A decision on document hit D`hit` (no conflict or conflict). */
+  conflictDecideDocument: (id: number, hit: number, decision: Decision, reason: string) =>
+    call<CheckRecord>("conflict_decide_document", { id, hit, decision, reason }),
   /** Asks where to save the check as HTML; the path, or null when cancelled. */
   exportConflictCheck: (id: number) => call<string | null>("conflict_export", { id }),
   consents: (client: number | null) => call<Consent[]>("consent_list", { client }),
@@ -193,6 +198,10 @@ export const api = {
   pauseRequest: (id: number, reason: PauseReason) => call<RequestView>("request_pause", { id, reason }),
   resumeRequest: (id: number) => call<RequestView>("request_resume", { id }),
   assessErasure: (id: number) => call<RequestView>("request_assess_erasure", { id }),
+  /** Extends the deadline (up to two months, announced within the first month, with reasons). */
+  extendRequest: (id: number, extension: Extension) => call<RequestView>("request_extend", { id, extension }),
+  /** Erases what can be erased today through the disposition; the passphrase is asked again. */
+  eraseForRequest: (id: number, passphrase: string) => call<ErasureReport>("request_erase", { id, passphrase }),
   closeRequest: (id: number, status: RequestStatus) => call<RequestView>("request_close", { id, status }),
   /** Asks for an empty folder and writes the export; null when cancelled. */
   exportRequest: (id: number) => call<RequestExport | null>("request_export", { id }),
