@@ -73,10 +73,15 @@ def test_passphrase_recovery_key_kit_and_audit_log_from_settings(app):
     assert app.find("ocr-language-eng").is_selected()
     assert not app.find("ocr-language-deu").is_selected()
     app.click("ocr-language-deu")
+    # Scans recognised at once: automatic names this computer's count.
+    automatic = app.invoke("settings_get")["ok"]["ocrWorkersAutomatic"]
+    assert f"Automatic ({automatic} on this computer)" in app.text("ocr-workers")
+    app.select("ocr-workers", "2")
     app.click("save-settings")
     wait_for(lambda: "saved" in app.text("saved"), what="the settings saved")
-    languages = app.invoke("settings_get")["ok"]["ocrLanguages"]
-    assert sorted(languages) == ["deu", "eng"], languages
+    settings = app.invoke("settings_get")["ok"]
+    assert sorted(settings["ocrLanguages"]) == ["deu", "eng"], settings
+    assert settings["ocrWorkers"] == 2, settings
 
     # The new passphrase unlocks; the old one no longer does.
     app.click("lock")
