@@ -43,7 +43,8 @@ use zeroize::Zeroizing;
 
 pub use cancel::Cancel;
 pub use document_ops::{
-    DoctorReport, DocumentDetail, DocumentProblem, OpenCopies, Preview, PreviewKind, import_warning,
+    DoctorReport, DocumentDetail, DocumentProblem, ImportWatch, OpenCopies, Preview, PreviewKind,
+    import_warning,
 };
 pub use harden::harden_process;
 

@@ -621,6 +621,54 @@ fn a_lock_during_an_import_stops_it_and_leaves_nothing() {
     }
 }
 
+/// The user's Cancel during one large import: the watch hears the bytes
+/// read as they go, the import stops within a chunk of the request, and
+/// nothing of the file is kept (no record, no audit entry, no blob, no
+/// temporary file); the session stays usable. Unwatched, the same file
+/// imports whole, and the watch hears every byte.
+#[test]
+fn a_cancelled_large_import_keeps_nothing_and_reports_its_bytes() {
+    let f = fixture();
+    let mut s = create(&f).session;
+    let (matter, _) = with_two_matters(&mut s);
+    let len: u64 = 48 << 20;
+    let file = f._dir.path().join("deposition-video.bin");
+    std::fs::File::create(&file)
+        .and_then(|f| f.set_len(len))
+        .unwrap();
+    let before = actions(&s);
+    let read = std::sync::atomic::AtomicU64::new(0);
+    let stop_at = 8 << 20;
+    let watch = ImportWatch {
+        on_bytes: &|n| read.store(n, std::sync::atomic::Ordering::SeqCst),
+        stop: &|| read.load(std::sync::atomic::Ordering::SeqCst) >= stop_at,
+    };
+    let out = s
+        .import_document_watched(matter, &file, None, false, &watch)
+        .unwrap();
+    assert!(out.is_none(), "stopped: {out:?}");
+    let at = read.load(std::sync::atomic::Ordering::SeqCst);
+    assert!((stop_at..stop_at + (4 << 20)).contains(&at), "read {at}");
+    let blobs = s.vault().blobs_dir();
+    assert_eq!(files_in(&blobs), Vec::<PathBuf>::new());
+    assert_eq!(files_in(&blobs.join("tmp")), Vec::<PathBuf>::new());
+    assert!(s.documents(matter).unwrap().is_empty());
+    assert_eq!(actions(&s), before);
+
+    let heard = std::sync::atomic::AtomicU64::new(0);
+    let watch = ImportWatch {
+        on_bytes: &|n| heard.store(n, std::sync::atomic::Ordering::SeqCst),
+        stop: &|| false,
+    };
+    let doc = s
+        .import_document_watched(matter, &file, None, false, &watch)
+        .unwrap()
+        .expect("imported");
+    assert_eq!(heard.load(std::sync::atomic::Ordering::SeqCst), len);
+    assert_eq!(doc.size, len as i64);
+    assert_eq!(files_in(&blobs).len(), 1);
+}
+
 #[test]
 fn a_lock_stops_exports_and_deep_checks_leaving_no_copy() {
     let f = fixture();
