@@ -295,6 +295,35 @@ pub async fn print_page(window: tauri::WebviewWindow) -> Res<()> {
     })
 }
 
+/// Saves the page as printed (the emergency kit) to a PDF file the user
+/// chooses, without a print dialog: the path that works where no printer
+/// is set up. The file is made private (0600) and never replaces one.
+/// `None` when the user closed the dialog.
+#[tauri::command]
+pub async fn save_page_pdf(
+    app: AppHandle,
+    window: tauri::WebviewWindow,
+    state: State<'_, AppState>,
+) -> Res<Option<String>> {
+    let dir = state.with_session(|s| Ok(s.vault().dir().to_path_buf()))?;
+    let name = vault_info(&dir).map_err(api)?.name;
+    let picked = app
+        .dialog()
+        .file()
+        .set_title("Save the emergency kit as PDF")
+        .set_file_name(format!(
+            "{} emergency kit.pdf",
+            crate::kit::file_name_part(&name)
+        ))
+        .add_filter("PDF", &["pdf"])
+        .blocking_save_file();
+    let Some(path) = dialog_paths(picked.map(|p| vec![p])).pop() else {
+        return Ok(None);
+    };
+    crate::kit::print_to_pdf(&window, &path).map_err(api)?;
+    Ok(Some(path.display().to_string()))
+}
+
 #[tauri::command]
 pub async fn vault_lock(app: AppHandle, state: State<'_, AppState>) -> Res<()> {
     if state.lock()? {

@@ -11,6 +11,7 @@
 mod backup;
 mod commands;
 mod inbox;
+mod kit;
 mod ocr;
 mod os_lock;
 mod platform;
@@ -231,6 +232,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             commands::audit_export,
             commands::report_export,
             commands::print_page,
+            commands::save_page_pdf,
             commands::inbox_preview,
             commands::inbox_discard,
             commands::inbox_quarantine,

@@ -145,6 +145,8 @@ export const api = {
   /** Saves the compliance report (of one client with `clientId`) via the save dialog; null if cancelled. */
   exportReport: (clientId: number | null) => call<string | null>("report_export", { clientId }),
   printPage: () => call<null>("print_page"),
+  /** Saves the page as printed to a PDF file the user picks; null if closed. */
+  savePagePdf: () => call<string | null>("save_page_pdf"),
   ocrLanguagesInstalled: () => call<string[]>("ocr_languages_installed"),
   practicePolicies: () => call<PracticePolicy[]>("policy_list"),
   addPolicy: (input: PracticePolicyInput) => call<PracticePolicy>("policy_add", { input }),
