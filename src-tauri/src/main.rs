@@ -11,6 +11,7 @@
 mod backup;
 mod commands;
 mod inbox;
+mod kit;
 mod ocr;
 mod os_lock;
 mod platform;
@@ -195,6 +196,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             commands::settings_update,
             commands::document_pick,
             commands::document_import_staged,
+            commands::document_import_cancel,
             commands::document_list,
             commands::document_get,
             commands::document_preview,
@@ -233,6 +235,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             commands::audit_export,
             commands::report_export,
             commands::print_page,
+            commands::save_page_pdf,
             commands::inbox_preview,
             commands::inbox_discard,
             commands::inbox_quarantine,

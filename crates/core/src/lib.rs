@@ -43,7 +43,8 @@ use zeroize::Zeroizing;
 
 pub use cancel::Cancel;
 pub use document_ops::{
-    DoctorReport, DocumentDetail, DocumentProblem, OpenCopies, Preview, PreviewKind, import_warning,
+    DoctorReport, DocumentDetail, DocumentProblem, ImportWatch, OpenCopies, Preview, PreviewKind,
+    import_warning,
 };
 pub use harden::harden_process;
 
@@ -449,6 +450,10 @@ pub struct AppSettings {
     pub consent_review_months: u32,
     /// The languages scans are recognised in (Tesseract codes).
     pub ocr_languages: Vec<String>,
+    /// How many scans the app recognises at once; 0 is automatic.
+    pub ocr_workers: u32,
+    /// What automatic means on this computer (one fewer than its cores).
+    pub ocr_workers_automatic: u32,
 }
 
 /// A change to the settings: `None` leaves a setting as it is.
@@ -473,6 +478,10 @@ pub struct SettingsPatch {
     #[serde(default)]
     #[ts(optional)]
     pub ocr_languages: Option<Vec<String>>,
+    /// 0 for automatic, or 1 to `MAX_OCR_WORKERS`.
+    #[serde(default)]
+    #[ts(optional)]
+    pub ocr_workers: Option<u32>,
 }
 
 /// Public facts about a vault, readable without unlocking it.
@@ -1421,6 +1430,16 @@ impl Session {
                 .split('+')
                 .map(str::to_string)
                 .collect(),
+            ocr_workers: settings::ocr_workers(&self.conn)?,
+            ocr_workers_automatic: ocr::automatic_workers(),
+        })
+    }
+
+    /// How many OCR workers the app runs now: the setting, or automatic.
+    pub fn ocr_worker_count(&self) -> Result<u32> {
+        Ok(match settings::ocr_workers(&self.conn)? {
+            0 => ocr::automatic_workers(),
+            n => n,
         })
     }
 
@@ -1478,6 +1497,14 @@ impl Session {
                     "setting_changed",
                     "setting:consent_review_months",
                     json!({ "value": months }),
+                )?;
+            }
+            if let Some(workers) = patch.ocr_workers {
+                settings::set_ocr_workers(tx, workers)?;
+                rec.record(
+                    "setting_changed",
+                    "setting:ocr_workers",
+                    json!({ "value": workers }),
                 )?;
             }
             if let Some(codes) = &patch.ocr_languages {

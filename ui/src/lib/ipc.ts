@@ -27,6 +27,7 @@ import type { DocumentPatch } from "./bindings/DocumentPatch";
 import type { DocumentSummary } from "./bindings/DocumentSummary";
 import type { FilesDroppedEvent } from "./bindings/FilesDroppedEvent";
 import type { ImportOutcome } from "./bindings/ImportOutcome";
+import type { ImportProgress } from "./bindings/ImportProgress";
 import type { SearchFilter } from "./bindings/SearchFilter";
 import type { Mark } from "./bindings/Mark";
 import type { PauseReason } from "./bindings/PauseReason";
@@ -146,6 +147,8 @@ export const api = {
   /** Saves the compliance report (of one client with `clientId`) via the save dialog; null if cancelled. */
   exportReport: (clientId: number | null) => call<string | null>("report_export", { clientId }),
   printPage: () => call<null>("print_page"),
+  /** Saves the page as printed to a PDF file the user picks; null if closed. */
+  savePagePdf: () => call<string | null>("save_page_pdf"),
   ocrLanguagesInstalled: () => call<string[]>("ocr_languages_installed"),
   practicePolicies: () => call<PracticePolicy[]>("policy_list"),
   addPolicy: (input: PracticePolicyInput) => call<PracticePolicy>("policy_add", { input }),
@@ -234,6 +237,8 @@ export const api = {
   pickFiles: () => call<StagedFile[]>("document_pick"),
   importStaged: (matterId: number, tokens: number[], allowDuplicate: boolean) =>
     call<ImportOutcome>("document_import_staged", { matterId, tokens, allowDuplicate }),
+  /** Stops the file being encrypted now; nothing of it is kept. */
+  importCancel: () => call<null>("document_import_cancel"),
   documents: (matterId: number, trash: boolean) => call<DocumentSummary[]>("document_list", { matterId, trash }),
   document: (id: number) => call<DocumentDetail>("document_get", { id }),
   /** The content to preview, decrypted in memory by the backend. */
@@ -338,6 +343,11 @@ export function onInboxIngested(callback: (event: IngestedEvent) => void): Promi
 }
 
 /** Called when files are dropped on the window (staged by the backend). */
+/** How far the file being imported is (about every tenth of a second). */
+export function onImportProgress(callback: (event: ImportProgress) => void): Promise<UnlistenFn> {
+  return listen<ImportProgress>("import-progress", (e) => callback(e.payload));
+}
+
 export function onFilesDropped(callback: (event: FilesDroppedEvent) => void): Promise<UnlistenFn> {
   return listen<FilesDroppedEvent>("files-dropped", (e) => callback(e.payload));
 }
