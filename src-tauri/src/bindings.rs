@@ -35,6 +35,7 @@ fn export_all(dir: &Path) {
     SettingsPatch::export_all(&cfg).unwrap();
     DocumentDetail::export_all(&cfg).unwrap();
     ImportOutcome::export_all(&cfg).unwrap();
+    crate::commands::ImportProgress::export_all(&cfg).unwrap();
     FilesDroppedEvent::export_all(&cfg).unwrap();
     DocumentPatch::export_all(&cfg).unwrap();
     SearchFilter::export_all(&cfg).unwrap();
@@ -93,6 +94,7 @@ fn export_all(dir: &Path) {
     matterbox_core::requests::RequestView::export_all(&cfg).unwrap();
     matterbox_core::requests::RequestRow::export_all(&cfg).unwrap();
     matterbox_core::requests::RequestExport::export_all(&cfg).unwrap();
+    matterbox_core::requests::ErasureReport::export_all(&cfg).unwrap();
     matterbox_core::shares::ShareRequest::export_all(&cfg).unwrap();
     matterbox_core::shares::ShareCreated::export_all(&cfg).unwrap();
     matterbox_core::shares::KeySaved::export_all(&cfg).unwrap();

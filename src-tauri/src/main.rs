@@ -11,6 +11,7 @@
 mod backup;
 mod commands;
 mod inbox;
+mod kit;
 mod ocr;
 mod os_lock;
 mod platform;
@@ -151,6 +152,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             commands::conflict_list,
             commands::conflict_get,
             commands::conflict_decide,
+            commands::conflict_decide_document,
             commands::conflict_export,
             commands::consent_list,
             commands::consent_due,
@@ -169,6 +171,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             commands::request_pause,
             commands::request_resume,
             commands::request_assess_erasure,
+            commands::request_extend,
+            commands::request_erase,
             commands::request_close,
             commands::request_export,
             commands::share_create,
@@ -201,6 +205,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             commands::settings_update,
             commands::document_pick,
             commands::document_import_staged,
+            commands::document_import_cancel,
             commands::document_list,
             commands::document_get,
             commands::document_preview,
@@ -239,6 +244,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             commands::audit_export,
             commands::report_export,
             commands::print_page,
+            commands::save_page_pdf,
             commands::inbox_preview,
             commands::inbox_discard,
             commands::inbox_quarantine,

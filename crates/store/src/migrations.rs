@@ -945,6 +945,68 @@ CREATE TABLE saved_searches (
 "#,
     },
     Migration {
+        version: 19,
+        description: "conflict checks: documents that mention a searched name",
+        sql: r#"
+-- The lower tier of a conflict check (#16 §1): for each searched name, how
+-- many documents mention it (text or recognised text), and the first
+-- ones with where and why. Copied at the check, like its hits, so the
+-- record stays true after a document is renamed or destroyed; no text of
+-- a document is kept (only its title, like the destruction register).
+CREATE TABLE conflict_document_counts (
+    check_id INTEGER NOT NULL REFERENCES conflict_checks (id),
+    searched INTEGER NOT NULL,
+    total    INTEGER NOT NULL CHECK (total >= 0),
+    -- The name is a common party: its documents were not searched.
+    common   INTEGER NOT NULL DEFAULT 0 CHECK (common IN (0, 1)),
+    PRIMARY KEY (check_id, searched)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE conflict_document_hits (
+    id            INTEGER PRIMARY KEY,
+    check_id      INTEGER NOT NULL REFERENCES conflict_checks (id),
+    position      INTEGER NOT NULL,
+    searched      INTEGER NOT NULL,
+    document_id   INTEGER NOT NULL,
+    title         TEXT NOT NULL,
+    matter_id     INTEGER NOT NULL,
+    matter_number TEXT NOT NULL,
+    client_id     INTEGER NOT NULL,
+    client_name   TEXT NOT NULL,
+    -- The page of a scan whose recognised text shows the name best.
+    page          INTEGER,
+    why           TEXT NOT NULL,
+    UNIQUE (check_id, position)
+) STRICT;
+
+-- Decisions on document hits are appended like those on name hits; a
+-- mention is decided no conflict or conflict (a waiver is drafted from a
+-- name hit).
+CREATE TABLE conflict_document_decisions (
+    id         INTEGER PRIMARY KEY,
+    hit_id     INTEGER NOT NULL REFERENCES conflict_document_hits (id),
+    decision   TEXT NOT NULL CHECK (decision IN ('no_conflict', 'conflict')),
+    reason     TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+    decided_by TEXT NOT NULL,
+    decided_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX conflict_document_decisions_hit ON conflict_document_decisions (hit_id, id);
+
+CREATE TRIGGER conflict_document_counts_no_update BEFORE UPDATE ON conflict_document_counts
+BEGIN SELECT RAISE(ABORT, 'conflict checks are permanent'); END;
+CREATE TRIGGER conflict_document_counts_no_delete BEFORE DELETE ON conflict_document_counts
+BEGIN SELECT RAISE(ABORT, 'conflict checks are permanent'); END;
+CREATE TRIGGER conflict_document_hits_no_update BEFORE UPDATE ON conflict_document_hits
+BEGIN SELECT RAISE(ABORT, 'conflict checks are permanent'); END;
+CREATE TRIGGER conflict_document_hits_no_delete BEFORE DELETE ON conflict_document_hits
+BEGIN SELECT RAISE(ABORT, 'conflict checks are permanent'); END;
+CREATE TRIGGER conflict_document_decisions_no_update BEFORE UPDATE ON conflict_document_decisions
+BEGIN SELECT RAISE(ABORT, 'conflict decisions are permanent: record a new one'); END;
+CREATE TRIGGER conflict_document_decisions_no_delete BEFORE DELETE ON conflict_document_decisions
+BEGIN SELECT RAISE(ABORT, 'conflict decisions are permanent: record a new one'); END;
+"#,
+    },
+    Migration {
         version: 20,
         description: "returned files (#18 §3): which shares returned which matters",
         sql: r#"

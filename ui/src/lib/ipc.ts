@@ -27,10 +27,13 @@ import type { DocumentPatch } from "./bindings/DocumentPatch";
 import type { DocumentSummary } from "./bindings/DocumentSummary";
 import type { FilesDroppedEvent } from "./bindings/FilesDroppedEvent";
 import type { ImportOutcome } from "./bindings/ImportOutcome";
+import type { ImportProgress } from "./bindings/ImportProgress";
 import type { SearchFilter } from "./bindings/SearchFilter";
 import type { Mark } from "./bindings/Mark";
 import type { PauseReason } from "./bindings/PauseReason";
 import type { RequestExport } from "./bindings/RequestExport";
+import type { ErasureReport } from "./bindings/ErasureReport";
+import type { Extension } from "./bindings/Extension";
 import type { RequestInput } from "./bindings/RequestInput";
 import type { RequestRow } from "./bindings/RequestRow";
 import type { RequestStatus } from "./bindings/RequestStatus";
@@ -151,6 +154,8 @@ export const api = {
   /** Saves the compliance report (of one client with `clientId`) via the save dialog; null if cancelled. */
   exportReport: (clientId: number | null) => call<string | null>("report_export", { clientId }),
   printPage: () => call<null>("print_page"),
+  /** Saves the page as printed to a PDF file the user picks; null if closed. */
+  savePagePdf: () => call<string | null>("save_page_pdf"),
   ocrLanguagesInstalled: () => call<string[]>("ocr_languages_installed"),
   practicePolicies: () => call<PracticePolicy[]>("policy_list"),
   addPolicy: (input: PracticePolicyInput) => call<PracticePolicy>("policy_add", { input }),
@@ -177,6 +182,9 @@ export const api = {
   conflictCheckRecord: (id: number) => call<CheckRecord>("conflict_get", { id }),
   conflictDecide: (id: number, hit: number, decision: Decision, reason: string) =>
     call<CheckRecord>("conflict_decide", { id, hit, decision, reason }),
+  /** A decision on document hit D`hit` (no conflict or conflict). */
+  conflictDecideDocument: (id: number, hit: number, decision: Decision, reason: string) =>
+    call<CheckRecord>("conflict_decide_document", { id, hit, decision, reason }),
   /** Asks where to save the check as HTML; the path, or null when cancelled. */
   exportConflictCheck: (id: number) => call<string | null>("conflict_export", { id }),
   consents: (client: number | null) => call<Consent[]>("consent_list", { client }),
@@ -200,6 +208,10 @@ export const api = {
   pauseRequest: (id: number, reason: PauseReason) => call<RequestView>("request_pause", { id, reason }),
   resumeRequest: (id: number) => call<RequestView>("request_resume", { id }),
   assessErasure: (id: number) => call<RequestView>("request_assess_erasure", { id }),
+  /** Extends the deadline (up to two months, announced within the first month, with reasons). */
+  extendRequest: (id: number, extension: Extension) => call<RequestView>("request_extend", { id, extension }),
+  /** Erases what can be erased today through the disposition; the passphrase is asked again. */
+  eraseForRequest: (id: number, passphrase: string) => call<ErasureReport>("request_erase", { id, passphrase }),
   closeRequest: (id: number, status: RequestStatus) => call<RequestView>("request_close", { id, status }),
   /** Asks for an empty folder and writes the export; null when cancelled. */
   exportRequest: (id: number) => call<RequestExport | null>("request_export", { id }),
@@ -242,6 +254,8 @@ export const api = {
   pickFiles: () => call<StagedFile[]>("document_pick"),
   importStaged: (matterId: number, tokens: number[], allowDuplicate: boolean) =>
     call<ImportOutcome>("document_import_staged", { matterId, tokens, allowDuplicate }),
+  /** Stops the file being encrypted now; nothing of it is kept. */
+  importCancel: () => call<null>("document_import_cancel"),
   documents: (matterId: number, trash: boolean) => call<DocumentSummary[]>("document_list", { matterId, trash }),
   document: (id: number) => call<DocumentDetail>("document_get", { id }),
   /** The content to preview, decrypted in memory by the backend. */
@@ -351,6 +365,11 @@ export function onInboxIngested(callback: (event: IngestedEvent) => void): Promi
 }
 
 /** Called when files are dropped on the window (staged by the backend). */
+/** How far the file being imported is (about every tenth of a second). */
+export function onImportProgress(callback: (event: ImportProgress) => void): Promise<UnlistenFn> {
+  return listen<ImportProgress>("import-progress", (e) => callback(e.payload));
+}
+
 export function onFilesDropped(callback: (event: FilesDroppedEvent) => void): Promise<UnlistenFn> {
   return listen<FilesDroppedEvent>("files-dropped", (e) => callback(e.payload));
 }
