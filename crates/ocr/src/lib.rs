@@ -16,12 +16,13 @@
 //!   rendering (`lopdf`): JPEG (`DCTDecode`), CCITT Group 4 and Group 3 1-D
 //!   (`CCITTFaxDecode`, through `fax`, honouring `BlackIs1`, `Decode` and
 //!   `ImageMask`), Flate with PNG/TIFF predictors and uncompressed samples
-//!   (1/2/4/8 bits, gray, RGB, CMYK, indexed). A page whose content already
-//!   shows text is [`PageOutcome::HasTextLayer`] in [`Mode::Auto`]. A page
-//!   that would need rendering (several images, vector art, JBIG2, JPEG 2000)
-//!   is the typed error [`Error::NeedsRendering`]: this build has no PDF
-//!   renderer (the pure-Rust `hayro` needs Rust 1.92; the workspace supports
-//!   1.91).
+//!   (1/2/4/8 bits, gray, RGB, CMYK, indexed), JBIG2 with its shared
+//!   symbols (`JBIG2Decode`, office scanners' usual encoding for text pages)
+//!   and JPEG 2000 (`JPXDecode`), both through hayro's memory-safe decoders.
+//!   A page whose content already shows text is
+//!   [`PageOutcome::HasTextLayer`] in [`Mode::Auto`]. A page that would need
+//!   rendering (several images, vector art, inline images) is the typed
+//!   error [`Error::NeedsRendering`]: this build has no PDF renderer.
 //! - PNG, JPEG and TIFF (every page of a multi-page TIFF; uncompressed,
 //!   PackBits, LZW, Deflate, CCITT G4 and JPEG), decoded in Rust.
 //!
@@ -268,6 +269,8 @@ pub enum Source {
     PdfCcittG3,
     PdfFlate,
     PdfUncompressed,
+    PdfJbig2,
+    PdfJpeg2000,
 }
 
 /// What recognising one page gave.

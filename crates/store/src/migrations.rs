@@ -946,6 +946,90 @@ CREATE TABLE saved_searches (
     },
     Migration {
         version: 19,
+        description: "conflict checks: documents that mention a searched name",
+        sql: r#"
+-- The lower tier of a conflict check (#16 §1): for each searched name, how
+-- many documents mention it (text or recognised text), and the first
+-- ones with where and why. Copied at the check, like its hits, so the
+-- record stays true after a document is renamed or destroyed; no text of
+-- a document is kept (only its title, like the destruction register).
+CREATE TABLE conflict_document_counts (
+    check_id INTEGER NOT NULL REFERENCES conflict_checks (id),
+    searched INTEGER NOT NULL,
+    total    INTEGER NOT NULL CHECK (total >= 0),
+    -- The name is a common party: its documents were not searched.
+    common   INTEGER NOT NULL DEFAULT 0 CHECK (common IN (0, 1)),
+    PRIMARY KEY (check_id, searched)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE conflict_document_hits (
+    id            INTEGER PRIMARY KEY,
+    check_id      INTEGER NOT NULL REFERENCES conflict_checks (id),
+    position      INTEGER NOT NULL,
+    searched      INTEGER NOT NULL,
+    document_id   INTEGER NOT NULL,
+    title         TEXT NOT NULL,
+    matter_id     INTEGER NOT NULL,
+    matter_number TEXT NOT NULL,
+    client_id     INTEGER NOT NULL,
+    client_name   TEXT NOT NULL,
+    -- The page of a scan whose recognised text shows the name best.
+    page          INTEGER,
+    why           TEXT NOT NULL,
+    UNIQUE (check_id, position)
+) STRICT;
+
+-- Decisions on document hits are appended like those on name hits; a
+-- mention is decided no conflict or conflict (a waiver is drafted from a
+-- name hit).
+CREATE TABLE conflict_document_decisions (
+    id         INTEGER PRIMARY KEY,
+    hit_id     INTEGER NOT NULL REFERENCES conflict_document_hits (id),
+    decision   TEXT NOT NULL CHECK (decision IN ('no_conflict', 'conflict')),
+    reason     TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+    decided_by TEXT NOT NULL,
+    decided_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX conflict_document_decisions_hit ON conflict_document_decisions (hit_id, id);
+
+CREATE TRIGGER conflict_document_counts_no_update BEFORE UPDATE ON conflict_document_counts
+BEGIN SELECT RAISE(ABORT, 'conflict checks are permanent'); END;
+CREATE TRIGGER conflict_document_counts_no_delete BEFORE DELETE ON conflict_document_counts
+BEGIN SELECT RAISE(ABORT, 'conflict checks are permanent'); END;
+CREATE TRIGGER conflict_document_hits_no_update BEFORE UPDATE ON conflict_document_hits
+BEGIN SELECT RAISE(ABORT, 'conflict checks are permanent'); END;
+CREATE TRIGGER conflict_document_hits_no_delete BEFORE DELETE ON conflict_document_hits
+BEGIN SELECT RAISE(ABORT, 'conflict checks are permanent'); END;
+CREATE TRIGGER conflict_document_decisions_no_update BEFORE UPDATE ON conflict_document_decisions
+BEGIN SELECT RAISE(ABORT, 'conflict decisions are permanent: record a new one'); END;
+CREATE TRIGGER conflict_document_decisions_no_delete BEFORE DELETE ON conflict_document_decisions
+BEGIN SELECT RAISE(ABORT, 'conflict decisions are permanent: record a new one'); END;
+"#,
+    },
+    Migration {
+        version: 20,
+        description: "returned files (#18 §3): which shares returned which matters",
+        sql: r#"
+-- A share that returned a client's file (Model Rule 1.16(d)): one row per
+-- matter returned, whole (every current document, or every version), with
+-- its parties and timeline. Permanent like the share it marks; no foreign
+-- key to matters (retention may destroy them, the record stays).
+CREATE TABLE file_returns (
+    share_id     INTEGER NOT NULL REFERENCES shares (id),
+    matter_id    INTEGER NOT NULL,
+    scope        TEXT NOT NULL CHECK (scope IN ('matter', 'client')),
+    all_versions INTEGER NOT NULL CHECK (all_versions IN (0, 1)),
+    PRIMARY KEY (share_id, matter_id)
+) STRICT;
+CREATE INDEX file_returns_matter ON file_returns (matter_id);
+CREATE TRIGGER file_returns_no_update BEFORE UPDATE ON file_returns
+BEGIN SELECT RAISE(ABORT, 'returns are permanent'); END;
+CREATE TRIGGER file_returns_no_delete BEFORE DELETE ON file_returns
+BEGIN SELECT RAISE(ABORT, 'returns are permanent'); END;
+"#,
+    },
+    Migration {
+        version: 21,
         description: "court bundles: shares may be unencrypted PDFs (format 'pdf', protection 'none')",
         sql: r#"
 -- rebuild: foreign keys off
@@ -988,7 +1072,7 @@ BEGIN SELECT RAISE(ABORT, 'shares are permanent'); END;
     },
 ];
 
-pub const LATEST_VERSION: i64 = 19;
+pub const LATEST_VERSION: i64 = 21;
 
 /// Brings the database to `target`, running each missing migration in its
 /// own transaction. Refuses a database newer than this build.

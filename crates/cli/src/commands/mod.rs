@@ -18,4 +18,5 @@ pub(crate) mod retention;
 pub(crate) mod search;
 pub(crate) mod share;
 pub(crate) mod share_bundle;
+pub(crate) mod share_return;
 pub(crate) mod vault;
