@@ -38,6 +38,9 @@ if $want_test; then
   # OCR tests and benchmark: img2pdf wraps generated scans into PDFs unchanged;
   # the tesseract CLI is the benchmark's reference; German for a second language.
   packages+=(img2pdf tesseract-ocr tesseract-ocr-deu)
+  # Court bundles and searchable PDFs: qpdf checks their structure, poppler's
+  # pdftotext and pdfinfo read their text and count their pages.
+  packages+=(qpdf poppler-utils)
   python3 -m venv --help >/dev/null 2>&1 || packages+=(python3 python3-venv)
 fi
 
@@ -61,14 +64,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Rust: the machine's toolchain (rustup). The workspace needs 1.91 or newer.
+# Rust: the machine's toolchain (rustup). The workspace needs 1.92 or newer.
 if ! command -v cargo >/dev/null; then
-  echo "setup: cargo is missing. Install Rust 1.91 or newer with rustup (https://rustup.rs), then run this again." >&2
+  echo "setup: cargo is missing. Install Rust 1.92 or newer with rustup (https://rustup.rs), then run this again." >&2
   exit 1
 fi
 rust_minor=$(rustc --version | sed -E 's/^rustc 1\.([0-9]+).*/\1/')
-if [ "$rust_minor" -lt 91 ]; then
-  echo "setup: Rust $(rustc --version) is too old; Matterbox needs 1.91 or newer (rustup update)." >&2
+if [ "$rust_minor" -lt 92 ]; then
+  echo "setup: Rust $(rustc --version) is too old; Matterbox needs 1.92 or newer (rustup update)." >&2
   exit 1
 fi
 

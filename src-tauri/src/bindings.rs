@@ -35,6 +35,7 @@ fn export_all(dir: &Path) {
     SettingsPatch::export_all(&cfg).unwrap();
     DocumentDetail::export_all(&cfg).unwrap();
     ImportOutcome::export_all(&cfg).unwrap();
+    crate::commands::ImportProgress::export_all(&cfg).unwrap();
     FilesDroppedEvent::export_all(&cfg).unwrap();
     DocumentPatch::export_all(&cfg).unwrap();
     SearchFilter::export_all(&cfg).unwrap();
@@ -93,8 +94,16 @@ fn export_all(dir: &Path) {
     matterbox_core::requests::RequestView::export_all(&cfg).unwrap();
     matterbox_core::requests::RequestRow::export_all(&cfg).unwrap();
     matterbox_core::requests::RequestExport::export_all(&cfg).unwrap();
+    matterbox_core::requests::ErasureReport::export_all(&cfg).unwrap();
     matterbox_core::shares::ShareRequest::export_all(&cfg).unwrap();
     matterbox_core::shares::ShareCreated::export_all(&cfg).unwrap();
+    matterbox_core::bundle::CourtBundleRequest::export_all(&cfg).unwrap();
+    matterbox_core::bundle::CourtBundleCreated::export_all(&cfg).unwrap();
+    matterbox_core::bundle::SearchableExport::export_all(&cfg).unwrap();
+    matterbox_core::shares::KeySaved::export_all(&cfg).unwrap();
+    matterbox_core::returns::ReturnRequest::export_all(&cfg).unwrap();
+    matterbox_core::returns::ReturnCreated::export_all(&cfg).unwrap();
+    crate::share_return::ReturnProgress::export_all(&cfg).unwrap();
     matterbox_core::domain::requests::RequestInput::export_all(&cfg).unwrap();
 }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use matterbox_core::breach::{DeviceSeen, IncidentView, ScopeReport};
+use matterbox_core::bundle::{CourtBundleCreated, CourtBundleRequest, SearchableExport};
 use matterbox_core::conflicts::CheckRequest;
 use matterbox_core::consents::{ConfirmInput, ConsentFormat, Withdrawal};
 use matterbox_core::domain::breaches::{
@@ -19,7 +20,7 @@ use matterbox_core::domain::policies::{
     TrainingInput, VersionInput,
 };
 use matterbox_core::domain::requests::{
-    Mark, PauseReason, RequestInput, RequestStatus, WithholdReason,
+    Extension, Mark, PauseReason, RequestInput, RequestStatus, WithholdReason,
 };
 use matterbox_core::domain::retention::{DueItem, Hold, HoldTarget, Policy, PolicyInput};
 use matterbox_core::domain::search::{SavedSearch, SearchFilter, SearchPage};
@@ -30,7 +31,7 @@ use matterbox_core::domain::{
 };
 use matterbox_core::inbox::{InboxSettings, Quarantined};
 use matterbox_core::report::{ReportFormat, ReportScope};
-use matterbox_core::requests::{RequestExport, RequestRow, RequestView};
+use matterbox_core::requests::{ErasureReport, RequestExport, RequestRow, RequestView};
 use matterbox_core::retention::{DestructionReport, Disposal, MatterRetention, RegisterEntry};
 use matterbox_core::shares::{ShareCreated, ShareRequest};
 use matterbox_core::vault::{DeviceSecretStorage, Passphrase};
@@ -310,6 +311,35 @@ pub async fn print_page(window: tauri::WebviewWindow) -> Res<()> {
     })
 }
 
+/// Saves the page as printed (the emergency kit) to a PDF file the user
+/// chooses, without a print dialog: the path that works where no printer
+/// is set up. The file is made private (0600) and never replaces one.
+/// `None` when the user closed the dialog.
+#[tauri::command]
+pub async fn save_page_pdf(
+    app: AppHandle,
+    window: tauri::WebviewWindow,
+    state: State<'_, AppState>,
+) -> Res<Option<String>> {
+    let dir = state.with_session(|s| Ok(s.vault().dir().to_path_buf()))?;
+    let name = vault_info(&dir).map_err(api)?.name;
+    let picked = app
+        .dialog()
+        .file()
+        .set_title("Save the emergency kit as PDF")
+        .set_file_name(format!(
+            "{} emergency kit.pdf",
+            crate::kit::file_name_part(&name)
+        ))
+        .add_filter("PDF", &["pdf"])
+        .blocking_save_file();
+    let Some(path) = dialog_paths(picked.map(|p| vec![p])).pop() else {
+        return Ok(None);
+    };
+    crate::kit::print_to_pdf(&window, &path).map_err(api)?;
+    Ok(Some(path.display().to_string()))
+}
+
 #[tauri::command]
 pub async fn vault_lock(app: AppHandle, state: State<'_, AppState>) -> Res<()> {
     if state.lock()? {
@@ -450,6 +480,23 @@ pub struct ImportOutcome {
     /// Imported files that look wrong (empty, or content unlike their
     /// extension), each said in a sentence naming the file.
     pub warnings: Vec<String>,
+    /// The user's Cancel stopped a file part-way: nothing of it was kept,
+    /// it stays staged, and the files after it were not started.
+    pub stopped: bool,
+}
+
+/// Sent while a file is encrypted into the vault (about every tenth of a
+/// second), for the progress bar.
+pub const IMPORT_PROGRESS_EVENT: &str = "import-progress";
+
+#[derive(Clone, Debug, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportProgress {
+    pub token: u64,
+    /// Bytes of the file read and encrypted so far.
+    pub bytes: u64,
+    /// The file's size when the import started.
+    pub total: u64,
 }
 
 /// Sent when files are dropped on the window; the UI imports them into
@@ -498,13 +545,16 @@ pub async fn document_pick(app: AppHandle, state: State<'_, AppState>) -> Res<Ve
 /// the others are imported.
 #[tauri::command]
 pub async fn document_import_staged(
+    app: AppHandle,
     state: State<'_, AppState>,
     matter_id: i64,
     tokens: Vec<u64>,
     allow_duplicate: bool,
 ) -> Res<ImportOutcome> {
+    use std::sync::atomic::Ordering;
     let mut outcome = ImportOutcome::default();
     for token in tokens {
+        state.import_stop.store(false, Ordering::SeqCst);
         let Some(path) = state.staged_path(token)? else {
             outcome.problems.push(ImportProblem {
                 token,
@@ -519,8 +569,38 @@ pub async fn document_import_staged(
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let warning = matterbox_core::import_warning(&path);
-        match state.with_session(|s| s.import_document(matter_id, &path, None, allow_duplicate)) {
-            Ok(doc) => {
+        let total = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        let last_told = std::sync::Mutex::new(std::time::Instant::now());
+        let on_bytes = |bytes: u64| {
+            let Ok(mut last) = last_told.lock() else {
+                return;
+            };
+            if last.elapsed() >= Duration::from_millis(100) {
+                *last = std::time::Instant::now();
+                let _ = app.emit(
+                    IMPORT_PROGRESS_EVENT,
+                    ImportProgress {
+                        token,
+                        bytes,
+                        total,
+                    },
+                );
+            }
+        };
+        let stop = || state.import_stop.load(Ordering::SeqCst);
+        let watch = matterbox_core::ImportWatch {
+            on_bytes: &on_bytes,
+            stop: &stop,
+        };
+        let imported = state.with_session(|s| {
+            s.import_document_watched(matter_id, &path, None, allow_duplicate, &watch)
+        });
+        match imported {
+            Ok(None) => {
+                outcome.stopped = true;
+                break;
+            }
+            Ok(Some(doc)) => {
                 state.unstage(token)?;
                 outcome.imported.push(doc);
                 outcome.warnings.extend(warning);
@@ -537,6 +617,16 @@ pub async fn document_import_staged(
     // Scans among them are recognised in the background, starting now.
     state.ocr_wake.wake();
     Ok(outcome)
+}
+
+/// The Cancel of an import: the file being encrypted stops within a chunk
+/// and nothing of it is kept. Needs no session (the import holds it).
+#[tauri::command]
+pub async fn document_import_cancel(state: State<'_, AppState>) -> Res<()> {
+    state
+        .import_stop
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    Ok(())
 }
 
 #[tauri::command]
@@ -665,6 +755,35 @@ pub async fn document_export(
     };
     state.with_session(|s| s.export_document(id, version, &path))?;
     Ok(Some(path.display().to_string()))
+}
+
+/// Asks where to save a searchable PDF of a scan, then makes it (the page
+/// images with an invisible text layer, recognised now, in memory; a
+/// signed PDF or one with text is copied as it is). `None` when the user
+/// cancelled.
+#[tauri::command]
+pub async fn document_export_searchable(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: i64,
+) -> Res<Option<SearchableExport>> {
+    let doc = state.with_session(|s| s.document(id))?;
+    let stem = doc
+        .original_name
+        .rsplit_once('.')
+        .map_or(doc.original_name.as_str(), |(s, _)| s);
+    let picked = app
+        .dialog()
+        .file()
+        .set_title("Save a searchable PDF copy")
+        .set_file_name(format!("{stem} (searchable).pdf"))
+        .blocking_save_file();
+    let Some(path) = dialog_paths(picked.map(|p| vec![p])).pop() else {
+        return Ok(None);
+    };
+    state
+        .with_session(|s| s.export_searchable(id, None, &path, &mut |_| {}))
+        .map(Some)
 }
 
 /// Opens a decrypted copy with the system's application for its type. The
@@ -1027,6 +1146,18 @@ pub async fn conflict_decide(
     state.with_session(|s| s.conflict_decide(id, hit, decision, &reason))
 }
 
+/// A decision on a document hit (the lower tier): no conflict or conflict.
+#[tauri::command]
+pub async fn conflict_decide_document(
+    state: State<'_, AppState>,
+    id: i64,
+    hit: u32,
+    decision: Decision,
+    reason: String,
+) -> Res<CheckRecord> {
+    state.with_session(|s| s.conflict_decide_document(id, hit, decision, &reason))
+}
+
 /// Asks where to save the check (HTML), then writes it. `None` when the
 /// user cancelled.
 #[tauri::command]
@@ -1187,6 +1318,32 @@ pub async fn request_assess_erasure(state: State<'_, AppState>, id: i64) -> Res<
     state.with_session(|s| s.assess_erasure(id, today()))
 }
 
+/// Extends the deadline by up to two further months (announced within
+/// the first month, with reasons).
+#[tauri::command]
+pub async fn request_extend(
+    state: State<'_, AppState>,
+    id: i64,
+    extension: Extension,
+) -> Res<RequestView> {
+    state.with_session(|s| s.extend_request(id, &extension, today()))
+}
+
+/// Erases what can be erased today through the disposition (the
+/// passphrase again, crypto-erase, register); the rest stays with its
+/// basis. Opened copies are wiped too.
+#[tauri::command]
+pub async fn request_erase(
+    state: State<'_, AppState>,
+    id: i64,
+    passphrase: String,
+) -> Res<ErasureReport> {
+    let passphrase = Passphrase::new(passphrase);
+    let report = state.with_session(|s| s.erase_for_request(id, &passphrase, today()))?;
+    state.wipe_open_copies();
+    Ok(report)
+}
+
 #[tauri::command]
 pub async fn request_close(
     state: State<'_, AppState>,
@@ -1238,6 +1395,29 @@ pub async fn share_create(
     };
     state
         .with_session(|s| s.create_share(&request, &folder))
+        .map(Some)
+}
+
+/// Asks for the folder, then writes the court bundle (the one unencrypted
+/// output; the request carries the user's second confirmation) and its
+/// signature there, and records it. `None` when the user cancelled.
+#[tauri::command]
+pub async fn court_bundle_create(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    request: CourtBundleRequest,
+) -> Res<Option<CourtBundleCreated>> {
+    state.with_session(|_| Ok(()))?;
+    let picked = app
+        .dialog()
+        .file()
+        .set_title("Choose the folder for the UNENCRYPTED court bundle")
+        .blocking_pick_folder();
+    let Some(folder) = dialog_paths(picked.map(|p| vec![p])).pop() else {
+        return Ok(None);
+    };
+    state
+        .with_session(|s| s.create_court_bundle(&request, &folder, &mut |_| {}))
         .map(Some)
 }
 

@@ -11,10 +11,12 @@
 mod backup;
 mod commands;
 mod inbox;
+mod kit;
 mod ocr;
 mod os_lock;
 mod platform;
 mod retention;
+mod share_return;
 mod state;
 
 use std::time::{Duration, Instant};
@@ -83,6 +85,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .plugin(tauri_plugin_dialog::init())
         .manage(AppState::new(env, vaults_root, open_copies))
         .manage(backup::Backups::default())
+        .manage(share_return::Returning::default())
         .setup(|app| {
             // Copies opened with other applications before a crash go now.
             app.state::<AppState>().wipe_open_copies();
@@ -149,6 +152,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             commands::conflict_list,
             commands::conflict_get,
             commands::conflict_decide,
+            commands::conflict_decide_document,
             commands::conflict_export,
             commands::consent_list,
             commands::consent_due,
@@ -167,11 +171,21 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             commands::request_pause,
             commands::request_resume,
             commands::request_assess_erasure,
+            commands::request_extend,
+            commands::request_erase,
             commands::request_close,
             commands::request_export,
             commands::share_create,
+            commands::court_bundle_create,
             commands::share_list,
             commands::share_signing_key,
+            share_return::share_return,
+            share_return::share_return_cancel,
+            share_return::share_list_client,
+            share_return::share_returns,
+            share_return::share_keys,
+            share_return::share_key_set,
+            share_return::share_key_confirm,
             commands::incident_list,
             commands::incident_get,
             commands::incident_open,
@@ -194,6 +208,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             commands::settings_update,
             commands::document_pick,
             commands::document_import_staged,
+            commands::document_import_cancel,
             commands::document_list,
             commands::document_get,
             commands::document_preview,
@@ -203,6 +218,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             commands::document_add_version,
             commands::document_restore_version,
             commands::document_export,
+            commands::document_export_searchable,
             commands::document_open_external,
             commands::document_search,
             commands::saved_search_list,
@@ -232,6 +248,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             commands::audit_export,
             commands::report_export,
             commands::print_page,
+            commands::save_page_pdf,
             commands::inbox_preview,
             commands::inbox_discard,
             commands::inbox_quarantine,

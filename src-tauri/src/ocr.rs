@@ -7,11 +7,17 @@
 //! Tesseract runs between the two without the session, so a lock takes the
 //! keys at once: the page in flight is abandoned (its recognition thread
 //! sees the session's cancel flag) and tried again after the next unlock.
-//! One worker thread: the machine may be a 2-core laptop.
+//! Several workers (the vault's setting; automatic is one fewer than the
+//! cores, so a 2-core laptop runs one) each take a different document:
+//! a worker notes the version it took in `busy` while it holds the
+//! session, and the others pass over it. Recognition runs at a lower
+//! priority (the core's `RECOGNITION_NICE`), so the app stays responsive.
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use matterbox_core::ocr::{OcrMode, OcrOverview, OcrState, Recogniser};
+use matterbox_core::ocr::{MAX_OCR_WORKERS, OcrMode, OcrOverview, OcrState, Recogniser};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, State};
 use ts_rs::TS;
@@ -37,26 +43,60 @@ pub struct OcrProgress {
 /// locked) before it looks again; an import or a retry wakes it sooner.
 const IDLE: Duration = Duration::from_secs(2);
 
+/// The document versions the workers are recognising.
+type Busy = Arc<Mutex<HashSet<i64>>>;
+
+/// Starts the most workers the setting allows; those beyond the setting's
+/// count rest until it is raised.
 pub fn spawn(app: AppHandle) -> std::io::Result<()> {
-    std::thread::Builder::new()
-        .name("ocr-worker".into())
-        .spawn(move || run(app))
-        .map(|_| ())
+    let busy = Busy::default();
+    for index in 0..MAX_OCR_WORKERS {
+        let (app, busy) = (app.clone(), Arc::clone(&busy));
+        std::thread::Builder::new()
+            .name(format!("ocr-worker-{index}"))
+            .spawn(move || run(app, index, busy))?;
+    }
+    Ok(())
 }
 
-fn run(app: AppHandle) {
+/// Takes a version out of `busy` when its page is done or given up.
+struct Taken(Busy, i64);
+
+impl Drop for Taken {
+    fn drop(&mut self) {
+        if let Ok(mut busy) = self.0.lock() {
+            busy.remove(&self.1);
+        }
+    }
+}
+
+fn run(app: AppHandle, index: u32, busy: Busy) {
     let mut recogniser = Recogniser::default();
     loop {
         let state = app.state::<AppState>();
+        // The session is held while the next page is chosen and noted as
+        // busy: two workers cannot choose the same document.
         let next = state.with_session_in_background(|s| {
-            let task = s.ocr_next_page()?;
+            if index >= s.ocr_worker_count()? {
+                return Ok(None);
+            }
+            let mut taken = busy
+                .lock()
+                .map_err(|_| matterbox_core::CoreError::Internal("the OCR workers' list"))?;
+            let passing_over: Vec<i64> = taken.iter().copied().collect();
+            let task = s.ocr_next_page_passing_over(&passing_over)?;
+            if let Some(t) = &task {
+                taken.insert(t.version_id);
+            }
             Ok(task.map(|t| (t, s.cancel_handle())))
         });
         let Ok(Some((task, cancel))) = next else {
-            // Locked, empty, or failing (retried): rest, unless woken.
+            // Locked, empty, not wanted, or failing (retried): rest,
+            // unless woken.
             state.ocr_wake.wait(IDLE);
             continue;
         };
+        let _taken = Taken(Arc::clone(&busy), task.version_id);
         let _ = app.emit(
             PROGRESS_EVENT,
             OcrProgress {

@@ -347,3 +347,31 @@ def test_the_viewer_steps_through_the_matter_zooms_and_keeps_focus_inside(app):
         "const r = document.activeElement && document.activeElement.closest('tr'); return r && r.textContent"),
         what="focus on a row")
     assert "site-photo.png" in focused_row, focused_row
+
+
+def test_a_large_import_shows_its_bytes_and_cancel_keeps_nothing(app):
+    """A 4 GB file (sparse: it takes no disk) shows how many bytes are
+    encrypted; Cancel stops it part-way, and nothing of it is kept: no
+    document, no encrypted file, no temporary file in the vault."""
+    create_vault(app)
+    new_matter(app)
+    big = app.data_dir / "hearing-recording.mp4"
+    with open(big, "wb") as f:
+        f.truncate(4 * 1000 ** 3)
+    vault_files = lambda: sorted(p for p in (app.data_dir / "data").rglob("*")
+                                 if p.is_file() and "blobs" in p.parts)
+    before = vault_files()
+    app.click("import-documents")
+    app.file_dialog("Import documents", big)
+    shown = wait_for(lambda: app.present("import-bytes") and app.text("import-bytes"),
+                     what="the bytes of the file being encrypted")
+    assert re.fullmatch(r"[\d.]+ (bytes|KB|MB|GB) of 4\.0 GB", shown), shown
+    app.screenshot("import-progress")
+    app.click("import-cancel")
+    done = wait_for(lambda: app.present("import-done") and app.text("import-done"), timeout=60,
+                    what="the import stopped")
+    assert done == "Cancelled: hearing-recording.mp4 was stopped part-way, and nothing of it was kept.", done
+    assert not app.present("import-progress")
+    assert app.find_all("document-row") == []
+    assert vault_files() == before, "an encrypted or temporary file was left in the vault"
+

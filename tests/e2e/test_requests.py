@@ -71,3 +71,85 @@ def test_a_request_shows_its_deadline_and_what_was_found(app):
     view = ok(app.invoke("request_list"))
     mine = next(r for r in view if r["requester"] == "Robert Brankovic")
     assert mine["unmarked"] == mine["items"] - 1, mine
+
+
+def test_an_erasure_request_is_extended_and_erased_through_the_approval(app):
+    """The extension dialog (within the first month, with reasons) and the
+    erasure approval: the matter due under its policy is erased (passphrase
+    again, register); the held matter and the one still kept stay, each
+    with its basis and the date erasure becomes possible."""
+    from test_app import PASSPHRASE
+
+    create_vault(app)
+    ok(app.invoke("settings_update", {"patch": {"conflictCheckRequired": False}}))
+    person = ok(app.invoke("client_create", {"input": {
+        "kind": "person", "name": "Ottilie Marchbanks", "aliases": [], "email": "", "phone": "",
+        "address": "", "notes": ""}}))
+
+    def matter(title, opened, closed):
+        m = ok(app.invoke("matter_open", {"input": {
+            "number": None, "title": title, "clientId": person["id"], "practiceArea": "",
+            "openedOn": opened, "responsibleLawyer": "", "notes": ""}}))
+        ok(app.invoke("matter_close", {"id": m["id"], "on": closed}))
+        return m
+
+    due = matter("Old conveyance", "2010-01-04", "2011-05-31")
+    held = matter("Lease arrears", "2012-03-01", "2013-04-30")
+    kept = matter("Boundary dispute", "2019-02-01", "2020-06-30")
+    policy = ok(app.invoke("retention_policy_save", {"id": None, "input": {
+        "name": "Seven years", "trigger": "matter_closed", "years": 7, "months": 0}}))
+    for m in (due, held, kept):
+        ok(app.invoke("retention_set_matter_policy", {"matterId": m["id"], "policy": policy["id"]}))
+    ok(app.invoke("retention_place_hold", {"target": "matter", "id": held["id"], "reason": "Appeal pending"}))
+
+    app.click("nav-requests")
+    app.select("request-kind", value="erasure")
+    app.select("request-relation", value="client")
+    app.type("request-name", "Ottilie Marchbanks")
+    app.click("request-open")
+    wait_for(lambda: app.present("request-detail"), what="the request opened")
+    before = app.text("request-detail-deadline")
+
+    # Extension: up to two months, announced today (within the first month), with reasons.
+    app.click("request-extend")
+    app.select("extend-months", value="2")
+    app.type("extend-reasons", "Three closed files to review, one in archive storage")
+    app.click("extend-save")
+    wait_for(lambda: app.present("request-extension"), what="the extension recorded")
+    assert "by 2 month(s)" in app.text("request-extension")
+    assert "archive storage" in app.text("request-extension")
+    assert not app.present("request-extend")
+    assert app.text("request-detail-deadline") != before
+    app.screenshot("32-requests-extended")
+
+    app.click("request-find")
+    wait_for(lambda: len(app.find_all("request-item")) >= 1, what="found items")
+    app.click("request-erasure")
+    wait_for(lambda: app.present("erasure-approve"), what="the erasure assessment")
+    rows = {r.get_attribute("data-outcome"): r.text for r in app.find_all("erasure-row")}
+    erasable = [r for r in app.find_all("erasure-row") if r.get_attribute("data-outcome") == "erasable"]
+    assert len(erasable) == 1 and due["number"] in erasable[0].text, rows
+    kept_text = app.text("request-erasure-rows")
+    assert "Legal hold" in kept_text and "Art. 17(3)(e)" in kept_text, kept_text
+    assert "possible from 2027-06-30" in kept_text and "Art. 17(3)(b)" in kept_text, kept_text
+    app.screenshot("33-requests-erasure-assessed")
+
+    # A wrong passphrase destroys nothing.
+    app.click("erasure-approve")
+    app.type("erasure-passphrase", "not the passphrase")
+    app.click("erasure-confirm")
+    wait_for(lambda: app.present("requests-error"), what="the refusal")
+    assert ok(app.invoke("retention_register")) == []
+    app.type("erasure-passphrase", PASSPHRASE)
+    app.click("erasure-confirm")
+    wait_for(lambda: app.present("requests-notice") and "certificate" in app.text("requests-notice"),
+             what="the erasure done")
+    register = ok(app.invoke("retention_register"))
+    assert [e["matterNumber"] for e in register if e["kind"] == "matter"] == [due["number"]], register
+    wait_for(lambda: any(r.get_attribute("data-outcome") == "destroyed" for r in app.find_all("erasure-row")),
+             what="the destroyed row")
+    assert not app.present("erasure-approve")
+    assert "Legal hold" in app.text("request-erasure-rows")
+    app.screenshot("34-requests-erased")
+    assert "err" in app.invoke("matter_get", {"id": due["id"]})
+    assert "ok" in app.invoke("matter_get", {"id": held["id"]})

@@ -2,6 +2,7 @@
 passphrase, check the written-down recovery key, print the emergency kit
 again, and verify and export the audit log."""
 import json
+import re
 
 from conftest import wait_for
 from test_app import PASSPHRASE, create_vault, unlock
@@ -57,6 +58,23 @@ def test_passphrase_recovery_key_kit_and_audit_log_from_settings(app):
     app._xdotool("key", "Escape")
     wait_for(lambda: not app._xdotool("search", "--onlyvisible", "--name", "^Print$").stdout.split(),
              what="the print dialog to close")
+    # The kit carries the vault's package-signing public key (#18).
+    signing = app.invoke("share_signing_key")["ok"]
+    assert signing.startswith("RW"), signing
+    assert app.find("kit-signing-key").get_attribute("textContent") == signing
+
+    # Saved as a PDF file instead (no printer needed): one private page.
+    kit = app.data_dir / "kit" / "Fictional emergency kit.pdf"
+    kit.parent.mkdir()
+    app.click("save-kit-pdf")
+    app.file_dialog("Save the emergency kit as PDF", kit, save=True)
+    wait_for(lambda: app.present("kit-saved"), timeout=60, what="the emergency kit saved")
+    assert str(kit) in app.text("kit-saved")
+    pdf = kit.read_bytes()
+    assert pdf.startswith(b"%PDF-") and b"%%EOF" in pdf[-1024:], pdf[:32]
+    pages = re.findall(rb"/Type\s*/Page[^s]", pdf)
+    assert len(pages) == 1, f"the kit is one page, not the settings screen: {len(pages)} pages"
+    assert oct(kit.stat().st_mode & 0o777) == "0o600"
 
     # The audit log exported, with the changes above in it, and its name
     # kept out of the desktop's recent files.
@@ -73,10 +91,15 @@ def test_passphrase_recovery_key_kit_and_audit_log_from_settings(app):
     assert app.find("ocr-language-eng").is_selected()
     assert not app.find("ocr-language-deu").is_selected()
     app.click("ocr-language-deu")
+    # Scans recognised at once: automatic names this computer's count.
+    automatic = app.invoke("settings_get")["ok"]["ocrWorkersAutomatic"]
+    assert f"Automatic ({automatic} on this computer)" in app.text("ocr-workers")
+    app.select("ocr-workers", "2")
     app.click("save-settings")
     wait_for(lambda: "saved" in app.text("saved"), what="the settings saved")
-    languages = app.invoke("settings_get")["ok"]["ocrLanguages"]
-    assert sorted(languages) == ["deu", "eng"], languages
+    settings = app.invoke("settings_get")["ok"]
+    assert sorted(settings["ocrLanguages"]) == ["deu", "eng"], settings
+    assert settings["ocrWorkers"] == 2, settings
 
     # The new passphrase unlocks; the old one no longer does.
     app.click("lock")

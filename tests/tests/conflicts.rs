@@ -377,3 +377,142 @@ fn bad_input_gets_a_clear_error_and_settings_change_the_rules() {
         false
     );
 }
+
+/// The lower tier through the binary: a text document in Jane Roe's old
+/// matter mentions "Smyth, Robert J."; checking "Robert Smyth" names that
+/// document, its matter and client and why, apart from the name hits; it
+/// is decided like a hit (`--document`), printed in the HTML, and neither
+/// the document's words nor the decision's reason is in clear anywhere.
+#[test]
+fn a_document_that_mentions_a_name_is_a_separate_lower_tier_of_the_check() {
+    let home = Home::new();
+    let old = the_issue_s_vault(&home);
+    let file = home.path().join("made-by-the-test").join("witness.txt");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(
+        &file,
+        "Witness statement. Smyth, Robert J. saw the Ostrevane crate delivered.",
+    )
+    .unwrap();
+    json(
+        &home,
+        &[
+            "doc",
+            "add",
+            &old,
+            file.to_str().unwrap(),
+            "--title",
+            "Witness statement",
+        ],
+    );
+    std::fs::remove_file(&file).unwrap();
+
+    let check = json(
+        &home,
+        &["conflict", "check", "Robert Smyth", "--kind", "person"],
+    );
+    let id = check["id"].as_i64().unwrap().to_string();
+    assert_eq!(check["documentCounts"][0]["total"], 1, "{check:#}");
+    let doc = &check["documentHits"][0];
+    assert_eq!(doc["number"], 1);
+    assert_eq!(doc["title"], "Witness statement");
+    assert_eq!(doc["matterNumber"], old.as_str());
+    assert_eq!(doc["clientName"], "Jane Roe");
+    assert!(doc["page"].is_null());
+    assert!(
+        doc["why"]
+            .as_str()
+            .unwrap()
+            .contains("\u{201c}Robert\u{201d}, \u{201c}Smyth\u{201d} within 2 words"),
+        "{doc}"
+    );
+    // Name hits stay the upper tier; the mention decides nothing by itself.
+    assert_eq!(check["hits"].as_array().unwrap().len(), 1);
+    assert_eq!(check["status"], "undecided");
+
+    let text = mb(&home, &["conflict", "show", &id]).ok().stdout;
+    assert!(
+        text.contains("Documents that mention a name (lower tier")
+            && text.contains("1 document mentions this name.")
+            && text.contains(&format!(
+                "[D1] \u{201c}Witness statement\u{201d} in matter {old} (client Jane Roe)"
+            )),
+        "{text}"
+    );
+
+    fails_with(
+        mb(
+            &home,
+            &[
+                "conflict",
+                "decide",
+                &id,
+                "--document",
+                "1",
+                "--decision",
+                "waiver-needed",
+                "--reason",
+                "x",
+            ],
+        ),
+        6,
+        "no conflict or conflict",
+    );
+    fails_with(
+        mb(
+            &home,
+            &[
+                "conflict",
+                "decide",
+                &id,
+                "--document",
+                "2",
+                "--decision",
+                "conflict",
+                "--reason",
+                "x",
+            ],
+        ),
+        7,
+        "D2",
+    );
+    let decided = json(
+        &home,
+        &[
+            "conflict",
+            "decide",
+            &id,
+            "--document",
+            "1",
+            "--decision",
+            "conflict",
+            "--reason",
+            "Quorvath saw him at the delivery",
+        ],
+    );
+    assert_eq!(decided["status"], "conflict");
+    assert_eq!(
+        decided["documentHits"][0]["decisions"][0]["decision"],
+        "conflict"
+    );
+    let html = mb(&home, &["conflict", "show", &id, "--html"]).ok().stdout;
+    assert!(
+        html.contains("Documents that mention a name (lower tier)")
+            && html.contains("<td>D1</td><td>Witness statement</td>")
+            && html.contains("Quorvath saw him"),
+        "{html}"
+    );
+    let list = json(&home, &["conflict", "list"]);
+    assert_eq!(list[0]["documentMentions"], 1);
+
+    let audit = mb(&home, &["audit", "export"]).ok().stdout;
+    assert!(audit.contains(r#"\"document_hit\":1"#), "{audit}");
+    for secret in ["Ostrevane", "Witness statement", "Quorvath", "Smyth"] {
+        assert!(
+            files_containing(home.path(), secret).is_empty(),
+            "{secret} in clear: {:?}",
+            files_containing(home.path(), secret)
+        );
+        assert!(!audit.contains(secret), "{secret} is in the audit log");
+    }
+}

@@ -220,6 +220,9 @@ fn a_run_killed_mid_document_resumes_at_the_next_page() {
             break;
         }
     }
+    // Recognition runs below the process's normal priority.
+    let nice = wait_for_recognition_nice(child.id());
+    assert_eq!(nice, 10, "the recognition thread's nice value");
     child.kill().unwrap();
     child.wait().unwrap();
     let ocr = v.ocr_of(&id);
@@ -251,6 +254,32 @@ fn a_run_killed_mid_document_resumes_at_the_next_page() {
         assert_eq!(hits.len(), 1, "{word}: {hits:?}");
         assert_eq!(hits[0]["page"], i + 1, "{hits:?}");
     }
+}
+
+/// The nice value of process `pid`'s recognition thread (`matterbox-ocr`),
+/// read from `/proc` once one is running.
+fn wait_for_recognition_nice(pid: u32) -> i32 {
+    let deadline = Instant::now() + WAIT;
+    while Instant::now() < deadline {
+        let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("the process runs");
+        for task in tasks.flatten() {
+            let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+            if comm.trim() != "matterbox-ocr" {
+                continue;
+            }
+            let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+                continue;
+            };
+            // After the command's closing parenthesis: state is field 3,
+            // nice field 19.
+            let rest = &stat[stat.rfind(')').unwrap() + 2..];
+            if let Some(nice) = rest.split(' ').nth(16).and_then(|n| n.parse().ok()) {
+                return nice;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("no recognition thread was seen running");
 }
 
 /// The CRC-32 of PNG chunks.
@@ -417,6 +446,36 @@ fn an_inbox_scan_in_a_matter_subfolder_becomes_searchable() {
     assert_eq!(hits[0]["page"], 1);
 }
 
+/// How many scans the app recognises at once: automatic by default, a
+/// count kept, nonsense refused with the setting unchanged.
+#[test]
+fn the_worker_count_is_a_vault_setting() {
+    let v = Vault::new();
+    let shown = v.json(&["settings", "ocr-workers"]);
+    assert_eq!(shown["ocrWorkers"], 0, "{shown}");
+    let automatic = shown["automatic"].as_u64().unwrap();
+    assert!((1..=4).contains(&automatic), "{shown}");
+    assert_eq!(shown["inUse"], automatic, "{shown}");
+    let set = v.json(&["settings", "ocr-workers", "3"]);
+    assert_eq!(
+        (set["ocrWorkers"].as_u64(), set["inUse"].as_u64()),
+        (Some(3), Some(3)),
+        "{set}"
+    );
+    for bad in ["0", "9", "two", "-1"] {
+        let refused = v.run(&["settings", "ocr-workers", "--", bad]);
+        assert_ne!(refused.code, 0, "{bad}");
+        assert!(
+            refused.stderr.contains("1 to 8") || refused.stderr.contains("between 1 and 8"),
+            "{bad}: {}",
+            refused.stderr
+        );
+    }
+    assert_eq!(v.json(&["settings", "ocr-workers"])["ocrWorkers"], 3);
+    let auto = v.json(&["settings", "ocr-workers", "auto"]);
+    assert_eq!(auto["ocrWorkers"], 0, "{auto}");
+}
+
 #[test]
 fn the_vault_setting_chooses_the_languages_and_refuses_one_not_installed() {
     let v = Vault::new();
@@ -472,4 +531,46 @@ fn the_vault_setting_chooses_the_languages_and_refuses_one_not_installed() {
     let report = v.json(&["ocr", "run"]);
     assert_eq!(report["done"], 1, "{report}");
     assert!(!v.search("Kanzlei").is_empty());
+}
+
+/// A conflict check finds a name in a scan's recognised text: the
+/// document hit names the page the name is on and says it was found in
+/// the recognised (OCR) text; the name is in clear nowhere.
+#[test]
+fn a_conflict_check_finds_a_name_on_the_page_of_a_scan_that_shows_it() {
+    let v = Vault::new();
+    let pdf = v.scan_pdf(
+        "letter.pdf",
+        &[
+            "A letter about the estate\nThe weather was mild that morning",
+            "Signed for the buyer by\nPerpetua Quillfeather",
+        ],
+    );
+    let id = v.import(&pdf);
+    let report = v.json(&["ocr", "run"]);
+    assert_eq!(report["done"], 1, "{report}");
+
+    let check = v.json(&["conflict", "check", "Quillfeather, Perpetua"]);
+    assert_eq!(check["documentCounts"][0]["total"], 1, "{check:#}");
+    let hit = &check["documentHits"][0];
+    assert_eq!(hit["documentId"].to_string(), id);
+    assert_eq!(hit["page"], 2, "{hit}");
+    assert_eq!(hit["clientName"], "Ada Fictional");
+    let why = hit["why"].as_str().unwrap();
+    assert!(
+        why.contains("recognised (OCR) text, best on page 2"),
+        "{why}"
+    );
+    let shown = v
+        .run(&["conflict", "show", &check["id"].to_string()])
+        .ok()
+        .stdout;
+    assert!(shown.contains("(client Ada Fictional), page 2"), "{shown}");
+
+    let vault = v.home.vault_dir("v");
+    let cache = v.home.path().join(".cache");
+    for word in ["Quillfeather", "Perpetua"] {
+        let found = in_clear(&[&vault, &v.tmp, &cache], word);
+        assert!(found.is_empty(), "{word} in clear in {found:?}");
+    }
 }

@@ -1,12 +1,18 @@
-//! Full-text search over 100,000 synthetic documents of about 1 KB of text
-//! each: time to index them, and query latency p50/p95 of the first page
-//! (top 20 with the exact count of matches) beside the same queries on an
-//! unencrypted SQLite copy of the same index; a deep page (from the middle
-//! of the matches); and, as the before, the ranking the search did until
-//! every match was ranked (the newest 10,000 documents plus title and name
-//! matches), with how many of its top 20 were the exact top 20. Then a search
-//! whose hit is a long document repeating the word on each of its 30,000
-//! lines, beside the same search whose hit is a 1 KB document.
+//! Full-text search over synthetic documents of about 1 KB of text each
+//! (100,000 by default, `MATTERBOX_BENCH_SEARCH_DOCS` for another size such
+//! as 1,000,000), their words drawn from a 50,000-word vocabulary with a
+//! Zipf distribution (exponent 1.07, as English text has): time and size of
+//! the index, and query latency p50/p95 of the first page (top 20 with the
+//! exact count of matches) and of a page from the middle of the matches,
+//! per kind of query — a common word, a rare word, two words, a phrase, a
+//! prefix, and a prefix with an excluded word ("indemn* -draft") — beside
+//! the same queries on an unencrypted SQLite copy of the same FTS5 index.
+//! Then, as the before, the ranking the search did until every match was
+//! ranked (the newest 10,000 documents plus title and name matches), with
+//! how many of its top 20 were the exact top 20; and a search whose hit is
+//! a long document repeating the word on each of its 30,000 lines, beside
+//! the same search whose hit is a 1 KB document. Peak memory of the whole
+//! run last.
 //!
 //! Run with `scripts/bench.sh` (it runs every benchmark of the core).
 
@@ -21,37 +27,57 @@ use matterbox_core::domain::search::{SearchFilter, TextStatus};
 use matterbox_domain::search;
 
 /// How many documents the vault holds: 100,000 unless
-/// `MATTERBOX_BENCH_SEARCH_DOCS` names another size (a quicker run).
+/// `MATTERBOX_BENCH_SEARCH_DOCS` names another size.
 fn docs() -> usize {
     std::env::var("MATTERBOX_BENCH_SEARCH_DOCS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000)
 }
-const QUERIES: usize = 300;
+/// Queries of each kind.
+const PER_KIND: usize = 50;
+const VOCABULARY: usize = 50_000;
+const ZIPF_EXPONENT: f64 = 1.07;
 
-/// A deterministic pseudo-word vocabulary and generator.
+/// A deterministic pseudo-word vocabulary, drawn by Zipf's law.
 struct Words {
     state: u64,
     vocabulary: Vec<String>,
+    /// Cumulative probability of ranks 1..=n.
+    cumulative: Vec<f64>,
 }
 
 impl Words {
     fn new() -> Self {
         let syllables = [
             "ka", "lo", "mi", "ter", "vos", "an", "qui", "del", "ru", "sen", "pa", "tor", "el",
-            "mon", "gra", "ve",
+            "mon", "gra", "ve", "bi", "dun", "fes", "hol",
         ];
         let mut w = Self {
             state: 0x9e37_79b9_7f4a_7c15,
             vocabulary: Vec::new(),
+            cumulative: Vec::new(),
         };
-        for _ in 0..5000 {
-            let n = 2 + (w.next() % 3) as usize;
+        let mut seen = std::collections::HashSet::new();
+        while w.vocabulary.len() < VOCABULARY {
+            // Frequent words are short, as in real text.
+            let rank = w.vocabulary.len();
+            let n =
+                1 + usize::from(rank > 50) + usize::from(rank > 2_000) + (w.next() % 2) as usize;
             let word: String = (0..n)
                 .map(|_| syllables[(w.next() % syllables.len() as u64) as usize])
                 .collect();
-            w.vocabulary.push(word);
+            if word.len() > 1 && seen.insert(word.clone()) {
+                w.vocabulary.push(word);
+            }
+        }
+        let mut sum = 0.0;
+        for rank in 1..=VOCABULARY {
+            sum += 1.0 / (rank as f64).powf(ZIPF_EXPONENT);
+            w.cumulative.push(sum);
+        }
+        for c in &mut w.cumulative {
+            *c /= sum;
         }
         w
     }
@@ -63,17 +89,28 @@ impl Words {
         self.state
     }
 
-    fn word(&mut self) -> String {
-        // Skewed towards common words, as real text is.
-        let r = self.next() % 1000;
-        let i = (r * r / 1000) as usize * self.vocabulary.len() / 1000;
-        self.vocabulary[i.min(self.vocabulary.len() - 1)].clone()
+    /// The word of `rank` (from 0, the most frequent).
+    fn ranked(&self, rank: usize) -> &str {
+        &self.vocabulary[rank.min(VOCABULARY - 1)]
+    }
+
+    fn word(&mut self) -> &str {
+        let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
+        let rank = self.cumulative.partition_point(|&c| c < u);
+        self.ranked(rank)
+    }
+
+    /// A word of rank in `ranks`, uniformly.
+    fn word_in(&mut self, ranks: std::ops::Range<usize>) -> String {
+        let rank = ranks.start + (self.next() as usize) % (ranks.end - ranks.start);
+        self.ranked(rank).to_string()
     }
 
     fn text(&mut self, bytes: usize) -> String {
         let mut s = String::with_capacity(bytes + 16);
         while s.len() < bytes {
-            s.push_str(&self.word());
+            let w = self.word().to_string();
+            s.push_str(&w);
             s.push(' ');
         }
         s
@@ -88,6 +125,54 @@ fn ms(d: Duration) -> String {
     format!("{:8.2} ms", d.as_secs_f64() * 1000.0)
 }
 
+fn mib(bytes: u64) -> String {
+    format!("{:.0} MiB", bytes as f64 / f64::from(1 << 20))
+}
+
+/// The kinds of query measured, each with its queries.
+fn query_kinds(words: &mut Words, phrases: &[String]) -> Vec<(&'static str, Vec<String>)> {
+    let mut kinds: Vec<(&'static str, Vec<String>)> = Vec::new();
+    let mut add = |name, make: &mut dyn FnMut(usize) -> String| {
+        kinds.push((name, (0..PER_KIND).map(make).collect()));
+    };
+    add("common word", &mut |_| words.word_in(0..100));
+    add("rare word", &mut |_| words.word_in(5_000..VOCABULARY));
+    add("two words", &mut |_| {
+        format!("{} {}", words.word_in(0..2_000), words.word_in(100..10_000))
+    });
+    add("phrase", &mut |i| {
+        format!("\"{}\"", phrases[i % phrases.len()])
+    });
+    add("prefix", &mut |_| {
+        let w = words.word_in(50..5_000);
+        format!("{}*", &w[..w.len().min(4)])
+    });
+    add("prefix -word", &mut |_| {
+        let w = words.word_in(50..5_000);
+        format!("{}* -{}", &w[..w.len().min(4)], words.word_in(0..50))
+    });
+    kinds
+}
+
+/// Peak resident memory of this process, from `/proc/self/status`.
+fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// The database's size: its pages times the page size.
+fn database_size(c: &rusqlite::Connection) -> u64 {
+    let pages: i64 = c
+        .query_row("PRAGMA page_count", [], |r| r.get(0))
+        .expect("page count");
+    let size: i64 = c
+        .query_row("PRAGMA page_size", [], |r| r.get(0))
+        .expect("page size");
+    u64::try_from(pages * size).unwrap_or(0)
+}
+
 fn main() {
     let docs = docs();
     let dir = tempfile::tempdir().expect("temporary folder");
@@ -95,8 +180,10 @@ fn main() {
     let matter = support::open_matter(&mut session, client, "Bench matter");
 
     let mut words = Words::new();
+    let mut phrases = Vec::new();
     let conn = session.danger_connection();
     let started = Instant::now();
+    let mut text_bytes = 0usize;
     conn.execute_batch("BEGIN").expect("begin");
     for i in 0..docs {
         conn.execute(
@@ -111,6 +198,14 @@ fn main() {
         )
         .expect("document row");
         let body = words.text(1000);
+        text_bytes += body.len();
+        if i % (docs / PER_KIND).max(1) == 7 {
+            // Two adjacent words of a real document: the phrase exists.
+            let mut it = body.split(' ').skip(40);
+            if let (Some(a), Some(b)) = (it.next(), it.next()) {
+                phrases.push(format!("{a} {b}"));
+            }
+        }
         search::index(
             conn,
             i as i64 + 1,
@@ -120,114 +215,125 @@ fn main() {
             TextStatus::Extracted,
         )
         .expect("index");
+        // Commit every 50,000 documents, as a long import would.
+        if i % 50_000 == 49_999 {
+            conn.execute_batch("COMMIT; BEGIN").expect("commit");
+        }
     }
     conn.execute_batch("COMMIT").expect("commit");
     let indexing = started.elapsed();
+    let vault_size = database_size(conn);
 
-    let plain = support::plain_copy(&session, &dir.path().join("plain.db"));
+    let plain_path = dir.path().join("plain.db");
+    let plain = support::plain_copy(&session, &plain_path);
+    let plain_size = database_size(&plain);
 
-    let queries: Vec<String> = (0..QUERIES)
-        .map(|i| match i % 3 {
-            0 => words.word(),
-            1 => format!("{} {}", words.word(), words.word()),
-            _ => {
-                let w = words.word();
-                format!("{}*", &w[..w.len().min(4)])
-            }
-        })
-        .collect();
+    let kinds = query_kinds(&mut words, &phrases);
     let first_page = SearchFilter {
         limit: Some(20),
         ..Default::default()
     };
-    let run = |c: &rusqlite::Connection| {
-        let mut times = Vec::new();
-        let mut pages = Vec::new();
-        for q in &queries {
+    println!(
+        "== Full-text search, {docs} documents of ~1 KB (Zipf words, vocabulary {VOCABULARY}), {PER_KIND} queries of each kind, every match ranked and counted"
+    );
+    println!(
+        "indexing: {:.1} s ({:.0} documents/s, {:.1} MB/s of text); database {} (plain SQLite copy of the same data {})",
+        indexing.as_secs_f64(),
+        docs as f64 / indexing.as_secs_f64(),
+        text_bytes as f64 / 1e6 / indexing.as_secs_f64(),
+        mib(vault_size),
+        mib(plain_size),
+    );
+    println!(
+        "{:<14} {:>9} | {:>25} | {:>25} | {:>25}",
+        "query", "matches", "first page p50 / p95", "plain FTS5 p50 / p95", "middle page p50 / p95"
+    );
+    let mut all_first = Vec::new();
+    let mut windowed = (0usize, 0usize, 20usize, Vec::new());
+    for (kind, queries) in &kinds {
+        let (mut ours, mut reference, mut deep, mut totals) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for q in queries {
             let t = Instant::now();
-            let page = search::search(c, q, &first_page).expect("search");
-            times.push(t.elapsed());
-            pages.push(page);
+            let page = search::search(conn, q, &first_page).expect("search");
+            ours.push(t.elapsed());
+            let t = Instant::now();
+            let plain_page = search::search(&plain, q, &first_page).expect("search");
+            reference.push(t.elapsed());
+            assert_eq!(
+                plain_page.total, page.total,
+                "{q}: the same index counts the same"
+            );
+            let middle = page.total / 2 / 20 * 20;
+            let t = Instant::now();
+            let deep_page = search::search(
+                conn,
+                q,
+                &SearchFilter {
+                    offset: Some(middle),
+                    ..first_page.clone()
+                },
+            )
+            .expect("search");
+            deep.push(t.elapsed());
+            assert_eq!(deep_page.total, page.total);
+            totals.push(page.total);
+            if *kind == "common word" || *kind == "two words" || *kind == "prefix" {
+                let t = Instant::now();
+                let old = windowed_top(conn, q, 20);
+                windowed.3.push(t.elapsed());
+                if page.total >= 20 {
+                    let exact: Vec<i64> = page.hits.iter().map(|h| h.document_id).collect();
+                    let shared = old.iter().filter(|id| exact.contains(id)).count();
+                    windowed.0 += shared;
+                    windowed.1 += 20;
+                    windowed.2 = windowed.2.min(shared);
+                }
+            }
         }
-        times.sort();
-        (times, pages)
-    };
-    let (ours, pages) = run(conn);
-    let (reference, _) = run(&plain);
-    let mut deep = Vec::new();
-    let mut before = Vec::new();
-    let (mut overlap, mut compared, mut worst) = (0usize, 0usize, 20usize);
-    for (q, page) in queries.iter().zip(&pages) {
-        let middle = page.total / 2 / 20 * 20;
-        let t = Instant::now();
-        let deep_page = search::search(
-            conn,
-            q,
-            &SearchFilter {
-                offset: Some(middle),
-                ..first_page.clone()
-            },
-        )
-        .expect("search");
-        deep.push(t.elapsed());
-        assert_eq!(deep_page.total, page.total);
-        let t = Instant::now();
-        let old = windowed_top(conn, q, 20);
-        before.push(t.elapsed());
-        if page.total >= 20 {
-            let exact: Vec<i64> = page.hits.iter().map(|h| h.document_id).collect();
-            let shared = old.iter().filter(|id| exact.contains(id)).count();
-            overlap += shared;
-            compared += 20;
-            worst = worst.min(shared);
+        for v in [&mut ours, &mut reference, &mut deep] {
+            v.sort();
         }
+        totals.sort();
+        println!(
+            "{:<14} {:>9} | {} / {} | {} / {} | {} / {}",
+            kind,
+            totals[totals.len() / 2],
+            ms(percentile(&ours, 0.5)),
+            ms(percentile(&ours, 0.95)),
+            ms(percentile(&reference, 0.5)),
+            ms(percentile(&reference, 0.95)),
+            ms(percentile(&deep, 0.5)),
+            ms(percentile(&deep, 0.95)),
+        );
+        all_first.extend(ours);
     }
-    deep.sort();
+    all_first.sort();
+    println!(
+        "all kinds: first page + exact count p50 {} p95 {}",
+        ms(percentile(&all_first, 0.5)),
+        ms(percentile(&all_first, 0.95))
+    );
+    let (overlap, compared, worst, mut before) = windowed;
     before.sort();
-    let totals: Vec<u64> = pages.iter().map(|p| p.total).collect();
-    println!(
-        "== Full-text search, {docs} documents of ~1 KB, {QUERIES} queries (1 word, 2 words, prefix), every match ranked"
-    );
-    println!(
-        "(matches per query: median {}, max {})",
-        {
-            let mut t = totals.clone();
-            t.sort();
-            t[t.len() / 2]
-        },
-        totals.iter().max().unwrap_or(&0)
-    );
-    println!(
-        "indexing {docs} documents            {:8.1} s",
-        indexing.as_secs_f64()
-    );
-    println!(
-        "first page + count p50 (SQLCipher) {}   | same index, plain SQLite   {}",
-        ms(percentile(&ours, 0.5)),
-        ms(percentile(&reference, 0.5))
-    );
-    println!(
-        "first page + count p95 (SQLCipher) {}   | same index, plain SQLite   {}",
-        ms(percentile(&ours, 0.95)),
-        ms(percentile(&reference, 0.95))
-    );
-    println!(
-        "middle page p50/p95 (SQLCipher)    {} / {}",
-        ms(percentile(&deep, 0.5)),
-        ms(percentile(&deep, 0.95))
-    );
-    println!(
-        "before: ranking among the newest {WINDOW} + names, no count, no snippets, p50/p95 {} / {}",
-        ms(percentile(&before, 0.5)),
-        ms(percentile(&before, 0.95))
-    );
+    if !before.is_empty() {
+        println!(
+            "before: ranking among the newest {WINDOW} + names, no count, no snippets, p50/p95 {} / {}",
+            ms(percentile(&before, 0.5)),
+            ms(percentile(&before, 0.95))
+        );
+    }
     if compared > 0 {
         println!(
             "before: its top 20 held {:.1}% of the exact top 20 (worst query {worst} of 20)",
             100.0 * overlap as f64 / compared as f64
         );
     }
+    drop(plain);
     long_document(&dir.path().join("long"));
+    if let Some(peak) = peak_memory() {
+        println!("peak memory of the whole run {}", mib(peak));
+    }
 }
 
 /// The median time of `runs` searches for `word` in one matter.

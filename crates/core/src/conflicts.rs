@@ -18,9 +18,10 @@
 use chrono::NaiveDate;
 use matterbox_domain::conflicts::{
     self as db, AliasKind, CheckHeader, CheckPurpose, CheckRecord, CheckStatus, CheckSummary,
-    CommonParty, Decision, HitSide, HitSource, HitTarget, NameKind, NewHit, SearchRole,
-    SearchedName, Severity,
+    CommonParty, Decision, DocumentCount, DocumentTier, HitSide, HitSource, HitTarget, NameKind,
+    NewDocumentHit, NewHit, SearchRole, SearchedName, Severity,
 };
+use matterbox_domain::search::{self, Except, Query, SearchFilter, SearchSort};
 use matterbox_domain::{DomainError, MatterInput, PartyInput, PartySide, clients};
 use matterbox_names::{Entry, MATCHER_VERSION, NameIndex, NameKeys};
 use serde::{Deserialize, Serialize};
@@ -28,6 +29,64 @@ use serde_json::json;
 use ts_rs::TS;
 
 use crate::{CoreError, Result, Session};
+
+/// How many documents mentioning a name a check records (all are counted).
+pub const DOCUMENTS_RECORDED: u32 = 20;
+/// A name's words are a mention when at most this many words stand
+/// between them (a middle name and an initial).
+const MENTION_DISTANCE: u32 = 2;
+
+/// The words of `name` a document must hold to mention it: its words as
+/// typed, less legal forms and titles ("ACME Corporation" is "ACME"),
+/// unless that leaves none.
+pub fn mention_words(name: &SearchedName) -> String {
+    let kind = names_kind(name.kind);
+    let keys = NameKeys::of(&name.name, kind);
+    let kept: Vec<&str> = keys.stripped().split(' ').collect();
+    let words: Vec<&str> = name
+        .name
+        .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '\u{2019}')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let stripped: Vec<&str> = words
+        .iter()
+        .copied()
+        .filter(|w| {
+            let k = NameKeys::of(w, kind);
+            k.is_empty() || kept.contains(&k.latin())
+        })
+        .collect();
+    if stripped.is_empty() {
+        words.join(" ")
+    } else {
+        stripped.join(" ")
+    }
+}
+
+/// Why a document hit matched, in a reader's words.
+fn mention_why(words: &str, parts: &[&str], page: Option<u32>) -> String {
+    let quoted: Vec<String> = words
+        .split(' ')
+        .map(|w| format!("\u{201c}{w}\u{201d}"))
+        .collect();
+    let found = if quoted.len() == 1 {
+        format!("the word {}", quoted[0])
+    } else {
+        format!(
+            "the words {} within {MENTION_DISTANCE} words of each other",
+            quoted.join(", ")
+        )
+    };
+    let mut parts: Vec<String> = parts.iter().map(|p| (*p).to_string()).collect();
+    if let (Some(p), Some(last)) = (page, parts.iter_mut().find(|p| p.starts_with("recognised"))) {
+        last.push_str(&format!(", best on page {p}"));
+    }
+    if parts.is_empty() {
+        format!("{found} (spread over its title, notes and text)")
+    } else {
+        format!("{found} in its {}", parts.join(" and "))
+    }
+}
 
 /// What the index files for each name: its target and which alias is a
 /// former name.
@@ -210,6 +269,79 @@ impl Session {
         Ok(hits_for(index, &common, names, client_id))
     }
 
+    /// The lower tier: for each name, one full-text query over the
+    /// documents (text, recognised text, titles, notes) for its words near
+    /// each other, counted exactly, the first [`DOCUMENTS_RECORDED`] kept
+    /// best first with where and why. Documents of `except` (the check's
+    /// own client, the matter a party joins) and names on the common-party
+    /// list are left out.
+    pub(crate) fn find_documents(
+        &self,
+        names: &[SearchedName],
+        except: Except,
+    ) -> Result<DocumentTier> {
+        let common = self.common_index()?;
+        let mut tier = DocumentTier::default();
+        for (i, n) in names.iter().enumerate() {
+            let searched = i as u32;
+            if !common.is_empty() && !common.check(&n.name, names_kind(n.kind)).is_empty() {
+                tier.counts.push(DocumentCount {
+                    searched,
+                    total: 0,
+                    common: true,
+                });
+                continue;
+            }
+            let words = mention_words(n);
+            let query = Query::mention(&words, MENTION_DISTANCE);
+            if query.is_empty() {
+                tier.counts.push(DocumentCount {
+                    searched,
+                    total: 0,
+                    common: false,
+                });
+                continue;
+            }
+            let filter = SearchFilter {
+                limit: Some(DOCUMENTS_RECORDED),
+                sort: Some(SearchSort::Best),
+                ..Default::default()
+            };
+            let page = search::search_except(&self.conn, &query, &filter, except)?;
+            let ids: Vec<i64> = page.hits.iter().map(|h| h.document_id).collect();
+            let parts = search::matched_parts(&self.conn, &query, &ids)?;
+            tier.counts.push(DocumentCount {
+                searched,
+                total: u32::try_from(page.total).unwrap_or(u32::MAX),
+                common: false,
+            });
+            // The words as the index reads them ("O'Brien" is "O Brien").
+            let shown_words = words
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            for h in page.hits {
+                let client_id = matterbox_domain::matters::get(&self.conn, h.matter_id)?
+                    .summary
+                    .client_id;
+                let found = parts.get(&h.document_id).map(Vec::as_slice).unwrap_or(&[]);
+                tier.hits.push(NewDocumentHit {
+                    searched,
+                    document_id: h.document_id,
+                    title: h.title,
+                    matter_id: h.matter_id,
+                    matter_number: h.matter_number,
+                    client_id,
+                    client_name: h.client_name,
+                    page: h.page,
+                    why: mention_why(&shown_words, found, h.page),
+                });
+            }
+        }
+        Ok(tier)
+    }
+
     /// The hits of `names` in the conflict index, for a data-subject
     /// request's "find everything about this person" (no client is left
     /// out; nothing is saved or audited here).
@@ -233,6 +365,13 @@ impl Session {
             clients::get(&self.conn, c)?;
         }
         let hits = self.find_hits(&names, request.client_id)?;
+        let documents = self.find_documents(
+            &names,
+            Except {
+                client_id: request.client_id,
+                matter_id: None,
+            },
+        )?;
         let actor = self.actor.clone();
         let prospect = request.save_prospect.unwrap_or(false);
         self.write(|tx, rec| {
@@ -248,6 +387,7 @@ impl Session {
                 &names,
                 &hits,
             )?;
+            db::save_document_tier(tx, id, &documents)?;
             let prospect_id = if prospect {
                 db::save_prospects(tx, id, &names)?
             } else {
@@ -256,7 +396,7 @@ impl Session {
             rec.record(
                 "conflict_checked",
                 &format!("conflict_check:{id}"),
-                counts(&names, &hits, prospect_id),
+                counts(&names, &hits, &documents, prospect_id),
             )?;
             Ok(db::get(tx, id)?)
         })
@@ -286,6 +426,28 @@ impl Session {
                 crate::consents::draft_waivers(tx, rec, &record, hit, decision_id, &actor)?;
                 record = db::get(tx, check)?;
             }
+            Ok(record)
+        })
+    }
+
+    /// Records a decision on document hit `hit` (its "D" number, from 1)
+    /// of check `check`: no conflict, or conflict.
+    pub fn conflict_decide_document(
+        &mut self,
+        check: i64,
+        hit: u32,
+        decision: Decision,
+        reason: &str,
+    ) -> Result<CheckRecord> {
+        let actor = self.actor.clone();
+        self.write(|tx, rec| {
+            db::decide_document(tx, check, hit, decision, reason, &actor)?;
+            let record = db::get(tx, check)?;
+            rec.record(
+                "conflict_decided",
+                &format!("conflict_check:{check}"),
+                json!({ "document_hit": hit, "decision": decision.as_str(), "status": record.status.as_str() }),
+            )?;
             Ok(record)
         })
     }
@@ -404,8 +566,15 @@ impl Session {
             role: SearchRole::Client,
         }];
         let hits = self.find_hits(&names, Some(client.id))?;
+        let documents = self.find_documents(
+            &names,
+            Except {
+                client_id: Some(client.id),
+                matter_id: None,
+            },
+        )?;
         if hits.iter().all(|h| h.severity == Severity::Suppressed) {
-            return Ok(OpeningCheck::Automatic(names, hits));
+            return Ok(OpeningCheck::Automatic(names, hits, documents));
         }
         let actor = self.actor.clone();
         let record = self.write(|tx, rec| {
@@ -421,10 +590,11 @@ impl Session {
                 &names,
                 &hits,
             )?;
+            db::save_document_tier(tx, id, &documents)?;
             rec.record(
                 "conflict_checked",
                 &format!("conflict_check:{id}"),
-                counts(&names, &hits, None),
+                counts(&names, &hits, &documents, None),
             )?;
             Ok(db::get(tx, id)?)
         })?;
@@ -436,7 +606,7 @@ impl Session {
         &mut self,
         matter_id: i64,
         party: &PartyInput,
-    ) -> Result<(Vec<SearchedName>, Vec<NewHit>)> {
+    ) -> Result<(Vec<SearchedName>, Vec<NewHit>, DocumentTier)> {
         // Bad input is refused by the add itself, with its own message.
         let Ok(names) = db::check_names(&[SearchedName {
             name: party.name.clone(),
@@ -446,12 +616,20 @@ impl Session {
                 PartySide::Related => SearchRole::Related,
             },
         }]) else {
-            return Ok((Vec::new(), Vec::new()));
+            return Ok((Vec::new(), Vec::new(), DocumentTier::default()));
         };
         let mut hits = self.find_hits(&names, None)?;
-        // The matter's own client and parties are not conflicts with it.
+        // The matter's own client and parties are not conflicts with it,
+        // nor its own documents mentions.
         hits.retain(|h| h.target.matter_id != Some(matter_id));
-        Ok((names, hits))
+        let documents = self.find_documents(
+            &names,
+            Except {
+                client_id: None,
+                matter_id: Some(matter_id),
+            },
+        )?;
+        Ok((names, hits, documents))
     }
 }
 
@@ -459,12 +637,14 @@ impl Session {
 pub(crate) enum OpeningCheck {
     None,
     Linked(i64),
-    /// An automatic check of the client's name that found nothing.
-    Automatic(Vec<SearchedName>, Vec<NewHit>),
+    /// An automatic check of the client's name that found nothing (its
+    /// document mentions are recorded, and decide nothing).
+    Automatic(Vec<SearchedName>, Vec<NewHit>, DocumentTier),
 }
 
 /// Saves a check run by `open_matter` or `add_party` inside the caller's
 /// transaction (its audit entry is the caller's, with the check's id).
+#[allow(clippy::too_many_arguments)] // One call site each: the record's parts, named.
 pub(crate) fn save_in(
     tx: &rusqlite::Connection,
     actor: &str,
@@ -473,8 +653,9 @@ pub(crate) fn save_in(
     client_id: Option<i64>,
     names: &[SearchedName],
     hits: &[NewHit],
+    documents: &DocumentTier,
 ) -> Result<i64> {
-    Ok(db::save_check(
+    let id = db::save_check(
         tx,
         &CheckHeader {
             purpose,
@@ -485,7 +666,9 @@ pub(crate) fn save_in(
         },
         names,
         hits,
-    )?)
+    )?;
+    db::save_document_tier(tx, id, documents)?;
+    Ok(id)
 }
 
 /// Whether `name` is the client's name or one of its other names.
@@ -504,6 +687,7 @@ fn same_name(name: &str, kind: NameKind, client: &matterbox_domain::Client) -> b
 pub(crate) fn counts(
     names: &[SearchedName],
     hits: &[NewHit],
+    documents: &DocumentTier,
     prospect: Option<i64>,
 ) -> serde_json::Value {
     let n = |s: Severity| hits.iter().filter(|h| h.severity == s).count();
@@ -514,6 +698,8 @@ pub(crate) fn counts(
         "medium": n(Severity::Medium),
         "low": n(Severity::Low),
         "suppressed": n(Severity::Suppressed),
+        "document_mentions": documents.counts.iter().map(|c| u64::from(c.total)).sum::<u64>(),
+        "document_hits": documents.hits.len(),
         "matcher_version": MATCHER_VERSION,
         "prospect": prospect.map(|p| format!("conflict_prospect:{p}")),
     })
@@ -595,6 +781,33 @@ fn side_word(s: HitSide) -> &'static str {
     }
 }
 
+/// One line counting the documents that mention a searched name ("37
+/// documents mention this name; the first 20 are recorded").
+pub fn document_count_line(c: &DocumentCount, hits: &[db::DocumentHit]) -> String {
+    if c.common {
+        return "A common party: documents were not searched.".into();
+    }
+    let recorded = hits.iter().filter(|h| h.hit.searched == c.searched).count();
+    match c.total {
+        0 => "No document mentions this name.".into(),
+        1 => "1 document mentions this name.".into(),
+        t if t as usize == recorded => format!("{t} documents mention this name."),
+        t => format!("{t} documents mention this name; the first {recorded} are recorded here."),
+    }
+}
+
+/// One line saying where a document hit was found ("“Letter” in matter
+/// 2019-0004 (client Jane Roe), page 2").
+pub fn describe_document(h: &NewDocumentHit) -> String {
+    format!(
+        "\u{201c}{}\u{201d} in matter {} (client {}){}",
+        h.title,
+        h.matter_number,
+        h.client_name,
+        h.page.map(|p| format!(", page {p}")).unwrap_or_default()
+    )
+}
+
 /// One line saying where a hit was found ("adverse party (defendant) in
 /// matter 2019-004 (closed; opened 2019-02-01, closed 2019-11-30)").
 pub fn describe_target(t: &HitTarget) -> String {
@@ -650,6 +863,54 @@ fn check_html(r: &CheckRecord, vault: &str) -> String {
     if hits.is_empty() {
         hits = "<tr><td colspan=\"8\">No hits.</td></tr>".into();
     }
+    let mut documents = String::new();
+    for c in &r.document_counts {
+        let searched = r
+            .names
+            .get(c.searched as usize)
+            .map(|n| n.name.as_str())
+            .unwrap_or("");
+        documents.push_str(&format!(
+            "<h3>{}</h3><p>{}</p>\n",
+            esc(searched),
+            esc(&document_count_line(c, &r.document_hits))
+        ));
+        let mut rows = String::new();
+        for h in r
+            .document_hits
+            .iter()
+            .filter(|h| h.hit.searched == c.searched)
+        {
+            let mut decisions = String::new();
+            for d in &h.decisions {
+                decisions.push_str(&format!(
+                    "<li>{}: {} <small>({}, {})</small></li>",
+                    d.decision.as_str(),
+                    esc(&d.reason),
+                    esc(&d.decided_by),
+                    esc(&d.decided_at)
+                ));
+            }
+            if decisions.is_empty() {
+                decisions = "<li>not decided (a mention needs no decision)</li>".into();
+            }
+            rows.push_str(&format!(
+                "<tr><td>D{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><ul>{}</ul></td></tr>\n",
+                h.number,
+                esc(&h.hit.title),
+                esc(&h.hit.matter_number),
+                esc(&h.hit.client_name),
+                h.hit.page.map(|p| p.to_string()).unwrap_or_default(),
+                esc(&h.hit.why),
+                decisions
+            ));
+        }
+        if !rows.is_empty() {
+            documents.push_str(&format!(
+                "<table><tr><th>#</th><th>Document</th><th>Matter</th><th>Client</th><th>Page</th><th>Why</th><th>Decisions</th></tr>\n{rows}</table>\n"
+            ));
+        }
+    }
     let linked = match &r.opened_matter_number {
         Some(n) => format!("<p>Matter opened under this check: {}</p>", esc(n)),
         None => String::new(),
@@ -659,6 +920,7 @@ fn check_html(r: &CheckRecord, vault: &str) -> String {
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #999;padding:4px;vertical-align:top;text-align:left}}</style></head><body>\n\
 <h1>Conflict check {id}</h1>\n<p>Vault: {vault}<br>Run by {by} at {at} ({purpose})<br>Matcher: {matcher}<br>Status: <strong>{status}</strong></p>{linked}\n\
 <h2>Names searched</h2><ul>{names}</ul>\n<h2>Hits</h2>\n<table><tr><th>#</th><th>Severity</th><th>Searched</th><th>Found</th><th>Where</th><th>Score</th><th>Why</th><th>Decisions</th></tr>\n{hits}</table>\n\
+<h2>Documents that mention a name (lower tier)</h2>\n<p>Full-text search of document text and recognised (OCR) text for each name's words near each other: a mention is not a conflict in itself and needs no decision, but one decided a conflict holds the matter back.</p>\n{documents}\
 <p>Checks and decisions are kept permanently in the vault and recorded in its audit log; a later decision on a hit supersedes an earlier one, and both are kept.</p>\n</body></html>\n",
         id = r.id,
         vault = esc(vault),

@@ -123,6 +123,15 @@ fn extract_unless_cancelled(
     }
 }
 
+/// Text for a court bundle's pages, extracted as on import.
+pub(crate) fn extract_for_bundle(
+    kind: Kind,
+    bytes: Zeroizing<Vec<u8>>,
+    cancel: &Cancel,
+) -> Result<Extraction> {
+    extract_unless_cancelled(kind, bytes, cancel)
+}
+
 /// How much of an imported file of `kind` is kept for its text.
 fn text_limit(kind: Kind) -> usize {
     match kind {
@@ -154,6 +163,45 @@ pub(crate) fn open_regular(source: &Path) -> Result<std::fs::File> {
         )));
     }
     Ok(file)
+}
+
+/// What a long import tells its caller, and how the caller stops it (the
+/// desktop app's progress bar and Cancel). Both are called from the
+/// importing thread, between reads of the file.
+pub struct ImportWatch<'a> {
+    /// Bytes of the file read so far.
+    pub on_bytes: &'a (dyn Fn(u64) + Sync),
+    /// True once the user asked to stop.
+    pub stop: &'a (dyn Fn() -> bool + Sync),
+}
+
+impl ImportWatch<'static> {
+    /// Nobody watching.
+    pub const NONE: ImportWatch<'static> = ImportWatch {
+        on_bytes: &|_| {},
+        stop: &|| false,
+    };
+}
+
+/// A reader that counts the bytes it yields for an [`ImportWatch`] and
+/// fails once the watch says stop (checked before every read, so an import
+/// stops within one chunk).
+struct Watched<'a, 'w, R> {
+    inner: R,
+    read: u64,
+    watch: &'a ImportWatch<'w>,
+}
+
+impl<R: Read> Read for Watched<'_, '_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if (self.watch.stop)() {
+            return Err(std::io::Error::other("the import was stopped"));
+        }
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        (self.watch.on_bytes)(self.read);
+        Ok(n)
+    }
 }
 
 /// What looks wrong with a file about to be imported, said to the user
@@ -627,6 +675,43 @@ impl Session {
         title: Option<&str>,
         allow_duplicate: bool,
     ) -> Result<DocumentSummary> {
+        self.import_document_inner(
+            matter_id,
+            source,
+            title,
+            allow_duplicate,
+            &ImportWatch::NONE,
+        )
+    }
+
+    /// [`Session::import_document`], telling `watch` how many bytes have
+    /// been read so far and stopping when it says so: `None` when stopped,
+    /// with nothing of the file kept (its partial blob removed, no record).
+    /// A stop that comes after the file was read whole is too late: the
+    /// document is imported.
+    pub fn import_document_watched(
+        &mut self,
+        matter_id: i64,
+        source: &Path,
+        title: Option<&str>,
+        allow_duplicate: bool,
+        watch: &ImportWatch<'_>,
+    ) -> Result<Option<DocumentSummary>> {
+        match self.import_document_inner(matter_id, source, title, allow_duplicate, watch) {
+            Ok(doc) => Ok(Some(doc)),
+            Err(_) if (watch.stop)() && !self.cancel.is_cancelled() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn import_document_inner(
+        &mut self,
+        matter_id: i64,
+        source: &Path,
+        title: Option<&str>,
+        allow_duplicate: bool,
+        watch: &ImportWatch<'_>,
+    ) -> Result<DocumentSummary> {
         matters::get(&self.conn, matter_id)?;
         // A name with control characters is kept legible (they become
         // U+FFFD), so the file can still be imported.
@@ -640,9 +725,14 @@ impl Session {
             .map(str::to_string)
             .unwrap_or_else(|| original_name.clone());
         let mut file = open_regular(source)?;
+        let mut watched = Watched {
+            inner: std::io::BufReader::new(&mut file),
+            read: 0,
+            watch,
+        };
         self.import_from(
             matter_id,
-            &mut std::io::BufReader::new(&mut file),
+            &mut watched,
             &original_name,
             &title,
             allow_duplicate,

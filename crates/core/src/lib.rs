@@ -6,6 +6,7 @@
 
 pub mod backup;
 pub mod breach;
+pub mod bundle;
 mod cancel;
 pub mod conflicts;
 pub mod consents;
@@ -21,6 +22,7 @@ pub mod receipts;
 pub mod report;
 pub mod requests;
 pub mod retention;
+pub mod returns;
 pub mod shares;
 
 use std::path::{Path, PathBuf};
@@ -44,7 +46,8 @@ use zeroize::Zeroizing;
 
 pub use cancel::Cancel;
 pub use document_ops::{
-    DoctorReport, DocumentDetail, DocumentProblem, OpenCopies, Preview, PreviewKind, import_warning,
+    DoctorReport, DocumentDetail, DocumentProblem, ImportWatch, OpenCopies, Preview, PreviewKind,
+    import_warning,
 };
 pub use harden::harden_process;
 
@@ -112,8 +115,9 @@ pub mod domain {
     pub mod conflicts {
         pub use matterbox_domain::conflicts::{
             AliasKind, CheckPurpose, CheckRecord, CheckStatus, CheckSummary, CommonParty,
-            ConflictHit, Decision, DecisionRecord, HitSide, HitSource, HitTarget, NameKind, NewHit,
-            SearchRole, SearchedName, Severity,
+            ConflictHit, Decision, DecisionRecord, DocumentCount, DocumentHit, DocumentTier,
+            HitSide, HitSource, HitTarget, NameKind, NewDocumentHit, NewHit, SearchRole,
+            SearchedName, Severity,
         };
     }
 
@@ -136,6 +140,10 @@ pub mod domain {
         pub use matterbox_domain::shares::{
             KeyHolder, Protection, RecipientKey, Share, ShareFormat, SharedDocument,
         };
+    }
+
+    pub mod returns {
+        pub use matterbox_domain::returns::{FileReturn, ReturnScope};
     }
 
     pub mod inventory {
@@ -449,6 +457,10 @@ pub struct AppSettings {
     pub consent_review_months: u32,
     /// The languages scans are recognised in (Tesseract codes).
     pub ocr_languages: Vec<String>,
+    /// How many scans the app recognises at once; 0 is automatic.
+    pub ocr_workers: u32,
+    /// What automatic means on this computer (one fewer than its cores).
+    pub ocr_workers_automatic: u32,
 }
 
 /// A change to the settings: `None` leaves a setting as it is.
@@ -473,6 +485,10 @@ pub struct SettingsPatch {
     #[serde(default)]
     #[ts(optional)]
     pub ocr_languages: Option<Vec<String>>,
+    /// 0 for automatic, or 1 to `MAX_OCR_WORKERS`.
+    #[serde(default)]
+    #[ts(optional)]
+    pub ocr_workers: Option<u32>,
 }
 
 /// Public facts about a vault, readable without unlocking it.
@@ -1275,7 +1291,7 @@ impl Session {
             let (check_id, automatic) = match &check {
                 conflicts::OpeningCheck::None => (None, false),
                 conflicts::OpeningCheck::Linked(id) => (Some(*id), false),
-                conflicts::OpeningCheck::Automatic(names, hits) => (
+                conflicts::OpeningCheck::Automatic(names, hits, documents) => (
                     Some(conflicts::save_in(
                         tx,
                         &actor,
@@ -1284,6 +1300,7 @@ impl Session {
                         Some(input.client_id),
                         names,
                         hits,
+                        documents,
                     )?),
                     true,
                 ),
@@ -1329,7 +1346,7 @@ impl Session {
     /// the check saved with it (its hits wait for decisions; the matter
     /// lists the check among its unresolved ones until they are made).
     pub fn add_party(&mut self, matter_id: i64, party: &PartyInput) -> Result<Matter> {
-        let (names, hits) = self.party_hits(matter_id, party)?;
+        let (names, hits, documents) = self.party_hits(matter_id, party)?;
         let actor = self.actor.clone();
         self.matter_change(matter_id, "matter_party_added", |tx| {
             let pid = matters::add_party(tx, matter_id, party)?;
@@ -1342,12 +1359,14 @@ impl Session {
                 None,
                 &names,
                 &hits,
+                &documents,
             )?;
             Ok(json!({
                 "party": pid,
                 "side": party.side,
                 "conflict_check": format!("conflict_check:{check}"),
                 "conflict_hits": hits.len(),
+                "conflict_document_mentions": documents.counts.iter().map(|c| u64::from(c.total)).sum::<u64>(),
             }))
         })
     }
@@ -1423,6 +1442,16 @@ impl Session {
                 .split('+')
                 .map(str::to_string)
                 .collect(),
+            ocr_workers: settings::ocr_workers(&self.conn)?,
+            ocr_workers_automatic: ocr::automatic_workers(),
+        })
+    }
+
+    /// How many OCR workers the app runs now: the setting, or automatic.
+    pub fn ocr_worker_count(&self) -> Result<u32> {
+        Ok(match settings::ocr_workers(&self.conn)? {
+            0 => ocr::automatic_workers(),
+            n => n,
         })
     }
 
@@ -1480,6 +1509,14 @@ impl Session {
                     "setting_changed",
                     "setting:consent_review_months",
                     json!({ "value": months }),
+                )?;
+            }
+            if let Some(workers) = patch.ocr_workers {
+                settings::set_ocr_workers(tx, workers)?;
+                rec.record(
+                    "setting_changed",
+                    "setting:ocr_workers",
+                    json!({ "value": workers }),
                 )?;
             }
             if let Some(codes) = &patch.ocr_languages {

@@ -42,6 +42,7 @@ use std::time::{Duration, Instant};
 use matterbox_domain::documents;
 use matterbox_domain::ocr as queue;
 pub use matterbox_domain::ocr::{OcrJob, OcrMode, OcrOverview, OcrState};
+pub use matterbox_domain::settings::MAX_OCR_WORKERS;
 use serde_json::json;
 use zeroize::Zeroizing;
 
@@ -66,7 +67,8 @@ pub const MAX_OCR_INPUT: u64 = 512 << 20;
 /// wiped when dropped. `Debug` shows no content.
 pub struct OcrTask {
     pub document_id: i64,
-    version_id: i64,
+    /// The document version recognised (what a worker notes as busy).
+    pub version_id: i64,
     /// From 0.
     pub page: u32,
     /// `None` until a worker first opened the document.
@@ -185,6 +187,7 @@ impl Recogniser {
             .name(THREAD_NAME.into())
             .spawn(move || {
                 let _flag = flag;
+                lower_priority();
                 let out = recognise_page(engine, &bytes, page, mode, &languages);
                 drop(bytes);
                 // Fails when given up on: the answer is dropped (wiped).
@@ -321,6 +324,29 @@ fn recognise_page(
     (Some(engine), Some(count), outcome)
 }
 
+/// How many scans the app recognises at once when the setting is
+/// automatic: one fewer than the computer's cores (so one stays for the
+/// user), at least one, at most four (each worker holds an engine of about
+/// 140 MiB while it works).
+pub fn automatic_workers() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    u32::try_from(cores.saturating_sub(1).clamp(1, 4)).unwrap_or(1)
+}
+
+/// Recognition runs at this nice value (lower priority than the app's
+/// other threads), so a queue of scans never makes the app sluggish.
+pub const RECOGNITION_NICE: i32 = 10;
+
+/// Lowers the calling thread's priority to [`RECOGNITION_NICE`] (on Linux
+/// the nice value is per thread; elsewhere this does nothing). Failing to
+/// is harmless, so it is not reported.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = rustix::process::setpriority_process(None, RECOGNITION_NICE);
+    }
+}
+
 /// What one run over the queue did (`matterbox ocr run`, the inbox
 /// watcher).
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -377,9 +403,16 @@ impl Session {
     /// a page that ends the process is seen; documents that cannot be
     /// read end failed here with their reason.
     pub fn ocr_next_page(&mut self) -> Result<Option<OcrTask>> {
+        self.ocr_next_page_passing_over(&[])
+    }
+
+    /// As [`Session::ocr_next_page`], passing over the document versions
+    /// in `busy` (the ones this process's other workers are recognising),
+    /// so two workers never take the same document.
+    pub fn ocr_next_page_passing_over(&mut self, busy: &[i64]) -> Result<Option<OcrTask>> {
         loop {
             self.cancel.check()?;
-            let Some(job) = queue::next_job(&self.conn)? else {
+            let Some(job) = queue::next_job(&self.conn, busy)? else {
                 return Ok(None);
             };
             if job.page_attempts >= MAX_PAGE_ATTEMPTS {
@@ -511,7 +544,7 @@ impl Session {
         let stop_or_lock = || stop() || cancel.is_cancelled();
         loop {
             if max_pages.is_some_and(|m| report.pages >= m) || stop_or_lock() {
-                report.more = queue::next_job(&self.conn)?.is_some();
+                report.more = queue::next_job(&self.conn, &[])?.is_some();
                 return Ok(report);
             }
             let Some(task) = self.ocr_next_page()? else {

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use ts_rs::TS;
 
-use crate::{CoreError, Result, Session};
+use crate::{Cancel, CoreError, Result, Session};
 
 /// The most documents in one package.
 pub const MAX_DOCUMENTS: usize = 10_000;
@@ -112,6 +112,57 @@ pub struct KeySaved {
     pub replaced: Option<RecipientKey>,
 }
 
+/// A document version going into a package, under its name there.
+pub(crate) struct Packed {
+    pub matter_id: i64,
+    /// The version's recorded size.
+    pub size: i64,
+    pub name: String,
+    pub key: documents::VersionKey,
+}
+
+/// What a package holds: documents of one client, and small files made
+/// from the vault's records (a return's index).
+pub(crate) struct Contents {
+    pub client_id: i64,
+    pub documents: Vec<Packed>,
+    pub extras: Vec<matterbox_share::Extra>,
+}
+
+/// Long packages: how far the writing is (bytes of documents written, of
+/// the total) and the user's Cancel, checked between chunks. A cancelled
+/// package leaves no file (it is written through `partial`).
+#[derive(Default)]
+pub(crate) struct Watch<'a> {
+    pub progress: Option<&'a dyn Fn(u64, u64)>,
+    pub stop: Option<&'a Cancel>,
+}
+
+/// A document's sink that reports progress and stops on the user's Cancel.
+struct Watched<'a, 'w> {
+    inner: &'a mut dyn Write,
+    watch: &'a Watch<'w>,
+    done: u64,
+    total: u64,
+}
+
+impl Write for Watched<'_, '_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.watch.stop.is_some_and(Cancel::is_cancelled) {
+            return Err(std::io::Error::other("stopped: the user cancelled"));
+        }
+        let n = self.inner.write(buf)?;
+        self.done += n as u64;
+        if let Some(p) = self.watch.progress {
+            p(self.done, self.total);
+        }
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 fn share_object(id: i64) -> String {
     format!("share:{id}")
 }
@@ -143,7 +194,7 @@ struct Resolved {
 
 impl Session {
     /// The vault's signing key, made (and audited) the first time.
-    fn signer(&mut self) -> Result<Signer> {
+    pub(crate) fn signer(&mut self) -> Result<Signer> {
         if let Some((secret, _)) = db::signing_key(&self.conn)? {
             let secret = zeroize::Zeroizing::new(secret);
             return Signer::from_secret_bytes(&secret)
@@ -263,6 +314,7 @@ impl Session {
         };
         let with_passphrase = |p: Passphrase, protection| {
             let format = match req.format {
+                ShareFormat::Pdf => return Err(court_bundle_elsewhere()),
                 ShareFormat::Age => Format::AgePassphrase(p),
                 ShareFormat::Zip => Format::Zip {
                     password: p,
@@ -319,6 +371,9 @@ impl Session {
     /// into `folder` and records it. See the module documentation.
     pub fn create_share(&mut self, req: &ShareRequest, folder: &Path) -> Result<ShareCreated> {
         self.cancel.check()?;
+        if req.format == ShareFormat::Pdf {
+            return Err(court_bundle_elsewhere());
+        }
         let mut ids = req.document_ids.clone();
         let mut seen = std::collections::HashSet::new();
         ids.retain(|id| seen.insert(*id));
@@ -363,6 +418,41 @@ impl Session {
             chosen.push((d, v));
         }
         let client_id = client_id.unwrap_or_default();
+        let names = matterbox_share::package_names(
+            &chosen
+                .iter()
+                .map(|(d, _)| crate::document_ops::safe_file_name(&d.original_name, &d.title))
+                .collect::<Vec<_>>(),
+        );
+        let contents = Contents {
+            client_id,
+            documents: chosen
+                .into_iter()
+                .zip(names)
+                .map(|((d, key), name)| Packed {
+                    matter_id: d.matter_id,
+                    size: d.size,
+                    name,
+                    key,
+                })
+                .collect(),
+            extras: Vec::new(),
+        };
+        self.package(req, folder, &contents, &Watch::default(), |_, _, _| Ok(()))
+    }
+
+    /// Writes `contents` as a package into `folder`, protected as `req`
+    /// says, and records it as a share; `also` adds to the share's record
+    /// in the same transaction (a return marks itself there).
+    pub(crate) fn package(
+        &mut self,
+        req: &ShareRequest,
+        folder: &Path,
+        contents: &Contents,
+        watch: &Watch<'_>,
+        also: impl FnOnce(&rusqlite::Connection, &crate::Recorder<'_>, i64) -> Result<()>,
+    ) -> Result<ShareCreated> {
+        let client_id = contents.client_id;
         let client = clients::get(&self.conn, client_id)?;
         let resolved = self.resolve_protection(req, client_id)?;
         let recipient = match (&req.recipient, &resolved.key) {
@@ -392,21 +482,22 @@ impl Session {
         if destination.symlink_metadata().is_ok() {
             return Err(CoreError::Exists(destination));
         }
-        let names = matterbox_share::package_names(
-            &chosen
-                .iter()
-                .map(|(d, _)| crate::document_ops::safe_file_name(&d.original_name, &d.title))
-                .collect::<Vec<_>>(),
-        );
-        let entries: Vec<Entry> = chosen
+        let entries: Vec<Entry> = contents
+            .documents
             .iter()
-            .zip(&names)
-            .map(|((d, _), name)| Entry {
-                name: name.clone(),
+            .map(|d| Entry {
+                name: d.name.clone(),
                 size: u64::try_from(d.size).unwrap_or_default(),
             })
             .collect();
-        let doc_ids: Vec<String> = ids.iter().map(|i| format!("document:{i}")).collect();
+        // Each document once, though a return may hold several versions.
+        let mut seen = std::collections::HashSet::new();
+        let doc_ids: Vec<String> = contents
+            .documents
+            .iter()
+            .filter(|d| seen.insert(d.key.document_id))
+            .map(|d| format!("document:{}", d.key.document_id))
+            .collect();
         // Recorded before the first byte is written, so even a crash
         // leaves a trace; a failure is recorded too.
         self.write(|_, rec| {
@@ -422,8 +513,9 @@ impl Session {
             &package_id,
             &created_at,
             &entries,
-            &chosen,
+            contents,
             &signer,
+            watch,
         );
         let written = match written {
             Ok(w) => w,
@@ -439,15 +531,15 @@ impl Session {
                 return Err(e);
             }
         };
-        let shared: Vec<SharedDocument> = chosen
+        let shared: Vec<SharedDocument> = contents
+            .documents
             .iter()
             .zip(&written.manifest.files)
-            .zip(&names)
-            .map(|(((d, v), f), name)| SharedDocument {
-                document_id: d.id,
-                version: v.version,
+            .map(|(d, f)| SharedDocument {
+                document_id: d.key.document_id,
+                version: d.key.version,
                 matter_id: d.matter_id,
-                name: name.clone(),
+                name: d.name.clone(),
                 size: i64::try_from(f.size).unwrap_or(i64::MAX),
                 sha256: f.sha256.clone(),
             })
@@ -469,7 +561,11 @@ impl Session {
                 && k.confirmed_at.is_none()
             {
                 db::confirm_key(tx, k.id, &actor)?;
-                rec.record("recipient_key_confirmed", &format!("recipient_key:{}", k.id), json!({}))?;
+                rec.record(
+                    "recipient_key_confirmed",
+                    &format!("recipient_key:{}", k.id),
+                    json!({}),
+                )?;
             }
             let id = db::record(
                 tx,
@@ -495,7 +591,7 @@ impl Session {
                 &share_object(id),
                 json!({
                     "client": format!("client:{client_id}"),
-                    "documents": shared.iter().map(|d| format!("document:{}", d.document_id)).collect::<Vec<_>>(),
+                    "documents": doc_ids,
                     "matters": matters_count,
                     "format": req.format.as_str(),
                     "protection": resolved.protection.as_str(),
@@ -503,6 +599,7 @@ impl Session {
                     "package": package_id,
                 }),
             )?;
+            also(tx, rec, id)?;
             Ok(db::get(tx, id)?)
         });
         let share = match recorded {
@@ -541,8 +638,9 @@ impl Session {
         package_id: &str,
         created_at: &chrono::DateTime<chrono::Utc>,
         entries: &[Entry],
-        chosen: &[(documents::DocumentSummary, documents::VersionKey)],
+        contents: &Contents,
         signer: &Signer,
+        watch: &Watch<'_>,
     ) -> Result<matterbox_share::Written> {
         let records = matterbox_vault::paths::interrupted_exports_dir().ok();
         let cannot = |e: std::io::Error| {
@@ -565,17 +663,33 @@ impl Session {
         let mut failed: Option<CoreError> = None;
         let written = {
             let mut out = std::io::BufWriter::with_capacity(1 << 20, partial.file());
-            let written = matterbox_share::write_package(
+            let total: u64 = entries.iter().map(|e| e.size).sum();
+            let mut done_before = 0u64;
+            let written = matterbox_share::write_package_with(
                 &mut out,
                 format,
                 &info,
                 entries,
+                &contents.extras,
                 signer,
                 &mut |i, sink| {
-                    let (_, v) = &chosen[i];
+                    let v = &contents.documents[i].key;
+                    let mut watched = Watched {
+                        inner: sink,
+                        watch,
+                        done: done_before,
+                        total,
+                    };
                     let done = self.version_key(v).and_then(|key| {
-                        crate::document_ops::decrypt_with(&blobs, &key, v, sink, &self.cancel)
+                        crate::document_ops::decrypt_with(
+                            &blobs,
+                            &key,
+                            v,
+                            &mut watched,
+                            &self.cancel,
+                        )
                     });
+                    done_before = watched.done;
                     #[cfg(feature = "test-support")]
                     danger_test_stall(i);
                     done.map_err(|e| {
@@ -587,6 +701,7 @@ impl Session {
             );
             match written {
                 Ok(w) => out.flush().map(|()| w).map_err(cannot),
+                Err(_) if watch.stop.is_some_and(Cancel::is_cancelled) => Err(CoreError::Cancelled),
                 Err(e) => Err(match failed.take() {
                     Some(doc) => doc,
                     None => match e {
@@ -603,6 +718,15 @@ impl Session {
         partial.finish(destination).map_err(cannot)?;
         Ok(written)
     }
+}
+
+/// A court bundle is made by [`Session::create_court_bundle`], which asks
+/// for its own confirmation.
+fn court_bundle_elsewhere() -> CoreError {
+    CoreError::Invalid(
+        "A court bundle is made with its own command, which asks to confirm an unencrypted file."
+            .into(),
+    )
 }
 
 fn party_name(conn: &rusqlite::Connection, id: i64) -> Result<String> {

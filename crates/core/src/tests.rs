@@ -621,6 +621,54 @@ fn a_lock_during_an_import_stops_it_and_leaves_nothing() {
     }
 }
 
+/// The user's Cancel during one large import: the watch hears the bytes
+/// read as they go, the import stops within a chunk of the request, and
+/// nothing of the file is kept (no record, no audit entry, no blob, no
+/// temporary file); the session stays usable. Unwatched, the same file
+/// imports whole, and the watch hears every byte.
+#[test]
+fn a_cancelled_large_import_keeps_nothing_and_reports_its_bytes() {
+    let f = fixture();
+    let mut s = create(&f).session;
+    let (matter, _) = with_two_matters(&mut s);
+    let len: u64 = 48 << 20;
+    let file = f._dir.path().join("deposition-video.bin");
+    std::fs::File::create(&file)
+        .and_then(|f| f.set_len(len))
+        .unwrap();
+    let before = actions(&s);
+    let read = std::sync::atomic::AtomicU64::new(0);
+    let stop_at = 8 << 20;
+    let watch = ImportWatch {
+        on_bytes: &|n| read.store(n, std::sync::atomic::Ordering::SeqCst),
+        stop: &|| read.load(std::sync::atomic::Ordering::SeqCst) >= stop_at,
+    };
+    let out = s
+        .import_document_watched(matter, &file, None, false, &watch)
+        .unwrap();
+    assert!(out.is_none(), "stopped: {out:?}");
+    let at = read.load(std::sync::atomic::Ordering::SeqCst);
+    assert!((stop_at..stop_at + (4 << 20)).contains(&at), "read {at}");
+    let blobs = s.vault().blobs_dir();
+    assert_eq!(files_in(&blobs), Vec::<PathBuf>::new());
+    assert_eq!(files_in(&blobs.join("tmp")), Vec::<PathBuf>::new());
+    assert!(s.documents(matter).unwrap().is_empty());
+    assert_eq!(actions(&s), before);
+
+    let heard = std::sync::atomic::AtomicU64::new(0);
+    let watch = ImportWatch {
+        on_bytes: &|n| heard.store(n, std::sync::atomic::Ordering::SeqCst),
+        stop: &|| false,
+    };
+    let doc = s
+        .import_document_watched(matter, &file, None, false, &watch)
+        .unwrap()
+        .expect("imported");
+    assert_eq!(heard.load(std::sync::atomic::Ordering::SeqCst), len);
+    assert_eq!(doc.size, len as i64);
+    assert_eq!(files_in(&blobs).len(), 1);
+}
+
 #[test]
 fn a_lock_stops_exports_and_deep_checks_leaving_no_copy() {
     let f = fixture();
@@ -966,6 +1014,116 @@ mod retention_tests {
             )
             .unwrap();
         assert_eq!(in_index, 0, "a recognised word left in the index");
+    }
+
+    /// The nice value of this process's recognition threads
+    /// (`matterbox-ocr`) running now, from `/proc`.
+    fn recognition_nice() -> Option<i32> {
+        for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+            let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+            if comm.trim() != crate::ocr::THREAD_NAME {
+                continue;
+            }
+            let stat = std::fs::read_to_string(task.path().join("stat")).ok()?;
+            // Fields after the command's closing parenthesis: state is
+            // field 3, nice field 19.
+            let rest = &stat[stat.rfind(')')? + 2..];
+            return rest.split(' ').nth(16)?.parse().ok();
+        }
+        None
+    }
+
+    /// Two workers take two different scans, recognise them at the same
+    /// time at a lower priority, and both are recorded; the worker count
+    /// follows the setting.
+    #[test]
+    fn two_workers_take_different_scans_at_low_priority() {
+        let f = fixture();
+        let mut s = create(&f).session;
+        let (estate, _) = with_two_matters(&mut s);
+        assert_eq!(s.settings().unwrap().ocr_workers, 0, "automatic by default");
+        assert_eq!(
+            s.ocr_worker_count().unwrap(),
+            crate::ocr::automatic_workers()
+        );
+        s.update_settings(&SettingsPatch {
+            ocr_workers: Some(2),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(s.ocr_worker_count().unwrap(), 2);
+        assert!(matches!(
+            s.update_settings(&SettingsPatch {
+                ocr_workers: Some(9),
+                ..Default::default()
+            }),
+            Err(CoreError::Domain(_))
+        ));
+        assert_eq!(
+            s.ocr_worker_count().unwrap(),
+            2,
+            "a refused value changes nothing"
+        );
+
+        let src = tempfile::tempdir().unwrap();
+        let mut docs = Vec::new();
+        for word in ["Platypus", "Echidna"] {
+            let png = src.path().join(format!("{word}.png"));
+            let made = std::process::Command::new("convert")
+                .args(["-size", "1200x400", "xc:white", "-font", "DejaVu-Sans"])
+                .args(["-pointsize", "48", "-fill", "black"])
+                .args([
+                    "-annotate",
+                    "+60+200",
+                    &format!("Affidavit of the {word} trust"),
+                ])
+                .args(["-density", "200", "-units", "PixelsPerInch"])
+                .args(["-type", "Grayscale"])
+                .arg(&png)
+                .status()
+                .expect("ImageMagick convert (scripts/setup.sh --test)");
+            assert!(made.success());
+            docs.push(s.import_document(estate, &png, None, false).unwrap().id);
+        }
+        let first = s.ocr_next_page_passing_over(&[]).unwrap().unwrap();
+        let second = s
+            .ocr_next_page_passing_over(&[first.version_id])
+            .unwrap()
+            .unwrap();
+        assert_ne!(first.document_id, second.document_id);
+        assert!(
+            s.ocr_next_page_passing_over(&[first.version_id, second.version_id])
+                .unwrap()
+                .is_none(),
+            "a third worker finds nothing free"
+        );
+        let seen = std::sync::Mutex::new(Vec::new());
+        let (a, b) = std::thread::scope(|scope| {
+            let other =
+                scope.spawn(|| crate::ocr::Recogniser::default().recognise(second, &|| false));
+            let mine = crate::ocr::Recogniser::default().recognise(first, &|| {
+                if let Some(n) = recognition_nice() {
+                    seen.lock().unwrap().push(n);
+                }
+                false
+            });
+            (mine, other.join().unwrap())
+        });
+        let seen = seen.into_inner().unwrap();
+        assert!(!seen.is_empty(), "no recognition thread was seen running");
+        assert!(
+            seen.iter().all(|&n| n == crate::ocr::RECOGNITION_NICE),
+            "recognition ran at nice {seen:?}"
+        );
+        s.ocr_commit(a.unwrap()).unwrap();
+        s.ocr_commit(b.unwrap()).unwrap();
+        for (id, word) in docs.iter().zip(["platypus", "echidna"]) {
+            assert_eq!(
+                s.ocr_job(*id).unwrap().unwrap().status,
+                crate::ocr::OcrState::Done
+            );
+            assert_eq!(search_ids(&mut s, word, all()), vec![*id], "{word}");
+        }
     }
 
     #[test]
@@ -1350,6 +1508,7 @@ mod retention_tests {
 mod conflicts_tests;
 mod faults;
 mod requests_tests;
+mod returns_tests;
 
 mod inbox_tests {
     use super::*;

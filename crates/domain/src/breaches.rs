@@ -1460,9 +1460,10 @@ pub struct SharedPackage {
     pub package_id: String,
     pub created_at: String,
     pub created_by: String,
-    /// `age` or `zip`.
+    /// `age`, `zip` or `pdf` (a court bundle, unencrypted).
     pub format: String,
-    /// `passphrase_words`, `passphrase_random` or `age_key`.
+    /// `passphrase_words`, `passphrase_random`, `age_key` or `none` (a
+    /// court bundle).
     pub protection: String,
     pub recipient: String,
     pub client_id: i64,
@@ -1592,6 +1593,56 @@ mod tests {
     }
 
     // --- what was shared ---------------------------------------------------
+
+    #[test]
+    fn a_court_bundle_is_in_the_shared_scope_as_an_unprotected_pdf() {
+        use crate::shares::{self, NewShare, Protection, ShareFormat, SharedDocument};
+        let (_d, conn) = db();
+        conn.execute_batch(
+            "INSERT INTO clients (id, kind, name, created_at, updated_at)
+                 VALUES (1, 'person', 'Ada Fictional', 't', 't');
+             INSERT INTO matters (id, number, title, client_id, status, opened_on, created_at, updated_at)
+                 VALUES (10, 'M-10', 'One', 1, 'open', '2026-01-01', 't', 't');",
+        )
+        .unwrap();
+        let id = shares::record(
+            &conn,
+            &NewShare {
+                package_id: "bundle",
+                client_id: 1,
+                format: ShareFormat::Pdf,
+                protection: Protection::None,
+                hide_names: false,
+                recipient: "County Court",
+                recipient_key_id: None,
+                recipient_key: None,
+                file_path: "/tmp/court-bundle.pdf",
+                package_sha256: &"cd".repeat(32),
+                package_size: 1,
+                created_at: "2026-03-01T10:00:00Z",
+                documents: &[SharedDocument {
+                    document_id: 7,
+                    version: 2,
+                    matter_id: 10,
+                    name: "Deed".into(),
+                    size: 1,
+                    sha256: "ab".repeat(32),
+                }],
+            },
+            "tester",
+        )
+        .unwrap();
+        let window = (t("2026-03-01T09:00:00Z"), t("2026-03-01T17:00:00Z"));
+        let got = shared_in_window(&conn, window).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].share_id, id);
+        assert_eq!(
+            (got[0].format.as_str(), got[0].protection.as_str()),
+            ("pdf", "none")
+        );
+        assert_eq!(got[0].documents[0].matter_number.as_deref(), Some("M-10"));
+        assert_eq!(shares::get(&conn, id).unwrap().format, ShareFormat::Pdf);
+    }
 
     #[test]
     fn shared_in_window_lists_only_packages_made_inside_it_with_their_documents() {

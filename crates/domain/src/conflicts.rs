@@ -406,6 +406,57 @@ impl ConflictHit {
     }
 }
 
+/// How many documents mention a searched name (the lower tier).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentCount {
+    /// Index (from 0) of the searched name in the check.
+    pub searched: u32,
+    /// Every document that mentions it, not only those recorded.
+    pub total: u32,
+    /// The name is a common party: its documents were not searched.
+    pub common: bool,
+}
+
+/// A document whose text mentions a searched name, as the core found it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct NewDocumentHit {
+    pub searched: u32,
+    pub document_id: i64,
+    pub title: String,
+    pub matter_id: i64,
+    pub matter_number: String,
+    pub client_id: i64,
+    pub client_name: String,
+    /// The page of a scan whose recognised (OCR) text shows the name best.
+    pub page: Option<u32>,
+    /// Why it matched: the words found near each other, and where.
+    pub why: String,
+}
+
+/// The lower tier of a check: document mentions, counted per name.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentTier {
+    pub counts: Vec<DocumentCount>,
+    pub hits: Vec<NewDocumentHit>,
+}
+
+/// A saved document hit with its decisions (oldest first; the last is
+/// in force). Deciding one is optional: an undecided mention does not
+/// hold a matter back, a mention decided "conflict" does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentHit {
+    /// The hit's number within the check's document tier, from 1 ("D1").
+    pub number: u32,
+    #[serde(flatten)]
+    pub hit: NewDocumentHit,
+    pub decisions: Vec<DecisionRecord>,
+    pub decision: Option<Decision>,
+}
+
 /// An immutable check with its hits and the decisions made since.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -422,6 +473,10 @@ pub struct CheckRecord {
     pub client_id: Option<i64>,
     pub names: Vec<SearchedName>,
     pub hits: Vec<ConflictHit>,
+    /// The lower tier: how many documents mention each name …
+    pub document_counts: Vec<DocumentCount>,
+    /// … and the first of them, recorded with the check.
+    pub document_hits: Vec<DocumentHit>,
     pub status: CheckStatus,
     /// The matter opened under this check.
     pub opened_matter_id: Option<i64>,
@@ -441,8 +496,12 @@ pub struct CheckSummary {
     pub names: Vec<SearchedName>,
     pub hits: u32,
     pub undecided: u32,
+    /// Documents mentioning a searched name (all of them, not only those recorded).
+    pub document_mentions: u32,
     pub status: CheckStatus,
     pub opened_matter_number: Option<String>,
+    /// The matter a party was added to (checks run by `add_party`).
+    pub for_matter_number: Option<String>,
 }
 
 /// A common party whose hits need no decision.
@@ -726,6 +785,41 @@ pub fn save_check(
     Ok(id)
 }
 
+/// Saves the lower tier of check `check_id` (in the check's transaction).
+pub fn save_document_tier(
+    conn: &Connection,
+    check_id: i64,
+    tier: &DocumentTier,
+) -> Result<(), DomainError> {
+    for c in &tier.counts {
+        conn.execute(
+            "INSERT INTO conflict_document_counts (check_id, searched, total, common) VALUES (?1, ?2, ?3, ?4)",
+            params![check_id, c.searched, c.total, c.common],
+        )?;
+    }
+    for (i, h) in tier.hits.iter().enumerate() {
+        conn.execute(
+            "INSERT INTO conflict_document_hits (check_id, position, searched, document_id, title,
+                 matter_id, matter_number, client_id, client_name, page, why)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                check_id,
+                i as i64 + 1,
+                h.searched,
+                h.document_id,
+                h.title,
+                h.matter_id,
+                h.matter_number,
+                h.client_id,
+                h.client_name,
+                h.page,
+                h.why
+            ],
+        )?;
+    }
+    Ok(())
+}
+
 /// Saves the check's client names as prospects; returns the first id.
 pub fn save_prospects(
     conn: &Connection,
@@ -749,12 +843,19 @@ pub fn save_prospects(
     Ok(first)
 }
 
-fn status_of(hits: &[ConflictHit]) -> CheckStatus {
+/// A check's status from its name hits; a document hit counts only once
+/// decided "conflict" (an undecided mention needs no decision).
+fn status_of(hits: &[ConflictHit], documents: &[DocumentHit]) -> CheckStatus {
     let relevant: Vec<&ConflictHit> = hits
         .iter()
         .filter(|h| h.hit.severity != Severity::Suppressed)
         .collect();
-    if relevant.is_empty() {
+    if documents
+        .iter()
+        .any(|d| d.decision == Some(Decision::Conflict))
+    {
+        CheckStatus::Conflict
+    } else if relevant.is_empty() {
         CheckStatus::Clear
     } else if relevant
         .iter()
@@ -882,6 +983,7 @@ pub fn get(conn: &Connection, id: i64) -> Result<CheckRecord, DomainError> {
         checked_at,
         client_id,
     ) = head;
+    let (document_counts, document_hits) = document_tier_of(conn, id)?;
     Ok(CheckRecord {
         id,
         purpose,
@@ -892,12 +994,80 @@ pub fn get(conn: &Connection, id: i64) -> Result<CheckRecord, DomainError> {
         checked_at,
         client_id,
         names,
-        status: status_of(&hits),
+        status: status_of(&hits, &document_hits),
         hits,
+        document_counts,
+        document_hits,
         opened_matter_id: opened.as_ref().map(|o| o.0),
         opened_matter_number: opened.map(|o| o.1),
         prospect_id,
     })
+}
+
+fn document_tier_of(
+    conn: &Connection,
+    id: i64,
+) -> Result<(Vec<DocumentCount>, Vec<DocumentHit>), DomainError> {
+    let mut stmt = conn.prepare(
+        "SELECT searched, total, common FROM conflict_document_counts WHERE check_id = ?1 ORDER BY searched",
+    )?;
+    let counts = stmt
+        .query_map([id], |r| {
+            Ok(DocumentCount {
+                searched: r.get(0)?,
+                total: r.get(1)?,
+                common: r.get(2)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut stmt = conn.prepare(
+        "SELECT id, position, searched, document_id, title, matter_id, matter_number, client_id,
+                client_name, page, why
+         FROM conflict_document_hits WHERE check_id = ?1 ORDER BY position",
+    )?;
+    let rows = stmt
+        .query_map([id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, u32>(1)?,
+                NewDocumentHit {
+                    searched: r.get(2)?,
+                    document_id: r.get(3)?,
+                    title: r.get(4)?,
+                    matter_id: r.get(5)?,
+                    matter_number: r.get(6)?,
+                    client_id: r.get(7)?,
+                    client_name: r.get(8)?,
+                    page: r.get(9)?,
+                    why: r.get(10)?,
+                },
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut decided = conn.prepare(
+        "SELECT decision, reason, decided_by, decided_at FROM conflict_document_decisions
+         WHERE hit_id = ?1 ORDER BY id",
+    )?;
+    let mut hits = Vec::with_capacity(rows.len());
+    for (hit_id, number, hit) in rows {
+        let decisions = decided
+            .query_map([hit_id], |r| {
+                Ok(DecisionRecord {
+                    decision: Decision::from_db(&r.get::<_, String>(0)?),
+                    reason: r.get(1)?,
+                    decided_by: r.get(2)?,
+                    decided_at: r.get(3)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        hits.push(DocumentHit {
+            number,
+            hit,
+            decision: decisions.last().map(|d| d.decision),
+            decisions,
+        });
+    }
+    Ok((counts, hits))
 }
 
 fn names_of(conn: &Connection, id: i64) -> Result<Vec<SearchedName>, DomainError> {
@@ -949,9 +1119,11 @@ pub fn list(conn: &Connection) -> Result<Vec<CheckSummary>, DomainError> {
                 checked_at: c.checked_at,
                 hits: c.hits.len() as u32,
                 undecided: c.hits.iter().filter(|h| h.undecided()).count() as u32,
+                document_mentions: c.document_counts.iter().map(|d| d.total).sum(),
                 names: c.names,
                 status: c.status,
                 opened_matter_number: c.opened_matter_number,
+                for_matter_number: c.for_matter_number,
             })
         })
         .collect()
@@ -989,6 +1161,49 @@ pub fn decide(
         "INSERT INTO conflict_decisions (hit_id, decision, reason, decided_by, decided_at)
          VALUES (?1, ?2, ?3, ?4, ?5)",
         params![hit.0, decision.as_str(), reason, decided_by, now()],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Appends a decision on document hit `number` (its "D" number) of check
+/// `check_id`: no conflict, or conflict (a waiver is drafted from a name
+/// hit, never from a mention). Returns the decision's id.
+pub fn decide_document(
+    conn: &Connection,
+    check_id: i64,
+    number: u32,
+    decision: Decision,
+    reason: &str,
+    decided_by: &str,
+) -> Result<i64, DomainError> {
+    let reason = required("reason", "The reason for the decision", reason)?;
+    if decision == Decision::WaiverNeeded {
+        return Err(validation(
+            "decision",
+            "A document that mentions a name is decided no conflict or conflict. If it shows a relationship that needs a waiver, run a check for that person or add them as a party, and decide \"waiver needed\" on that name hit.",
+        ));
+    }
+    let hit: i64 = conn
+        .query_row(
+            "SELECT id FROM conflict_document_hits WHERE check_id = ?1 AND position = ?2",
+            params![check_id, number],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| {
+            if get(conn, check_id).is_err() {
+                not_found(check_id)
+            } else {
+                DomainError::NotFound {
+                    what: "document hit",
+                    key: format!("D{number} in conflict check {check_id}"),
+                }
+            }
+        })?;
+    conn.execute(
+        "INSERT INTO conflict_document_decisions (hit_id, decision, reason, decided_by, decided_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![hit, decision.as_str(), reason, decided_by, now()],
     )?;
     Ok(conn.last_insert_rowid())
 }
@@ -1235,6 +1450,73 @@ mod tests {
         assert_eq!(c.status, CheckStatus::Cleared);
         assert_eq!(c.hits[0].waiver_ended, None);
         assert!(consents::covered_hits(&conn, waiver).unwrap().is_empty());
+    }
+
+    #[test]
+    fn document_hits_are_permanent_and_block_only_once_decided_conflict() {
+        let (_d, conn) = db();
+        let header = CheckHeader {
+            purpose: CheckPurpose::Intake,
+            for_matter: None,
+            client_id: None,
+            matcher_version: "v1",
+            checked_by: "test",
+        };
+        let id = save_check(&conn, &header, &[name("Ada", SearchRole::Client)], &[]).unwrap();
+        let tier = DocumentTier {
+            counts: vec![DocumentCount {
+                searched: 0,
+                total: 37,
+                common: false,
+            }],
+            hits: vec![NewDocumentHit {
+                searched: 0,
+                document_id: 5,
+                title: "Letter".into(),
+                matter_id: 2,
+                matter_number: "2019-0004".into(),
+                client_id: 3,
+                client_name: "Roe".into(),
+                page: Some(2),
+                why: "the word \u{201c}Ada\u{201d}".into(),
+            }],
+        };
+        save_document_tier(&conn, id, &tier).unwrap();
+        let c = get(&conn, id).unwrap();
+        // An undecided mention needs no decision.
+        assert_eq!(c.status, CheckStatus::Clear);
+        assert_eq!(c.document_counts, tier.counts);
+        assert_eq!(c.document_hits[0].number, 1);
+        assert_eq!(c.document_hits[0].hit, tier.hits[0]);
+        assert_eq!(list(&conn).unwrap()[0].document_mentions, 37);
+        assert!(matches!(
+            decide_document(&conn, id, 1, Decision::WaiverNeeded, "x", "t"),
+            Err(DomainError::Validation { .. })
+        ));
+        assert!(matches!(
+            decide_document(&conn, id, 2, Decision::Conflict, "x", "t"),
+            Err(DomainError::NotFound {
+                what: "document hit",
+                ..
+            })
+        ));
+        decide_document(&conn, id, 1, Decision::Conflict, "she was a witness", "t").unwrap();
+        assert_eq!(get(&conn, id).unwrap().status, CheckStatus::Conflict);
+        decide_document(&conn, id, 1, Decision::NoConflict, "another Ada", "t").unwrap();
+        let c = get(&conn, id).unwrap();
+        assert_eq!(c.status, CheckStatus::Clear);
+        assert_eq!(c.document_hits[0].decisions.len(), 2);
+        for sql in [
+            "UPDATE conflict_document_counts SET total = 1",
+            "DELETE FROM conflict_document_counts",
+            "UPDATE conflict_document_hits SET title = 'x'",
+            "DELETE FROM conflict_document_hits",
+            "UPDATE conflict_document_decisions SET decision = 'conflict'",
+            "DELETE FROM conflict_document_decisions",
+        ] {
+            let err = conn.execute(sql, []).unwrap_err().to_string();
+            assert!(err.contains("permanent"), "{sql}: {err}");
+        }
     }
 
     #[test]

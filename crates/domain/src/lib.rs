@@ -16,6 +16,7 @@ pub mod ocr;
 pub mod policies;
 pub mod requests;
 pub mod retention;
+pub mod returns;
 pub mod saved_searches;
 pub mod search;
 pub mod settings;

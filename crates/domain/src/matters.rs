@@ -237,7 +237,7 @@ fn next_number(
     Ok(number)
 }
 
-fn add_event_row(
+pub(crate) fn add_event_row(
     conn: &Connection,
     matter_id: i64,
     on: NaiveDate,

@@ -225,34 +225,40 @@ pub fn erase(conn: &Connection, document_id: i64) -> Result<(), DomainError> {
     forget_other_versions(conn, document_id, None)
 }
 
-/// The job a worker should take next, if any.
-pub fn next_job(conn: &Connection) -> Result<Option<NextJob>, DomainError> {
-    Ok(conn
-        .query_row(
-            "SELECT j.version_id, j.document_id, v.version, j.mode, j.languages, j.page_count,
-                    j.next_page, j.page_attempts
-             FROM ocr_jobs j
-             JOIN documents d ON d.id = j.document_id
-             JOIN document_versions v ON v.id = j.version_id
-             WHERE j.status IN ('queued', 'running') AND d.trashed_at IS NULL
-             ORDER BY j.status = 'running' DESC, j.queued_at, j.version_id
-             LIMIT 1",
-            [],
-            |r| {
-                let languages: String = r.get(4)?;
-                Ok(NextJob {
-                    version_id: r.get(0)?,
-                    document_id: r.get(1)?,
-                    version: r.get(2)?,
-                    mode: OcrMode::parse(&r.get::<_, String>(3)?),
-                    languages: languages.split('+').map(str::to_string).collect(),
-                    page_count: r.get(5)?,
-                    next_page: r.get(6)?,
-                    page_attempts: r.get(7)?,
-                })
-            },
-        )
-        .optional()?)
+/// The job a worker should take next, if any, passing over the jobs in
+/// `busy` (versions other workers of this process are recognising).
+pub fn next_job(conn: &Connection, busy: &[i64]) -> Result<Option<NextJob>, DomainError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT j.version_id, j.document_id, v.version, j.mode, j.languages, j.page_count,
+                j.next_page, j.page_attempts
+         FROM ocr_jobs j
+         JOIN documents d ON d.id = j.document_id
+         JOIN document_versions v ON v.id = j.version_id
+         WHERE j.status IN ('queued', 'running') AND d.trashed_at IS NULL
+         ORDER BY j.status = 'running' DESC, j.queued_at, j.version_id
+         LIMIT ?1",
+    )?;
+    let limit = i64::try_from(busy.len()).unwrap_or(i64::MAX - 1) + 1;
+    let mut rows = stmt.query_map([limit], |r| {
+        let languages: String = r.get(4)?;
+        Ok(NextJob {
+            version_id: r.get(0)?,
+            document_id: r.get(1)?,
+            version: r.get(2)?,
+            mode: OcrMode::parse(&r.get::<_, String>(3)?),
+            languages: languages.split('+').map(str::to_string).collect(),
+            page_count: r.get(5)?,
+            next_page: r.get(6)?,
+            page_attempts: r.get(7)?,
+        })
+    })?;
+    for row in rows.by_ref() {
+        let job = row?;
+        if !busy.contains(&job.version_id) {
+            return Ok(Some(job));
+        }
+    }
+    Ok(None)
 }
 
 /// Records that a worker starts page `next_page` of the job (counted before
@@ -555,9 +561,18 @@ mod tests {
         assert!(job(&conn, tiff).unwrap().is_some());
         assert!(job(&conn, letter).unwrap().is_none());
         assert!(job(&conn, docx).unwrap().is_none());
-        let next = next_job(&conn).unwrap().unwrap();
+        let next = next_job(&conn, &[]).unwrap().unwrap();
         assert_eq!(next.document_id, pdf, "oldest first");
         assert_eq!(next.languages, ["eng"]);
+        // A second worker passes over the job the first one has.
+        let other = next_job(&conn, &[next.version_id]).unwrap().unwrap();
+        assert_eq!(other.document_id, tiff);
+        assert!(
+            next_job(&conn, &[next.version_id, other.version_id])
+                .unwrap()
+                .is_none(),
+            "every job is taken"
+        );
         assert_eq!(overview(&conn).unwrap().queued, 2);
     }
 
@@ -568,7 +583,7 @@ mod tests {
     fn pages_are_recorded_in_order_and_search_names_the_page() {
         let (_d, conn) = db();
         let id = scan(&conn, "deposition.pdf", TextStatus::NoText);
-        let v = next_job(&conn).unwrap().unwrap().version_id;
+        let v = next_job(&conn, &[]).unwrap().unwrap().version_id;
         start_page(&conn, v, Some(3)).unwrap();
         assert_eq!(
             commit_page(&conn, v, 0, 3, &recognised("the witness arrived")).unwrap(),
@@ -604,14 +619,14 @@ mod tests {
             "{}",
             hits[0].snippet
         );
-        assert!(next_job(&conn).unwrap().is_none());
+        assert!(next_job(&conn, &[]).unwrap().is_none());
     }
 
     #[test]
     fn failures_make_a_job_partial_or_failed_with_the_reason() {
         let (_d, conn) = db();
         let a = scan(&conn, "a.pdf", TextStatus::NoText);
-        let v = next_job(&conn).unwrap().unwrap().version_id;
+        let v = next_job(&conn, &[]).unwrap().unwrap().version_id;
         commit_page(&conn, v, 0, 2, &recognised("fine page")).unwrap();
         let failed = PageResult::Failed {
             reason: "page 2: the page image is too large".into(),
@@ -621,7 +636,7 @@ mod tests {
             Some(OcrState::Partial)
         );
         let b = scan(&conn, "b.png", TextStatus::NoText);
-        let v = next_job(&conn).unwrap().unwrap().version_id;
+        let v = next_job(&conn, &[]).unwrap().unwrap().version_id;
         assert_eq!(fail_job(&conn, v, "corrupt").unwrap(), OcrState::Failed);
         let o = overview(&conn).unwrap();
         assert_eq!((o.partial, o.failed), (1, 1));
@@ -647,7 +662,7 @@ mod tests {
     fn destruction_removes_recognised_text() {
         let (_d, conn) = db();
         let id = scan(&conn, "s.pdf", TextStatus::NoText);
-        let v = next_job(&conn).unwrap().unwrap().version_id;
+        let v = next_job(&conn, &[]).unwrap().unwrap().version_id;
         commit_page(&conn, v, 0, 1, &recognised("okapi testimony")).unwrap();
         assert_eq!(
             search::search(&conn, "okapi", &SearchFilter::default())

@@ -377,11 +377,29 @@ pub fn search(
     search_query(conn, &Query::parse(text), filter)
 }
 
+/// Documents a search leaves out: a conflict check's own client's, or
+/// the matter a party is added to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Except {
+    pub client_id: Option<i64>,
+    pub matter_id: Option<i64>,
+}
+
 /// [`search`] for a query already parsed (or made of plain words).
 pub fn search_query(
     conn: &Connection,
     query: &Query,
     filter: &SearchFilter,
+) -> Result<SearchPage, DomainError> {
+    search_except(conn, query, filter, Except::default())
+}
+
+/// [`search_query`] leaving out the documents of `except`.
+pub fn search_except(
+    conn: &Connection,
+    query: &Query,
+    filter: &SearchFilter,
+    except: Except,
 ) -> Result<SearchPage, DomainError> {
     if query.is_empty() {
         return Err(validation("query", "Type a word to search for."));
@@ -409,6 +427,14 @@ pub fn search_query(
         .map(str::trim)
         .filter(|t| !t.is_empty());
     let (mut conditions, mut values) = conditions(filter, tag, query);
+    if let Some(c) = except.client_id {
+        conditions.push("m.client_id != ?".to_string());
+        values.push(Value::Integer(c));
+    }
+    if let Some(m) = except.matter_id {
+        conditions.push("m.id != ?".to_string());
+        values.push(Value::Integer(m));
+    }
 
     // With words to find, the index drives both queries (CROSS JOIN keeps
     // it the outer loop: otherwise SQLite may walk the documents and probe
@@ -528,6 +554,49 @@ pub fn search_query(
         limit,
         hits,
     })
+}
+
+/// The parts of a document the index holds, as a reader names them, with
+/// the FTS5 column each is in.
+const PARTS: [(&str, &str); 5] = [
+    ("title", "title"),
+    ("file name", "original_name"),
+    ("notes or tags", "meta"),
+    ("text", "body"),
+    ("recognised (OCR) text", "ocr"),
+];
+
+/// For each of the documents `ids`, the parts of it (title, file name,
+/// notes or tags, text, recognised text) in which `query`'s words match
+/// on their own: one query on the index per part, over those documents
+/// only. A document whose words match only across parts has none.
+pub fn matched_parts(
+    conn: &Connection,
+    query: &Query,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<&'static str>>, DomainError> {
+    let mut out: std::collections::HashMap<i64, Vec<&'static str>> = Default::default();
+    let Some(must) = query.fts_must() else {
+        return Ok(out);
+    };
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    // Integers only: nothing the user typed reaches this SQL text.
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let sql = format!(
+        "SELECT rowid FROM document_search WHERE document_search MATCH ?1 AND rowid IN ({})",
+        list.join(", ")
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    for (part, column) in PARTS {
+        let expression = format!("{{{column}}} : ({must})");
+        let rows = stmt.query_map([expression], |r| r.get::<_, i64>(0))?;
+        for id in rows {
+            out.entry(id?).or_default().push(part);
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

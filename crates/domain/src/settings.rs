@@ -22,6 +22,13 @@ pub const DEFAULT_AUTO_LOCK_SECONDS: u32 = 600;
 /// The shortest and longest auto-lock delays accepted.
 pub const AUTO_LOCK_RANGE: std::ops::RangeInclusive<u32> = 15..=86_400;
 
+pub const OCR_WORKERS: &str = "ocr_workers";
+/// How many scans the app recognises at once: 0 is automatic (one fewer
+/// than the computer's cores), else a count up to the most.
+pub const OCR_WORKERS_RANGE: std::ops::RangeInclusive<u32> = 0..=MAX_OCR_WORKERS;
+/// Each worker holds a Tesseract engine (about 140 MiB while it works).
+pub const MAX_OCR_WORKERS: u32 = 8;
+
 pub const OCR_LANGUAGES: &str = "ocr_languages";
 /// At most this many languages are recognised at once (each one slows
 /// recognition and adds a model to memory).
@@ -132,6 +139,21 @@ fn number_in(
         .and_then(|v| v.parse().ok())
         .filter(|v| range.contains(v))
         .unwrap_or(default))
+}
+
+/// The OCR worker setting: 0 (automatic, the default) or a count.
+pub fn ocr_workers(conn: &Connection) -> Result<u32, DomainError> {
+    number_in(conn, OCR_WORKERS, &OCR_WORKERS_RANGE, 0)
+}
+
+pub fn set_ocr_workers(conn: &Connection, workers: u32) -> Result<(), DomainError> {
+    if !OCR_WORKERS_RANGE.contains(&workers) {
+        return Err(crate::validation(
+            "ocr_workers",
+            format!("Recognise between 1 and {MAX_OCR_WORKERS} scans at once, or 0 for automatic."),
+        ));
+    }
+    set(conn, OCR_WORKERS, &workers.to_string())
 }
 
 pub fn consent_confirm_days(conn: &Connection) -> Result<u32, DomainError> {

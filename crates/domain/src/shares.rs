@@ -38,6 +38,8 @@ pub enum Protection {
     PassphraseRandom,
     /// The recipient's age public key.
     AgeKey,
+    /// None: a court bundle, the one unencrypted output.
+    None,
 }
 
 impl Protection {
@@ -46,12 +48,14 @@ impl Protection {
             Protection::PassphraseWords => "passphrase_words",
             Protection::PassphraseRandom => "passphrase_random",
             Protection::AgeKey => "age_key",
+            Protection::None => "none",
         }
     }
     fn from_db(s: &str) -> Self {
         match s {
             "passphrase_words" => Protection::PassphraseWords,
             "passphrase_random" => Protection::PassphraseRandom,
+            "none" => Protection::None,
             _ => Protection::AgeKey,
         }
     }
@@ -63,6 +67,8 @@ impl Protection {
 pub enum ShareFormat {
     Age,
     Zip,
+    /// A court bundle: one unencrypted, text-searchable PDF.
+    Pdf,
 }
 
 impl ShareFormat {
@@ -70,13 +76,14 @@ impl ShareFormat {
         match self {
             ShareFormat::Age => "age",
             ShareFormat::Zip => "zip",
+            ShareFormat::Pdf => "pdf",
         }
     }
     fn from_db(s: &str) -> Self {
-        if s == "zip" {
-            ShareFormat::Zip
-        } else {
-            ShareFormat::Age
+        match s {
+            "zip" => ShareFormat::Zip,
+            "pdf" => ShareFormat::Pdf,
+            _ => ShareFormat::Age,
         }
     }
 }

@@ -28,6 +28,9 @@ pub enum MatchReason {
     /// The same word once both are in Latin letters ("Иванов" / "Ivanov",
     /// "Müller" / "Mueller", "José" / "Jose").
     Transliteration { from: String, to: String },
+    /// The same letters, with words written apart or together
+    /// ("O Brien" / "OBrien", "Van der Berg" / "Vanderberg").
+    JoinedWords { from: String, to: String },
     /// Legal forms or titles set aside ("Ltd", "Corporation", "Dr").
     LegalFormStripped { removed: Vec<String> },
     /// Words only one of the names has (a middle name, "Widgets").
@@ -59,12 +62,13 @@ impl MatchReason {
             MatchReason::Exact => 0,
             MatchReason::SameTokensDifferentOrder => 1,
             MatchReason::Transliteration { .. } => 2,
-            MatchReason::LegalFormStripped { .. } => 3,
-            MatchReason::ExtraTokens { .. } => 4,
-            MatchReason::Nickname { .. } => 5,
-            MatchReason::Phonetic { .. } => 6,
-            MatchReason::Similar { .. } => 7,
-            MatchReason::Initial { .. } => 8,
+            MatchReason::JoinedWords { .. } => 3,
+            MatchReason::LegalFormStripped { .. } => 4,
+            MatchReason::ExtraTokens { .. } => 5,
+            MatchReason::Nickname { .. } => 6,
+            MatchReason::Phonetic { .. } => 7,
+            MatchReason::Similar { .. } => 8,
+            MatchReason::Initial { .. } => 9,
         }
     }
 
@@ -79,6 +83,9 @@ impl MatchReason {
             MatchReason::SameTokensDifferentOrder => "the same words in another order".to_owned(),
             MatchReason::Transliteration { from, to } => {
                 format!("'{from}' and '{to}' are the same in Latin letters")
+            }
+            MatchReason::JoinedWords { from, to } => {
+                format!("'{from}' and '{to}' are the same letters, written apart or together")
             }
             MatchReason::LegalFormStripped { removed } => {
                 format!("legal forms and titles set aside: {}", quoted(removed))
@@ -112,6 +119,10 @@ pub struct Match {
     /// The steps as sentences, joined with "; ".
     pub explanation: String,
 }
+
+/// The score of names whose words are the same letters split apart or
+/// joined: as sure as a transliteration, a little less than the same words.
+const JOINED_SCORE: f64 = 0.97;
 
 /// How two words pair up.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -224,6 +235,33 @@ pub fn compare(query: &NameKeys, candidate: &NameKeys) -> Option<Match> {
     }
     let nicknames = query.kind.may_be_person() && candidate.kind.may_be_person();
     let (qt, ct) = (&query.tokens, &candidate.tokens);
+
+    // Words written apart or together ("O Brien" / "OBrien", "Van der
+    // Berg" / "Vanderberg"): the same letters in the same order, split
+    // differently.
+    if qt.len() != ct.len()
+        && let (Some(q), Some(c)) = (query.joined(), candidate.joined())
+        && q == c
+    {
+        let shown = |tokens: &[Token]| {
+            tokens
+                .iter()
+                .filter(|t| t.role != Role::Affix)
+                .map(|t| t.display.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let reason = MatchReason::JoinedWords {
+            from: shown(qt),
+            to: shown(ct),
+        };
+        return Some(Match {
+            score: JOINED_SCORE,
+            explanation: reason.explain(),
+            steps: vec![reason.clone()],
+            reason,
+        });
+    }
 
     // Every pair of words that matches, best first; then each word takes
     // its best partner still free.

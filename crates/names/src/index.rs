@@ -64,7 +64,8 @@ struct Variant {
 /// so a check compares the searched name with the few names sharing a key
 /// instead of every name.
 ///
-/// Every match [`compare`] can find is found: a match needs a pair of
+/// Every match [`compare`] can find is found: names whose words are the
+/// same letters run together share their joined key; any other match needs a pair of
 /// words that are the same, transliterations, nicknames, sound alike or
 /// are one edit apart, and each of those shares a key (nicknames through
 /// the searched word's list).
@@ -94,6 +95,8 @@ enum BlockKey<'a> {
     Sound(&'a str),
     /// A word of four letters or more, or it with one letter deleted.
     Deletion(&'a [u8]),
+    /// The name's words run together (`NameKeys::joined`).
+    Joined(&'a str),
 }
 
 fn hash(key: BlockKey<'_>) -> u64 {
@@ -123,6 +126,9 @@ fn deletions(word: &str, out: &mut Vec<u64>) {
 /// The blocking keys of a name; a query adds the nicknames of its words.
 fn block_keys(keys: &NameKeys, query: bool) -> Vec<u64> {
     let mut out = vec![hash(BlockKey::Exact(keys.exact()))];
+    if let Some(joined) = keys.joined() {
+        out.push(hash(BlockKey::Joined(&joined)));
+    }
     let nicknames = query && keys.kind.may_be_person();
     for token in keys.tokens.iter().filter(|t: &&Token| t.key) {
         for form in token.forms() {

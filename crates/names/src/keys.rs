@@ -15,6 +15,9 @@ const MAX_NORMALISED_CHARS: usize = 1024;
 /// Words of a name that are kept; a longer name is compared on its first
 /// words.
 pub const MAX_TOKENS: usize = 16;
+/// The fewest letters a name's words run together must have to match a
+/// name split otherwise (two-letter names would meet by chance).
+pub const MIN_JOINED: usize = 5;
 /// Characters of one word that are kept.
 const MAX_TOKEN_CHARS: usize = 48;
 
@@ -165,6 +168,19 @@ impl NameKeys {
     /// `latin` without legal forms and titles: `"acme"` for "ACME Corporation".
     pub fn stripped(&self) -> &str {
         &self.stripped
+    }
+    /// The Latin letters of its words but legal forms and titles, in
+    /// order and run together ("obrien" for "O Brien" and "O'Brien"), when
+    /// they are at least [`MIN_JOINED`] letters; words written apart or
+    /// together meet on it.
+    pub fn joined(&self) -> Option<String> {
+        let joined: String = self
+            .tokens
+            .iter()
+            .filter(|t| t.role != Role::Affix)
+            .map(|t| t.latin.as_str())
+            .collect();
+        (joined.len() >= MIN_JOINED).then_some(joined)
     }
     /// Double Metaphone codes of each word that has some, in word order.
     pub fn phonetic(&self) -> Vec<&str> {

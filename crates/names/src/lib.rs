@@ -26,5 +26,5 @@ pub use keys::{MAX_NAME_BYTES, MAX_TOKENS, NameKeys, NameKind};
 /// says which rules found (or did not find) its hits. Bump it whenever a
 /// change can change a result: the code, the word lists in `data/`, or the
 /// crates that normalise, transliterate or encode names.
-pub const MATCHER_VERSION: &str = "matterbox-names/1 (nicknames carltonnorthern/nicknames@21d7505; \
+pub const MATCHER_VERSION: &str = "matterbox-names/2 (nicknames carltonnorthern/nicknames@21d7505; \
      deunicode 1.6.2; rphonetic 4.0.0 double metaphone; strsim 0.11.1)";

@@ -16,12 +16,13 @@
 //!   rendering (`lopdf`): JPEG (`DCTDecode`), CCITT Group 4 and Group 3 1-D
 //!   (`CCITTFaxDecode`, through `fax`, honouring `BlackIs1`, `Decode` and
 //!   `ImageMask`), Flate with PNG/TIFF predictors and uncompressed samples
-//!   (1/2/4/8 bits, gray, RGB, CMYK, indexed). A page whose content already
-//!   shows text is [`PageOutcome::HasTextLayer`] in [`Mode::Auto`]. A page
-//!   that would need rendering (several images, vector art, JBIG2, JPEG 2000)
-//!   is the typed error [`Error::NeedsRendering`]: this build has no PDF
-//!   renderer (the pure-Rust `hayro` needs Rust 1.92; the workspace supports
-//!   1.91).
+//!   (1/2/4/8 bits, gray, RGB, CMYK, indexed), JBIG2 with its shared
+//!   symbols (`JBIG2Decode`, office scanners' usual encoding for text pages)
+//!   and JPEG 2000 (`JPXDecode`), both through hayro's memory-safe decoders.
+//!   A page whose content already shows text is
+//!   [`PageOutcome::HasTextLayer`] in [`Mode::Auto`]. A page that would need
+//!   rendering (several images, vector art, inline images) is the typed
+//!   error [`Error::NeedsRendering`]: this build has no PDF renderer.
 //! - PNG, JPEG and TIFF (every page of a multi-page TIFF; uncompressed,
 //!   PackBits, LZW, Deflate, CCITT G4 and JPEG), decoded in Rust.
 //!
@@ -149,9 +150,9 @@ pub enum Mode {
     /// Every page is recognised from its image, even one with a text layer
     /// (an earlier, poor OCR layer is replaced in the index).
     Redo,
-    /// As `Redo` for this engine, which never rewrites a PDF; the
-    /// difference matters to the searchable-PDF export, where `Force`
-    /// replaces the page's text layer.
+    /// As `Redo` for this engine, which never rewrites a PDF. (The
+    /// searchable-PDF export copies a PDF that has a text layer as it is;
+    /// it never replaces one.)
     Force,
 }
 
@@ -268,6 +269,8 @@ pub enum Source {
     PdfCcittG3,
     PdfFlate,
     PdfUncompressed,
+    PdfJbig2,
+    PdfJpeg2000,
 }
 
 /// What recognising one page gave.
@@ -545,6 +548,38 @@ impl Engine {
             dpi: gray.dpi,
             source,
         })
+    }
+}
+
+/// A recognised word and its box in the page image's pixels (origin top
+/// left), for a text layer. `Debug` leaves the word out.
+pub struct WordBox {
+    pub text: Zeroizing<String>,
+    pub left: u32,
+    pub top: u32,
+    pub width: u32,
+    pub height: u32,
+    /// Words of one line share a number (counted from 1 down the page).
+    pub line: u32,
+}
+
+impl std::fmt::Debug for WordBox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "WordBox([redacted] {},{} {}x{} line {})",
+            self.left, self.top, self.width, self.height, self.line
+        )
+    }
+}
+
+impl Engine {
+    /// Recognises a page image as it is (never straightened: the boxes must
+    /// fall on the image a searchable PDF shows) and returns its words with
+    /// their boxes. Orientation detection still reads a sideways page; its
+    /// boxes are in the image's own pixels.
+    pub fn recognise_words(&mut self, gray: &Gray) -> Result<Vec<WordBox>, Error> {
+        self.tess.words(gray)
     }
 }
 

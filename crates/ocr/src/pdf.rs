@@ -241,6 +241,23 @@ impl Pdf {
             .unwrap_or(false);
         let filters = self.names(dict, b"Filter")?;
         let parms = self.decode_parms(dict);
+        let inverted = self.decode_inverted(dict);
+        // The two encodings that carry their own size and colours.
+        match filters.iter().map(Vec::as_slice).collect::<Vec<_>>()[..] {
+            [b"JBIG2Decode"] => {
+                limits.check(u64::from(width), u64::from(height), 8)?;
+                let parms = parms.first().cloned().flatten();
+                return self.jbig2(
+                    &stream.content,
+                    (width, height),
+                    parms.as_ref(),
+                    inverted,
+                    limits,
+                );
+            }
+            [b"JPXDecode"] => return jpeg2000(&stream.content, limits, inverted),
+            _ => {}
+        }
         let bits = if image_mask {
             1
         } else {
@@ -259,7 +276,6 @@ impl Pdf {
             self.color_space(dict)?
         };
         let components = color.components();
-        let inverted = self.decode_inverted(dict);
         match filters
             .iter()
             .map(Vec::as_slice)
@@ -314,8 +330,6 @@ impl Pdf {
                 let gray = to_gray(&data, &layout, &color, inverted)?;
                 Ok((gray, Source::PdfUncompressed))
             }
-            [b"JBIG2Decode"] => Err(Error::NeedsRendering("a JBIG2 image".into())),
-            [b"JPXDecode"] => Err(Error::NeedsRendering("a JPEG 2000 image".into())),
             other => Err(Error::UnsupportedEncoding(format!(
                 "PDF image filter {}",
                 other
@@ -625,6 +639,155 @@ impl Pdf {
         }
         Ok((gray, source))
     }
+}
+
+impl Pdf {
+    /// A JBIG2 image (office scanners' usual encoding for text pages), in
+    /// the embedded organisation, with the shared symbols of
+    /// `/JBIG2Globals`. A decoded 1 is black; the `Decode` array may swap
+    /// it, as for an image mask.
+    fn jbig2(
+        &self,
+        data: &[u8],
+        (width, height): (u32, u32),
+        parms: Option<&Dictionary>,
+        inverted: bool,
+        limits: &Limits,
+    ) -> Result<(Gray, Source), Error> {
+        let settings = hayro_jbig2::DecodeSettings::default();
+        let corrupt = |e: hayro_jbig2::DecodeError| {
+            Error::Corrupt(short(&format!("PDF: the JBIG2 image does not decode: {e}")))
+        };
+        let globals_data = match self.parm(parms, b"JBIG2Globals") {
+            Some(Object::Stream(s)) => Some(
+                s.decompressed_content_with_limit(MAX_CONTENT)
+                    .map_err(pdf_error)?,
+            ),
+            _ => None,
+        };
+        let globals = globals_data
+            .as_deref()
+            .map(|g| hayro_jbig2::Globals::new(g, &settings))
+            .transpose()
+            .map_err(corrupt)?;
+        let page =
+            hayro_jbig2::Page::new_embedded(data, globals.as_ref(), &settings).map_err(corrupt)?;
+        // The decoder's own page bitmap has the size the stream declares,
+        // which need not be the image's: both are checked.
+        limits.check(u64::from(page.width()), u64::from(page.height()), 8)?;
+        let (black, white) = if inverted { (255, 0) } else { (0, 255) };
+        let mut out = Jbig2Gray {
+            gray: Gray::white(width, height),
+            black,
+            white,
+            x: 0,
+            y: 0,
+        };
+        if white != 255 {
+            out.gray.pixels.iter_mut().for_each(|p| *p = white);
+        }
+        page.decode(&mut out).map_err(corrupt)?;
+        Ok((out.gray, Source::PdfJbig2))
+    }
+}
+
+/// Receives a JBIG2 page's pixels row by row into a gray image of the
+/// size the PDF gives; pixels outside it are dropped.
+struct Jbig2Gray {
+    gray: Gray,
+    black: u8,
+    white: u8,
+    x: u32,
+    y: u32,
+}
+
+impl hayro_jbig2::Decoder for Jbig2Gray {
+    fn push_pixel(&mut self, black: bool) {
+        self.push(black, 1);
+    }
+
+    fn push_pixel_chunk(&mut self, black: bool, chunk_count: u32) {
+        self.push(black, chunk_count.saturating_mul(8));
+    }
+
+    fn next_line(&mut self) {
+        self.x = 0;
+        self.y = self.y.saturating_add(1);
+    }
+}
+
+impl Jbig2Gray {
+    fn push(&mut self, black: bool, count: u32) {
+        let (w, h) = (self.gray.width, self.gray.height);
+        if self.y < h && self.x < w {
+            let start = self.y as usize * w as usize + self.x as usize;
+            let n = count.min(w - self.x) as usize;
+            let value = if black { self.black } else { self.white };
+            self.gray.pixels[start..start + n].fill(value);
+        }
+        self.x = self.x.saturating_add(count);
+    }
+}
+
+/// A JPEG 2000 image: its size and colours come from its own header, which
+/// is read (allocating nothing large) and checked before decoding.
+fn jpeg2000(data: &[u8], limits: &Limits, inverted: bool) -> Result<(Gray, Source), Error> {
+    let corrupt = |e: hayro_jpeg2000::DecodeError| {
+        Error::Corrupt(short(&format!(
+            "PDF: the JPEG 2000 image does not decode: {e}"
+        )))
+    };
+    let settings = hayro_jpeg2000::DecodeSettings::default();
+    let image = hayro_jpeg2000::Image::new(data, &settings).map_err(corrupt)?;
+    let (width, height) = (image.width(), image.height());
+    let channels = image.color_space().num_channels() + u8::from(image.has_alpha());
+    // The decoder keeps every channel as 32-bit floats while it works.
+    limits.check(
+        u64::from(width),
+        u64::from(height),
+        u64::from(channels) * 32,
+    )?;
+    let color = match image.color_space() {
+        hayro_jpeg2000::ColorSpace::Gray => Color::Gray,
+        hayro_jpeg2000::ColorSpace::RGB => Color::Rgb,
+        hayro_jpeg2000::ColorSpace::CMYK => Color::Cmyk,
+        other => match other.num_channels() {
+            1 => Color::Gray,
+            3 => Color::Rgb,
+            4 => Color::Cmyk,
+            n => {
+                return Err(Error::UnsupportedEncoding(format!(
+                    "a JPEG 2000 image with {n} colour channels"
+                )));
+            }
+        },
+    };
+    let mut context = hayro_jpeg2000::DecoderContext::default();
+    let decoded = image.decode(&mut context).map_err(corrupt)?;
+    let mut samples = Zeroizing::new(decoded.data_u8());
+    let stride = usize::from(channels);
+    if image.has_alpha() {
+        // Drop the alpha channel: a page is read as printed on white.
+        let colours = stride - 1;
+        let mut packed = Zeroizing::new(Vec::with_capacity(samples.len() / stride * colours));
+        for px in samples.chunks_exact(stride) {
+            packed.extend_from_slice(&px[..colours]);
+        }
+        samples = packed;
+    }
+    let layout = SampleLayout {
+        width,
+        height,
+        components: color.components(),
+        bits: 8,
+    };
+    if samples.len() < layout.row_bytes() * height as usize {
+        return Err(Error::Corrupt(
+            "PDF: the JPEG 2000 image is shorter than its size".into(),
+        ));
+    }
+    let gray = to_gray(&samples, &layout, &color, inverted)?;
+    Ok((gray, Source::PdfJpeg2000))
 }
 
 fn non_empty_string(o: &Object) -> bool {

@@ -222,6 +222,73 @@ impl Tess {
     }
 }
 
+impl Tess {
+    /// Recognises `gray` and returns its words with their boxes, from
+    /// Tesseract's TSV output (level 5 rows), in the image's pixels.
+    pub fn words(&mut self, gray: &Gray) -> Result<Vec<crate::WordBox>, Error> {
+        let api = match self.api.take() {
+            Some(api) => api,
+            None => self.start()?,
+        };
+        let (w, h) = (
+            i32::try_from(gray.width).map_err(|_| Error::Tesseract("image too wide".into()))?,
+            i32::try_from(gray.height).map_err(|_| Error::Tesseract("image too tall".into()))?,
+        );
+        let mut api = api
+            .set_frame(&gray.pixels, w, h, 1, w)
+            .map_err(|e| Error::Tesseract(format!("the image was refused: {e}")))?;
+        if let Some(dpi) = gray.dpi.and_then(|d| i32::try_from(d).ok()) {
+            api = api.set_source_resolution(dpi);
+        }
+        let mut api = api
+            .recognize()
+            .map_err(|_| Error::Tesseract("recognition failed".into()))?;
+        let tsv = Zeroizing::new(
+            api.get_tsv_text(0)
+                .map_err(|_| Error::Tesseract("no words came back".into()))?,
+        );
+        self.api = Some(api);
+        Ok(words_of_tsv(&tsv))
+    }
+}
+
+/// The words of a TSV page: `level page block par line word left top
+/// width height conf text`, level 5 being a word. A line is numbered
+/// across blocks and paragraphs.
+pub fn words_of_tsv(tsv: &str) -> Vec<crate::WordBox> {
+    let mut words = Vec::new();
+    let mut lines = 0u32;
+    let mut last_line = None;
+    for row in tsv.lines() {
+        let cols: Vec<&str> = row.splitn(12, '\t').collect();
+        if cols.len() < 12 || cols[0] != "5" {
+            continue;
+        }
+        let n = |i: usize| cols[i].trim().parse::<u32>().ok();
+        let (Some(left), Some(top), Some(width), Some(height)) = (n(6), n(7), n(8), n(9)) else {
+            continue;
+        };
+        let text = cols[11].trim();
+        if text.is_empty() {
+            continue;
+        }
+        let key = (cols[2], cols[3], cols[4]);
+        if last_line != Some(key) {
+            lines += 1;
+            last_line = Some(key);
+        }
+        words.push(crate::WordBox {
+            text: Zeroizing::new(text.to_owned()),
+            left,
+            top,
+            width,
+            height,
+            line: lines,
+        });
+    }
+    words
+}
+
 /// The orientation most of the page's lines were found in: the commonest
 /// `textangle` of the hOCR lines (Tesseract writes one on lines it read
 /// turned; none means upright), weighted by the line's length.

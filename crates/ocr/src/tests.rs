@@ -91,3 +91,27 @@ fn deskew_measures_a_turned_bar_pattern() {
     let measured = crate::deskew::measure(&turned);
     assert!((measured + 3.0).abs() < 0.3, "measured {measured}");
 }
+
+#[test]
+fn tsv_words_keep_their_boxes_and_lines() {
+    let tsv = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n\
+        1\t1\t0\t0\t0\t0\t0\t0\t800\t600\t-1\t\n\
+        5\t1\t1\t1\t1\t1\t10\t20\t30\t40\t96.5\tThe\n\
+        5\t1\t1\t1\t1\t2\t50\t20\t60\t40\t95.1\tcovenant\n\
+        5\t1\t1\t1\t1\t3\t120\t20\t5\t40\t10.0\t \n\
+        5\t1\t2\t1\t1\t1\t10\t90\t70\t40\t91.0\tΩμέγα\n";
+    let words = tess::words_of_tsv(tsv);
+    let got: Vec<(&str, u32, u32, u32)> = words
+        .iter()
+        .map(|w| (w.text.as_str(), w.left, w.top, w.line))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("The", 10, 20, 1),
+            ("covenant", 50, 20, 1),
+            ("Ωμέγα", 10, 90, 2)
+        ]
+    );
+    assert_eq!((words[1].width, words[1].height), (60, 40));
+}

@@ -356,6 +356,98 @@ fn flate_and_ccitt_images_honour_black_is_1_and_decode_arrays() {
     }
 }
 
+/// A one-image page of `data` with the `filter`, 1-bit gray or a mask.
+fn one_bit_image(page: &Page, filter: &str, data: Vec<u8>, extra: Vec<(&str, Object)>) -> Vec<u8> {
+    let mut entries = vec![
+        ("Width", page.width.into()),
+        ("Height", page.height.into()),
+        ("Filter", Object::Name(filter.as_bytes().to_vec())),
+    ];
+    if !extra.iter().any(|(k, _)| *k == "ImageMask") {
+        entries.push(("ColorSpace", Object::Name(b"DeviceGray".to_vec())));
+        entries.push(("BitsPerComponent", 1.into()));
+    }
+    entries.extend(extra);
+    corpus::pdf(&draw("Im0"), vec![corpus::image_xobject(entries, data)])
+}
+
+#[test]
+fn jbig2_scans_read_back_with_their_decode_arrays() {
+    let p = page(16);
+    let jbig2 = corpus::jbig2_mmr(&p, (p.width, p.height));
+    let cases = [
+        (
+            "JBIG2",
+            one_bit_image(&p, "JBIG2Decode", jbig2.clone(), vec![]),
+            true,
+        ),
+        (
+            "JBIG2, Decode [1 0]",
+            one_bit_image(
+                &p,
+                "JBIG2Decode",
+                jbig2.clone(),
+                vec![("Decode", Object::Array(vec![1.into(), 0.into()]))],
+            ),
+            false,
+        ),
+        (
+            "JBIG2 image mask",
+            one_bit_image(
+                &p,
+                "JBIG2Decode",
+                jbig2.clone(),
+                vec![("ImageMask", true.into())],
+            ),
+            true,
+        ),
+    ];
+    let mut engine = Engine::new(&Options::default()).expect("engine");
+    for (name, pdf, black_on_white) in cases {
+        let doc = Document::open(Kind::Pdf, &pdf, &Limits::default()).expect("opens");
+        let (gray, source) = doc.page_image(0).expect(name);
+        assert_eq!(source, Source::PdfJbig2, "{name}");
+        assert_eq!((gray.width, gray.height), (p.width, p.height), "{name}");
+        assert_eq!(
+            mean(&gray) > 128.0,
+            black_on_white,
+            "{name}: mean {}",
+            mean(&gray)
+        );
+        if black_on_white {
+            let PageOutcome::Recognised(t) = engine.recognise_page(&doc, 0).expect(name) else {
+                panic!("{name}: text layer?");
+            };
+            check(&p, &t, FLOOR);
+        }
+    }
+    // A stream whose page declares 50,000 × 50,000 pixels inside an image
+    // of ordinary size is refused before the decoder allocates its page.
+    let bomb = one_bit_image(
+        &p,
+        "JBIG2Decode",
+        corpus::jbig2_mmr(&p, (50_000, 50_000)),
+        vec![],
+    );
+    let doc = Document::open(Kind::Pdf, &bomb, &Limits::default()).expect("opens");
+    assert!(matches!(doc.page_image(0), Err(Error::TooLarge { .. })));
+}
+
+#[test]
+fn a_jpeg_2000_scan_reads_back() {
+    let d = dir();
+    let p = page(17);
+    let jp2 = corpus::jp2(d.path(), &p);
+    let pdf = corpus::img2pdf(d.path(), &[("scan.jp2", &jp2)]);
+    assert!(
+        pdf.windows(9).any(|w| w == b"JPXDecode"),
+        "img2pdf embeds the JPEG 2000 file as it is"
+    );
+    let t = recognise(Kind::Pdf, &pdf, 0, &Options::default());
+    assert_eq!(t.source, Source::PdfJpeg2000);
+    check(&p, &t, FLOOR);
+}
+
 #[test]
 fn encodings_that_are_not_decoded_are_named() {
     let image = |filter: &str, parms: Option<lopdf::Dictionary>| {
@@ -375,10 +467,11 @@ fn encodings_that_are_not_decoded_are_named() {
         let doc = Document::open(Kind::Pdf, pdf, &Limits::default()).expect("opens");
         doc.page_image(0).map(|_| ())
     };
+    // JBIG2 and JPEG 2000 are decoded: junk in them is named as damage.
     let jbig2 = corpus::pdf(&draw("Im0"), vec![image("JBIG2Decode", None)]);
-    assert!(matches!(open(&jbig2), Err(Error::NeedsRendering(r)) if r.contains("JBIG2")));
+    assert!(matches!(open(&jbig2), Err(Error::Corrupt(r)) if r.contains("JBIG2")));
     let jpx = corpus::pdf(&draw("Im0"), vec![image("JPXDecode", None)]);
-    assert!(matches!(open(&jpx), Err(Error::NeedsRendering(r)) if r.contains("JPEG 2000")));
+    assert!(matches!(open(&jpx), Err(Error::Corrupt(r)) if r.contains("JPEG 2000")));
     let g3_2d = corpus::pdf(
         &draw("Im0"),
         vec![image(

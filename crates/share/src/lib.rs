@@ -20,6 +20,7 @@
 //! memory**). Choosing where the file goes, making it private and putting
 //! it in place without overwriting anything is the caller's job.
 
+mod extra;
 mod manifest;
 mod passphrase;
 mod signing;
@@ -30,6 +31,7 @@ use sha2::{Digest, Sha256};
 use zip::ZipWriter;
 use zip::write::{SimpleFileOptions, StreamWriter};
 
+pub use extra::{Extra, csv_cell, html_text};
 pub use manifest::{Manifest, ManifestFile, PackageInfo};
 pub use passphrase::{MIN_WORDS, Passphrase, PassphraseKind};
 pub use signing::{SignatureCheck, Signer, verify_signature};
@@ -137,11 +139,27 @@ pub fn write_package<W: Write>(
     signer: &Signer,
     fill: &mut dyn FnMut(usize, &mut dyn Write) -> io::Result<()>,
 ) -> Result<Written> {
+    write_package_with(out, format, info, entries, &[], signer, fill)
+}
+
+/// [`write_package`] with small files the caller made (an index, a list
+/// of parties) at the package's root, after the documents, listed and
+/// signed in the manifest like them.
+pub fn write_package_with<W: Write>(
+    out: W,
+    format: &Format,
+    info: &PackageInfo,
+    entries: &[Entry],
+    extras: &[Extra],
+    signer: &Signer,
+    fill: &mut dyn FnMut(usize, &mut dyn Write) -> io::Result<()>,
+) -> Result<Written> {
     if entries.is_empty() {
         return Err(ShareError::Invalid(
             "A package needs at least one document.".into(),
         ));
     }
+    extra::check(extras)?;
     let mut seen = std::collections::HashSet::new();
     for e in entries {
         check_name(&e.name)?;
@@ -156,13 +174,13 @@ pub fn write_package<W: Write>(
     let manifest = match format {
         Format::AgePassphrase(p) => {
             let encryptor = age::Encryptor::with_user_passphrase(p.to_secret());
-            write_age(encryptor, &mut hashed, info, entries, signer, fill)?
+            write_age(encryptor, &mut hashed, info, entries, extras, signer, fill)?
         }
         Format::AgeRecipient(r) => {
             let encryptor =
                 age::Encryptor::with_recipients(std::iter::once(r as &dyn age::Recipient))
                     .map_err(|e| ShareError::Encrypt(e.to_string()))?;
-            write_age(encryptor, &mut hashed, info, entries, signer, fill)?
+            write_age(encryptor, &mut hashed, info, entries, extras, signer, fill)?
         }
         Format::Zip {
             password,
@@ -178,12 +196,19 @@ pub fn write_package<W: Write>(
                     .large_file(true);
                 zip.start_file(HIDDEN_ARCHIVE, inner_options)?;
                 let mut inner = ZipWriter::new_stream(&mut zip);
-                let manifest =
-                    write_contents(&mut inner, plain_options(), info, entries, signer, fill)?;
+                let manifest = write_contents(
+                    &mut inner,
+                    plain_options(),
+                    info,
+                    entries,
+                    extras,
+                    signer,
+                    fill,
+                )?;
                 inner.finish()?;
                 manifest
             } else {
-                write_contents(&mut zip, options, info, entries, signer, fill)?
+                write_contents(&mut zip, options, info, entries, extras, signer, fill)?
             };
             zip.finish()?.into_inner().flush()?;
             manifest
@@ -198,10 +223,34 @@ pub fn write_package<W: Write>(
 }
 
 fn plain_options() -> SimpleFileOptions {
-    SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .compression_level(Some(1))
-        .unix_permissions(0o600)
+    SimpleFileOptions::default().unix_permissions(0o600)
+}
+
+/// How an entry is stored: documents that are already compressed (PDFs,
+/// scans, photos, Office files — nearly everything a matter holds) are
+/// stored as they are, since deflating them costs most of the packaging
+/// time and saves nothing; plain text, and the manifest, is deflated.
+fn compression_of(name: &str) -> (zip::CompressionMethod, Option<i64>) {
+    const TEXT: [&str; 12] = [
+        "txt", "csv", "tsv", "html", "htm", "xml", "json", "md", "rtf", "eml", "log", "minisig",
+    ];
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    if TEXT.contains(&ext.as_str()) {
+        (zip::CompressionMethod::Deflated, Some(1))
+    } else {
+        (zip::CompressionMethod::Stored, None)
+    }
+}
+
+fn with_compression<'k, 'a>(
+    options: zip::write::FileOptions<'k, 'a, ()>,
+    name: &str,
+) -> zip::write::FileOptions<'k, 'a, ()> {
+    let (method, level) = compression_of(name);
+    options.compression_method(method).compression_level(level)
 }
 
 fn write_age<W: Write>(
@@ -209,12 +258,21 @@ fn write_age<W: Write>(
     out: &mut W,
     info: &PackageInfo,
     entries: &[Entry],
+    extras: &[Extra],
     signer: &Signer,
     fill: &mut dyn FnMut(usize, &mut dyn Write) -> io::Result<()>,
 ) -> Result<Manifest> {
     let stream = encryptor.wrap_output(out)?;
     let mut zip = ZipWriter::new_stream(stream);
-    let manifest = write_contents(&mut zip, plain_options(), info, entries, signer, fill)?;
+    let manifest = write_contents(
+        &mut zip,
+        plain_options(),
+        info,
+        entries,
+        extras,
+        signer,
+        fill,
+    )?;
     let stream: StreamWriter<_> = zip.finish()?;
     // Finishing the age stream writes its last chunk; without it the file
     // is truncated and age refuses it.
@@ -228,13 +286,17 @@ fn write_contents<W: Write + io::Seek>(
     options: zip::write::FileOptions<'_, '_, ()>,
     info: &PackageInfo,
     entries: &[Entry],
+    extras: &[Extra],
     signer: &Signer,
     fill: &mut dyn FnMut(usize, &mut dyn Write) -> io::Result<()>,
 ) -> Result<Manifest> {
-    let mut files = Vec::with_capacity(entries.len());
+    let mut files = Vec::with_capacity(entries.len() + extras.len());
     for (i, e) in entries.iter().enumerate() {
         let path = format!("{DOCUMENTS_DIR}/{}", e.name);
-        zip.start_file(path.as_str(), options.large_file(e.size >= 0xFFFF_0000))?;
+        zip.start_file(
+            path.as_str(),
+            with_compression(options, &e.name).large_file(e.size >= 0xFFFF_0000),
+        )?;
         let mut sink = Hashing::new(&mut *zip);
         fill(i, &mut sink)?;
         let (sha256, size) = sink.finish();
@@ -250,10 +312,19 @@ fn write_contents<W: Write + io::Seek>(
             sha256: hex::encode(sha256),
         });
     }
+    let small = with_compression(options, "MANIFEST.txt").large_file(false);
+    for x in extras {
+        zip.start_file(x.name.as_str(), small)?;
+        zip.write_all(&x.body)?;
+        files.push(ManifestFile {
+            path: x.name.clone(),
+            size: x.body.len() as u64,
+            sha256: hex::encode(Sha256::digest(&x.body)),
+        });
+    }
     let manifest = Manifest::new(info, files, signer.public_key_text());
     let txt = manifest.to_text();
     let json = manifest.to_json();
-    let small = options.large_file(false);
     for (name, body) in [
         ("MANIFEST.txt", txt.as_bytes()),
         ("MANIFEST.json", json.as_bytes()),

@@ -74,6 +74,12 @@ pub enum StoreError {
     Exists,
     #[error("SQLCipher did not turn on {0}; refusing to use the database without it.")]
     MissingProtection(&'static str),
+    /// A migration that rebuilt a table left a reference without its row;
+    /// it was rolled back.
+    #[error(
+        "The database upgrade to schema version {version} would break references between records; nothing was changed."
+    )]
+    ForeignKeys { version: i64 },
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
 }

@@ -944,9 +944,135 @@ CREATE TABLE saved_searches (
 ) STRICT;
 "#,
     },
+    Migration {
+        version: 19,
+        description: "conflict checks: documents that mention a searched name",
+        sql: r#"
+-- The lower tier of a conflict check (#16 §1): for each searched name, how
+-- many documents mention it (text or recognised text), and the first
+-- ones with where and why. Copied at the check, like its hits, so the
+-- record stays true after a document is renamed or destroyed; no text of
+-- a document is kept (only its title, like the destruction register).
+CREATE TABLE conflict_document_counts (
+    check_id INTEGER NOT NULL REFERENCES conflict_checks (id),
+    searched INTEGER NOT NULL,
+    total    INTEGER NOT NULL CHECK (total >= 0),
+    -- The name is a common party: its documents were not searched.
+    common   INTEGER NOT NULL DEFAULT 0 CHECK (common IN (0, 1)),
+    PRIMARY KEY (check_id, searched)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE conflict_document_hits (
+    id            INTEGER PRIMARY KEY,
+    check_id      INTEGER NOT NULL REFERENCES conflict_checks (id),
+    position      INTEGER NOT NULL,
+    searched      INTEGER NOT NULL,
+    document_id   INTEGER NOT NULL,
+    title         TEXT NOT NULL,
+    matter_id     INTEGER NOT NULL,
+    matter_number TEXT NOT NULL,
+    client_id     INTEGER NOT NULL,
+    client_name   TEXT NOT NULL,
+    -- The page of a scan whose recognised text shows the name best.
+    page          INTEGER,
+    why           TEXT NOT NULL,
+    UNIQUE (check_id, position)
+) STRICT;
+
+-- Decisions on document hits are appended like those on name hits; a
+-- mention is decided no conflict or conflict (a waiver is drafted from a
+-- name hit).
+CREATE TABLE conflict_document_decisions (
+    id         INTEGER PRIMARY KEY,
+    hit_id     INTEGER NOT NULL REFERENCES conflict_document_hits (id),
+    decision   TEXT NOT NULL CHECK (decision IN ('no_conflict', 'conflict')),
+    reason     TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+    decided_by TEXT NOT NULL,
+    decided_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX conflict_document_decisions_hit ON conflict_document_decisions (hit_id, id);
+
+CREATE TRIGGER conflict_document_counts_no_update BEFORE UPDATE ON conflict_document_counts
+BEGIN SELECT RAISE(ABORT, 'conflict checks are permanent'); END;
+CREATE TRIGGER conflict_document_counts_no_delete BEFORE DELETE ON conflict_document_counts
+BEGIN SELECT RAISE(ABORT, 'conflict checks are permanent'); END;
+CREATE TRIGGER conflict_document_hits_no_update BEFORE UPDATE ON conflict_document_hits
+BEGIN SELECT RAISE(ABORT, 'conflict checks are permanent'); END;
+CREATE TRIGGER conflict_document_hits_no_delete BEFORE DELETE ON conflict_document_hits
+BEGIN SELECT RAISE(ABORT, 'conflict checks are permanent'); END;
+CREATE TRIGGER conflict_document_decisions_no_update BEFORE UPDATE ON conflict_document_decisions
+BEGIN SELECT RAISE(ABORT, 'conflict decisions are permanent: record a new one'); END;
+CREATE TRIGGER conflict_document_decisions_no_delete BEFORE DELETE ON conflict_document_decisions
+BEGIN SELECT RAISE(ABORT, 'conflict decisions are permanent: record a new one'); END;
+"#,
+    },
+    Migration {
+        version: 20,
+        description: "returned files (#18 §3): which shares returned which matters",
+        sql: r#"
+-- A share that returned a client's file (Model Rule 1.16(d)): one row per
+-- matter returned, whole (every current document, or every version), with
+-- its parties and timeline. Permanent like the share it marks; no foreign
+-- key to matters (retention may destroy them, the record stays).
+CREATE TABLE file_returns (
+    share_id     INTEGER NOT NULL REFERENCES shares (id),
+    matter_id    INTEGER NOT NULL,
+    scope        TEXT NOT NULL CHECK (scope IN ('matter', 'client')),
+    all_versions INTEGER NOT NULL CHECK (all_versions IN (0, 1)),
+    PRIMARY KEY (share_id, matter_id)
+) STRICT;
+CREATE INDEX file_returns_matter ON file_returns (matter_id);
+CREATE TRIGGER file_returns_no_update BEFORE UPDATE ON file_returns
+BEGIN SELECT RAISE(ABORT, 'returns are permanent'); END;
+CREATE TRIGGER file_returns_no_delete BEFORE DELETE ON file_returns
+BEGIN SELECT RAISE(ABORT, 'returns are permanent'); END;
+"#,
+    },
+    Migration {
+        version: 21,
+        description: "court bundles: shares may be unencrypted PDFs (format 'pdf', protection 'none')",
+        sql: r#"
+-- rebuild: foreign keys off
+-- SQLite cannot change a CHECK in place: the table is rebuilt by its
+-- documented procedure (https://sqlite.org/lang_altertable.html#otheralter),
+-- with foreign keys off around the transaction (see migrate_to), every
+-- row kept with its id, so share_documents' references still hold, and
+-- the permanence triggers and the index made again.
+CREATE TABLE shares_new (
+    id               INTEGER PRIMARY KEY,
+    package_id       TEXT NOT NULL UNIQUE,
+    client_id        INTEGER NOT NULL,
+    format           TEXT NOT NULL CHECK (format IN ('age', 'zip', 'pdf')),
+    protection       TEXT NOT NULL CHECK (protection IN ('passphrase_words', 'passphrase_random', 'age_key', 'none')),
+    hide_names       INTEGER NOT NULL CHECK (hide_names IN (0, 1)),
+    recipient        TEXT NOT NULL,
+    recipient_key_id INTEGER,
+    recipient_key    TEXT,
+    file_path        TEXT NOT NULL,
+    package_sha256   TEXT NOT NULL,
+    package_size     INTEGER NOT NULL,
+    created_by       TEXT NOT NULL,
+    created_at       TEXT NOT NULL,
+    -- Only a court bundle is unprotected, and it is always a PDF.
+    CHECK ((format = 'pdf') = (protection = 'none'))
+) STRICT;
+INSERT INTO shares_new (id, package_id, client_id, format, protection, hide_names, recipient,
+        recipient_key_id, recipient_key, file_path, package_sha256, package_size, created_by, created_at)
+    SELECT id, package_id, client_id, format, protection, hide_names, recipient,
+        recipient_key_id, recipient_key, file_path, package_sha256, package_size, created_by, created_at
+    FROM shares;
+DROP TABLE shares;
+ALTER TABLE shares_new RENAME TO shares;
+CREATE INDEX shares_client ON shares (client_id, created_at);
+CREATE TRIGGER shares_no_update BEFORE UPDATE ON shares
+BEGIN SELECT RAISE(ABORT, 'shares are permanent'); END;
+CREATE TRIGGER shares_no_delete BEFORE DELETE ON shares
+BEGIN SELECT RAISE(ABORT, 'shares are permanent'); END;
+"#,
+    },
 ];
 
-pub const LATEST_VERSION: i64 = 18;
+pub const LATEST_VERSION: i64 = 21;
 
 /// Brings the database to `target`, running each missing migration in its
 /// own transaction. Refuses a database newer than this build.
@@ -962,12 +1088,46 @@ pub fn migrate_to(conn: &mut Connection, target: i64) -> Result<(), StoreError> 
         .iter()
         .filter(|m| m.version > current && m.version <= target)
     {
-        let tx = conn.transaction()?;
-        tx.execute_batch(m.sql)?;
-        tx.execute_batch(&format!("PRAGMA user_version = {}", m.version))?;
-        tx.commit()?;
+        // A migration that rebuilds a table runs with foreign keys off, as
+        // SQLite's table-rebuild procedure asks (the pragma does nothing
+        // inside a transaction), and checks them before it commits.
+        let rebuild = m.rebuilds_tables();
+        if rebuild {
+            conn.execute_batch("PRAGMA foreign_keys = OFF")?;
+        }
+        let run = (|| -> Result<(), StoreError> {
+            let tx = conn.transaction()?;
+            tx.execute_batch(m.sql)?;
+            if rebuild {
+                let broken: i64 =
+                    tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                        r.get(0)
+                    })?;
+                if broken > 0 {
+                    return Err(StoreError::ForeignKeys { version: m.version });
+                }
+            }
+            tx.execute_batch(&format!("PRAGMA user_version = {}", m.version))?;
+            tx.commit()?;
+            Ok(())
+        })();
+        if rebuild {
+            conn.execute_batch("PRAGMA foreign_keys = ON")?;
+        }
+        run?;
     }
     Ok(())
+}
+
+/// The first line a table-rebuilding migration's SQL carries.
+const REBUILD_MARKER: &str = "-- rebuild: foreign keys off";
+
+impl Migration {
+    /// Whether this migration rebuilds a table (and so runs with foreign
+    /// keys off around its transaction).
+    pub fn rebuilds_tables(&self) -> bool {
+        self.sql.trim_start().starts_with(REBUILD_MARKER)
+    }
 }
 
 #[cfg(test)]
@@ -1033,6 +1193,69 @@ mod tests {
             .query_row("SELECT count(*) FROM matter_events", [], |r| r.get(0))
             .unwrap();
         assert_eq!(n, 3);
+    }
+
+    #[test]
+    fn the_shares_rebuild_keeps_rows_references_and_permanence_and_admits_court_bundles() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vault.db");
+        let key = DerivedKey::from_bytes([5; 32]);
+        let before = MIGRATIONS
+            .iter()
+            .rev()
+            .find(|m| m.rebuilds_tables())
+            .map(|m| m.version - 1)
+            .unwrap();
+        {
+            let mut conn = crate::open_unmigrated(&path, &key, true).unwrap();
+            conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+            migrate_to(&mut conn, before).unwrap();
+            conn.execute_batch(
+                "INSERT INTO shares (id, package_id, client_id, format, protection, hide_names, recipient,
+                     file_path, package_sha256, package_size, created_by, created_at)
+                     VALUES (7, 'p7', 1, 'zip', 'passphrase_words', 1, 'R', '/x', 'ab', 10, 'me', '2026-01-01T00:00:00Z');
+                 INSERT INTO share_documents (share_id, position, document_id, version, matter_id, name, size, sha256)
+                     VALUES (7, 0, 3, 1, 2, 'a.pdf', 5, 'cd');",
+            )
+            .unwrap();
+        }
+        let conn = crate::open(&path, &key).unwrap();
+        let get = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(
+            get("SELECT count(*) FROM shares WHERE id = 7 AND hide_names = 1"),
+            1
+        );
+        assert_eq!(
+            get("SELECT count(*) FROM share_documents WHERE share_id = 7"),
+            1
+        );
+        assert_eq!(get("PRAGMA foreign_keys"), 1);
+        assert_eq!(get("SELECT count(*) FROM pragma_foreign_key_check"), 0);
+        conn.execute(
+            "INSERT INTO shares (id, package_id, client_id, format, protection, hide_names, recipient,
+                 file_path, package_sha256, package_size, created_by, created_at)
+                 VALUES (8, 'p8', 1, 'pdf', 'none', 0, 'Court', '/b.pdf', 'ef', 10, 'me', '2026-01-02T00:00:00Z')",
+            [],
+        )
+        .unwrap();
+        // Unprotected only as a court bundle PDF.
+        assert!(conn.execute(
+            "INSERT INTO shares (package_id, client_id, format, protection, hide_names, recipient,
+                 file_path, package_sha256, package_size, created_by, created_at)
+                 VALUES ('p9', 1, 'zip', 'none', 0, 'R', '/c', 'ef', 1, 'me', 't')",
+            [],
+        ).is_err());
+        assert!(
+            conn.execute("UPDATE shares SET recipient = 'x' WHERE id = 7", [])
+                .is_err()
+        );
+        assert!(conn.execute("DELETE FROM shares WHERE id = 8", []).is_err());
+        // The reference to shares still holds after the rename.
+        assert!(conn.execute(
+            "INSERT INTO share_documents (share_id, position, document_id, version, matter_id, name, size, sha256)
+                 VALUES (99, 0, 3, 1, 2, 'a.pdf', 5, 'cd')",
+            [],
+        ).is_err());
     }
 
     #[test]

@@ -27,10 +27,13 @@ import type { DocumentPatch } from "./bindings/DocumentPatch";
 import type { DocumentSummary } from "./bindings/DocumentSummary";
 import type { FilesDroppedEvent } from "./bindings/FilesDroppedEvent";
 import type { ImportOutcome } from "./bindings/ImportOutcome";
+import type { ImportProgress } from "./bindings/ImportProgress";
 import type { SearchFilter } from "./bindings/SearchFilter";
 import type { Mark } from "./bindings/Mark";
 import type { PauseReason } from "./bindings/PauseReason";
 import type { RequestExport } from "./bindings/RequestExport";
+import type { ErasureReport } from "./bindings/ErasureReport";
+import type { Extension } from "./bindings/Extension";
 import type { RequestInput } from "./bindings/RequestInput";
 import type { RequestRow } from "./bindings/RequestRow";
 import type { RequestStatus } from "./bindings/RequestStatus";
@@ -93,7 +96,17 @@ import type { GiveInput } from "./bindings/GiveInput";
 import type { Withdrawal } from "./bindings/Withdrawal";
 import type { Share } from "./bindings/Share";
 import type { ShareCreated } from "./bindings/ShareCreated";
+import type { CourtBundleCreated } from "./bindings/CourtBundleCreated";
+import type { CourtBundleRequest } from "./bindings/CourtBundleRequest";
+import type { SearchableExport } from "./bindings/SearchableExport";
 import type { ShareRequest } from "./bindings/ShareRequest";
+import type { FileReturn } from "./bindings/FileReturn";
+import type { KeyHolder } from "./bindings/KeyHolder";
+import type { KeySaved } from "./bindings/KeySaved";
+import type { RecipientKey } from "./bindings/RecipientKey";
+import type { ReturnCreated } from "./bindings/ReturnCreated";
+import type { ReturnProgress } from "./bindings/ReturnProgress";
+import type { ReturnRequest } from "./bindings/ReturnRequest";
 
 /** Raised in the page when any command answers `vault_locked`. */
 export const LOCAL_LOCKED_EVENT = "matterbox-vault-locked";
@@ -148,6 +161,8 @@ export const api = {
   exportReport: (clientId: number | null, asOf: string | null = null) =>
     call<string | null>("report_export", { clientId, asOf }),
   printPage: () => call<null>("print_page"),
+  /** Saves the page as printed to a PDF file the user picks; null if closed. */
+  savePagePdf: () => call<string | null>("save_page_pdf"),
   ocrLanguagesInstalled: () => call<string[]>("ocr_languages_installed"),
   practicePolicies: () => call<PracticePolicy[]>("policy_list"),
   addPolicy: (input: PracticePolicyInput) => call<PracticePolicy>("policy_add", { input }),
@@ -177,6 +192,9 @@ export const api = {
   conflictCheckRecord: (id: number) => call<CheckRecord>("conflict_get", { id }),
   conflictDecide: (id: number, hit: number, decision: Decision, reason: string) =>
     call<CheckRecord>("conflict_decide", { id, hit, decision, reason }),
+  /** A decision on document hit D`hit` (no conflict or conflict). */
+  conflictDecideDocument: (id: number, hit: number, decision: Decision, reason: string) =>
+    call<CheckRecord>("conflict_decide_document", { id, hit, decision, reason }),
   /** Asks where to save the check as HTML; the path, or null when cancelled. */
   exportConflictCheck: (id: number) => call<string | null>("conflict_export", { id }),
   consents: (client: number | null) => call<Consent[]>("consent_list", { client }),
@@ -200,14 +218,30 @@ export const api = {
   pauseRequest: (id: number, reason: PauseReason) => call<RequestView>("request_pause", { id, reason }),
   resumeRequest: (id: number) => call<RequestView>("request_resume", { id }),
   assessErasure: (id: number) => call<RequestView>("request_assess_erasure", { id }),
+  /** Extends the deadline (up to two months, announced within the first month, with reasons). */
+  extendRequest: (id: number, extension: Extension) => call<RequestView>("request_extend", { id, extension }),
+  /** Erases what can be erased today through the disposition; the passphrase is asked again. */
+  eraseForRequest: (id: number, passphrase: string) => call<ErasureReport>("request_erase", { id, passphrase }),
   closeRequest: (id: number, status: RequestStatus) => call<RequestView>("request_close", { id, status }),
   /** Asks for an empty folder and writes the export; null when cancelled. */
   exportRequest: (id: number) => call<RequestExport | null>("request_export", { id }),
   /** Asks for a folder, writes the package there and records it; null when cancelled. */
   createShare: (request: ShareRequest) => call<ShareCreated | null>("share_create", { request }),
+  createCourtBundle: (request: CourtBundleRequest) =>
+    call<CourtBundleCreated | null>("court_bundle_create", { request }),
   shares: (matterId: number) => call<Share[]>("share_list", { matterId }),
   /** The public key recipients check shared packages with (made on first use). */
   signingKey: () => call<string>("share_signing_key"),
+  clientShares: (clientId: number) => call<Share[]>("share_list_client", { clientId }),
+  /** The returns among a client's shares. */
+  fileReturns: (clientId: number) => call<FileReturn[]>("share_returns", { clientId }),
+  /** Asks for a folder, writes the returned file there and records it; null when the picker was cancelled. */
+  returnFile: (request: ReturnRequest) => call<ReturnCreated | null>("share_return", { request }),
+  /** Stops the running return: it leaves no file. */
+  cancelReturn: () => call<null>("share_return_cancel"),
+  recipientKeys: (holder: KeyHolder) => call<RecipientKey[]>("share_keys", { holder }),
+  setRecipientKey: (holder: KeyHolder, key: string) => call<KeySaved>("share_key_set", { holder, key }),
+  confirmRecipientKey: (id: number, fingerprint: string) => call<RecipientKey>("share_key_confirm", { id, fingerprint }),
   incidents: () => call<BreachSummary[]>("incident_list"),
   incident: (reference: string) => call<IncidentView>("incident_get", { reference }),
   openIncident: (input: BreachInput) => call<IncidentView>("incident_open", { input }),
@@ -237,6 +271,8 @@ export const api = {
   pickFiles: () => call<StagedFile[]>("document_pick"),
   importStaged: (matterId: number, tokens: number[], allowDuplicate: boolean) =>
     call<ImportOutcome>("document_import_staged", { matterId, tokens, allowDuplicate }),
+  /** Stops the file being encrypted now; nothing of it is kept. */
+  importCancel: () => call<null>("document_import_cancel"),
   documents: (matterId: number, trash: boolean) => call<DocumentSummary[]>("document_list", { matterId, trash }),
   document: (id: number) => call<DocumentDetail>("document_get", { id }),
   /** The content to preview, decrypted in memory by the backend. */
@@ -247,6 +283,7 @@ export const api = {
   addVersion: (id: number) => call<DocumentDetail | null>("document_add_version", { id }),
   restoreVersion: (id: number, version: number) => call<DocumentDetail>("document_restore_version", { id, version }),
   exportDocument: (id: number, version: number | null) => call<string | null>("document_export", { id, version }),
+  exportSearchable: (id: number) => call<SearchableExport | null>("document_export_searchable", { id }),
   openExternal: (id: number) => call<null>("document_open_external", { id }),
   /** Queues a scan's text recognition again (Retry). */
   ocrDocument: (id: number, mode: OcrMode) => call<OcrJob>("ocr_document", { id, mode }),
@@ -335,12 +372,22 @@ export function onOcrProgress(callback: (event: OcrProgress) => void): Promise<U
   return listen<OcrProgress>("ocr-progress", (e) => callback(e.payload));
 }
 
+/** How far a return's documents are written. */
+export function onReturnProgress(callback: (event: ReturnProgress) => void): Promise<UnlistenFn> {
+  return listen<ReturnProgress>("return-progress", (e) => callback(e.payload));
+}
+
 /** Files the inbox just took in. */
 export function onInboxIngested(callback: (event: IngestedEvent) => void): Promise<UnlistenFn> {
   return listen<IngestedEvent>("inbox-ingested", (e) => callback(e.payload));
 }
 
 /** Called when files are dropped on the window (staged by the backend). */
+/** How far the file being imported is (about every tenth of a second). */
+export function onImportProgress(callback: (event: ImportProgress) => void): Promise<UnlistenFn> {
+  return listen<ImportProgress>("import-progress", (e) => callback(e.payload));
+}
+
 export function onFilesDropped(callback: (event: FilesDroppedEvent) => void): Promise<UnlistenFn> {
   return listen<FilesDroppedEvent>("files-dropped", (e) => callback(e.payload));
 }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { mount, unmount } from "svelte";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { emit } from "@tauri-apps/api/event";
 import Documents from "./Documents.svelte";
 import type { DocumentSummary } from "../lib/bindings/DocumentSummary";
 
@@ -189,6 +190,43 @@ describe("Documents", () => {
     expect(document.querySelector('[data-testid="import-progress"]')).toBeNull();
     expect(byTestId("import-done").textContent).toBe("Imported 2 documents, encrypted. Cancelled: the other 2 files were not imported.");
     expect(document.querySelectorAll('[data-testid="document-row"]').length).toBe(2);
+    unmount(view);
+  });
+
+  it("shows the bytes of a large file, and Cancel stops it part-way", async () => {
+    const asked: string[] = [];
+    let finish: (() => void) | null = null;
+    mockIPC(
+      async (cmd, args) => {
+        const a = args as Record<string, unknown>;
+        asked.push(cmd);
+        if (cmd === "document_list") return [];
+        if (cmd === "document_pick") return [1, 2].map((token) => ({ token, name: `video-${token}.mp4` }));
+        if (cmd === "share_list") return [];
+        if (cmd === "document_import_staged") {
+          await new Promise<void>((r) => (finish = r));
+          return { imported: [], problems: [], warnings: [], stopped: (a.tokens as number[])[0] === 1 };
+        }
+        return null;
+      },
+      { shouldMockEvents: true },
+    );
+    const view = mount(Documents, { target: document.body, props: { matterId: 7 } });
+    await tick();
+    byTestId("import-documents").click();
+    for (let i = 0; i < 4; i++) await tick();
+    await emit("import-progress", { token: 1, bytes: 300_000_000, total: 600_000_000 });
+    for (let i = 0; i < 2; i++) await tick();
+    expect(byTestId("import-bytes").textContent).toBe("300 MB of 600 MB");
+    byTestId("import-cancel").click();
+    await tick();
+    expect(asked).toContain("document_import_cancel");
+    (finish as unknown as () => void)();
+    for (let i = 0; i < 6; i++) await tick();
+    expect(asked.filter((c) => c === "document_import_staged").length).toBe(1);
+    expect(byTestId("import-done").textContent).toBe(
+      "Cancelled: video-1.mp4 was stopped part-way, and nothing of it was kept. The other 1 file was not imported.",
+    );
     unmount(view);
   });
 });

@@ -37,6 +37,10 @@ pub(crate) enum SettingsCmd {
     /// e.g. `eng deu`); only installed languages are taken, and the
     /// installed ones are listed.
     OcrLanguages { codes: Vec<String> },
+    /// Show or set how many scans the desktop app recognises at once: a
+    /// count from 1 to 8, or `auto` (one fewer than the computer's cores;
+    /// the default). `ocr run` and `inbox watch` recognise one at a time.
+    OcrWorkers { workers: Option<String> },
     /// The public key recipients check shared packages' manifests with
     /// (minisign); publish it. Same as `share signing-key`.
     SigningKey,
@@ -160,6 +164,37 @@ pub(crate) fn settings_cmd(ctx: &Ctx, cmd: SettingsCmd) -> Outcome {
                         chosen.join(" "),
                         installed.join(" ")
                     )
+                },
+            )
+        }
+        SettingsCmd::OcrWorkers { workers } => {
+            if let Some(w) = workers {
+                let value = if w.eq_ignore_ascii_case("auto") {
+                    0
+                } else {
+                    w.parse::<u32>().ok().filter(|&n| n > 0).ok_or_else(|| {
+                        matterbox_core::CoreError::Invalid(format!(
+                            "{w:?} is not a number of workers: give 1 to {} or auto.",
+                            matterbox_core::ocr::MAX_OCR_WORKERS
+                        ))
+                    })?
+                };
+                s.update_settings(&matterbox_core::SettingsPatch {
+                    ocr_workers: Some(value),
+                    ..Default::default()
+                })?;
+            }
+            let settings = s.settings()?;
+            let in_use = s.ocr_worker_count()?;
+            ctx.print(
+                &serde_json::json!({
+                    "ocrWorkers": settings.ocr_workers,
+                    "automatic": settings.ocr_workers_automatic,
+                    "inUse": in_use,
+                }),
+                |_| match settings.ocr_workers {
+                    0 => format!("auto ({in_use} on this computer)\n"),
+                    n => format!("{n}\n"),
                 },
             )
         }

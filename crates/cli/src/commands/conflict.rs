@@ -3,7 +3,9 @@
 use std::io::Write;
 
 use clap::{Subcommand, ValueEnum};
-use matterbox_core::conflicts::{CheckRequest, describe_target};
+use matterbox_core::conflicts::{
+    CheckRequest, describe_document, describe_target, document_count_line,
+};
 use matterbox_core::domain::conflicts::{
     CheckRecord, Decision, NameKind, SearchRole, SearchedName, Severity,
 };
@@ -73,9 +75,16 @@ pub(crate) enum ConflictCmd {
     },
     /// Record a decision on one hit (its number in `conflict show`). Decisions
     /// are never changed: a new one supersedes the last, and both are kept.
+    /// A document hit ("D3" in `conflict show`) is decided with `--document 3`:
+    /// no conflict or conflict; it needs no decision unless it shows one.
     Decide {
         check: i64,
-        hit: u32,
+        /// The name hit's number.
+        #[arg(required_unless_present = "document", conflicts_with = "document")]
+        hit: Option<u32>,
+        /// The document hit's number (the N of "DN").
+        #[arg(long, value_name = "N")]
+        document: Option<u32>,
         #[arg(long, value_enum)]
         decision: DecisionArg,
         #[arg(long)]
@@ -177,6 +186,48 @@ pub(crate) fn record_text(r: &CheckRecord) -> String {
             ));
         }
     }
+    if !r.document_counts.is_empty() {
+        out.push_str("Documents that mention a name (lower tier; a mention needs no decision):\n");
+    }
+    for c in &r.document_counts {
+        let searched = r
+            .names
+            .get(c.searched as usize)
+            .map(|n| n.name.as_str())
+            .unwrap_or("");
+        out.push_str(&format!(
+            "  {}: {}\n",
+            shown(searched),
+            document_count_line(c, &r.document_hits)
+        ));
+        for h in r
+            .document_hits
+            .iter()
+            .filter(|h| h.hit.searched == c.searched)
+        {
+            out.push_str(&format!(
+                "  [D{}] {}\n      why: {}\n",
+                h.number,
+                shown(&describe_document(&h.hit)),
+                shown(&h.hit.why)
+            ));
+            for d in &h.decisions {
+                out.push_str(&format!(
+                    "      decided {}: {} ({}, {})\n",
+                    d.decision.as_str(),
+                    shown(&d.reason),
+                    shown(&d.decided_by),
+                    d.decided_at
+                ));
+            }
+        }
+    }
+    if !r.document_hits.is_empty() {
+        out.push_str(&format!(
+            "  To decide a document hit: matterbox conflict decide {} --document N --decision no-conflict|conflict --reason …\n",
+            r.id
+        ));
+    }
     out
 }
 
@@ -211,12 +262,13 @@ pub(crate) fn conflict_cmd(ctx: &Ctx, cmd: ConflictCmd) -> Outcome {
                     .map(|c| {
                         let names: Vec<&str> = c.names.iter().map(|n| n.name.as_str()).collect();
                         format!(
-                            "{:>5}  {}  {}  {} hit(s), {} undecided  {}{}\n",
+                            "{:>5}  {}  {}  {} hit(s), {} undecided, {} document mention(s)  {}{}\n",
                             c.id,
                             c.checked_at,
                             c.status.as_str(),
                             c.hits,
                             c.undecided,
+                            c.document_mentions,
                             shown(&names.join("; ")),
                             c.opened_matter_number
                                 .as_deref()
@@ -236,13 +288,18 @@ pub(crate) fn conflict_cmd(ctx: &Ctx, cmd: ConflictCmd) -> Outcome {
             let record = s.conflict_check_record(id)?;
             ctx.print(&record, record_text)
         }
-        ConflictCmd::Decide { check, hit, decision, reason } => {
+        ConflictCmd::Decide { check, hit, document, decision, reason } => {
             let decision = match decision {
                 DecisionArg::NoConflict => Decision::NoConflict,
                 DecisionArg::Conflict => Decision::Conflict,
                 DecisionArg::WaiverNeeded => Decision::WaiverNeeded,
             };
-            let record = s.conflict_decide(check, hit, decision, &reason)?;
+            let record = match (hit, document) {
+                (_, Some(d)) => s.conflict_decide_document(check, d, decision, &reason)?,
+                (Some(h), None) => s.conflict_decide(check, h, decision, &reason)?,
+                // clap requires one of them.
+                (None, None) => unreachable!("clap requires a hit or --document"),
+            };
             ctx.print(&record, record_text)
         }
         ConflictCmd::Common(cmd) => {

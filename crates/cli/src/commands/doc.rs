@@ -42,6 +42,11 @@ pub(crate) enum DocCmd {
         /// An older version instead of the current one.
         #[arg(long)]
         version: Option<i64>,
+        /// A searchable PDF of a scan: its page images with an invisible
+        /// text layer (recognised now, in memory). A signed PDF or one that
+        /// already has text is copied as it is. The stored original is not changed.
+        #[arg(long)]
+        searchable: bool,
     },
     /// Change a document's title, notes or tags.
     Edit {
@@ -75,7 +80,7 @@ pub(crate) enum DocCmd {
         /// Recognise every page, also pages that already have text.
         #[arg(long, conflicts_with = "force")]
         redo: bool,
-        /// As --redo; a searchable-PDF export would also replace the text layer.
+        /// As --redo (a searchable-PDF export never replaces a text layer).
         #[arg(long)]
         force: bool,
     },
@@ -166,7 +171,27 @@ pub(crate) fn doc_cmd(ctx: &Ctx, cmd: DocCmd) -> Outcome {
             };
             crate::commands::ocr::doc_ocr(ctx, s, id, mode)
         }
-        DocCmd::Export { id, output, version } => {
+        DocCmd::Export { id, output, version, searchable: true } => {
+            let report = s.export_searchable(id, version, &output, &mut crate::commands::share_bundle::progress_line)?;
+            let out = serde_json::json!({ "exported": output, "searchable": report });
+            ctx.print(&out, |_| {
+                use matterbox_core::bundle::SearchableOutcome;
+                let how = match report.outcome {
+                    SearchableOutcome::TextLayerAdded => format!(
+                        "a searchable PDF (text layer on {} of {} pages)",
+                        report.pages_recognised, report.pages
+                    ),
+                    SearchableOutcome::CopiedSigned => {
+                        "an exact copy: the PDF is digitally signed, so it is never rewritten".to_string()
+                    }
+                    SearchableOutcome::CopiedHasText => {
+                        "an exact copy: the PDF already has a text layer".to_string()
+                    }
+                };
+                format!("Wrote {how} to {}. It is not protected by Matterbox.\n", shown_path(&output))
+            })
+        }
+        DocCmd::Export { id, output, version, searchable: false } => {
             s.export_document(id, version, &output)?;
             ctx.print(&serde_json::json!({ "exported": output }), |_| {
                 format!("Wrote a decrypted copy to {}. It is not protected by Matterbox.\n", shown_path(&output))

@@ -17,4 +17,6 @@ pub(crate) mod request;
 pub(crate) mod retention;
 pub(crate) mod search;
 pub(crate) mod share;
+pub(crate) mod share_bundle;
+pub(crate) mod share_return;
 pub(crate) mod vault;

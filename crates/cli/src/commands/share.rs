@@ -87,6 +87,16 @@ pub(crate) enum ShareCmd {
         #[arg(long, value_name = "FOLDER")]
         to: PathBuf,
     },
+    /// Write a court bundle: ONE UNENCRYPTED, text-searchable PDF of the
+    /// documents (scans recognised, an index, bookmarks, page numbers) and
+    /// its signature beside it, and record it. Needs
+    /// --unencrypted-court-bundle.
+    CourtBundle(crate::commands::share_bundle::CourtBundleArgs),
+    /// Return a client's file (Model Rule 1.16(d)): every document of a
+    /// matter (--matter) or of every matter of a client (--client), with
+    /// an index (HTML, CSV), the parties and the timeline, in one package.
+    /// Recorded as a share and in each matter's timeline.
+    Return(super::share_return::ReturnArgs),
     /// Packages shared, newest first, of a matter or a client.
     List {
         #[arg(long, value_name = "NUMBER", conflicts_with = "client")]
@@ -173,7 +183,7 @@ fn share_text(s: &Share) -> String {
     out
 }
 
-fn created_text(c: &ShareCreated) -> String {
+pub(crate) fn created_text(c: &ShareCreated) -> String {
     let mut out = format!(
         "Wrote {}\n({} document(s), {} bytes, SHA-256 {}); recorded as share {}.\n",
         shown(&c.share.file_path),
@@ -301,6 +311,12 @@ pub(crate) fn share_cmd(ctx: &Ctx, cmd: ShareCmd) -> Outcome {
             };
             let created = s.create_share(&request, &to)?;
             ctx.print(&created, created_text)
+        }
+        ShareCmd::CourtBundle(args) => crate::commands::share_bundle::court_bundle(ctx, s, args),
+        ShareCmd::Return(args) => {
+            let (request, to) = args.request(s)?;
+            let returned = s.return_file(&request, &to, None, None)?;
+            ctx.print(&returned, super::share_return::returned_text)
         }
         ShareCmd::List { matter, client } => {
             let list = s.shares(matter_id(s, matter.as_deref())?, client)?;

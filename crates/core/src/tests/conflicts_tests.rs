@@ -5,7 +5,8 @@
 use super::*;
 use crate::conflicts::{CheckRequest, severity};
 use crate::domain::conflicts::{
-    CheckStatus, Decision, HitSide, HitSource, NameKind, SearchRole, SearchedName, Severity,
+    CheckPurpose, CheckStatus, Decision, HitSide, HitSource, NameKind, SearchRole, SearchedName,
+    Severity,
 };
 use crate::retention::{Disposal, DisposalKind};
 use matterbox_domain::retention::{PolicyInput, Trigger};
@@ -560,4 +561,130 @@ fn the_audit_log_records_ids_and_counts_never_names() {
         assert!(!audit.contains(name), "{name} is in the audit log");
     }
     assert!(audit.contains("conflict_checked") && audit.contains("conflict_decided"));
+}
+
+/// The lower tier: every document mentioning a name is counted (one
+/// full-text query per name), the first twenty are recorded with their
+/// matter, client and why; the check's own client's documents and the
+/// matter a party joins are left out; an undecided mention holds nothing
+/// back, one decided a conflict does.
+#[test]
+fn documents_that_mention_a_name_are_a_counted_lower_tier() {
+    let f = fixture();
+    let mut s = create(&f).session;
+    let (acme, old) = the_issue_s_vault(&mut s);
+    let files = tempfile::tempdir().unwrap();
+    for i in 0..23 {
+        let body =
+            format!("Memo {i}. Counsel met Smyth, Robert J. about the delivery dispute; item{i}.");
+        let path = write_file(files.path(), &format!("memo-{i}.txt"), body.as_bytes());
+        s.import_document(old, &path, None, false).unwrap();
+    }
+    let far = write_file(
+        files.path(),
+        "far.txt",
+        b"Robert wrote to the bank, and many weeks later a Mr Smyth replied.",
+    );
+    s.import_document(old, &far, None, false).unwrap();
+    let own = setup_matter(&mut s, acme, "Acme lease", "2020-01-01");
+    let acme_doc = write_file(files.path(), "acme.txt", b"ACME Corporation board minutes.");
+    s.import_document(own, &acme_doc, None, false).unwrap();
+
+    let record = s
+        .conflict_check(&check(vec![
+            searched("Robert Smyth", NameKind::Person, SearchRole::Client),
+            searched(
+                "ACME Corporation",
+                NameKind::Organization,
+                SearchRole::Adverse,
+            ),
+        ]))
+        .unwrap();
+    assert_eq!(record.document_counts.len(), 2);
+    // The words near each other, in any order; not words far apart.
+    assert_eq!(record.document_counts[0].total, 23);
+    let robert: Vec<_> = record
+        .document_hits
+        .iter()
+        .filter(|h| h.hit.searched == 0)
+        .collect();
+    assert_eq!(robert.len(), crate::conflicts::DOCUMENTS_RECORDED as usize);
+    let first = &robert[0].hit;
+    assert_eq!(first.matter_id, old);
+    assert_eq!(first.client_name, "Jane Roe");
+    assert!(
+        first
+            .why
+            .contains("\u{201c}Robert\u{201d}, \u{201c}Smyth\u{201d} within 2 words")
+            && first.why.ends_with("in its text"),
+        "{}",
+        first.why
+    );
+    assert_eq!(
+        crate::conflicts::document_count_line(&record.document_counts[0], &record.document_hits),
+        "23 documents mention this name; the first 20 are recorded here."
+    );
+    // "ACME Corporation" is searched as "ACME" (legal form left out).
+    assert_eq!(record.document_counts[1].total, 1);
+    // Mentions need no decision: the name hits decide the status.
+    assert_eq!(record.status, CheckStatus::Undecided);
+
+    // The check for Acme itself leaves Acme's own documents out.
+    let own_check = s
+        .conflict_check(&CheckRequest {
+            names: vec![searched(
+                "Acme Ltd",
+                NameKind::Organization,
+                SearchRole::Client,
+            )],
+            client_id: Some(acme),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(own_check.document_counts[0].total, 0);
+    assert_eq!(own_check.status, CheckStatus::Clear);
+    let mentioned = s
+        .conflict_check(&check(vec![searched(
+            "Acme Ltd",
+            NameKind::Organization,
+            SearchRole::Related,
+        )]))
+        .unwrap();
+    assert_eq!(mentioned.document_counts[0].total, 1);
+    let d = mentioned.document_hits[0].number;
+    assert!(
+        s.conflict_decide_document(mentioned.id, d, Decision::WaiverNeeded, "x")
+            .is_err()
+    );
+    let decided = s
+        .conflict_decide_document(
+            mentioned.id,
+            d,
+            Decision::Conflict,
+            "the board minutes show it",
+        )
+        .unwrap();
+    assert_eq!(decided.status, CheckStatus::Conflict);
+
+    // A party added to the matter whose documents mention it: its own
+    // matter's documents are no mention.
+    party(&mut s, old, "Robert Smyth", "witness", PartySide::Related);
+    let newest = s.conflict_checks().unwrap()[0].id;
+    let party_check = s.conflict_check_record(newest).unwrap();
+    assert_eq!(party_check.purpose, CheckPurpose::PartyAdded);
+    assert_eq!(party_check.document_counts[0].total, 0);
+
+    // The audit log counts mentions, never names or titles.
+    let audit = s.audit_entries().unwrap();
+    let text = serde_json::to_string(&audit).unwrap();
+    let checked = audit
+        .iter()
+        .find(|e| {
+            e.action == "conflict_checked" && e.object == format!("conflict_check:{}", record.id)
+        })
+        .unwrap();
+    let details: serde_json::Value = serde_json::from_str(&checked.details).unwrap();
+    assert_eq!(details["document_mentions"], 24);
+    assert_eq!(details["document_hits"], 21);
+    assert!(!text.contains("Smyth") && !text.contains("Memo"));
 }

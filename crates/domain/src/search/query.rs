@@ -108,6 +108,26 @@ impl Query {
         }
     }
 
+    /// A mention of a name: every word of `text` as a plain word (no
+    /// operator or field is read), all within `distance` words of each
+    /// other in any order ("Smyth, Robert J." mentions "Robert Smyth").
+    /// One word is that word; a text with no word is empty.
+    pub fn mention(text: &str, distance: u32) -> Query {
+        let words = plain_words(text);
+        let clause = match words.len() {
+            0 => return Query::default(),
+            1 => Clause::Term(Term::word(words.into_iter().next().unwrap_or_default())),
+            _ => Clause::Near(
+                words.into_iter().map(Term::word).collect(),
+                distance.min(MAX_NEAR),
+            ),
+        };
+        Query {
+            must: vec![clause],
+            ..Query::default()
+        }
+    }
+
     /// Whether there is nothing to search for.
     pub fn is_empty(&self) -> bool {
         self.must.is_empty() && self.must_not.is_empty() && self.filters.is_empty()
@@ -764,6 +784,23 @@ mod tests {
             }
         }
         assert_eq!(Query::parse(&"x".repeat(10_000)).must.len(), 1);
+    }
+
+    #[test]
+    fn a_mention_is_the_names_words_near_each_other_and_reads_no_operator() {
+        assert_eq!(
+            Query::mention("Smyth, Robert", 2).fts_must().unwrap(),
+            r#"NEAR("Smyth" "Robert", 2)"#
+        );
+        assert_eq!(
+            Query::mention("O'Brien NOT x", 3).fts_must().unwrap(),
+            r#"NEAR("O" "Brien" "NOT" "x", 3)"#
+        );
+        assert_eq!(
+            Query::mention("Hartwell", 2).fts_must().unwrap(),
+            r#""Hartwell""#
+        );
+        assert!(Query::mention("-- **", 2).is_empty());
     }
 
     #[test]

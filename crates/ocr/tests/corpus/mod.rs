@@ -494,3 +494,69 @@ pub fn png_claiming(width: u32, height: u32) -> Vec<u8> {
     bytes[29..33].copy_from_slice(&crc.to_be_bytes());
     bytes
 }
+
+/// A JBIG2 segment header (T.88 7.2) of segment `number` and `kind` on
+/// page 1, with no referred-to segments, followed by its data.
+fn jbig2_segment(number: u32, kind: u8, data: &[u8]) -> Vec<u8> {
+    let mut out = number.to_be_bytes().to_vec();
+    out.push(kind);
+    out.push(0);
+    out.push(1);
+    out.extend_from_slice(&u32::try_from(data.len()).expect("size").to_be_bytes());
+    out.extend_from_slice(data);
+    out
+}
+
+/// A page as JBIG2 in the embedded organisation a PDF carries: a page
+/// information segment declaring `declared` (width, height), then one
+/// immediate generic region with MMR coding (T.6, 1 = dark) — the form
+/// scanners without a symbol coder write.
+pub fn jbig2_mmr(page: &Page, declared: (u32, u32)) -> Vec<u8> {
+    let mut info = Vec::new();
+    for v in [declared.0, declared.1, 0, 0] {
+        info.extend_from_slice(&v.to_be_bytes());
+    }
+    info.push(0);
+    info.extend_from_slice(&[0, 0]);
+    let mut region = Vec::new();
+    for v in [page.width, page.height, 0, 0] {
+        region.extend_from_slice(&v.to_be_bytes());
+    }
+    region.push(0);
+    region.push(1); // generic region flags: MMR
+    let mut g4 = fax::encoder::Encoder::new(fax::VecWriter::new());
+    for row in page.pixels.chunks(page.width as usize) {
+        let pels = row.iter().map(|&v| {
+            if v < 128 {
+                fax::Color::Black
+            } else {
+                fax::Color::White
+            }
+        });
+        g4.encode_line(pels, page.width).expect("G4");
+    }
+    region.extend_from_slice(&g4.finish().expect("G4").finish());
+    let mut out = jbig2_segment(0, 48, &info);
+    out.extend_from_slice(&jbig2_segment(1, 38, &region));
+    out
+}
+
+/// A page as a JPEG 2000 file (lossless), by Debian's Pillow (which
+/// img2pdf depends on) through OpenJPEG: an encoder independent of the
+/// decoder under test.
+pub fn jp2(dir: &Path, page: &Page) -> Vec<u8> {
+    let png_path = dir.join("page.png");
+    let jp2_path = dir.join("page.jp2");
+    std::fs::write(&png_path, png(page)).expect("write PNG");
+    let status = Command::new("/usr/bin/python3")
+        .args([
+            "-c",
+            "import sys; from PIL import Image; Image.open(sys.argv[1]).save(sys.argv[2])",
+        ])
+        .arg(&png_path)
+        .arg(&jp2_path)
+        .status()
+        .expect("python3 with Pillow (Debian python3-pil, an img2pdf dependency)");
+    assert!(status.success(), "Pillow could not write JPEG 2000");
+    std::fs::read(jp2_path).expect("JPEG 2000 file")
+}

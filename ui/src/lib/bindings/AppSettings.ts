@@ -24,4 +24,12 @@ consentReviewMonths: number,
 /**
  * The languages scans are recognised in (Tesseract codes).
  */
-ocrLanguages: Array<string>, };
+ocrLanguages: Array<string>, 
+/**
+ * How many scans the app recognises at once; 0 is automatic.
+ */
+ocrWorkers: number, 
+/**
+ * What automatic means on this computer (one fewer than its cores).
+ */
+ocrWorkersAutomatic: number, };

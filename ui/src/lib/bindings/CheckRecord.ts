@@ -2,6 +2,8 @@
 import type { CheckPurpose } from "./CheckPurpose";
 import type { CheckStatus } from "./CheckStatus";
 import type { ConflictHit } from "./ConflictHit";
+import type { DocumentCount } from "./DocumentCount";
+import type { DocumentHit } from "./DocumentHit";
 import type { SearchedName } from "./SearchedName";
 
 /**
@@ -15,7 +17,15 @@ forMatterId: number | null, forMatterNumber: string | null, matcherVersion: stri
 /**
  * The existing client the check was run for (its own record is no hit).
  */
-clientId: number | null, names: Array<SearchedName>, hits: Array<ConflictHit>, status: CheckStatus, 
+clientId: number | null, names: Array<SearchedName>, hits: Array<ConflictHit>, 
+/**
+ * The lower tier: how many documents mention each name …
+ */
+documentCounts: Array<DocumentCount>, 
+/**
+ * … and the first of them, recorded with the check.
+ */
+documentHits: Array<DocumentHit>, status: CheckStatus, 
 /**
  * The matter opened under this check.
  */

@@ -6,4 +6,12 @@ import type { SearchedName } from "./SearchedName";
 /**
  * One row of the check list.
  */
-export type CheckSummary = { id: number, purpose: CheckPurpose, checkedBy: string, checkedAt: string, names: Array<SearchedName>, hits: number, undecided: number, status: CheckStatus, openedMatterNumber: string | null, };
+export type CheckSummary = { id: number, purpose: CheckPurpose, checkedBy: string, checkedAt: string, names: Array<SearchedName>, hits: number, undecided: number, 
+/**
+ * Documents mentioning a searched name (all of them, not only those recorded).
+ */
+documentMentions: number, status: CheckStatus, openedMatterNumber: string | null, 
+/**
+ * The matter a party was added to (checks run by `add_party`).
+ */
+forMatterNumber: string | null, };

@@ -7,4 +7,9 @@ export type ImportOutcome = { imported: Array<DocumentSummary>, problems: Array<
  * Imported files that look wrong (empty, or content unlike their
  * extension), each said in a sentence naming the file.
  */
-warnings: Array<string>, };
+warnings: Array<string>, 
+/**
+ * The user's Cancel stopped a file part-way: nothing of it was kept,
+ * it stays staged, and the files after it were not started.
+ */
+stopped: boolean, };

@@ -3,4 +3,4 @@
 /**
  * How a package was protected.
  */
-export type Protection = "passphrase_words" | "passphrase_random" | "age_key";
+export type Protection = "passphrase_words" | "passphrase_random" | "age_key" | "none";

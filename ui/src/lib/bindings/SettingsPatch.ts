@@ -7,4 +7,8 @@ export type SettingsPatch = { autoLockSeconds: number | null, numberScheme: stri
 /**
  * Only languages whose Tesseract data is installed are taken.
  */
-ocrLanguages?: Array<string>, };
+ocrLanguages?: Array<string>, 
+/**
+ * 0 for automatic, or 1 to `MAX_OCR_WORKERS`.
+ */
+ocrWorkers?: number, };

@@ -3,4 +3,4 @@
 /**
  * A package's container.
  */
-export type ShareFormat = "age" | "zip";
+export type ShareFormat = "age" | "zip" | "pdf";

@@ -6,10 +6,11 @@ import type { SharedScopeDocument } from "./SharedScopeDocument";
  */
 export type SharedPackage = { shareId: number, packageId: string, createdAt: string, createdBy: string, 
 /**
- * `age` or `zip`.
+ * `age`, `zip` or `pdf` (a court bundle, unencrypted).
  */
 format: string, 
 /**
- * `passphrase_words`, `passphrase_random` or `age_key`.
+ * `passphrase_words`, `passphrase_random`, `age_key` or `none` (a
+ * court bundle).
  */
 protection: string, recipient: string, clientId: number, clientName: string | null, packageSha256: string, documents: Array<SharedScopeDocument>, };

@@ -1,0 +1,86 @@
+//! Returning a file at the core's boundary, for what the CLI cannot
+//! reach: progress reaches the total, and the user's Cancel leaves no
+//! file, no share, no return and no timeline entry.
+
+use super::*;
+use crate::returns::{ReturnOf, ReturnRequest};
+use crate::shares::ShareProtection;
+use matterbox_domain::shares::ShareFormat;
+
+fn request(matter: i64) -> ReturnRequest {
+    ReturnRequest {
+        of: ReturnOf::Matter(matter),
+        all_versions: false,
+        format: ShareFormat::Age,
+        protection: ShareProtection::Random,
+        hide_names: false,
+        recipient: None,
+        confirm_fingerprint: None,
+    }
+}
+
+#[test]
+fn progress_reaches_the_total_and_a_cancel_leaves_nothing() {
+    let f = fixture();
+    let mut s = create(&f).session;
+    s.update_settings(&SettingsPatch {
+        conflict_check_required: Some(false),
+        ..Default::default()
+    })
+    .unwrap();
+    let c = s
+        .create_client(&ClientInput {
+            kind: Some(ClientKind::Person),
+            name: "Philippa Fictional-Dunmore".into(),
+            ..Default::default()
+        })
+        .unwrap()
+        .id;
+    let m = s
+        .open_matter(&MatterInput {
+            title: "Estate".into(),
+            client_id: c,
+            ..Default::default()
+        })
+        .unwrap()
+        .summary
+        .id;
+    for (name, size) in [("a.pdf", 300_000usize), ("b.pdf", 200_000)] {
+        let file = f._dir.path().join(name);
+        std::fs::write(&file, vec![7u8; size]).unwrap();
+        s.import_document(m, &file, None, false).unwrap();
+    }
+    let out = f._dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let timeline = |s: &mut Session| s.matter(m).unwrap().timeline.len();
+    let before = timeline(&mut s);
+
+    // Cancelled once the first bytes are written: nothing is left.
+    let stop = Cancel::new();
+    let seen = std::cell::Cell::new(0u64);
+    let on_progress = |done: u64, total: u64| {
+        assert_eq!(total, 500_000);
+        seen.set(done);
+        stop.cancel();
+    };
+    let err = s
+        .return_file(&request(m), &out, Some(&on_progress), Some(&stop))
+        .unwrap_err();
+    assert!(matches!(err, CoreError::Cancelled), "{err:?}");
+    assert!(seen.get() > 0 && seen.get() < 500_000);
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0, "no file");
+    assert!(s.shares(None, Some(c)).unwrap().is_empty());
+    assert!(s.file_returns(Some(c)).unwrap().is_empty());
+    assert_eq!(timeline(&mut s), before);
+    // The session is not the one cancelled: it goes on working.
+    let last = std::cell::Cell::new(0u64);
+    let on_progress = |done: u64, _| last.set(done);
+    let done = s
+        .return_file(&request(m), &out, Some(&on_progress), Some(&Cancel::new()))
+        .unwrap();
+    assert_eq!(last.get(), 500_000);
+    assert_eq!(done.file_return.matter_ids, [m]);
+    assert_eq!(s.file_returns(Some(c)).unwrap().len(), 1);
+    assert_eq!(timeline(&mut s), before + 1);
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
+}
