@@ -162,15 +162,13 @@ fn peak_memory() -> Option<u64> {
     Some(kib * 1024)
 }
 
-/// The database's size: its pages times the page size.
-fn database_size(c: &rusqlite::Connection) -> u64 {
-    let pages: i64 = c
-        .query_row("PRAGMA page_count", [], |r| r.get(0))
-        .expect("page count");
-    let size: i64 = c
-        .query_row("PRAGMA page_size", [], |r| r.get(0))
-        .expect("page size");
-    u64::try_from(pages * size).unwrap_or(0)
+/// The size of a database file with its write-ahead log.
+fn database_size(db: &Path) -> u64 {
+    let wal = db.with_extension("db-wal");
+    [db, wal.as_path()]
+        .iter()
+        .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+        .sum()
 }
 
 fn main() {
@@ -222,11 +220,11 @@ fn main() {
     }
     conn.execute_batch("COMMIT").expect("commit");
     let indexing = started.elapsed();
-    let vault_size = database_size(conn);
+    let vault_size = database_size(&session.vault().dir().join("vault.db"));
 
     let plain_path = dir.path().join("plain.db");
     let plain = support::plain_copy(&session, &plain_path);
-    let plain_size = database_size(&plain);
+    let plain_size = database_size(&plain_path);
 
     let kinds = query_kinds(&mut words, &phrases);
     let first_page = SearchFilter {
