@@ -434,6 +434,10 @@ fn importing_a_fifo_is_refused_at_once() {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let out = s.import_document(estate, &fifo, None, false);
+        // Closed before answering: the test's process must not exit while
+        // this thread is still closing the database (SQLCipher's teardown
+        // racing the process's exit crashed the test binary once).
+        drop(s);
         let _ = tx.send(out.map(|_| ()).map_err(|e| (e.code(), e.to_string())));
     });
     let out = rx
