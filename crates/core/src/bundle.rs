@@ -26,7 +26,7 @@ use std::path::Path;
 use matterbox_domain::shares::{
     self as db, NewShare, Protection, Share, ShareFormat, SharedDocument,
 };
-use matterbox_domain::{clients, documents, matters, settings};
+use matterbox_domain::{clients, documents, settings};
 use matterbox_extract::{Extraction, Kind};
 use matterbox_pdf::{BundleEntry, BundlePart, ImagePage, PageImage, PageWords, Word};
 use serde::{Deserialize, Serialize};
@@ -437,53 +437,17 @@ impl Session {
         progress: &mut dyn FnMut(RecognitionProgress),
     ) -> Result<CourtBundleCreated> {
         self.cancel.check()?;
-        let mut ids = req.document_ids.clone();
-        let mut seen = std::collections::HashSet::new();
-        ids.retain(|id| seen.insert(*id));
-        if ids.is_empty() {
-            return Err(CoreError::Invalid(
-                "Choose at least one document for the court bundle.".into(),
-            ));
-        }
-        if ids.len() > matterbox_pdf::MAX_BUNDLE_DOCUMENTS {
-            return Err(CoreError::Invalid(format!(
-                "A court bundle holds at most {} documents.",
-                matterbox_pdf::MAX_BUNDLE_DOCUMENTS
-            )));
-        }
-        let mut client_id = None;
-        let mut chosen = Vec::with_capacity(ids.len());
-        let mut unrenderable = Vec::new();
-        for id in &ids {
-            let d = documents::get(&self.conn, *id)?;
-            if d.trashed_at.is_some() {
-                return Err(CoreError::Invalid(format!(
-                    "\u{201c}{}\u{201d} is in the trash; restore it to share it.",
-                    d.title
-                )));
-            }
-            if req.matter_id.is_some_and(|m| m != d.matter_id) {
-                return Err(CoreError::Invalid(format!(
-                    "\u{201c}{}\u{201d} is not in the chosen matter.",
-                    d.title
-                )));
-            }
-            let matter = matters::get(&self.conn, d.matter_id)?;
-            match client_id {
-                None => client_id = Some(matter.summary.client_id),
-                Some(c) if c != matter.summary.client_id => {
-                    return Err(CoreError::Invalid(
-                        "A court bundle holds the documents of one client only.".into(),
-                    ));
-                }
-                Some(_) => {}
-            }
-            if !renderable_name(&d.original_name) {
-                unrenderable.push(format!("\u{201c}{}\u{201d}", d.title));
-            }
-            let v = documents::version_key(&self.conn, *id, None)?;
-            chosen.push((d, v));
-        }
+        let (client_id, chosen) = self.chosen_documents(
+            &req.document_ids,
+            req.matter_id,
+            matterbox_pdf::MAX_BUNDLE_DOCUMENTS,
+            "court bundle",
+        )?;
+        let unrenderable: Vec<String> = chosen
+            .iter()
+            .filter(|(d, _)| !renderable_name(&d.original_name))
+            .map(|(d, _)| format!("\u{201c}{}\u{201d}", d.title))
+            .collect();
         if !unrenderable.is_empty() {
             return Err(CoreError::Invalid(format!(
                 "These documents cannot be laid out as PDF pages (only PDFs, scans and images, text, e-mail and DOCX can): {}. Nothing was written.",
@@ -502,7 +466,6 @@ impl Session {
                 folder.display()
             )));
         }
-        let client_id = client_id.unwrap_or_default();
         // The client must still exist (a record names it).
         clients::get(&self.conn, client_id)?;
         let recipient = match &req.recipient {
@@ -527,7 +490,10 @@ impl Session {
                 return Err(CoreError::Exists(p.clone()));
             }
         }
-        let doc_ids: Vec<String> = ids.iter().map(|i| format!("document:{i}")).collect();
+        let doc_ids: Vec<String> = chosen
+            .iter()
+            .map(|(d, _)| format!("document:{}", d.id))
+            .collect();
         self.write(|_, rec| {
             rec.record(
                 "share_started",

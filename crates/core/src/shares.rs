@@ -367,27 +367,33 @@ impl Session {
         }
     }
 
-    /// Writes a package of the current versions of `req.document_ids`
-    /// into `folder` and records it. See the module documentation.
-    pub fn create_share(&mut self, req: &ShareRequest, folder: &Path) -> Result<ShareCreated> {
-        self.cancel.check()?;
-        if req.format == ShareFormat::Pdf {
-            return Err(court_bundle_elsewhere());
-        }
-        let mut ids = req.document_ids.clone();
+    /// The documents to put in a package or a court bundle (`what`): each
+    /// once, in the order given, at most `max`, none in the trash, all in
+    /// `matter` when one is named and all of one client; with their
+    /// current versions and that client.
+    pub(crate) fn chosen_documents(
+        &self,
+        document_ids: &[i64],
+        matter: Option<i64>,
+        max: usize,
+        what: &str,
+    ) -> Result<(
+        i64,
+        Vec<(documents::DocumentSummary, documents::VersionKey)>,
+    )> {
+        let mut ids = document_ids.to_vec();
         let mut seen = std::collections::HashSet::new();
         ids.retain(|id| seen.insert(*id));
         if ids.is_empty() {
-            return Err(CoreError::Invalid(
-                "Choose at least one document to share.".into(),
-            ));
-        }
-        if ids.len() > MAX_DOCUMENTS {
             return Err(CoreError::Invalid(format!(
-                "A package holds at most {MAX_DOCUMENTS} documents."
+                "Choose at least one document for the {what}."
             )));
         }
-        // The documents, their current versions, and their one client.
+        if ids.len() > max {
+            return Err(CoreError::Invalid(format!(
+                "A {what} holds at most {max} documents."
+            )));
+        }
         let mut client_id = None;
         let mut chosen = Vec::with_capacity(ids.len());
         for id in &ids {
@@ -398,26 +404,37 @@ impl Session {
                     d.title
                 )));
             }
-            if req.matter_id.is_some_and(|m| m != d.matter_id) {
+            if matter.is_some_and(|m| m != d.matter_id) {
                 return Err(CoreError::Invalid(format!(
                     "\u{201c}{}\u{201d} is not in the chosen matter.",
                     d.title
                 )));
             }
-            let matter = matters::get(&self.conn, d.matter_id)?;
+            let summary = matters::get(&self.conn, d.matter_id)?.summary;
             match client_id {
-                None => client_id = Some(matter.summary.client_id),
-                Some(c) if c != matter.summary.client_id => {
-                    return Err(CoreError::Invalid(
-                        "A package holds the documents of one client only.".into(),
-                    ));
+                None => client_id = Some(summary.client_id),
+                Some(c) if c != summary.client_id => {
+                    return Err(CoreError::Invalid(format!(
+                        "A {what} holds the documents of one client only."
+                    )));
                 }
                 Some(_) => {}
             }
             let v = documents::version_key(&self.conn, *id, None)?;
             chosen.push((d, v));
         }
-        let client_id = client_id.unwrap_or_default();
+        Ok((client_id.unwrap_or_default(), chosen))
+    }
+
+    /// Writes a package of the current versions of `req.document_ids`
+    /// into `folder` and records it. See the module documentation.
+    pub fn create_share(&mut self, req: &ShareRequest, folder: &Path) -> Result<ShareCreated> {
+        self.cancel.check()?;
+        if req.format == ShareFormat::Pdf {
+            return Err(court_bundle_elsewhere());
+        }
+        let (client_id, chosen) =
+            self.chosen_documents(&req.document_ids, req.matter_id, MAX_DOCUMENTS, "package")?;
         let names = matterbox_share::package_names(
             &chosen
                 .iter()
