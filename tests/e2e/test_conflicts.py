@@ -131,7 +131,7 @@ def test_document_mentions_party_checks_and_the_checks_list_are_decided_in_the_a
     statuses = {r.get_attribute("data-check-id"): r.get_attribute("data-status") for r in rows}
     assert statuses[str(intake_check)] == "clear", statuses
     assert "cleared" in statuses.values(), statuses
-    app.screenshot("23-conflict-checks")
+    app.screenshot("28-conflict-checks")
     app.click(f"open-check-{intake_check}")
     wait_for(lambda: len(app.find_all("document-hit")) == 1, what="the check opened")
     app.select("document-decision-1", value="conflict")

@@ -366,7 +366,7 @@ def test_a_large_import_shows_its_bytes_and_cancel_keeps_nothing(app):
     shown = wait_for(lambda: app.present("import-bytes") and app.text("import-bytes"),
                      what="the bytes of the file being encrypted")
     assert re.fullmatch(r"[\d.]+ (bytes|KB|MB|GB) of 4\.0 GB", shown), shown
-    app.screenshot("import-progress")
+    app.screenshot("27-import-progress")
     app.click("import-cancel")
     done = wait_for(lambda: app.present("import-done") and app.text("import-done"), timeout=60,
                     what="the import stopped")

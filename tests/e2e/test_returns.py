@@ -65,7 +65,7 @@ def test_return_a_matter_then_share_to_a_confirmed_key(app, tmp_path):
     # Return the matter: the dialog, the folder, the passphrase once.
     app.click("return-matter")
     app.find("return-dialog")
-    app.screenshot("returns-01-dialog")
+    app.screenshot("29-return-file")
     out = app.data_dir / "returned"
     out.mkdir()
     app.click("return-write")
