@@ -295,6 +295,12 @@ def test_the_viewer_steps_through_the_matter_zooms_and_keeps_focus_inside(app):
         "return arguments[0].getBoundingClientRect().width", app.find_all("pdf-page")[0]) - fit * 1.25) < 2,
         what="the page a quarter wider")
     app.screenshot("13-viewer-zoomed-pdf")
+    # The page being read is named as the reader scrolls to it.
+    assert app.text("pdf-page-number") == "Page 1 of 2"
+    app.driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", app.find_all("pdf-page")[1])
+    wait_for(lambda: app.text("pdf-page-number") == "Page 2 of 2", what="page 2 named")
+    app.driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", app.find_all("pdf-page")[0])
+    wait_for(lambda: app.text("pdf-page-number") == "Page 1 of 2", what="page 1 named again")
 
     # Next (the button keeps focus, so Enter goes on), then Alt+→ by keyboard.
     app.click("next-document")
