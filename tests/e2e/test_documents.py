@@ -381,3 +381,92 @@ def test_a_large_import_shows_its_bytes_and_cancel_keeps_nothing(app):
     assert app.find_all("document-row") == []
     assert vault_files() == before, "an encrypted or temporary file was left in the vault"
 
+
+
+# Pixels on a drawn PDF page that find's marks coloured (the survey's pages are black on white).
+MARKED_PIXELS = """
+const canvas = document.querySelectorAll('[data-testid="pdf-page"]')[arguments[0]];
+const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+let n = 0;
+for (let i = 0; i < data.length; i += 4) if (data[i] - data[i + 2] > 90) n++;
+return n;
+"""
+
+
+def test_ctrl_f_in_the_viewer_finds_marks_and_goes_to_the_page(app):
+    from selenium.webdriver.common.keys import Keys
+    from test_accessibility import keys
+
+    create_vault(app)
+    new_matter(app)
+    src = app.data_dir / "dropped"
+    src.mkdir()
+    (src / "site-photo.png").write_bytes(png(400, 300, (40, 120, 40)))
+    app.drop_files([PDF, src / "site-photo.png"])
+    wait_for(lambda: len(app.find_all("document-row")) == 2, what="two dropped files imported")
+
+    row(app, "boundary-survey.pdf").find_element("css selector", "button").click()
+    wait_for(lambda: app.present("document-title") and app.text("document-title") == "boundary-survey.pdf",
+             what="the survey shown")
+    wait_for(lambda: len(app.find_all("pdf-page")) == 2, what="two PDF pages")
+    assert app.text("pdf-page-number") == "Page 1 of 2"
+
+    # Ctrl+F in the viewer opens its find bar, not the app's search.
+    keys(app, Keys.CONTROL, "f")
+    app.find("find-bar")
+    assert app.find("nav-search").get_attribute("aria-current") is None
+    assert app.present("document-view")
+    assert app.driver.execute_script("return document.activeElement.dataset.testid") == "find-input"
+
+    def found(count, page):
+        bar = app.find("find-bar")
+        return bar.get_attribute("data-find-state") == "done" and app.text("find-count") == count \
+            and bar.get_attribute("data-find-page") == str(page)
+
+    # A word only on page 2: the viewer goes there and marks it.
+    app.driver.switch_to.active_element.send_keys("MEASUREMENTS")
+    wait_for(lambda: found("1 of 1", 2), what="one match, on page 2")
+    wait_for(lambda: app.text("pdf-page-number") == "Page 2 of 2", what="the viewer at page 2")
+    pages = app.find_all("pdf-page")
+    assert pages[1].get_attribute("data-find-marks") == "1"
+    assert pages[0].get_attribute("data-find-marks") in (None, "0")
+    assert app.driver.execute_script(MARKED_PIXELS, 1) > 50
+    assert app.driver.execute_script(MARKED_PIXELS, 0) == 0
+    app.screenshot("find-in-pdf")
+
+    # A word on both pages: Enter goes to the next, Shift+Enter back.
+    field = app.find("find-input")
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys("boundary")
+    wait_for(lambda: found("1 of 2", 1), what="two matches, the first on page 1")
+    wait_for(lambda: app.text("pdf-page-number") == "Page 1 of 2", what="the viewer back at page 1")
+    field.send_keys(Keys.ENTER)
+    wait_for(lambda: found("2 of 2", 2), what="the second match, on page 2")
+    wait_for(lambda: app.text("pdf-page-number") == "Page 2 of 2", what="the viewer at page 2 again")
+    field.send_keys(Keys.ENTER)
+    wait_for(lambda: found("1 of 2", 1), what="round to the first match")
+    field.send_keys(Keys.SHIFT, Keys.ENTER)
+    wait_for(lambda: found("2 of 2", 2), what="back round to the last match")
+
+    # Escape closes the find bar first, the marks go, the viewer stays.
+    field.send_keys(Keys.ESCAPE)
+    wait_for(lambda: not app.present("find-bar"), what="the find bar closed")
+    assert app.present("document-view")
+    assert app.driver.execute_script(
+        "return document.querySelector('[data-testid=\"document-view\"]').contains(document.activeElement)")
+    wait_for(lambda: app.driver.execute_script(MARKED_PIXELS, 0) == 0
+             and app.driver.execute_script(MARKED_PIXELS, 1) == 0, what="the marks gone")
+
+    # The second Escape closes the viewer.
+    keys(app, Keys.ESCAPE)
+    wait_for(lambda: not app.present("document-view"), what="the viewer closed")
+
+    # An image with no recognised text: nothing to search in.
+    row(app, "site-photo.png").find_element("css selector", "button").click()
+    wait_for(lambda: app.present("document-title") and app.text("document-title") == "site-photo.png",
+             what="the photo shown")
+    app.find("preview-image")
+    keys(app, Keys.CONTROL, "f")
+    app.find("find-input").send_keys("hedge")
+    wait_for(lambda: app.text("find-count") == "No text to search in this document", what="no text said")
+    app.screenshot("find-no-text")
