@@ -90,6 +90,7 @@ fn export_all(dir: &Path) {
     matterbox_core::backup::BackupSnapshot::export_all(&cfg).unwrap();
     matterbox_core::ocr::OcrOverview::export_all(&cfg).unwrap();
     matterbox_core::ocr::OcrMode::export_all(&cfg).unwrap();
+    matterbox_core::ocr::RecognisedPage::export_all(&cfg).unwrap();
     crate::ocr::OcrProgress::export_all(&cfg).unwrap();
     matterbox_core::requests::RequestView::export_all(&cfg).unwrap();
     matterbox_core::requests::RequestRow::export_all(&cfg).unwrap();

@@ -131,6 +131,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             _ => {}
         })
         .invoke_handler(tauri::generate_handler![
+            ocr::document_recognised_text,
             ocr::ocr_document,
             ocr::ocr_status,
             commands::app_status,

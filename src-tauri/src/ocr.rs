@@ -124,6 +124,16 @@ fn run(app: AppHandle, index: u32, busy: Busy) {
     }
 }
 
+/// The text recognised in a document's scan, page by page: what the
+/// viewer's find searches when the document has no text of its own.
+#[tauri::command]
+pub async fn document_recognised_text(
+    state: State<'_, AppState>,
+    id: i64,
+) -> Result<Vec<matterbox_core::ocr::RecognisedPage>, matterbox_core::ApiError> {
+    state.with_session(|s| s.recognised_text(id))
+}
+
 /// Queues a document's recognition again (the Retry button).
 #[tauri::command]
 pub async fn ocr_document(

@@ -1,7 +1,8 @@
 """Text recognition in the real app: a scanned PDF imported through the
 file picker is recognised in the background (the document shows its OCR
 state move to "Text recognised"), and a word on its third page is found by
-search with the hit naming page 3."""
+search with the hit naming page 3, and Ctrl+F in the viewer finds in its
+recognised text."""
 import subprocess
 
 from conftest import wait_for
@@ -86,3 +87,27 @@ def test_a_scanned_pdf_is_recognised_and_found_on_its_page(app):
         return box.top < window.innerHeight && box.bottom > 0 && box.top > -box.height / 2;
         """), what="page 3 in view")
     app.screenshot("ocr-hit-opened")
+
+    # Ctrl+F in the viewer finds in the scan's recognised text: the count,
+    # the page turned to, and that page's recognised text shown marked.
+    from selenium.webdriver.common.keys import Keys
+    from test_accessibility import keys
+    keys(app, Keys.CONTROL, "f")
+    field = app.find("find-input")
+    field.send_keys("witness")
+
+    def found(count, page):
+        bar = app.find("find-bar")
+        return bar.get_attribute("data-find-state") == "done" and app.text("find-count") == count \
+            and bar.get_attribute("data-find-page") == str(page)
+
+    wait_for(lambda: found("1 of 2", 1), what="two matches, the first on page 1")
+    wait_for(lambda: app.text("pdf-page-number") == "Page 1 of 3", what="the viewer at page 1")
+    assert app.find("find-ocr").get_attribute("data-page") == "1"
+    assert app.text("find-current").lower() == "witness"
+    field.send_keys(Keys.ENTER)
+    wait_for(lambda: found("2 of 2", 3), what="the second match, on page 3")
+    wait_for(lambda: app.text("pdf-page-number") == "Page 3 of 3", what="the viewer at page 3")
+    assert app.find("find-ocr").get_attribute("data-page") == "3"
+    assert "Zanzibar" in app.text("find-ocr-text")
+    app.screenshot("find-in-scan")

@@ -362,7 +362,47 @@ pub struct OcrRunReport {
     pub more: bool,
 }
 
+/// A page of text recognised in a scan, for finding within the viewer.
+/// `Debug` shows its length, never the text.
+#[derive(Clone, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RecognisedPage {
+    /// The page number, from 1.
+    pub page: u32,
+    pub text: String,
+}
+
+impl std::fmt::Debug for RecognisedPage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "RecognisedPage({}, {} bytes)",
+            self.page,
+            self.text.len()
+        )
+    }
+}
+
 impl Session {
+    /// The text recognised in document `id`'s scan (its current version),
+    /// page by page, pages with none left out; empty when nothing was
+    /// recognised. Reading it is viewing the document, audited as
+    /// `document_viewed` (with `recognised_text`), never the text.
+    pub fn recognised_text(&mut self, id: i64) -> Result<Vec<RecognisedPage>> {
+        documents::get(&self.conn, id)?;
+        self.write(|_, rec| {
+            rec.record(
+                "document_viewed",
+                &format!("document:{id}"),
+                json!({ "recognised_text": true }),
+            )
+        })?;
+        Ok(queue::page_texts(&self.conn, id)?
+            .into_iter()
+            .map(|(page, text)| RecognisedPage { page, text })
+            .collect())
+    }
+
     /// Queues document `id` for recognition again: `Redo` and `Force`
     /// recognise every page, `Auto` the pages without text. Audited.
     pub fn ocr_document(&mut self, id: i64, mode: OcrMode) -> Result<OcrJob> {

@@ -963,6 +963,25 @@ mod retention_tests {
             .unwrap();
         assert_eq!(page_attempts, 2);
         assert_eq!(search_ids(&mut s, "wombat", all()), [doc.id]);
+        // The viewer's find reads the recognised text, page by page; the
+        // reading is audited as a view, without the text.
+        let pages = s.recognised_text(doc.id).unwrap();
+        assert_eq!(pages.len(), 1, "{pages:?}");
+        assert_eq!(pages[0].page, 1);
+        assert!(pages[0].text.contains("Wombat"), "{:?}", pages[0].text);
+        assert!(!format!("{pages:?}").contains("Wombat"));
+        let entries = s.audit_entries().unwrap();
+        let viewed = &entries.last().unwrap();
+        assert_eq!(
+            (viewed.action.as_str(), viewed.object.clone()),
+            ("document_viewed", format!("document:{}", doc.id))
+        );
+        let viewed = &viewed.details;
+        assert!(
+            viewed.contains("recognised_text") && !viewed.contains("Wombat"),
+            "{viewed}"
+        );
+        assert!(s.recognised_text(doc.id + 1000).is_err());
 
         // A page past the time limit is recorded failed with that reason
         // (its thread, given up on, finishes alone; the next page waits for

@@ -87,6 +87,7 @@ import type { OcrJob } from "./bindings/OcrJob";
 import type { OcrMode } from "./bindings/OcrMode";
 import type { OcrOverview } from "./bindings/OcrOverview";
 import type { OcrProgress } from "./bindings/OcrProgress";
+import type { RecognisedPage } from "./bindings/RecognisedPage";
 import type { Consent } from "./bindings/Consent";
 import type { ConsentDue } from "./bindings/ConsentDue";
 import type { ConsentInput } from "./bindings/ConsentInput";
@@ -286,6 +287,8 @@ export const api = {
   exportSearchable: (id: number) => call<SearchableExport | null>("document_export_searchable", { id }),
   openExternal: (id: number) => call<null>("document_open_external", { id }),
   /** Queues a scan's text recognition again (Retry). */
+  /** The text recognised in a scan, page by page (the viewer's find searches it). */
+  recognisedText: (id: number) => call<RecognisedPage[]>("document_recognised_text", { id }),
   ocrDocument: (id: number, mode: OcrMode) => call<OcrJob>("ocr_document", { id, mode }),
   ocrStatus: () => call<OcrOverview>("ocr_status"),
   search: (text: string, filter: SearchFilter) => call<SearchPage>("document_search", { text, filter }),

@@ -40,11 +40,14 @@ const detail = (name: string, kind: PreviewKind): DocumentDetail => ({
 
 const STATEMENT = "Statement of the fictional witness Perpetua Lark.\nMs LARK saw the hedge (a) cut.\nPerpétua Lark signed.";
 
-function open(name: string, kind: PreviewKind, content: string) {
+function open(name: string, kind: PreviewKind, content: string, recognised: { page: number; text: string }[] = []) {
+  const calls: string[] = [];
   mockIPC((cmd) => {
+    calls.push(cmd);
     if (cmd === "plugin:event|listen") return 1;
     if (cmd === "document_get") return detail(name, kind);
     if (cmd === "document_preview") return new TextEncoder().encode(content).buffer;
+    if (cmd === "document_recognised_text") return recognised;
     return null;
   });
   const closed: string[] = [];
@@ -57,6 +60,7 @@ function open(name: string, kind: PreviewKind, content: string) {
     props: { id: 3, onclose: () => closed.push("closed"), onchanged: () => {} },
   });
   return {
+    calls,
     closed,
     globalKeys,
     done: () => {
@@ -179,13 +183,49 @@ describe("DocumentView find (Ctrl+F)", () => {
     v.done();
   });
 
-  it("says there is no text to search in an image", async () => {
-    const v = open("site-photo.png", "image", "\x89PNG");
+  it("says there is no text to search in a file with no preview", async () => {
+    const v = open("archive.zip", "none", "PK");
     await settle();
     press(byTestId("document-view"), "f", { ctrlKey: true });
     await settle();
     await type("hedge");
     expect(byTestId("find-count").textContent).toBe("No text to search in this document");
+    v.done();
+  });
+
+  it("finds in a scan's recognised text and shows the match's page of it, marked", async () => {
+    const v = open("scan.png", "image", "\x89PNG", [
+      { page: 1, text: "Codicil of the Wombat estate" },
+      { page: 2, text: "The wombat burrow\nand a second WOMBAT" },
+    ]);
+    await settle();
+    press(byTestId("document-view"), "f", { ctrlKey: true });
+    await settle();
+    await type("wombat");
+    expect(byTestId("find-count").textContent).toBe("1 of 3");
+    expect(byTestId("find-ocr").dataset.page).toBe("1");
+    expect(byTestId("find-current").textContent).toBe("Wombat");
+    press(byTestId("find-input"), "Enter");
+    await settle();
+    expect(byTestId("find-count").textContent).toBe("2 of 3");
+    expect(byTestId("find-ocr").dataset.page).toBe("2");
+    expect([...byTestId("find-ocr-text").querySelectorAll("mark")].map((m) => m.textContent)).toEqual(["wombat", "WOMBAT"]);
+    expect(byTestId("find-current").textContent).toBe("wombat");
+    // Read once from the vault, however often the query changes.
+    await type("burrow");
+    expect(byTestId("find-count").textContent).toBe("1 of 1");
+    expect(v.calls.filter((c) => c === "document_recognised_text")).toHaveLength(1);
+    v.done();
+  });
+
+  it("says there is no text to search in a scan not yet recognised", async () => {
+    const v = open("scan.png", "image", "\x89PNG", []);
+    await settle();
+    press(byTestId("document-view"), "f", { ctrlKey: true });
+    await settle();
+    await type("wombat");
+    expect(byTestId("find-count").textContent).toBe("No text to search in this document");
+    expect(document.querySelector('[data-testid="find-ocr"]')).toBeNull();
     v.done();
   });
 });
