@@ -416,11 +416,15 @@ def test_ctrl_f_in_the_viewer_finds_marks_and_goes_to_the_page(app):
     app.find("find-bar")
     assert app.find("nav-search").get_attribute("aria-current") is None
     assert app.present("document-view")
-    assert app.driver.execute_script("return document.activeElement.dataset.testid") == "find-input"
+    wait_for(lambda: app.driver.execute_script("return document.activeElement.dataset.testid") == "find-input",
+             what="the typing in the find field")
 
     def found(count, page):
+        # The answer to the whole query typed (not to a prefix of it, found
+        # while typing), finished (marks drawn), then what it shows.
         bar = app.find("find-bar")
-        return bar.get_attribute("data-find-state") == "done" and app.text("find-count") == count \
+        return bar.get_attribute("data-find-query") == app.find("find-input").get_attribute("value") \
+            and bar.get_attribute("data-find-state") == "done" and app.text("find-count") == count \
             and bar.get_attribute("data-find-page") == str(page)
 
     # A word only on page 2: the viewer goes there and marks it.

@@ -97,8 +97,11 @@ def test_a_scanned_pdf_is_recognised_and_found_on_its_page(app):
     field.send_keys("witness")
 
     def found(count, page):
+        # The answer to the whole query typed (not to a prefix of it, found
+        # while typing), finished (marks drawn), then what it shows.
         bar = app.find("find-bar")
-        return bar.get_attribute("data-find-state") == "done" and app.text("find-count") == count \
+        return bar.get_attribute("data-find-query") == app.find("find-input").get_attribute("value") \
+            and bar.get_attribute("data-find-state") == "done" and app.text("find-count") == count \
             and bar.get_attribute("data-find-page") == str(page)
 
     wait_for(lambda: found("1 of 2", 1), what="two matches, the first on page 1")
