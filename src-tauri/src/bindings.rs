@@ -35,7 +35,7 @@ fn export_all(dir: &Path) {
     SettingsPatch::export_all(&cfg).unwrap();
     DocumentDetail::export_all(&cfg).unwrap();
     ImportOutcome::export_all(&cfg).unwrap();
-    crate::commands::ImportProgress::export_all(&cfg).unwrap();
+    crate::commands::WorkProgress::export_all(&cfg).unwrap();
     FilesDroppedEvent::export_all(&cfg).unwrap();
     DocumentPatch::export_all(&cfg).unwrap();
     SearchFilter::export_all(&cfg).unwrap();

@@ -485,18 +485,79 @@ pub struct ImportOutcome {
     pub stopped: bool,
 }
 
-/// Sent while a file is encrypted into the vault (about every tenth of a
-/// second), for the progress bar.
-pub const IMPORT_PROGRESS_EVENT: &str = "import-progress";
+/// Sent while long work runs (about every tenth of a second, and when it
+/// moves to the next item), for the progress bar.
+pub const WORK_PROGRESS_EVENT: &str = "work-progress";
+
+/// Which long work a [`WorkProgress`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Work {
+    /// A file encrypted into the vault (`token` is the staged file's).
+    Import,
+    /// A decrypted copy written (`token` is the document's id).
+    Export,
+    /// A searchable PDF made of a scan, page by page (`token` is the
+    /// document's id).
+    ExportSearchable,
+    /// The doctor checking every document version.
+    Doctor,
+}
 
 #[derive(Clone, Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-pub struct ImportProgress {
+pub struct WorkProgress {
+    pub work: Work,
     pub token: u64,
-    /// Bytes of the file read and encrypted so far.
-    pub bytes: u64,
-    /// The file's size when the import started.
-    pub total: u64,
+    pub progress: matterbox_core::Progress,
+}
+
+/// Runs `f` with a watch that tells the UI how far it is (`work-progress`)
+/// and stops when the user presses Cancel (`work_cancel`).
+fn watched<T>(
+    app: &AppHandle,
+    state: &AppState,
+    work: Work,
+    token: u64,
+    f: impl FnOnce(&matterbox_core::Watch<'_>) -> T,
+) -> T {
+    use std::sync::atomic::Ordering;
+    state.work_stop.store(false, Ordering::SeqCst);
+    let last_told = std::sync::Mutex::new((0u64, std::time::Instant::now()));
+    let on_progress = |p: &matterbox_core::Progress| {
+        let Ok(mut last) = last_told.lock() else {
+            return;
+        };
+        if last.0 != p.item || last.1.elapsed() >= Duration::from_millis(100) {
+            *last = (p.item, std::time::Instant::now());
+            let _ = app.emit(
+                WORK_PROGRESS_EVENT,
+                WorkProgress {
+                    work,
+                    token,
+                    progress: p.clone(),
+                },
+            );
+        }
+    };
+    let stop = || state.work_stop.load(Ordering::SeqCst);
+    f(&matterbox_core::Watch {
+        on_progress: &on_progress,
+        stop: &stop,
+    })
+}
+
+/// The Cancel of long work (an import, an export, the doctor): it stops
+/// within a chunk and leaves nothing half-done. Needs no session (the work
+/// holds it), and is not `async`: it runs on the main thread, so it is
+/// heard even when every async worker is blocked waiting for the session
+/// the work holds.
+#[tauri::command]
+pub fn work_cancel(state: State<'_, AppState>) -> Res<()> {
+    state
+        .work_stop
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    Ok(())
 }
 
 /// Sent when files are dropped on the window; the UI imports them into
@@ -551,10 +612,8 @@ pub async fn document_import_staged(
     tokens: Vec<u64>,
     allow_duplicate: bool,
 ) -> Res<ImportOutcome> {
-    use std::sync::atomic::Ordering;
     let mut outcome = ImportOutcome::default();
     for token in tokens {
-        state.import_stop.store(false, Ordering::SeqCst);
         let Some(path) = state.staged_path(token)? else {
             outcome.problems.push(ImportProblem {
                 token,
@@ -569,31 +628,10 @@ pub async fn document_import_staged(
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let warning = matterbox_core::import_warning(&path);
-        let total = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-        let last_told = std::sync::Mutex::new(std::time::Instant::now());
-        let on_bytes = |bytes: u64| {
-            let Ok(mut last) = last_told.lock() else {
-                return;
-            };
-            if last.elapsed() >= Duration::from_millis(100) {
-                *last = std::time::Instant::now();
-                let _ = app.emit(
-                    IMPORT_PROGRESS_EVENT,
-                    ImportProgress {
-                        token,
-                        bytes,
-                        total,
-                    },
-                );
-            }
-        };
-        let stop = || state.import_stop.load(Ordering::SeqCst);
-        let watch = matterbox_core::ImportWatch {
-            on_bytes: &on_bytes,
-            stop: &stop,
-        };
-        let imported = state.with_session(|s| {
-            s.import_document_watched(matter_id, &path, None, allow_duplicate, &watch)
+        let imported = watched(&app, &state, Work::Import, token, |watch| {
+            state.with_session(|s| {
+                s.import_document_watched(matter_id, &path, None, allow_duplicate, watch)
+            })
         });
         match imported {
             Ok(None) => {
@@ -617,16 +655,6 @@ pub async fn document_import_staged(
     // Scans among them are recognised in the background, starting now.
     state.ocr_wake.wake();
     Ok(outcome)
-}
-
-/// The Cancel of an import: the file being encrypted stops within a chunk
-/// and nothing of it is kept. Needs no session (the import holds it).
-#[tauri::command]
-pub async fn document_import_cancel(state: State<'_, AppState>) -> Res<()> {
-    state
-        .import_stop
-        .store(true, std::sync::atomic::Ordering::SeqCst);
-    Ok(())
 }
 
 #[tauri::command]
@@ -734,8 +762,9 @@ pub async fn document_restore_version(
     })
 }
 
-/// Asks where to save a decrypted copy, then writes it (audited). Returns
-/// the path written, or `None` when the user cancelled.
+/// Asks where to save a decrypted copy, then writes it (audited), telling
+/// the UI the bytes written. Returns the path written, or `None` when the
+/// user cancelled the dialog or the export (which leaves no file).
 #[tauri::command]
 pub async fn document_export(
     app: AppHandle,
@@ -753,14 +782,18 @@ pub async fn document_export(
     let Some(path) = dialog_paths(picked.map(|p| vec![p])).pop() else {
         return Ok(None);
     };
-    state.with_session(|s| s.export_document(id, version, &path))?;
-    Ok(Some(path.display().to_string()))
+    let token = u64::try_from(id).unwrap_or_default();
+    let written = watched(&app, &state, Work::Export, token, |watch| {
+        state.with_session(|s| s.export_document_watched(id, version, &path, watch))
+    })?;
+    Ok(written.map(|()| path.display().to_string()))
 }
 
 /// Asks where to save a searchable PDF of a scan, then makes it (the page
 /// images with an invisible text layer, recognised now, in memory; a
-/// signed PDF or one with text is copied as it is). `None` when the user
-/// cancelled.
+/// signed PDF or one with text is copied as it is), telling the UI which
+/// page is being recognised. `None` when the user cancelled the dialog or
+/// the export (which leaves no file).
 #[tauri::command]
 pub async fn document_export_searchable(
     app: AppHandle,
@@ -781,9 +814,10 @@ pub async fn document_export_searchable(
     let Some(path) = dialog_paths(picked.map(|p| vec![p])).pop() else {
         return Ok(None);
     };
-    state
-        .with_session(|s| s.export_searchable(id, None, &path, &mut |_| {}))
-        .map(Some)
+    let token = u64::try_from(id).unwrap_or_default();
+    watched(&app, &state, Work::ExportSearchable, token, |watch| {
+        state.with_session(|s| s.export_searchable_watched(id, None, &path, watch))
+    })
 }
 
 /// Opens a decrypted copy with the system's application for its type. The
@@ -832,10 +866,19 @@ pub async fn saved_search_forget(state: State<'_, AppState>, id: i64) -> Res<()>
 }
 
 /// Checks the documents against their encrypted files; with `fix`,
-/// removes what crashed imports left behind (older than a minute).
+/// removes what crashed imports left behind (older than a minute). Tells
+/// the UI which document it checks; Cancel stops it with a report that
+/// says after how many.
 #[tauri::command]
-pub async fn doctor_run(state: State<'_, AppState>, fix: bool, deep: bool) -> Res<DoctorReport> {
-    state.with_session(|s| s.doctor(fix, deep, Duration::from_secs(60), false))
+pub async fn doctor_run(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    fix: bool,
+    deep: bool,
+) -> Res<DoctorReport> {
+    watched(&app, &state, Work::Doctor, 0, |watch| {
+        state.with_session(|s| s.doctor_watched(fix, deep, Duration::from_secs(60), false, watch))
+    })
 }
 
 // --- inbox -------------------------------------------------------------

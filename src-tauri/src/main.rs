@@ -208,7 +208,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             commands::settings_update,
             commands::document_pick,
             commands::document_import_staged,
-            commands::document_import_cancel,
+            commands::work_cancel,
             commands::document_list,
             commands::document_get,
             commands::document_preview,

@@ -60,15 +60,20 @@ pub async fn share_return(
         *running = Some(stop.clone());
     }
     // At most about a hundred events: one per percent written.
-    let last = std::cell::Cell::new(0u64);
-    let progress = |done: u64, total: u64| {
-        if done == total || done.saturating_sub(last.get()) >= (total / 100).max(1) {
-            last.set(done);
+    let last = std::sync::atomic::AtomicU64::new(0);
+    let progress = |p: &matterbox_core::Progress| {
+        let (done, total) = (p.bytes, p.total);
+        let told = last.load(std::sync::atomic::Ordering::SeqCst);
+        if done == total || done.saturating_sub(told) >= (total / 100).max(1) {
+            last.store(done, std::sync::atomic::Ordering::SeqCst);
             let _ = app.emit(PROGRESS_EVENT, ReturnProgress { done, total });
         }
     };
-    let result =
-        state.with_session(|s| s.return_file(&request, &folder, Some(&progress), Some(&stop)));
+    let watch = matterbox_core::Watch {
+        on_progress: &progress,
+        stop: &|| stop.is_cancelled(),
+    };
+    let result = state.with_session(|s| s.return_file(&request, &folder, &watch));
     if let Ok(mut running) = returning.0.lock() {
         *running = None;
     }
@@ -80,9 +85,11 @@ pub async fn share_return(
     result.map(Some)
 }
 
-/// Stops the running return (it leaves no file).
+/// Stops the running return (it leaves no file). Not `async`, like
+/// `work_cancel`: heard even while every async worker waits for the
+/// session the return holds.
 #[tauri::command]
-pub async fn share_return_cancel(returning: State<'_, Returning>) -> Res<()> {
+pub fn share_return_cancel(returning: State<'_, Returning>) -> Res<()> {
     if let Ok(running) = returning.0.lock()
         && let Some(stop) = running.as_ref()
     {

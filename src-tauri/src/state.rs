@@ -61,9 +61,10 @@ pub struct AppState {
     pub inbox_scan_requested: std::sync::atomic::AtomicBool,
     /// Wakes the OCR worker (an unlock, a retry) before its rest is over.
     pub ocr_wake: Wake,
-    /// The user pressed Cancel on the import running now (read between two
-    /// reads of its file; cleared when the next file starts).
-    pub import_stop: std::sync::atomic::AtomicBool,
+    /// The user pressed Cancel on the long work running now (an import, an
+    /// export, the doctor: one at a time, as each holds the session), read
+    /// between two chunks; cleared when the next piece of work starts.
+    pub work_stop: std::sync::atomic::AtomicBool,
     /// What the core warned of after a change it saved but could not tidy
     /// up after (`Session::take_warnings`), kept until the UI takes it.
     warnings: Mutex<Vec<String>>,
@@ -145,7 +146,7 @@ impl AppState {
             last_vault: Mutex::new(None),
             inbox_scan_requested: std::sync::atomic::AtomicBool::new(false),
             ocr_wake: Wake::default(),
-            import_stop: std::sync::atomic::AtomicBool::new(false),
+            work_stop: std::sync::atomic::AtomicBool::new(false),
             warnings: Mutex::new(Vec::new()),
             warned: std::sync::OnceLock::new(),
             inner: Mutex::new(Inner {

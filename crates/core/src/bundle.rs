@@ -35,6 +35,7 @@ use sha2::Digest;
 use ts_rs::TS;
 use zeroize::Zeroizing;
 
+use crate::cancel::{Progress, Watch};
 use crate::{CoreError, Result, Session};
 
 /// The largest document put in a bundle or made searchable (it is held in
@@ -212,7 +213,7 @@ fn searchable(
     bytes: &Zeroizing<Vec<u8>>,
     engine: &mut LazyEngine,
     cancel: &crate::cancel::Cancel,
-    progress: &mut dyn FnMut(u32, u32),
+    progress: &mut dyn FnMut(u32, u32) -> Result<()>,
 ) -> Result<(Zeroizing<Vec<u8>>, SearchableExport)> {
     let limits = matterbox_ocr::Limits::default();
     let copied = |outcome, pages| {
@@ -244,7 +245,7 @@ fn searchable(
     let mut images = Vec::with_capacity(count);
     for i in 0..count {
         cancel.check()?;
-        progress(i as u32 + 1, pages);
+        progress(i as u32 + 1, pages)?;
         let (gray, _) = match document.page_image(i) {
             Ok(page) => page,
             // A page we cannot take out as one image keeps no text layer;
@@ -356,8 +357,37 @@ impl Session {
         id: i64,
         version: Option<i64>,
         destination: &Path,
-        progress: &mut dyn FnMut(RecognitionProgress),
+        progress: &(dyn Fn(RecognitionProgress) + Sync),
     ) -> Result<SearchableExport> {
+        let on_progress = |p: &Progress| {
+            progress(RecognitionProgress {
+                document: 1,
+                documents: 1,
+                page: u32::try_from(p.item).unwrap_or(u32::MAX),
+                pages: u32::try_from(p.items).unwrap_or(u32::MAX),
+            });
+        };
+        let watch = Watch {
+            on_progress: &on_progress,
+            stop: &|| false,
+        };
+        self.export_searchable_watched(id, version, destination, &watch)?
+            .ok_or(CoreError::Cancelled)
+    }
+
+    /// [`Session::export_searchable`], telling `watch` which page of how
+    /// many is being recognised (named by the document's title; no bytes)
+    /// and stopping between two pages when it says so: `None` when
+    /// stopped, with nothing written (the PDF is made in memory and written
+    /// last, through an unnamed file) and the export recorded as failed
+    /// with the error `cancelled`.
+    pub fn export_searchable_watched(
+        &mut self,
+        id: i64,
+        version: Option<i64>,
+        destination: &Path,
+        watch: &Watch<'_>,
+    ) -> Result<Option<SearchableExport>> {
         self.cancel.check()?;
         let v = documents::version_key(&self.conn, id, version)?;
         if destination.symlink_metadata().is_ok() {
@@ -391,18 +421,30 @@ impl Session {
                     &mut engine,
                     &self.cancel,
                     &mut |page, pages| {
-                        progress(RecognitionProgress {
-                            document: 1,
-                            documents: 1,
-                            page,
-                            pages,
-                        })
+                        if watch.stopped() {
+                            return Err(CoreError::Cancelled);
+                        }
+                        watch.tell(&Progress {
+                            item: page.into(),
+                            items: pages.into(),
+                            name: v.title.clone(),
+                            bytes: 0,
+                            total: 0,
+                        });
+                        Ok(())
                     },
                 )
             })
-            .and_then(|(pdf, report)| write_private(destination, &pdf).map(|()| report));
+            .and_then(|(pdf, report)| {
+                // The last moment to stop: nothing is written yet.
+                if watch.stopped() {
+                    return Err(CoreError::Cancelled);
+                }
+                write_private(destination, &pdf).map(|()| report)
+            });
+        let done = self.unless_stopped(done, watch);
         match &done {
-            Ok(report) => {
+            Ok(Some(report)) => {
                 let outcome = report.outcome;
                 let recognised = report.pages_recognised;
                 self.write(|_, rec| {
@@ -413,8 +455,11 @@ impl Session {
                     )
                 })?;
             }
-            Err(e) => {
-                let code = e.code();
+            Ok(None) | Err(_) => {
+                let code = match &done {
+                    Err(e) => e.code().as_str(),
+                    _ => "cancelled",
+                };
                 let _ = self.write(|_, rec| {
                     rec.record(
                         "document_export_failed",
@@ -636,7 +681,8 @@ impl Session {
                                     documents,
                                     page,
                                     pages,
-                                })
+                                });
+                                Ok(())
                             },
                         )
                         .map_err(named)?;
@@ -655,7 +701,8 @@ impl Session {
                                 documents,
                                 page,
                                 pages,
-                            })
+                            });
+                            Ok(())
                         },
                     )
                     .map_err(named)?;

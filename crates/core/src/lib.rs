@@ -44,10 +44,9 @@ use serde_json::json;
 use ts_rs::TS;
 use zeroize::Zeroizing;
 
-pub use cancel::Cancel;
+pub use cancel::{Cancel, Progress, Watch};
 pub use document_ops::{
-    DoctorReport, DocumentDetail, DocumentProblem, ImportWatch, OpenCopies, Preview, PreviewKind,
-    import_warning,
+    DoctorReport, DocumentDetail, DocumentProblem, OpenCopies, Preview, PreviewKind, import_warning,
 };
 pub use harden::harden_process;
 

@@ -639,8 +639,8 @@ fn a_cancelled_large_import_keeps_nothing_and_reports_its_bytes() {
     let before = actions(&s);
     let read = std::sync::atomic::AtomicU64::new(0);
     let stop_at = 8 << 20;
-    let watch = ImportWatch {
-        on_bytes: &|n| read.store(n, std::sync::atomic::Ordering::SeqCst),
+    let watch = Watch {
+        on_progress: &|p| read.store(p.bytes, std::sync::atomic::Ordering::SeqCst),
         stop: &|| read.load(std::sync::atomic::Ordering::SeqCst) >= stop_at,
     };
     let out = s
@@ -656,8 +656,12 @@ fn a_cancelled_large_import_keeps_nothing_and_reports_its_bytes() {
     assert_eq!(actions(&s), before);
 
     let heard = std::sync::atomic::AtomicU64::new(0);
-    let watch = ImportWatch {
-        on_bytes: &|n| heard.store(n, std::sync::atomic::Ordering::SeqCst),
+    let watch = Watch {
+        on_progress: &|p| {
+            assert_eq!((p.item, p.items, p.total), (1, 1, len));
+            assert_eq!(p.name, "deposition-video.bin");
+            heard.store(p.bytes, std::sync::atomic::Ordering::SeqCst)
+        },
         stop: &|| false,
     };
     let doc = s
@@ -667,6 +671,178 @@ fn a_cancelled_large_import_keeps_nothing_and_reports_its_bytes() {
     assert_eq!(heard.load(std::sync::atomic::Ordering::SeqCst), len);
     assert_eq!(doc.size, len as i64);
     assert_eq!(files_in(&blobs).len(), 1);
+}
+
+/// Every file below `dir`, for "nothing else was written" checks.
+fn all_files(dir: &Path) -> std::collections::BTreeSet<PathBuf> {
+    let mut found = std::collections::BTreeSet::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                found.insert(p);
+            }
+        }
+    }
+    found
+}
+
+/// The user's Cancel during a large export: the watch hears the bytes
+/// written of the document's size, the export stops within a chunk, and
+/// no file is left at the destination nor anywhere else (the temporary
+/// folder holds exactly the files it held before); the log says the
+/// export began and was cancelled. The session stays usable: the same
+/// export unwatched-to-the-end reaches the total and writes the copy.
+#[test]
+fn a_cancelled_export_leaves_no_file_and_is_recorded_as_cancelled() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let f = fixture();
+    let mut s = create(&f).session;
+    let (matter, _) = with_two_matters(&mut s);
+    let len: u64 = 40 << 20;
+    let file = f._dir.path().join("Wombat hearing recording.bin");
+    std::fs::File::create(&file)
+        .and_then(|f| f.set_len(len))
+        .unwrap();
+    let doc = s.import_document(matter, &file, None, false).unwrap().id;
+    std::fs::remove_file(&file).unwrap();
+    let out_dir = f._dir.path().join("exports");
+    std::fs::create_dir(&out_dir).unwrap();
+    let destination = out_dir.join("copy.bin");
+    let before = all_files(f._dir.path());
+    let audit_before = actions(&s).len();
+
+    let written = AtomicU64::new(0);
+    let stop_at = 8 << 20;
+    let watch = Watch {
+        on_progress: &|p| {
+            assert_eq!((p.item, p.items, p.total), (1, 1, len));
+            assert_eq!(p.name, "Wombat hearing recording.bin");
+            written.store(p.bytes, Ordering::SeqCst)
+        },
+        stop: &|| written.load(Ordering::SeqCst) >= stop_at,
+    };
+    let out = s
+        .export_document_watched(doc, None, &destination, &watch)
+        .unwrap();
+    assert_eq!(out, None);
+    let at = written.load(Ordering::SeqCst);
+    assert!((stop_at..stop_at + (2 << 20)).contains(&at), "wrote {at}");
+    assert!(!destination.exists());
+    assert_eq!(all_files(&out_dir), Default::default(), "a partial file");
+    assert_eq!(
+        all_files(f._dir.path()),
+        before,
+        "a file was left elsewhere"
+    );
+    let entries = s.audit_entries().unwrap();
+    let new: Vec<_> = entries[audit_before..]
+        .iter()
+        .map(|e| {
+            let details: serde_json::Value = serde_json::from_str(&e.details).unwrap();
+            (e.action.as_str(), details.get("error").cloned())
+        })
+        .collect();
+    assert_eq!(
+        new,
+        [
+            ("document_exported", None),
+            (
+                "document_export_failed",
+                Some(serde_json::json!("cancelled"))
+            ),
+        ]
+    );
+
+    let heard = AtomicU64::new(0);
+    let watch = Watch {
+        on_progress: &|p| heard.store(p.bytes, Ordering::SeqCst),
+        stop: &|| false,
+    };
+    let out = s.export_document_watched(doc, None, &destination, &watch);
+    assert_eq!(out.unwrap(), Some(()));
+    assert_eq!(heard.load(Ordering::SeqCst), len);
+    assert_eq!(std::fs::metadata(&destination).unwrap().len(), len);
+    assert_eq!(actions(&s).last().unwrap(), "document_exported");
+}
+
+/// The doctor stopped by the user while it decrypts: it reports how many
+/// versions it checked of how many, is never "healthy", and says so in
+/// the log; run to the end it checks all of them and hears each one's
+/// name and bytes.
+#[test]
+fn a_cancelled_deep_doctor_reports_cancelled_after_k_of_n() {
+    use std::sync::Mutex;
+    let f = fixture();
+    let mut s = create(&f).session;
+    let (matter, _) = with_two_matters(&mut s);
+    for (name, size) in [
+        ("first.bin", 3u64 << 20),
+        ("second.bin", 5 << 20),
+        ("third.bin", 1 << 20),
+    ] {
+        let file = f._dir.path().join(name);
+        std::fs::write(&file, vec![name.as_bytes()[0]; size as usize]).unwrap();
+        s.import_document(matter, &file, None, false).unwrap();
+    }
+    let heard: Mutex<Vec<Progress>> = Mutex::new(Vec::new());
+    let watch = Watch {
+        on_progress: &|p| heard.lock().unwrap().push(p.clone()),
+        // Stopped while the second document is being decrypted.
+        stop: &|| {
+            heard
+                .lock()
+                .unwrap()
+                .last()
+                .is_some_and(|p| p.item == 2 && p.bytes >= 1 << 20)
+        },
+    };
+    let report = s
+        .doctor_watched(false, true, Duration::ZERO, false, &watch)
+        .unwrap();
+    assert_eq!(report.cancelled_after, Some(1), "{report:?}");
+    assert_eq!((report.checked, report.recorded), (1, 3));
+    assert!(!report.healthy());
+    assert!(
+        report.damaged.is_empty(),
+        "a stop is not damage: {report:?}"
+    );
+    let entry = s.audit_entries().unwrap().pop().unwrap();
+    assert_eq!(entry.action, "doctor_run");
+    let details: serde_json::Value = serde_json::from_str(&entry.details).unwrap();
+    assert_eq!(details["cancelled_after"], 1);
+    assert_eq!(details["checked"], 1);
+
+    heard.lock().unwrap().clear();
+    let watch = Watch {
+        on_progress: &|p| heard.lock().unwrap().push(p.clone()),
+        stop: &|| false,
+    };
+    let report = s
+        .doctor_watched(false, true, Duration::ZERO, false, &watch)
+        .unwrap();
+    assert!(report.healthy(), "{report:?}");
+    assert_eq!(
+        (report.checked, report.recorded, report.cancelled_after),
+        (3, 3, None)
+    );
+    let heard = heard.lock().unwrap();
+    let last_of = |item: u64| heard.iter().rfind(|p| p.item == item).unwrap().clone();
+    let names: Vec<_> = (1..=3)
+        .map(|i| (last_of(i).name, last_of(i).bytes, last_of(i).total))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("first.bin".to_string(), 3 << 20, 3 << 20),
+            ("second.bin".to_string(), 5 << 20, 5 << 20),
+            ("third.bin".to_string(), 1 << 20, 1 << 20),
+        ]
+    );
+    assert!(heard.iter().all(|p| p.items == 3));
 }
 
 #[test]

@@ -27,7 +27,7 @@ import type { DocumentPatch } from "./bindings/DocumentPatch";
 import type { DocumentSummary } from "./bindings/DocumentSummary";
 import type { FilesDroppedEvent } from "./bindings/FilesDroppedEvent";
 import type { ImportOutcome } from "./bindings/ImportOutcome";
-import type { ImportProgress } from "./bindings/ImportProgress";
+import type { WorkProgress } from "./bindings/WorkProgress";
 import type { SearchFilter } from "./bindings/SearchFilter";
 import type { Mark } from "./bindings/Mark";
 import type { PauseReason } from "./bindings/PauseReason";
@@ -272,7 +272,8 @@ export const api = {
   importStaged: (matterId: number, tokens: number[], allowDuplicate: boolean) =>
     call<ImportOutcome>("document_import_staged", { matterId, tokens, allowDuplicate }),
   /** Stops the file being encrypted now; nothing of it is kept. */
-  importCancel: () => call<null>("document_import_cancel"),
+  /** Stops the long work running now (an import, an export, the doctor); it leaves nothing half-done. */
+  cancelWork: () => call<null>("work_cancel"),
   documents: (matterId: number, trash: boolean) => call<DocumentSummary[]>("document_list", { matterId, trash }),
   document: (id: number) => call<DocumentDetail>("document_get", { id }),
   /** The content to preview, decrypted in memory by the backend. */
@@ -384,8 +385,9 @@ export function onInboxIngested(callback: (event: IngestedEvent) => void): Promi
 
 /** Called when files are dropped on the window (staged by the backend). */
 /** How far the file being imported is (about every tenth of a second). */
-export function onImportProgress(callback: (event: ImportProgress) => void): Promise<UnlistenFn> {
-  return listen<ImportProgress>("import-progress", (e) => callback(e.payload));
+/** How far long work is (an import, an export, the doctor), for its progress bar. */
+export function onWorkProgress(callback: (event: WorkProgress) => void): Promise<UnlistenFn> {
+  return listen<WorkProgress>("work-progress", (e) => callback(e.payload));
 }
 
 export function onFilesDropped(callback: (event: FilesDroppedEvent) => void): Promise<UnlistenFn> {

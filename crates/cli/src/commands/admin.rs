@@ -80,7 +80,18 @@ pub(crate) fn doctor_cmd(
     allow_many: bool,
 ) -> Outcome {
     ctx.with_session(|s| {
-        let report = s.doctor(fix, deep, Duration::from_secs(min_age_seconds), allow_many)?;
+        // Progress on stderr, one line a document, only for a person at a
+        // terminal: standard output stays the report alone.
+        let last = std::sync::atomic::AtomicU64::new(0);
+        let on_progress = |p: &matterbox_core::Progress| {
+            if last.swap(p.item, std::sync::atomic::Ordering::SeqCst) != p.item {
+                let bytes = if p.total > 0 { format!(" ({} bytes)", p.total) } else { String::new() };
+                eprintln!("Checking document {} of {}: {}{bytes}", p.item, p.items, shown(&p.name));
+            }
+        };
+        let watch = matterbox_core::Watch { on_progress: &on_progress, stop: &|| false };
+        let watch = if std::io::IsTerminal::is_terminal(&std::io::stderr()) { &watch } else { &matterbox_core::Watch::NONE };
+        let report = s.doctor_watched(fix, deep, Duration::from_secs(min_age_seconds), allow_many, watch)?;
         ctx.print(&report, |r| {
             let mut out = format!("Checked {} document versions{}.\n", r.checked, if deep { ", decrypting each" } else { "" });
             if r.orphans_removed + r.temporary_removed > 0 {

@@ -57,28 +57,34 @@ fn progress_reaches_the_total_and_a_cancel_leaves_nothing() {
 
     // Cancelled once the first bytes are written: nothing is left.
     let stop = Cancel::new();
-    let seen = std::cell::Cell::new(0u64);
-    let on_progress = |done: u64, total: u64| {
-        assert_eq!(total, 500_000);
-        seen.set(done);
+    let seen = std::sync::atomic::AtomicU64::new(0);
+    let on_progress = |p: &crate::Progress| {
+        assert_eq!(p.total, 500_000);
+        seen.store(p.bytes, std::sync::atomic::Ordering::SeqCst);
         stop.cancel();
     };
-    let err = s
-        .return_file(&request(m), &out, Some(&on_progress), Some(&stop))
-        .unwrap_err();
+    let watch = crate::Watch {
+        on_progress: &on_progress,
+        stop: &|| stop.is_cancelled(),
+    };
+    let err = s.return_file(&request(m), &out, &watch).unwrap_err();
     assert!(matches!(err, CoreError::Cancelled), "{err:?}");
-    assert!(seen.get() > 0 && seen.get() < 500_000);
+    let seen = seen.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(seen > 0 && seen < 500_000);
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0, "no file");
     assert!(s.shares(None, Some(c)).unwrap().is_empty());
     assert!(s.file_returns(Some(c)).unwrap().is_empty());
     assert_eq!(timeline(&mut s), before);
     // The session is not the one cancelled: it goes on working.
-    let last = std::cell::Cell::new(0u64);
-    let on_progress = |done: u64, _| last.set(done);
-    let done = s
-        .return_file(&request(m), &out, Some(&on_progress), Some(&Cancel::new()))
-        .unwrap();
-    assert_eq!(last.get(), 500_000);
+    let last = std::sync::atomic::AtomicU64::new(0);
+    let on_progress =
+        |p: &crate::Progress| last.store(p.bytes, std::sync::atomic::Ordering::SeqCst);
+    let watch = crate::Watch {
+        on_progress: &on_progress,
+        stop: &|| false,
+    };
+    let done = s.return_file(&request(m), &out, &watch).unwrap();
+    assert_eq!(last.load(std::sync::atomic::Ordering::SeqCst), 500_000);
     assert_eq!(done.file_return.matter_ids, [m]);
     assert_eq!(s.file_returns(Some(c)).unwrap().len(), 1);
     assert_eq!(timeline(&mut s), before + 1);

@@ -8,7 +8,18 @@ export type DoctorReport = {
 /**
  * Document versions checked against the blob area.
  */
-checked: number, orphansRemoved: number, 
+checked: number, 
+/**
+ * Document versions the vault records (all of them are checked unless
+ * the user stopped the doctor).
+ */
+recorded: number, 
+/**
+ * Set when the user stopped the doctor: the versions checked before
+ * (the first `checked` of `recorded`); the others were not looked at,
+ * so the report is not a clean bill of health.
+ */
+cancelledAfter: number | null, orphansRemoved: number, 
 /**
  * Blobs no record points to, left in place (too recent, or not fixing).
  */
