@@ -502,6 +502,11 @@ pub enum Work {
     ExportSearchable,
     /// The doctor checking every document version.
     Doctor,
+    /// A data-subject request's export, document by document (`token` is
+    /// the request's id).
+    RequestExport,
+    /// An encrypted package of documents being written (`token` 0).
+    Share,
 }
 
 #[derive(Clone, Debug, Serialize, TS)]
@@ -1396,8 +1401,9 @@ pub async fn request_close(
     state.with_session(|s| s.set_request_status(id, status, "", today()))
 }
 
-/// Asks for a new or empty folder, then writes the export. `None` when the
-/// user cancelled.
+/// Asks for a new or empty folder, then writes the export, telling the UI
+/// which document of how many is written. `None` when the user cancelled
+/// the dialog or the export (which removes every file it wrote).
 #[tauri::command]
 pub async fn request_export(
     app: AppHandle,
@@ -1412,15 +1418,18 @@ pub async fn request_export(
     let Some(path) = dialog_paths(picked.map(|p| vec![p])).pop() else {
         return Ok(None);
     };
-    state
-        .with_session(|s| s.export_request(id, &path))
-        .map(Some)
+    let token = u64::try_from(id).unwrap_or_default();
+    watched(&app, &state, Work::RequestExport, token, |watch| {
+        state.with_session(|s| s.export_request_watched(id, &path, watch))
+    })
 }
 
 // --- shares --------------------------------------------------------------
 
-/// Asks for the folder, then writes the package there and records it.
-/// `None` when the user cancelled the picker.
+/// Asks for the folder, then writes the package there and records it,
+/// telling the UI which document of how many is written and the bytes.
+/// `None` when the user cancelled the picker or the writing (which leaves
+/// no file and no record).
 #[tauri::command]
 pub async fn share_create(
     app: AppHandle,
@@ -1436,9 +1445,9 @@ pub async fn share_create(
     let Some(folder) = dialog_paths(picked.map(|p| vec![p])).pop() else {
         return Ok(None);
     };
-    state
-        .with_session(|s| s.create_share(&request, &folder))
-        .map(Some)
+    watched(&app, &state, Work::Share, 0, |watch| {
+        state.with_session(|s| s.create_share_watched(&request, &folder, watch))
+    })
 }
 
 /// Asks for the folder, then writes the court bundle (the one unencrypted

@@ -396,6 +396,20 @@ impl Session {
     /// Writes a package of the current versions of `req.document_ids`
     /// into `folder` and records it. See the module documentation.
     pub fn create_share(&mut self, req: &ShareRequest, folder: &Path) -> Result<ShareCreated> {
+        self.create_share_watched(req, folder, &Watch::NONE)?
+            .ok_or(CoreError::Cancelled)
+    }
+
+    /// [`Session::create_share`], telling `watch` which document of how
+    /// many is written and the bytes of all of them written so far, and
+    /// stopping within a chunk when it says so: `None` when stopped, with
+    /// no package file and no share recorded.
+    pub fn create_share_watched(
+        &mut self,
+        req: &ShareRequest,
+        folder: &Path,
+        watch: &Watch<'_>,
+    ) -> Result<Option<ShareCreated>> {
         self.cancel.check()?;
         if req.format == ShareFormat::Pdf {
             return Err(court_bundle_elsewhere());
@@ -422,7 +436,8 @@ impl Session {
                 .collect(),
             extras: Vec::new(),
         };
-        self.package(req, folder, &contents, &Watch::NONE, |_, _, _| Ok(()))
+        let created = self.package(req, folder, &contents, watch, |_, _, _| Ok(()));
+        self.unless_stopped(created, watch)
     }
 
     /// Writes `contents` as a package into `folder`, protected as `req`
