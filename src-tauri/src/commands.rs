@@ -507,6 +507,8 @@ pub enum Work {
     RequestExport,
     /// An encrypted package of documents being written (`token` 0).
     Share,
+    /// A court bundle laid out, document by document (`token` 0).
+    CourtBundle,
 }
 
 #[derive(Clone, Debug, Serialize, TS)]
@@ -1452,7 +1454,9 @@ pub async fn share_create(
 
 /// Asks for the folder, then writes the court bundle (the one unencrypted
 /// output; the request carries the user's second confirmation) and its
-/// signature there, and records it. `None` when the user cancelled.
+/// signature there, and records it, telling the UI which document of how
+/// many is laid out. `None` when the user cancelled the picker or the
+/// bundle (which writes nothing).
 #[tauri::command]
 pub async fn court_bundle_create(
     app: AppHandle,
@@ -1468,9 +1472,9 @@ pub async fn court_bundle_create(
     let Some(folder) = dialog_paths(picked.map(|p| vec![p])).pop() else {
         return Ok(None);
     };
-    state
-        .with_session(|s| s.create_court_bundle(&request, &folder, &mut |_| {}))
-        .map(Some)
+    watched(&app, &state, Work::CourtBundle, 0, |watch| {
+        state.with_session(|s| s.create_court_bundle_watched(&request, &folder, watch))
+    })
 }
 
 /// The public key recipients check package manifests with (minisign).

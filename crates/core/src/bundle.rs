@@ -481,6 +481,51 @@ impl Session {
         folder: &Path,
         progress: &mut dyn FnMut(RecognitionProgress),
     ) -> Result<CourtBundleCreated> {
+        self.court_bundle(req, folder, &mut |p, _| {
+            if p.page > 0 {
+                progress(p);
+            }
+            Ok(())
+        })
+    }
+
+    /// [`Session::create_court_bundle`], telling `watch` which document
+    /// of how many is laid out (by title; no bytes) and stopping between
+    /// two documents or two recognised pages when it says so: `None` when
+    /// stopped, with nothing written (the bundle is built in memory and
+    /// written last) and `share_failed` recorded with the error
+    /// `cancelled`.
+    pub fn create_court_bundle_watched(
+        &mut self,
+        req: &CourtBundleRequest,
+        folder: &Path,
+        watch: &Watch<'_>,
+    ) -> Result<Option<CourtBundleCreated>> {
+        let made = self.court_bundle(req, folder, &mut |p, title| {
+            if watch.stopped() {
+                return Err(CoreError::Cancelled);
+            }
+            watch.tell(&Progress {
+                item: p.document.into(),
+                items: p.documents.into(),
+                name: title.to_string(),
+                bytes: 0,
+                total: 0,
+            });
+            Ok(())
+        });
+        self.unless_stopped(made, watch)
+    }
+
+    /// `progress` hears each document as it starts (page 0) and each page
+    /// recognised, with the document's title; an error from it stops the
+    /// bundle before anything is written.
+    fn court_bundle(
+        &mut self,
+        req: &CourtBundleRequest,
+        folder: &Path,
+        progress: &mut dyn FnMut(RecognitionProgress, &str) -> Result<()>,
+    ) -> Result<CourtBundleCreated> {
         self.cancel.check()?;
         let (client_id, chosen) = self.chosen_documents(
             &req.document_ids,
@@ -562,7 +607,12 @@ impl Session {
         let (pages, size, sha, signed) = match written {
             Ok(w) => w,
             Err(e) => {
-                let code = e.code();
+                // The user's stop (not a lock) is said as such.
+                let code = if matches!(e, CoreError::Cancelled) && !self.cancel.is_cancelled() {
+                    "cancelled"
+                } else {
+                    e.code().as_str()
+                };
                 let _ = self.write(|_, rec| {
                     rec.record(
                         "share_failed",
@@ -648,7 +698,7 @@ impl Session {
         &self,
         chosen: &[(documents::DocumentSummary, documents::VersionKey)],
         created_at: &chrono::DateTime<chrono::Utc>,
-        progress: &mut dyn FnMut(RecognitionProgress),
+        progress: &mut dyn FnMut(RecognitionProgress, &str) -> Result<()>,
     ) -> Result<(matterbox_pdf::Built, Vec<i64>)> {
         let mut engine = self.lazy_engine()?;
         let mut entries = Vec::with_capacity(chosen.len());
@@ -656,6 +706,15 @@ impl Session {
         let documents = u32::try_from(chosen.len()).unwrap_or(u32::MAX);
         for (n, (d, v)) in chosen.iter().enumerate() {
             self.cancel.check()?;
+            progress(
+                RecognitionProgress {
+                    document: n as u32 + 1,
+                    documents,
+                    page: 0,
+                    pages: 0,
+                },
+                &d.title,
+            )?;
             let named = |e: CoreError| match e {
                 CoreError::Invalid(m) => CoreError::Invalid(format!(
                     "\u{201c}{}\u{201d}: {m} Nothing was written.",
@@ -676,13 +735,15 @@ impl Session {
                             &mut engine,
                             &self.cancel,
                             &mut |page, pages| {
-                                progress(RecognitionProgress {
-                                    document: n as u32 + 1,
-                                    documents,
-                                    page,
-                                    pages,
-                                });
-                                Ok(())
+                                progress(
+                                    RecognitionProgress {
+                                        document: n as u32 + 1,
+                                        documents,
+                                        page,
+                                        pages,
+                                    },
+                                    &d.title,
+                                )
                             },
                         )
                         .map_err(named)?;
@@ -696,13 +757,15 @@ impl Session {
                         &mut engine,
                         &self.cancel,
                         &mut |page, pages| {
-                            progress(RecognitionProgress {
-                                document: n as u32 + 1,
-                                documents,
-                                page,
-                                pages,
-                            });
-                            Ok(())
+                            progress(
+                                RecognitionProgress {
+                                    document: n as u32 + 1,
+                                    documents,
+                                    page,
+                                    pages,
+                                },
+                                &d.title,
+                            )
                         },
                     )
                     .map_err(named)?;

@@ -845,6 +845,61 @@ fn a_cancelled_deep_doctor_reports_cancelled_after_k_of_n() {
     assert!(heard.iter().all(|p| p.items == 3));
 }
 
+/// A court bundle stopped while its second document is laid out: no PDF,
+/// no signature, no share; the log says it failed as cancelled.
+#[test]
+fn a_cancelled_court_bundle_writes_nothing() {
+    use std::sync::Mutex;
+    let f = fixture();
+    let mut s = create(&f).session;
+    let (matter, _) = with_two_matters(&mut s);
+    let mut ids = Vec::new();
+    for name in ["first-letter.txt", "second-letter.txt", "third-letter.txt"] {
+        let file = write_file(
+            f._dir.path(),
+            name,
+            format!("A fictional {name}.").as_bytes(),
+        );
+        ids.push(s.import_document(matter, &file, None, false).unwrap().id);
+    }
+    let out = f._dir.path().join("bundle");
+    std::fs::create_dir(&out).unwrap();
+    let req = crate::bundle::CourtBundleRequest {
+        document_ids: ids,
+        matter_id: Some(matter),
+        recipient: None,
+        confirm_unencrypted: true,
+    };
+    let heard: Mutex<Vec<Progress>> = Mutex::new(Vec::new());
+    let watch = Watch {
+        on_progress: &|p| heard.lock().unwrap().push(p.clone()),
+        stop: &|| heard.lock().unwrap().len() >= 2,
+    };
+    let made = s.create_court_bundle_watched(&req, &out, &watch).unwrap();
+    assert!(made.is_none());
+    assert_eq!(all_files(&out), Default::default());
+    let heard = heard.lock().unwrap().clone();
+    assert_eq!(
+        heard
+            .iter()
+            .map(|p| (p.item, p.items, p.name.as_str()))
+            .collect::<Vec<_>>(),
+        [(1, 3, "first-letter.txt"), (2, 3, "second-letter.txt")]
+    );
+    let entry = s.audit_entries().unwrap().pop().unwrap();
+    assert_eq!(entry.action, "share_failed");
+    assert!(
+        entry.details.contains("\"error\":\"cancelled\""),
+        "{}",
+        entry.details
+    );
+
+    let made = s
+        .create_court_bundle_watched(&req, &out, &Watch::NONE)
+        .unwrap();
+    assert_eq!(made.unwrap().share.documents.len(), 3);
+}
+
 #[test]
 fn a_lock_stops_exports_and_deep_checks_leaving_no_copy() {
     let f = fixture();
