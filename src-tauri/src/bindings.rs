@@ -103,7 +103,6 @@ fn export_all(dir: &Path) {
     matterbox_core::shares::KeySaved::export_all(&cfg).unwrap();
     matterbox_core::returns::ReturnRequest::export_all(&cfg).unwrap();
     matterbox_core::returns::ReturnCreated::export_all(&cfg).unwrap();
-    crate::share_return::ReturnProgress::export_all(&cfg).unwrap();
     matterbox_core::domain::requests::RequestInput::export_all(&cfg).unwrap();
 }
 

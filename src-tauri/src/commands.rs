@@ -509,6 +509,9 @@ pub enum Work {
     Share,
     /// A court bundle laid out, document by document (`token` 0).
     CourtBundle,
+    /// A client's file returned: document k of n and the bytes of all of
+    /// them (`token` 0).
+    Return,
 }
 
 #[derive(Clone, Debug, Serialize, TS)]
@@ -521,7 +524,7 @@ pub struct WorkProgress {
 
 /// Runs `f` with a watch that tells the UI how far it is (`work-progress`)
 /// and stops when the user presses Cancel (`work_cancel`).
-fn watched<T>(
+pub(crate) fn watched<T>(
     app: &AppHandle,
     state: &AppState,
     work: Work,

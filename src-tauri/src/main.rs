@@ -85,7 +85,6 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .plugin(tauri_plugin_dialog::init())
         .manage(AppState::new(env, vaults_root, open_copies))
         .manage(backup::Backups::default())
-        .manage(share_return::Returning::default())
         .setup(|app| {
             // Copies opened with other applications before a crash go now.
             app.state::<AppState>().wipe_open_copies();
@@ -180,7 +179,6 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             commands::share_list,
             commands::share_signing_key,
             share_return::share_return,
-            share_return::share_return_cancel,
             share_return::share_list_client,
             share_return::share_returns,
             share_return::share_keys,

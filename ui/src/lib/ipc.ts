@@ -105,7 +105,6 @@ import type { KeyHolder } from "./bindings/KeyHolder";
 import type { KeySaved } from "./bindings/KeySaved";
 import type { RecipientKey } from "./bindings/RecipientKey";
 import type { ReturnCreated } from "./bindings/ReturnCreated";
-import type { ReturnProgress } from "./bindings/ReturnProgress";
 import type { ReturnRequest } from "./bindings/ReturnRequest";
 
 /** Raised in the page when any command answers `vault_locked`. */
@@ -238,7 +237,6 @@ export const api = {
   /** Asks for a folder, writes the returned file there and records it; null when the picker was cancelled. */
   returnFile: (request: ReturnRequest) => call<ReturnCreated | null>("share_return", { request }),
   /** Stops the running return: it leaves no file. */
-  cancelReturn: () => call<null>("share_return_cancel"),
   recipientKeys: (holder: KeyHolder) => call<RecipientKey[]>("share_keys", { holder }),
   setRecipientKey: (holder: KeyHolder, key: string) => call<KeySaved>("share_key_set", { holder, key }),
   confirmRecipientKey: (id: number, fingerprint: string) => call<RecipientKey>("share_key_confirm", { id, fingerprint }),
@@ -371,11 +369,6 @@ export function onInboxStatus(callback: (status: InboxStatus) => void): Promise<
 /** A scan's page started or recorded by the background OCR worker. */
 export function onOcrProgress(callback: (event: OcrProgress) => void): Promise<UnlistenFn> {
   return listen<OcrProgress>("ocr-progress", (e) => callback(e.payload));
-}
-
-/** How far a return's documents are written. */
-export function onReturnProgress(callback: (event: ReturnProgress) => void): Promise<UnlistenFn> {
-  return listen<ReturnProgress>("return-progress", (e) => callback(e.payload));
 }
 
 /** Files the inbox just took in. */

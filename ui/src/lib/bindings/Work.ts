@@ -3,4 +3,4 @@
 /**
  * Which long work a [`WorkProgress`] is about.
  */
-export type Work = "import" | "export" | "export_searchable" | "doctor" | "request_export" | "share" | "court_bundle";
+export type Work = "import" | "export" | "export_searchable" | "doctor" | "request_export" | "share" | "court_bundle" | "return";
