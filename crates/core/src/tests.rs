@@ -900,6 +900,68 @@ fn a_cancelled_court_bundle_writes_nothing() {
     assert_eq!(made.unwrap().share.documents.len(), 3);
 }
 
+/// A searchable PDF of a two-page scan (pages drawn by ImageMagick,
+/// recognised by the real Tesseract) stopped after its first page: the
+/// watch heard "page 1 of 2" by the document's title, nothing is written,
+/// and the log says the export was cancelled.
+#[test]
+fn a_cancelled_searchable_export_stops_between_pages_and_writes_nothing() {
+    use std::sync::Mutex;
+    let f = fixture();
+    let mut s = create(&f).session;
+    let (matter, _) = with_two_matters(&mut s);
+    let src = tempfile::tempdir().unwrap();
+    let tiff = src.path().join("wombat-scan.tif");
+    let made = std::process::Command::new("convert")
+        .args(["-size", "800x300", "xc:white", "-font", "DejaVu-Sans"])
+        .args(["-pointsize", "40", "-fill", "black"])
+        .args(["-annotate", "+40+150", "Page one of the Wombat scan"])
+        .args(["(", "-size", "800x300", "xc:white", "-font", "DejaVu-Sans"])
+        .args(["-pointsize", "40", "-fill", "black"])
+        .args(["-annotate", "+40+150", "Page two of the Wombat scan", ")"])
+        .args([
+            "-density",
+            "200",
+            "-units",
+            "PixelsPerInch",
+            "-type",
+            "Grayscale",
+        ])
+        .arg(&tiff)
+        .status()
+        .expect("ImageMagick convert (scripts/setup.sh --test)");
+    assert!(made.success());
+    let doc = s.import_document(matter, &tiff, None, false).unwrap().id;
+    let out = f._dir.path().join("searchable");
+    std::fs::create_dir(&out).unwrap();
+    let destination = out.join("wombat-scan (searchable).pdf");
+    let heard: Mutex<Vec<Progress>> = Mutex::new(Vec::new());
+    let watch = Watch {
+        on_progress: &|p| heard.lock().unwrap().push(p.clone()),
+        stop: &|| !heard.lock().unwrap().is_empty(),
+    };
+    let made = s
+        .export_searchable_watched(doc, None, &destination, &watch)
+        .unwrap();
+    assert!(made.is_none());
+    assert_eq!(all_files(&out), Default::default());
+    let heard = heard.lock().unwrap().clone();
+    assert_eq!(
+        heard
+            .iter()
+            .map(|p| (p.item, p.items, p.name.as_str()))
+            .collect::<Vec<_>>(),
+        [(1, 2, "wombat-scan.tif")]
+    );
+    let entry = s.audit_entries().unwrap().pop().unwrap();
+    assert_eq!(entry.action, "document_export_failed");
+    assert!(
+        entry.details.contains("\"error\":\"cancelled\""),
+        "{}",
+        entry.details
+    );
+}
+
 #[test]
 fn a_lock_stops_exports_and_deep_checks_leaving_no_copy() {
     let f = fixture();
