@@ -485,8 +485,8 @@ pub struct ImportOutcome {
     pub stopped: bool,
 }
 
-/// Sent while long work runs (about every tenth of a second, and when it
-/// moves to the next item), for the progress bar.
+/// Sent while long work runs (at once, then about every tenth of a
+/// second), for the progress bar.
 pub const WORK_PROGRESS_EVENT: &str = "work-progress";
 
 /// Which long work a [`WorkProgress`] is about.
@@ -533,13 +533,15 @@ pub(crate) fn watched<T>(
 ) -> T {
     use std::sync::atomic::Ordering;
     state.work_stop.store(false, Ordering::SeqCst);
-    let last_told = std::sync::Mutex::new((0u64, std::time::Instant::now()));
+    // The first report at once, then at most one every tenth of a second
+    // (a quick doctor goes through thousands of documents a second).
+    let last_told = std::sync::Mutex::new(None::<std::time::Instant>);
     let on_progress = |p: &matterbox_core::Progress| {
         let Ok(mut last) = last_told.lock() else {
             return;
         };
-        if last.0 != p.item || last.1.elapsed() >= Duration::from_millis(100) {
-            *last = (p.item, std::time::Instant::now());
+        if last.is_none_or(|at| at.elapsed() >= Duration::from_millis(100)) {
+            *last = Some(std::time::Instant::now());
             let _ = app.emit(
                 WORK_PROGRESS_EVENT,
                 WorkProgress {
