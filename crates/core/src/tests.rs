@@ -703,8 +703,14 @@ fn a_cancelled_export_leaves_no_file_and_is_recorded_as_cancelled() {
     let mut s = create(&f).session;
     let (matter, _) = with_two_matters(&mut s);
     let len: u64 = 40 << 20;
+    // A canary at the start of the content: once the source is gone, no
+    // file anywhere may hold it in clear after a cancelled export.
+    const CANARY: &[u8] = b"Canary: Wombat-Quillfeather hearing (fictional)";
     let file = f._dir.path().join("Wombat hearing recording.bin");
-    std::fs::File::create(&file)
+    std::fs::write(&file, CANARY).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&file)
         .and_then(|f| f.set_len(len))
         .unwrap();
     let doc = s.import_document(matter, &file, None, false).unwrap().id;
@@ -738,6 +744,11 @@ fn a_cancelled_export_leaves_no_file_and_is_recorded_as_cancelled() {
         before,
         "a file was left elsewhere"
     );
+    let in_clear: Vec<_> = before
+        .iter()
+        .filter(|p| std::fs::read(p).is_ok_and(|b| b.windows(CANARY.len()).any(|w| w == CANARY)))
+        .collect();
+    assert!(in_clear.is_empty(), "the content in clear in {in_clear:?}");
     let entries = s.audit_entries().unwrap();
     let new: Vec<_> = entries[audit_before..]
         .iter()
