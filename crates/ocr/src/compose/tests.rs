@@ -490,3 +490,15 @@ fn an_inline_image_is_drawn() {
     let pdf = inch().pdf("q 72 0 0 72 0 0 cm BI /W 2 /H 1 /BPC 8 /CS /G ID \x00\x7f EI Q");
     assert_near(quadrants(&compose(&pdf)), [0, 127, 0, 127], "quadrants");
 }
+
+#[test]
+fn the_fuzz_seed_of_a_composed_page_composes() {
+    // fuzz/seeds/ocr_image/seed-composed.pdf (after its selector byte):
+    // images, a stencil under a clip, a soft mask, a form drawing itself,
+    // an inline image, a CropBox and /Rotate 90, so fuzzing starts inside
+    // the compositor.
+    let seed = include_bytes!("../../../../fuzz/seeds/ocr_image/seed-composed.pdf");
+    let doc = Document::open(Kind::Pdf, &seed[1..], &Limits::default()).expect("opens");
+    let (g, source) = doc.page_image(0).expect("composes");
+    assert_eq!((source, g.width, g.height), (Source::PdfComposed, 250, 300));
+}
