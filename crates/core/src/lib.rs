@@ -457,7 +457,8 @@ pub struct AppSettings {
     pub consent_review_months: u32,
     /// The languages scans are recognised in (Tesseract codes).
     pub ocr_languages: Vec<String>,
-    /// How many scans the app recognises at once; 0 is automatic.
+    /// How many scans the app, `ocr run` and `inbox watch` recognise at
+    /// once; 0 is automatic.
     pub ocr_workers: u32,
     /// What automatic means on this computer (one fewer than its cores).
     pub ocr_workers_automatic: u32,
@@ -1447,7 +1448,8 @@ impl Session {
         })
     }
 
-    /// How many OCR workers the app runs now: the setting, or automatic.
+    /// How many OCR workers run now (the app's, `ocr run`'s, `inbox
+    /// watch`'s): the setting, or automatic.
     pub fn ocr_worker_count(&self) -> Result<u32> {
         Ok(match settings::ocr_workers(&self.conn)? {
             0 => ocr::automatic_workers(),

@@ -361,8 +361,9 @@ pub enum Error {
     /// A page image uses an encoding this crate does not decode.
     #[error("the page image's encoding is not supported: {0}")]
     UnsupportedEncoding(String),
-    /// The page cannot be recognised from one embedded image; it would have
-    /// to be rendered, which this build cannot do.
+    /// The page has no image to recognise it from (vector art only, or an
+    /// inline image with a filter); it would have to be rendered, which
+    /// this build cannot do.
     #[error("the page would have to be rendered ({0}); this build has no PDF renderer")]
     NeedsRendering(String),
     /// A language's traineddata is not installed.

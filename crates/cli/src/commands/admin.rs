@@ -37,9 +37,9 @@ pub(crate) enum SettingsCmd {
     /// e.g. `eng deu`); only installed languages are taken, and the
     /// installed ones are listed.
     OcrLanguages { codes: Vec<String> },
-    /// Show or set how many scans the desktop app recognises at once: a
-    /// count from 1 to 8, or `auto` (one fewer than the computer's cores;
-    /// the default). `ocr run` and `inbox watch` recognise one at a time.
+    /// Show or set how many scans the desktop app, `ocr run` and `inbox
+    /// watch` recognise at once: a count from 1 to 8, or `auto` (one fewer
+    /// than the computer's cores; the default).
     OcrWorkers { workers: Option<String> },
     /// The public key recipients check shared packages' manifests with
     /// (minisign); publish it. Same as `share signing-key`.
