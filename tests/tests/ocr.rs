@@ -840,14 +840,17 @@ fn pages_made_of_several_images_are_recognised_and_found() {
 
 /// The most `matterbox-ocr` recognition threads of process `pid` seen at
 /// once (and their nice values) until it exits or `enough` of them ran
-/// together.
+/// together. A thread counts from its second sighting (5 ms on), so one
+/// caught between its start and lowering its own priority is not read.
 fn concurrent_recognition(pid: u32, enough: usize) -> (usize, Vec<i32>) {
     let deadline = Instant::now() + WAIT;
     let mut most = (0, Vec::new());
+    let mut before = std::collections::HashSet::new();
     while Instant::now() < deadline {
         let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
             break;
         };
+        let mut now = std::collections::HashSet::new();
         let mut nices = Vec::new();
         for task in tasks.flatten() {
             let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
@@ -862,10 +865,16 @@ fn concurrent_recognition(pid: u32, enough: usize) -> (usize, Vec<i32>) {
             if rest.starts_with('Z') || rest.starts_with('X') {
                 continue;
             }
+            let tid = task.file_name();
+            now.insert(tid.clone());
+            if !before.contains(&tid) {
+                continue;
+            }
             if let Some(nice) = rest.split(' ').nth(16).and_then(|n| n.parse().ok()) {
                 nices.push(nice);
             }
         }
+        before = now;
         if nices.len() > most.0 {
             most = (nices.len(), nices);
         }
