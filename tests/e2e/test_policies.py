@@ -46,7 +46,9 @@ def test_a_policy_is_acknowledged_and_training_falls_due_until_recorded(app):
     app.click("add-version")
     wait_for(lambda: app.present("policies-notice") and "version 2 recorded" in app.text("policies-notice"),
              what="version 2 recorded")
-    assert f"version 2 in effect since {effective}" in app.text("policy-row")
+    # Version 1 stays in effect until version 2's day comes.
+    versions = app.text("policy-versions")
+    assert "version 1 in effect since" in versions and f"version 2 takes effect on {effective}" in versions, versions
     app.select("ack-version", value="1")
     yesterday = (date.today() - timedelta(days=1)).isoformat()
     app.type("ack-on", yesterday)

@@ -1026,6 +1026,12 @@ fn a_full_disk_loses_nothing_and_every_command_says_what_happened() {
                 s.name, r.code, r.stderr
             );
             (s.check)(&lab, &r, &ctx);
+            // What it reports is what happened: a full disk, never an
+            // internal failure.
+            assert!(
+                r.code == 0 || r.stderr.contains("has no space left"),
+                "{ctx}: a failure on a full disk not reported as one"
+            );
             eprintln!(
                 "full disk: {} with {room} bytes left: exit {} {}",
                 s.name,
