@@ -416,6 +416,9 @@ pub struct DoctorReport {
     pub database_problems: Vec<String>,
     /// Why `fix` removed nothing although there were orphans, if it did not.
     pub fix_refused: Option<String>,
+    /// The audit log checked link by link against its anchor, as
+    /// `audit verify` does (as found, before the doctor's own entry).
+    pub audit: Option<crate::Verification>,
 }
 
 impl DoctorReport {
@@ -427,6 +430,7 @@ impl DoctorReport {
             && self.missing.is_empty()
             && self.damaged.is_empty()
             && self.database_problems.is_empty()
+            && !matches!(self.audit, Some(crate::Verification::Broken { .. }))
     }
 }
 
@@ -1233,9 +1237,11 @@ impl Session {
                 }
             }
         }
+        report.audit = Some(self.verify_audit()?);
         let object = self.vault_object();
         let counts = json!({
             "checked": report.checked, "deep": deep,
+            "audit_intact": matches!(report.audit, Some(crate::Verification::Intact { .. })),
             "orphans_removed": report.orphans_removed, "orphans_left": report.orphans.len(),
             "temporary_removed": report.temporary_removed,
             "missing": report.missing.len(), "damaged": report.damaged.len(),

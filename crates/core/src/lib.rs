@@ -1141,9 +1141,11 @@ impl Session {
         &mut self,
         change: impl FnOnce(&Connection, &Recorder<'_>) -> Result<T>,
     ) -> Result<T> {
+        let database = self.vault.database_path();
         let tx = self
             .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| matterbox_store::name_full_disk(&database, e))?;
         let out = change(
             &tx,
             &Recorder {
@@ -1153,8 +1155,10 @@ impl Session {
                 device: &self.device,
                 session: &self.session_id,
             },
-        )?;
-        tx.commit()?;
+        )
+        .map_err(|e| e.naming_full_disk(&database))?;
+        tx.commit()
+            .map_err(|e| matterbox_store::name_full_disk(&database, e))?;
         if let Err(e) = self.write_anchor() {
             self.warnings.push(format!(
                 "The change was saved, but the audit log's record beside the database could not be updated ({}); it will be at the next change.",

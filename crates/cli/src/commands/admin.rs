@@ -110,6 +110,16 @@ pub(crate) fn doctor_cmd(
             for d in &r.damaged {
                 out.push_str(&format!("DAMAGED: document {} \u{201c}{}\u{201d} does not verify.\n", d.id, shown(&d.title)));
             }
+            match &r.audit {
+                Some(Verification::Intact { entries }) => out.push_str(&format!(
+                    "The audit log is intact: {entries} entries, every link checked.\n"
+                )),
+                Some(Verification::Broken { first_bad_seq, reason }) => out.push_str(&format!(
+                    "AUDIT LOG BROKEN at entry {first_bad_seq}: {}\n",
+                    shown(reason)
+                )),
+                None => {}
+            }
             if r.healthy() {
                 out.push_str("All documents are in order.\n");
             }
@@ -122,10 +132,12 @@ pub(crate) fn doctor_cmd(
                     report.database_problems.len()
                 )),
             )))
-        } else if report.missing.is_empty() && report.damaged.is_empty() {
-            Ok(())
-        } else {
+        } else if !report.missing.is_empty() || !report.damaged.is_empty() {
             Err(Failure::DocumentsDamaged(report.missing.len() + report.damaged.len()))
+        } else if let Some(broken @ Verification::Broken { .. }) = report.audit {
+            Err(Failure::AuditBroken(broken))
+        } else {
+            Ok(())
         }
     })
 }
