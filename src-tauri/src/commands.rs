@@ -400,16 +400,22 @@ pub async fn matter_update(state: State<'_, AppState>, id: i64, patch: MatterPat
 
 #[tauri::command]
 pub async fn matter_close(
+    app: AppHandle,
     state: State<'_, AppState>,
     id: i64,
     on: Option<NaiveDate>,
 ) -> Res<Matter> {
-    state.with_session(|s| s.close_matter(id, on))
+    // A matter closed on a past date may be due at once.
+    let changed = state.with_session(|s| s.close_matter(id, on));
+    crate::retention::announce_due(&app);
+    changed
 }
 
 #[tauri::command]
-pub async fn matter_reopen(state: State<'_, AppState>, id: i64) -> Res<Matter> {
-    state.with_session(|s| s.reopen_matter(id))
+pub async fn matter_reopen(app: AppHandle, state: State<'_, AppState>, id: i64) -> Res<Matter> {
+    let changed = state.with_session(|s| s.reopen_matter(id));
+    crate::retention::announce_due(&app);
+    changed
 }
 
 #[tauri::command]
@@ -1041,32 +1047,41 @@ pub async fn retention_policies(state: State<'_, AppState>) -> Res<Vec<Policy>> 
 /// Creates a policy, or changes policy `id`.
 #[tauri::command]
 pub async fn retention_policy_save(
+    app: AppHandle,
     state: State<'_, AppState>,
     id: Option<i64>,
     input: PolicyInput,
 ) -> Res<Policy> {
-    state.with_session(|s| match id {
+    let changed = state.with_session(|s| match id {
         Some(id) => s.update_retention_policy(id, &input),
         None => s.create_retention_policy(&input),
-    })
+    });
+    crate::retention::announce_due(&app);
+    changed
 }
 
 #[tauri::command]
 pub async fn retention_set_area_policy(
+    app: AppHandle,
     state: State<'_, AppState>,
     area: String,
     policy: Option<i64>,
 ) -> Res<()> {
-    state.with_session(|s| s.set_practice_area_policy(&area, policy))
+    let changed = state.with_session(|s| s.set_practice_area_policy(&area, policy));
+    crate::retention::announce_due(&app);
+    changed
 }
 
 #[tauri::command]
 pub async fn retention_set_matter_policy(
+    app: AppHandle,
     state: State<'_, AppState>,
     matter_id: i64,
     policy: Option<i64>,
 ) -> Res<()> {
-    state.with_session(|s| s.set_matter_policy(matter_id, policy))
+    let changed = state.with_session(|s| s.set_matter_policy(matter_id, policy));
+    crate::retention::announce_due(&app);
+    changed
 }
 
 #[tauri::command]
@@ -1076,17 +1091,26 @@ pub async fn retention_holds(state: State<'_, AppState>) -> Res<Vec<Hold>> {
 
 #[tauri::command]
 pub async fn retention_place_hold(
+    app: AppHandle,
     state: State<'_, AppState>,
     target: HoldTarget,
     id: i64,
     reason: String,
 ) -> Res<Hold> {
-    state.with_session(|s| s.place_hold(target, id, &reason, today()))
+    let changed = state.with_session(|s| s.place_hold(target, id, &reason, today()));
+    crate::retention::announce_due(&app);
+    changed
 }
 
 #[tauri::command]
-pub async fn retention_release_hold(state: State<'_, AppState>, id: i64) -> Res<Hold> {
-    state.with_session(|s| s.release_hold(id))
+pub async fn retention_release_hold(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: i64,
+) -> Res<Hold> {
+    let changed = state.with_session(|s| s.release_hold(id));
+    crate::retention::announce_due(&app);
+    changed
 }
 
 #[tauri::command]
@@ -1096,17 +1120,21 @@ pub async fn retention_due(state: State<'_, AppState>) -> Res<Vec<DueItem>> {
 
 #[tauri::command]
 pub async fn retention_defer(
+    app: AppHandle,
     state: State<'_, AppState>,
     item: Disposal,
     until: chrono::NaiveDate,
 ) -> Res<()> {
-    state.with_session(|s| s.defer_disposal(&item, until, today()))
+    let changed = state.with_session(|s| s.defer_disposal(&item, until, today()));
+    crate::retention::announce_due(&app);
+    changed
 }
 
 /// Destroys approved items; the passphrase is asked again. Opened copies
 /// are wiped too.
 #[tauri::command]
 pub async fn retention_destroy(
+    app: AppHandle,
     state: State<'_, AppState>,
     items: Vec<Disposal>,
     passphrase: String,
@@ -1114,6 +1142,7 @@ pub async fn retention_destroy(
     let passphrase = Passphrase::new(passphrase);
     let report = state.with_session(|s| s.destroy_approved(&items, &passphrase, today()))?;
     state.wipe_open_copies();
+    crate::retention::announce_due(&app);
     Ok(report)
 }
 
@@ -1389,6 +1418,7 @@ pub async fn request_extend(
 /// basis. Opened copies are wiped too.
 #[tauri::command]
 pub async fn request_erase(
+    app: AppHandle,
     state: State<'_, AppState>,
     id: i64,
     passphrase: String,
@@ -1396,6 +1426,7 @@ pub async fn request_erase(
     let passphrase = Passphrase::new(passphrase);
     let report = state.with_session(|s| s.erase_for_request(id, &passphrase, today()))?;
     state.wipe_open_copies();
+    crate::retention::announce_due(&app);
     Ok(report)
 }
 

@@ -72,32 +72,9 @@ pub struct AppState {
     warned: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
 }
 
-/// A wake-up call for a background thread that rests between looks.
-#[derive(Default)]
-pub struct Wake {
-    woken: Mutex<bool>,
-    signal: std::sync::Condvar,
-}
-
-impl Wake {
-    pub fn wake(&self) {
-        if let Ok(mut woken) = self.woken.lock() {
-            *woken = true;
-            self.signal.notify_all();
-        }
-    }
-
-    /// Rests for `at_most`, or until woken.
-    pub fn wait(&self, at_most: Duration) {
-        let Ok(woken) = self.woken.lock() else {
-            std::thread::sleep(at_most);
-            return;
-        };
-        if let Ok((mut woken, _)) = self.signal.wait_timeout_while(woken, at_most, |w| !*w) {
-            *woken = false;
-        }
-    }
-}
+/// A wake-up call for a background thread (the core's, shared with the
+/// CLI's OCR workers).
+pub use matterbox_core::ocr::Wake;
 
 /// Files the user picked or dropped on the window, waiting to be imported.
 /// The UI names them by token only: it never hands the backend a path, so

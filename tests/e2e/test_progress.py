@@ -80,6 +80,8 @@ def test_the_doctor_names_the_document_it_checks_then_reports_and_cancel_says_so
     summary = wait_for(lambda: app.present("doctor-summary") and app.text("doctor-summary"), timeout=60,
                        what="the check's result")
     assert summary == "Checked 3 document versions: all present and intact.", summary
+    # The audit log is checked link by link too.
+    assert app.text("doctor-audit").startswith("The audit log is intact:"), app.text("doctor-audit")
     assert not app.present("doctor-progress")
 
     # Again, cancelled part-way: the report says so, and is not "all in order".
@@ -91,4 +93,5 @@ def test_the_doctor_names_the_document_it_checks_then_reports_and_cancel_says_so
     assert re.fullmatch(r"Cancelled after [012] of 3 document versions: the others were not checked\. "
                         r"Run the check again to check them all\.", cancelled), cancelled
     assert not app.present("doctor-summary")
+    assert not app.present("doctor-audit")
     assert not app.present("doctor-progress")

@@ -246,7 +246,7 @@ fn searchable(
     for i in 0..count {
         cancel.check()?;
         progress(i as u32 + 1, pages)?;
-        let (gray, _) = match document.page_image(i) {
+        let (gray, _) = match document.page_image_over_media_box(i) {
             Ok(page) => page,
             // A page we cannot take out as one image keeps no text layer;
             // an image document's page is the document itself.

@@ -384,6 +384,9 @@ pub struct DoctorReport {
     pub database_problems: Vec<String>,
     /// Why `fix` removed nothing although there were orphans, if it did not.
     pub fix_refused: Option<String>,
+    /// The audit log checked link by link against its anchor, as
+    /// `audit verify` does (as found, before the doctor's own entry).
+    pub audit: Option<crate::Verification>,
 }
 
 impl DoctorReport {
@@ -396,6 +399,7 @@ impl DoctorReport {
             && self.missing.is_empty()
             && self.damaged.is_empty()
             && self.database_problems.is_empty()
+            && !matches!(self.audit, Some(crate::Verification::Broken { .. }))
     }
 }
 
@@ -1291,12 +1295,15 @@ impl Session {
                 watch.tell(&progress);
             }
         }
-        if let Some(k) = report.cancelled_after {
-            report.checked = k;
+        match report.cancelled_after {
+            Some(k) => report.checked = k,
+            // The log is checked once every document was.
+            None => report.audit = Some(self.verify_audit()?),
         }
         let object = self.vault_object();
         let counts = json!({
             "checked": report.checked, "deep": deep,
+            "audit_intact": matches!(report.audit, Some(crate::Verification::Intact { .. })),
             "orphans_removed": report.orphans_removed, "orphans_left": report.orphans.len(),
             "temporary_removed": report.temporary_removed,
             "missing": report.missing.len(), "damaged": report.damaged.len(),

@@ -1256,7 +1256,12 @@ mod retention_tests {
             (crate::ocr::OcrState::Running, 0, 1)
         );
         let report = s
-            .ocr_run(&mut recogniser, None, &|| false, &mut |_, _| {})
+            .ocr_run(
+                std::slice::from_mut(&mut recogniser),
+                None,
+                &|| false,
+                &|_, _| {},
+            )
             .unwrap();
         assert_eq!((report.pages, report.done), (1, 1), "{report:?}");
         let job = s.ocr_job(doc.id).unwrap().unwrap();
@@ -1274,7 +1279,12 @@ mod retention_tests {
         s.ocr_document(doc.id, crate::ocr::OcrMode::Redo).unwrap();
         let mut hasty = crate::ocr::Recogniser::new(Duration::ZERO);
         let report = s
-            .ocr_run(&mut hasty, None, &|| false, &mut |_, _| {})
+            .ocr_run(
+                std::slice::from_mut(&mut hasty),
+                None,
+                &|| false,
+                &|_, _| {},
+            )
             .unwrap();
         assert_eq!(report.failed, 1, "{report:?}");
         let job = s.ocr_job(doc.id).unwrap().unwrap();
@@ -1285,7 +1295,12 @@ mod retention_tests {
         );
         s.ocr_document(doc.id, crate::ocr::OcrMode::Redo).unwrap();
         let report = s
-            .ocr_run(&mut recogniser, None, &|| false, &mut |_, _| {})
+            .ocr_run(
+                std::slice::from_mut(&mut recogniser),
+                None,
+                &|| false,
+                &|_, _| {},
+            )
             .unwrap();
         assert_eq!(report.done, 1, "{report:?}");
 

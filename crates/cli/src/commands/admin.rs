@@ -37,9 +37,9 @@ pub(crate) enum SettingsCmd {
     /// e.g. `eng deu`); only installed languages are taken, and the
     /// installed ones are listed.
     OcrLanguages { codes: Vec<String> },
-    /// Show or set how many scans the desktop app recognises at once: a
-    /// count from 1 to 8, or `auto` (one fewer than the computer's cores;
-    /// the default). `ocr run` and `inbox watch` recognise one at a time.
+    /// Show or set how many scans the desktop app, `ocr run` and `inbox
+    /// watch` recognise at once: a count from 1 to 8, or `auto` (one fewer
+    /// than the computer's cores; the default).
     OcrWorkers { workers: Option<String> },
     /// The public key recipients check shared packages' manifests with
     /// (minisign); publish it. Same as `share signing-key`.
@@ -121,6 +121,16 @@ pub(crate) fn doctor_cmd(
             for d in &r.damaged {
                 out.push_str(&format!("DAMAGED: document {} \u{201c}{}\u{201d} does not verify.\n", d.id, shown(&d.title)));
             }
+            match &r.audit {
+                Some(Verification::Intact { entries }) => out.push_str(&format!(
+                    "The audit log is intact: {entries} entries, every link checked.\n"
+                )),
+                Some(Verification::Broken { first_bad_seq, reason }) => out.push_str(&format!(
+                    "AUDIT LOG BROKEN at entry {first_bad_seq}: {}\n",
+                    shown(reason)
+                )),
+                None => {}
+            }
             if r.healthy() {
                 out.push_str("All documents are in order.\n");
             }
@@ -133,10 +143,12 @@ pub(crate) fn doctor_cmd(
                     report.database_problems.len()
                 )),
             )))
-        } else if report.missing.is_empty() && report.damaged.is_empty() {
-            Ok(())
-        } else {
+        } else if !report.missing.is_empty() || !report.damaged.is_empty() {
             Err(Failure::DocumentsDamaged(report.missing.len() + report.damaged.len()))
+        } else if let Some(broken @ Verification::Broken { .. }) = report.audit {
+            Err(Failure::AuditBroken(broken))
+        } else {
+            Ok(())
         }
     })
 }
