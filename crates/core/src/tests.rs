@@ -2049,10 +2049,19 @@ mod inbox_tests {
         let exported = out.path().join("scan.txt");
         s.export_document(docs[0].id, None, &exported).unwrap();
         assert_eq!(std::fs::read(&exported).unwrap(), body);
+        let r = s.doctor(false, true, Duration::ZERO, false).unwrap();
+        // Every document is there and intact; the audit log is reported as
+        // `audit verify` reports it: its record beside the database is missing.
         assert!(
-            s.doctor(false, true, Duration::ZERO, false)
-                .unwrap()
-                .healthy()
+            r.missing.is_empty()
+                && r.damaged.is_empty()
+                && r.orphans.is_empty()
+                && r.temporary == 0,
+            "{r:?}"
+        );
+        assert!(
+            matches!(&r.audit, Some(crate::Verification::Broken { reason, .. }) if reason.contains("missing")),
+            "{r:?}"
         );
         // ...so the original (and its claim) is gone, and never earlier.
         assert!(!dropped.exists());
