@@ -48,7 +48,7 @@ phase "Rust tests (inside a private Secret Service)"
 ./scripts/with-secret-service.sh cargo nextest run --workspace --lib --bins --tests --locked --no-tests=fail 2>&1 | tee -a "$log"
 
 phase "end-to-end: the real app under Xvfb via tauri-driver (inside a private Secret Service)"
-./scripts/with-secret-service.sh "$MATTERBOX_TEST_PYTHON" -m pytest -p no:cacheprovider tests/e2e 2>&1 | tee -a "$log"
+./scripts/with-secret-service.sh "$MATTERBOX_TEST_PYTHON" -m pytest -p no:cacheprovider --durations=12 tests/e2e 2>&1 | tee -a "$log"
 
 phase "fuzzing: every parser of hostile input, briefly (scripts/fuzz.sh)"
 if ! wait "$fuzz_build"; then

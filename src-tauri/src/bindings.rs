@@ -35,7 +35,7 @@ fn export_all(dir: &Path) {
     SettingsPatch::export_all(&cfg).unwrap();
     DocumentDetail::export_all(&cfg).unwrap();
     ImportOutcome::export_all(&cfg).unwrap();
-    crate::commands::ImportProgress::export_all(&cfg).unwrap();
+    crate::commands::WorkProgress::export_all(&cfg).unwrap();
     FilesDroppedEvent::export_all(&cfg).unwrap();
     DocumentPatch::export_all(&cfg).unwrap();
     SearchFilter::export_all(&cfg).unwrap();
@@ -104,7 +104,6 @@ fn export_all(dir: &Path) {
     matterbox_core::shares::KeySaved::export_all(&cfg).unwrap();
     matterbox_core::returns::ReturnRequest::export_all(&cfg).unwrap();
     matterbox_core::returns::ReturnCreated::export_all(&cfg).unwrap();
-    crate::share_return::ReturnProgress::export_all(&cfg).unwrap();
     matterbox_core::domain::requests::RequestInput::export_all(&cfg).unwrap();
 }
 

@@ -400,16 +400,22 @@ pub async fn matter_update(state: State<'_, AppState>, id: i64, patch: MatterPat
 
 #[tauri::command]
 pub async fn matter_close(
+    app: AppHandle,
     state: State<'_, AppState>,
     id: i64,
     on: Option<NaiveDate>,
 ) -> Res<Matter> {
-    state.with_session(|s| s.close_matter(id, on))
+    // A matter closed on a past date may be due at once.
+    let changed = state.with_session(|s| s.close_matter(id, on));
+    crate::retention::announce_due(&app);
+    changed
 }
 
 #[tauri::command]
-pub async fn matter_reopen(state: State<'_, AppState>, id: i64) -> Res<Matter> {
-    state.with_session(|s| s.reopen_matter(id))
+pub async fn matter_reopen(app: AppHandle, state: State<'_, AppState>, id: i64) -> Res<Matter> {
+    let changed = state.with_session(|s| s.reopen_matter(id));
+    crate::retention::announce_due(&app);
+    changed
 }
 
 #[tauri::command]
@@ -485,18 +491,91 @@ pub struct ImportOutcome {
     pub stopped: bool,
 }
 
-/// Sent while a file is encrypted into the vault (about every tenth of a
+/// Sent while long work runs (at once, then about every tenth of a
 /// second), for the progress bar.
-pub const IMPORT_PROGRESS_EVENT: &str = "import-progress";
+pub const WORK_PROGRESS_EVENT: &str = "work-progress";
+
+/// Which long work a [`WorkProgress`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Work {
+    /// A file encrypted into the vault (`token` is the staged file's).
+    Import,
+    /// A decrypted copy written (`token` is the document's id).
+    Export,
+    /// A searchable PDF made of a scan, page by page (`token` is the
+    /// document's id).
+    ExportSearchable,
+    /// The doctor checking every document version.
+    Doctor,
+    /// A data-subject request's export, document by document (`token` is
+    /// the request's id).
+    RequestExport,
+    /// An encrypted package of documents being written (`token` 0).
+    Share,
+    /// A court bundle laid out, document by document (`token` 0).
+    CourtBundle,
+    /// A client's file returned: document k of n and the bytes of all of
+    /// them (`token` 0).
+    Return,
+}
 
 #[derive(Clone, Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-pub struct ImportProgress {
+pub struct WorkProgress {
+    pub work: Work,
     pub token: u64,
-    /// Bytes of the file read and encrypted so far.
-    pub bytes: u64,
-    /// The file's size when the import started.
-    pub total: u64,
+    pub progress: matterbox_core::Progress,
+}
+
+/// Runs `f` with a watch that tells the UI how far it is (`work-progress`)
+/// and stops when the user presses Cancel (`work_cancel`).
+pub(crate) fn watched<T>(
+    app: &AppHandle,
+    state: &AppState,
+    work: Work,
+    token: u64,
+    f: impl FnOnce(&matterbox_core::Watch<'_>) -> T,
+) -> T {
+    use std::sync::atomic::Ordering;
+    state.work_stop.store(false, Ordering::SeqCst);
+    // The first report at once, then at most one every tenth of a second
+    // (a quick doctor goes through thousands of documents a second).
+    let last_told = std::sync::Mutex::new(None::<std::time::Instant>);
+    let on_progress = |p: &matterbox_core::Progress| {
+        let Ok(mut last) = last_told.lock() else {
+            return;
+        };
+        if last.is_none_or(|at| at.elapsed() >= Duration::from_millis(100)) {
+            *last = Some(std::time::Instant::now());
+            let _ = app.emit(
+                WORK_PROGRESS_EVENT,
+                WorkProgress {
+                    work,
+                    token,
+                    progress: p.clone(),
+                },
+            );
+        }
+    };
+    let stop = || state.work_stop.load(Ordering::SeqCst);
+    f(&matterbox_core::Watch {
+        on_progress: &on_progress,
+        stop: &stop,
+    })
+}
+
+/// The Cancel of long work (an import, an export, the doctor): it stops
+/// within a chunk and leaves nothing half-done. Needs no session (the work
+/// holds it), and is not `async`: it runs on the main thread, so it is
+/// heard even when every async worker is blocked waiting for the session
+/// the work holds.
+#[tauri::command]
+pub fn work_cancel(state: State<'_, AppState>) -> Res<()> {
+    state
+        .work_stop
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    Ok(())
 }
 
 /// Sent when files are dropped on the window; the UI imports them into
@@ -551,10 +630,8 @@ pub async fn document_import_staged(
     tokens: Vec<u64>,
     allow_duplicate: bool,
 ) -> Res<ImportOutcome> {
-    use std::sync::atomic::Ordering;
     let mut outcome = ImportOutcome::default();
     for token in tokens {
-        state.import_stop.store(false, Ordering::SeqCst);
         let Some(path) = state.staged_path(token)? else {
             outcome.problems.push(ImportProblem {
                 token,
@@ -569,31 +646,10 @@ pub async fn document_import_staged(
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let warning = matterbox_core::import_warning(&path);
-        let total = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-        let last_told = std::sync::Mutex::new(std::time::Instant::now());
-        let on_bytes = |bytes: u64| {
-            let Ok(mut last) = last_told.lock() else {
-                return;
-            };
-            if last.elapsed() >= Duration::from_millis(100) {
-                *last = std::time::Instant::now();
-                let _ = app.emit(
-                    IMPORT_PROGRESS_EVENT,
-                    ImportProgress {
-                        token,
-                        bytes,
-                        total,
-                    },
-                );
-            }
-        };
-        let stop = || state.import_stop.load(Ordering::SeqCst);
-        let watch = matterbox_core::ImportWatch {
-            on_bytes: &on_bytes,
-            stop: &stop,
-        };
-        let imported = state.with_session(|s| {
-            s.import_document_watched(matter_id, &path, None, allow_duplicate, &watch)
+        let imported = watched(&app, &state, Work::Import, token, |watch| {
+            state.with_session(|s| {
+                s.import_document_watched(matter_id, &path, None, allow_duplicate, watch)
+            })
         });
         match imported {
             Ok(None) => {
@@ -617,16 +673,6 @@ pub async fn document_import_staged(
     // Scans among them are recognised in the background, starting now.
     state.ocr_wake.wake();
     Ok(outcome)
-}
-
-/// The Cancel of an import: the file being encrypted stops within a chunk
-/// and nothing of it is kept. Needs no session (the import holds it).
-#[tauri::command]
-pub async fn document_import_cancel(state: State<'_, AppState>) -> Res<()> {
-    state
-        .import_stop
-        .store(true, std::sync::atomic::Ordering::SeqCst);
-    Ok(())
 }
 
 #[tauri::command]
@@ -734,8 +780,9 @@ pub async fn document_restore_version(
     })
 }
 
-/// Asks where to save a decrypted copy, then writes it (audited). Returns
-/// the path written, or `None` when the user cancelled.
+/// Asks where to save a decrypted copy, then writes it (audited), telling
+/// the UI the bytes written. Returns the path written, or `None` when the
+/// user cancelled the dialog or the export (which leaves no file).
 #[tauri::command]
 pub async fn document_export(
     app: AppHandle,
@@ -753,14 +800,18 @@ pub async fn document_export(
     let Some(path) = dialog_paths(picked.map(|p| vec![p])).pop() else {
         return Ok(None);
     };
-    state.with_session(|s| s.export_document(id, version, &path))?;
-    Ok(Some(path.display().to_string()))
+    let token = u64::try_from(id).unwrap_or_default();
+    let written = watched(&app, &state, Work::Export, token, |watch| {
+        state.with_session(|s| s.export_document_watched(id, version, &path, watch))
+    })?;
+    Ok(written.map(|()| path.display().to_string()))
 }
 
 /// Asks where to save a searchable PDF of a scan, then makes it (the page
 /// images with an invisible text layer, recognised now, in memory; a
-/// signed PDF or one with text is copied as it is). `None` when the user
-/// cancelled.
+/// signed PDF or one with text is copied as it is), telling the UI which
+/// page is being recognised. `None` when the user cancelled the dialog or
+/// the export (which leaves no file).
 #[tauri::command]
 pub async fn document_export_searchable(
     app: AppHandle,
@@ -781,9 +832,10 @@ pub async fn document_export_searchable(
     let Some(path) = dialog_paths(picked.map(|p| vec![p])).pop() else {
         return Ok(None);
     };
-    state
-        .with_session(|s| s.export_searchable(id, None, &path, &mut |_| {}))
-        .map(Some)
+    let token = u64::try_from(id).unwrap_or_default();
+    watched(&app, &state, Work::ExportSearchable, token, |watch| {
+        state.with_session(|s| s.export_searchable_watched(id, None, &path, watch))
+    })
 }
 
 /// Opens a decrypted copy with the system's application for its type. The
@@ -832,10 +884,19 @@ pub async fn saved_search_forget(state: State<'_, AppState>, id: i64) -> Res<()>
 }
 
 /// Checks the documents against their encrypted files; with `fix`,
-/// removes what crashed imports left behind (older than a minute).
+/// removes what crashed imports left behind (older than a minute). Tells
+/// the UI which document it checks; Cancel stops it with a report that
+/// says after how many.
 #[tauri::command]
-pub async fn doctor_run(state: State<'_, AppState>, fix: bool, deep: bool) -> Res<DoctorReport> {
-    state.with_session(|s| s.doctor(fix, deep, Duration::from_secs(60), false))
+pub async fn doctor_run(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    fix: bool,
+    deep: bool,
+) -> Res<DoctorReport> {
+    watched(&app, &state, Work::Doctor, 0, |watch| {
+        state.with_session(|s| s.doctor_watched(fix, deep, Duration::from_secs(60), false, watch))
+    })
 }
 
 // --- inbox -------------------------------------------------------------
@@ -986,32 +1047,41 @@ pub async fn retention_policies(state: State<'_, AppState>) -> Res<Vec<Policy>> 
 /// Creates a policy, or changes policy `id`.
 #[tauri::command]
 pub async fn retention_policy_save(
+    app: AppHandle,
     state: State<'_, AppState>,
     id: Option<i64>,
     input: PolicyInput,
 ) -> Res<Policy> {
-    state.with_session(|s| match id {
+    let changed = state.with_session(|s| match id {
         Some(id) => s.update_retention_policy(id, &input),
         None => s.create_retention_policy(&input),
-    })
+    });
+    crate::retention::announce_due(&app);
+    changed
 }
 
 #[tauri::command]
 pub async fn retention_set_area_policy(
+    app: AppHandle,
     state: State<'_, AppState>,
     area: String,
     policy: Option<i64>,
 ) -> Res<()> {
-    state.with_session(|s| s.set_practice_area_policy(&area, policy))
+    let changed = state.with_session(|s| s.set_practice_area_policy(&area, policy));
+    crate::retention::announce_due(&app);
+    changed
 }
 
 #[tauri::command]
 pub async fn retention_set_matter_policy(
+    app: AppHandle,
     state: State<'_, AppState>,
     matter_id: i64,
     policy: Option<i64>,
 ) -> Res<()> {
-    state.with_session(|s| s.set_matter_policy(matter_id, policy))
+    let changed = state.with_session(|s| s.set_matter_policy(matter_id, policy));
+    crate::retention::announce_due(&app);
+    changed
 }
 
 #[tauri::command]
@@ -1021,17 +1091,26 @@ pub async fn retention_holds(state: State<'_, AppState>) -> Res<Vec<Hold>> {
 
 #[tauri::command]
 pub async fn retention_place_hold(
+    app: AppHandle,
     state: State<'_, AppState>,
     target: HoldTarget,
     id: i64,
     reason: String,
 ) -> Res<Hold> {
-    state.with_session(|s| s.place_hold(target, id, &reason, today()))
+    let changed = state.with_session(|s| s.place_hold(target, id, &reason, today()));
+    crate::retention::announce_due(&app);
+    changed
 }
 
 #[tauri::command]
-pub async fn retention_release_hold(state: State<'_, AppState>, id: i64) -> Res<Hold> {
-    state.with_session(|s| s.release_hold(id))
+pub async fn retention_release_hold(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: i64,
+) -> Res<Hold> {
+    let changed = state.with_session(|s| s.release_hold(id));
+    crate::retention::announce_due(&app);
+    changed
 }
 
 #[tauri::command]
@@ -1041,17 +1120,21 @@ pub async fn retention_due(state: State<'_, AppState>) -> Res<Vec<DueItem>> {
 
 #[tauri::command]
 pub async fn retention_defer(
+    app: AppHandle,
     state: State<'_, AppState>,
     item: Disposal,
     until: chrono::NaiveDate,
 ) -> Res<()> {
-    state.with_session(|s| s.defer_disposal(&item, until, today()))
+    let changed = state.with_session(|s| s.defer_disposal(&item, until, today()));
+    crate::retention::announce_due(&app);
+    changed
 }
 
 /// Destroys approved items; the passphrase is asked again. Opened copies
 /// are wiped too.
 #[tauri::command]
 pub async fn retention_destroy(
+    app: AppHandle,
     state: State<'_, AppState>,
     items: Vec<Disposal>,
     passphrase: String,
@@ -1059,6 +1142,7 @@ pub async fn retention_destroy(
     let passphrase = Passphrase::new(passphrase);
     let report = state.with_session(|s| s.destroy_approved(&items, &passphrase, today()))?;
     state.wipe_open_copies();
+    crate::retention::announce_due(&app);
     Ok(report)
 }
 
@@ -1334,6 +1418,7 @@ pub async fn request_extend(
 /// basis. Opened copies are wiped too.
 #[tauri::command]
 pub async fn request_erase(
+    app: AppHandle,
     state: State<'_, AppState>,
     id: i64,
     passphrase: String,
@@ -1341,6 +1426,7 @@ pub async fn request_erase(
     let passphrase = Passphrase::new(passphrase);
     let report = state.with_session(|s| s.erase_for_request(id, &passphrase, today()))?;
     state.wipe_open_copies();
+    crate::retention::announce_due(&app);
     Ok(report)
 }
 
@@ -1353,8 +1439,9 @@ pub async fn request_close(
     state.with_session(|s| s.set_request_status(id, status, "", today()))
 }
 
-/// Asks for a new or empty folder, then writes the export. `None` when the
-/// user cancelled.
+/// Asks for a new or empty folder, then writes the export, telling the UI
+/// which document of how many is written. `None` when the user cancelled
+/// the dialog or the export (which removes every file it wrote).
 #[tauri::command]
 pub async fn request_export(
     app: AppHandle,
@@ -1369,15 +1456,18 @@ pub async fn request_export(
     let Some(path) = dialog_paths(picked.map(|p| vec![p])).pop() else {
         return Ok(None);
     };
-    state
-        .with_session(|s| s.export_request(id, &path))
-        .map(Some)
+    let token = u64::try_from(id).unwrap_or_default();
+    watched(&app, &state, Work::RequestExport, token, |watch| {
+        state.with_session(|s| s.export_request_watched(id, &path, watch))
+    })
 }
 
 // --- shares --------------------------------------------------------------
 
-/// Asks for the folder, then writes the package there and records it.
-/// `None` when the user cancelled the picker.
+/// Asks for the folder, then writes the package there and records it,
+/// telling the UI which document of how many is written and the bytes.
+/// `None` when the user cancelled the picker or the writing (which leaves
+/// no file and no record).
 #[tauri::command]
 pub async fn share_create(
     app: AppHandle,
@@ -1393,14 +1483,16 @@ pub async fn share_create(
     let Some(folder) = dialog_paths(picked.map(|p| vec![p])).pop() else {
         return Ok(None);
     };
-    state
-        .with_session(|s| s.create_share(&request, &folder))
-        .map(Some)
+    watched(&app, &state, Work::Share, 0, |watch| {
+        state.with_session(|s| s.create_share_watched(&request, &folder, watch))
+    })
 }
 
 /// Asks for the folder, then writes the court bundle (the one unencrypted
 /// output; the request carries the user's second confirmation) and its
-/// signature there, and records it. `None` when the user cancelled.
+/// signature there, and records it, telling the UI which document of how
+/// many is laid out. `None` when the user cancelled the picker or the
+/// bundle (which writes nothing).
 #[tauri::command]
 pub async fn court_bundle_create(
     app: AppHandle,
@@ -1416,9 +1508,9 @@ pub async fn court_bundle_create(
     let Some(folder) = dialog_paths(picked.map(|p| vec![p])).pop() else {
         return Ok(None);
     };
-    state
-        .with_session(|s| s.create_court_bundle(&request, &folder, &mut |_| {}))
-        .map(Some)
+    watched(&app, &state, Work::CourtBundle, 0, |watch| {
+        state.with_session(|s| s.create_court_bundle_watched(&request, &folder, watch))
+    })
 }
 
 /// The public key recipients check package manifests with (minisign).

@@ -85,7 +85,6 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .plugin(tauri_plugin_dialog::init())
         .manage(AppState::new(env, vaults_root, open_copies))
         .manage(backup::Backups::default())
-        .manage(share_return::Returning::default())
         .setup(|app| {
             // Copies opened with other applications before a crash go now.
             app.state::<AppState>().wipe_open_copies();
@@ -181,7 +180,6 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             commands::share_list,
             commands::share_signing_key,
             share_return::share_return,
-            share_return::share_return_cancel,
             share_return::share_list_client,
             share_return::share_returns,
             share_return::share_keys,
@@ -209,7 +207,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             commands::settings_update,
             commands::document_pick,
             commands::document_import_staged,
-            commands::document_import_cancel,
+            commands::work_cancel,
             commands::document_list,
             commands::document_get,
             commands::document_preview,

@@ -9,15 +9,18 @@
 //! sees the session's cancel flag) and tried again after the next unlock.
 //! Several workers (the vault's setting; automatic is one fewer than the
 //! cores, so a 2-core laptop runs one) each take a different document:
-//! a worker notes the version it took in `busy` while it holds the
-//! session, and the others pass over it. Recognition runs at a lower
+//! each step is the core's `OcrWorkers::step`, shared with `ocr run` and
+//! `inbox watch`, which notes the version taken while it holds the
+//! session so the others pass over it. Recognition runs at a lower
 //! priority (the core's `RECOGNITION_NICE`), so the app stays responsive.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use matterbox_core::ocr::{MAX_OCR_WORKERS, OcrMode, OcrOverview, OcrState, Recogniser};
+use matterbox_core::ocr::{
+    MAX_OCR_WORKERS, OcrMode, OcrOverview, OcrState, OcrWorkers, Recogniser, SessionAccess,
+    WorkerStep,
+};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, State};
 use ts_rs::TS;
@@ -43,83 +46,77 @@ pub struct OcrProgress {
 /// locked) before it looks again; an import or a retry wakes it sooner.
 const IDLE: Duration = Duration::from_secs(2);
 
-/// The document versions the workers are recognising.
-type Busy = Arc<Mutex<HashSet<i64>>>;
-
 /// Starts the most workers the setting allows; those beyond the setting's
-/// count rest until it is raised.
+/// count rest until it is raised. They share the core's [`OcrWorkers`]
+/// (as `ocr run` and `inbox watch` do), so two never take one document.
 pub fn spawn(app: AppHandle) -> std::io::Result<()> {
-    let busy = Busy::default();
+    let workers = Arc::new(OcrWorkers::default());
     for index in 0..MAX_OCR_WORKERS {
-        let (app, busy) = (app.clone(), Arc::clone(&busy));
+        let (app, workers) = (app.clone(), Arc::clone(&workers));
         std::thread::Builder::new()
             .name(format!("ocr-worker-{index}"))
-            .spawn(move || run(app, index, busy))?;
+            .spawn(move || run(app, index, &workers))?;
     }
     Ok(())
 }
 
-/// Takes a version out of `busy` when its page is done or given up.
-struct Taken(Busy, i64);
+/// The app's session, taken for background work (never delays
+/// auto-lock; refused while locked).
+struct Background<'a>(&'a AppState);
 
-impl Drop for Taken {
-    fn drop(&mut self) {
-        if let Ok(mut busy) = self.0.lock() {
-            busy.remove(&self.1);
-        }
+impl SessionAccess for Background<'_> {
+    type Error = matterbox_core::ApiError;
+
+    fn with_session<T>(
+        &self,
+        f: impl FnOnce(&mut matterbox_core::Session) -> Result<T, matterbox_core::CoreError>,
+    ) -> Result<T, Self::Error> {
+        self.0.with_session_in_background(f)
     }
 }
 
-fn run(app: AppHandle, index: u32, busy: Busy) {
+fn run(app: AppHandle, index: u32, workers: &OcrWorkers) {
     let mut recogniser = Recogniser::default();
+    let mut seen = 0;
     loop {
         let state = app.state::<AppState>();
-        // The session is held while the next page is chosen and noted as
-        // busy: two workers cannot choose the same document.
-        let next = state.with_session_in_background(|s| {
-            if index >= s.ocr_worker_count()? {
-                return Ok(None);
-            }
-            let mut taken = busy
-                .lock()
-                .map_err(|_| matterbox_core::CoreError::Internal("the OCR workers' list"))?;
-            let passing_over: Vec<i64> = taken.iter().copied().collect();
-            let task = s.ocr_next_page_passing_over(&passing_over)?;
-            if let Some(t) = &task {
-                taken.insert(t.version_id);
-            }
-            Ok(task.map(|t| (t, s.cancel_handle())))
-        });
-        let Ok(Some((task, cancel))) = next else {
-            // Locked, empty, not wanted, or failing (retried): rest,
-            // unless woken.
-            state.ocr_wake.wait(IDLE);
-            continue;
-        };
-        let _taken = Taken(Arc::clone(&busy), task.version_id);
-        let _ = app.emit(
-            PROGRESS_EVENT,
-            OcrProgress {
-                document_id: task.document_id,
-                page: task.page + 1,
-                page_count: task.page_count,
-                status: OcrState::Running,
+        let step = workers.step(
+            Some(index),
+            &Background(&state),
+            &mut recogniser,
+            // A lock cancels the session, which the step watches.
+            &|| false,
+            &mut |task| {
+                let _ = app.emit(
+                    PROGRESS_EVENT,
+                    OcrProgress {
+                        document_id: task.document_id,
+                        page: task.page + 1,
+                        page_count: task.page_count,
+                        status: OcrState::Running,
+                    },
+                );
             },
         );
-        let Some(done) = recogniser.recognise(task, &|| cancel.is_cancelled()) else {
-            continue;
-        };
-        let (document_id, page, page_count) = (done.document_id, done.page, done.page_count);
-        if let Ok(Some(status)) = state.with_session_in_background(|s| s.ocr_commit(done)) {
-            let _ = app.emit(
-                PROGRESS_EVENT,
-                OcrProgress {
-                    document_id,
-                    page: page + 1,
-                    page_count,
-                    status,
-                },
-            );
+        match step {
+            Ok(WorkerStep::Recorded {
+                page,
+                state: Some(status),
+            }) => {
+                let _ = app.emit(
+                    PROGRESS_EVENT,
+                    OcrProgress {
+                        document_id: page.document_id,
+                        page: page.page + 1,
+                        page_count: page.page_count,
+                        status,
+                    },
+                );
+            }
+            Ok(WorkerStep::Recorded { state: None, .. } | WorkerStep::Abandoned) => {}
+            // Locked, empty, not wanted, or failing (retried): rest,
+            // unless woken.
+            Ok(WorkerStep::Rest) | Err(_) => state.ocr_wake.wait(&mut seen, IDLE),
         }
     }
 }

@@ -43,6 +43,23 @@ pub fn spawn(app: AppHandle) {
     });
 }
 
+/// Tells the UI how many items wait for approval now: after a
+/// destruction, an erasure, a deferral, a hold or a policy change, so the
+/// count beside "Retention" is never the last sweep's.
+pub fn announce_due(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    let today = chrono::Local::now().date_naive();
+    if let Ok(due) = state.with_session_in_background(|s| s.retention_due(today)) {
+        let _ = app.emit(
+            DUE_EVENT,
+            RetentionDueEvent {
+                due: due.len(),
+                destroyed_without_approval: 0,
+            },
+        );
+    }
+}
+
 fn sweep(app: &AppHandle) {
     let state = app.state::<AppState>();
     let today = chrono::Local::now().date_naive();

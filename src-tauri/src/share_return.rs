@@ -1,40 +1,23 @@
 //! Returning a client's file from the app (#18 §3), the rest of sharing's
-//! commands the app had none of (recipients' keys, a client's shares),
-//! and the return's progress (`return-progress`) and Cancel.
+//! commands the app had none of (recipients' keys, a client's shares).
 //!
-//! A return holds the session while it writes, like a share; Cancel does
-//! not need the session: it sets the running return's own `Cancel`, which
-//! the core checks on every write, and the core leaves no file.
+//! A return holds the session while it writes, like a share, and runs
+//! under `commands::watched` like every long work: its progress goes out
+//! as `work-progress` (`Work::Return`) and `work_cancel` stops it (the
+//! core checks on every write and leaves no file).
 
-use std::sync::Mutex;
-
+use matterbox_core::ApiError;
 use matterbox_core::domain::returns::FileReturn;
 use matterbox_core::domain::shares::{KeyHolder, RecipientKey, Share};
 use matterbox_core::returns::{ReturnCreated, ReturnRequest};
 use matterbox_core::shares::KeySaved;
-use matterbox_core::{ApiError, Cancel};
-use serde::Serialize;
-use tauri::{AppHandle, Emitter, State};
+use tauri::{AppHandle, State};
 use tauri_plugin_dialog::DialogExt;
-use ts_rs::TS;
 
+use crate::commands::Work;
 use crate::state::AppState;
 
 type Res<T> = Result<T, ApiError>;
-
-pub const PROGRESS_EVENT: &str = "return-progress";
-
-/// How far a return's documents are written.
-#[derive(Clone, Debug, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct ReturnProgress {
-    pub done: u64,
-    pub total: u64,
-}
-
-/// The running return's Cancel, if one runs.
-#[derive(Default)]
-pub struct Returning(Mutex<Option<Cancel>>);
 
 /// Asks for the folder, then writes the returned file there and records
 /// it, telling the UI how far it is. `None` when the user cancelled the
@@ -43,7 +26,6 @@ pub struct Returning(Mutex<Option<Cancel>>);
 pub async fn share_return(
     app: AppHandle,
     state: State<'_, AppState>,
-    returning: State<'_, Returning>,
     request: ReturnRequest,
 ) -> Res<Option<ReturnCreated>> {
     state.with_session(|_| Ok(()))?;
@@ -55,40 +37,15 @@ pub async fn share_return(
     let Some(folder) = picked.and_then(|p| p.into_path().ok()) else {
         return Ok(None);
     };
-    let stop = Cancel::new();
-    if let Ok(mut running) = returning.0.lock() {
-        *running = Some(stop.clone());
-    }
-    // At most about a hundred events: one per percent written.
-    let last = std::cell::Cell::new(0u64);
-    let progress = |done: u64, total: u64| {
-        if done == total || done.saturating_sub(last.get()) >= (total / 100).max(1) {
-            last.set(done);
-            let _ = app.emit(PROGRESS_EVENT, ReturnProgress { done, total });
-        }
-    };
-    let result =
-        state.with_session(|s| s.return_file(&request, &folder, Some(&progress), Some(&stop)));
-    if let Ok(mut running) = returning.0.lock() {
-        *running = None;
-    }
+    let result = crate::commands::watched(&app, &state, Work::Return, 0, |watch| {
+        state.with_session(|s| s.return_file(&request, &folder, watch))
+    });
     // The user's Cancel is not a locked vault (the code the core's
     // `Cancelled` maps to): it answers `None`, and no file was left.
-    if result.is_err() && stop.is_cancelled() {
+    if result.is_err() && state.work_stop.load(std::sync::atomic::Ordering::SeqCst) {
         return Ok(None);
     }
     result.map(Some)
-}
-
-/// Stops the running return (it leaves no file).
-#[tauri::command]
-pub async fn share_return_cancel(returning: State<'_, Returning>) -> Res<()> {
-    if let Ok(running) = returning.0.lock()
-        && let Some(stop) = running.as_ref()
-    {
-        stop.cancel();
-    }
-    Ok(())
 }
 
 /// A client's packages, newest first.

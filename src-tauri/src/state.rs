@@ -61,9 +61,10 @@ pub struct AppState {
     pub inbox_scan_requested: std::sync::atomic::AtomicBool,
     /// Wakes the OCR worker (an unlock, a retry) before its rest is over.
     pub ocr_wake: Wake,
-    /// The user pressed Cancel on the import running now (read between two
-    /// reads of its file; cleared when the next file starts).
-    pub import_stop: std::sync::atomic::AtomicBool,
+    /// The user pressed Cancel on the long work running now (an import, an
+    /// export, the doctor: one at a time, as each holds the session), read
+    /// between two chunks; cleared when the next piece of work starts.
+    pub work_stop: std::sync::atomic::AtomicBool,
     /// What the core warned of after a change it saved but could not tidy
     /// up after (`Session::take_warnings`), kept until the UI takes it.
     warnings: Mutex<Vec<String>>,
@@ -71,32 +72,9 @@ pub struct AppState {
     warned: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
 }
 
-/// A wake-up call for a background thread that rests between looks.
-#[derive(Default)]
-pub struct Wake {
-    woken: Mutex<bool>,
-    signal: std::sync::Condvar,
-}
-
-impl Wake {
-    pub fn wake(&self) {
-        if let Ok(mut woken) = self.woken.lock() {
-            *woken = true;
-            self.signal.notify_all();
-        }
-    }
-
-    /// Rests for `at_most`, or until woken.
-    pub fn wait(&self, at_most: Duration) {
-        let Ok(woken) = self.woken.lock() else {
-            std::thread::sleep(at_most);
-            return;
-        };
-        if let Ok((mut woken, _)) = self.signal.wait_timeout_while(woken, at_most, |w| !*w) {
-            *woken = false;
-        }
-    }
-}
+/// A wake-up call for a background thread (the core's, shared with the
+/// CLI's OCR workers).
+pub use matterbox_core::ocr::Wake;
 
 /// Files the user picked or dropped on the window, waiting to be imported.
 /// The UI names them by token only: it never hands the backend a path, so
@@ -145,7 +123,7 @@ impl AppState {
             last_vault: Mutex::new(None),
             inbox_scan_requested: std::sync::atomic::AtomicBool::new(false),
             ocr_wake: Wake::default(),
-            import_stop: std::sync::atomic::AtomicBool::new(false),
+            work_stop: std::sync::atomic::AtomicBool::new(false),
             warnings: Mutex::new(Vec::new()),
             warned: std::sync::OnceLock::new(),
             inner: Mutex::new(Inner {

@@ -619,6 +619,14 @@ def opener():
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.fixture
+def paced_work():
+    """Milliseconds a MB that the app (a test-support build) waits on every
+    watched write — exports, the doctor's checks — so that a progress bar
+    can be seen and cancelled on a file of reasonable size."""
+    return 50
+
+
 # The apps a test started, for the report of a failure.
 APPS = pytest.StashKey[list]()
 
@@ -632,6 +640,8 @@ def app(display, request):
         extra["MATTERBOX_OPENED_DIR"] = str(request.getfixturevalue("opener"))
     if "system_bus" in request.fixturenames:
         extra["DBUS_SYSTEM_BUS_ADDRESS"] = request.getfixturevalue("system_bus")
+    if "paced_work" in request.fixturenames:
+        extra["MATTERBOX_DANGER_TEST_WORK_PACE"] = str(request.getfixturevalue("paced_work"))
     a = App(display, data_dir, extra)
     request.node.stash[APPS] = [*request.node.stash.get(APPS, []), a]
     try:

@@ -30,6 +30,8 @@ def test_a_closed_matter_is_destroyed_with_approval_and_certified(app):
     assert f"due for destruction 1 month after {closed}" in app.text("close-confirm")
     app.click("confirm-close")
     wait_for(lambda: "due for destruction on" in app.text("matter-retention"), what="the due date")
+    # The count beside Retention follows at once, not at the next hourly sweep.
+    wait_for(lambda: app.present("due-count") and app.text("due-count") == "1", what="the due count")
 
     # The disposition queue; approval asks for the passphrase.
     app.click("nav-retention")
@@ -55,6 +57,7 @@ def test_a_closed_matter_is_destroyed_with_approval_and_certified(app):
     wait_for(lambda: "boundary-survey.pdf" in app.text("register") and certificate in app.text("register"),
              what="the register entry")
     app.find("due-empty")
+    wait_for(lambda: not app.present("due-count"), what="the due count to clear")
     app.screenshot("16-retention-register")
 
     # The certificate, through the save dialog.

@@ -221,3 +221,61 @@ def test_share_ticked_search_hits_of_one_client(app, tmp_path):
             assert sha256(z.read(f"documents/{name}")) == sha256(sources[name])
     app.click("share-close")
     wait_for(lambda: not app.present("share-passphrase"), what="the passphrase to go")
+
+
+def test_documents_shared_to_a_partys_kept_key(app, tmp_path):
+    """Opposing counsel's age key, kept on the matter's party and confirmed,
+    is offered when sharing from that matter; the package opens with the
+    party's identity."""
+    create_vault(app)
+    add_client(app, CLIENT)
+    open_matter(app, CLIENT, "Fitzwarren boundary dispute")
+    counsel = "Quillfeather & Dunmore LLP (fictional)"
+    app.type("party-name", counsel)
+    app.type("party-role", "counsel for the neighbour")
+    app.click("add-party")
+    wait_for(lambda: counsel in app.text("parties"), what="the party")
+    identity = tmp_path / "counsel.txt"
+    keygen = subprocess.run(["age-keygen", "-o", str(identity)], capture_output=True, text=True,
+                            timeout=60, check=True)
+    public = next(line.split(": ", 1)[1] for line in keygen.stderr.splitlines()
+                  if line.startswith("Public key: "))
+    app.click("party-keys")
+    wait_for(lambda: app.find("recipient-keys").get_attribute("data-loaded") == "true", what="the keys")
+    app.type("key-input", public)
+    app.click("key-save")
+    shown = wait_for(lambda: app.present("key-fingerprint") and app.text("key-fingerprint"),
+                     what="the key's fingerprint")
+    assert shown == fingerprint(public)
+    app.type("key-read-back", shown)
+    app.click("key-confirm")
+    wait_for(lambda: app.present("key-confirmed"), what="the key confirmed")
+
+    body = b"Survey of the boundary wall, sent to counsel (fictional).\n"
+    source = tmp_path / "survey.txt"
+    source.write_bytes(body)
+    import_file(app, source)
+    wait_for(lambda: len(app.find_all("document-select")) == 1, what="the document")
+    app.find("document-select").click()
+    app.click("share-documents")
+    app.find("share-dialog")
+    # The party's key is offered by name, once it is loaded.
+    option = wait_for(lambda: next((o for o in app.find("share-passphrase-kind").find_elements("css selector", "option")
+                                    if counsel in o.text), None), what="the party's key offered")
+    app.select("share-passphrase-kind", value=option.get_attribute("value"))
+    shared = app.data_dir / "shared"
+    shared.mkdir()
+    app.click("share-write")
+    app.file_dialog("Choose the folder for the package", shared)
+    app.find("share-done", timeout=60)
+    assert shown in app.text("share-fingerprint")
+    assert not app.present("share-passphrase")
+    row = wait_for(lambda: app.find_all("share-row") or None, what="the share in the list")[0]
+    assert counsel in row.text, row.text
+    package = next(shared.iterdir())
+    opened = tmp_path / "to-counsel.zip"
+    done = subprocess.run(["age", "-d", "-i", str(identity), "-o", str(opened), str(package)],
+                          capture_output=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    with zipfile.ZipFile(opened) as z:
+        assert sha256(z.read("documents/survey.txt")) == sha256(body)

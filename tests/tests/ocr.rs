@@ -10,6 +10,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use lopdf::dictionary;
 use matterbox_tests::{COMMAND_LIMIT, Home, Run, files_containing, run_within};
 
 const PASS: &str = "a long test passphrase";
@@ -573,4 +574,434 @@ fn a_conflict_check_finds_a_name_on_the_page_of_a_scan_that_shows_it() {
         let found = in_clear(&[&vault, &v.tmp, &cache], word);
         assert!(found.is_empty(), "{word} in clear in {found:?}");
     }
+}
+
+/// Runs ImageMagick's `convert` with `args`.
+fn convert(args: &[&str]) {
+    let out = Command::new("convert")
+        .args(args)
+        .output()
+        .expect("ImageMagick convert");
+    assert!(out.status.success(), "{out:?}");
+}
+
+/// An image XObject of `data` with `entries`.
+fn image(entries: Vec<(&str, lopdf::Object)>, data: Vec<u8>) -> lopdf::Stream {
+    let mut dict = dictionary! { "Type" => "XObject", "Subtype" => "Image" };
+    for (k, v) in entries {
+        dict.set(k, v);
+    }
+    lopdf::Stream::new(dict, data)
+}
+
+fn jpeg(path: &Path, width: i64, height: i64) -> lopdf::Stream {
+    image(
+        vec![
+            ("Width", width.into()),
+            ("Height", height.into()),
+            ("ColorSpace", "DeviceGray".into()),
+            ("BitsPerComponent", 8.into()),
+            ("Filter", "DCTDecode".into()),
+        ],
+        std::fs::read(path).unwrap(),
+    )
+}
+
+/// One page of a hand-made PDF: its MediaBox, `/Rotate`, content, and
+/// the XObjects it names.
+struct PdfPage {
+    media_box: [i64; 4],
+    rotate: i64,
+    content: String,
+    xobjects: Vec<(&'static str, lopdf::Object)>,
+}
+
+/// A PDF of `pages`, written with lopdf. `objects` holds streams the
+/// pages' XObjects refer to (added first, in order, as objects 1, 2, …).
+fn write_pdf(objects: Vec<lopdf::Stream>, pages: Vec<PdfPage>) -> Vec<u8> {
+    use lopdf::{Document, Object};
+    let mut doc = Document::with_version("1.5");
+    for o in objects {
+        doc.add_object(o);
+    }
+    let pages_id = doc.new_object_id();
+    let mut kids = Vec::new();
+    for p in pages {
+        let mut xobjects = lopdf::Dictionary::new();
+        for (name, o) in p.xobjects {
+            let id = match o {
+                Object::Reference(id) => id,
+                other => doc.add_object(other),
+            };
+            xobjects.set(name, id);
+        }
+        let content = doc.add_object(lopdf::Stream::new(dictionary! {}, p.content.into_bytes()));
+        let page = doc.add_object(dictionary! {
+            "Type" => "Page", "Parent" => pages_id, "Contents" => content,
+            "Resources" => dictionary! { "XObject" => xobjects },
+            "MediaBox" => p.media_box.iter().map(|&v| Object::Integer(v)).collect::<Vec<_>>(),
+            "Rotate" => p.rotate,
+        });
+        kids.push(Object::Reference(page));
+    }
+    let count = kids.len() as i64;
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+/// Scanner PDFs whose pages are made of several images are recognised
+/// and found by search on the right page: a page stored as three JPEG
+/// strips, an MRC page (a gray JPEG background under a one-bit text layer
+/// drawn as an /ImageMask, whose Decode array says 1 is ink), a page
+/// placed by a scaled form beside a logo, and a page scanned sideways
+/// in two halves and shown upright by /Rotate 90.
+#[test]
+fn pages_made_of_several_images_are_recognised_and_found() {
+    let v = Vault::new();
+    let words = [
+        "Strip page about the Ptarmigan easement",
+        "Layered page about the Wolverine covenant",
+        "Framed page about the Capybara tenancy",
+        "Turned page about the Gannet boundary",
+    ];
+    // 1700 × 900 pixels at 200 dpi: 612 × 324 points.
+    let png = |i: usize| {
+        let p = v.src.join(format!("page-{i}.png"));
+        render(words[i], &p);
+        p
+    };
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let src = |name: &str| v.src.join(name);
+
+    // Three strips of 300 rows.
+    let p0 = png(0);
+    convert(&[
+        &s(&p0),
+        "-crop",
+        "1700x300",
+        "+repage",
+        "-quality",
+        "90",
+        &s(&src("strip-%d.jpg")),
+    ]);
+    let mut strips = Vec::new();
+    let mut content = String::new();
+    for i in 0..3 {
+        strips.push((
+            ["S0", "S1", "S2"][i],
+            jpeg(&src(&format!("strip-{i}.jpg")), 1700, 300).into(),
+        ));
+        content.push_str(&format!(
+            "q 612 0 0 108 0 {} cm /S{i} Do Q\n",
+            216 - 108 * i
+        ));
+    }
+    let strips_page = PdfPage {
+        media_box: [0, 0, 612, 324],
+        rotate: 0,
+        content,
+        xobjects: strips,
+    };
+
+    // MRC: a 100 dpi paper background and the text as a one-bit mask,
+    // 1 where the text is dark (so painted only through Decode [1 0]).
+    let p1 = png(1);
+    convert(&[
+        "-size",
+        "850x450",
+        "gradient:gray85-gray97",
+        "-quality",
+        "60",
+        &s(&src("bg.jpg")),
+    ]);
+    convert(&[
+        &s(&p1),
+        "-threshold",
+        "50%",
+        "-negate",
+        "-depth",
+        "1",
+        &format!("gray:{}", s(&src("mask.raw"))),
+    ]);
+    let mask = image(
+        vec![
+            ("Width", 1700.into()),
+            ("Height", 900.into()),
+            ("ImageMask", true.into()),
+            ("Decode", vec![1.into(), 0.into()].into()),
+        ],
+        std::fs::read(src("mask.raw")).unwrap(),
+    );
+    let mrc_page = PdfPage {
+        media_box: [0, 0, 612, 324],
+        rotate: 0,
+        content: "q 612 0 0 324 0 0 cm /Bg Do Q q 0.15 g 612 0 0 324 0 0 cm /Fg Do Q".into(),
+        xobjects: vec![
+            ("Bg", jpeg(&src("bg.jpg"), 850, 450).into()),
+            ("Fg", mask.into()),
+        ],
+    };
+
+    // A form (object 1, drawing image object 2 at twice the page's size)
+    // scaled by a half, and a small logo.
+    let p2 = png(2);
+    convert(&[&s(&p2), "-quality", "90", &s(&src("framed.jpg"))]);
+    let form = lopdf::Stream::new(
+        dictionary! {
+            "Type" => "XObject", "Subtype" => "Form",
+            "BBox" => vec![0.into(), 0.into(), 1224.into(), 648.into()],
+            "Resources" => dictionary! { "XObject" => dictionary! { "Im" => (2, 0) } },
+        },
+        b"q 1224 0 0 648 0 0 cm /Im Do Q".to_vec(),
+    );
+    let logo = image(
+        vec![
+            ("Width", 2.into()),
+            ("Height", 2.into()),
+            ("ColorSpace", "DeviceGray".into()),
+            ("BitsPerComponent", 8.into()),
+        ],
+        vec![190, 230, 230, 190],
+    );
+    let framed_page = PdfPage {
+        media_box: [0, 0, 612, 324],
+        rotate: 0,
+        content: "q 0.5 0 0 0.5 0 0 cm /F Do Q q 16 0 0 16 590 300 cm /Logo Do Q".into(),
+        xobjects: vec![
+            ("F", lopdf::Object::Reference((1, 0))),
+            ("Logo", logo.into()),
+        ],
+    };
+
+    // Scanned sideways: 900 × 1700 on a portrait page, in two halves,
+    // shown turned a quarter clockwise.
+    let p3 = png(3);
+    convert(&[
+        &s(&p3),
+        "-rotate",
+        "-90",
+        "-crop",
+        "900x850",
+        "+repage",
+        "-quality",
+        "90",
+        &s(&src("half-%d.jpg")),
+    ]);
+    let turned_page = PdfPage {
+        media_box: [0, 0, 324, 612],
+        rotate: 90,
+        content: "q 324 0 0 306 0 306 cm /A Do Q q 324 0 0 306 0 0 cm /B Do Q".into(),
+        xobjects: vec![
+            ("A", jpeg(&src("half-0.jpg"), 900, 850).into()),
+            ("B", jpeg(&src("half-1.jpg"), 900, 850).into()),
+        ],
+    };
+
+    let framed_image = jpeg(&src("framed.jpg"), 1700, 900);
+    let pdf = write_pdf(
+        vec![form, framed_image],
+        vec![strips_page, mrc_page, framed_page, turned_page],
+    );
+    let file = src("composed-scan.pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let id = v.import(&file);
+    let report = v.json(&["ocr", "run"]);
+    assert_eq!(
+        (report["pages"].as_u64(), report["done"].as_u64()),
+        (Some(4), Some(1)),
+        "{report}"
+    );
+    let ocr = v.ocr_of(&id);
+    assert_eq!(ocr["status"], "done", "{ocr}");
+    assert!(ocr["meanConfidence"].as_u64().unwrap() >= 80, "{ocr}");
+    for (i, word) in ["ptarmigan", "wolverine", "capybara", "gannet"]
+        .iter()
+        .enumerate()
+    {
+        let hits = v.search(word);
+        assert_eq!(hits.len(), 1, "{word}: {hits:?}");
+        assert_eq!(hits[0]["documentId"].to_string(), id);
+        assert_eq!(hits[0]["page"], i + 1, "{word}: {hits:?}");
+    }
+    // The recognised words are in clear nowhere.
+    let vault = v.home.vault_dir("v");
+    for word in ["Ptarmigan", "Wolverine", "Capybara", "Gannet"] {
+        let found = in_clear(&[&vault, &v.tmp], word);
+        assert!(found.is_empty(), "{word} in clear in {found:?}");
+    }
+}
+
+/// The most `matterbox-ocr` recognition threads of process `pid` seen at
+/// once (and their nice values) until it exits or `enough` of them ran
+/// together. A thread counts from its second sighting (5 ms on), so one
+/// caught between its start and lowering its own priority is not read.
+fn concurrent_recognition(pid: u32, enough: usize) -> (usize, Vec<i32>) {
+    let deadline = Instant::now() + WAIT;
+    let mut most = (0, Vec::new());
+    let mut before = std::collections::HashSet::new();
+    while Instant::now() < deadline {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+            break;
+        };
+        let mut now = std::collections::HashSet::new();
+        let mut nices = Vec::new();
+        for task in tasks.flatten() {
+            let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+            if comm.trim() != "matterbox-ocr" {
+                continue;
+            }
+            let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+                continue;
+            };
+            let rest = &stat[stat.rfind(')').unwrap() + 2..];
+            // A thread that is ending (Z, X) is no longer recognising.
+            if rest.starts_with('Z') || rest.starts_with('X') {
+                continue;
+            }
+            let tid = task.file_name();
+            now.insert(tid.clone());
+            if !before.contains(&tid) {
+                continue;
+            }
+            if let Some(nice) = rest.split(' ').nth(16).and_then(|n| n.parse().ok()) {
+                nices.push(nice);
+            }
+        }
+        before = now;
+        if nices.len() > most.0 {
+            most = (nices.len(), nices);
+        }
+        if most.0 >= enough {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    most
+}
+
+/// `ocr run` and `inbox watch` recognise as many scans at once as the
+/// vault's `settings ocr-workers` says, each at the low priority the app
+/// uses, and each document once.
+#[test]
+fn ocr_run_and_inbox_watch_use_the_vaults_worker_count() {
+    let v = Vault::new();
+    v.run(&["settings", "ocr-workers", "2"]).ok();
+    let mut ids = Vec::new();
+    for (name, word) in [("first.pdf", "Aardvark"), ("second.pdf", "Bittern")] {
+        let pages = [
+            format!("The first page names the {word}"),
+            format!("The second page names the {word} again"),
+        ];
+        let pages: Vec<&str> = pages.iter().map(String::as_str).collect();
+        ids.push(v.import(&v.scan_pdf(name, &pages)));
+    }
+    let child = v
+        .cmd(&["--json", "ocr", "run"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (together, nices) = concurrent_recognition(child.id(), 2);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(together, 2, "two documents were recognised at once");
+    assert_eq!(nices, [10, 10], "both at the recognition nice value");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (report["pages"].as_u64(), report["done"].as_u64()),
+        (Some(4), Some(2)),
+        "{report}"
+    );
+    for id in &ids {
+        let ocr = v.ocr_of(id);
+        assert_eq!(
+            (ocr["status"].as_str(), ocr["attempts"].as_u64()),
+            (Some("done"), Some(2)),
+            "{ocr}"
+        );
+    }
+    assert_eq!(v.search("aardvark").len(), 1);
+    assert_eq!(v.search("bittern").len(), 1);
+
+    // inbox watch: two scans dropped at once are recognised together.
+    let inbox = v.home.path().join("inbox");
+    v.run(&[
+        "inbox",
+        "settings",
+        "--folder",
+        inbox.to_str().unwrap(),
+        "--quiet-ms",
+        "300",
+    ])
+    .ok();
+    // Three pages each: recognising one takes long enough for the other
+    // to start even if the two are ingested by separate passes.
+    let scans: Vec<PathBuf> = [("third.pdf", "Cormorant"), ("fourth.pdf", "Dugong")]
+        .iter()
+        .map(|(name, word)| {
+            let pages = [
+                format!("The first page names the {word}"),
+                format!("The second page names the {word} again"),
+                format!("The third page names the {word} once more"),
+            ];
+            let pages: Vec<&str> = pages.iter().map(String::as_str).collect();
+            v.scan_pdf(name, &pages)
+        })
+        .collect();
+    let mut watcher = v
+        .cmd(&["--json", "inbox", "watch"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, lines) = mpsc::channel();
+    let out = watcher.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+                let _ = tx.send(v);
+            }
+        }
+    });
+    let deadline = Instant::now() + WAIT;
+    while !inbox.exists() {
+        assert!(Instant::now() < deadline, "the inbox folder was not made");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Into the matter's subfolder: filed there, so recognised at once.
+    let sub = inbox.join("2026-0001");
+    std::fs::create_dir_all(&sub).unwrap();
+    for scan in &scans {
+        let name = scan.file_name().unwrap().to_str().unwrap();
+        let staging = inbox.join(format!(".{name}.part"));
+        std::fs::copy(scan, &staging).unwrap();
+        std::fs::rename(&staging, sub.join(name)).unwrap();
+    }
+    let (together, nices) = concurrent_recognition(watcher.id(), 2);
+    let mut done = 0;
+    let mut seen = Vec::new();
+    while done < 2 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Ok(event) = lines.recv_timeout(left) else {
+            let _ = watcher.kill();
+            panic!("not both recognised within {WAIT:?}: {seen:?}");
+        };
+        if event["ocr"]["status"] == "done" {
+            done += 1;
+        }
+        seen.push(event);
+    }
+    let _ = watcher.kill();
+    let _ = watcher.wait();
+    assert_eq!(together, 2, "two scans were recognised at once: {seen:?}");
+    assert_eq!(nices, [10, 10]);
+    assert_eq!(v.search("cormorant").len(), 1);
+    assert_eq!(v.search("dugong").len(), 1);
 }

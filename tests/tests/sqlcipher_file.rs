@@ -183,6 +183,22 @@ fn audit_tampering_with_the_database_key_is_caught_by_the_cli() {
             "{name}: {}",
             run.stderr
         );
+        // The doctor checks the log too: it names the broken entry, never
+        // says all is in order, and fails as `audit verify` does.
+        let doctor = home.run("main", Some("a test passphrase"), &["doctor"]);
+        assert_eq!(
+            doctor.code, 8,
+            "{name}: doctor: {}{}",
+            doctor.stdout, doctor.stderr
+        );
+        assert!(
+            doctor
+                .stdout
+                .contains(&format!("AUDIT LOG BROKEN at entry {first_bad}:"))
+                && !doctor.stdout.contains("in order"),
+            "{name}: doctor: {}",
+            doctor.stdout
+        );
     }
 }
 

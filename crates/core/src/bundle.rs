@@ -35,6 +35,7 @@ use sha2::Digest;
 use ts_rs::TS;
 use zeroize::Zeroizing;
 
+use crate::cancel::{Progress, Watch};
 use crate::{CoreError, Result, Session};
 
 /// The largest document put in a bundle or made searchable (it is held in
@@ -212,7 +213,7 @@ fn searchable(
     bytes: &Zeroizing<Vec<u8>>,
     engine: &mut LazyEngine,
     cancel: &crate::cancel::Cancel,
-    progress: &mut dyn FnMut(u32, u32),
+    progress: &mut dyn FnMut(u32, u32) -> Result<()>,
 ) -> Result<(Zeroizing<Vec<u8>>, SearchableExport)> {
     let limits = matterbox_ocr::Limits::default();
     let copied = |outcome, pages| {
@@ -244,8 +245,8 @@ fn searchable(
     let mut images = Vec::with_capacity(count);
     for i in 0..count {
         cancel.check()?;
-        progress(i as u32 + 1, pages);
-        let (gray, _) = match document.page_image(i) {
+        progress(i as u32 + 1, pages)?;
+        let (gray, _) = match document.page_image_over_media_box(i) {
             Ok(page) => page,
             // A page we cannot take out as one image keeps no text layer;
             // an image document's page is the document itself.
@@ -356,8 +357,37 @@ impl Session {
         id: i64,
         version: Option<i64>,
         destination: &Path,
-        progress: &mut dyn FnMut(RecognitionProgress),
+        progress: &(dyn Fn(RecognitionProgress) + Sync),
     ) -> Result<SearchableExport> {
+        let on_progress = |p: &Progress| {
+            progress(RecognitionProgress {
+                document: 1,
+                documents: 1,
+                page: u32::try_from(p.item).unwrap_or(u32::MAX),
+                pages: u32::try_from(p.items).unwrap_or(u32::MAX),
+            });
+        };
+        let watch = Watch {
+            on_progress: &on_progress,
+            stop: &|| false,
+        };
+        self.export_searchable_watched(id, version, destination, &watch)?
+            .ok_or(CoreError::Cancelled)
+    }
+
+    /// [`Session::export_searchable`], telling `watch` which page of how
+    /// many is being recognised (named by the document's title; no bytes)
+    /// and stopping between two pages when it says so: `None` when
+    /// stopped, with nothing written (the PDF is made in memory and written
+    /// last, through an unnamed file) and the export recorded as failed
+    /// with the error `cancelled`.
+    pub fn export_searchable_watched(
+        &mut self,
+        id: i64,
+        version: Option<i64>,
+        destination: &Path,
+        watch: &Watch<'_>,
+    ) -> Result<Option<SearchableExport>> {
         self.cancel.check()?;
         let v = documents::version_key(&self.conn, id, version)?;
         if destination.symlink_metadata().is_ok() {
@@ -391,18 +421,30 @@ impl Session {
                     &mut engine,
                     &self.cancel,
                     &mut |page, pages| {
-                        progress(RecognitionProgress {
-                            document: 1,
-                            documents: 1,
-                            page,
-                            pages,
-                        })
+                        if watch.stopped() {
+                            return Err(CoreError::Cancelled);
+                        }
+                        watch.tell(&Progress {
+                            item: page.into(),
+                            items: pages.into(),
+                            name: v.title.clone(),
+                            bytes: 0,
+                            total: 0,
+                        });
+                        Ok(())
                     },
                 )
             })
-            .and_then(|(pdf, report)| write_private(destination, &pdf).map(|()| report));
+            .and_then(|(pdf, report)| {
+                // The last moment to stop: nothing is written yet.
+                if watch.stopped() {
+                    return Err(CoreError::Cancelled);
+                }
+                write_private(destination, &pdf).map(|()| report)
+            });
+        let done = self.unless_stopped(done, watch);
         match &done {
-            Ok(report) => {
+            Ok(Some(report)) => {
                 let outcome = report.outcome;
                 let recognised = report.pages_recognised;
                 self.write(|_, rec| {
@@ -413,8 +455,11 @@ impl Session {
                     )
                 })?;
             }
-            Err(e) => {
-                let code = e.code();
+            Ok(None) | Err(_) => {
+                let code = match &done {
+                    Err(e) => e.code().as_str(),
+                    _ => "cancelled",
+                };
                 let _ = self.write(|_, rec| {
                     rec.record(
                         "document_export_failed",
@@ -435,6 +480,51 @@ impl Session {
         req: &CourtBundleRequest,
         folder: &Path,
         progress: &mut dyn FnMut(RecognitionProgress),
+    ) -> Result<CourtBundleCreated> {
+        self.court_bundle(req, folder, &mut |p, _| {
+            if p.page > 0 {
+                progress(p);
+            }
+            Ok(())
+        })
+    }
+
+    /// [`Session::create_court_bundle`], telling `watch` which document
+    /// of how many is laid out (by title; no bytes) and stopping between
+    /// two documents or two recognised pages when it says so: `None` when
+    /// stopped, with nothing written (the bundle is built in memory and
+    /// written last) and `share_failed` recorded with the error
+    /// `cancelled`.
+    pub fn create_court_bundle_watched(
+        &mut self,
+        req: &CourtBundleRequest,
+        folder: &Path,
+        watch: &Watch<'_>,
+    ) -> Result<Option<CourtBundleCreated>> {
+        let made = self.court_bundle(req, folder, &mut |p, title| {
+            if watch.stopped() {
+                return Err(CoreError::Cancelled);
+            }
+            watch.tell(&Progress {
+                item: p.document.into(),
+                items: p.documents.into(),
+                name: title.to_string(),
+                bytes: 0,
+                total: 0,
+            });
+            Ok(())
+        });
+        self.unless_stopped(made, watch)
+    }
+
+    /// `progress` hears each document as it starts (page 0) and each page
+    /// recognised, with the document's title; an error from it stops the
+    /// bundle before anything is written.
+    fn court_bundle(
+        &mut self,
+        req: &CourtBundleRequest,
+        folder: &Path,
+        progress: &mut dyn FnMut(RecognitionProgress, &str) -> Result<()>,
     ) -> Result<CourtBundleCreated> {
         self.cancel.check()?;
         let (client_id, chosen) = self.chosen_documents(
@@ -517,7 +607,12 @@ impl Session {
         let (pages, size, sha, signed) = match written {
             Ok(w) => w,
             Err(e) => {
-                let code = e.code();
+                // The user's stop (not a lock) is said as such.
+                let code = if matches!(e, CoreError::Cancelled) && !self.cancel.is_cancelled() {
+                    "cancelled"
+                } else {
+                    e.code().as_str()
+                };
                 let _ = self.write(|_, rec| {
                     rec.record(
                         "share_failed",
@@ -603,7 +698,7 @@ impl Session {
         &self,
         chosen: &[(documents::DocumentSummary, documents::VersionKey)],
         created_at: &chrono::DateTime<chrono::Utc>,
-        progress: &mut dyn FnMut(RecognitionProgress),
+        progress: &mut dyn FnMut(RecognitionProgress, &str) -> Result<()>,
     ) -> Result<(matterbox_pdf::Built, Vec<i64>)> {
         let mut engine = self.lazy_engine()?;
         let mut entries = Vec::with_capacity(chosen.len());
@@ -611,6 +706,15 @@ impl Session {
         let documents = u32::try_from(chosen.len()).unwrap_or(u32::MAX);
         for (n, (d, v)) in chosen.iter().enumerate() {
             self.cancel.check()?;
+            progress(
+                RecognitionProgress {
+                    document: n as u32 + 1,
+                    documents,
+                    page: 0,
+                    pages: 0,
+                },
+                &d.title,
+            )?;
             let named = |e: CoreError| match e {
                 CoreError::Invalid(m) => CoreError::Invalid(format!(
                     "\u{201c}{}\u{201d}: {m} Nothing was written.",
@@ -631,12 +735,15 @@ impl Session {
                             &mut engine,
                             &self.cancel,
                             &mut |page, pages| {
-                                progress(RecognitionProgress {
-                                    document: n as u32 + 1,
-                                    documents,
-                                    page,
-                                    pages,
-                                })
+                                progress(
+                                    RecognitionProgress {
+                                        document: n as u32 + 1,
+                                        documents,
+                                        page,
+                                        pages,
+                                    },
+                                    &d.title,
+                                )
                             },
                         )
                         .map_err(named)?;
@@ -650,12 +757,15 @@ impl Session {
                         &mut engine,
                         &self.cancel,
                         &mut |page, pages| {
-                            progress(RecognitionProgress {
-                                document: n as u32 + 1,
-                                documents,
-                                page,
-                                pages,
-                            })
+                            progress(
+                                RecognitionProgress {
+                                    document: n as u32 + 1,
+                                    documents,
+                                    page,
+                                    pages,
+                                },
+                                &d.title,
+                            )
                         },
                     )
                     .map_err(named)?;

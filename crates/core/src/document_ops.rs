@@ -21,7 +21,7 @@ use serde_json::json;
 use ts_rs::TS;
 use zeroize::Zeroizing;
 
-use crate::cancel::{Cancel, Checked};
+use crate::cancel::{Cancel, Checked, Counted, Progress, Watch};
 use crate::{CoreError, Result, Session};
 
 /// The largest document shown in the app's preview (it is decrypted into
@@ -163,45 +163,6 @@ pub(crate) fn open_regular(source: &Path) -> Result<std::fs::File> {
         )));
     }
     Ok(file)
-}
-
-/// What a long import tells its caller, and how the caller stops it (the
-/// desktop app's progress bar and Cancel). Both are called from the
-/// importing thread, between reads of the file.
-pub struct ImportWatch<'a> {
-    /// Bytes of the file read so far.
-    pub on_bytes: &'a (dyn Fn(u64) + Sync),
-    /// True once the user asked to stop.
-    pub stop: &'a (dyn Fn() -> bool + Sync),
-}
-
-impl ImportWatch<'static> {
-    /// Nobody watching.
-    pub const NONE: ImportWatch<'static> = ImportWatch {
-        on_bytes: &|_| {},
-        stop: &|| false,
-    };
-}
-
-/// A reader that counts the bytes it yields for an [`ImportWatch`] and
-/// fails once the watch says stop (checked before every read, so an import
-/// stops within one chunk).
-struct Watched<'a, 'w, R> {
-    inner: R,
-    read: u64,
-    watch: &'a ImportWatch<'w>,
-}
-
-impl<R: Read> Read for Watched<'_, '_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if (self.watch.stop)() {
-            return Err(std::io::Error::other("the import was stopped"));
-        }
-        let n = self.inner.read(buf)?;
-        self.read += n as u64;
-        (self.watch.on_bytes)(self.read);
-        Ok(n)
-    }
 }
 
 /// What looks wrong with a file about to be imported, said to the user
@@ -405,6 +366,13 @@ pub struct DocumentProblem {
 pub struct DoctorReport {
     /// Document versions checked against the blob area.
     pub checked: usize,
+    /// Document versions the vault records (all of them are checked unless
+    /// the user stopped the doctor).
+    pub recorded: usize,
+    /// Set when the user stopped the doctor: the versions checked before
+    /// (the first `checked` of `recorded`); the others were not looked at,
+    /// so the report is not a clean bill of health.
+    pub cancelled_after: Option<usize>,
     pub orphans_removed: usize,
     /// Blobs no record points to, left in place (too recent, or not fixing).
     pub orphans: Vec<String>,
@@ -416,17 +384,22 @@ pub struct DoctorReport {
     pub database_problems: Vec<String>,
     /// Why `fix` removed nothing although there were orphans, if it did not.
     pub fix_refused: Option<String>,
+    /// The audit log checked link by link against its anchor, as
+    /// `audit verify` does (as found, before the doctor's own entry).
+    pub audit: Option<crate::Verification>,
 }
 
 impl DoctorReport {
     /// Whether every recorded document is present (and, if checked, intact)
     /// and nothing is left over.
     pub fn healthy(&self) -> bool {
-        self.orphans.is_empty()
+        self.cancelled_after.is_none()
+            && self.orphans.is_empty()
             && self.temporary == 0
             && self.missing.is_empty()
             && self.damaged.is_empty()
             && self.database_problems.is_empty()
+            && !matches!(self.audit, Some(crate::Verification::Broken { .. }))
     }
 }
 
@@ -675,17 +648,12 @@ impl Session {
         title: Option<&str>,
         allow_duplicate: bool,
     ) -> Result<DocumentSummary> {
-        self.import_document_inner(
-            matter_id,
-            source,
-            title,
-            allow_duplicate,
-            &ImportWatch::NONE,
-        )
+        self.import_document_inner(matter_id, source, title, allow_duplicate, &Watch::NONE)
     }
 
-    /// [`Session::import_document`], telling `watch` how many bytes have
-    /// been read so far and stopping when it says so: `None` when stopped,
+    /// [`Session::import_document`], telling `watch` how many bytes of the
+    /// file have been read so far (item 1 of 1, named by the file) and
+    /// stopping when it says so: `None` when stopped,
     /// with nothing of the file kept (its partial blob removed, no record).
     /// A stop that comes after the file was read whole is too late: the
     /// document is imported.
@@ -695,11 +663,22 @@ impl Session {
         source: &Path,
         title: Option<&str>,
         allow_duplicate: bool,
-        watch: &ImportWatch<'_>,
+        watch: &Watch<'_>,
     ) -> Result<Option<DocumentSummary>> {
-        match self.import_document_inner(matter_id, source, title, allow_duplicate, watch) {
-            Ok(doc) => Ok(Some(doc)),
-            Err(_) if (watch.stop)() && !self.cancel.is_cancelled() => Ok(None),
+        let imported = self.import_document_inner(matter_id, source, title, allow_duplicate, watch);
+        self.unless_stopped(imported, watch)
+    }
+
+    /// `None` when `done` failed because `watch` stopped it (not because
+    /// the vault is being locked: that stays an error).
+    pub(crate) fn unless_stopped<T>(
+        &self,
+        done: Result<T>,
+        watch: &Watch<'_>,
+    ) -> Result<Option<T>> {
+        match done {
+            Ok(t) => Ok(Some(t)),
+            Err(_) if watch.stopped() && !self.cancel.is_cancelled() => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -710,7 +689,7 @@ impl Session {
         source: &Path,
         title: Option<&str>,
         allow_duplicate: bool,
-        watch: &ImportWatch<'_>,
+        watch: &Watch<'_>,
     ) -> Result<DocumentSummary> {
         matters::get(&self.conn, matter_id)?;
         // A name with control characters is kept legible (they become
@@ -725,11 +704,18 @@ impl Session {
             .map(str::to_string)
             .unwrap_or_else(|| original_name.clone());
         let mut file = open_regular(source)?;
-        let mut watched = Watched {
-            inner: std::io::BufReader::new(&mut file),
-            read: 0,
+        let total = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let mut watched = Counted::new(
+            std::io::BufReader::new(&mut file),
+            Progress {
+                item: 1,
+                items: 1,
+                name: original_name.clone(),
+                bytes: 0,
+                total,
+            },
             watch,
-        };
+        );
         self.import_from(
             matter_id,
             &mut watched,
@@ -939,6 +925,25 @@ impl Session {
         version: Option<i64>,
         destination: &Path,
     ) -> Result<()> {
+        self.export_document_watched(id, version, destination, &Watch::NONE)
+            .map(|_| ())
+    }
+
+    /// [`Session::export_document`], telling `watch` the bytes written of
+    /// the document's size (item 1 of 1, named by its title) and stopping
+    /// when it says so: `None` when stopped, with nothing at `destination`
+    /// nor anywhere else (the copy was an unnamed file, or a hidden one
+    /// that is removed), and the export recorded as failed with the error
+    /// `cancelled` — part of the document was decrypted, which incident
+    /// scope counts as an access. A stop after the last byte is too late:
+    /// the copy is kept.
+    pub fn export_document_watched(
+        &mut self,
+        id: i64,
+        version: Option<i64>,
+        destination: &Path,
+        watch: &Watch<'_>,
+    ) -> Result<Option<()>> {
         self.cancel.check()?;
         let v = documents::version_key(&self.conn, id, version)?;
         if destination.exists() {
@@ -953,9 +958,14 @@ impl Session {
         })?;
         // Recorded before the first byte is written, so even a crash leaves
         // a trace; a failure is recorded too, so the log says what happened.
-        let written = self.write_verified_copy(&v, destination);
-        if let Err(e) = &written {
-            let code = e.code();
+        let written = self.write_verified_copy(&v, destination, watch);
+        let written = self.unless_stopped(written, watch);
+        let failure = match &written {
+            Ok(Some(())) => None,
+            Ok(None) => Some("cancelled"),
+            Err(e) => Some(e.code().as_str()),
+        };
+        if let Some(code) = failure {
             let _ = self.write(|_, rec| {
                 rec.record(
                     "document_export_failed",
@@ -970,15 +980,28 @@ impl Session {
     /// Decrypts `v` into a file no one sees until it is complete (an
     /// unnamed file where the system has them; see [`crate::partial`]),
     /// syncs it, and only then links it into place as `destination` — a
-    /// link never replaces a file. A damaged document, a full disk or a
-    /// crash leaves nothing readable behind.
-    fn write_verified_copy(&self, v: &VersionKey, destination: &Path) -> Result<()> {
+    /// link never replaces a file. A damaged document, a full disk, a stop
+    /// or a crash leaves nothing readable behind.
+    fn write_verified_copy(
+        &self,
+        v: &VersionKey,
+        destination: &Path,
+        watch: &Watch<'_>,
+    ) -> Result<()> {
         let records = matterbox_vault::paths::interrupted_exports_dir().ok();
         let cannot = |e: std::io::Error| CoreError::user_file("write", destination)(e);
         let mut partial =
             crate::partial::Partial::create(destination, records.as_deref()).map_err(cannot)?;
         {
-            let mut out = std::io::BufWriter::new(partial.file());
+            let progress = Progress {
+                item: 1,
+                items: 1,
+                name: v.title.clone(),
+                bytes: 0,
+                total: u64::try_from(self.version_size(v)?).unwrap_or(0),
+            };
+            watch.tell(&progress);
+            let mut out = Counted::new(std::io::BufWriter::new(partial.file()), progress, watch);
             self.decrypt_version(v, &mut out)?;
             out.flush().map_err(cannot)?;
         }
@@ -1047,7 +1070,7 @@ impl Session {
                 json!({ "version": v.version }),
             )
         })?;
-        self.write_verified_copy(&v, &path)?;
+        self.write_verified_copy(&v, &path, &Watch::NONE)?;
         Ok(path)
     }
 
@@ -1148,6 +1171,22 @@ impl Session {
         min_age: std::time::Duration,
         allow_many: bool,
     ) -> Result<DoctorReport> {
+        self.doctor_watched(fix, deep, min_age, allow_many, &Watch::NONE)
+    }
+
+    /// [`Session::doctor`], telling `watch` which document version of how
+    /// many is being checked (named by its title) and, with `deep`, the
+    /// bytes of it decrypted so far; when `watch` says stop, the doctor
+    /// stops within a chunk and reports `cancelled_after` (a report that is
+    /// never [`DoctorReport::healthy`]), recorded in the audit log too.
+    pub fn doctor_watched(
+        &mut self,
+        fix: bool,
+        deep: bool,
+        min_age: std::time::Duration,
+        allow_many: bool,
+        watch: &Watch<'_>,
+    ) -> Result<DoctorReport> {
         self.cancel.check()?;
         let blobs = self.blobs();
         let matterbox_documents::blobs::Inventory {
@@ -1170,6 +1209,7 @@ impl Session {
             .collect();
         let mut report = DoctorReport {
             checked: versions.len(),
+            recorded: versions.len(),
             database_problems,
             ..Default::default()
         };
@@ -1217,30 +1257,59 @@ impl Session {
         }
         let present: std::collections::HashSet<&str> =
             present.iter().map(|(id, _)| id.as_str()).collect();
-        for v in &versions {
+        let items = versions.len() as u64;
+        for (k, v) in versions.iter().enumerate() {
             self.cancel.check()?;
+            if watch.stopped() {
+                report.cancelled_after = Some(k);
+                break;
+            }
             let problem = DocumentProblem {
                 id: v.document_id,
                 title: v.title.clone(),
             };
+            let mut progress = Progress {
+                item: k as u64 + 1,
+                items,
+                name: v.title.clone(),
+                ..Default::default()
+            };
             if !present.contains(v.blob_id.as_str()) {
+                watch.tell(&progress);
                 report.missing.push(problem);
             } else if deep {
-                match self.decrypt_version(v, &mut std::io::sink()) {
+                progress.total = u64::try_from(self.version_size(v)?).unwrap_or(0);
+                watch.tell(&progress);
+                let mut sink = Counted::new(std::io::sink(), progress, watch);
+                match self.decrypt_version(v, &mut sink) {
                     Ok(()) => {}
                     Err(CoreError::Cancelled) => return Err(CoreError::Cancelled),
+                    // Stopped part-way: this one was not checked whole.
+                    Err(_) if watch.stopped() => {
+                        report.cancelled_after = Some(k);
+                        break;
+                    }
                     Err(_) => report.damaged.push(problem),
                 }
+            } else {
+                watch.tell(&progress);
             }
+        }
+        match report.cancelled_after {
+            Some(k) => report.checked = k,
+            // The log is checked once every document was.
+            None => report.audit = Some(self.verify_audit()?),
         }
         let object = self.vault_object();
         let counts = json!({
             "checked": report.checked, "deep": deep,
+            "audit_intact": matches!(report.audit, Some(crate::Verification::Intact { .. })),
             "orphans_removed": report.orphans_removed, "orphans_left": report.orphans.len(),
             "temporary_removed": report.temporary_removed,
             "missing": report.missing.len(), "damaged": report.damaged.len(),
             "database_problems": report.database_problems.len(),
             "fix_refused": report.fix_refused.is_some(),
+            "cancelled_after": report.cancelled_after,
         });
         self.write(|_, rec| rec.record("doctor_run", &object, counts))?;
         Ok(report)

@@ -211,6 +211,24 @@ impl CoreError {
         }
     }
 
+    /// A database I/O error met while the disk holding `database` was all
+    /// but full, named a full disk (see [`matterbox_store::name_full_disk`]).
+    pub(crate) fn naming_full_disk(self, database: &std::path::Path) -> Self {
+        let named = |e| matterbox_store::name_full_disk(database, e);
+        match self {
+            CoreError::Store(StoreError::Sqlite(e)) => {
+                CoreError::Store(StoreError::Sqlite(named(e)))
+            }
+            CoreError::Domain(DomainError::Sqlite(e)) => {
+                CoreError::Domain(DomainError::Sqlite(named(e)))
+            }
+            CoreError::Audit(AuditError::Sqlite(e)) => {
+                CoreError::Audit(AuditError::Sqlite(named(e)))
+            }
+            e => e,
+        }
+    }
+
     /// Whether the failure is a damaged database page, wherever it was met.
     pub fn is_damage(&self) -> bool {
         matches!(self, CoreError::Store(StoreError::Damaged(_)))

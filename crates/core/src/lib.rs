@@ -44,10 +44,9 @@ use serde_json::json;
 use ts_rs::TS;
 use zeroize::Zeroizing;
 
-pub use cancel::Cancel;
+pub use cancel::{Cancel, Progress, Watch};
 pub use document_ops::{
-    DoctorReport, DocumentDetail, DocumentProblem, ImportWatch, OpenCopies, Preview, PreviewKind,
-    import_warning,
+    DoctorReport, DocumentDetail, DocumentProblem, OpenCopies, Preview, PreviewKind, import_warning,
 };
 pub use harden::harden_process;
 
@@ -457,7 +456,8 @@ pub struct AppSettings {
     pub consent_review_months: u32,
     /// The languages scans are recognised in (Tesseract codes).
     pub ocr_languages: Vec<String>,
-    /// How many scans the app recognises at once; 0 is automatic.
+    /// How many scans the app, `ocr run` and `inbox watch` recognise at
+    /// once; 0 is automatic.
     pub ocr_workers: u32,
     /// What automatic means on this computer (one fewer than its cores).
     pub ocr_workers_automatic: u32,
@@ -1140,9 +1140,11 @@ impl Session {
         &mut self,
         change: impl FnOnce(&Connection, &Recorder<'_>) -> Result<T>,
     ) -> Result<T> {
+        let database = self.vault.database_path();
         let tx = self
             .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| matterbox_store::name_full_disk(&database, e))?;
         let out = change(
             &tx,
             &Recorder {
@@ -1152,8 +1154,10 @@ impl Session {
                 device: &self.device,
                 session: &self.session_id,
             },
-        )?;
-        tx.commit()?;
+        )
+        .map_err(|e| e.naming_full_disk(&database))?;
+        tx.commit()
+            .map_err(|e| matterbox_store::name_full_disk(&database, e))?;
         if let Err(e) = self.write_anchor() {
             self.warnings.push(format!(
                 "The change was saved, but the audit log's record beside the database could not be updated ({}); it will be at the next change.",
@@ -1447,7 +1451,8 @@ impl Session {
         })
     }
 
-    /// How many OCR workers the app runs now: the setting, or automatic.
+    /// How many OCR workers run now (the app's, `ocr run`'s, `inbox
+    /// watch`'s): the setting, or automatic.
     pub fn ocr_worker_count(&self) -> Result<u32> {
         Ok(match settings::ocr_workers(&self.conn)? {
             0 => ocr::automatic_workers(),

@@ -34,9 +34,10 @@
 //! (at most 100 megapixels a page). The next page waits for such a thread
 //! to end before starting (at most one runaway at a time).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc::{RecvTimeoutError, channel};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use matterbox_domain::documents;
@@ -567,50 +568,87 @@ impl Session {
         Ok(state)
     }
 
-    /// Works through the queue in this thread until it is empty, `max_pages`
-    /// pages are recorded, or `stop` turns true (checked between pages and
-    /// while a page is recognised). `on_page` hears of each page recorded.
-    /// For the CLI: the desktop app's worker takes the session only around
-    /// each page instead.
+    /// Works through the queue until it is empty, `max_pages` pages are
+    /// recorded, or `stop` turns true (checked between pages and while a
+    /// page is recognised), with one worker thread per recogniser (the
+    /// CLI gives [`Session::ocr_worker_count`] of them), each taking a
+    /// different document: the same [`OcrWorkers`] steps as the desktop
+    /// app's workers, over this one session shared between them.
+    /// `on_page` hears of each page recorded. The first error stops every
+    /// worker and is returned.
     pub fn ocr_run(
         &mut self,
-        recogniser: &mut Recogniser,
+        recognisers: &mut [Recogniser],
         max_pages: Option<u32>,
-        stop: &dyn Fn() -> bool,
-        on_page: &mut dyn FnMut(&PageDone, Option<OcrState>),
+        stop: &(dyn Fn() -> bool + Sync),
+        on_page: &(dyn Fn(&PageDone, Option<OcrState>) + Sync),
     ) -> Result<OcrRunReport> {
-        let mut report = OcrRunReport::default();
-        let cancel = self.cancel.clone();
-        let stop_or_lock = || stop() || cancel.is_cancelled();
-        loop {
-            if max_pages.is_some_and(|m| report.pages >= m) || stop_or_lock() {
-                report.more = queue::next_job(&self.conn, &[])?.is_some();
-                return Ok(report);
-            }
-            let Some(task) = self.ocr_next_page()? else {
-                return Ok(report);
-            };
-            let Some(done) = recogniser.recognise(task, &stop_or_lock) else {
-                report.more = true;
-                return Ok(report);
-            };
-            let shown = PageDone {
-                document_id: done.document_id,
-                version_id: done.version_id,
-                page: done.page,
-                page_count: done.page_count,
-                outcome: Outcome::TextLayer,
-            };
-            let state = self.ocr_commit(done)?;
-            report.pages += 1;
-            match state {
-                Some(OcrState::Done) => report.done += 1,
-                Some(OcrState::Partial) => report.partial += 1,
-                Some(OcrState::Failed) => report.failed += 1,
-                _ => {}
-            }
-            on_page(&shown, state);
+        let workers = OcrWorkers::default();
+        let report = Mutex::new(OcrRunReport::default());
+        // Pages taken or being taken, against max_pages.
+        let taken = AtomicU32::new(0);
+        let halt = AtomicBool::new(false);
+        let failure: Mutex<Option<CoreError>> = Mutex::new(None);
+        {
+            let shared = SharedSession::new(self);
+            let halted = || halt.load(Ordering::SeqCst) || stop();
+            std::thread::scope(|scope| {
+                for recogniser in recognisers.iter_mut() {
+                    let (shared, workers, report, taken, halt, failure, halted) =
+                        (&shared, &workers, &report, &taken, &halt, &failure, &halted);
+                    scope.spawn(move || {
+                        loop {
+                            if halted() {
+                                return;
+                            }
+                            let reserved = taken.fetch_add(1, Ordering::SeqCst);
+                            let give_back = || taken.fetch_sub(1, Ordering::SeqCst);
+                            if max_pages.is_some_and(|m| reserved >= m) {
+                                give_back();
+                                return;
+                            }
+                            match workers.step(None, shared, recogniser, halted, &mut |_| {}) {
+                                Ok(WorkerStep::Recorded { page, state }) => {
+                                    if let Ok(mut r) = report.lock() {
+                                        r.pages += 1;
+                                        match state {
+                                            Some(OcrState::Done) => r.done += 1,
+                                            Some(OcrState::Partial) => r.partial += 1,
+                                            Some(OcrState::Failed) => r.failed += 1,
+                                            _ => {}
+                                        }
+                                    }
+                                    on_page(&page, state);
+                                }
+                                // Nothing this worker may take (the queue is
+                                // empty or its documents are taken), or
+                                // stopped: it is done.
+                                Ok(WorkerStep::Rest | WorkerStep::Abandoned) => {
+                                    give_back();
+                                    return;
+                                }
+                                Err(e) => {
+                                    give_back();
+                                    if let Ok(mut f) = failure.lock() {
+                                        f.get_or_insert(e);
+                                    }
+                                    halt.store(true, Ordering::SeqCst);
+                                    return;
+                                }
+                            }
+                        }
+                    });
+                }
+            });
         }
+        if let Some(e) = failure.into_inner().ok().flatten() {
+            return Err(e);
+        }
+        let mut report = report
+            .into_inner()
+            .map_err(|_| CoreError::Internal("the OCR run's report"))?;
+        report.more = queue::next_job(&self.conn, &[])?.is_some();
+        Ok(report)
     }
 
     /// Runs `change` in an IMMEDIATE transaction without an audit entry:
@@ -670,4 +708,161 @@ pub fn limit_openmp_threads() -> Option<String> {
 #[cfg(unix)]
 fn openmp_warning(e: &std::io::Error) -> String {
     format!("could not restart with OMP_THREAD_LIMIT=1 ({e}); text recognition may use every core")
+}
+
+/// How OCR workers reach the session: only around each step, so
+/// recognition itself runs with no session held (the desktop app's
+/// background access, which never delays auto-lock; the CLI's one session
+/// shared between its workers).
+pub trait SessionAccess: Sync {
+    type Error;
+    fn with_session<T>(
+        &self,
+        f: impl FnOnce(&mut Session) -> Result<T>,
+    ) -> std::result::Result<T, Self::Error>;
+}
+
+/// One session shared by a process's OCR workers (and, in `inbox watch`,
+/// the inbox), each holding it in turn.
+pub struct SharedSession<'a>(Mutex<&'a mut Session>);
+
+impl<'a> SharedSession<'a> {
+    pub fn new(session: &'a mut Session) -> Self {
+        SharedSession(Mutex::new(session))
+    }
+}
+
+impl SessionAccess for SharedSession<'_> {
+    type Error = CoreError;
+
+    fn with_session<T>(&self, f: impl FnOnce(&mut Session) -> Result<T>) -> Result<T> {
+        let mut session = self
+            .0
+            .lock()
+            .map_err(|_| CoreError::Internal("the shared session"))?;
+        f(&mut session)
+    }
+}
+
+/// A process's OCR workers: the document versions they are recognising,
+/// so that two workers never take the same document. Each worker thread
+/// keeps its own [`Recogniser`] and calls [`OcrWorkers::step`] in a loop;
+/// the desktop app runs [`MAX_OCR_WORKERS`] of them (those beyond the
+/// setting rest), `ocr run` and `inbox watch` the setting's count.
+#[derive(Default)]
+pub struct OcrWorkers {
+    busy: Mutex<HashSet<i64>>,
+}
+
+/// What one worker step did.
+pub enum WorkerStep {
+    /// Nothing to take (the queue is empty or its documents are taken by
+    /// other workers, the vault is locked, or this worker is beyond the
+    /// setting's count): rest.
+    Rest,
+    /// A page was taken, then left because `stop` (or a lock) came first:
+    /// not recorded, tried again later.
+    Abandoned,
+    /// A page recorded, with the document's state after it (`Some` when
+    /// that was its last page, or it failed).
+    Recorded {
+        page: PageDone,
+        state: Option<OcrState>,
+    },
+}
+
+/// Takes a version out of the busy set when its page is done or left.
+struct Taken<'a>(&'a Mutex<HashSet<i64>>, i64);
+
+impl Drop for Taken<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut busy) = self.0.lock() {
+            busy.remove(&self.1);
+        }
+    }
+}
+
+impl OcrWorkers {
+    /// One page: takes the next one (passing over the documents other
+    /// workers hold) with the session, recognises it without, records it
+    /// with the session again. `index` is the worker's number when it
+    /// works only while it is within the vault's setting (the app's
+    /// workers, which follow the setting as it changes); `started` hears
+    /// of the page before recognition begins.
+    pub fn step<A: SessionAccess>(
+        &self,
+        index: Option<u32>,
+        access: &A,
+        recogniser: &mut Recogniser,
+        stop: &dyn Fn() -> bool,
+        started: &mut dyn FnMut(&OcrTask),
+    ) -> std::result::Result<WorkerStep, A::Error> {
+        // The session is held while the next page is chosen and noted as
+        // busy: two workers cannot choose the same document.
+        let next = access.with_session(|s| {
+            if index.is_some_and(|i| s.ocr_worker_count().is_ok_and(|n| i >= n)) {
+                return Ok(None);
+            }
+            let mut busy = self
+                .busy
+                .lock()
+                .map_err(|_| CoreError::Internal("the OCR workers' list"))?;
+            let passing_over: Vec<i64> = busy.iter().copied().collect();
+            let task = s.ocr_next_page_passing_over(&passing_over)?;
+            if let Some(t) = &task {
+                busy.insert(t.version_id);
+            }
+            Ok(task.map(|t| (t, s.cancel_handle())))
+        })?;
+        let Some((task, cancel)) = next else {
+            return Ok(WorkerStep::Rest);
+        };
+        let _taken = Taken(&self.busy, task.version_id);
+        started(&task);
+        let Some(done) = recogniser.recognise(task, &|| stop() || cancel.is_cancelled()) else {
+            return Ok(WorkerStep::Abandoned);
+        };
+        let page = PageDone {
+            document_id: done.document_id,
+            version_id: done.version_id,
+            page: done.page,
+            page_count: done.page_count,
+            outcome: Outcome::TextLayer,
+        };
+        let state = access.with_session(|s| s.ocr_commit(done))?;
+        Ok(WorkerStep::Recorded { page, state })
+    }
+}
+
+/// A wake-up call for background threads that rest between looks (OCR
+/// workers, woken by an import, a retry or an ingested file). Every
+/// resting thread wakes, and a call made while a thread was busy is not
+/// lost: each thread keeps the count of calls it has seen.
+#[derive(Default)]
+pub struct Wake {
+    calls: Mutex<u64>,
+    signal: std::sync::Condvar,
+}
+
+impl Wake {
+    pub fn wake(&self) {
+        if let Ok(mut calls) = self.calls.lock() {
+            *calls = calls.wrapping_add(1);
+            self.signal.notify_all();
+        }
+    }
+
+    /// Rests for `at_most`, or until a call this thread has not `seen`.
+    pub fn wait(&self, seen: &mut u64, at_most: Duration) {
+        let Ok(calls) = self.calls.lock() else {
+            std::thread::sleep(at_most);
+            return;
+        };
+        if let Ok((calls, _)) = self
+            .signal
+            .wait_timeout_while(calls, at_most, |c| *c == *seen)
+        {
+            *seen = *calls;
+        }
+    }
 }

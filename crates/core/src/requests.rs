@@ -37,6 +37,7 @@ use serde::Serialize;
 use serde_json::json;
 use ts_rs::TS;
 
+use crate::cancel::{Progress, Watch};
 use crate::retention::{DestructionReport, Disposal};
 use crate::{CoreError, Result, Session};
 
@@ -759,9 +760,23 @@ impl Session {
     /// removed again (and the folder, if the export made it), so a failed
     /// export leaves no partial set behind.
     pub fn export_request(&mut self, id: i64, folder: &Path) -> Result<RequestExport> {
+        self.export_request_watched(id, folder, &Watch::NONE)?
+            .ok_or(CoreError::Cancelled)
+    }
+
+    /// [`Session::export_request`], telling `watch` which document of how
+    /// many disclosed is being written (its title, and bytes of its size)
+    /// and stopping within a chunk when it says so: `None` when stopped,
+    /// with every file of the export removed again, as for a failure.
+    pub fn export_request_watched(
+        &mut self,
+        id: i64,
+        folder: &Path,
+        watch: &Watch<'_>,
+    ) -> Result<Option<RequestExport>> {
         let created = !folder.exists();
         let mut written: Vec<PathBuf> = Vec::new();
-        let out = self.write_export(id, folder, &mut written);
+        let out = self.write_export(id, folder, &mut written, watch);
         if out.is_err() {
             for f in &written {
                 let _ = std::fs::remove_file(f);
@@ -771,7 +786,7 @@ impl Session {
                 let _ = std::fs::remove_dir(folder);
             }
         }
-        out
+        self.unless_stopped(out, watch)
     }
 
     fn write_export(
@@ -779,6 +794,7 @@ impl Session {
         id: i64,
         folder: &Path,
         paths: &mut Vec<PathBuf>,
+        watch: &Watch<'_>,
     ) -> Result<RequestExport> {
         let r = db::get(&self.conn, id)?;
         if !matches!(r.kind, RequestKind::Access | RequestKind::Portability) {
@@ -901,10 +917,11 @@ impl Session {
         }
         let mut written = Vec::new();
         let mut document_rows = Vec::new();
-        for i in disclosed
+        let documents: Vec<_> = disclosed
             .iter()
             .filter(|i| i.source == ItemSource::Document)
-        {
+            .collect();
+        for (k, i) in documents.iter().enumerate() {
             let Some(doc) = i.document_id else { continue };
             let Ok(summary) = self.document(doc) else {
                 continue;
@@ -914,7 +931,24 @@ impl Session {
                 i.number,
                 crate::document_ops::safe_file_name(&summary.original_name, &summary.title)
             );
-            self.export_document(doc, None, &folder.join(&name))?;
+            // Each document's own progress, told as document k of n.
+            let on_progress = |p: &Progress| {
+                watch.tell(&Progress {
+                    item: k as u64 + 1,
+                    items: documents.len() as u64,
+                    ..p.clone()
+                })
+            };
+            let one = Watch {
+                on_progress: &on_progress,
+                stop: watch.stop,
+            };
+            if self
+                .export_document_watched(doc, None, &folder.join(&name), &one)?
+                .is_none()
+            {
+                return Err(CoreError::Cancelled);
+            }
             paths.push(folder.join(&name));
             line(&[
                 "document",

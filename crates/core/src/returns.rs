@@ -24,10 +24,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use ts_rs::TS;
 
-use crate::shares::{
-    Contents, MAX_DOCUMENTS, Packed, ShareCreated, ShareProtection, ShareRequest, Watch,
-};
-use crate::{Cancel, CoreError, Result, Session};
+use crate::cancel::Watch;
+use crate::shares::{Contents, MAX_DOCUMENTS, Packed, ShareCreated, ShareProtection, ShareRequest};
+use crate::{CoreError, Result, Session};
 
 /// Whose file is returned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -71,15 +70,14 @@ struct Row<'a> {
 
 impl Session {
     /// Writes the file of a matter or of every matter of a client into
-    /// `folder` and records the return. `progress(done, total)` hears the
-    /// document bytes written; `stop` is the user's Cancel, after which
-    /// no file is left (`Cancelled`).
+    /// `folder` and records the return. `watch` hears the document bytes
+    /// written (of all of them) and which document is being written; its
+    /// stop is the user's Cancel, after which no file is left (`Cancelled`).
     pub fn return_file(
         &mut self,
         req: &ReturnRequest,
         folder: &Path,
-        progress: Option<&dyn Fn(u64, u64)>,
-        stop: Option<&Cancel>,
+        watch: &Watch<'_>,
     ) -> Result<ReturnCreated> {
         self.cancel.check()?;
         let (client_id, scope, matter_list) = match req.of {
@@ -195,39 +193,33 @@ impl Session {
         let matter_ids: Vec<i64> = matter_list.iter().map(|m| m.summary.id).collect();
         let document_count = docs.len();
         let all_versions = req.all_versions;
-        let created = self.package(
-            &share_req,
-            folder,
-            &contents,
-            &Watch { progress, stop },
-            |tx, rec, share_id| {
-                db::record(tx, share_id, scope, all_versions, &matter_ids)?;
-                let share = matterbox_domain::shares::get(tx, share_id)?;
-                let text = format!(
-                    "File returned to {}: package {} ({} documents{}), share {}",
-                    share.recipient,
-                    share.package_id,
-                    document_count,
-                    if all_versions { ", every version" } else { "" },
-                    share_id
-                );
-                for m in &matter_ids {
-                    db::add_timeline_event(tx, *m, matters::today(), &text)?;
-                }
-                rec.record(
-                    "file_returned",
-                    &format!("share:{share_id}"),
-                    json!({
-                        "client": format!("client:{client_id}"),
-                        "scope": scope.as_str(),
-                        "matters": matter_ids.iter().map(|m| format!("matter:{m}")).collect::<Vec<_>>(),
-                        "documents": document_count,
-                        "versions": count,
-                        "all_versions": all_versions,
-                    }),
-                )
-            },
-        )?;
+        let created = self.package(&share_req, folder, &contents, watch, |tx, rec, share_id| {
+            db::record(tx, share_id, scope, all_versions, &matter_ids)?;
+            let share = matterbox_domain::shares::get(tx, share_id)?;
+            let text = format!(
+                "File returned to {}: package {} ({} documents{}), share {}",
+                share.recipient,
+                share.package_id,
+                document_count,
+                if all_versions { ", every version" } else { "" },
+                share_id
+            );
+            for m in &matter_ids {
+                db::add_timeline_event(tx, *m, matters::today(), &text)?;
+            }
+            rec.record(
+                "file_returned",
+                &format!("share:{share_id}"),
+                json!({
+                    "client": format!("client:{client_id}"),
+                    "scope": scope.as_str(),
+                    "matters": matter_ids.iter().map(|m| format!("matter:{m}")).collect::<Vec<_>>(),
+                    "documents": document_count,
+                    "versions": count,
+                    "all_versions": all_versions,
+                }),
+            )
+        })?;
         let file_return = db::of_share(&self.conn, created.share.id)?.ok_or(
             CoreError::Internal("a return was recorded without its mark"),
         )?;

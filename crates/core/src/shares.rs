@@ -25,7 +25,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use ts_rs::TS;
 
-use crate::{Cancel, CoreError, Result, Session};
+use crate::cancel::{Counted, Progress, Watch};
+use crate::{CoreError, Result, Session};
 
 /// The most documents in one package.
 pub const MAX_DOCUMENTS: usize = 10_000;
@@ -127,40 +128,6 @@ pub(crate) struct Contents {
     pub client_id: i64,
     pub documents: Vec<Packed>,
     pub extras: Vec<matterbox_share::Extra>,
-}
-
-/// Long packages: how far the writing is (bytes of documents written, of
-/// the total) and the user's Cancel, checked between chunks. A cancelled
-/// package leaves no file (it is written through `partial`).
-#[derive(Default)]
-pub(crate) struct Watch<'a> {
-    pub progress: Option<&'a dyn Fn(u64, u64)>,
-    pub stop: Option<&'a Cancel>,
-}
-
-/// A document's sink that reports progress and stops on the user's Cancel.
-struct Watched<'a, 'w> {
-    inner: &'a mut dyn Write,
-    watch: &'a Watch<'w>,
-    done: u64,
-    total: u64,
-}
-
-impl Write for Watched<'_, '_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if self.watch.stop.is_some_and(Cancel::is_cancelled) {
-            return Err(std::io::Error::other("stopped: the user cancelled"));
-        }
-        let n = self.inner.write(buf)?;
-        self.done += n as u64;
-        if let Some(p) = self.watch.progress {
-            p(self.done, self.total);
-        }
-        Ok(n)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
 }
 
 fn share_object(id: i64) -> String {
@@ -429,6 +396,20 @@ impl Session {
     /// Writes a package of the current versions of `req.document_ids`
     /// into `folder` and records it. See the module documentation.
     pub fn create_share(&mut self, req: &ShareRequest, folder: &Path) -> Result<ShareCreated> {
+        self.create_share_watched(req, folder, &Watch::NONE)?
+            .ok_or(CoreError::Cancelled)
+    }
+
+    /// [`Session::create_share`], telling `watch` which document of how
+    /// many is written and the bytes of all of them written so far, and
+    /// stopping within a chunk when it says so: `None` when stopped, with
+    /// no package file and no share recorded.
+    pub fn create_share_watched(
+        &mut self,
+        req: &ShareRequest,
+        folder: &Path,
+        watch: &Watch<'_>,
+    ) -> Result<Option<ShareCreated>> {
         self.cancel.check()?;
         if req.format == ShareFormat::Pdf {
             return Err(court_bundle_elsewhere());
@@ -455,7 +436,8 @@ impl Session {
                 .collect(),
             extras: Vec::new(),
         };
-        self.package(req, folder, &contents, &Watch::default(), |_, _, _| Ok(()))
+        let created = self.package(req, folder, &contents, watch, |_, _, _| Ok(()));
+        self.unless_stopped(created, watch)
     }
 
     /// Writes `contents` as a package into `folder`, protected as `req`
@@ -680,8 +662,14 @@ impl Session {
         let mut failed: Option<CoreError> = None;
         let written = {
             let mut out = std::io::BufWriter::with_capacity(1 << 20, partial.file());
-            let total: u64 = entries.iter().map(|e| e.size).sum();
-            let mut done_before = 0u64;
+            // Long packages: how far the writing is (bytes of documents
+            // written, of the total) and the user's Cancel, checked between
+            // chunks. A cancelled package leaves no file.
+            let mut progress = Progress {
+                items: contents.documents.len() as u64,
+                total: entries.iter().map(|e| e.size).sum(),
+                ..Default::default()
+            };
             let written = matterbox_share::write_package_with(
                 &mut out,
                 format,
@@ -691,12 +679,9 @@ impl Session {
                 signer,
                 &mut |i, sink| {
                     let v = &contents.documents[i].key;
-                    let mut watched = Watched {
-                        inner: sink,
-                        watch,
-                        done: done_before,
-                        total,
-                    };
+                    progress.item = i as u64 + 1;
+                    progress.name.clone_from(&contents.documents[i].name);
+                    let mut watched = Counted::new(sink, progress.clone(), watch);
                     let done = self.version_key(v).and_then(|key| {
                         crate::document_ops::decrypt_with(
                             &blobs,
@@ -706,7 +691,7 @@ impl Session {
                             &self.cancel,
                         )
                     });
-                    done_before = watched.done;
+                    progress.bytes = watched.progress.bytes;
                     #[cfg(feature = "test-support")]
                     danger_test_stall(i);
                     done.map_err(|e| {
@@ -718,7 +703,7 @@ impl Session {
             );
             match written {
                 Ok(w) => out.flush().map(|()| w).map_err(cannot),
-                Err(_) if watch.stop.is_some_and(Cancel::is_cancelled) => Err(CoreError::Cancelled),
+                Err(_) if watch.stopped() => Err(CoreError::Cancelled),
                 Err(e) => Err(match failed.take() {
                     Some(doc) => doc,
                     None => match e {

@@ -639,8 +639,8 @@ fn a_cancelled_large_import_keeps_nothing_and_reports_its_bytes() {
     let before = actions(&s);
     let read = std::sync::atomic::AtomicU64::new(0);
     let stop_at = 8 << 20;
-    let watch = ImportWatch {
-        on_bytes: &|n| read.store(n, std::sync::atomic::Ordering::SeqCst),
+    let watch = Watch {
+        on_progress: &|p| read.store(p.bytes, std::sync::atomic::Ordering::SeqCst),
         stop: &|| read.load(std::sync::atomic::Ordering::SeqCst) >= stop_at,
     };
     let out = s
@@ -656,8 +656,12 @@ fn a_cancelled_large_import_keeps_nothing_and_reports_its_bytes() {
     assert_eq!(actions(&s), before);
 
     let heard = std::sync::atomic::AtomicU64::new(0);
-    let watch = ImportWatch {
-        on_bytes: &|n| heard.store(n, std::sync::atomic::Ordering::SeqCst),
+    let watch = Watch {
+        on_progress: &|p| {
+            assert_eq!((p.item, p.items, p.total), (1, 1, len));
+            assert_eq!(p.name, "deposition-video.bin");
+            heard.store(p.bytes, std::sync::atomic::Ordering::SeqCst)
+        },
         stop: &|| false,
     };
     let doc = s
@@ -667,6 +671,306 @@ fn a_cancelled_large_import_keeps_nothing_and_reports_its_bytes() {
     assert_eq!(heard.load(std::sync::atomic::Ordering::SeqCst), len);
     assert_eq!(doc.size, len as i64);
     assert_eq!(files_in(&blobs).len(), 1);
+}
+
+/// Every file below `dir`, for "nothing else was written" checks.
+fn all_files(dir: &Path) -> std::collections::BTreeSet<PathBuf> {
+    let mut found = std::collections::BTreeSet::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                found.insert(p);
+            }
+        }
+    }
+    found
+}
+
+/// The user's Cancel during a large export: the watch hears the bytes
+/// written of the document's size, the export stops within a chunk, and
+/// no file is left at the destination nor anywhere else (the temporary
+/// folder holds exactly the files it held before); the log says the
+/// export began and was cancelled. The session stays usable: the same
+/// export unwatched-to-the-end reaches the total and writes the copy.
+#[test]
+fn a_cancelled_export_leaves_no_file_and_is_recorded_as_cancelled() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let f = fixture();
+    let mut s = create(&f).session;
+    let (matter, _) = with_two_matters(&mut s);
+    let len: u64 = 40 << 20;
+    // A canary at the start of the content: once the source is gone, no
+    // file anywhere may hold it in clear after a cancelled export.
+    const CANARY: &[u8] = b"Canary: Wombat-Quillfeather hearing (fictional)";
+    let file = f._dir.path().join("Wombat hearing recording.bin");
+    std::fs::write(&file, CANARY).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&file)
+        .and_then(|f| f.set_len(len))
+        .unwrap();
+    let doc = s.import_document(matter, &file, None, false).unwrap().id;
+    std::fs::remove_file(&file).unwrap();
+    let out_dir = f._dir.path().join("exports");
+    std::fs::create_dir(&out_dir).unwrap();
+    let destination = out_dir.join("copy.bin");
+    let before = all_files(f._dir.path());
+    let audit_before = actions(&s).len();
+
+    let written = AtomicU64::new(0);
+    let stop_at = 8 << 20;
+    let watch = Watch {
+        on_progress: &|p| {
+            assert_eq!((p.item, p.items, p.total), (1, 1, len));
+            assert_eq!(p.name, "Wombat hearing recording.bin");
+            written.store(p.bytes, Ordering::SeqCst)
+        },
+        stop: &|| written.load(Ordering::SeqCst) >= stop_at,
+    };
+    let out = s
+        .export_document_watched(doc, None, &destination, &watch)
+        .unwrap();
+    assert_eq!(out, None);
+    let at = written.load(Ordering::SeqCst);
+    assert!((stop_at..stop_at + (2 << 20)).contains(&at), "wrote {at}");
+    assert!(!destination.exists());
+    assert_eq!(all_files(&out_dir), Default::default(), "a partial file");
+    assert_eq!(
+        all_files(f._dir.path()),
+        before,
+        "a file was left elsewhere"
+    );
+    let in_clear: Vec<_> = before
+        .iter()
+        .filter(|p| std::fs::read(p).is_ok_and(|b| b.windows(CANARY.len()).any(|w| w == CANARY)))
+        .collect();
+    assert!(in_clear.is_empty(), "the content in clear in {in_clear:?}");
+    let entries = s.audit_entries().unwrap();
+    let new: Vec<_> = entries[audit_before..]
+        .iter()
+        .map(|e| {
+            let details: serde_json::Value = serde_json::from_str(&e.details).unwrap();
+            (e.action.as_str(), details.get("error").cloned())
+        })
+        .collect();
+    assert_eq!(
+        new,
+        [
+            ("document_exported", None),
+            (
+                "document_export_failed",
+                Some(serde_json::json!("cancelled"))
+            ),
+        ]
+    );
+
+    let heard = AtomicU64::new(0);
+    let watch = Watch {
+        on_progress: &|p| heard.store(p.bytes, Ordering::SeqCst),
+        stop: &|| false,
+    };
+    let out = s.export_document_watched(doc, None, &destination, &watch);
+    assert_eq!(out.unwrap(), Some(()));
+    assert_eq!(heard.load(Ordering::SeqCst), len);
+    assert_eq!(std::fs::metadata(&destination).unwrap().len(), len);
+    assert_eq!(actions(&s).last().unwrap(), "document_exported");
+}
+
+/// The doctor stopped by the user while it decrypts: it reports how many
+/// versions it checked of how many, is never "healthy", and says so in
+/// the log; run to the end it checks all of them and hears each one's
+/// name and bytes.
+#[test]
+fn a_cancelled_deep_doctor_reports_cancelled_after_k_of_n() {
+    use std::sync::Mutex;
+    let f = fixture();
+    let mut s = create(&f).session;
+    let (matter, _) = with_two_matters(&mut s);
+    for (name, size) in [
+        ("first.bin", 3u64 << 20),
+        ("second.bin", 5 << 20),
+        ("third.bin", 1 << 20),
+    ] {
+        let file = f._dir.path().join(name);
+        std::fs::write(&file, vec![name.as_bytes()[0]; size as usize]).unwrap();
+        s.import_document(matter, &file, None, false).unwrap();
+    }
+    let heard: Mutex<Vec<Progress>> = Mutex::new(Vec::new());
+    let watch = Watch {
+        on_progress: &|p| heard.lock().unwrap().push(p.clone()),
+        // Stopped while the second document is being decrypted.
+        stop: &|| {
+            heard
+                .lock()
+                .unwrap()
+                .last()
+                .is_some_and(|p| p.item == 2 && p.bytes >= 1 << 20)
+        },
+    };
+    let report = s
+        .doctor_watched(false, true, Duration::ZERO, false, &watch)
+        .unwrap();
+    assert_eq!(report.cancelled_after, Some(1), "{report:?}");
+    assert_eq!((report.checked, report.recorded), (1, 3));
+    assert!(!report.healthy());
+    assert!(
+        report.damaged.is_empty(),
+        "a stop is not damage: {report:?}"
+    );
+    let entry = s.audit_entries().unwrap().pop().unwrap();
+    assert_eq!(entry.action, "doctor_run");
+    let details: serde_json::Value = serde_json::from_str(&entry.details).unwrap();
+    assert_eq!(details["cancelled_after"], 1);
+    assert_eq!(details["checked"], 1);
+
+    heard.lock().unwrap().clear();
+    let watch = Watch {
+        on_progress: &|p| heard.lock().unwrap().push(p.clone()),
+        stop: &|| false,
+    };
+    let report = s
+        .doctor_watched(false, true, Duration::ZERO, false, &watch)
+        .unwrap();
+    assert!(report.healthy(), "{report:?}");
+    assert_eq!(
+        (report.checked, report.recorded, report.cancelled_after),
+        (3, 3, None)
+    );
+    let heard = heard.lock().unwrap();
+    let last_of = |item: u64| heard.iter().rfind(|p| p.item == item).unwrap().clone();
+    let names: Vec<_> = (1..=3)
+        .map(|i| (last_of(i).name, last_of(i).bytes, last_of(i).total))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("first.bin".to_string(), 3 << 20, 3 << 20),
+            ("second.bin".to_string(), 5 << 20, 5 << 20),
+            ("third.bin".to_string(), 1 << 20, 1 << 20),
+        ]
+    );
+    assert!(heard.iter().all(|p| p.items == 3));
+}
+
+/// A court bundle stopped while its second document is laid out: no PDF,
+/// no signature, no share; the log says it failed as cancelled.
+#[test]
+fn a_cancelled_court_bundle_writes_nothing() {
+    use std::sync::Mutex;
+    let f = fixture();
+    let mut s = create(&f).session;
+    let (matter, _) = with_two_matters(&mut s);
+    let mut ids = Vec::new();
+    for name in ["first-letter.txt", "second-letter.txt", "third-letter.txt"] {
+        let file = write_file(
+            f._dir.path(),
+            name,
+            format!("A fictional {name}.").as_bytes(),
+        );
+        ids.push(s.import_document(matter, &file, None, false).unwrap().id);
+    }
+    let out = f._dir.path().join("bundle");
+    std::fs::create_dir(&out).unwrap();
+    let req = crate::bundle::CourtBundleRequest {
+        document_ids: ids,
+        matter_id: Some(matter),
+        recipient: None,
+        confirm_unencrypted: true,
+    };
+    let heard: Mutex<Vec<Progress>> = Mutex::new(Vec::new());
+    let watch = Watch {
+        on_progress: &|p| heard.lock().unwrap().push(p.clone()),
+        stop: &|| heard.lock().unwrap().len() >= 2,
+    };
+    let made = s.create_court_bundle_watched(&req, &out, &watch).unwrap();
+    assert!(made.is_none());
+    assert_eq!(all_files(&out), Default::default());
+    let heard = heard.lock().unwrap().clone();
+    assert_eq!(
+        heard
+            .iter()
+            .map(|p| (p.item, p.items, p.name.as_str()))
+            .collect::<Vec<_>>(),
+        [(1, 3, "first-letter.txt"), (2, 3, "second-letter.txt")]
+    );
+    let entry = s.audit_entries().unwrap().pop().unwrap();
+    assert_eq!(entry.action, "share_failed");
+    assert!(
+        entry.details.contains("\"error\":\"cancelled\""),
+        "{}",
+        entry.details
+    );
+
+    let made = s
+        .create_court_bundle_watched(&req, &out, &Watch::NONE)
+        .unwrap();
+    assert_eq!(made.unwrap().share.documents.len(), 3);
+}
+
+/// A searchable PDF of a two-page scan (pages drawn by ImageMagick,
+/// recognised by the real Tesseract) stopped after its first page: the
+/// watch heard "page 1 of 2" by the document's title, nothing is written,
+/// and the log says the export was cancelled.
+#[test]
+fn a_cancelled_searchable_export_stops_between_pages_and_writes_nothing() {
+    use std::sync::Mutex;
+    let f = fixture();
+    let mut s = create(&f).session;
+    let (matter, _) = with_two_matters(&mut s);
+    let src = tempfile::tempdir().unwrap();
+    let tiff = src.path().join("wombat-scan.tif");
+    let made = std::process::Command::new("convert")
+        .args(["-size", "800x300", "xc:white", "-font", "DejaVu-Sans"])
+        .args(["-pointsize", "40", "-fill", "black"])
+        .args(["-annotate", "+40+150", "Page one of the Wombat scan"])
+        .args(["(", "-size", "800x300", "xc:white", "-font", "DejaVu-Sans"])
+        .args(["-pointsize", "40", "-fill", "black"])
+        .args(["-annotate", "+40+150", "Page two of the Wombat scan", ")"])
+        .args([
+            "-density",
+            "200",
+            "-units",
+            "PixelsPerInch",
+            "-type",
+            "Grayscale",
+        ])
+        .arg(&tiff)
+        .status()
+        .expect("ImageMagick convert (scripts/setup.sh --test)");
+    assert!(made.success());
+    let doc = s.import_document(matter, &tiff, None, false).unwrap().id;
+    let out = f._dir.path().join("searchable");
+    std::fs::create_dir(&out).unwrap();
+    let destination = out.join("wombat-scan (searchable).pdf");
+    let heard: Mutex<Vec<Progress>> = Mutex::new(Vec::new());
+    let watch = Watch {
+        on_progress: &|p| heard.lock().unwrap().push(p.clone()),
+        stop: &|| !heard.lock().unwrap().is_empty(),
+    };
+    let made = s
+        .export_searchable_watched(doc, None, &destination, &watch)
+        .unwrap();
+    assert!(made.is_none());
+    assert_eq!(all_files(&out), Default::default());
+    let heard = heard.lock().unwrap().clone();
+    assert_eq!(
+        heard
+            .iter()
+            .map(|p| (p.item, p.items, p.name.as_str()))
+            .collect::<Vec<_>>(),
+        [(1, 2, "wombat-scan.tif")]
+    );
+    let entry = s.audit_entries().unwrap().pop().unwrap();
+    assert_eq!(entry.action, "document_export_failed");
+    assert!(
+        entry.details.contains("\"error\":\"cancelled\""),
+        "{}",
+        entry.details
+    );
 }
 
 #[test]
@@ -952,7 +1256,12 @@ mod retention_tests {
             (crate::ocr::OcrState::Running, 0, 1)
         );
         let report = s
-            .ocr_run(&mut recogniser, None, &|| false, &mut |_, _| {})
+            .ocr_run(
+                std::slice::from_mut(&mut recogniser),
+                None,
+                &|| false,
+                &|_, _| {},
+            )
             .unwrap();
         assert_eq!((report.pages, report.done), (1, 1), "{report:?}");
         let job = s.ocr_job(doc.id).unwrap().unwrap();
@@ -989,7 +1298,12 @@ mod retention_tests {
         s.ocr_document(doc.id, crate::ocr::OcrMode::Redo).unwrap();
         let mut hasty = crate::ocr::Recogniser::new(Duration::ZERO);
         let report = s
-            .ocr_run(&mut hasty, None, &|| false, &mut |_, _| {})
+            .ocr_run(
+                std::slice::from_mut(&mut hasty),
+                None,
+                &|| false,
+                &|_, _| {},
+            )
             .unwrap();
         assert_eq!(report.failed, 1, "{report:?}");
         let job = s.ocr_job(doc.id).unwrap().unwrap();
@@ -1000,7 +1314,12 @@ mod retention_tests {
         );
         s.ocr_document(doc.id, crate::ocr::OcrMode::Redo).unwrap();
         let report = s
-            .ocr_run(&mut recogniser, None, &|| false, &mut |_, _| {})
+            .ocr_run(
+                std::slice::from_mut(&mut recogniser),
+                None,
+                &|| false,
+                &|_, _| {},
+            )
             .unwrap();
         assert_eq!(report.done, 1, "{report:?}");
 
@@ -1749,10 +2068,19 @@ mod inbox_tests {
         let exported = out.path().join("scan.txt");
         s.export_document(docs[0].id, None, &exported).unwrap();
         assert_eq!(std::fs::read(&exported).unwrap(), body);
+        let r = s.doctor(false, true, Duration::ZERO, false).unwrap();
+        // Every document is there and intact; the audit log is reported as
+        // `audit verify` reports it: its record beside the database is missing.
         assert!(
-            s.doctor(false, true, Duration::ZERO, false)
-                .unwrap()
-                .healthy()
+            r.missing.is_empty()
+                && r.damaged.is_empty()
+                && r.orphans.is_empty()
+                && r.temporary == 0,
+            "{r:?}"
+        );
+        assert!(
+            matches!(&r.audit, Some(crate::Verification::Broken { reason, .. }) if reason.contains("missing")),
+            "{r:?}"
         );
         // ...so the original (and its claim) is gone, and never earlier.
         assert!(!dropped.exists());

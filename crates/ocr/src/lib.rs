@@ -20,9 +20,16 @@
 //!   symbols (`JBIG2Decode`, office scanners' usual encoding for text pages)
 //!   and JPEG 2000 (`JPXDecode`), both through hayro's memory-safe decoders.
 //!   A page whose content already shows text is
-//!   [`PageOutcome::HasTextLayer`] in [`Mode::Auto`]. A page that would need
-//!   rendering (several images, vector art, inline images) is the typed
-//!   error [`Error::NeedsRendering`]: this build has no PDF renderer.
+//!   [`PageOutcome::HasTextLayer`] in [`Mode::Auto`]. A page that draws
+//!   one plain image upright (or turned by quarter turns) gives that image
+//!   as it is; any other page of images (strips or tiles, MRC layers with
+//!   an `/ImageMask` or `/SMask`, images in forms, scaled, turned or
+//!   mirrored placements, `/Rotate`, a CropBox) is composed onto one page
+//!   bitmap at 300 dpi by following the content's graphics state
+//!   (`compose.rs`; not a renderer: vector art and text are not drawn). A
+//!   page with no image to compose (vector art only, or an inline image
+//!   with a filter) is the typed error [`Error::NeedsRendering`]: this
+//!   build has no PDF renderer.
 //! - PNG, JPEG and TIFF (every page of a multi-page TIFF; uncompressed,
 //!   PackBits, LZW, Deflate, CCITT G4 and JPEG), decoded in Rust.
 //!
@@ -91,6 +98,7 @@
 //! 300 dpi scan takes a few seconds), so cancelling between pages answers a
 //! lock within one page.
 
+mod compose;
 mod deskew;
 mod gray;
 mod pdf;
@@ -271,6 +279,9 @@ pub enum Source {
     PdfUncompressed,
     PdfJbig2,
     PdfJpeg2000,
+    /// A PDF page composed from the images it draws (several strips or
+    /// tiles, layers, masks, placements turned or mirrored), at 300 dpi.
+    PdfComposed,
 }
 
 /// What recognising one page gave.
@@ -350,8 +361,9 @@ pub enum Error {
     /// A page image uses an encoding this crate does not decode.
     #[error("the page image's encoding is not supported: {0}")]
     UnsupportedEncoding(String),
-    /// The page cannot be recognised from one embedded image; it would have
-    /// to be rendered, which this build cannot do.
+    /// The page has no image to recognise it from (vector art only, or an
+    /// inline image with a filter); it would have to be rendered, which
+    /// this build cannot do.
     #[error("the page would have to be rendered ({0}); this build has no PDF renderer")]
     NeedsRendering(String),
     /// A language's traineddata is not installed.
@@ -445,9 +457,22 @@ impl<'a> Document<'a> {
         }
     }
 
-    /// The decoded image of page `index` (from 0) as 8-bit gray.
+    /// The decoded image of page `index` (from 0) as 8-bit gray, upright
+    /// as the page is shown (a PDF page's CropBox, turned by its
+    /// `/Rotate`).
     pub fn page_image(&self, index: usize) -> Result<(Gray, Source), Error> {
-        match self.page(index, Mode::Force)? {
+        match self.page(index, Mode::Force, true)? {
+            PageImage::Image { gray, source } => Ok((gray, source)),
+            PageImage::HasTextLayer => Err(Error::Corrupt("unreachable: forced page".into())),
+        }
+    }
+
+    /// As [`Document::page_image`], but a PDF page's image covers its
+    /// MediaBox as stored, without its `/Rotate`: the frame in which a
+    /// text layer's words are placed (image pixels spread over the
+    /// MediaBox, origin top left). The same as `page_image` for images.
+    pub fn page_image_over_media_box(&self, index: usize) -> Result<(Gray, Source), Error> {
+        match self.page(index, Mode::Force, false)? {
             PageImage::Image { gray, source } => Ok((gray, source)),
             PageImage::HasTextLayer => Err(Error::Corrupt("unreachable: forced page".into())),
         }
@@ -461,11 +486,11 @@ impl<'a> Document<'a> {
         Ok(())
     }
 
-    fn page(&self, index: usize, mode: Mode) -> Result<PageImage, Error> {
+    fn page(&self, index: usize, mode: Mode, shown: bool) -> Result<PageImage, Error> {
         self.check_index(index)?;
         let limits = &self.limits;
         guard(|| match &self.inner {
-            Inner::Pdf(p) => p.page(index, mode, limits),
+            Inner::Pdf(p) => p.page(index, mode, limits, shown),
             Inner::Single {
                 kind: Kind::Png,
                 bytes,
@@ -521,7 +546,7 @@ impl Engine {
         document: &Document<'_>,
         index: usize,
     ) -> Result<PageOutcome, Error> {
-        match document.page(index, self.options.mode)? {
+        match document.page(index, self.options.mode, true)? {
             PageImage::HasTextLayer => Ok(PageOutcome::HasTextLayer),
             PageImage::Image { gray, source } => self
                 .recognise_image(gray, source)

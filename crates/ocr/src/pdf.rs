@@ -1,10 +1,13 @@
-//! The page images of scanner PDFs, taken out without rendering.
+//! The page images of scanner PDFs, taken out without rendering: the one
+//! image a page draws, or the page composed from the images it draws
+//! (`compose.rs`), found by following its content's graphics state.
 
 use std::io::Read;
 
 use lopdf::{Dictionary, Object, ObjectId};
 use zeroize::Zeroizing;
 
+use crate::compose::{Alpha, Canvas, Frame, Matrix, Paint, Rect};
 use crate::gray::Gray;
 use crate::raster::{self, SampleLayout};
 use crate::{Error, Limits, Mode, PageImage, Source};
@@ -13,20 +16,11 @@ use crate::{Error, Limits, Mode, PageImage, Source};
 /// text and images.
 const MAX_CONTENT: usize = 32 << 20;
 /// How deep forms may nest inside a page before the rest is ignored.
-const MAX_FORM_DEPTH: usize = 4;
+const MAX_FORM_DEPTH: usize = 8;
 
 pub struct Pdf {
     doc: lopdf::Document,
     pages: Vec<ObjectId>,
-}
-
-/// What a page's content draws.
-#[derive(Default)]
-struct Scan {
-    shows_text: bool,
-    images: Vec<ObjectId>,
-    inline_images: usize,
-    forms_seen: usize,
 }
 
 impl Pdf {
@@ -57,55 +51,307 @@ impl Pdf {
     }
 
     pub fn has_text_layer(&self, index: usize, _limits: &Limits) -> Result<bool, Error> {
-        Ok(self.scan(self.pages[index])?.shows_text)
+        Ok(self.plan(self.pages[index])?.shows_text)
     }
 
-    pub fn page(&self, index: usize, mode: Mode, limits: &Limits) -> Result<PageImage, Error> {
+    /// Page `index` as it is shown (its CropBox, turned by its `/Rotate`)
+    /// when `shown`, or over its MediaBox as stored (no `/Rotate`), the
+    /// frame of a text layer's coordinates.
+    pub fn page(
+        &self,
+        index: usize,
+        mode: Mode,
+        limits: &Limits,
+        shown: bool,
+    ) -> Result<PageImage, Error> {
         let page_id = self.pages[index];
-        let scan = self.scan(page_id)?;
-        if mode == Mode::Auto && scan.shows_text {
+        let plan = self.plan(page_id)?;
+        if mode == Mode::Auto && plan.shows_text {
             return Ok(PageImage::HasTextLayer);
         }
-        let image = match (scan.images.as_slice(), scan.inline_images) {
-            ([one], 0) => *one,
-            ([], 0) if scan.forms_seen == 0 => {
-                return Err(Error::NeedsRendering("the page has no image".into()));
-            }
-            ([], 0) => {
-                return Err(Error::NeedsRendering(
-                    "the page is drawn, with no image".into(),
+        if plan.truncated {
+            return Err(Error::Corrupt(format!(
+                "PDF: the page's drawing goes beyond what is followed ({MAX_OPERATIONS} operations, {MAX_DRAWS} images, forms nested {MAX_FORM_DEPTH} deep)"
+            )));
+        }
+        if plan.draws.is_empty() {
+            return Err(Error::NeedsRendering(
+                if plan.inline_skipped > 0 {
+                    "the page's image is an inline image with a filter, which is not decoded"
+                } else if plan.forms_seen == 0 {
+                    "the page has no image"
+                } else {
+                    "the page is drawn, with no image"
+                }
+                .into(),
+            ));
+        }
+        let frame = self.frame(page_id, shown);
+        if let Some((id, turns)) = self.single_image(&plan, &frame, shown) {
+            let Ok(Object::Stream(stream)) = self.doc.get_object(id) else {
+                return Err(Error::Corrupt(
+                    "PDF: the page's image is not a stream".into(),
                 ));
-            }
-            ([], _) => {
-                return Err(Error::NeedsRendering(
-                    "the page's image is an inline image".into(),
-                ));
-            }
-            (many, inline) => {
-                return Err(Error::NeedsRendering(format!(
-                    "the page is made of {} images",
-                    many.len() + inline
-                )));
-            }
+            };
+            let (gray, source) = self.decode_image(stream, limits)?;
+            let mut gray = if turns == 0 {
+                gray
+            } else {
+                gray.rotated(turns)
+            };
+            gray.dpi = placed_dpi(&plan.draws[0].ctm, &gray);
+            return Ok(PageImage::Image { gray, source });
+        }
+        let gray = self.compose(&plan, &frame, limits)?;
+        Ok(PageImage::Image {
+            gray,
+            source: Source::PdfComposed,
+        })
+    }
+
+    /// The one image a page draws, when it can be taken out as it is (no
+    /// mask to apply, no colour to fill it with) and turned by quarter
+    /// turns to the page's frame: the fast path, with no page bitmap. For
+    /// a text layer's frame it must also fill the page.
+    fn single_image(&self, plan: &Plan, frame: &Frame, shown: bool) -> Option<(ObjectId, u32)> {
+        let [draw] = plan.draws.as_slice() else {
+            return None;
         };
-        let (mut gray, source) = self.decode_image(image, limits)?;
-        gray.dpi = self.page_dpi(page_id, &gray);
-        Ok(PageImage::Image { gray, source })
+        let ImageRef::Object(id) = draw.image else {
+            return None;
+        };
+        let dict = &self.doc.get_object(id).ok()?.as_stream().ok()?.dict;
+        let flag = |key: &[u8]| {
+            dict.get(key)
+                .map(|o| self.resolve(o))
+                .and_then(Object::as_bool)
+                .unwrap_or(false)
+        };
+        let stencil_mask = matches!(
+            dict.get(b"Mask").map(|o| self.resolve(o)),
+            Ok(Object::Stream(_))
+        );
+        if dict.has(b"SMask") || stencil_mask || (flag(b"ImageMask") && draw.fill > 32) {
+            return None;
+        }
+        let (_, _, device) = frame.device(72);
+        let t = Matrix::new(1.0, 0.0, 0.0, -1.0, 0.0, 1.0)
+            .then(draw.ctm)
+            .then(device);
+        if !t.is_finite() {
+            return None;
+        }
+        let eps = 1e-6 * (t.a.abs() + t.b.abs() + t.c.abs() + t.d.abs());
+        let turns = if t.b.abs() <= eps && t.c.abs() <= eps {
+            match (t.a > 0.0, t.d > 0.0) {
+                (true, true) => 0,
+                (false, false) => 2,
+                _ => return None,
+            }
+        } else if t.a.abs() <= eps && t.d.abs() <= eps {
+            match (t.b > 0.0, t.c < 0.0) {
+                (true, true) => 1,
+                (false, false) => 3,
+                _ => return None,
+            }
+        } else {
+            return None;
+        };
+        if !shown {
+            // The layer's words are placed over the whole MediaBox.
+            let placed = t.unit_bounds();
+            let (w, h, _) = frame.device(72);
+            let near = |a: f64, b: f64| (a - b).abs() <= 0.01 * f64::from(w.max(h));
+            if turns != 0
+                || !(near(placed.x0, 0.0)
+                    && near(placed.y0, 0.0)
+                    && near(placed.x1, f64::from(w))
+                    && near(placed.y1, f64::from(h)))
+            {
+                return None;
+            }
+        }
+        Some((id, turns))
+    }
+
+    /// Paints every image the page draws onto one page bitmap (see
+    /// `compose.rs`). Each image is decoded within the limits, and all of
+    /// them together within twice the pixel limit.
+    fn compose(&self, plan: &Plan, frame: &Frame, limits: &Limits) -> Result<Gray, Error> {
+        let dpi = frame.dpi_within(limits)?;
+        let mut canvas = Canvas::new(frame, dpi);
+        let budget = limits.max_pixels.saturating_mul(2);
+        let mut decoded = 0u64;
+        let mut decode = |stream: &lopdf::Stream| -> Result<Gray, Error> {
+            let (gray, _) = self.decode_image(stream, limits)?;
+            decoded += u64::from(gray.width) * u64::from(gray.height);
+            if decoded > budget {
+                return Err(Error::TooLarge {
+                    width: u64::from(gray.width),
+                    height: u64::from(gray.height),
+                    reason: format!(
+                        "the page's images come to more than {} megapixels",
+                        budget / 1_000_000
+                    ),
+                });
+            }
+            Ok(gray)
+        };
+        // The last image decoded, for a page that draws one image often.
+        let mut last: Option<(ObjectId, Gray)> = None;
+        let mut painted = 0usize;
+        for draw in &plan.draws {
+            let stream = match &draw.image {
+                ImageRef::Inline(s) => s.as_ref(),
+                ImageRef::Object(id) => match self.doc.get_object(*id) {
+                    Ok(Object::Stream(s)) => s,
+                    _ => continue,
+                },
+            };
+            let dict = &stream.dict;
+            let image_mask = dict
+                .get(b"ImageMask")
+                .map(|o| self.resolve(o))
+                .and_then(Object::as_bool)
+                .unwrap_or(false);
+            let gray = match (&draw.image, last.take()) {
+                (ImageRef::Object(id), Some((kept, gray))) if kept == *id => gray,
+                _ => decode(stream)?,
+            };
+            let soft;
+            let stencil;
+            let paint = if image_mask {
+                Paint::Stencil { fill: draw.fill }
+            } else if let Ok(Object::Stream(s)) = dict.get(b"SMask").map(|o| self.resolve(o)) {
+                soft = decode(s)?;
+                Paint::Image {
+                    alpha: Some(Alpha::Soft(&soft)),
+                }
+            } else if let Ok(Object::Stream(s)) = dict.get(b"Mask").map(|o| self.resolve(o)) {
+                stencil = decode(s)?;
+                Paint::Image {
+                    alpha: Some(Alpha::Stencil(&stencil)),
+                }
+            } else {
+                // A colour-key /Mask (an array of ranges) is not applied:
+                // the image is painted whole.
+                Paint::Image { alpha: None }
+            };
+            if canvas.paint(&gray, &paint, &draw.ctm, draw.clip.as_ref())? {
+                painted += 1;
+            }
+            if let ImageRef::Object(id) = draw.image {
+                last = Some((id, gray));
+            }
+        }
+        if painted == 0 {
+            return Err(Error::NeedsRendering(
+                "none of the page's images falls within the page".into(),
+            ));
+        }
+        Ok(canvas.gray)
+    }
+
+    /// Where the page is shown: CropBox (within the MediaBox) and
+    /// `/Rotate`, or the MediaBox alone.
+    fn frame(&self, page_id: ObjectId, shown: bool) -> Frame {
+        let rect = |key: &[u8]| {
+            let n: Vec<f64> = self
+                .inherited(page_id, key)?
+                .as_array()
+                .ok()?
+                .iter()
+                .filter_map(|o| number(self.resolve(o)))
+                .collect();
+            let [a, b, c, d] = n.as_slice() else {
+                return None;
+            };
+            let r = Rect {
+                x0: a.min(*c),
+                y0: b.min(*d),
+                x1: a.max(*c),
+                y1: b.max(*d),
+            };
+            (r.x1 - r.x0 >= 1.0
+                && r.y1 - r.y0 >= 1.0
+                && r.x0.is_finite()
+                && r.x1.is_finite()
+                && r.y0.is_finite()
+                && r.y1.is_finite())
+            .then_some(r)
+        };
+        // US Letter where the page gives no usable box.
+        let media = rect(b"MediaBox").unwrap_or(Rect {
+            x0: 0.0,
+            y0: 0.0,
+            x1: 612.0,
+            y1: 792.0,
+        });
+        if !shown {
+            return Frame {
+                page_box: media,
+                quarter_turns: 0,
+            };
+        }
+        let page_box = rect(b"CropBox")
+            .map(|c| c.intersect(&media))
+            .filter(|c| c.x1 - c.x0 >= 1.0 && c.y1 - c.y0 >= 1.0)
+            .unwrap_or(media);
+        let rotate = self
+            .inherited(page_id, b"Rotate")
+            .and_then(|o| o.as_i64().ok())
+            .unwrap_or(0);
+        Frame {
+            page_box,
+            // Only multiples of 90 are allowed; anything else is ignored.
+            quarter_turns: if rotate % 90 == 0 {
+                (rotate.rem_euclid(360) / 90) as u32
+            } else {
+                0
+            },
+        }
+    }
+
+    /// A page attribute, inherited from the page tree where the page has
+    /// none.
+    fn inherited(&self, page_id: ObjectId, key: &[u8]) -> Option<&Object> {
+        let mut node = self.doc.get_dictionary(page_id).ok()?;
+        for _ in 0..32 {
+            if let Ok(v) = node.get(key) {
+                return Some(self.resolve(v));
+            }
+            let parent = node.get(b"Parent").ok()?.as_reference().ok()?;
+            node = self.doc.get_dictionary(parent).ok()?;
+        }
+        None
     }
 
     /// Walks a page's content (and the forms it draws) for text-showing
-    /// operators and the images it draws.
-    fn scan(&self, page_id: ObjectId) -> Result<Scan, Error> {
+    /// operators and the images it draws, with where each goes.
+    fn plan(&self, page_id: ObjectId) -> Result<Plan, Error> {
         let content = self
             .doc
             .get_page_content_with_limit(page_id, MAX_CONTENT)
             .map_err(|e| Error::Corrupt(format!("PDF page content: {}", short(&e.to_string()))))?;
         let page = self.doc.get_dictionary(page_id).map_err(pdf_error)?;
         let resources = self.page_resources(page);
-        let mut scan = Scan::default();
-        let mut budget = MAX_CONTENT;
-        self.scan_content(&content, resources, &mut scan, 0, &mut budget)?;
-        Ok(scan)
+        let mut walk = Walk {
+            pdf: self,
+            plan: Plan::default(),
+            budget: MAX_CONTENT,
+            operations: 0,
+            forms: Vec::new(),
+        };
+        let damaged = walk.run(&content, resources, GState::default(), 0);
+        let plan = walk.plan;
+        match damaged {
+            Some(e) if plan.draws.is_empty() && !plan.shows_text => Err(Error::Corrupt(format!(
+                "PDF content: {}",
+                short(&e.to_string())
+            ))),
+            // Content damaged after what it drew: what it drew is kept.
+            _ => Ok(plan),
+        }
     }
 
     /// The page's resources, inherited from its parents where it has none.
@@ -122,111 +368,341 @@ impl Pdf {
         None
     }
 
-    fn scan_content(
-        &self,
+    /// A named resource of `kind` (`XObject`, `ColorSpace`).
+    fn resource<'a>(
+        &'a self,
+        resources: Option<&'a Dictionary>,
+        kind: &[u8],
+        name: &[u8],
+    ) -> Option<&'a Object> {
+        let dict = resources
+            .and_then(|r| r.get(kind).ok())
+            .map(|x| self.resolve(x))
+            .and_then(|x| x.as_dict().ok())?;
+        dict.get(name).ok()
+    }
+}
+
+/// The most operators followed on one page (forms included).
+const MAX_OPERATIONS: usize = 2_000_000;
+/// What entering a form costs against [`MAX_OPERATIONS`], so that forms
+/// drawing forms many times stop early even when empty.
+const FORM_COST: usize = 1_000;
+/// The most images one page may draw.
+const MAX_DRAWS: usize = 1_000;
+/// How deep `q` may nest; deeper saves are counted, not kept.
+const MAX_SAVED_STATES: usize = 64;
+
+/// What a page's content draws.
+#[derive(Default)]
+struct Plan {
+    shows_text: bool,
+    draws: Vec<Draw>,
+    /// Inline images lopdf does not take apart (those with a filter).
+    inline_skipped: usize,
+    forms_seen: usize,
+    /// The walk stopped at one of its bounds.
+    truncated: bool,
+}
+
+/// One image drawn: which, where (its unit square through `ctm` into
+/// default user space), within which clip, with which fill colour (for
+/// stencil masks).
+struct Draw {
+    image: ImageRef,
+    ctm: Matrix,
+    clip: Option<Rect>,
+    fill: u8,
+}
+
+enum ImageRef {
+    Object(ObjectId),
+    Inline(Box<lopdf::Stream>),
+}
+
+/// The part of the graphics state that places and colours images.
+#[derive(Clone)]
+struct GState {
+    ctm: Matrix,
+    /// The clip, as the rectangle around the clipping paths, in default
+    /// user space (a path's shape beyond its box is not followed).
+    clip: Option<Rect>,
+    /// The fill colour's gray (stencil masks are painted with it).
+    fill: u8,
+    space: FillSpace,
+}
+
+impl Default for GState {
+    fn default() -> Self {
+        GState {
+            ctm: Matrix::IDENTITY,
+            clip: None,
+            fill: 0,
+            space: FillSpace::Gray,
+        }
+    }
+}
+
+/// The fill colour space, as far as a gray needs it.
+#[derive(Clone, Copy)]
+enum FillSpace {
+    Gray,
+    Rgb,
+    Cmyk,
+    /// Separation and one-ink DeviceN: a tint of 1 is full ink.
+    Ink,
+    /// Patterns, palettes and the rest: taken as black.
+    Other,
+}
+
+impl FillSpace {
+    fn gray(self, n: &[f64]) -> u8 {
+        let unit = |v: f64| (v.clamp(0.0, 1.0) * 255.0).round() as u8;
+        match (self, n) {
+            (FillSpace::Gray, [g, ..]) => unit(*g),
+            (FillSpace::Rgb, [r, g, b, ..]) => raster::luma(unit(*r), unit(*g), unit(*b)),
+            (FillSpace::Cmyk, [c, m, y, k, ..]) => {
+                raster::cmyk_to_gray(unit(*c), unit(*m), unit(*y), unit(*k))
+            }
+            (FillSpace::Ink, [t, ..]) => 255 - unit(*t),
+            _ => 0,
+        }
+    }
+}
+
+/// A walk over a page's content and its forms, within one budget.
+struct Walk<'a> {
+    pdf: &'a Pdf,
+    plan: Plan,
+    /// Content bytes (of forms) still allowed.
+    budget: usize,
+    operations: usize,
+    /// The forms being walked (a form that draws itself is not entered
+    /// again).
+    forms: Vec<ObjectId>,
+}
+
+impl<'a> Walk<'a> {
+    /// Follows `content`, starting in `state`. Returns the parse error
+    /// that stopped it early, if one did; bounds stop it silently, marking
+    /// the plan truncated.
+    fn run(
+        &mut self,
         content: &[u8],
-        resources: Option<&Dictionary>,
-        scan: &mut Scan,
+        resources: Option<&'a Dictionary>,
+        state: GState,
         depth: usize,
-        budget: &mut usize,
-    ) -> Result<(), Error> {
-        let ops = lopdf::content::Content::decode(content)
-            .map_err(|e| Error::Corrupt(format!("PDF content: {}", short(&e.to_string()))))?;
-        for op in &ops.operations {
+    ) -> Option<lopdf::Error> {
+        let pdf = self.pdf;
+        let mut gs = state;
+        let mut saved: Vec<GState> = Vec::new();
+        let mut unsaved = 0usize;
+        let mut path: Option<Rect> = None;
+        let mut clipping = false;
+        for op in lopdf::content::Content::decode_iter(content) {
+            let op = match op {
+                Ok(op) => op,
+                Err(e) => return Some(e),
+            };
+            self.operations += 1;
+            if self.operations > MAX_OPERATIONS {
+                self.plan.truncated = true;
+                return None;
+            }
+            let numbers = || -> Vec<f64> { op.operands.iter().filter_map(number).collect() };
             match op.operator.as_str() {
+                "q" if saved.len() < MAX_SAVED_STATES => saved.push(gs.clone()),
+                "q" => unsaved += 1,
+                "Q" if unsaved > 0 => unsaved -= 1,
+                "Q" => {
+                    if let Some(s) = saved.pop() {
+                        gs = s;
+                    }
+                }
+                "cm" => {
+                    if let [a, b, c, d, e, f] = numbers()[..] {
+                        let ctm = Matrix::new(a, b, c, d, e, f).then(gs.ctm);
+                        if ctm.is_finite() {
+                            gs.ctm = ctm;
+                        }
+                    }
+                }
+                "m" | "l" | "c" | "v" | "y" => {
+                    for p in numbers().chunks_exact(2) {
+                        let (x, y) = gs.ctm.apply(p[0], p[1]);
+                        path.get_or_insert(Rect::around([(x, y)])).add(x, y);
+                    }
+                }
+                "re" => {
+                    if let [x, y, w, h] = numbers()[..] {
+                        let r = Rect::around([(x, y), (x + w, y + h)]).transformed(&gs.ctm);
+                        let p = path.get_or_insert(r);
+                        p.add(r.x0, r.y0);
+                        p.add(r.x1, r.y1);
+                    }
+                }
+                "W" | "W*" => clipping = true,
+                "n" | "f" | "F" | "f*" | "S" | "s" | "B" | "B*" | "b" | "b*" => {
+                    if clipping && let Some(p) = path {
+                        gs.clip = Some(gs.clip.map_or(p, |c| c.intersect(&p)));
+                    }
+                    clipping = false;
+                    path = None;
+                }
+                "g" => {
+                    gs.space = FillSpace::Gray;
+                    gs.fill = gs.space.gray(&numbers());
+                }
+                "rg" => {
+                    gs.space = FillSpace::Rgb;
+                    gs.fill = gs.space.gray(&numbers());
+                }
+                "k" => {
+                    gs.space = FillSpace::Cmyk;
+                    gs.fill = gs.space.gray(&numbers());
+                }
+                "cs" => {
+                    gs.space = op
+                        .operands
+                        .first()
+                        .and_then(|o| o.as_name().ok())
+                        .map_or(FillSpace::Other, |n| pdf.fill_space(resources, n));
+                    // Every space's initial colour is black (full ink).
+                    gs.fill = 0;
+                }
+                "sc" | "scn" => gs.fill = gs.space.gray(&numbers()),
+                // Text is not drawn: a page that shows text has a text
+                // layer, which Mode::Auto reads instead.
                 "Tj" | "'" | "\"" => {
-                    scan.shows_text |= op.operands.iter().any(non_empty_string);
+                    self.plan.shows_text |= op.operands.iter().any(non_empty_string);
                 }
                 "TJ" => {
-                    scan.shows_text |= op
+                    self.plan.shows_text |= op
                         .operands
                         .iter()
                         .any(|o| o.as_array().is_ok_and(|a| a.iter().any(non_empty_string)));
                 }
-                "BI" | "ID" => scan.inline_images += usize::from(op.operator == "BI"),
+                "BI" => match op.operands.first() {
+                    Some(Object::Stream(s)) => {
+                        self.draw(ImageRef::Inline(Box::new(inline_image(s))), &gs)
+                    }
+                    _ => self.plan.inline_skipped += 1,
+                },
                 "Do" => {
                     let Some(name) = op.operands.first().and_then(|o| o.as_name().ok()) else {
                         continue;
                     };
-                    let Some(xobjects) = resources
-                        .and_then(|r| r.get(b"XObject").ok())
-                        .and_then(|x| self.doc.dereference(x).ok())
-                        .and_then(|(_, x)| x.as_dict().ok())
+                    let Some(Ok(id)) = pdf
+                        .resource(resources, b"XObject", name)
+                        .map(Object::as_reference)
                     else {
                         continue;
                     };
-                    let Ok(reference) = xobjects.get(name) else {
-                        continue;
-                    };
-                    let Ok(id) = reference.as_reference() else {
-                        continue;
-                    };
-                    let Ok(Object::Stream(stream)) = self.doc.get_object(id) else {
+                    let Ok(Object::Stream(stream)) = pdf.doc.get_object(id) else {
                         continue;
                     };
                     match stream.dict.get(b"Subtype").and_then(Object::as_name) {
-                        Ok(b"Image") if !scan.images.contains(&id) => scan.images.push(id),
+                        Ok(b"Image") => self.draw(ImageRef::Object(id), &gs),
                         Ok(b"Form") => {
-                            scan.forms_seen += 1;
-                            if depth >= MAX_FORM_DEPTH {
+                            self.plan.forms_seen += 1;
+                            self.operations += FORM_COST;
+                            if depth >= MAX_FORM_DEPTH || self.forms.contains(&id) {
+                                self.plan.truncated |= depth >= MAX_FORM_DEPTH;
                                 continue;
                             }
-                            let Ok(inner) = stream.decompressed_content_with_limit(*budget) else {
+                            let Ok(inner) = stream.decompressed_content_with_limit(self.budget)
+                            else {
                                 continue;
                             };
-                            *budget = budget.saturating_sub(inner.len());
+                            self.budget = self.budget.saturating_sub(inner.len());
                             let form_resources = stream
                                 .dict
                                 .get(b"Resources")
                                 .ok()
-                                .and_then(|r| self.doc.dereference(r).ok())
-                                .and_then(|(_, r)| r.as_dict().ok())
+                                .map(|r| pdf.resolve(r))
+                                .and_then(|r| r.as_dict().ok())
                                 .or(resources);
-                            self.scan_content(&inner, form_resources, scan, depth + 1, budget)?;
+                            let nums = |key: &[u8]| -> Vec<f64> {
+                                stream
+                                    .dict
+                                    .get(key)
+                                    .map(|o| pdf.resolve(o))
+                                    .and_then(Object::as_array)
+                                    .map(|a| {
+                                        a.iter().filter_map(|o| number(pdf.resolve(o))).collect()
+                                    })
+                                    .unwrap_or_default()
+                            };
+                            let mut inner_state = gs.clone();
+                            if let [a, b, c, d, e, f] = nums(b"Matrix")[..] {
+                                let ctm = Matrix::new(a, b, c, d, e, f).then(gs.ctm);
+                                if ctm.is_finite() {
+                                    inner_state.ctm = ctm;
+                                }
+                            }
+                            if let [x0, y0, x1, y1] = nums(b"BBox")[..] {
+                                let b = Rect::around([(x0, y0), (x1, y1)])
+                                    .transformed(&inner_state.ctm);
+                                inner_state.clip =
+                                    Some(inner_state.clip.map_or(b, |c| c.intersect(&b)));
+                            }
+                            self.forms.push(id);
+                            // A form's damaged content ends the form only.
+                            let _ = self.run(&inner, form_resources, inner_state, depth + 1);
+                            self.forms.pop();
                         }
                         _ => {}
                     }
                 }
                 _ => {}
             }
-        }
-        Ok(())
-    }
-
-    /// The resolution of the page's image from its size on the page.
-    fn page_dpi(&self, page_id: ObjectId, gray: &Gray) -> Option<u32> {
-        let mut node = self.doc.get_dictionary(page_id).ok()?;
-        let mut media = None;
-        for _ in 0..32 {
-            if let Ok(m) = node.get(b"MediaBox") {
-                media = self
-                    .doc
-                    .dereference(m)
-                    .ok()
-                    .and_then(|(_, m)| m.as_array().ok());
-                break;
+            if self.plan.truncated {
+                return None;
             }
-            let parent = node.get(b"Parent").ok()?.as_reference().ok()?;
-            node = self.doc.get_dictionary(parent).ok()?;
         }
-        let n: Vec<f64> = media?.iter().filter_map(number).collect();
-        let [x0, y0, x1, y1] = n.as_slice() else {
-            return None;
-        };
-        let (pw, ph) = ((x1 - x0).abs(), (y1 - y0).abs());
-        if pw < 1.0 || ph < 1.0 {
-            return None;
-        }
-        let dpi = (f64::from(gray.width) * f64::from(gray.height) * 72.0 * 72.0 / (pw * ph)).sqrt();
-        raster::plausible_dpi(dpi)
+        None
     }
 
-    fn decode_image(&self, id: ObjectId, limits: &Limits) -> Result<(Gray, Source), Error> {
-        let Ok(Object::Stream(stream)) = self.doc.get_object(id) else {
-            return Err(Error::Corrupt(
-                "PDF: the page's image is not a stream".into(),
-            ));
+    fn draw(&mut self, image: ImageRef, gs: &GState) {
+        if self.plan.draws.len() >= MAX_DRAWS {
+            self.plan.truncated = true;
+            return;
+        }
+        self.plan.draws.push(Draw {
+            image,
+            ctm: gs.ctm,
+            clip: gs.clip,
+            fill: gs.fill,
+        });
+    }
+}
+
+impl Pdf {
+    /// The fill colour space a `cs` operand names.
+    fn fill_space(&self, resources: Option<&Dictionary>, name: &[u8]) -> FillSpace {
+        match name {
+            b"DeviceGray" | b"CalGray" | b"G" => return FillSpace::Gray,
+            b"DeviceRGB" | b"CalRGB" | b"RGB" => return FillSpace::Rgb,
+            b"DeviceCMYK" | b"CMYK" => return FillSpace::Cmyk,
+            _ => {}
+        }
+        let Some(space) = self.resource(resources, b"ColorSpace", name) else {
+            return FillSpace::Other;
         };
+        match self.color(self.resolve(space), 0) {
+            Ok(Color::Gray) => FillSpace::Gray,
+            Ok(Color::Rgb) => FillSpace::Rgb,
+            Ok(Color::Cmyk) => FillSpace::Cmyk,
+            Ok(Color::Ink) => FillSpace::Ink,
+            _ => FillSpace::Other,
+        }
+    }
+
+    fn decode_image(
+        &self,
+        stream: &lopdf::Stream,
+        limits: &Limits,
+    ) -> Result<(Gray, Source), Error> {
         let dict = &stream.dict;
         let width = self.int(dict, b"Width")?;
         let height = self.int(dict, b"Height")?;
@@ -885,4 +1361,38 @@ fn to_gray(
             g
         }
     })
+}
+
+/// An inline image's dictionary with its abbreviated keys written out, so
+/// it decodes as an image XObject does.
+fn inline_image(stream: &lopdf::Stream) -> lopdf::Stream {
+    let mut dict = Dictionary::new();
+    for (key, value) in stream.dict.iter() {
+        let full: &[u8] = match key.as_slice() {
+            b"W" => b"Width",
+            b"H" => b"Height",
+            b"BPC" => b"BitsPerComponent",
+            b"CS" => b"ColorSpace",
+            b"IM" => b"ImageMask",
+            b"D" => b"Decode",
+            b"F" => b"Filter",
+            b"DP" => b"DecodeParms",
+            other => other,
+        };
+        dict.set(full.to_vec(), value.clone());
+    }
+    let mut s = lopdf::Stream::new(dict, stream.content.clone());
+    s.allows_compression = false;
+    s
+}
+
+/// The resolution of an image from the size its CTM gives it on the page
+/// (the area of its unit square, in points).
+fn placed_dpi(ctm: &Matrix, gray: &Gray) -> Option<u32> {
+    let area = (ctm.a * ctm.d - ctm.b * ctm.c).abs();
+    if !area.is_finite() || area < 1.0 {
+        return None;
+    }
+    let dpi = (f64::from(gray.width) * f64::from(gray.height) * 72.0 * 72.0 / area).sqrt();
+    raster::plausible_dpi(dpi)
 }

@@ -203,6 +203,16 @@ pub fn open_unmigrated(
         crate::private_file(path)?;
     }
     let conn = Connection::open_with_flags(path, flags)?;
+    match keyed(&conn, path, key) {
+        Ok(()) => Ok(conn),
+        Err(StoreError::Sqlite(e)) => Err(StoreError::Sqlite(name_full_disk(path, e))),
+        Err(e) => Err(e),
+    }
+}
+
+/// Keys `conn` and checks the key, SQLCipher's protections and the
+/// write-ahead log.
+fn keyed(conn: &Connection, path: &Path, key: &DerivedKey) -> Result<(), StoreError> {
     // SQLCipher would print a line to stderr on a wrong key; the error is ours to report.
     conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
     {
@@ -240,7 +250,44 @@ pub fn open_unmigrated(
          PRAGMA busy_timeout = 5000;
          PRAGMA cache_size = -65536;",
     )?;
-    Ok(conn)
+    Ok(())
+}
+
+/// SQLite reports a full disk met while growing its shared-memory file or
+/// its log as an I/O error ("disk I/O error"). When the disk holding `path`
+/// has less than [`FULL_DISK_BYTES`] left at that moment, so does this: the
+/// error becomes `SQLITE_FULL`, which is reported to the user as a full
+/// disk instead of an internal failure. Any other error is returned as is.
+pub fn name_full_disk(path: &Path, e: rusqlite::Error) -> rusqlite::Error {
+    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::SystemIoFailure)
+        && space_left(path).is_some_and(|left| left < FULL_DISK_BYTES)
+    {
+        return rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+            Some("database or disk is full".into()),
+        );
+    }
+    e
+}
+
+/// Below this much free space an I/O error is taken for a full disk: less
+/// than the database's cache of pages that one change may write.
+pub const FULL_DISK_BYTES: u64 = 1024 * 1024;
+
+/// The bytes an unprivileged writer may still use on the disk holding
+/// `path` (its folder, if `path` itself is missing).
+fn space_left(path: &Path) -> Option<u64> {
+    #[cfg(unix)]
+    {
+        let at = if path.exists() { path } else { path.parent()? };
+        let s = rustix::fs::statvfs(at).ok()?;
+        Some(s.f_bavail.saturating_mul(s.f_frsize))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
 }
 
 /// Runs `f` holding the database's write lock (`BEGIN IMMEDIATE`, then

@@ -27,7 +27,7 @@ import type { DocumentPatch } from "./bindings/DocumentPatch";
 import type { DocumentSummary } from "./bindings/DocumentSummary";
 import type { FilesDroppedEvent } from "./bindings/FilesDroppedEvent";
 import type { ImportOutcome } from "./bindings/ImportOutcome";
-import type { ImportProgress } from "./bindings/ImportProgress";
+import type { WorkProgress } from "./bindings/WorkProgress";
 import type { SearchFilter } from "./bindings/SearchFilter";
 import type { Mark } from "./bindings/Mark";
 import type { PauseReason } from "./bindings/PauseReason";
@@ -106,7 +106,6 @@ import type { KeyHolder } from "./bindings/KeyHolder";
 import type { KeySaved } from "./bindings/KeySaved";
 import type { RecipientKey } from "./bindings/RecipientKey";
 import type { ReturnCreated } from "./bindings/ReturnCreated";
-import type { ReturnProgress } from "./bindings/ReturnProgress";
 import type { ReturnRequest } from "./bindings/ReturnRequest";
 
 /** Raised in the page when any command answers `vault_locked`. */
@@ -239,7 +238,6 @@ export const api = {
   /** Asks for a folder, writes the returned file there and records it; null when the picker was cancelled. */
   returnFile: (request: ReturnRequest) => call<ReturnCreated | null>("share_return", { request }),
   /** Stops the running return: it leaves no file. */
-  cancelReturn: () => call<null>("share_return_cancel"),
   recipientKeys: (holder: KeyHolder) => call<RecipientKey[]>("share_keys", { holder }),
   setRecipientKey: (holder: KeyHolder, key: string) => call<KeySaved>("share_key_set", { holder, key }),
   confirmRecipientKey: (id: number, fingerprint: string) => call<RecipientKey>("share_key_confirm", { id, fingerprint }),
@@ -273,7 +271,8 @@ export const api = {
   importStaged: (matterId: number, tokens: number[], allowDuplicate: boolean) =>
     call<ImportOutcome>("document_import_staged", { matterId, tokens, allowDuplicate }),
   /** Stops the file being encrypted now; nothing of it is kept. */
-  importCancel: () => call<null>("document_import_cancel"),
+  /** Stops the long work running now (an import, an export, the doctor); it leaves nothing half-done. */
+  cancelWork: () => call<null>("work_cancel"),
   documents: (matterId: number, trash: boolean) => call<DocumentSummary[]>("document_list", { matterId, trash }),
   document: (id: number) => call<DocumentDetail>("document_get", { id }),
   /** The content to preview, decrypted in memory by the backend. */
@@ -375,11 +374,6 @@ export function onOcrProgress(callback: (event: OcrProgress) => void): Promise<U
   return listen<OcrProgress>("ocr-progress", (e) => callback(e.payload));
 }
 
-/** How far a return's documents are written. */
-export function onReturnProgress(callback: (event: ReturnProgress) => void): Promise<UnlistenFn> {
-  return listen<ReturnProgress>("return-progress", (e) => callback(e.payload));
-}
-
 /** Files the inbox just took in. */
 export function onInboxIngested(callback: (event: IngestedEvent) => void): Promise<UnlistenFn> {
   return listen<IngestedEvent>("inbox-ingested", (e) => callback(e.payload));
@@ -387,8 +381,9 @@ export function onInboxIngested(callback: (event: IngestedEvent) => void): Promi
 
 /** Called when files are dropped on the window (staged by the backend). */
 /** How far the file being imported is (about every tenth of a second). */
-export function onImportProgress(callback: (event: ImportProgress) => void): Promise<UnlistenFn> {
-  return listen<ImportProgress>("import-progress", (e) => callback(e.payload));
+/** How far long work is (an import, an export, the doctor), for its progress bar. */
+export function onWorkProgress(callback: (event: WorkProgress) => void): Promise<UnlistenFn> {
+  return listen<WorkProgress>("work-progress", (e) => callback(e.payload));
 }
 
 export function onFilesDropped(callback: (event: FilesDroppedEvent) => void): Promise<UnlistenFn> {

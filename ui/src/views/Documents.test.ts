@@ -215,12 +215,20 @@ describe("Documents", () => {
     await tick();
     byTestId("import-documents").click();
     for (let i = 0; i < 4; i++) await tick();
-    await emit("import-progress", { token: 1, bytes: 300_000_000, total: 600_000_000 });
+    // Another work's progress (an export of document 1) is not this import's.
+    await emit("work-progress", { work: "export", token: 1, progress: { item: 1, items: 1, name: "x", bytes: 5, total: 10 } });
+    await emit("work-progress", {
+      work: "import",
+      token: 1,
+      progress: { item: 1, items: 1, name: "video-1.mp4", bytes: 300_000_000, total: 600_000_000 },
+    });
     for (let i = 0; i < 2; i++) await tick();
     expect(byTestId("import-bytes").textContent).toBe("300 MB of 600 MB");
+    const bar = document.querySelector('[aria-label="Bytes of video-1.mp4"]') as HTMLProgressElement;
+    expect([bar.value, bar.max, bar.getAttribute("aria-valuetext")]).toEqual([300_000_000, 600_000_000, "300 MB of 600 MB"]);
     byTestId("import-cancel").click();
     await tick();
-    expect(asked).toContain("document_import_cancel");
+    expect(asked).toContain("work_cancel");
     (finish as unknown as () => void)();
     for (let i = 0; i < 6; i++) await tick();
     expect(asked.filter((c) => c === "document_import_staged").length).toBe(1);

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { mount, unmount } from "svelte";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { emit } from "@tauri-apps/api/event";
 import Requests from "./Requests.svelte";
 import type { RequestRow } from "../lib/bindings/RequestRow";
 import type { RequestView } from "../lib/bindings/RequestView";
@@ -108,6 +109,51 @@ describe("Requests", () => {
     await tick();
     expect(marked).toEqual([{ id: 1, item: 1, mark: "withhold", reason: "art15_4" }]);
     expect(byTestId("item-mark").textContent).toContain("withhold (art15_4)");
+    unmount(v);
+  });
+
+  it("shows which disclosed document is written, its bytes, and Cancel says every file was removed", async () => {
+    const asked: string[] = [];
+    let finish: (() => void) | null = null;
+    mockIPC(
+      async (cmd) => {
+        asked.push(cmd);
+        if (cmd === "request_list") return [row(1, "Ottilie Fictional-Quist", clock(20, "2026-03-02"))];
+        if (cmd === "request_get") return view([]);
+        if (cmd === "request_export") {
+          await new Promise<void>((r) => (finish = r));
+          return null;
+        }
+        return null;
+      },
+      { shouldMockEvents: true },
+    );
+    const v = mount(Requests, { target: document.body });
+    await tick();
+    (document.querySelector('[data-testid="request-row"]') as HTMLElement).click();
+    for (let i = 0; i < 3; i++) await tick();
+    byTestId("request-export").click();
+    for (let i = 0; i < 3; i++) await tick();
+    // Another request's export is not this one's.
+    await emit("work-progress", { work: "request_export", token: 9, progress: { item: 1, items: 2, name: "x", bytes: 1, total: 2 } });
+    await tick();
+    expect(document.querySelector('[data-testid="request-export-progress"]')).toBeNull();
+    await emit("work-progress", {
+      work: "request_export",
+      token: 1,
+      progress: { item: 2, items: 3, name: "Quist tenancy.pdf", bytes: 2_000_000, total: 8_000_000 },
+    });
+    for (let i = 0; i < 2; i++) await tick();
+    expect(byTestId("request-export-progress").querySelector('[role="status"]')?.textContent).toBe(
+      "Writing Quist tenancy.pdf — 2.0 MB of 8.0 MB (document 2 of 3)…",
+    );
+    byTestId("request-export-cancel").click();
+    await tick();
+    expect(asked).toContain("work_cancel");
+    (finish as unknown as () => void)();
+    for (let i = 0; i < 4; i++) await tick();
+    expect(document.querySelector('[data-testid="request-export-progress"]')).toBeNull();
+    expect(document.body.textContent).toContain("Cancelled: the export was stopped, and every file it had written was removed.");
     unmount(v);
   });
 });

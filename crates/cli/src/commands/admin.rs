@@ -37,9 +37,9 @@ pub(crate) enum SettingsCmd {
     /// e.g. `eng deu`); only installed languages are taken, and the
     /// installed ones are listed.
     OcrLanguages { codes: Vec<String> },
-    /// Show or set how many scans the desktop app recognises at once: a
-    /// count from 1 to 8, or `auto` (one fewer than the computer's cores;
-    /// the default). `ocr run` and `inbox watch` recognise one at a time.
+    /// Show or set how many scans the desktop app, `ocr run` and `inbox
+    /// watch` recognise at once: a count from 1 to 8, or `auto` (one fewer
+    /// than the computer's cores; the default).
     OcrWorkers { workers: Option<String> },
     /// The public key recipients check shared packages' manifests with
     /// (minisign); publish it. Same as `share signing-key`.
@@ -80,7 +80,18 @@ pub(crate) fn doctor_cmd(
     allow_many: bool,
 ) -> Outcome {
     ctx.with_session(|s| {
-        let report = s.doctor(fix, deep, Duration::from_secs(min_age_seconds), allow_many)?;
+        // Progress on stderr, one line a document, only for a person at a
+        // terminal: standard output stays the report alone.
+        let last = std::sync::atomic::AtomicU64::new(0);
+        let on_progress = |p: &matterbox_core::Progress| {
+            if last.swap(p.item, std::sync::atomic::Ordering::SeqCst) != p.item {
+                let bytes = if p.total > 0 { format!(" ({} bytes)", p.total) } else { String::new() };
+                eprintln!("Checking document {} of {}: {}{bytes}", p.item, p.items, shown(&p.name));
+            }
+        };
+        let watch = matterbox_core::Watch { on_progress: &on_progress, stop: &|| false };
+        let watch = if std::io::IsTerminal::is_terminal(&std::io::stderr()) { &watch } else { &matterbox_core::Watch::NONE };
+        let report = s.doctor_watched(fix, deep, Duration::from_secs(min_age_seconds), allow_many, watch)?;
         ctx.print(&report, |r| {
             let mut out = format!("Checked {} document versions{}.\n", r.checked, if deep { ", decrypting each" } else { "" });
             if r.orphans_removed + r.temporary_removed > 0 {
@@ -110,6 +121,16 @@ pub(crate) fn doctor_cmd(
             for d in &r.damaged {
                 out.push_str(&format!("DAMAGED: document {} \u{201c}{}\u{201d} does not verify.\n", d.id, shown(&d.title)));
             }
+            match &r.audit {
+                Some(Verification::Intact { entries }) => out.push_str(&format!(
+                    "The audit log is intact: {entries} entries, every link checked.\n"
+                )),
+                Some(Verification::Broken { first_bad_seq, reason }) => out.push_str(&format!(
+                    "AUDIT LOG BROKEN at entry {first_bad_seq}: {}\n",
+                    shown(reason)
+                )),
+                None => {}
+            }
             if r.healthy() {
                 out.push_str("All documents are in order.\n");
             }
@@ -122,10 +143,12 @@ pub(crate) fn doctor_cmd(
                     report.database_problems.len()
                 )),
             )))
-        } else if report.missing.is_empty() && report.damaged.is_empty() {
-            Ok(())
-        } else {
+        } else if !report.missing.is_empty() || !report.damaged.is_empty() {
             Err(Failure::DocumentsDamaged(report.missing.len() + report.damaged.len()))
+        } else if let Some(broken @ Verification::Broken { .. }) = report.audit {
+            Err(Failure::AuditBroken(broken))
+        } else {
+            Ok(())
         }
     })
 }

@@ -172,7 +172,7 @@ pub(crate) fn doc_cmd(ctx: &Ctx, cmd: DocCmd) -> Outcome {
             crate::commands::ocr::doc_ocr(ctx, s, id, mode)
         }
         DocCmd::Export { id, output, version, searchable: true } => {
-            let report = s.export_searchable(id, version, &output, &mut crate::commands::share_bundle::progress_line)?;
+            let report = s.export_searchable(id, version, &output, &crate::commands::share_bundle::progress_line)?;
             let out = serde_json::json!({ "exported": output, "searchable": report });
             ctx.print(&out, |_| {
                 use matterbox_core::bundle::SearchableOutcome;

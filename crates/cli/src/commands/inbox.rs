@@ -4,9 +4,15 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use clap::Subcommand;
 use matterbox_core::Session;
 use matterbox_core::domain::text::size_text;
+use matterbox_core::ocr::{
+    OcrState, OcrWorkers, PageDone, Recogniser, SessionAccess, SharedSession, Wake, WorkerStep,
+};
 
 use crate::commands::doc::document_line;
 use crate::ctx::Ctx;
@@ -212,42 +218,76 @@ pub(crate) fn inbox_cmd(ctx: &Ctx, cmd: InboxCmd) -> Outcome {
                 },
                 d.fallback_reason().map(|e| format!("; native watching failed: {}", shown(e))).unwrap_or_default()
             );
-            // Scans it ingests are recognised here too, one page between
-            // two looks at the inbox, so a new file never waits long.
-            let mut recogniser = matterbox_core::ocr::Recogniser::default();
-            loop {
-                if !d.due(false) {
-                    s.ocr_run(&mut recogniser, Some(1), &|| false, &mut |p, state| {
-                        // A closed stdout stops nothing: the page is recorded.
-                        let mut out = std::io::stdout().lock();
-                        let _ = if ctx.json {
-                            let line = serde_json::json!({ "ocr": { "documentId": p.document_id, "page": p.page + 1, "pageCount": p.page_count, "status": state.map(|s| s.as_str()) } });
-                            writeln!(out, "{line}")
-                        } else {
-                            writeln!(out, "{}", crate::commands::ocr::page_text(p, state))
+            // Scans it ingests are recognised here too, by as many workers
+            // as the vault's setting (`settings ocr-workers`), each at low
+            // priority and holding the session only to take a page and to
+            // record it, as the app's workers do: the inbox never waits
+            // for a page to be read.
+            let json = ctx.json;
+            let count = s.ocr_worker_count()?;
+            let shared = SharedSession::new(s);
+            let workers = OcrWorkers::default();
+            let wake = Wake::default();
+            let halt = AtomicBool::new(false);
+            let failure: Mutex<Option<matterbox_core::CoreError>> = Mutex::new(None);
+            std::thread::scope(|scope| {
+                for _ in 0..count {
+                    let (shared, workers, wake, halt, failure) =
+                        (&shared, &workers, &wake, &halt, &failure);
+                    scope.spawn(move || {
+                        let mut recogniser = Recogniser::default();
+                        let mut seen = 0;
+                        let halted = || halt.load(Ordering::SeqCst);
+                        while !halted() {
+                            match workers.step(None, shared, &mut recogniser, &halted, &mut |_| {}) {
+                                Ok(WorkerStep::Recorded { page, state }) => {
+                                    page_line(json, &page, state);
+                                }
+                                Ok(WorkerStep::Rest | WorkerStep::Abandoned) => {
+                                    wake.wait(&mut seen, OCR_IDLE);
+                                }
+                                Err(e) => {
+                                    if let Ok(mut f) = failure.lock() {
+                                        f.get_or_insert(e);
+                                    }
+                                    halt.store(true, Ordering::SeqCst);
+                                }
+                            }
                         }
-                        .and_then(|()| out.flush());
-                    })?;
-                    d.wait();
-                    continue;
+                    });
                 }
-                let pass = d.pass(s)?;
-                if !pass.ingested.is_empty() || !pass.quarantined.is_empty() {
-                    let mut out = std::io::stdout().lock();
-                    if ctx.json {
-                        for i in &pass.ingested {
-                            writeln!(out, "{}", serde_json::json!({ "ingested": i }))?;
+                let watched = (|| -> Result<(), Failure> {
+                    loop {
+                        if let Some(e) = failure.lock().ok().and_then(|mut f| f.take()) {
+                            return Err(e.into());
                         }
-                        for (name, reason) in &pass.quarantined {
-                            writeln!(out, "{}", serde_json::json!({ "quarantined": name, "reason": reason }))?;
+                        if d.due(false) {
+                            let pass = shared.with_session(|s| d.pass(s))?;
+                            if !pass.ingested.is_empty() {
+                                wake.wake();
+                            }
+                            if !pass.ingested.is_empty() || !pass.quarantined.is_empty() {
+                                let mut out = std::io::stdout().lock();
+                                if json {
+                                    for i in &pass.ingested {
+                                        writeln!(out, "{}", serde_json::json!({ "ingested": i }))?;
+                                    }
+                                    for (name, reason) in &pass.quarantined {
+                                        writeln!(out, "{}", serde_json::json!({ "quarantined": name, "reason": reason }))?;
+                                    }
+                                } else {
+                                    write!(out, "{}", pass_text(&pass))?;
+                                }
+                                out.flush()?;
+                            }
                         }
-                    } else {
-                        write!(out, "{}", pass_text(&pass))?;
+                        d.wait();
                     }
-                    out.flush()?;
-                }
-                d.wait();
-            }
+                })();
+                halt.store(true, Ordering::SeqCst);
+                wake.wake();
+                watched
+            })
         }
         InboxCmd::Unfiled => {
             let items = s.unfiled()?;
@@ -335,4 +375,21 @@ pub(crate) fn pass_text(p: &matterbox_core::inbox::InboxPass) -> String {
         ));
     }
     t
+}
+
+/// How long an idle OCR worker of `inbox watch` rests before it looks at
+/// the queue again; an ingested file wakes them all sooner.
+const OCR_IDLE: Duration = Duration::from_secs(2);
+
+/// One recorded page on stdout (a JSON line with `--json`). A closed
+/// stdout stops nothing: the page is recorded.
+fn page_line(json: bool, p: &PageDone, state: Option<OcrState>) {
+    let mut out = std::io::stdout().lock();
+    let _ = if json {
+        let line = serde_json::json!({ "ocr": { "documentId": p.document_id, "page": p.page + 1, "pageCount": p.page_count, "status": state.map(|s| s.as_str()) } });
+        writeln!(out, "{line}")
+    } else {
+        writeln!(out, "{}", crate::commands::ocr::page_text(p, state))
+    }
+    .and_then(|()| out.flush());
 }

@@ -14,8 +14,9 @@ pub(crate) enum OcrCmd {
     /// How many scans wait, run, are done or failed; the documents that
     /// failed, are partly recognised or have a low confidence.
     Status,
-    /// Recognise the waiting scans now, page by page, then stop. Stopping
-    /// at any moment (even kill -9) loses no recognised page.
+    /// Recognise the waiting scans now, page by page, then stop; as many
+    /// scans at once as `settings ocr-workers` says. Stopping at any
+    /// moment (even kill -9) loses no recognised page.
     Run {
         /// Stop after this many pages.
         #[arg(long, value_name = "N")]
@@ -39,8 +40,12 @@ pub(crate) fn ocr_cmd(ctx: &Ctx, cmd: OcrCmd) -> Outcome {
             let deadline = max_seconds.map(|m| Instant::now() + Duration::from_secs(m));
             let stop = || deadline.is_some_and(|d| Instant::now() >= d);
             let json = ctx.json;
-            let mut recogniser = Recogniser::default();
-            let report = s.ocr_run(&mut recogniser, max_pages, &stop, &mut |p, state| {
+            // As many workers as the vault's setting (`settings
+            // ocr-workers`), each recognising at low priority.
+            let mut recognisers: Vec<Recogniser> = (0..s.ocr_worker_count()?)
+                .map(|_| Recogniser::default())
+                .collect();
+            let report = s.ocr_run(&mut recognisers, max_pages, &stop, &|p, state| {
                 if !json {
                     eprintln!("{}", page_text(p, state));
                 }

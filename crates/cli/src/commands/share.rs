@@ -315,7 +315,7 @@ pub(crate) fn share_cmd(ctx: &Ctx, cmd: ShareCmd) -> Outcome {
         ShareCmd::CourtBundle(args) => crate::commands::share_bundle::court_bundle(ctx, s, args),
         ShareCmd::Return(args) => {
             let (request, to) = args.request(s)?;
-            let returned = s.return_file(&request, &to, None, None)?;
+            let returned = s.return_file(&request, &to, &matterbox_core::Watch::NONE)?;
             ctx.print(&returned, super::share_return::returned_text)
         }
         ShareCmd::List { matter, client } => {

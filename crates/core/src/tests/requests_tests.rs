@@ -143,3 +143,101 @@ fn erasure_says_why_each_matter_stays_and_when_it_may_go() {
         assert!(!text.contains("Pratt"), "{text}");
     }
 }
+
+/// An access export cancelled while it writes its second document: every
+/// file it wrote is removed with the folder it made, the watch heard
+/// which document of how many; run to the end, it reaches the last.
+#[test]
+fn a_cancelled_request_export_removes_every_file_it_wrote() {
+    use crate::domain::requests::Mark;
+    use std::sync::Mutex;
+    let f = fixture();
+    let mut s = create(&f).session;
+    s.update_settings(&SettingsPatch {
+        conflict_check_required: Some(false),
+        ..Default::default()
+    })
+    .unwrap();
+    let c = s
+        .create_client(&ClientInput {
+            kind: Some(ClientKind::Person),
+            name: "Philippa Fictional-Marr".into(),
+            ..Default::default()
+        })
+        .unwrap()
+        .id;
+    let m = s
+        .open_matter(&MatterInput {
+            title: "Marr lease".into(),
+            client_id: c,
+            ..Default::default()
+        })
+        .unwrap()
+        .summary
+        .id;
+    for (name, mb) in [("marr-1.txt", 2usize), ("marr-2.txt", 3), ("marr-3.txt", 1)] {
+        let file = f._dir.path().join(name);
+        let mut text = format!("Letter about Philippa Fictional-Marr, {name}.\n").into_bytes();
+        text.resize(mb << 20, b' ');
+        std::fs::write(&file, text).unwrap();
+        s.import_document(m, &file, None, false).unwrap();
+    }
+    let today = d("2026-02-02");
+    let id = s
+        .open_request(
+            &RequestInput {
+                kind: RequestKind::Access,
+                requester: "Philippa Fictional-Marr".into(),
+                relation: Relation::Client,
+                also_known: vec![],
+                received_on: d("2026-02-01"),
+                notes: String::new(),
+            },
+            today,
+        )
+        .unwrap()
+        .request
+        .id;
+    let found = s.find_for_request(id, today).unwrap();
+    for item in &found.request.items {
+        s.mark_request_item(id, item.number, Mark::Disclose, None, "", today)
+            .unwrap();
+    }
+    let documents = found
+        .request
+        .items
+        .iter()
+        .filter(|i| i.document_id.is_some())
+        .count();
+    assert_eq!(documents, 3, "{:?}", found.request.items);
+
+    let folder = f._dir.path().join("marr-access");
+    let heard: Mutex<Vec<Progress>> = Mutex::new(Vec::new());
+    let watch = Watch {
+        on_progress: &|p| heard.lock().unwrap().push(p.clone()),
+        stop: &|| {
+            heard
+                .lock()
+                .unwrap()
+                .last()
+                .is_some_and(|p| p.item == 2 && p.bytes >= 1 << 20)
+        },
+    };
+    let out = s.export_request_watched(id, &folder, &watch).unwrap();
+    assert!(out.is_none(), "{out:?}");
+    assert!(!folder.exists(), "the folder the export made is removed");
+    assert!(heard.lock().unwrap().iter().all(|p| p.items == 3));
+
+    heard.lock().unwrap().clear();
+    let watch = Watch {
+        on_progress: &|p| heard.lock().unwrap().push(p.clone()),
+        stop: &|| false,
+    };
+    let done = s
+        .export_request_watched(id, &folder, &watch)
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.documents.len(), 3);
+    let last = heard.lock().unwrap().last().cloned().unwrap();
+    assert_eq!((last.item, last.items, last.bytes), (3, 3, last.total));
+}

@@ -57,30 +57,109 @@ fn progress_reaches_the_total_and_a_cancel_leaves_nothing() {
 
     // Cancelled once the first bytes are written: nothing is left.
     let stop = Cancel::new();
-    let seen = std::cell::Cell::new(0u64);
-    let on_progress = |done: u64, total: u64| {
-        assert_eq!(total, 500_000);
-        seen.set(done);
+    let seen = std::sync::atomic::AtomicU64::new(0);
+    let on_progress = |p: &crate::Progress| {
+        assert_eq!(p.total, 500_000);
+        seen.store(p.bytes, std::sync::atomic::Ordering::SeqCst);
         stop.cancel();
     };
-    let err = s
-        .return_file(&request(m), &out, Some(&on_progress), Some(&stop))
-        .unwrap_err();
+    let watch = crate::Watch {
+        on_progress: &on_progress,
+        stop: &|| stop.is_cancelled(),
+    };
+    let err = s.return_file(&request(m), &out, &watch).unwrap_err();
     assert!(matches!(err, CoreError::Cancelled), "{err:?}");
-    assert!(seen.get() > 0 && seen.get() < 500_000);
+    let seen = seen.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(seen > 0 && seen < 500_000);
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0, "no file");
     assert!(s.shares(None, Some(c)).unwrap().is_empty());
     assert!(s.file_returns(Some(c)).unwrap().is_empty());
     assert_eq!(timeline(&mut s), before);
     // The session is not the one cancelled: it goes on working.
-    let last = std::cell::Cell::new(0u64);
-    let on_progress = |done: u64, _| last.set(done);
-    let done = s
-        .return_file(&request(m), &out, Some(&on_progress), Some(&Cancel::new()))
-        .unwrap();
-    assert_eq!(last.get(), 500_000);
+    let last = std::sync::atomic::AtomicU64::new(0);
+    let on_progress =
+        |p: &crate::Progress| last.store(p.bytes, std::sync::atomic::Ordering::SeqCst);
+    let watch = crate::Watch {
+        on_progress: &on_progress,
+        stop: &|| false,
+    };
+    let done = s.return_file(&request(m), &out, &watch).unwrap();
+    assert_eq!(last.load(std::sync::atomic::Ordering::SeqCst), 500_000);
     assert_eq!(done.file_return.matter_ids, [m]);
     assert_eq!(s.file_returns(Some(c)).unwrap().len(), 1);
     assert_eq!(timeline(&mut s), before + 1);
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
+}
+
+/// A share of two documents cancelled part-way through the second: no
+/// package file, no share recorded; the watch named each document, of
+/// two, with the bytes of both.
+#[test]
+fn a_cancelled_share_leaves_no_package_and_no_record() {
+    use std::sync::Mutex;
+    let f = fixture();
+    let mut s = create(&f).session;
+    s.update_settings(&SettingsPatch {
+        conflict_check_required: Some(false),
+        ..Default::default()
+    })
+    .unwrap();
+    let c = s
+        .create_client(&ClientInput {
+            kind: Some(ClientKind::Person),
+            name: "Cosmo Fictional-Lyle".into(),
+            ..Default::default()
+        })
+        .unwrap()
+        .id;
+    let m = s
+        .open_matter(&MatterInput {
+            title: "Lyle probate".into(),
+            client_id: c,
+            ..Default::default()
+        })
+        .unwrap()
+        .summary
+        .id;
+    let mut ids = Vec::new();
+    for (name, size) in [("will.bin", 2usize << 20), ("codicil.bin", 3 << 20)] {
+        let file = f._dir.path().join(name);
+        std::fs::write(&file, vec![name.as_bytes()[0]; size]).unwrap();
+        ids.push(s.import_document(m, &file, None, false).unwrap().id);
+    }
+    let out = f._dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let req = crate::shares::ShareRequest {
+        document_ids: ids,
+        matter_id: Some(m),
+        format: ShareFormat::Age,
+        protection: ShareProtection::Random,
+        hide_names: false,
+        recipient: None,
+        confirm_fingerprint: None,
+    };
+    let heard: Mutex<Vec<crate::Progress>> = Mutex::new(Vec::new());
+    let watch = crate::Watch {
+        on_progress: &|p| heard.lock().unwrap().push(p.clone()),
+        stop: &|| heard.lock().unwrap().last().is_some_and(|p| p.item == 2),
+    };
+    assert!(
+        s.create_share_watched(&req, &out, &watch)
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0, "no file");
+    assert!(s.shares(None, Some(c)).unwrap().is_empty());
+    let last = heard.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(
+        (last.item, last.items, last.name.as_str(), last.total),
+        (2, 2, "codicil.bin", 5 << 20)
+    );
+    assert!(last.bytes > 2 << 20 && last.bytes < 5 << 20, "{last:?}");
+
+    let done = s
+        .create_share_watched(&req, &out, &crate::Watch::NONE)
+        .unwrap();
+    assert!(done.is_some());
+    assert_eq!(s.shares(None, Some(c)).unwrap().len(), 1);
 }

@@ -560,3 +560,71 @@ pub fn jp2(dir: &Path, page: &Page) -> Vec<u8> {
     assert!(status.success(), "Pillow could not write JPEG 2000");
     std::fs::read(jp2_path).expect("JPEG 2000 file")
 }
+
+/// A one-page PDF made with lopdf: a `media_box` (points) and `/Rotate`,
+/// drawing `content` with the XObjects that `objects` adds to the
+/// document and names (images, or forms referring to images it adds).
+pub fn pdf_page(
+    content: &str,
+    media_box: [f32; 4],
+    rotate: i64,
+    objects: impl FnOnce(&mut lopdf::Document) -> Vec<(String, lopdf::ObjectId)>,
+) -> Vec<u8> {
+    use lopdf::{Document, Object};
+    let mut doc = Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let mut xobjects = lopdf::Dictionary::new();
+    for (name, id) in objects(&mut doc) {
+        xobjects.set(name, Object::Reference(id));
+    }
+    let resources_id = doc.add_object(dictionary! { "XObject" => xobjects });
+    let content_id = doc.add_object(lopdf::Stream::new(
+        dictionary! {},
+        content.as_bytes().to_vec(),
+    ));
+    let page_id = doc.add_object(dictionary! {
+        "Type" => "Page",
+        "Parent" => pages_id,
+        "Contents" => content_id,
+        "Resources" => resources_id,
+        "MediaBox" => media_box.iter().map(|&v| Object::Real(v)).collect::<Vec<_>>(),
+        "Rotate" => rotate,
+    });
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! {
+            "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1,
+        }),
+    );
+    let catalog_id = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog_id);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).expect("PDF saves");
+    out
+}
+
+/// Rows `top..top + height` of a page, as a page of their own.
+pub fn strip(page: &Page, top: u32, height: u32) -> Page {
+    let w = page.width as usize;
+    Page {
+        width: page.width,
+        height,
+        pixels: page.pixels[top as usize * w..(top + height) as usize * w].to_vec(),
+        text: String::new(),
+        dpi: page.dpi,
+    }
+}
+
+/// A gray JPEG image XObject of a page.
+pub fn jpeg_xobject(page: &Page, quality: u8) -> lopdf::Stream {
+    image_xobject(
+        vec![
+            ("Width", page.width.into()),
+            ("Height", page.height.into()),
+            ("ColorSpace", lopdf::Object::Name(b"DeviceGray".to_vec())),
+            ("BitsPerComponent", 8.into()),
+            ("Filter", lopdf::Object::Name(b"DCTDecode".to_vec())),
+        ],
+        jpeg(page, quality),
+    )
+}

@@ -26,7 +26,8 @@ consentReviewMonths: number,
  */
 ocrLanguages: Array<string>, 
 /**
- * How many scans the app recognises at once; 0 is automatic.
+ * How many scans the app, `ocr run` and `inbox watch` recognise at
+ * once; 0 is automatic.
  */
 ocrWorkers: number, 
 /**
