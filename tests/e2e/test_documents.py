@@ -436,7 +436,7 @@ def test_ctrl_f_in_the_viewer_finds_marks_and_goes_to_the_page(app):
     assert pages[0].get_attribute("data-find-marks") in (None, "0")
     assert app.driver.execute_script(MARKED_PIXELS, 1) > 50
     assert app.driver.execute_script(MARKED_PIXELS, 0) == 0
-    app.screenshot("find-in-pdf")
+    app.screenshot("30-find-in-document")
 
     # A word on both pages: Enter goes to the next, Shift+Enter back.
     field = app.find("find-input")

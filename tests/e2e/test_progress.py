@@ -52,7 +52,7 @@ def test_a_large_export_shows_its_bytes_and_cancel_leaves_no_file(app, paced_wor
     bar = app.find("export-progress").find_element("css selector", "progress")
     assert bar.get_attribute("aria-label") == "Bytes of Wombat hearing recording.mp4"
     assert bar.get_attribute("max") == str(200 * MB)
-    app.screenshot("export-progress")
+    app.screenshot("31-export-progress")
     app.click("export-cancel")
     notice = wait_for(lambda: app.present("document-notice") and app.text("document-notice"), timeout=60,
                       what="the export cancelled")
@@ -76,7 +76,7 @@ def test_the_doctor_names_the_document_it_checks_then_reports_and_cancel_says_so
                       what="the check's progress")
     assert re.search(r"^Checking hearing-[123]\.mp4 — [\d.]+ (bytes|KB|MB) of 40 MB \(document [123] of 3\)…", status), status
     app.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", app.find("doctor"))
-    app.screenshot("doctor-progress")
+    app.screenshot("32-doctor-progress")
     summary = wait_for(lambda: app.present("doctor-summary") and app.text("doctor-summary"), timeout=60,
                        what="the check's result")
     assert summary == "Checked 3 document versions: all present and intact.", summary
