@@ -324,6 +324,34 @@ fn with_two_matters(s: &mut Session) -> (i64, i64) {
     (open("Vantwood estate"), open("Vantwood lease"))
 }
 
+/// A person client with one matter, conflict checks not required (for
+/// tests about something else): (client id, matter id).
+fn person_with_matter(s: &mut Session, name: &str, title: &str) -> (i64, i64) {
+    s.update_settings(&SettingsPatch {
+        conflict_check_required: Some(false),
+        ..Default::default()
+    })
+    .unwrap();
+    let client = s
+        .create_client(&ClientInput {
+            kind: Some(ClientKind::Person),
+            name: name.into(),
+            ..Default::default()
+        })
+        .unwrap()
+        .id;
+    let matter = s
+        .open_matter(&MatterInput {
+            title: title.into(),
+            client_id: client,
+            ..Default::default()
+        })
+        .unwrap()
+        .summary
+        .id;
+    (client, matter)
+}
+
 fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, bytes).unwrap();

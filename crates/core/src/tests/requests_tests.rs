@@ -153,28 +153,7 @@ fn a_cancelled_request_export_removes_every_file_it_wrote() {
     use std::sync::Mutex;
     let f = fixture();
     let mut s = create(&f).session;
-    s.update_settings(&SettingsPatch {
-        conflict_check_required: Some(false),
-        ..Default::default()
-    })
-    .unwrap();
-    let c = s
-        .create_client(&ClientInput {
-            kind: Some(ClientKind::Person),
-            name: "Philippa Fictional-Marr".into(),
-            ..Default::default()
-        })
-        .unwrap()
-        .id;
-    let m = s
-        .open_matter(&MatterInput {
-            title: "Marr lease".into(),
-            client_id: c,
-            ..Default::default()
-        })
-        .unwrap()
-        .summary
-        .id;
+    let (_, m) = person_with_matter(&mut s, "Philippa Fictional-Marr", "Marr lease");
     for (name, mb) in [("marr-1.txt", 2usize), ("marr-2.txt", 3), ("marr-3.txt", 1)] {
         let file = f._dir.path().join(name);
         let mut text = format!("Letter about Philippa Fictional-Marr, {name}.\n").into_bytes();

@@ -23,28 +23,7 @@ fn request(matter: i64) -> ReturnRequest {
 fn progress_reaches_the_total_and_a_cancel_leaves_nothing() {
     let f = fixture();
     let mut s = create(&f).session;
-    s.update_settings(&SettingsPatch {
-        conflict_check_required: Some(false),
-        ..Default::default()
-    })
-    .unwrap();
-    let c = s
-        .create_client(&ClientInput {
-            kind: Some(ClientKind::Person),
-            name: "Philippa Fictional-Dunmore".into(),
-            ..Default::default()
-        })
-        .unwrap()
-        .id;
-    let m = s
-        .open_matter(&MatterInput {
-            title: "Estate".into(),
-            client_id: c,
-            ..Default::default()
-        })
-        .unwrap()
-        .summary
-        .id;
+    let (c, m) = person_with_matter(&mut s, "Philippa Fictional-Dunmore", "Estate");
     for (name, size) in [("a.pdf", 300_000usize), ("b.pdf", 200_000)] {
         let file = f._dir.path().join(name);
         std::fs::write(&file, vec![7u8; size]).unwrap();
@@ -99,28 +78,7 @@ fn a_cancelled_share_leaves_no_package_and_no_record() {
     use std::sync::Mutex;
     let f = fixture();
     let mut s = create(&f).session;
-    s.update_settings(&SettingsPatch {
-        conflict_check_required: Some(false),
-        ..Default::default()
-    })
-    .unwrap();
-    let c = s
-        .create_client(&ClientInput {
-            kind: Some(ClientKind::Person),
-            name: "Cosmo Fictional-Lyle".into(),
-            ..Default::default()
-        })
-        .unwrap()
-        .id;
-    let m = s
-        .open_matter(&MatterInput {
-            title: "Lyle probate".into(),
-            client_id: c,
-            ..Default::default()
-        })
-        .unwrap()
-        .summary
-        .id;
+    let (c, m) = person_with_matter(&mut s, "Cosmo Fictional-Lyle", "Lyle probate");
     let mut ids = Vec::new();
     for (name, size) in [("will.bin", 2usize << 20), ("codicil.bin", 3 << 20)] {
         let file = f._dir.path().join(name);
