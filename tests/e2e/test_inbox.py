@@ -80,6 +80,18 @@ def test_files_dropped_into_the_inbox_folder_land_in_their_matter(app):
              for name in ("fax page one.txt", "fax page two.txt", "stray cover sheet.txt")}
     items["fax page one.txt"].find_element("css selector", "[data-testid=preview-unfiled]").click()
     assert "the hedge survey" in app.text("preview-text")
+    # Ctrl+F finds in the file previewed, not in the vault's search.
+    from selenium.webdriver.common.keys import Keys
+    from test_accessibility import keys
+    keys(app, Keys.CONTROL, "f")
+    app.find("find-bar")
+    assert app.find("nav-inbox").get_attribute("aria-current") == "page"
+    app.find("find-input").send_keys("hedge")
+    wait_for(lambda: app.find("find-bar").get_attribute("data-find-query") == "hedge"
+             and app.find("find-bar").get_attribute("data-find-state") == "done"
+             and app.text("find-count") == "1 of 1", what="the word found in the preview")
+    app.find("find-input").send_keys(Keys.ESCAPE)
+    wait_for(lambda: not app.present("find-bar"), what="the find bar closed")
     for name in ("fax page one.txt", "fax page two.txt"):
         items[name].find_element("css selector", "[data-testid=unfiled-select]").click()
     assert "2 selected" in app.text("unfiled-bulk")
