@@ -54,7 +54,7 @@ describe("Inbox: find in an unfiled file's preview", () => {
     const globalKeys: string[] = [];
     const onWindowKey = (e: KeyboardEvent) => globalKeys.push(e.key);
     window.addEventListener("keydown", onWindowKey);
-    const view = mount(Inbox, { target: document.body });
+    const view = mount(Inbox, { target: document.body, props: { onsettings: () => {} } });
     try {
       await settle();
       // No preview open: Ctrl+F is the workspace's.
