@@ -161,6 +161,10 @@ impl Home {
 
     /// A `matterbox` command with this home's folders and no inherited
     /// secrets. The Secret Service of the test session stays reachable.
+    /// Vaults it creates take the floor Argon2id cost instead of
+    /// calibrating to half a second (`MATTERBOX_DANGER_TEST_KDF_FLOOR`,
+    /// honoured by test builds only): every later command unlocks in about
+    /// a third of the time, and the suites run thousands of them.
     pub fn cmd(&self) -> Command {
         self.cmd_under(&[])
     }
@@ -183,6 +187,7 @@ impl Home {
                 "MATTERBOX_DEVICE_SECRET_DIR",
                 self.path().join("device-secrets"),
             )
+            .env("MATTERBOX_DANGER_TEST_KDF_FLOOR", "1")
             .env_remove("MATTERBOX_VAULT")
             .env_remove("MATTERBOX_PASSPHRASE")
             .env_remove("MATTERBOX_NEW_PASSPHRASE")

@@ -102,7 +102,6 @@ impl Lab {
         let mut c = self.home.cmd_under(wrapper);
         c.arg("--vault").arg(self.home.vault_dir("v")).args(args);
         c.env("TMPDIR", self.path("tmp"));
-        c.env("MATTERBOX_DANGER_TEST_KDF_FLOOR", "1");
         for (k, v) in env {
             c.env(k, v);
         }

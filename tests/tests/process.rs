@@ -38,7 +38,6 @@ fn setup() -> Home {
             .arg(home.vault_dir("v"))
             .args(args)
             .env("MATTERBOX_PASSPHRASE", PASS)
-            .env("MATTERBOX_DANGER_TEST_KDF_FLOOR", "1")
             .env("XDG_STATE_HOME", home.path().join("state"));
         run_within(&mut c, WAIT).0.ok()
     };
