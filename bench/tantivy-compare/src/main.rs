@@ -38,6 +38,8 @@ fn docs() -> usize {
         .unwrap_or(100_000)
 }
 const PER_KIND: usize = 50;
+const VOCABULARY: usize = 50_000;
+const ZIPF_EXPONENT: f64 = 1.07;
 
 /// How many of each kind's queries are timed: all 50 unless
 /// `MATTERBOX_BENCH_SEARCH_QUERIES` names fewer (a run over 1,000,000
@@ -49,8 +51,6 @@ fn timed_per_kind() -> usize {
         .and_then(|v| v.parse().ok())
         .map_or(PER_KIND, |n: usize| n.clamp(1, PER_KIND))
 }
-const VOCABULARY: usize = 50_000;
-const ZIPF_EXPONENT: f64 = 1.07;
 
 // ---- Copied from crates/core/benches/search.rs: keep in step. ----
 

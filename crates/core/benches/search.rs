@@ -36,6 +36,8 @@ fn docs() -> usize {
 }
 /// Queries of each kind.
 const PER_KIND: usize = 50;
+const VOCABULARY: usize = 50_000;
+const ZIPF_EXPONENT: f64 = 1.07;
 
 /// How many of each kind's queries are timed: all 50 unless
 /// `MATTERBOX_BENCH_SEARCH_QUERIES` names fewer (a run over 1,000,000
@@ -47,8 +49,6 @@ fn timed_per_kind() -> usize {
         .and_then(|v| v.parse().ok())
         .map_or(PER_KIND, |n: usize| n.clamp(1, PER_KIND))
 }
-const VOCABULARY: usize = 50_000;
-const ZIPF_EXPONENT: f64 = 1.07;
 
 /// A deterministic pseudo-word vocabulary, drawn by Zipf's law.
 struct Words {
