@@ -1090,8 +1090,16 @@ impl Session {
         saved: Option<i64>,
     ) -> Result<SearchPage> {
         let object = self.vault_object();
-        self.write(|tx, rec| {
-            let page = search::search(tx, text, filter)?;
+        // The accelerator answers when it is in step (checked inside this
+        // transaction); FTS5 otherwise.
+        let mut index = std::mem::replace(
+            &mut self.search_index,
+            crate::search_index::SearchIndex::new(self.vault.dir()),
+        );
+        let result = self.write(|tx, rec| {
+            let page = search::search_accelerated(tx, text, filter, &mut |plan| {
+                index.search(tx, plan, crate::search_index::SEARCH_BUDGET)
+            })?;
             let mut details = json!({
                 "results": page.total,
                 "offset": page.offset,
@@ -1102,7 +1110,39 @@ impl Session {
             }
             rec.record("documents_searched", &object, details)?;
             Ok(page)
-        })
+        });
+        self.search_index = index;
+        result
+    }
+
+    /// Brings the search accelerator in step with the vault, for at most
+    /// about `budget` (the app calls this while the user is idle; a search
+    /// does a little of it too). Says where it stands.
+    pub fn search_index_upkeep(
+        &mut self,
+        budget: std::time::Duration,
+    ) -> Result<crate::search_index::Standing> {
+        let mut index = std::mem::replace(
+            &mut self.search_index,
+            crate::search_index::SearchIndex::new(self.vault.dir()),
+        );
+        let result = self.write(|tx, _| {
+            Ok(match index.upkeep(tx, budget) {
+                Ok(standing) => standing,
+                Err(e) => {
+                    index.note_failure(tx, e);
+                    crate::search_index::Standing::Behind
+                }
+            })
+        });
+        self.search_index = index;
+        result
+    }
+
+    /// Why the search accelerator last failed (FTS5 answered, and it is
+    /// built again), if it did.
+    pub fn search_index_error(&self) -> Option<String> {
+        self.search_index.last_error().map(str::to_string)
     }
 
     /// Keeps a search under a name (replacing the query of a saved search

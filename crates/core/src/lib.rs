@@ -23,6 +23,7 @@ pub mod report;
 pub mod requests;
 pub mod retention;
 pub mod returns;
+pub mod search_index;
 pub mod shares;
 
 use std::path::{Path, PathBuf};
@@ -647,6 +648,8 @@ pub struct Session {
     cancel: Cancel,
     /// The conflict-check index, built at the first check (see `conflicts`).
     conflicts: conflicts::Cache,
+    /// The search accelerator (see `search_index`).
+    search_index: search_index::SearchIndex,
     /// This computer's enrollment of the vault, as incident scope names it
     /// (see [`device_id`]).
     device: String,
@@ -898,6 +901,7 @@ impl Session {
             master.derive(vault.id(), KeyPurpose::AuditChain),
             vault.id(),
         );
+        let search_index = search_index::SearchIndex::new(vault.dir());
         let mut session = Self {
             vault,
             conn,
@@ -909,6 +913,7 @@ impl Session {
             warnings: Vec::new(),
             cancel: Cancel::new(),
             conflicts: conflicts::Cache::default(),
+            search_index,
             device: device_id(vault_header),
             session_id: uuid::Uuid::new_v4().simple().to_string()[..16].to_string(),
         };

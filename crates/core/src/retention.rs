@@ -497,6 +497,14 @@ impl Session {
     /// The second half of a destruction, also run at unlock to finish one a
     /// crash interrupted: no freed page may keep a key, then the blobs go.
     pub fn finish_destruction(&mut self) -> Result<usize> {
+        // The search accelerator's generations whose keys went with a
+        // destruction: their folders are overwritten and removed.
+        if let Err(e) = self.search_index.wipe_forgotten(&self.conn) {
+            return Err(CoreError::Io {
+                doing: "removing the search index of destroyed documents",
+                source: std::io::Error::other(e.0),
+            });
+        }
         let jobs = retention::destruction_jobs(&self.conn)?;
         if jobs.is_empty() {
             return Ok(0);

@@ -1359,8 +1359,25 @@ mod retention_tests {
             kind: DisposalKind::Matter,
             id: estate,
         };
+        // The search accelerator, built by the searches above, holds the
+        // word: its generation goes with the destruction (key, then files).
+        let index_root = f.vault_dir.join(crate::search_index::FOLDER);
+        let generations = || -> Vec<std::ffi::OsString> {
+            std::fs::read_dir(&index_root)
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect()
+        };
+        let before = generations();
+        assert_eq!(before.len(), 1, "{before:?}");
         s.destroy_approved(&[item], &pass("first passphrase"), day("2021-03-01"))
             .unwrap();
+        assert!(generations().is_empty(), "the index's folder is wiped");
+        let keys: i64 = s
+            .conn
+            .query_row("SELECT count(*) FROM search_index_keys", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(keys, 0, "and its key deleted");
         let left: i64 = s
             .conn
             .query_row(
@@ -1371,6 +1388,9 @@ mod retention_tests {
             .unwrap();
         assert_eq!(left, 0, "OCR rows left after destruction");
         assert!(search_ids(&mut s, "wombat", all()).is_empty());
+        let after = generations();
+        assert_eq!(after.len(), 1, "a new generation: {after:?}");
+        assert_ne!(after, before);
         let in_index: i64 = s
             .conn
             .query_row(
@@ -1875,6 +1895,7 @@ mod conflicts_tests;
 mod faults;
 mod requests_tests;
 mod returns_tests;
+mod search_index_tests;
 
 mod inbox_tests {
     use super::*;

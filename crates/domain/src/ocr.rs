@@ -402,7 +402,7 @@ fn refresh_index(conn: &Connection, document_id: i64, version_id: i64) -> Result
          WHERE rowid = ?1",
         params![document_id, version_id],
     )?;
-    Ok(())
+    crate::search::accel::changed(conn, &[document_id])
 }
 
 /// The recognised pages of a document's current version that hold text,

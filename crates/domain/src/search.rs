@@ -8,6 +8,7 @@ use ts_rs::TS;
 
 use crate::{DomainError, validation};
 
+pub mod accel;
 mod query;
 mod snippet;
 
@@ -109,6 +110,7 @@ pub fn index(
                     FROM documents d WHERE d.id = ?1), ''), '')",
         params![document_id, title, original_name, body],
     )?;
+    accel::changed(conn, &[document_id])?;
     conn.execute(
         "UPDATE documents SET text_status = ?2 WHERE id = ?1",
         params![document_id, status.as_str()],
@@ -146,7 +148,7 @@ pub fn refresh_names(conn: &Connection, document_id: i64) -> Result<(), DomainEr
          WHERE rowid = ?1",
         [document_id],
     )?;
-    Ok(())
+    accel::changed(conn, &[document_id])
 }
 
 /// How destroyed documents left the index (see [`erase`]).
@@ -188,7 +190,14 @@ fn rewrites_index(text: i64, index_rows: i64) -> bool {
 /// the index, as the vacuum that follows costs one over the database.
 /// `secure-delete` is on again before this returns, in the same
 /// transaction, so a rollback leaves it on too.
+///
+/// The accelerator's generations go with them: their keys are deleted in
+/// the same transaction, so what their folders hold can no longer be read
+/// (the caller wipes the folders after the commit), and a new generation
+/// is built from what the index holds then.
 pub fn erase(conn: &Connection, document_ids: &[i64]) -> Result<Erased, DomainError> {
+    accel::forget_generations(conn)?;
+    accel::changed(conn, document_ids)?;
     let mut text = 0;
     let mut size = conn.prepare_cached(
         "SELECT length(title) + length(original_name) + length(body) + length(meta) + length(ocr)
@@ -362,6 +371,22 @@ pub fn search(
     text: &str,
     filter: &SearchFilter,
 ) -> Result<SearchPage, DomainError> {
+    search_accelerated(conn, text, filter, &mut |_| None)
+}
+
+/// What answers a search's plan instead of FTS5: the count and the
+/// page's ids, or `None`.
+pub type Accelerator<'a> = dyn FnMut(&matterbox_textindex::Plan) -> Option<(u64, Vec<u64>)> + 'a;
+
+/// [`search`], answered by `accelerator` when it can: it is given the plan
+/// of a search it can answer exactly (see [`accel::plan`]) and returns the
+/// count and the page's ids, or `None` to leave the search to FTS5.
+pub fn search_accelerated(
+    conn: &Connection,
+    text: &str,
+    filter: &SearchFilter,
+    accelerator: &mut Accelerator<'_>,
+) -> Result<SearchPage, DomainError> {
     // Every term is a condition on the index: 50,000 of them took 38 s
     // (with the vault's write lock held, as searches are audited).
     let length = text.chars().count();
@@ -374,7 +399,55 @@ pub fn search(
             ),
         ));
     }
-    search_query(conn, &Query::parse(text), filter)
+    let query = Query::parse(text);
+    let checked = check(&query, filter)?;
+    // Words FTS5 cuts in a way not foreseen: FTS5 answers.
+    let plan = accel::plan(&query, filter, checked.offset, checked.limit).unwrap_or_default();
+    if let Some((total, ids)) = plan.as_ref().and_then(&mut *accelerator) {
+        let ids: Vec<i64> = ids
+            .into_iter()
+            .filter_map(|i| i64::try_from(i).ok())
+            .collect();
+        return page_of(conn, &query, total, checked.offset, checked.limit, &ids);
+    }
+    search_query(conn, &query, filter)
+}
+
+/// A search's page, checked.
+struct Checked {
+    offset: u64,
+    limit: u32,
+    offset_sql: i64,
+}
+
+/// Checks what every search checks: something to look for, the dates,
+/// the offset.
+fn check(query: &Query, filter: &SearchFilter) -> Result<Checked, DomainError> {
+    if query.is_empty() {
+        return Err(validation("query", "Type a word to search for."));
+    }
+    for (field, date) in [
+        ("added_from", &filter.added_from),
+        ("added_to", &filter.added_to),
+    ] {
+        if let Some(d) = date
+            && chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err()
+        {
+            return Err(validation(
+                field,
+                format!("{d} is not a date (YYYY-MM-DD)."),
+            ));
+        }
+    }
+    let limit = filter.limit.unwrap_or(DEFAULT_LIMIT);
+    let offset = filter.offset.unwrap_or(0);
+    let offset_sql = i64::try_from(offset)
+        .map_err(|_| validation("offset", format!("{offset} is past any search's end.")))?;
+    Ok(Checked {
+        offset,
+        limit,
+        offset_sql,
+    })
 }
 
 /// Documents a search leaves out: a conflict check's own client's, or
@@ -401,26 +474,11 @@ pub fn search_except(
     filter: &SearchFilter,
     except: Except,
 ) -> Result<SearchPage, DomainError> {
-    if query.is_empty() {
-        return Err(validation("query", "Type a word to search for."));
-    }
-    for (field, date) in [
-        ("added_from", &filter.added_from),
-        ("added_to", &filter.added_to),
-    ] {
-        if let Some(d) = date
-            && chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err()
-        {
-            return Err(validation(
-                field,
-                format!("{d} is not a date (YYYY-MM-DD)."),
-            ));
-        }
-    }
-    let limit = filter.limit.unwrap_or(DEFAULT_LIMIT);
-    let offset = filter.offset.unwrap_or(0);
-    let offset_sql = i64::try_from(offset)
-        .map_err(|_| validation("offset", format!("{offset} is past any search's end.")))?;
+    let Checked {
+        offset,
+        limit,
+        offset_sql,
+    } = check(query, filter)?;
     let tag = filter
         .tag
         .as_deref()
@@ -495,7 +553,19 @@ pub fn search_except(
     let ranked: Vec<i64> = rank
         .query_map(params_from_iter(&values), |r| r.get(0))?
         .collect::<Result<_, _>>()?;
+    page_of(conn, query, total, offset, limit, &ranked)
+}
 
+/// The page of `total` matches whose hits are the documents `ranked`, in
+/// that order, each with its details and snippet.
+fn page_of(
+    conn: &Connection,
+    query: &Query,
+    total: u64,
+    offset: u64,
+    limit: u32,
+    ranked: &[i64],
+) -> Result<SearchPage, DomainError> {
     // Then details and snippets for the hits shown, each read by its id.
     // A snippet is made from bounded windows of the document's columns
     // (see `snippet.rs`), never by FTS5's `snippet()` over the whole
@@ -511,7 +581,7 @@ pub fn search_except(
          WHERE s.rowid = ?1",
     )?;
     let mut hits = Vec::with_capacity(ranked.len());
-    for id in &ranked {
+    for id in ranked {
         let hit = details.query_row([id], |r| {
             // The columns are read in place (no copy of a long text).
             let mut columns = Vec::with_capacity(5);

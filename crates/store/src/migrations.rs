@@ -1070,9 +1070,47 @@ CREATE TRIGGER shares_no_delete BEFORE DELETE ON shares
 BEGIN SELECT RAISE(ABORT, 'shares are permanent'); END;
 "#,
     },
+    Migration {
+        version: 22,
+        description: "search accelerator: its key per generation, and the log of documents whose index entry changed",
+        sql: r#"
+-- The accelerator (crates/textindex) is a Tantivy index beside the
+-- database, derived from document_search and rebuildable from it. Each
+-- generation of it is a folder sealed under its own random key, kept
+-- here: deleting the row (secure_delete zeroes it) makes the folder
+-- unreadable, which is how a destruction takes words out of it.
+CREATE TABLE search_index_keys (
+    -- Never reused: a new generation never meets an old one's folder.
+    generation INTEGER PRIMARY KEY AUTOINCREMENT,
+    key        BLOB NOT NULL CHECK (length(key) = 32),
+    created_at TEXT NOT NULL
+) STRICT;
+-- Every change to a document's index entry or to what filters it (matter,
+-- client, trash, date, tags) appends its id here, in the same transaction
+-- as the change; the accelerator's commits say up to which seq (and that
+-- row's stamp, so a database restored from a backup is never taken for
+-- the one the index followed) they hold.
+CREATE TABLE search_changes (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    document_id INTEGER NOT NULL,
+    stamp       INTEGER NOT NULL DEFAULT (random())
+) STRICT;
+CREATE TRIGGER search_changes_document AFTER UPDATE OF matter_id, trashed_at, created_at ON documents
+BEGIN INSERT INTO search_changes (document_id) VALUES (NEW.id); END;
+CREATE TRIGGER search_changes_document_gone AFTER DELETE ON documents
+BEGIN INSERT INTO search_changes (document_id) VALUES (OLD.id); END;
+CREATE TRIGGER search_changes_tag_added AFTER INSERT ON document_tags
+BEGIN INSERT INTO search_changes (document_id) VALUES (NEW.document_id); END;
+CREATE TRIGGER search_changes_tag_removed AFTER DELETE ON document_tags
+BEGIN INSERT INTO search_changes (document_id) VALUES (OLD.document_id); END;
+CREATE TRIGGER search_changes_matter_client AFTER UPDATE OF client_id ON matters
+WHEN OLD.client_id != NEW.client_id
+BEGIN INSERT INTO search_changes (document_id) SELECT id FROM documents WHERE matter_id = NEW.id; END;
+"#,
+    },
 ];
 
-pub const LATEST_VERSION: i64 = 21;
+pub const LATEST_VERSION: i64 = 22;
 
 /// Brings the database to `target`, running each missing migration in its
 /// own transaction. Refuses a database newer than this build.

@@ -10,10 +10,11 @@
 //! `file name || i || last`, so that reordered, swapped (between files),
 //! truncated or extended chunks all fail to open. Tantivy's files are
 //! write-once, and each file draws a fresh random salt: **a nonce is never
-//! reused under the key** (64 random bits per file; a product would derive
-//! a key per index generation to keep the birthday bound far away).
+//! reused under the key** (64 random bits per file, and a key per index
+//! generation, so the birthday bound is far away).
 //!
-//! This is a measurement tool, not product code: the key is random per run.
+//! Locks are `flock`s on a file of their own: a crashed process leaves no
+//! lock behind (Tantivy's default, a file that exists, would stay locked).
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
@@ -22,14 +23,13 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use aes_gcm::aead::rand_core::RngCore;
-use aes_gcm::aead::{Aead, KeyInit, OsRng, Payload};
-use aes_gcm::{Aes256Gcm, Key, Nonce};
+use aes_gcm::Aes256Gcm;
+use aes_gcm::aead::{Aead, KeyInit, Payload};
 use tantivy::HasLen;
-use tantivy::directory::error::{DeleteError, OpenReadError, OpenWriteError};
+use tantivy::directory::error::{DeleteError, LockError, OpenReadError, OpenWriteError};
 use tantivy::directory::{
-    AntiCallToken, Directory, FileHandle, OwnedBytes, TerminatingWrite, WatchCallback, WatchHandle,
-    WritePtr,
+    AntiCallToken, Directory, DirectoryLock, FileHandle, Lock, OwnedBytes, TerminatingWrite,
+    WatchCallback, WatchHandle, WritePtr,
 };
 
 /// Plaintext bytes per chunk.
@@ -57,7 +57,7 @@ impl CryptDir {
         fs::create_dir_all(root)?;
         Ok(Self {
             root: root.to_path_buf(),
-            cipher: Arc::new(Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key))),
+            cipher: Arc::new(Aes256Gcm::new(key.into())),
         })
     }
 
@@ -66,17 +66,17 @@ impl CryptDir {
     }
 
     /// The bytes of `plain` sealed as the file `name`.
-    fn seal_all(&self, name: &str, plain: &[u8]) -> Vec<u8> {
-        let mut w = Sealer::new(self.cipher.clone(), name, Vec::new());
-        w.write_all(plain).expect("writing to memory");
-        w.finish().expect("writing to memory")
+    fn seal_all(&self, name: &str, plain: &[u8]) -> io::Result<Vec<u8>> {
+        let mut w = Sealer::new(self.cipher.clone(), name, Vec::new())?;
+        w.write_all(plain)?;
+        w.finish()
     }
 }
 
-fn salt() -> [u8; 8] {
+fn salt() -> io::Result<[u8; 8]> {
     let mut s = [0u8; 8];
-    OsRng.fill_bytes(&mut s);
-    s
+    getrandom::fill(&mut s).map_err(|_| io::Error::other("no randomness for a salt"))?;
+    Ok(s)
 }
 
 fn nonce(salt: &[u8; 8], index: u32) -> [u8; 12] {
@@ -106,16 +106,16 @@ struct Sealer<W: Write> {
 }
 
 impl<W: Write> Sealer<W> {
-    fn new(cipher: Arc<Aes256Gcm>, name: &str, out: W) -> Self {
-        Self {
+    fn new(cipher: Arc<Aes256Gcm>, name: &str, out: W) -> io::Result<Self> {
+        Ok(Self {
             cipher,
             name: name.to_string(),
-            salt: salt(),
+            salt: salt()?,
             index: 0,
             buffer: Vec::with_capacity(CHUNK),
             out: Some(out),
             started: false,
-        }
+        })
     }
 
     fn emit(&mut self, plain: &[u8], last: bool) -> io::Result<()> {
@@ -131,7 +131,7 @@ impl<W: Write> Sealer<W> {
         let sealed = self
             .cipher
             .encrypt(
-                Nonce::from_slice(&nonce(&self.salt, self.index)),
+                &nonce(&self.salt, self.index).into(),
                 Payload {
                     msg: plain,
                     aad: &aad(&self.name, self.index, last),
@@ -243,7 +243,8 @@ impl CryptHandle {
     }
 
     fn chunk(&self, index: u32) -> io::Result<Arc<Vec<u8>>> {
-        if let Some(c) = self.cache.lock().expect("cache lock").get(&index) {
+        let poisoned = || io::Error::other("a reader of this file panicked");
+        if let Some(c) = self.cache.lock().map_err(|_| poisoned())?.get(&index) {
             return Ok(c.clone());
         }
         let last = index + 1 == self.chunks;
@@ -257,7 +258,7 @@ impl CryptHandle {
         let plain = self
             .cipher
             .decrypt(
-                Nonce::from_slice(&nonce(&self.salt, index)),
+                &nonce(&self.salt, index).into(),
                 Payload {
                     msg: &sealed,
                     aad: &aad(&self.name, index, last),
@@ -265,7 +266,7 @@ impl CryptHandle {
             )
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "decryption failed"))?;
         let plain = Arc::new(plain);
-        let mut cache = self.cache.lock().expect("cache lock");
+        let mut cache = self.cache.lock().map_err(|_| poisoned())?;
         if cache.len() >= CACHED_CHUNKS {
             cache.clear();
         }
@@ -360,7 +361,8 @@ impl Directory for CryptDir {
                     OpenWriteError::wrap_io_error(e, path.to_path_buf())
                 }
             })?;
-        let sealer = Sealer::new(self.cipher.clone(), &name_of(path), BufWriter::new(file));
+        let sealer = Sealer::new(self.cipher.clone(), &name_of(path), BufWriter::new(file))
+            .map_err(|e| OpenWriteError::wrap_io_error(e, path.to_path_buf()))?;
         Ok(BufWriter::new(Box::new(CryptWriter(sealer))))
     }
 
@@ -376,7 +378,7 @@ impl Directory for CryptDir {
     /// Sealed in memory, written beside, synced, then renamed over: a crash
     /// leaves the old file or the new one, never a mix.
     fn atomic_write(&self, path: &Path, data: &[u8]) -> io::Result<()> {
-        let sealed = self.seal_all(&name_of(path), data);
+        let sealed = self.seal_all(&name_of(path), data)?;
         let full = self.full(path);
         let temp = full.with_extension("sealing");
         {
@@ -392,40 +394,90 @@ impl Directory for CryptDir {
         File::open(&self.root)?.sync_all()
     }
 
+    /// An `flock` on the lock's own file, held while the returned lock
+    /// lives; the file itself holds nothing and stays.
+    fn acquire_lock(&self, lock: &Lock) -> Result<DirectoryLock, LockError> {
+        let io_error = |e: io::Error| LockError::IoError(Arc::new(e));
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.full(&lock.filepath))
+            .map_err(io_error)?;
+        if lock.is_blocking {
+            file.lock().map_err(io_error)?;
+        } else {
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(fs::TryLockError::WouldBlock) => return Err(LockError::LockBusy),
+                Err(fs::TryLockError::Error(e)) => return Err(io_error(e)),
+            }
+        }
+        Ok(DirectoryLock::from(Box::new(file)))
+    }
+
     fn watch(&self, _: WatchCallback) -> tantivy::Result<WatchHandle> {
         Ok(WatchHandle::empty())
     }
 }
 
+/// Removes an index folder for good: every file overwritten with zeros and
+/// synced, then unlinked, then the folder. Its key is gone first (the
+/// caller's), so what an SSD keeps of the old bytes is ciphertext nobody
+/// can open; the overwrite is for the disks where it does reach the bytes.
+pub fn wipe(folder: &Path) -> io::Result<()> {
+    if fs::symlink_metadata(folder).is_ok_and(|m| m.is_file()) {
+        return wipe_file(folder);
+    }
+    let entries = match fs::read_dir(folder) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let path = entry?.path();
+        let meta = fs::symlink_metadata(&path)?;
+        if meta.is_dir() {
+            wipe(&path)?;
+        } else if meta.is_file() {
+            wipe_file(&path)?;
+        } else {
+            // A link or a special file holds no index bytes of its own.
+            fs::remove_file(&path)?;
+        }
+    }
+    fs::remove_dir(folder)?;
+    if let Some(parent) = folder.parent() {
+        File::open(parent)?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// Overwrites a file with zeros, syncs it, and unlinks it.
+fn wipe_file(path: &Path) -> io::Result<()> {
+    let len = fs::metadata(path)?.len();
+    let mut file = OpenOptions::new().write(true).open(path)?;
+    let zeros = vec![0u8; 64 * 1024];
+    let mut left = len;
+    while left > 0 {
+        let n = usize::try_from(left.min(zeros.len() as u64)).unwrap_or(zeros.len());
+        file.write_all(&zeros[..n])?;
+        left -= n as u64;
+    }
+    file.sync_all()?;
+    drop(file);
+    fs::remove_file(path)
+}
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
-    fn dir() -> (tempdir::TempDir, CryptDir) {
-        let t = tempdir::TempDir::new();
-        let d = CryptDir::new(&t.0, &[7u8; 32]).unwrap();
+    fn dir() -> (tempfile::TempDir, CryptDir) {
+        let t = tempfile::tempdir().unwrap();
+        let d = CryptDir::new(t.path(), &[7u8; 32]).unwrap();
         (t, d)
-    }
-
-    mod tempdir {
-        pub struct TempDir(pub std::path::PathBuf);
-        impl TempDir {
-            pub fn new() -> Self {
-                let p = std::env::temp_dir().join(format!(
-                    "crypt-dir-{}-{:?}",
-                    std::process::id(),
-                    std::thread::current().id()
-                ));
-                let _ = std::fs::remove_dir_all(&p);
-                std::fs::create_dir_all(&p).unwrap();
-                Self(p)
-            }
-        }
-        impl Drop for TempDir {
-            fn drop(&mut self) {
-                let _ = std::fs::remove_dir_all(&self.0);
-            }
-        }
     }
 
     #[test]
