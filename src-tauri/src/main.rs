@@ -16,6 +16,7 @@ mod ocr;
 mod os_lock;
 mod platform;
 mod retention;
+mod search_index;
 mod share_return;
 mod state;
 
@@ -110,6 +111,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             ocr::spawn(app.handle().clone())?;
             retention::spawn(app.handle().clone());
             backup::spawn(app.handle().clone());
+            search_index::spawn(app.handle().clone());
             let handle = app.handle().clone();
             os_lock::watch(move |reason| {
                 if handle.state::<AppState>().lock().unwrap_or(false) {

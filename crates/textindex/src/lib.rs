@@ -168,6 +168,7 @@ fn schema() -> (Schema, Fields) {
 
 /// An open index: one generation's folder under its key.
 pub struct TextIndex {
+    dir: CryptDir,
     index: Index,
     reader: IndexReader,
     fields: Fields,
@@ -186,12 +187,13 @@ impl TextIndex {
     pub fn open(folder: &Path, key: &[u8; 32]) -> Result<TextIndex> {
         let dir = CryptDir::new(folder, key)?;
         let (schema, fields) = schema();
-        let index = Index::open_or_create(dir, schema)?;
+        let index = Index::open_or_create(dir.clone(), schema)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
         Ok(TextIndex {
+            dir,
             index,
             reader,
             fields,
@@ -207,9 +209,17 @@ impl TextIndex {
     /// removed) and commits with `payload`, which [`TextIndex::committed`]
     /// returns from then on. All or nothing: a crash before the commit
     /// leaves the index as it was.
+    ///
+    /// The caller serialises updates, across processes too (the vault's
+    /// write lock). Each update opens the index afresh: Tantivy's list of
+    /// the files it manages is read when an index is opened and written
+    /// whole on each change, so an index kept open across another
+    /// process's commits would drop that process's files from the list
+    /// (never collected again).
     pub fn update(&self, ids: &[u64], docs: &[Doc], payload: &str) -> Result<()> {
+        let index = Index::open(self.dir.clone())?;
         let mut writer: IndexWriter<TantivyDocument> =
-            self.index.writer_with_num_threads(1, WRITER_MEMORY)?;
+            index.writer_with_num_threads(1, WRITER_MEMORY)?;
         for id in ids.iter().chain(docs.iter().map(|d| &d.id)) {
             writer.delete_term(Term::from_field_u64(self.fields.id, *id));
         }

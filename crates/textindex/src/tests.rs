@@ -206,3 +206,60 @@ fn nothing_is_on_disk_in_clear_and_a_wipe_leaves_nothing() {
     crypt_dir::wipe(&folder).unwrap();
     assert!(!folder.exists());
 }
+
+#[test]
+fn two_processes_taking_turns_leave_no_file_behind() {
+    // Two handles on one folder stand for two processes (the app and the
+    // CLI); the vault's write lock makes them take turns.
+    let t = tempfile::tempdir().unwrap();
+    let a = TextIndex::open(t.path(), &[4; 32]).unwrap();
+    let b = TextIndex::open(t.path(), &[4; 32]).unwrap();
+    for round in 0..12u64 {
+        let docs: Vec<Doc> = (0..5)
+            .map(|i| doc(round * 10 + i, "memo", "tenant"))
+            .collect();
+        let (first, second) = docs.split_at(2);
+        a.update(&[], first, &format!("a{round}")).unwrap();
+        b.update(&[round * 10], second, &format!("b{round}"))
+            .unwrap();
+    }
+    for index in [&a, &b] {
+        assert_eq!(index.committed().unwrap().as_deref(), Some("b11"));
+        assert_eq!(index.search(&plan(vec![word("tenant")])).unwrap().0, 48);
+    }
+    // The CLI exits; the app goes on, and merges what it wrote away.
+    drop(b);
+    for round in 12..30u64 {
+        let docs: Vec<Doc> = (0..3)
+            .map(|i| doc(round * 10 + i, "memo", "tenant"))
+            .collect();
+        a.update(&[], &docs, &format!("a{round}")).unwrap();
+    }
+    assert_eq!(
+        a.search(&plan(vec![word("tenant")])).unwrap().0,
+        48 + 18 * 3
+    );
+    let fresh = Index::open(CryptDir::new(t.path(), &[4; 32]).unwrap()).unwrap();
+    let mut used: std::collections::BTreeSet<String> = fresh
+        .searchable_segment_metas()
+        .unwrap()
+        .iter()
+        .flat_map(|m| m.list_files())
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    used.extend(
+        [
+            "meta.json",
+            ".managed.json",
+            ".tantivy-writer.lock",
+            ".tantivy-meta.lock",
+        ]
+        .map(String::from),
+    );
+    let on_disk: std::collections::BTreeSet<String> = std::fs::read_dir(t.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let left: Vec<&String> = on_disk.difference(&used).collect();
+    assert!(left.is_empty(), "files no commit uses: {left:?}");
+}
