@@ -1122,6 +1122,9 @@ impl Session {
         &mut self,
         budget: std::time::Duration,
     ) -> Result<crate::search_index::Standing> {
+        if self.search_index.in_step(&self.conn) {
+            return Ok(crate::search_index::Standing::InStep);
+        }
         let mut index = std::mem::replace(
             &mut self.search_index,
             crate::search_index::SearchIndex::new(self.vault.dir()),

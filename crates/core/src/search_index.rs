@@ -109,6 +109,32 @@ impl SearchIndex {
         }
     }
 
+    /// Whether the index holds every change, read without writing (so an
+    /// idle app's check touches neither the database nor the audit
+    /// anchor). `false` when unsure: then an upkeep decides.
+    pub(crate) fn in_step(&self, conn: &Connection) -> bool {
+        let check = || -> Result<bool, AccelError> {
+            let db = |e: matterbox_domain::DomainError| AccelError(e.to_string());
+            let Some((generation, _)) = accel::generation(conn).map_err(db)? else {
+                return Ok(false);
+            };
+            let Some((open, index)) = &self.open else {
+                return Ok(false);
+            };
+            if *open != generation {
+                return Ok(false);
+            }
+            let Some(text) = index.committed()? else {
+                return Ok(false);
+            };
+            let payload: Payload = serde_json::from_str(&text)
+                .map_err(|e| AccelError(format!("its commit reads {e}")))?;
+            Ok(payload.built_to.is_none()
+                && accel::last_change(conn).map_err(db)? == (payload.seq, payload.stamp))
+        };
+        check().unwrap_or(false)
+    }
+
     /// Brings the index in step as far as `budget` allows. Called inside a
     /// write transaction (it may create a generation and forgets applied
     /// changes); errors leave the index to be rebuilt.

@@ -70,6 +70,10 @@ const WEIGHTS: [f32; 5] = [5.0, 2.0, 1.0, 3.0, 1.0];
 /// column); beyond, it matches every word so starting at one constant
 /// score (the count stays exact, only the order within it is lost).
 const SCORED_EXPANSIONS: usize = 256;
+/// Pages reaching further than this into the matches are counted first,
+/// and cut to the count (one more pass, against reserving room for a page
+/// of four billion).
+const COUNT_FIRST: usize = 10_000;
 /// Memory for the writer's buffer (Tantivy's minimum is 15 MB).
 const WRITER_MEMORY: usize = 50_000_000;
 
@@ -277,12 +281,22 @@ impl TextIndex {
         self.reader.reload()?;
         let searcher = self.reader.searcher();
         let query = self.query(plan, &searcher)?;
-        if plan.limit == 0 {
+        // Tantivy reserves room for the whole page: a page asking for
+        // every match (`--all`) is cut to what there is first.
+        let mut limit = plan.limit;
+        if plan.offset.saturating_add(limit) > COUNT_FIRST {
+            let total = searcher.search(&query, &Count)?;
+            limit = limit.min(total.saturating_sub(plan.offset));
+            if limit == 0 {
+                return Ok((total as u64, Vec::new()));
+            }
+        }
+        if limit == 0 {
             let total = searcher.search(&query, &Count)?;
             return Ok((total as u64, Vec::new()));
         }
         let id_field = "id";
-        let top = TopDocs::with_limit(plan.limit)
+        let top = TopDocs::with_limit(limit)
             .and_offset(plan.offset)
             .tweak_score(move |segment: &SegmentReader| {
                 let ids = segment.fast_fields().u64(id_field).ok();

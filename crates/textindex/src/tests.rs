@@ -69,6 +69,18 @@ fn counts_every_match_and_pages_through_them_in_one_order() {
     assert_eq!(total, 40);
     // Equal scores: by id.
     assert_eq!(all, (1..=40).collect::<Vec<_>>());
+    // Every match at once, as `--all` asks: the page is cut to the count.
+    let every = Plan {
+        limit: usize::MAX,
+        ..plan(vec![word("tenant")])
+    };
+    assert_eq!(index.search(&every).unwrap(), (40, all.clone()));
+    let past = Plan {
+        offset: 40,
+        limit: u32::MAX as usize,
+        ..plan(vec![word("tenant")])
+    };
+    assert_eq!(index.search(&past).unwrap(), (40, Vec::new()));
     let mut paged = Vec::new();
     for offset in (0..40).step_by(7) {
         let p = Plan {

@@ -245,6 +245,21 @@ fn the_accelerator_answers_exactly_what_fts5_answers() {
     let answered = compare_all(&mut s);
     // 33 of the 36 queries are its own, under each of the 4 filters.
     assert_eq!(answered, 33 * 4);
+    // In step, an upkeep (the app's, every few seconds) writes nothing:
+    // no transaction, no audit anchor.
+    let anchor = f.vault_dir.join("audit-anchor.json");
+    let written = std::fs::metadata(&anchor).unwrap().modified().unwrap();
+    let changes = s.conn.total_changes();
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(
+        s.search_index_upkeep(Duration::from_secs(1)).unwrap(),
+        Standing::InStep
+    );
+    assert_eq!(s.conn.total_changes(), changes);
+    assert_eq!(
+        std::fs::metadata(&anchor).unwrap().modified().unwrap(),
+        written
+    );
 
     // Pages of one search, best first, reach every match once.
     let all = by_session(&mut s, "lease", &SearchFilter::default());
