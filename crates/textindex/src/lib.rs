@@ -426,25 +426,41 @@ impl TextIndex {
     }
 }
 
-/// The most words of `field` starting with `prefix` in any one segment: a
-/// prefix query is given exactly this as its limit (Tantivy reserves room
-/// for its limit, and stops at it: a lower one would lose matches).
-fn most_expansions(searcher: &tantivy::Searcher, field: Field, prefix: &str) -> Result<u32> {
-    let mut most = 1u32;
-    for segment in searcher.segment_readers() {
+/// Calls `each` with every word of `field` that starts with `prefix`,
+/// segment by segment (with the segment's number; a word in two segments
+/// comes twice), until it returns `false`.
+fn prefixed(
+    searcher: &tantivy::Searcher,
+    field: Field,
+    prefix: &str,
+    mut each: impl FnMut(usize, &[u8]) -> bool,
+) -> Result<()> {
+    for (i, segment) in searcher.segment_readers().iter().enumerate() {
         let inverted = segment.inverted_index(field)?;
         let mut stream = inverted
             .terms()
             .range()
             .ge(prefix.as_bytes())
             .into_stream()?;
-        let mut here = 0u32;
         while stream.advance() && stream.key().starts_with(prefix.as_bytes()) {
-            here = here.saturating_add(1);
+            if !each(i, stream.key()) {
+                return Ok(());
+            }
         }
-        most = most.max(here);
     }
-    Ok(most)
+    Ok(())
+}
+
+/// The most words of `field` starting with `prefix` in any one segment: a
+/// prefix query is given exactly this as its limit (Tantivy reserves room
+/// for its limit, and stops at it: a lower one would lose matches).
+fn most_expansions(searcher: &tantivy::Searcher, field: Field, prefix: &str) -> Result<u32> {
+    let mut counts = vec![0u32; searcher.segment_readers().len()];
+    prefixed(searcher, field, prefix, |i, _| {
+        counts[i] = counts[i].saturating_add(1);
+        true
+    })?;
+    Ok(counts.into_iter().max().unwrap_or(0).max(1))
 }
 
 /// The words of `field` that start with `prefix`, over every segment, if
@@ -456,25 +472,13 @@ fn expand(
     most: usize,
 ) -> Result<Option<Vec<String>>> {
     let mut words = std::collections::BTreeSet::new();
-    for segment in searcher.segment_readers() {
-        let inverted = segment.inverted_index(field)?;
-        let mut stream = inverted
-            .terms()
-            .range()
-            .ge(prefix.as_bytes())
-            .into_stream()?;
-        while stream.advance() {
-            let key = stream.key();
-            if !key.starts_with(prefix.as_bytes()) {
-                break;
-            }
-            words.insert(String::from_utf8_lossy(key).into_owned());
-            if words.len() > most {
-                return Ok(None);
-            }
-        }
-    }
-    Ok(Some(words.into_iter().collect()))
+    let mut too_many = false;
+    prefixed(searcher, field, prefix, |_, word| {
+        words.insert(String::from_utf8_lossy(word).into_owned());
+        too_many = words.len() > most;
+        !too_many
+    })?;
+    Ok((!too_many).then(|| words.into_iter().collect()))
 }
 
 #[cfg(test)]
