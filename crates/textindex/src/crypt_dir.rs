@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -54,7 +54,12 @@ impl std::fmt::Debug for CryptDir {
 
 impl CryptDir {
     pub fn new(root: &Path, key: &[u8; 32]) -> io::Result<Self> {
-        fs::create_dir_all(root)?;
+        // Owner only, as the vault's other folders (the files are sealed
+        // anyway; their names and sizes are nobody else's business).
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(root)?;
         Ok(Self {
             root: root.to_path_buf(),
             cipher: Arc::new(Aes256Gcm::new(key.into())),
@@ -353,6 +358,7 @@ impl Directory for CryptDir {
         let file = OpenOptions::new()
             .write(true)
             .create_new(true)
+            .mode(0o600)
             .open(self.full(path))
             .map_err(|e| {
                 if e.kind() == io::ErrorKind::AlreadyExists {
@@ -382,7 +388,12 @@ impl Directory for CryptDir {
         let full = self.full(path);
         let temp = full.with_extension("sealing");
         {
-            let mut f = File::create(&temp)?;
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&temp)?;
             f.write_all(&sealed)?;
             f.sync_all()?;
         }
@@ -402,6 +413,7 @@ impl Directory for CryptDir {
             .create(true)
             .truncate(false)
             .write(true)
+            .mode(0o600)
             .open(self.full(&lock.filepath))
             .map_err(io_error)?;
         if lock.is_blocking {
@@ -505,6 +517,22 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_folder_and_its_files_are_the_owners_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("generation");
+        let d = CryptDir::new(&root, &[7u8; 32]).unwrap();
+        let mut w = d.open_write(Path::new("segment")).unwrap();
+        w.write_all(b"words").unwrap();
+        w.terminate().unwrap();
+        d.atomic_write(Path::new("meta.json"), b"{}").unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&root), 0o700);
+        assert_eq!(mode(&root.join("segment")), 0o600);
+        assert_eq!(mode(&root.join("meta.json")), 0o600);
     }
 
     #[test]
