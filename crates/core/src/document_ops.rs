@@ -1092,11 +1092,7 @@ impl Session {
         let object = self.vault_object();
         // The accelerator answers when it is in step (checked inside this
         // transaction); FTS5 otherwise.
-        let mut index = std::mem::replace(
-            &mut self.search_index,
-            crate::search_index::SearchIndex::new(self.vault.dir()),
-        );
-        let result = self.write(|tx, rec| {
+        self.write_with_search_index(|tx, rec, index| {
             let page = search::search_accelerated(tx, text, filter, &mut |plan| {
                 index.search(tx, plan, crate::search_index::SEARCH_BUDGET)
             })?;
@@ -1110,9 +1106,7 @@ impl Session {
             }
             rec.record("documents_searched", &object, details)?;
             Ok(page)
-        });
-        self.search_index = index;
-        result
+        })
     }
 
     /// Brings the search accelerator in step with the vault, for at most
@@ -1125,11 +1119,7 @@ impl Session {
         if self.search_index.in_step(&self.conn) {
             return Ok(crate::search_index::Standing::InStep);
         }
-        let mut index = std::mem::replace(
-            &mut self.search_index,
-            crate::search_index::SearchIndex::new(self.vault.dir()),
-        );
-        let result = self.write(|tx, _| {
+        self.write_with_search_index(|tx, _, index| {
             Ok(match index.upkeep(tx, budget) {
                 Ok(standing) => standing,
                 Err(e) => {
@@ -1137,7 +1127,22 @@ impl Session {
                     crate::search_index::Standing::Behind
                 }
             })
-        });
+        })
+    }
+
+    /// [`Session::write`] with the search accelerator lent to the change
+    /// (it is the session's, as the transaction is).
+    fn write_with_search_index<T>(
+        &mut self,
+        change: impl FnOnce(
+            &rusqlite::Connection,
+            &crate::Recorder<'_>,
+            &mut crate::search_index::SearchIndex,
+        ) -> Result<T>,
+    ) -> Result<T> {
+        let lent = crate::search_index::SearchIndex::new(self.vault.dir());
+        let mut index = std::mem::replace(&mut self.search_index, lent);
+        let result = self.write(|tx, rec| change(tx, rec, &mut index));
         self.search_index = index;
         result
     }

@@ -114,8 +114,7 @@ impl SearchIndex {
     /// anchor). `false` when unsure: then an upkeep decides.
     pub(crate) fn in_step(&self, conn: &Connection) -> bool {
         let check = || -> Result<bool, AccelError> {
-            let db = |e: matterbox_domain::DomainError| AccelError(e.to_string());
-            let Some((generation, _)) = accel::generation(conn).map_err(db)? else {
+            let Some((generation, _)) = accel::generation(conn)? else {
                 return Ok(false);
             };
             let Some((open, index)) = &self.open else {
@@ -124,13 +123,11 @@ impl SearchIndex {
             if *open != generation {
                 return Ok(false);
             }
-            let Some(text) = index.committed()? else {
+            let Some(payload) = committed(index)? else {
                 return Ok(false);
             };
-            let payload: Payload = serde_json::from_str(&text)
-                .map_err(|e| AccelError(format!("its commit reads {e}")))?;
             Ok(payload.built_to.is_none()
-                && accel::last_change(conn).map_err(db)? == (payload.seq, payload.stamp))
+                && accel::last_change(conn)? == (payload.seq, payload.stamp))
         };
         check().unwrap_or(false)
     }
@@ -144,8 +141,7 @@ impl SearchIndex {
         budget: Duration,
     ) -> Result<Standing, AccelError> {
         let started = Instant::now();
-        let db = |e: matterbox_domain::DomainError| AccelError(e.to_string());
-        let (generation, key) = match accel::generation(conn).map_err(db)? {
+        let (generation, key) = match accel::generation(conn)? {
             Some(found) => found,
             None => {
                 let mut key = Zeroizing::new([0u8; 32]);
@@ -153,10 +149,10 @@ impl SearchIndex {
                     .map_err(|_| AccelError("no randomness for a key".into()))?;
                 // The index's commits name a change the database logged:
                 // one exists from the start.
-                if accel::last_change(conn).map_err(db)? == (0, 0) {
-                    accel::note_start(conn).map_err(db)?;
+                if accel::last_change(conn)? == (0, 0) {
+                    accel::note_start(conn)?;
                 }
-                (accel::add_generation(conn, &key).map_err(db)?, key)
+                (accel::add_generation(conn, &key)?, key)
             }
         };
         if self.open.as_ref().map(|(g, _)| *g) != Some(generation) {
@@ -168,11 +164,10 @@ impl SearchIndex {
         let Some((_, index)) = &self.open else {
             return Ok(Standing::Behind);
         };
-        let mut payload = match index.committed()? {
-            Some(text) => serde_json::from_str::<Payload>(&text)
-                .map_err(|e| AccelError(format!("its commit reads {e}")))?,
+        let mut payload = match committed(index)? {
+            Some(payload) => payload,
             None => {
-                let (seq, stamp) = accel::last_change(conn).map_err(db)?;
+                let (seq, stamp) = accel::last_change(conn)?;
                 Payload {
                     seq,
                     stamp,
@@ -182,7 +177,7 @@ impl SearchIndex {
         };
         // The change it followed is not this database's (one restored
         // from a backup, or edited): built again from the start.
-        if accel::stamp_of(conn, payload.seq).map_err(db)? != Some(payload.stamp) {
+        if accel::stamp_of(conn, payload.seq)? != Some(payload.stamp) {
             return Err(AccelError(
                 "it followed another copy of the database".into(),
             ));
@@ -191,7 +186,7 @@ impl SearchIndex {
             if started.elapsed() > budget {
                 return Ok(Standing::Behind);
             }
-            let ids = accel::ids_after(conn, after, BUILD_BATCH).map_err(db)?;
+            let ids = accel::ids_after(conn, after, BUILD_BATCH)?;
             let docs = accel::docs(conn, &ids)?;
             payload.built_to = match ids.last() {
                 Some(&last) if ids.len() as i64 == BUILD_BATCH => Some(last),
@@ -199,12 +194,11 @@ impl SearchIndex {
             };
             index.update(&unsigned(&ids), &docs, &text(&payload)?)?;
             if payload.built_to.is_none() {
-                accel::forget_changes_before(conn, payload.seq).map_err(db)?;
+                accel::forget_changes_before(conn, payload.seq)?;
             }
         }
         loop {
-            let (ids, last) =
-                accel::changed_after(conn, payload.seq, CATCH_UP_BATCH).map_err(db)?;
+            let (ids, last) = accel::changed_after(conn, payload.seq, CATCH_UP_BATCH)?;
             let Some((seq, stamp)) = last else {
                 return Ok(Standing::InStep);
             };
@@ -215,7 +209,7 @@ impl SearchIndex {
             payload.seq = seq;
             payload.stamp = stamp;
             index.update(&unsigned(&ids), &docs, &text(&payload)?)?;
-            accel::forget_changes_before(conn, seq).map_err(db)?;
+            accel::forget_changes_before(conn, seq)?;
         }
     }
 
@@ -231,9 +225,7 @@ impl SearchIndex {
     /// Removes the folders of generations whose keys are gone (after a
     /// destruction has committed, and at unlock).
     pub(crate) fn wipe_forgotten(&mut self, conn: &Connection) -> Result<(), AccelError> {
-        let current = accel::generation(conn)
-            .map_err(|e| AccelError(e.to_string()))?
-            .map(|(g, _)| g);
+        let current = accel::generation(conn)?.map(|(g, _)| g);
         if self.open.as_ref().map(|(g, _)| *g) != current {
             self.open = None;
         }
@@ -255,6 +247,16 @@ impl SearchIndex {
         }
         Ok(())
     }
+}
+
+/// What the index's last commit says it holds (`None` before the first).
+fn committed(index: &TextIndex) -> Result<Option<Payload>, AccelError> {
+    index
+        .committed()?
+        .map(|text| {
+            serde_json::from_str(&text).map_err(|e| AccelError(format!("its commit reads {e}")))
+        })
+        .transpose()
 }
 
 fn unsigned(ids: &[i64]) -> Vec<u64> {

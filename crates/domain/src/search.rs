@@ -197,7 +197,6 @@ fn rewrites_index(text: i64, index_rows: i64) -> bool {
 /// is built from what the index holds then.
 pub fn erase(conn: &Connection, document_ids: &[i64]) -> Result<Erased, DomainError> {
     accel::forget_generations(conn)?;
-    accel::changed(conn, document_ids)?;
     let mut text = 0;
     let mut size = conn.prepare_cached(
         "SELECT length(title) + length(original_name) + length(body) + length(meta) + length(ocr)

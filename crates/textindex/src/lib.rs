@@ -284,16 +284,12 @@ impl TextIndex {
         // Tantivy reserves room for the whole page: a page asking for
         // every match (`--all`) is cut to what there is first.
         let mut limit = plan.limit;
-        if plan.offset.saturating_add(limit) > COUNT_FIRST {
+        if limit == 0 || plan.offset.saturating_add(limit) > COUNT_FIRST {
             let total = searcher.search(&query, &Count)?;
             limit = limit.min(total.saturating_sub(plan.offset));
             if limit == 0 {
                 return Ok((total as u64, Vec::new()));
             }
-        }
-        if limit == 0 {
-            let total = searcher.search(&query, &Count)?;
-            return Ok((total as u64, Vec::new()));
         }
         let id_field = "id";
         let top = TopDocs::with_limit(limit)

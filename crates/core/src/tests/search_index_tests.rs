@@ -153,38 +153,30 @@ const QUERIES: &[&str] = &[
     "matter:boundary lease",
 ];
 
-/// Every match of `text` as FTS5 alone answers it: the count, and the ids
-/// in id order.
-fn by_fts5(s: &Session, text: &str, filter: &SearchFilter) -> (u64, Vec<i64>) {
-    let page = search::search(
-        &s.conn,
-        text,
-        &SearchFilter {
-            limit: Some(10_000),
-            ..filter.clone()
-        },
-    )
-    .unwrap();
+/// `filter` asking for every match at once.
+fn everything(filter: &SearchFilter) -> SearchFilter {
+    SearchFilter {
+        limit: Some(10_000),
+        ..filter.clone()
+    }
+}
+
+/// The count and the ids of a page holding every match, in id order.
+fn count_and_ids(page: &search::SearchPage) -> (u64, Vec<i64>) {
     let mut ids: Vec<i64> = page.hits.iter().map(|h| h.document_id).collect();
+    assert_eq!(ids.len() as u64, page.total, "every match shown");
     ids.sort_unstable();
     (page.total, ids)
 }
 
+/// Every match of `text` as FTS5 alone answers it.
+fn by_fts5(s: &Session, text: &str, filter: &SearchFilter) -> (u64, Vec<i64>) {
+    count_and_ids(&search::search(&s.conn, text, &everything(filter)).unwrap())
+}
+
 /// The same through the session (the accelerator when it can).
 fn by_session(s: &mut Session, text: &str, filter: &SearchFilter) -> (u64, Vec<i64>) {
-    let page = s
-        .search(
-            text,
-            &SearchFilter {
-                limit: Some(10_000),
-                ..filter.clone()
-            },
-        )
-        .unwrap();
-    let mut ids: Vec<i64> = page.hits.iter().map(|h| h.document_id).collect();
-    assert_eq!(ids.len() as u64, page.total, "{text}: every match shown");
-    ids.sort_unstable();
-    (page.total, ids)
+    count_and_ids(&s.search(text, &everything(filter)).unwrap())
 }
 
 fn filters(s: &Session) -> Vec<SearchFilter> {

@@ -38,6 +38,12 @@ impl From<rusqlite::Error> for AccelError {
     }
 }
 
+impl From<DomainError> for AccelError {
+    fn from(e: DomainError) -> Self {
+        AccelError(e.to_string())
+    }
+}
+
 impl From<std::io::Error> for AccelError {
     fn from(e: std::io::Error) -> Self {
         AccelError(e.to_string())
