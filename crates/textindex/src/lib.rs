@@ -10,28 +10,32 @@
 //! hands in words already cut and folded exactly as FTS5 cuts and folds
 //! them, with their positions, so counts agree with FTS5's.
 //!
-//! Scoring is Tantivy's BM25 per column, weighted as the vault weighs the
-//! columns (title 5, tags and notes 3, file name 2, text 1, recognised
-//! text 1) and summed; ties go to the lower document id, so pages of one
-//! search never overlap or skip a match.
+//! Tantivy finds the matches; they are scored by FTS5's own `bm25()`
+//! formula, step by step as SQLite computes it ([`bm25`]), so the best-first
+//! order is the vault index's, score for score. Ties go to the lower
+//! document id, so pages of one search never overlap or skip a match. For
+//! that, the index holds every row of the vault's index, trashed documents
+//! too (flagged, never matched): the table's size, average length and
+//! per-word document counts are then FTS5's.
 
-use std::cmp::Reverse;
+use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
+use std::sync::Mutex;
 
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::Count;
+use tantivy::index::{InvertedIndexReader, SegmentId};
+use tantivy::postings::TermInfo;
 use tantivy::query::{
-    BooleanQuery, BoostQuery, EmptyQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query, RangeQuery,
-    TermQuery,
+    BooleanQuery, EmptyQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query, RangeQuery, TermQuery,
 };
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{PreTokenizedString, Token};
-use tantivy::{
-    DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, SegmentReader, TantivyDocument, Term,
-};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
+mod bm25;
 pub mod crypt_dir;
 
 use crypt_dir::CryptDir;
@@ -64,26 +68,16 @@ pub type Result<T> = std::result::Result<T, IndexError>;
 
 /// The indexed columns, in the vault index's order.
 pub const COLUMNS: [&str; 5] = ["title", "original_name", "body", "meta", "ocr"];
-/// Each column's weight in the score, as the vault's bm25 weighs them.
-const WEIGHTS: [f32; 5] = [5.0, 2.0, 1.0, 3.0, 1.0];
-/// A single-word prefix expands into at most this many scored words (per
-/// column); beyond, it matches every word so starting at one constant
-/// score (the count stays exact, only the order within it is lost).
-const SCORED_EXPANSIONS: usize = 256;
-/// Pages reaching further than this into the matches are counted first,
-/// and cut to the count (one more pass, against reserving room for a page
-/// of four billion).
-const COUNT_FIRST: usize = 10_000;
 /// Memory for the writer's buffer (Tantivy's minimum is 15 MB).
 const WRITER_MEMORY: usize = 50_000_000;
 
-/// A hit's place in the order: its score, then its id (lower first).
-type Ranked = (f32, Reverse<u64>);
-
-/// One document as the index holds it.
+/// One row of the vault's index as the accelerator holds it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Doc {
     pub id: u64,
+    /// Whether searches may find it (`false` for a trashed document: it
+    /// is held only so the table's figures are FTS5's).
+    pub live: bool,
     pub matter: u64,
     pub client: u64,
     /// The day it was added, in days since 1970-01-01.
@@ -136,6 +130,9 @@ pub struct Plan {
 
 struct Fields {
     id: Field,
+    live: Field,
+    /// The row's tokens over every column.
+    len: Field,
     matter: Field,
     client: Field,
     day: Field,
@@ -146,6 +143,8 @@ struct Fields {
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let id = b.add_u64_field("id", INDEXED | FAST);
+    let live = b.add_u64_field("live", INDEXED);
+    let len = b.add_u64_field("len", FAST);
     let matter = b.add_u64_field("matter", INDEXED);
     let client = b.add_u64_field("client", INDEXED);
     let day = b.add_i64_field("day", INDEXED);
@@ -161,6 +160,8 @@ fn schema() -> (Schema, Fields) {
         b.build(),
         Fields {
             id,
+            live,
+            len,
             matter,
             client,
             day,
@@ -176,6 +177,9 @@ pub struct TextIndex {
     index: Index,
     reader: IndexReader,
     fields: Fields,
+    /// Each segment's tokens over its live and trashed documents, by its
+    /// id and deletions (for the average length).
+    tokens: Mutex<HashMap<(SegmentId, Option<u64>), u64>>,
 }
 
 impl std::fmt::Debug for TextIndex {
@@ -201,6 +205,7 @@ impl TextIndex {
             index,
             reader,
             fields,
+            tokens: Mutex::new(HashMap::new()),
         })
     }
 
@@ -243,6 +248,9 @@ impl TextIndex {
         let f = &self.fields;
         let mut doc = TantivyDocument::default();
         doc.add_u64(f.id, d.id);
+        doc.add_u64(f.live, u64::from(d.live));
+        let len: usize = d.columns.iter().map(Vec::len).sum();
+        doc.add_u64(f.len, len as u64);
         doc.add_u64(f.matter, d.matter);
         doc.add_u64(f.client, d.client);
         doc.add_i64(f.day, d.day);
@@ -276,42 +284,72 @@ impl TextIndex {
     }
 
     /// How many documents the plan matches, and the ids of its page: best
-    /// first, ties by id.
+    /// first as FTS5's bm25 ranks them, ties by id.
     pub fn search(&self, plan: &Plan) -> Result<(u64, Vec<u64>)> {
+        let (total, hits) = self.ranked(plan)?;
+        let ids = hits.into_iter().skip(plan.offset).map(|h| h.id).collect();
+        Ok((total, ids))
+    }
+
+    /// The count, and the best hits up to the page's end with their scores.
+    fn ranked(&self, plan: &Plan) -> Result<(u64, Vec<bm25::Hit>)> {
         self.reader.reload()?;
         let searcher = self.reader.searcher();
         let query = self.query(plan, &searcher)?;
-        // Tantivy reserves room for the whole page: a page asking for
-        // every match (`--all`) is cut to what there is first.
-        let mut limit = plan.limit;
-        if limit == 0 || plan.offset.saturating_add(limit) > COUNT_FIRST {
-            let total = searcher.search(&query, &Count)?;
-            limit = limit.min(total.saturating_sub(plan.offset));
-            if limit == 0 {
-                return Ok((total as u64, Vec::new()));
-            }
+        let phrases = bm25::phrases(&plan.must);
+        let mut hits = Vec::with_capacity(phrases.len());
+        for p in &phrases {
+            let q = self.words_anywhere(&p.words, p.prefix, p.columns, &searcher)?;
+            hits.push(searcher.search(&q, &Count)? as u64);
         }
-        let id_field = "id";
-        let top = TopDocs::with_limit(limit)
-            .and_offset(plan.offset)
-            .tweak_score(move |segment: &SegmentReader| {
-                let ids = segment.fast_fields().u64(id_field).ok();
-                move |doc, score: f32| {
-                    let id = ids.as_ref().and_then(|c| c.first(doc)).unwrap_or(u64::MAX);
-                    (score, Reverse(id))
+        let ranker = bm25::Ranker {
+            stats: bm25::Stats::new(searcher.num_docs(), self.tokens(&searcher)?, &hits),
+            phrases,
+            columns: self.fields.columns,
+            keep: plan.offset.saturating_add(plan.limit),
+        };
+        Ok(searcher.search(&query, &ranker)?)
+    }
+
+    /// The tokens of every document held (live or trashed), each
+    /// segment's counted once and remembered.
+    fn tokens(&self, searcher: &Searcher) -> Result<u64> {
+        let mut known = self
+            .tokens
+            .lock()
+            .map_err(|_| IndexError("a search panicked".into()))?;
+        let mut total = 0u64;
+        let mut current = Vec::new();
+        for segment in searcher.segment_readers() {
+            let key = (segment.segment_id(), segment.delete_opstamp());
+            let tokens = match known.get(&key) {
+                Some(&t) => t,
+                None => {
+                    let lengths = segment.fast_fields().u64("len")?;
+                    let t = segment
+                        .doc_ids_alive()
+                        .map(|doc| lengths.first(doc).unwrap_or(0))
+                        .sum();
+                    known.insert(key, t);
+                    t
                 }
-            });
-        let (total, hits): (usize, Vec<(Ranked, DocAddress)>) =
-            searcher.search(&query, &(Count, top))?;
-        let ids = hits.into_iter().map(|((_, Reverse(id)), _)| id).collect();
-        Ok((total as u64, ids))
+            };
+            total += tokens;
+            current.push(key);
+        }
+        known.retain(|k, _| current.contains(k));
+        Ok(total)
     }
 
     fn query(&self, plan: &Plan, searcher: &tantivy::Searcher) -> Result<Box<dyn Query>> {
         if plan.must.is_empty() {
             return Err(IndexError("a search needs a word that must match".into()));
         }
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let live: Box<dyn Query> = Box::new(TermQuery::new(
+            Term::from_field_u64(self.fields.live, 1),
+            IndexRecordOption::Basic,
+        ));
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, live)];
         for c in &plan.must {
             clauses.push((Occur::Must, self.clause(c, searcher)?));
         }
@@ -325,8 +363,7 @@ impl TextIndex {
             } else {
                 Occur::Must
             };
-            // Filters never score.
-            clauses.push((occur, Box::new(BoostQuery::new(q, 0.0))));
+            clauses.push((occur, q));
         }
         Ok(Box::new(BooleanQuery::new(clauses)))
     }
@@ -363,44 +400,44 @@ impl TextIndex {
                 prefix,
                 title_only,
             } => {
-                let columns: &[usize] = if *title_only { &[0] } else { &[0, 1, 2, 3, 4] };
-                let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-                for &c in columns {
-                    let q = self.words_in(self.fields.columns[c], words, *prefix, searcher)?;
-                    parts.push((Occur::Should, Box::new(BoostQuery::new(q, WEIGHTS[c]))));
-                }
-                Ok(Box::new(BooleanQuery::new(parts)))
+                let columns = if *title_only {
+                    &[0][..]
+                } else {
+                    &[0, 1, 2, 3, 4]
+                };
+                self.words_anywhere(words, *prefix, columns, searcher)
             }
         }
     }
 
+    /// `words` side by side in any of `columns`.
+    fn words_anywhere(
+        &self,
+        words: &[String],
+        prefix: bool,
+        columns: &[usize],
+        searcher: &Searcher,
+    ) -> Result<Box<dyn Query>> {
+        let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for &c in columns {
+            let q = self.words_in(self.fields.columns[c], words, prefix, searcher)?;
+            parts.push((Occur::Should, q));
+        }
+        Ok(Box::new(BooleanQuery::new(parts)))
+    }
+
+    /// `words` side by side in `field` (matching only: [`bm25`] scores).
     fn words_in(
         &self,
         field: Field,
         words: &[String],
         prefix: bool,
-        searcher: &tantivy::Searcher,
+        searcher: &Searcher,
     ) -> Result<Box<dyn Query>> {
         let term = |w: &str| Term::from_field_text(field, w);
-        let scored = |t: Term| -> Box<dyn Query> {
-            Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs))
-        };
         Ok(match (words, prefix) {
             ([], _) => Box::new(EmptyQuery),
-            ([w], false) => scored(term(w)),
-            ([w], true) => match expand(searcher, field, w, SCORED_EXPANSIONS)? {
-                Some(words) => Box::new(BooleanQuery::new(
-                    words
-                        .into_iter()
-                        .map(|w| (Occur::Should, scored(term(&w))))
-                        .collect(),
-                )),
-                None => {
-                    let mut q = PhrasePrefixQuery::new(vec![term(w)]);
-                    q.set_max_expansions(most_expansions(searcher, field, w)?);
-                    Box::new(q)
-                }
-            },
+            ([w], false) => Box::new(TermQuery::new(term(w), IndexRecordOption::Basic)),
             (many, false) => Box::new(PhraseQuery::new(many.iter().map(|w| term(w)).collect())),
             (many, true) => {
                 let mut q = PhrasePrefixQuery::new(many.iter().map(|w| term(w)).collect());
@@ -411,7 +448,8 @@ impl TextIndex {
         })
     }
 
-    /// How many documents the index holds (for tests and the bench).
+    /// How many rows the index holds, live and trashed (for tests and the
+    /// bench).
     pub fn len(&self) -> Result<u64> {
         self.reader.reload()?;
         Ok(self.reader.searcher().num_docs())
@@ -422,26 +460,21 @@ impl TextIndex {
     }
 }
 
-/// Calls `each` with every word of `field` that starts with `prefix`,
-/// segment by segment (with the segment's number; a word in two segments
-/// comes twice), until it returns `false`.
-fn prefixed(
-    searcher: &tantivy::Searcher,
-    field: Field,
+/// Calls `each` with every word of a segment's column that starts with
+/// `prefix`, in order, and its term information, until it returns `false`.
+fn each_prefixed(
+    inverted: &InvertedIndexReader,
     prefix: &str,
-    mut each: impl FnMut(usize, &[u8]) -> bool,
-) -> Result<()> {
-    for (i, segment) in searcher.segment_readers().iter().enumerate() {
-        let inverted = segment.inverted_index(field)?;
-        let mut stream = inverted
-            .terms()
-            .range()
-            .ge(prefix.as_bytes())
-            .into_stream()?;
-        while stream.advance() && stream.key().starts_with(prefix.as_bytes()) {
-            if !each(i, stream.key()) {
-                return Ok(());
-            }
+    mut each: impl FnMut(&[u8], &TermInfo) -> bool,
+) -> std::io::Result<()> {
+    let mut stream = inverted
+        .terms()
+        .range()
+        .ge(prefix.as_bytes())
+        .into_stream()?;
+    while stream.advance() && stream.key().starts_with(prefix.as_bytes()) {
+        if !each(stream.key(), stream.value()) {
+            break;
         }
     }
     Ok(())
@@ -450,31 +483,17 @@ fn prefixed(
 /// The most words of `field` starting with `prefix` in any one segment: a
 /// prefix query is given exactly this as its limit (Tantivy reserves room
 /// for its limit, and stops at it: a lower one would lose matches).
-fn most_expansions(searcher: &tantivy::Searcher, field: Field, prefix: &str) -> Result<u32> {
-    let mut counts = vec![0u32; searcher.segment_readers().len()];
-    prefixed(searcher, field, prefix, |i, _| {
-        counts[i] = counts[i].saturating_add(1);
-        true
-    })?;
-    Ok(counts.into_iter().max().unwrap_or(0).max(1))
-}
-
-/// The words of `field` that start with `prefix`, over every segment, if
-/// there are at most `most`.
-fn expand(
-    searcher: &tantivy::Searcher,
-    field: Field,
-    prefix: &str,
-    most: usize,
-) -> Result<Option<Vec<String>>> {
-    let mut words = std::collections::BTreeSet::new();
-    let mut too_many = false;
-    prefixed(searcher, field, prefix, |_, word| {
-        words.insert(String::from_utf8_lossy(word).into_owned());
-        too_many = words.len() > most;
-        !too_many
-    })?;
-    Ok((!too_many).then(|| words.into_iter().collect()))
+fn most_expansions(searcher: &Searcher, field: Field, prefix: &str) -> Result<u32> {
+    let mut most = 0u32;
+    for segment in searcher.segment_readers() {
+        let mut count = 0u32;
+        each_prefixed(&*segment.inverted_index(field)?, prefix, |_, _| {
+            count = count.saturating_add(1);
+            true
+        })?;
+        most = most.max(count);
+    }
+    Ok(most.max(1))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ fn words(s: &str) -> Vec<String> {
 fn doc(id: u64, title: &str, body: &str) -> Doc {
     Doc {
         id,
+        live: true,
         matter: id % 3,
         client: id % 2,
         day: 20_000 + id as i64,
@@ -67,8 +68,11 @@ fn counts_every_match_and_pages_through_them_in_one_order() {
     assert_eq!(index.committed().unwrap().as_deref(), Some("first"));
     let (total, all) = index.search(&plan(vec![word("tenant")])).unwrap();
     assert_eq!(total, 40);
-    // Equal scores: by id.
-    assert_eq!(all, (1..=40).collect::<Vec<_>>());
+    // Equal scores, by id; 7's longer title ranks it last (bm25 weighs
+    // a match by the row's length).
+    let mut expected: Vec<u64> = (1..=40).filter(|&i| i != 7).collect();
+    expected.push(7);
+    assert_eq!(all, expected);
     // Every match at once, as `--all` asks: the page is cut to the count.
     let every = Plan {
         limit: usize::MAX,
@@ -156,7 +160,7 @@ fn prefixes_phrases_exclusions_titles_and_filters() {
         )]),
         vec![10, 11, 12]
     );
-    // A prefix with more expansions than are scored still counts them all.
+    // A prefix with many expansions counts them all.
     let docs: Vec<Doc> = (100..400)
         .map(|i| doc(i, "memo", &format!("zz{i} tenant")))
         .collect();
@@ -274,4 +278,260 @@ fn two_processes_taking_turns_leave_no_file_behind() {
         .collect();
     let left: Vec<&String> = on_disk.difference(&used).collect();
     assert!(left.is_empty(), "files no commit uses: {left:?}");
+}
+
+/// FTS5 over the same rows, with the vault index's tokenizer and weights:
+/// each live match's score (FTS5's bm25, negated so higher is better) and
+/// id, best first, ties by id, as the vault's search orders them.
+fn fts5_ranked(docs: &[Doc], query: &str) -> Vec<(f64, u64)> {
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    conn.execute_batch(
+        "CREATE VIRTUAL TABLE t USING fts5(title, original_name, body, meta, ocr,
+             tokenize = 'unicode61 remove_diacritics 2');
+         CREATE TABLE live (id INTEGER PRIMARY KEY);",
+    )
+    .unwrap();
+    for d in docs {
+        let c: Vec<String> = d.columns.iter().map(|w| w.join(" ")).collect();
+        conn.execute(
+            "INSERT INTO t (rowid, title, original_name, body, meta, ocr) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            rusqlite::params![d.id as i64, c[0], c[1], c[2], c[3], c[4]],
+        )
+        .unwrap();
+        if d.live {
+            conn.execute("INSERT INTO live (id) VALUES (?1)", [d.id as i64])
+                .unwrap();
+        }
+    }
+    let mut stmt = conn
+        .prepare(
+            "SELECT rowid, bm25(t, 5.0, 2.0, 1.0, 3.0, 1.0) AS score FROM t
+             WHERE t MATCH ?1 AND rowid IN (SELECT id FROM live) ORDER BY score, rowid",
+        )
+        .unwrap();
+    stmt.query_map([query], |r| {
+        Ok((-r.get::<_, f64>(1)?, r.get::<_, i64>(0)? as u64))
+    })
+    .unwrap()
+    .collect::<std::result::Result<_, _>>()
+    .unwrap()
+}
+
+/// A plan's words as FTS5 reads them (as the vault's query language
+/// writes them).
+fn fts5_query(plan: &Plan) -> String {
+    fn clause(c: &Clause) -> String {
+        match c {
+            Clause::Any(any) => format!(
+                "({})",
+                any.iter().map(clause).collect::<Vec<_>>().join(" OR ")
+            ),
+            Clause::Words {
+                words,
+                prefix,
+                title_only,
+            } => format!(
+                "{}\"{}\"{}",
+                if *title_only { "title : " } else { "" },
+                words.join(" "),
+                if *prefix { " *" } else { "" }
+            ),
+        }
+    }
+    let join = |cs: &[Clause], with: &str| cs.iter().map(clause).collect::<Vec<_>>().join(with);
+    let must = join(&plan.must, " AND ");
+    if plan.must_not.is_empty() {
+        must
+    } else {
+        format!("({must}) NOT ({})", join(&plan.must_not, " OR "))
+    }
+}
+
+/// Ours, with the scores.
+fn ours_ranked(index: &TextIndex, plan: &Plan) -> (u64, Vec<(f64, u64)>) {
+    let (total, hits) = index.ranked(plan).unwrap();
+    (total, hits.into_iter().map(|h| (h.score, h.id)).collect())
+}
+
+#[test]
+fn ranks_exactly_as_fts5_scores_to_the_last_bit() {
+    let t = tempfile::tempdir().unwrap();
+    let index = TextIndex::open(t.path(), &[5; 32]).unwrap();
+    let mut docs: Vec<Doc> = (1..=60)
+        .map(|i| {
+            let mut d = doc(
+                i,
+                if i % 6 == 0 {
+                    "lease indemnity"
+                } else {
+                    "memo"
+                },
+                &"tenant lease quiet enjoyment indemnify draft "
+                    .repeat(1 + (i as usize % 4))
+                    .split_whitespace()
+                    .skip(i as usize % 5)
+                    .filter(|w| *w != "draft" || i % 3 == 0)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
+            d.columns[3] = words(if i % 4 == 0 { "deed lease" } else { "" });
+            d.columns[1] = words(&format!("lease {i} pdf"));
+            d.live = i % 7 != 0;
+            d
+        })
+        .collect();
+    // Two commits and a replacement: three segments, one with a deletion.
+    index.update(&[], &docs[..30], "a").unwrap();
+    index.update(&[], &docs[30..], "b").unwrap();
+    docs[3].columns[2] = words("lease lease lease");
+    index.update(&[4], &docs[3..4], "c").unwrap();
+    let prefix = |w: &str| Clause::Words {
+        words: words(w),
+        prefix: true,
+        title_only: false,
+    };
+    let plans = [
+        plan(vec![word("lease")]),
+        plan(vec![word("lease"), word("tenant")]),
+        plan(vec![word("quiet enjoyment")]),
+        plan(vec![prefix("indemn")]),
+        Plan {
+            must_not: vec![word("draft")],
+            ..plan(vec![prefix("indemn")])
+        },
+        plan(vec![Clause::Any(vec![word("deed"), word("quiet")])]),
+        plan(vec![Clause::Words {
+            words: words("lease"),
+            prefix: false,
+            title_only: true,
+        }]),
+        plan(vec![prefix("enjoyment indem")]),
+        plan(vec![word("pdf")]),
+    ];
+    for p in &plans {
+        let expected = fts5_ranked(&docs, &fts5_query(p));
+        assert!(!expected.is_empty(), "{p:?}");
+        let (total, got) = ours_ranked(&index, p);
+        assert_eq!(total, expected.len() as u64, "{p:?}");
+        assert_eq!(got, expected, "{p:?}");
+    }
+    // A page is a slice of that order.
+    let p = Plan {
+        offset: 5,
+        limit: 4,
+        ..plans[0].clone()
+    };
+    let all: Vec<u64> = fts5_ranked(&docs, "\"lease\"")
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
+    assert_eq!(index.search(&p).unwrap().1, all[5..9].to_vec());
+}
+
+mod exact_order {
+    use super::*;
+    use proptest::prelude::*;
+
+    const VOCABULARY: &[&str] = &[
+        "lease",
+        "leased",
+        "leasehold",
+        "tenant",
+        "indemnity",
+        "indemnify",
+        "indemn",
+        "quiet",
+        "enjoyment",
+        "draft",
+        "deed",
+        "notice",
+    ];
+
+    fn column(max: usize) -> impl Strategy<Value = Vec<String>> {
+        proptest::collection::vec(proptest::sample::select(VOCABULARY), 0..max)
+            .prop_map(|w| w.into_iter().map(String::from).collect())
+    }
+
+    fn row() -> impl Strategy<Value = (bool, [Vec<String>; 5])> {
+        (
+            proptest::bool::weighted(0.85),
+            [column(4), column(3), column(40), column(4), column(12)],
+        )
+    }
+
+    fn clause() -> impl Strategy<Value = Clause> {
+        let words = (
+            proptest::collection::vec(proptest::sample::select(VOCABULARY), 1..3),
+            any::<bool>(),
+            proptest::bool::weighted(0.2),
+        )
+            .prop_map(|(w, prefix, title_only)| {
+                let last = w.len() - 1;
+                Clause::Words {
+                    // A prefix is the start of the last word.
+                    words: w
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, w)| {
+                            if prefix && i == last {
+                                w.chars().take(4).collect()
+                            } else {
+                                w.to_string()
+                            }
+                        })
+                        .collect(),
+                    prefix,
+                    title_only,
+                }
+            });
+        prop_oneof![
+            4 => words.clone(),
+            1 => proptest::collection::vec(words, 2..4).prop_map(Clause::Any),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        /// Over any rows (some trashed, in several segments, some
+        /// replaced) and any query of the kinds the accelerator takes,
+        /// the order and every score are FTS5's.
+        #[test]
+        fn over_any_rows_and_query(
+            rows in proptest::collection::vec(row(), 1..80),
+            must in proptest::collection::vec(clause(), 1..3),
+            must_not in proptest::collection::vec(clause(), 0..2),
+            replaced in proptest::collection::vec(any::<prop::sample::Index>(), 0..5),
+        ) {
+            let t = tempfile::tempdir().unwrap();
+            let index = TextIndex::open(t.path(), &[6; 32]).unwrap();
+            let mut docs: Vec<Doc> = rows
+                .into_iter()
+                .enumerate()
+                .map(|(i, (live, columns))| Doc {
+                    id: i as u64 + 1,
+                    live,
+                    columns,
+                    ..Doc::default()
+                })
+                .collect();
+            let half = docs.len() / 2;
+            index.update(&[], &docs[..half], "a").unwrap();
+            index.update(&[], &docs[half..], "b").unwrap();
+            let replaced: std::collections::BTreeSet<usize> =
+                replaced.iter().map(|r| r.index(docs.len())).collect();
+            let mut changed = Vec::new();
+            for i in replaced {
+                docs[i].columns.swap(0, 2);
+                docs[i].live = !docs[i].live;
+                changed.push(docs[i].clone());
+            }
+            index.update(&[], &changed, "c").unwrap();
+            let p = Plan { must, must_not, limit: 1_000, ..Plan::default() };
+            let expected = fts5_ranked(&docs, &fts5_query(&p));
+            let (total, got) = ours_ranked(&index, &p);
+            prop_assert_eq!(total, expected.len() as u64);
+            prop_assert_eq!(got, expected);
+        }
+    }
 }

@@ -5,7 +5,7 @@
 //! and the keys of its generations.
 //!
 //! The accelerator only ever answers what FTS5 would: same matches, same
-//! count. A search it cannot express exactly (`NEAR`, `client:` and
+//! count, same best-first order (FTS5's bm25, computed alike). A search it cannot express exactly (`NEAR`, `client:` and
 //! `matter:` fields, an order other than best first) is FTS5's.
 
 use std::cell::RefCell;
@@ -293,17 +293,19 @@ fn clause(c: &query::Clause) -> Result<Option<Clause>, AccelError> {
     })
 }
 
-/// The documents `ids` as the accelerator holds them: the live ones
-/// (not trashed, still in the index), with their words from the FTS5
-/// index's columns. An id missing from the answer is to be removed.
+/// The rows `ids` of the FTS5 index as the accelerator holds them: with
+/// their words from the index's columns, and, for a document not in the
+/// trash, its record's filters (trashed ones are held too, never found, so
+/// the accelerator's bm25 figures are FTS5's). An id missing from the
+/// answer is no longer in the index, and is to be removed.
 pub fn docs(conn: &Connection, ids: &[i64]) -> Result<Vec<Doc>, AccelError> {
     let mut row = conn.prepare_cached(
-        "SELECT d.id, d.matter_id, m.client_id, d.created_at,
+        "SELECT d.id IS NOT NULL AND d.trashed_at IS NULL, d.matter_id, m.client_id, d.created_at,
                 s.title, s.original_name, s.body, s.meta, s.ocr
-         FROM documents d
-         JOIN matters m ON m.id = d.matter_id
-         JOIN document_search s ON s.rowid = d.id
-         WHERE d.id = ?1 AND d.trashed_at IS NULL",
+         FROM document_search s
+         LEFT JOIN documents d ON d.id = s.rowid
+         LEFT JOIN matters m ON m.id = d.matter_id
+         WHERE s.rowid = ?1",
     )?;
     let mut tags = conn.prepare_cached("SELECT tag FROM document_tags WHERE document_id = ?1")?;
     let mut out = Vec::with_capacity(ids.len());
@@ -315,32 +317,39 @@ pub fn docs(conn: &Connection, ids: &[i64]) -> Result<Vec<Doc>, AccelError> {
                     *c = r.get::<_, Option<String>>(4 + k)?.unwrap_or_default();
                 }
                 Ok((
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, String>(3)?,
+                    r.get::<_, bool>(0)?,
+                    r.get::<_, Option<i64>>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                    r.get::<_, Option<String>>(3)?,
                     columns,
                 ))
             })
             .optional()?;
-        let Some((matter, client, created_at, columns)) = found else {
+        let Some((live, matter, client, created_at, columns)) = found else {
             continue;
         };
-        let day = created_at
-            .get(..10)
-            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-            .map(|d| i64::from(d.num_days_from_ce()) - EPOCH_DAYS)
-            .ok_or_else(|| AccelError(format!("document {i} was added on {created_at:?}")))?;
         let mut doc = Doc {
             id: id(i)?,
-            matter: id(matter)?,
-            client: id(client)?,
-            day,
-            tags: tags
+            live,
+            ..Doc::default()
+        };
+        if live {
+            let (Some(matter), Some(client), Some(created_at)) = (matter, client, created_at)
+            else {
+                return Err(AccelError(format!("document {i} has no matter")));
+            };
+            doc.matter = id(matter)?;
+            doc.client = id(client)?;
+            doc.day = created_at
+                .get(..10)
+                .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+                .map(|d| i64::from(d.num_days_from_ce()) - EPOCH_DAYS)
+                .ok_or_else(|| AccelError(format!("document {i} was added on {created_at:?}")))?;
+            doc.tags = tags
                 .query_map([i], |r| r.get::<_, String>(0))?
                 .map(|t| t.map(|t| t.to_ascii_lowercase()))
-                .collect::<Result<_, _>>()?,
-            columns: Default::default(),
-        };
+                .collect::<Result<_, _>>()?;
+        }
         for (words, text) in doc.columns.iter_mut().zip(&columns) {
             fold(text, words)?;
         }
