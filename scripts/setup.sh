@@ -10,9 +10,9 @@ cd "$(dirname "$0")/.."
 want_test=false
 [ "${1:-}" = "--test" ] && want_test=true
 
-# C toolchain and headers: SQLCipher and OpenSSL are compiled in; the
-# Secret Service store talks to libdbus.
-packages=(build-essential pkg-config perl make libdbus-1-dev)
+# C toolchain and headers: SQLCipher is compiled in, over the system's
+# OpenSSL (libssl-dev); the Secret Service store talks to libdbus.
+packages=(build-essential pkg-config perl make libssl-dev libdbus-1-dev)
 # The desktop shell: WebKitGTK 4.1 (Tauri 2), SVG icons, input helpers.
 packages+=(libwebkit2gtk-4.1-dev librsvg2-dev libxdo-dev file)
 # OCR (crates/ocr): Tesseract 5 and Leptonica through their C API (bindgen
