@@ -33,11 +33,15 @@ cargo build --workspace --lib --bins --tests --locked
 # The fuzz targets' own build (release, coverage counters, fuzz/target) runs
 # beside the tests at the lowest priority: it takes the CPU the tests leave
 # idle (the end-to-end tests mostly wait on the app) and none they need.
+# It runs in its own session (so it can be stopped as one group), and the
+# kernel shares the CPU fairly between sessions whatever their `nice`
+# (autogroups): the session's own priority is lowered too, or a cold build
+# takes half of both cores from the tests.
 fuzz_build_log=$(mktemp)
 trap 'rm -f "$log" "$fuzz_build_log"; [ -n "${fuzz_build:-}" ] && kill -- "-$fuzz_build" 2>/dev/null; true' EXIT
 # Bounded like every wait of the run: a build still going after 50 minutes
 # is stuck, and fails the run instead of running into CI's limit.
-setsid nice -n 19 timeout 3000 ./scripts/fuzz.sh --build-only > "$fuzz_build_log" 2>&1 &
+setsid bash -c 'echo 19 > /proc/self/autogroup 2>/dev/null; exec nice -n 19 timeout 3000 ./scripts/fuzz.sh --build-only' > "$fuzz_build_log" 2>&1 &
 fuzz_build=$!
 
 export MATTERBOX_TEST_PYTHON="$PWD/target/test-python/bin/python"
