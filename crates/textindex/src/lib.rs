@@ -128,6 +128,38 @@ pub struct Plan {
     pub limit: usize,
 }
 
+impl Plan {
+    /// Whether FTS5 scores this plan's matches by their words alone, as
+    /// the accelerator does. It does not for one shape: words excluded,
+    /// two or more conditions, one of them an `OR`, and a condition that
+    /// can hold a row's words without matching it (a phrase of several
+    /// words, or a title-only one). FTS5 then walks the `AND` under its
+    /// `NOT` lazily; on a row holding such words in the wrong places it
+    /// clears the instances of every phrase below, including those of an
+    /// `OR`'s phrase that already stands on a later row, and that phrase
+    /// then counts nothing on the row it matches (`fts5ExprNodeTest_AND`
+    /// with `fts5ExprNodeZeroPoslist` in SQLite's `fts5_expr.c`). Which
+    /// rows lose instances depends on FTS5's walk; such plans are FTS5's
+    /// to rank.
+    pub fn scored_as_fts5(&self) -> bool {
+        fn leaves(c: &Clause) -> Box<dyn Iterator<Item = &Clause> + '_> {
+            match c {
+                Clause::Any(any) => Box::new(any.iter().flat_map(leaves)),
+                words => Box::new(std::iter::once(words)),
+            }
+        }
+        let can_hold_without_matching = |c: &Clause| matches!(c, Clause::Words { words, title_only, .. } if words.len() > 1 || *title_only);
+        self.must_not.is_empty()
+            || self.must.len() < 2
+            || !self.must.iter().any(|c| matches!(c, Clause::Any(_)))
+            || !self
+                .must
+                .iter()
+                .flat_map(leaves)
+                .any(can_hold_without_matching)
+    }
+}
+
 struct Fields {
     id: Field,
     live: Field,
@@ -284,7 +316,8 @@ impl TextIndex {
     }
 
     /// How many documents the plan matches, and the ids of its page: best
-    /// first as FTS5's bm25 ranks them, ties by id.
+    /// first as FTS5's bm25 ranks them, ties by id (where
+    /// [`Plan::scored_as_fts5`]; otherwise by the words' bm25).
     pub fn search(&self, plan: &Plan) -> Result<(u64, Vec<u64>)> {
         let (total, hits) = self.ranked(plan)?;
         let ids = hits.into_iter().skip(plan.offset).map(|h| h.id).collect();

@@ -247,7 +247,7 @@ pub fn plan(
         };
         plan.filters.push((filter, f.negated));
     }
-    Ok(Some(plan))
+    Ok(plan.scored_as_fts5().then_some(plan))
 }
 
 use chrono::Datelike;
@@ -601,6 +601,25 @@ mod tests {
             fold(&text, &mut ours).unwrap();
             prop_assert_eq!(ours, fts5_tokens(&conn, &text), "{:?}", text);
         }
+    }
+
+    /// Words excluded from an `AND` that holds an `OR` and a phrase: FTS5
+    /// scores such a search by its walk (see `Plan::scored_as_fts5`), so
+    /// it answers it; the same words without the exclusion, or without
+    /// the phrase, are the accelerator's.
+    #[test]
+    fn leaves_to_fts5_the_shape_it_scores_by_its_walk() {
+        let planned = |text: &str| {
+            plan(&Query::parse(text), &SearchFilter::default(), 0, 20)
+                .unwrap()
+                .is_some()
+        };
+        assert!(!planned("lease (\"quiet enjoyment\" OR survey) -draft"));
+        assert!(!planned("lease (title:deed OR survey) -draft"));
+        assert!(planned("lease (\"quiet enjoyment\" OR survey)"));
+        assert!(planned("lease (quiet OR survey) -draft"));
+        assert!(planned("\"quiet enjoyment\" -draft"));
+        assert!(planned("lease \"quiet enjoyment\" -draft"));
     }
 
     #[test]
