@@ -21,27 +21,15 @@ use rustic_core::{
     BytesList, ErrorKind, FileType, Id, ReadBackend, RusticError, RusticResult, WriteBackend,
 };
 use rusty_s3::{Bucket, S3Action, UrlStyle};
-use url::Url;
 use zeroize::Zeroizing;
 
-use crate::{BackupError, REPOSITORY_DIR, Result};
+use crate::{BackupError, Result, S3Location};
 
-const DEFAULT_REGION: &str = "us-east-1";
 /// How long a signed request stays valid: long enough for a large pack on
 /// a slow line, short enough to be useless if a URL ever leaked.
 const SIGNED_FOR: Duration = Duration::from_secs(60 * 60);
 /// Attempts of one request when the store or the line fails for a moment.
 const ATTEMPTS: u32 = 4;
-
-/// Where in an object store backups go (no secret).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct S3Location {
-    endpoint: Url,
-    bucket: String,
-    /// Without leading or trailing `/`; may be empty.
-    prefix: String,
-    region: String,
-}
 
 /// The access key of an object store. Kept in the OS keychain by the
 /// caller, never in a file.
@@ -60,74 +48,6 @@ impl fmt::Debug for S3Credentials {
 }
 
 impl S3Location {
-    /// Parses `s3:https://host[:port]/bucket[/prefix][?region=…]`.
-    pub fn parse(text: &str) -> Result<Self> {
-        let bad = |why: &str| {
-            BackupError::Destination(format!(
-                "{text:?} is not an object store location ({why}); write it as s3:https://host/bucket/folder"
-            ))
-        };
-        let rest = text
-            .trim()
-            .strip_prefix("s3:")
-            .ok_or_else(|| bad("no s3:"))?;
-        // Checked before parsing, which would resolve them away.
-        let path = rest.split(['?', '#']).next().unwrap_or_default();
-        if path.split('/').skip(3).any(|s| s == "." || s == "..") {
-            return Err(bad("the folder may not hold . or .."));
-        }
-        let url = Url::parse(rest).map_err(|e| bad(&e.to_string()))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-            return Err(bad("it needs http:// or https:// and a host"));
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(bad(
-                "an access key never goes in the location; it is kept in the keychain",
-            ));
-        }
-        let mut segments = url
-            .path_segments()
-            .into_iter()
-            .flatten()
-            .filter(|s| !s.is_empty());
-        let bucket = segments.next().ok_or_else(|| bad("no bucket"))?.to_string();
-        // S3's rules (3 to 63 letters, digits, dots, hyphens), with the
-        // underscores and capitals some older stores accept.
-        if !(3..=63).contains(&bucket.len())
-            || !bucket
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
-        {
-            return Err(bad(
-                "a bucket name has 3 to 63 letters, digits, dots or hyphens",
-            ));
-        }
-        let prefix = segments.collect::<Vec<_>>().join("/");
-        let region = url
-            .query_pairs()
-            .find(|(k, _)| k == "region")
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_else(|| DEFAULT_REGION.to_string());
-        if region.is_empty()
-            || region.len() > 32
-            || !region
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return Err(bad("a region is written like eu-central-1"));
-        }
-        let mut endpoint = url.clone();
-        endpoint.set_path("/");
-        endpoint.set_query(None);
-        endpoint.set_fragment(None);
-        Ok(S3Location {
-            endpoint,
-            bucket,
-            prefix,
-            region,
-        })
-    }
-
     /// The key of an object under the prefix.
     pub(crate) fn key_of(&self, name: &str) -> String {
         if self.prefix.is_empty() {
@@ -135,49 +55,6 @@ impl S3Location {
         } else {
             format!("{}/{name}", self.prefix)
         }
-    }
-
-    /// The repository, as `restic -r` takes it.
-    pub fn repository(&self) -> String {
-        let mut out = format!(
-            "s3:{}/{}",
-            self.endpoint.as_str().trim_end_matches('/'),
-            self.bucket
-        );
-        if !self.prefix.is_empty() {
-            out.push('/');
-            out.push_str(&self.prefix);
-        }
-        out.push('/');
-        out.push_str(REPOSITORY_DIR);
-        out
-    }
-
-    /// The same bucket of the same store (the folder may differ).
-    pub fn same_store(&self, other: &S3Location) -> bool {
-        self.endpoint == other.endpoint && self.bucket == other.bucket
-    }
-
-    pub fn region(&self) -> &str {
-        &self.region
-    }
-}
-
-impl fmt::Display for S3Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "s3:{}/{}",
-            self.endpoint.as_str().trim_end_matches('/'),
-            self.bucket
-        )?;
-        if !self.prefix.is_empty() {
-            write!(f, "/{}", self.prefix)?;
-        }
-        if self.region != DEFAULT_REGION {
-            write!(f, "?region={}", self.region)?;
-        }
-        Ok(())
     }
 }
 
@@ -587,50 +464,6 @@ impl WriteBackend for S3Backend {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn locations_read_as_restic_writes_them() {
-        let l =
-            S3Location::parse("s3:https://s3.example.test/office-backups/matterbox/main").unwrap();
-        assert_eq!(l.bucket, "office-backups");
-        assert_eq!(l.prefix, "matterbox/main");
-        assert_eq!(l.region, "us-east-1");
-        assert_eq!(
-            l.to_string(),
-            "s3:https://s3.example.test/office-backups/matterbox/main"
-        );
-        assert_eq!(
-            l.repository(),
-            "s3:https://s3.example.test/office-backups/matterbox/main/repository"
-        );
-        let l = S3Location::parse("s3:http://127.0.0.1:9000/bkt?region=eu-west-1").unwrap();
-        assert_eq!((l.prefix.as_str(), l.region.as_str()), ("", "eu-west-1"));
-        assert_eq!(l.repository(), "s3:http://127.0.0.1:9000/bkt/repository");
-        assert_eq!(
-            l.to_string(),
-            "s3:http://127.0.0.1:9000/bkt?region=eu-west-1"
-        );
-    }
-
-    #[test]
-    fn a_location_with_a_key_or_no_bucket_is_refused() {
-        for bad in [
-            "s3:https://AKIA:secret@s3.example.test/b",
-            "s3:https://s3.example.test/",
-            "s3:ftp://s3.example.test/b",
-            "https://s3.example.test/b",
-            "s3:https://s3.example.test/bucket/../c",
-            "s3:https://s3.example.test/b",
-            // Found by fuzzing: a bucket named "@".
-            "s3:http://127.0.0.1:9000/@?regdon=eu-west?r^g-1",
-            "s3:http://127.0.0.1:9000/bucket%40x",
-            // Found by fuzzing: a region of spaces.
-            "s3:http://127.0.0.1:90/00b?region=+++#++++",
-            "s3:http://127.0.0.1:90/bkt?region=",
-        ] {
-            assert!(S3Location::parse(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn error_codes_are_read_from_the_answer() {
