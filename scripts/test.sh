@@ -17,6 +17,24 @@ phase() { echo "== $* (at $(( $(date +%s) - started )) s)"; }
 phase "setup"
 ./scripts/setup.sh --test
 
+# The fuzz targets' own build (release, coverage counters, fuzz/target) runs
+# beside everything else from here on, at the lowest priority: it takes the
+# CPU the rest leaves idle (the UI checks' single thread, the builds' serial
+# stretches, the end-to-end tests waiting on the app) and none it needs.
+# Started after the tests and builds, it was still building when the
+# end-to-end tests ended (two minutes of a cold run).
+# It runs in its own session (so it can be stopped as one group), and the
+# kernel shares the CPU fairly between sessions whatever their `nice`
+# (autogroups): the session's own priority is lowered too, or a cold build
+# takes half of both cores from the tests.
+fuzz_build_log=$(mktemp)
+trap 'rm -f "$log" "$fuzz_build_log"; [ -n "${fuzz_build:-}" ] && kill -- "-$fuzz_build" 2>/dev/null; true' EXIT
+# Bounded like every wait of the run: a build still going after 65 minutes
+# (it yields to everything else until the end-to-end tests) is stuck, and
+# fails the run instead of running into CI's 90-minute limit.
+setsid bash -c 'echo 19 > /proc/self/autogroup 2>/dev/null; exec nice -n 19 timeout 3900 ./scripts/fuzz.sh --build-only' > "$fuzz_build_log" 2>&1 &
+fuzz_build=$!
+
 phase "UI: type-check, component tests, build"
 (cd ui && npm run --silent check && NO_COLOR=1 npm run --silent test && npm run --silent build) 2>&1 | tee -a "$log"
 phase "cargo fmt"
@@ -28,21 +46,6 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 # so they are not linked (nine more links of the whole core).
 phase "build"
 cargo build --workspace --lib --bins --tests --locked
-
-
-# The fuzz targets' own build (release, coverage counters, fuzz/target) runs
-# beside the tests at the lowest priority: it takes the CPU the tests leave
-# idle (the end-to-end tests mostly wait on the app) and none they need.
-# It runs in its own session (so it can be stopped as one group), and the
-# kernel shares the CPU fairly between sessions whatever their `nice`
-# (autogroups): the session's own priority is lowered too, or a cold build
-# takes half of both cores from the tests.
-fuzz_build_log=$(mktemp)
-trap 'rm -f "$log" "$fuzz_build_log"; [ -n "${fuzz_build:-}" ] && kill -- "-$fuzz_build" 2>/dev/null; true' EXIT
-# Bounded like every wait of the run: a build still going after 50 minutes
-# is stuck, and fails the run instead of running into CI's limit.
-setsid bash -c 'echo 19 > /proc/self/autogroup 2>/dev/null; exec nice -n 19 timeout 3000 ./scripts/fuzz.sh --build-only' > "$fuzz_build_log" 2>&1 &
-fuzz_build=$!
 
 export MATTERBOX_TEST_PYTHON="$PWD/target/test-python/bin/python"
 # cargo-nextest runs the tests of every test binary from one pool, so the
