@@ -37,9 +37,10 @@ run() {
   local target=$1 corpus="fuzz/corpus/$1" seeds=()
   mkdir -p "$corpus" "fuzz/artifacts/$target"
   [ -d "fuzz/seeds/$target" ] && seeds+=("fuzz/seeds/$target")
-  # -timeout: one input taking longer than 10 s is a hang, and a failure.
+  # -timeout: one input taking longer than 10 s is a hang, and a failure;
+  # a run still going well past its time is one too (exit 124).
   local status=0
-  cargo fuzz run "${options[@]}" "$target" "$corpus" "${seeds[@]}" -- \
+  timeout "$((seconds * 2 + 120))" cargo fuzz run "${options[@]}" "$target" "$corpus" "${seeds[@]}" -- \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     2> "fuzz/artifacts/$target/last-run.log" || status=$?
   echo "$status" > "fuzz/artifacts/$target/last-run.status"

@@ -21,8 +21,8 @@ phase "setup"
 # beside everything else from here on, at the lowest priority: it takes the
 # CPU the rest leaves idle (the UI checks' single thread, the builds' serial
 # stretches, the end-to-end tests waiting on the app) and none it needs.
-# Started after the tests and builds, it was still building when the
-# end-to-end tests ended (two minutes of a cold run).
+# Started only after the builds, it was still building when the end-to-end
+# tests ended (two minutes of a cold run).
 # It runs in its own session (so it can be stopped as one group), and the
 # kernel shares the CPU fairly between sessions whatever their `nice`
 # (autogroups): the session's own priority is lowered too, or a cold build

@@ -142,21 +142,18 @@ impl Plan {
     /// rows lose instances depends on FTS5's walk; such plans are FTS5's
     /// to rank.
     pub fn scored_as_fts5(&self) -> bool {
-        fn leaves(c: &Clause) -> Box<dyn Iterator<Item = &Clause> + '_> {
+        fn can_hold_without_matching(c: &Clause) -> bool {
             match c {
-                Clause::Any(any) => Box::new(any.iter().flat_map(leaves)),
-                words => Box::new(std::iter::once(words)),
+                Clause::Any(any) => any.iter().any(can_hold_without_matching),
+                Clause::Words {
+                    words, title_only, ..
+                } => words.len() > 1 || *title_only,
             }
         }
-        let can_hold_without_matching = |c: &Clause| matches!(c, Clause::Words { words, title_only, .. } if words.len() > 1 || *title_only);
         self.must_not.is_empty()
             || self.must.len() < 2
             || !self.must.iter().any(|c| matches!(c, Clause::Any(_)))
-            || !self
-                .must
-                .iter()
-                .flat_map(leaves)
-                .any(can_hold_without_matching)
+            || !self.must.iter().any(can_hold_without_matching)
     }
 }
 

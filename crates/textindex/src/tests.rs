@@ -590,18 +590,18 @@ mod exact_order {
             index.update(&[], &changed, "c").unwrap();
             let p = Plan { must, must_not, limit: 1_000, ..Plan::default() };
             let expected = fts5_ranked(&docs, &fts5_query(&p));
-            let (total, mut got) = ours_ranked(&index, &p);
+            let (total, got) = ours_ranked(&index, &p);
             prop_assert_eq!(total, expected.len() as u64);
             if p.scored_as_fts5() {
                 prop_assert_eq!(got, expected);
             } else {
                 // FTS5's to rank (see the test below); the matches agree.
-                let ids = |hits: &mut Vec<(f64, u64)>| {
+                let ids = |hits: &[(f64, u64)]| {
                     let mut ids: Vec<u64> = hits.iter().map(|h| h.1).collect();
                     ids.sort_unstable();
                     ids
                 };
-                prop_assert_eq!(ids(&mut got), ids(&mut expected.clone()));
+                prop_assert_eq!(ids(&got), ids(&expected));
             }
         }
     }
